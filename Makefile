@@ -1,0 +1,47 @@
+# The README's two commands: `make demo` and `make test`. Both install what is missing
+# (scripts/install-deps), configure and build. Plain `make` only builds.
+JOBS      ?= $(shell nproc)
+BUILD     ?= build
+ASAN      ?= build-asan
+CMAKE_ARGS ?=
+
+.PHONY: all deps build build-asan demo test test-release test-asan fuzz bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+build:
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# The sanitizer build uses clang so that the same tree also builds the libFuzzer harnesses.
+build-asan:
+	@CC=clang cmake -S . -B $(ASAN) -DLCAE_SANITIZE=ON -DLCAE_FUZZ=ON $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(ASAN) -j $(JOBS)
+
+demo: deps build
+	@scripts/demo $(BUILD)/lcae
+
+test: deps
+	@$(MAKE) --no-print-directory test-release test-asan
+
+test-release: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# LSan cannot run under ptrace-less containers reliably, and OpenBLAS/OpenMP keep
+# thread pools alive at exit: leaks are checked by the fuzzers (detect_leaks=1) only.
+test-asan: build-asan
+	@cd $(ASAN) && ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory build-asan CMAKE_ARGS="-DLCAE_FUZZ_SECONDS=$${FUZZ_SECONDS:-300}"
+	@cd $(ASAN) && ctest --output-on-failure -R '^fuzz_'
+
+bench: deps build
+	@scripts/bench $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN)

@@ -1,0 +1,130 @@
+/* lcae io: atomic output files, .npy arrays, and 4D-STEM datasets in any format.
+ *
+ * A dataset is a scan of ny x nx probe positions, each with an h x w diffraction
+ * pattern. Pattern i is scan position (i / nx, i % nx) (row-major, x fastest).
+ * Readers hand out patterns as float32, h*w values per pattern, row-major
+ * (detector row first), whatever the stored dtype; they read the file piece by piece
+ * (pread or chunked library reads), never the whole file.
+ */
+#ifndef LCAE_IO_H
+#define LCAE_IO_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lcae/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- element types ---------------------------------------------------------- */
+typedef enum {
+    LCAE_DT_INVALID = 0,
+    LCAE_DT_U8, LCAE_DT_U16, LCAE_DT_U32, LCAE_DT_U64,
+    LCAE_DT_I8, LCAE_DT_I16, LCAE_DT_I32, LCAE_DT_I64,
+    LCAE_DT_F32, LCAE_DT_F64
+} lcae_dtype;
+
+size_t lcae_dtype_size(lcae_dtype t);
+const char *lcae_dtype_name(lcae_dtype t);          /* "uint16", "float32", ... */
+lcae_dtype lcae_dtype_from_name(const char *name);  /* numpy names: "u2" "uint16" "f4" ... */
+
+/* Converts n elements stored as `t` (byte-swapped if `swap`) to float32. */
+void lcae_convert_to_f32(const void *src, lcae_dtype t, int swap, size_t n, float *dst);
+
+/* ---- atomic output ------------------------------------------------------------
+ * Write to a temporary file in the destination's folder, then rename over the
+ * destination: a crash never leaves a half-written output nor destroys the old one. */
+typedef struct {
+    FILE *fp;
+    char *path;     /* final destination */
+    char *tmp_path; /* the temporary file being written */
+} lcae_atomic_file;
+
+int lcae_atomic_open(lcae_atomic_file *af, const char *path);
+/* Checks every write made through af->fp, closes and renames. On failure the
+ * temporary file is removed and the destination left as it was. */
+int lcae_atomic_commit(lcae_atomic_file *af);
+void lcae_atomic_abort(lcae_atomic_file *af);
+/* Whole buffer to `path`, atomically. */
+int lcae_write_file_atomic(const char *path, const void *data, size_t bytes);
+
+/* ---- .npy arrays ---------------------------------------------------------------- */
+#define LCAE_NPY_MAXDIM 8
+typedef struct {
+    lcae_dtype dtype;
+    int big_endian;      /* stored byte order ('>' in descr) */
+    int fortran_order;
+    int ndim;
+    int64_t shape[LCAE_NPY_MAXDIM];
+    int64_t count;       /* product of shape */
+    int64_t data_offset; /* bytes from the start of the file to the first element */
+} lcae_npy_header;
+
+/* Parses and validates the header (versions 1-3); checks the file is long enough. */
+int lcae_npy_read_header(const char *path, lcae_npy_header *hdr);
+/* Whole array converted to float32 / float64 / int32 (malloc'd into *out, C order).
+ * Fortran-order arrays are refused with a message. */
+int lcae_npy_load_f32(const char *path, lcae_npy_header *hdr, float **out);
+int lcae_npy_load_f64(const char *path, lcae_npy_header *hdr, double **out);
+int lcae_npy_load_i32(const char *path, lcae_npy_header *hdr, int32_t **out);
+/* Writes a little-endian C-order array atomically (version 1 header). */
+int lcae_npy_write(const char *path, lcae_dtype dtype, int ndim, const int64_t *shape,
+                   const void *data);
+
+/* ---- datasets ------------------------------------------------------------------- */
+typedef enum {
+    LCAE_FMT_AUTO = 0, LCAE_FMT_EMPAD, LCAE_FMT_RAW, LCAE_FMT_NPY, LCAE_FMT_MIB,
+    LCAE_FMT_HDF5
+} lcae_format;
+
+const char *lcae_format_name(lcae_format f); /* "empad", "raw", "npy", "mib", "hdf5" */
+lcae_format lcae_format_from_name(const char *name);
+
+/* What the user tells lcae about a file; zero means "from the file". */
+typedef struct {
+    lcae_format format;
+    int64_t scan_ny, scan_nx;       /* scan shape (3-D npy, raw, mib without .hdr) */
+    /* raw binary layout */
+    int64_t det_h, det_w;
+    lcae_dtype dtype;
+    int big_endian;
+    int64_t header_bytes;           /* once, at the start of the file */
+    int64_t frame_header_bytes;     /* before each frame */
+    int64_t frame_footer_bytes;     /* after each frame (EMPAD: 2 rows of 128 float32) */
+} lcae_open_options;
+
+typedef struct {
+    lcae_format format;
+    int64_t ny, nx;        /* scan shape */
+    int64_t h, w;          /* detector shape */
+    lcae_dtype dtype;      /* as stored */
+    int64_t file_bytes;
+    int64_t count;         /* ny * nx patterns */
+} lcae_dataset_info;
+
+typedef struct lcae_dataset lcae_dataset;
+
+/* `path` may be FILE.h5:/path/in/file for HDF5. `opt` may be NULL (all from the file). */
+int lcae_dataset_open(const char *path, const lcae_open_options *opt, lcae_dataset **out);
+void lcae_dataset_close(lcae_dataset *ds);
+const lcae_dataset_info *lcae_dataset_get_info(const lcae_dataset *ds);
+const char *lcae_dataset_path(const lcae_dataset *ds);
+/* Patterns first .. first+count-1 into out (count*h*w float32). Safe to call from
+ * several threads at once (readers whose library is not thread-safe serialize). */
+int lcae_dataset_read(lcae_dataset *ds, int64_t first, int64_t count, float *out);
+
+/* ---- EMPAD writer (the simulator's output, test files) ---------------------------
+ * Frames of h x w float32 little endian followed by 2 metadata rows of w float32
+ * (written as zeros), into `path` atomically when closed. */
+typedef struct lcae_empad_writer lcae_empad_writer;
+int lcae_empad_writer_open(lcae_empad_writer **out, const char *path, int64_t h, int64_t w);
+/* Frames must be written in scan order; n frames of h*w floats. */
+int lcae_empad_writer_write(lcae_empad_writer *wr, const float *frames, int64_t n);
+int lcae_empad_writer_close(lcae_empad_writer *wr, int commit);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

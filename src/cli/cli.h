@@ -1,0 +1,74 @@
+/* The command line: option tables (one per subcommand, which also make its help),
+ * dataset options shared by every command that reads a scan, progress on stderr. */
+#ifndef LCAE_CLI_H
+#define LCAE_CLI_H
+
+#include <stdint.h>
+
+#include "lcae/core.h"
+#include "lcae/io.h"
+
+typedef enum {
+    OPT_FLAG,   /* int: --name sets 1, --no-name sets 0 */
+    OPT_INT,    /* int */
+    OPT_I64,    /* int64_t */
+    OPT_DOUBLE, /* double */
+    OPT_STRING, /* const char * */
+    OPT_SHAPE   /* int64_t[2]: "N" (N x N) or "AxB" */
+} cli_opt_kind;
+
+typedef struct {
+    const char *name;    /* long name without dashes; NULL ends a table */
+    char short_name;     /* 0 for none */
+    cli_opt_kind kind;
+    void *dest;
+    const char *metavar; /* NULL for flags */
+    const char *help;    /* one line; defaults are stated in it */
+} cli_option;
+
+typedef struct {
+    const char *name;        /* "train" */
+    const char *usage;       /* "DATA -o MODEL.safetensors [options]" */
+    const char *summary;     /* one line, shown in `lcae --help` */
+    const char *description; /* paragraphs shown by `lcae help CMD`, may be NULL */
+    const cli_option *const *option_groups; /* NULL-terminated list of tables */
+    int min_positional, max_positional;
+    int (*run)(int npos, char **pos); /* returns the exit status */
+} cli_command;
+
+/* Parses argv (argv[0] is the command name). Returns 0 and the positional arguments in
+ * pos (npos of them; pos must hold argc entries), 2 after printing a usage error, or -1
+ * after printing the help (exit 0). */
+int cli_parse(const cli_command *cmd, int argc, char **argv, char **pos, int *npos);
+void cli_print_help(const cli_command *cmd);
+
+/* "lcae: error: MESSAGE" on stderr; returns the exit status for `code`. */
+int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints lcae_last_error() and returns the exit status of a library status code. */
+int cli_fail(int status);
+
+/* Set by the global --quiet option (and by each command's --quiet). */
+extern int cli_quiet;
+/* A progress reporter on stderr: a bar on a terminal, one line per step otherwise,
+ * nothing with --quiet. */
+const lcae_progress *cli_progress(void);
+/* One informational line on stderr (not with --quiet). */
+void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- options every command that opens a scan takes ------------------------------ */
+typedef struct {
+    const char *format, *dtype, *byte_order;
+    int64_t scan[2], det[2];
+    int64_t header_bytes, frame_header_bytes, frame_footer_bytes;
+} cli_dataset_args;
+extern cli_dataset_args cli_dataset;
+extern const cli_option cli_dataset_options[];
+extern const cli_option cli_common_options[]; /* --quiet, --threads */
+extern int cli_threads;                       /* 0: all cores */
+/* Opens a scan with the options above; prints the error and returns the exit status. */
+int cli_open_dataset(const char *path, lcae_dataset **ds);
+
+/* Subcommands (one file each, src/cli/cmd_*.c). */
+extern const cli_command cmd_info;
+
+#endif

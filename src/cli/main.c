@@ -1,0 +1,82 @@
+/* lcae: the table of subcommands, global options, help and version. */
+#include "cli.h"
+
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Every subcommand, in the order of the flow. */
+static const cli_command *const commands[] = {
+    &cmd_info,
+    NULL};
+
+static const cli_command *find_command(const char *name)
+{
+    for (int i = 0; commands[i]; i++)
+        if (!strcmp(commands[i]->name, name))
+            return commands[i];
+    return NULL;
+}
+
+static void print_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: lcae [--version] [--help] COMMAND [ARGS]\n\n"
+            "Finds crystalline grains, grain boundaries and amorphous regions in 4D-STEM\n"
+            "scans without labels: a rotation-invariant autoencoder and HDBSCAN.\n\n"
+            "commands:\n");
+    for (int i = 0; commands[i]; i++)
+        fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+    fprintf(out, "\n'lcae help COMMAND' or 'lcae COMMAND --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_usage(stderr);
+        return 2;
+    }
+    const char *name = argv[1];
+    if (!strcmp(name, "--help") || !strcmp(name, "-h")) {
+        print_usage(stdout);
+        return 0;
+    }
+    if (!strcmp(name, "--version") || !strcmp(name, "version")) {
+        printf("lcae %s\n", lcae_version());
+        return 0;
+    }
+    if (!strcmp(name, "help")) {
+        if (argc < 3) {
+            print_usage(stdout);
+            return 0;
+        }
+        const cli_command *c = find_command(argv[2]);
+        if (!c)
+            return cli_error(LCAE_EUSAGE, "unknown command '%s' (see 'lcae --help')", argv[2]);
+        cli_print_help(c);
+        return 0;
+    }
+    const cli_command *cmd = find_command(name);
+    if (!cmd)
+        return cli_error(LCAE_EUSAGE, "unknown command '%s' (see 'lcae --help')", name);
+    char **pos = calloc((size_t)argc, sizeof *pos);
+    if (!pos)
+        return cli_error(LCAE_ENOMEM, "out of memory");
+    int npos;
+    int rc = cli_parse(cmd, argc - 1, argv + 1, pos, &npos);
+    if (rc) {
+        free(pos);
+        return rc < 0 ? 0 : rc;
+    }
+    if (cli_threads < 0) {
+        free(pos);
+        return cli_error(LCAE_EUSAGE, "option --threads: expected a positive number, found %d",
+                         cli_threads);
+    }
+    if (cli_threads > 0)
+        omp_set_num_threads(cli_threads);
+    rc = cmd->run(npos, pos);
+    free(pos);
+    return rc;
+}

@@ -1,0 +1,212 @@
+/* Option parsing and help text from the same table, so they cannot drift apart. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_quiet;
+int cli_threads;
+
+const cli_option cli_common_options[] = {
+    {"quiet", 'q', OPT_FLAG, &cli_quiet, NULL, "no progress or notes on stderr"},
+    {"threads", 0, OPT_INT, &cli_threads, "T", "threads to use (default: all cores)"},
+    {0}};
+
+int cli_error(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("lcae: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return code == LCAE_EUSAGE ? 2 : 1;
+}
+
+int cli_fail(int status)
+{
+    return cli_error(status, "%s", lcae_last_error());
+}
+
+void cli_note(const char *fmt, ...)
+{
+    if (cli_quiet)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("lcae: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static int parse_i64(const char *s, int64_t *v)
+{
+    char *end;
+    errno = 0;
+    long long x = strtoll(s, &end, 10);
+    if (errno || end == s || *end)
+        return -1;
+    *v = x;
+    return 0;
+}
+
+static int parse_value(const cli_option *o, const char *val)
+{
+    int64_t v;
+    switch (o->kind) {
+    case OPT_INT:
+        if (parse_i64(val, &v) || v < -2147483647 || v > 2147483647)
+            return -1;
+        *(int *)o->dest = (int)v;
+        return 0;
+    case OPT_I64:
+        return parse_i64(val, (int64_t *)o->dest);
+    case OPT_DOUBLE: {
+        char *end;
+        errno = 0;
+        double d = strtod(val, &end);
+        if (errno || end == val || *end)
+            return -1;
+        *(double *)o->dest = d;
+        return 0;
+    }
+    case OPT_STRING:
+        *(const char **)o->dest = val;
+        return 0;
+    case OPT_SHAPE: {
+        int64_t *shape = o->dest;
+        const char *x = strchr(val, 'x');
+        if (!x)
+            x = strchr(val, 'X');
+        if (!x) {
+            if (parse_i64(val, &v) || v <= 0)
+                return -1;
+            shape[0] = shape[1] = v;
+            return 0;
+        }
+        char first[32];
+        if ((size_t)(x - val) >= sizeof first)
+            return -1;
+        memcpy(first, val, (size_t)(x - val));
+        first[x - val] = 0;
+        if (parse_i64(first, &shape[0]) || parse_i64(x + 1, &shape[1]) || shape[0] <= 0 ||
+            shape[1] <= 0)
+            return -1;
+        return 0;
+    }
+    default:
+        return -1;
+    }
+}
+
+static const char *kind_expect(cli_opt_kind k)
+{
+    switch (k) {
+    case OPT_INT: case OPT_I64: return "an integer";
+    case OPT_DOUBLE: return "a number";
+    case OPT_SHAPE: return "N or NYxNX";
+    default: return "a value";
+    }
+}
+
+static const cli_option *find_option(const cli_command *cmd, const char *name, size_t len,
+                                     char short_name, int *negated)
+{
+    *negated = 0;
+    for (const cli_option *const *g = cmd->option_groups; g && *g; g++)
+        for (const cli_option *o = *g; o->name; o++) {
+            if (short_name) {
+                if (o->short_name == short_name)
+                    return o;
+                continue;
+            }
+            if (strlen(o->name) == len && !strncmp(o->name, name, len))
+                return o;
+            if (o->kind == OPT_FLAG && len > 3 && !strncmp(name, "no-", 3) &&
+                strlen(o->name) == len - 3 && !strncmp(o->name, name + 3, len - 3)) {
+                *negated = 1;
+                return o;
+            }
+        }
+    return NULL;
+}
+
+int cli_parse(const cli_command *cmd, int argc, char **argv, char **pos, int *npos)
+{
+    *npos = 0;
+    int only_positional = 0;
+    for (int i = 1; i < argc; i++) {
+        char *a = argv[i];
+        if (only_positional || a[0] != '-' || a[1] == 0) {
+            pos[(*npos)++] = a;
+            continue;
+        }
+        if (!strcmp(a, "--")) {
+            only_positional = 1;
+            continue;
+        }
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            cli_print_help(cmd);
+            return -1;
+        }
+        const cli_option *o;
+        int negated;
+        const char *val = NULL;
+        if (a[1] == '-') {
+            const char *name = a + 2;
+            const char *eq = strchr(name, '=');
+            size_t len = eq ? (size_t)(eq - name) : strlen(name);
+            o = find_option(cmd, name, len, 0, &negated);
+            if (eq)
+                val = eq + 1;
+        } else {
+            if (a[2] != 0) /* -oFILE */
+                val = a + 2;
+            o = find_option(cmd, NULL, 0, a[1], &negated);
+        }
+        if (!o)
+            return cli_error(LCAE_EUSAGE, "unknown option '%s' for 'lcae %s' (see 'lcae %s "
+                             "--help')", a, cmd->name, cmd->name);
+        if (o->kind == OPT_FLAG) {
+            if (val)
+                return cli_error(LCAE_EUSAGE, "option --%s takes no value", o->name);
+            *(int *)o->dest = !negated;
+            continue;
+        }
+        if (!val) {
+            if (i + 1 >= argc)
+                return cli_error(LCAE_EUSAGE, "option --%s needs a value (%s)", o->name,
+                                 o->metavar ? o->metavar : kind_expect(o->kind));
+            val = argv[++i];
+        }
+        if (parse_value(o, val))
+            return cli_error(LCAE_EUSAGE, "option --%s: expected %s, found '%s'", o->name,
+                             kind_expect(o->kind), val);
+    }
+    if (*npos < cmd->min_positional || *npos > cmd->max_positional)
+        return cli_error(LCAE_EUSAGE, "usage: lcae %s %s (see 'lcae %s --help')", cmd->name,
+                         cmd->usage, cmd->name);
+    return 0;
+}
+
+void cli_print_help(const cli_command *cmd)
+{
+    printf("usage: lcae %s %s\n\n%s\n", cmd->name, cmd->usage, cmd->summary);
+    if (cmd->description)
+        printf("\n%s\n", cmd->description);
+    printf("\noptions:\n");
+    for (const cli_option *const *g = cmd->option_groups; g && *g; g++)
+        for (const cli_option *o = *g; o->name; o++) {
+            char left[64], shortpart[8] = "    ";
+            if (o->short_name)
+                snprintf(shortpart, sizeof shortpart, "-%c, ", o->short_name);
+            snprintf(left, sizeof left, "%s--%s%s%s", shortpart, o->name,
+                     o->metavar ? " " : "", o->metavar ? o->metavar : "");
+            printf("  %-28s %s\n", left, o->help);
+        }
+    printf("  %-28s %s\n", "-h, --help", "show this help");
+}

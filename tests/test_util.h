@@ -1,0 +1,72 @@
+/* Minimal test helpers: CHECK records a failure and goes on; the test's exit status is
+ * non-zero if any check failed. Paths of the source tree and ../shared come from ctest. */
+#ifndef LCAE_TEST_UTIL_H
+#define LCAE_TEST_UTIL_H
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int test_failures;
+static int test_checks;
+
+#define CHECK(cond)                                                                        \
+    do {                                                                               \
+        test_checks++;                                                                 \
+        if (!(cond)) {                                                                 \
+            test_failures++;                                                           \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);    \
+        }                                                                              \
+    } while (0)
+
+#define CHECK_MSG(cond, ...)                                                               \
+    do {                                                                               \
+        test_checks++;                                                                 \
+        if (!(cond)) {                                                                 \
+            test_failures++;                                                           \
+            fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);    \
+            fprintf(stderr, __VA_ARGS__);                                              \
+            fputc('\n', stderr);                                                       \
+        }                                                                              \
+    } while (0)
+
+/* |a - b| <= tol * max(1, |b|) */
+#define CHECK_CLOSE(a, b, tol)                                                             \
+    CHECK_MSG(fabs((double)(a) - (double)(b)) <= (tol) * fmax(1.0, fabs((double)(b))),      \
+              "%.9g vs %.9g (tol %g)", (double)(a), (double)(b), (double)(tol))
+
+static inline int test_done(const char *name)
+{
+    printf("%s: %d checks, %d failed\n", name, test_checks, test_failures);
+    return test_failures ? 1 : 0;
+}
+
+/* A fresh temporary folder for this test (removed by the OS's tmp cleaning; tests
+ * write only inside it). */
+static inline const char *test_tmpdir(void)
+{
+    static char dir[] = "/tmp/lcae-test-XXXXXX";
+    static int made;
+    if (!made) {
+        if (!mkdtemp(dir)) {
+            perror("mkdtemp");
+            exit(1);
+        }
+        made = 1;
+    }
+    return dir;
+}
+
+static inline const char *test_env(const char *name)
+{
+    const char *v = getenv(name);
+    if (!v) {
+        fprintf(stderr, "%s is not set (run through ctest)\n", name);
+        exit(1);
+    }
+    return v;
+}
+
+#endif
