@@ -1,0 +1,114 @@
+/* lcae nn: the compute layer. Each layer is a forward and a backward function over plain
+ * float buffers whose shapes are given in the comment; no hidden state except the
+ * scratch memory held by an lcae_nn context. This interface is kept narrow so that
+ * another backend (CUDA) can implement the same calls without touching src/model.
+ *
+ * Conventions (as PyTorch):
+ *  - images are NCHW, row-major: x[((n*C + c)*H + y)*W + x];
+ *  - Conv2d weight (K, C, k, k), bias (K); ConvTranspose2d weight (C_in, C_out, k, k),
+ *    bias (C_out); Linear weight (O, I), bias (O);
+ *  - backward functions ACCUMULATE (+=) into parameter gradients (so that the two passes
+ *    of the rotation loss add up) and OVERWRITE the input gradient `din`; din may be NULL
+ *    when the input needs no gradient (the first layer);
+ *  - functions return LCAE_OK or LCAE_ENOMEM (scratch allocation), message set.
+ * Threads: OpenMP inside each call; matrix products through CBLAS.
+ */
+#ifndef LCAE_NN_H
+#define LCAE_NN_H
+
+#include <stdint.h>
+
+#include "lcae/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Scratch memory (im2col columns and the like), grown on demand, reused across calls. */
+typedef struct lcae_nn lcae_nn;
+int lcae_nn_create(lcae_nn **out);
+void lcae_nn_free(lcae_nn *nn);
+
+/* Output side of a convolution: (H + 2*pad - k) / stride + 1. */
+static inline int lcae_conv_out_size(int h, int k, int stride, int pad)
+{
+    return (h + 2 * pad - k) / stride + 1;
+}
+
+/* ---- Conv2d: in (N, C, H, W) -> out (N, K, Ho, Wo); square kernel k ------------------ */
+int lcae_conv2d_forward(lcae_nn *nn, float *out, const float *in, const float *weight,
+                        const float *bias, int N, int C, int H, int W, int K, int k,
+                        int stride, int pad);
+int lcae_conv2d_backward(lcae_nn *nn, float *din, float *dweight, float *dbias,
+                         const float *dout, const float *in, const float *weight, int N,
+                         int C, int H, int W, int K, int k, int stride, int pad);
+
+/* ---- ConvTranspose2d: in (N, C, H, W) -> out (N, K, Ho, Wo), Ho = (H-1)*stride - 2*pad + k */
+int lcae_convt2d_forward(lcae_nn *nn, float *out, const float *in, const float *weight,
+                         const float *bias, int N, int C, int H, int W, int K, int k,
+                         int stride, int pad);
+int lcae_convt2d_backward(lcae_nn *nn, float *din, float *dweight, float *dbias,
+                          const float *dout, const float *in, const float *weight, int N,
+                          int C, int H, int W, int K, int k, int stride, int pad);
+
+/* ---- BatchNorm2d over (N, C, HW) ------------------------------------------------------
+ * Training: normalizes with the batch statistics (biased variance), writes
+ * save_mean/save_invstd (C each) for the backward pass, and updates the running
+ * statistics: running = (1 - momentum) * running + momentum * batch, with the unbiased
+ * batch variance (n / (n - 1)), n = N*HW. in and out may alias. */
+int lcae_batchnorm_forward_train(float *out, const float *in, const float *gamma,
+                                 const float *beta, float *running_mean, float *running_var,
+                                 float *save_mean, float *save_invstd, int N, int C, int HW,
+                                 float momentum, float eps);
+/* Evaluation: running statistics. in and out may alias. */
+int lcae_batchnorm_forward_eval(float *out, const float *in, const float *gamma,
+                                const float *beta, const float *running_mean,
+                                const float *running_var, int N, int C, int HW, float eps);
+/* `in` is the forward input (pre-normalization). din may alias dout. */
+int lcae_batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout,
+                            const float *in, const float *gamma, const float *save_mean,
+                            const float *save_invstd, int N, int C, int HW);
+
+/* ---- ReLU over n values: in place; backward masks dout where the output was 0 --------- */
+void lcae_relu_forward(float *x, int64_t n);
+void lcae_relu_backward(float *dx, const float *out, int64_t n);
+
+/* ---- Linear: in (N, I) -> out (N, O) ------------------------------------------------ */
+int lcae_linear_forward(float *out, const float *in, const float *weight, const float *bias,
+                        int N, int I, int O);
+int lcae_linear_backward(float *din, float *dweight, float *dbias, const float *dout,
+                         const float *in, const float *weight, int N, int I, int O);
+
+/* ---- losses -------------------------------------------------------------------------
+ * Clipped L1 (the reconstruction loss): mean over n of |clip(pred - target, -c, c)|.
+ * Writes dpred (n) = d loss / d pred, scaled by `scale` (the loss's weight); the
+ * gradient is 0 where |pred - target| > c (clip saturates) and sign(d)/n elsewhere
+ * (0 at d == 0, as PyTorch's abs). Returns the loss. */
+double lcae_clipped_l1(const float *pred, const float *target, float *dpred, int64_t n,
+                       float clip, float scale);
+/* Rotation-invariance loss over the first `dims` of the D latent features of N pairs:
+ * mean over N*dims of |z1 - z2|. Writes (if not NULL) dz1, dz2 (N, D) scaled by `scale`,
+ * zero outside the first `dims` features; OVERWRITES them. Returns the loss. */
+double lcae_rot_loss(const float *z1, const float *z2, float *dz1, float *dz2, int N, int D,
+                     int dims, float scale);
+
+/* ---- Adam (PyTorch defaults, bias-corrected), over one flat array of n parameters ------
+ * step counts from 1. m and v are the first and second moments (n each). */
+void lcae_adam_step(float *param, const float *grad, float *m, float *v, int64_t n,
+                    int64_t step, float lr, float beta1, float beta2, float eps);
+
+/* ---- image rotation -------------------------------------------------------------------
+ * Rotates each of N images (H, W) by `degrees` (counter-clockwise as displayed with row 0
+ * at the top, i.e. the output at (y, x) samples the input at the point that the inverse
+ * rotation about (cy, cx) maps it to), with bilinear interpolation; points outside the
+ * frame take `fill`. cy, cx in pixel units where pixel centres are integers. */
+void lcae_rotate_bilinear(float *out, const float *in, int N, int H, int W, double degrees,
+                          double cy, double cx, float fill);
+/* The published code's variant: nearest-neighbour sampling. */
+void lcae_rotate_nearest(float *out, const float *in, int N, int H, int W, double degrees,
+                         double cy, double cx, float fill);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
