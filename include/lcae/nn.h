@@ -6,7 +6,7 @@
  * Conventions (as PyTorch):
  *  - images are NCHW, row-major: x[((n*C + c)*H + y)*W + x];
  *  - Conv2d weight (K, C, k, k), bias (K); ConvTranspose2d weight (C_in, C_out, k, k),
- *    bias (C_out); Linear weight (O, I), bias (O);
+ *    bias (C_out); Linear weight (Out, In), bias (Out);
  *  - backward functions ACCUMULATE (+=) into parameter gradients (so that the two passes
  *    of the rotation loss add up) and OVERWRITE the input gradient `din`; din may be NULL
  *    when the input needs no gradient (the first layer);
@@ -73,11 +73,13 @@ int lcae_batchnorm_backward(float *din, float *dgamma, float *dbeta, const float
 void lcae_relu_forward(float *x, int64_t n);
 void lcae_relu_backward(float *dx, const float *out, int64_t n);
 
-/* ---- Linear: in (N, I) -> out (N, O) ------------------------------------------------ */
+/* ---- Linear: in (N, In) -> out (N, Out), weight (Out, In) --------------------------
+ * (not I/O: <complex.h>, which cblas.h includes, defines I as a macro) */
 int lcae_linear_forward(float *out, const float *in, const float *weight, const float *bias,
-                        int N, int I, int O);
+                        int N, int In, int Out);
 int lcae_linear_backward(float *din, float *dweight, float *dbias, const float *dout,
-                         const float *in, const float *weight, int N, int I, int O);
+                         const float *in, const float *weight, int N, int In,
+                         int Out);
 
 /* ---- losses -------------------------------------------------------------------------
  * Clipped L1 (the reconstruction loss): mean over n of |clip(pred - target, -c, c)|.
@@ -101,7 +103,11 @@ void lcae_adam_step(float *param, const float *grad, float *m, float *v, int64_t
  * Rotates each of N images (H, W) by `degrees` (counter-clockwise as displayed with row 0
  * at the top, i.e. the output at (y, x) samples the input at the point that the inverse
  * rotation about (cy, cx) maps it to), with bilinear interpolation; points outside the
- * frame take `fill`. cy, cx in pixel units where pixel centres are integers. */
+ * frame take `fill` (for bilinear: each of the 4 neighbours outside the frame counts as
+ * `fill`). cy, cx in pixel units where pixel centres are integers, so the pattern centre
+ * of an (H, W) image is ((H - 1) / 2, (W - 1) / 2); with that centre and fill 0 these
+ * equal torchvision.transforms.functional.rotate(img, degrees) (grid_sample,
+ * align_corners=False), to float rounding of the sampling points. */
 void lcae_rotate_bilinear(float *out, const float *in, int N, int H, int W, double degrees,
                           double cy, double cx, float fill);
 /* The published code's variant: nearest-neighbour sampling. */

@@ -1,0 +1,25 @@
+/* Adam as torch.optim.Adam (1.13, _single_tensor_adam, no weight decay, no amsgrad):
+ *   m = beta1 m + (1 - beta1) g;  v = beta2 v + (1 - beta2) g^2
+ *   p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+ * The bias corrections are scalars computed in double as Python does; the per-element
+ * arithmetic is float32 in PyTorch's order. */
+#include <math.h>
+
+#include "nn/nn_internal.h"
+
+void lcae_adam_step(float *param, const float *grad, float *m, float *v, int64_t n,
+                    int64_t step, float lr, float beta1, float beta2, float eps)
+{
+    double bc1 = 1.0 - pow(beta1, (double)step), bc2 = 1.0 - pow(beta2, (double)step);
+    float step_size = (float)(lr / bc1), bc2_sqrt = (float)sqrt(bc2);
+    float a1 = (float)(1.0 - beta1), a2 = (float)(1.0 - beta2);
+#pragma omp parallel for simd schedule(static)
+    for (int64_t i = 0; i < n; i++) {
+        float g = grad[i];
+        float mi = m[i] * beta1 + a1 * g;
+        float vi = v[i] * beta2 + a2 * g * g;
+        m[i] = mi;
+        v[i] = vi;
+        param[i] -= step_size * (mi / (sqrtf(vi) / bc2_sqrt + eps));
+    }
+}

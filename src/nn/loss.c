@@ -1,0 +1,42 @@
+/* The two loss terms and their gradients, with PyTorch's conventions at the kinks:
+ * clamp passes the gradient on the closed interval [-c, c] and abs has gradient 0 at 0. */
+#include <math.h>
+
+#include "nn/nn_internal.h"
+
+static inline float sgn(float d) { return (float)((d > 0) - (d < 0)); }
+
+double lcae_clipped_l1(const float *pred, const float *target, float *dpred, int64_t n,
+                       float clip, float scale)
+{
+    double sum = 0;
+    float g = scale / (float)n; /* as PyTorch's mean backward: grad / numel */
+#pragma omp parallel for reduction(+ : sum) schedule(static)
+    for (int64_t i = 0; i < n; i++) {
+        float d = pred[i] - target[i];
+        float a = fabsf(d);
+        sum += a < clip ? a : clip;
+        if (dpred)
+            dpred[i] = a <= clip ? sgn(d) * g : 0.0f;
+    }
+    return sum / (double)n;
+}
+
+double lcae_rot_loss(const float *z1, const float *z2, float *dz1, float *dz2, int N, int D,
+                     int dims, float scale)
+{
+    double sum = 0;
+    float g = scale / (float)((int64_t)N * dims);
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < D; j++) {
+            size_t at = (size_t)i * D + j;
+            float d = z1[at] - z2[at], s = j < dims ? sgn(d) * g : 0.0f;
+            if (j < dims)
+                sum += fabsf(d);
+            if (dz1)
+                dz1[at] = s;
+            if (dz2)
+                dz2[at] = -s;
+        }
+    return sum / ((double)N * dims);
+}

@@ -1,0 +1,16 @@
+/* Internals of src/nn shared by its files: the scratch memory of an lcae_nn context. */
+#ifndef LCAE_NN_INTERNAL_H
+#define LCAE_NN_INTERNAL_H
+
+#include <stddef.h>
+
+#include "lcae/nn.h"
+
+/* Independent scratch buffers of a context; a layer call may use each once. */
+enum { NN_SCRATCH_COL, NN_SCRATCH_AUX, NN_SCRATCH_COUNT };
+
+/* A float buffer of at least `count` elements in slot `slot`, 64-byte aligned, grown on
+ * demand (contents not kept across growth). NULL with a message if out of memory. */
+float *nn_scratch(lcae_nn *nn, int slot, size_t count);
+
+#endif
