@@ -1,0 +1,207 @@
+/* src/nn layers against PyTorch (tests/fixtures/nn, tools/make_nn_fixtures.py): Conv2d,
+ * ConvTranspose2d, BatchNorm2d (train and eval), ReLU, Linear; forward outputs, input
+ * and parameter gradients, running statistics. Tolerance 1e-4 relative (fx_compare):
+ * every value is a sum of at most a few hundred float products, so float rounding of the
+ * summation order (ours vs oneDNN's) stays near 1e-6. */
+#include "nn_fixture.h"
+
+static const double tol = 1e-4;
+
+static float *filled(int64_t n, float v)
+{
+    float *x = malloc(sizeof(float) * (n ? n : 1));
+    for (int64_t i = 0; i < n; i++)
+        x[i] = v;
+    return x;
+}
+
+static void scale_in_place(float *x, int64_t n, float s)
+{
+    for (int64_t i = 0; i < n; i++)
+        x[i] *= s;
+}
+
+/* One Conv2d or ConvTranspose2d case: forward, backward (twice, to check that parameter
+ * gradients accumulate and the input gradient is overwritten), backward without din. */
+static void check_conv(lcae_nn *nn, const char *cs, int transposed)
+{
+    char name[128];
+    int m[8];
+    snprintf(name, sizeof name, "%s_meta", cs);
+    fx_meta(name, m, 8);
+    int N = m[0], C = m[1], H = m[2], W = m[3], K = m[4], k = m[5], s = m[6], p = m[7];
+    int Ho, Wo;
+    if (transposed) {
+        Ho = (H - 1) * s - 2 * p + k;
+        Wo = (W - 1) * s - 2 * p + k;
+    } else {
+        Ho = lcae_conv_out_size(H, k, s, p);
+        Wo = lcae_conv_out_size(W, k, s, p);
+    }
+    int64_t nin = (int64_t)N * C * H * W, nout = (int64_t)N * K * Ho * Wo,
+            nw = (int64_t)K * C * k * k;
+#define LOAD(v, suffix)                                                                    \
+    snprintf(name, sizeof name, "%s_%s", cs, suffix);                                      \
+    float *v = fx_load(name, NULL)
+    LOAD(in, "in");
+    LOAD(weight, "weight");
+    LOAD(bias, "bias");
+    LOAD(dout, "dout");
+#undef LOAD
+    float *out = filled(nout, NAN), *din = filled(nin, NAN);
+    float *dw = filled(nw, 0), *db = filled(K, 0);
+    int rc = transposed
+                 ? lcae_convt2d_forward(nn, out, in, weight, bias, N, C, H, W, K, k, s, p)
+                 : lcae_conv2d_forward(nn, out, in, weight, bias, N, C, H, W, K, k, s, p);
+    CHECK(rc == LCAE_OK);
+    snprintf(name, sizeof name, "%s_out", cs);
+    fx_compare(name, out, nout, tol);
+    for (int rep = 1; rep <= 2; rep++) {
+        rc = transposed ? lcae_convt2d_backward(nn, din, dw, db, dout, in, weight, N, C, H, W,
+                                                K, k, s, p)
+                        : lcae_conv2d_backward(nn, din, dw, db, dout, in, weight, N, C, H, W,
+                                               K, k, s, p);
+        CHECK(rc == LCAE_OK);
+        snprintf(name, sizeof name, "%s_din", cs);
+        fx_compare(name, din, nin, tol);
+        scale_in_place(dw, nw, 1.0f / rep);
+        scale_in_place(db, K, 1.0f / rep);
+        snprintf(name, sizeof name, "%s_dweight", cs);
+        fx_compare(name, dw, nw, tol);
+        snprintf(name, sizeof name, "%s_dbias", cs);
+        fx_compare(name, db, K, tol);
+        scale_in_place(dw, nw, (float)rep);
+        scale_in_place(db, K, (float)rep);
+        for (int64_t i = 0; i < nin; i++)
+            din[i] = NAN;
+    }
+    /* without din (the first layer): the parameter gradients alone */
+    memset(dw, 0, sizeof(float) * nw);
+    memset(db, 0, sizeof(float) * K);
+    rc = transposed
+             ? lcae_convt2d_backward(nn, NULL, dw, db, dout, in, weight, N, C, H, W, K, k, s, p)
+             : lcae_conv2d_backward(nn, NULL, dw, db, dout, in, weight, N, C, H, W, K, k, s, p);
+    CHECK(rc == LCAE_OK);
+    snprintf(name, sizeof name, "%s_dweight", cs);
+    fx_compare(name, dw, nw, tol);
+    free(in), free(weight), free(bias), free(dout), free(out), free(din), free(dw), free(db);
+}
+
+static void check_batchnorm(const char *cs)
+{
+    char name[128];
+    int m[4];
+    snprintf(name, sizeof name, "%s_meta", cs);
+    fx_meta(name, m, 4);
+    int N = m[0], C = m[1], HW = m[2] * m[3];
+    int64_t n = (int64_t)N * C * HW;
+#define LOAD(v, suffix)                                                                    \
+    snprintf(name, sizeof name, "%s_%s", cs, suffix);                                      \
+    float *v = fx_load(name, NULL)
+    LOAD(in, "in");
+    LOAD(gamma, "gamma");
+    LOAD(beta, "beta");
+    LOAD(rmean, "running_mean0");
+    LOAD(rvar, "running_var0");
+    LOAD(dout, "dout");
+#undef LOAD
+    float *out = filled(n, NAN), *smean = filled(C, NAN), *sinv = filled(C, NAN);
+    float *din = filled(n, NAN), *dg = filled(C, 0), *dbeta = filled(C, 0);
+    float *rm0 = filled(C, 0), *rv0 = filled(C, 0);
+    memcpy(rm0, rmean, sizeof(float) * C);
+    memcpy(rv0, rvar, sizeof(float) * C);
+
+    CHECK(lcae_batchnorm_forward_train(out, in, gamma, beta, rmean, rvar, smean, sinv, N, C,
+                                       HW, 0.1f, 1e-5f) == LCAE_OK);
+    snprintf(name, sizeof name, "%s_out", cs);
+    fx_compare(name, out, n, tol);
+    snprintf(name, sizeof name, "%s_running_mean", cs);
+    fx_compare(name, rmean, C, tol);
+    snprintf(name, sizeof name, "%s_running_var", cs);
+    fx_compare(name, rvar, C, tol);
+    snprintf(name, sizeof name, "%s_save_mean", cs);
+    fx_compare(name, smean, C, tol);
+    snprintf(name, sizeof name, "%s_save_invstd", cs);
+    fx_compare(name, sinv, C, tol);
+
+    CHECK(lcae_batchnorm_backward(din, dg, dbeta, dout, in, gamma, smean, sinv, N, C, HW) ==
+          LCAE_OK);
+    snprintf(name, sizeof name, "%s_din", cs);
+    fx_compare(name, din, n, tol);
+    snprintf(name, sizeof name, "%s_dgamma", cs);
+    fx_compare(name, dg, C, tol);
+    snprintf(name, sizeof name, "%s_dbeta", cs);
+    fx_compare(name, dbeta, C, tol);
+    /* din aliasing dout */
+    float *alias = filled(n, 0);
+    memcpy(alias, dout, sizeof(float) * n);
+    CHECK(lcae_batchnorm_backward(alias, dg, dbeta, alias, in, gamma, smean, sinv, N, C, HW) ==
+          LCAE_OK);
+    snprintf(name, sizeof name, "%s_din", cs);
+    fx_compare(name, alias, n, tol);
+
+    /* evaluation mode with the running statistics after the training step; in place */
+    memcpy(out, in, sizeof(float) * n);
+    CHECK(lcae_batchnorm_forward_eval(out, out, gamma, beta, rmean, rvar, N, C, HW, 1e-5f) ==
+          LCAE_OK);
+    snprintf(name, sizeof name, "%s_out_eval", cs);
+    fx_compare(name, out, n, tol);
+    /* training mode in place */
+    memcpy(out, in, sizeof(float) * n);
+    memcpy(rmean, rm0, sizeof(float) * C);
+    memcpy(rvar, rv0, sizeof(float) * C);
+    CHECK(lcae_batchnorm_forward_train(out, out, gamma, beta, rmean, rvar, smean, sinv, N, C,
+                                       HW, 0.1f, 1e-5f) == LCAE_OK);
+    snprintf(name, sizeof name, "%s_out", cs);
+    fx_compare(name, out, n, tol);
+    free(in), free(gamma), free(beta), free(rmean), free(rvar), free(dout), free(out);
+    free(smean), free(sinv), free(din), free(dg), free(dbeta), free(rm0), free(rv0);
+    free(alias);
+}
+
+static void check_relu(void)
+{
+    int64_t n;
+    float *x = fx_load("relu_in", &n), *d = fx_load("relu_dout", NULL);
+    lcae_relu_forward(x, n);
+    fx_compare("relu_out", x, n, 0);
+    lcae_relu_backward(d, x, n);
+    fx_compare("relu_din", d, n, 0);
+    free(x), free(d);
+}
+
+static void check_linear(void)
+{
+    int m[3];
+    fx_meta("linear_meta", m, 3);
+    int N = m[0], I = m[1], O = m[2];
+    float *in = fx_load("linear_in", NULL), *w = fx_load("linear_weight", NULL);
+    float *b = fx_load("linear_bias", NULL), *dout = fx_load("linear_dout", NULL);
+    float *out = filled((int64_t)N * O, NAN), *din = filled((int64_t)N * I, NAN);
+    float *dw = filled((int64_t)O * I, 0), *db = filled(O, 0);
+    CHECK(lcae_linear_forward(out, in, w, b, N, I, O) == LCAE_OK);
+    fx_compare("linear_out", out, (int64_t)N * O, tol);
+    CHECK(lcae_linear_backward(din, dw, db, dout, in, w, N, I, O) == LCAE_OK);
+    fx_compare("linear_din", din, (int64_t)N * I, tol);
+    fx_compare("linear_dweight", dw, (int64_t)O * I, tol);
+    fx_compare("linear_dbias", db, O, tol);
+    free(in), free(w), free(b), free(dout), free(out), free(din), free(dw), free(db);
+}
+
+int main(void)
+{
+    lcae_nn *nn;
+    CHECK(lcae_nn_create(&nn) == LCAE_OK);
+    const char *convs[] = {"conv_first", "conv_3x3", "conv_down", "conv_down_odd"};
+    for (size_t i = 0; i < sizeof convs / sizeof *convs; i++)
+        check_conv(nn, convs[i], 0);
+    const char *convts[] = {"convt_up", "convt_rect", "convt_3x3"};
+    for (size_t i = 0; i < sizeof convts / sizeof *convts; i++)
+        check_conv(nn, convts[i], 1);
+    check_batchnorm("bn");
+    check_batchnorm("bn_small");
+    check_relu();
+    check_linear();
+    lcae_nn_free(nn);
+    return test_done("test_nn_layers");
+}
