@@ -4,6 +4,8 @@
 
 #include "lcae/io.h"
 
+#include <stddef.h>
+
 typedef struct {
     /* Patterns first..first+count-1 into out (count*h*w float32); the range is checked
      * by the caller. Must be thread-safe. */
@@ -23,6 +25,9 @@ struct lcae_dataset {
  * nothing left allocated in ds->state). */
 int lcae_open_raw(lcae_dataset *ds, const lcae_open_options *opt);
 int lcae_open_empad(lcae_dataset *ds, const lcae_open_options *opt);
+int lcae_open_npy(lcae_dataset *ds, const lcae_open_options *opt);
+int lcae_open_mib(lcae_dataset *ds, const lcae_open_options *opt);
+int lcae_open_hdf5(lcae_dataset *ds, const lcae_open_options *opt);
 
 /* Raw layout reader shared by EMPAD, raw and formats that are raw after a header
  * (npy): fixed-size frames at a fixed stride. */
@@ -41,5 +46,37 @@ int lcae_scan_shape_from_name(const char *path, int64_t *ny, int64_t *nx);
 
 /* Checks and fills info->count; message names `path`. */
 int lcae_check_shape(const char *path, lcae_dataset_info *info);
+
+/* Whole small file (metadata sidecars) into a malloc'd NUL-terminated buffer; refuses
+ * files over `max` bytes. */
+int lcae_read_small_file(const char *path, size_t max, char **text, size_t *n);
+
+/* ---- parsers, exposed for tests and fuzzers ------------------------------------ */
+/* EMPAD acquisition XML: what lcae reads from it (zero/empty: not recorded). */
+typedef struct {
+    char raw_file[256];       /* basename of <raw_file filename=...> */
+    int64_t scan_ny, scan_nx; /* <pix_y>/<pix_x>, else scan_parameters mode="acquire" */
+    int64_t det_h, det_w;     /* <detector_height>/<detector_width> (lcae's extension) */
+} lcae_empad_meta;
+int lcae_empad_xml_parse(const char *xml_path, const char *text, size_t n, lcae_empad_meta *m);
+
+/* Merlin .mib per-frame header ("MQ1,000001,00384,01,0256,0256,U08,   1x1,..."). */
+typedef struct {
+    int64_t seq;          /* frame number, from 1 */
+    int64_t header_bytes; /* this header's size, data follow it */
+    int64_t chips;        /* 1 or 4 */
+    int64_t w, h;         /* pixels: columns, rows */
+    lcae_dtype dtype;     /* U08/U16/U32/U64 (stored big endian); INVALID for RAW */
+    int raw_mode;         /* R64: undecoded counter bits */
+} lcae_mib_frame;
+int lcae_mib_parse_frame_header(const char *path, const char *text, size_t n, lcae_mib_frame *f);
+
+/* Merlin .hdr acquisition sidecar: the fields that give the scan shape (0: absent). */
+typedef struct {
+    int64_t frames;             /* Frames in Acquisition (Number) */
+    int64_t frames_per_trigger; /* Frames per Trigger (Number): one scan row */
+    int64_t scan_x, scan_y;     /* ScanX / ScanY (newer Merlin software) */
+} lcae_mib_hdr;
+int lcae_mib_parse_hdr(const char *path, const char *text, size_t n, lcae_mib_hdr *h);
 
 #endif

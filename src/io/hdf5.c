@@ -1,0 +1,424 @@
+/* HDF5 scans (plain, py4DSTEM, EMD): a 4-D dataset (ny, nx, h, w), or 3-D (n, h, w) with
+ * the scan shape given, named as FILE.h5:/path/in/file or found as the only 4-D dataset.
+ * Read scan row by scan row with hyperslabs (HDF5 converts any integer or float type,
+ * either byte order, to float32 and decompresses chunk by chunk through its chunk
+ * cache). The serial HDF5 library is not thread-safe: every HDF5 call holds one lock. */
+#include "dataset_internal.h"
+
+#include <hdf5.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pthread_mutex_t h5_lock = PTHREAD_MUTEX_INITIALIZER;
+
+typedef struct {
+    hid_t file, dset;
+    int rank;  /* 3 or 4 */
+    char *name;
+} h5_state;
+
+/* The innermost HDF5 error message (the most specific one), for our own message. */
+static herr_t first_error(unsigned n, const H5E_error2_t *e, void *data)
+{
+    if (n == 0)
+        snprintf(data, 160, "%s", e->desc ? e->desc : "");
+    return 0;
+}
+
+static const char *h5_error(char *buf)
+{
+    buf[0] = 0;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, first_error, buf);
+    H5Eclear2(H5E_DEFAULT);
+    return buf[0] ? buf : "unknown HDF5 error";
+}
+
+/* ---- finding the dataset --------------------------------------------------------- */
+typedef struct {
+    char name[512];
+    int rank;
+    hsize_t dims[4];
+    int emd; /* its group carries emd_group_type (EMD 1.0 / py4DSTEM) */
+} h5_candidate;
+
+typedef struct {
+    h5_candidate *c;
+    int n, cap;
+    char listing[600]; /* "/a (3 x 4), /b (9 x 60 x 60), ..." for messages */
+} h5_walk;
+
+static void describe(char *out, size_t outlen, const char *name, int rank, const hsize_t *dims)
+{
+    size_t len = strlen(out);
+    if (len + 8 >= outlen)
+        return;
+    int w = snprintf(out + len, outlen - len, "%s%s (", len ? ", " : "", name);
+    for (int i = 0; i < rank && w > 0; i++) {
+        len = strlen(out);
+        w = snprintf(out + len, outlen - len, "%s%llu", i ? " x " : "",
+                     (unsigned long long)dims[i]);
+    }
+    len = strlen(out);
+    snprintf(out + len, outlen - len, rank ? ")" : "scalar)");
+}
+
+static herr_t visit_link(hid_t group, const char *name, const H5L_info_t *info, void *data)
+{
+    h5_walk *w = data;
+    if (info->type != H5L_TYPE_HARD)
+        return 0; /* external and soft links: not followed when searching */
+    H5O_info_t oi;
+    if (H5Oget_info_by_name2(group, name, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return 0;
+    }
+    if (oi.type != H5O_TYPE_DATASET)
+        return 0;
+    hid_t d = H5Dopen2(group, name, H5P_DEFAULT);
+    if (d < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return 0;
+    }
+    hid_t s = H5Dget_space(d);
+    int rank = s >= 0 ? H5Sget_simple_extent_ndims(s) : -1;
+    hsize_t dims[H5S_MAX_RANK] = {0};
+    if (rank > 0 && rank <= H5S_MAX_RANK)
+        H5Sget_simple_extent_dims(s, dims, NULL);
+    if (s >= 0)
+        H5Sclose(s);
+    H5Dclose(d);
+    if (rank < 0)
+        return 0;
+    char path[512];
+    snprintf(path, sizeof path, "/%s", name);
+    describe(w->listing, sizeof w->listing, path, rank, dims);
+    if (rank != 3 && rank != 4)
+        return 0;
+    if (w->n == w->cap) {
+        int cap = w->cap ? 2 * w->cap : 8;
+        h5_candidate *nc = realloc(w->c, sizeof *nc * (size_t)cap);
+        if (!nc)
+            return -1;
+        w->c = nc;
+        w->cap = cap;
+    }
+    h5_candidate *c = &w->c[w->n++];
+    memset(c, 0, sizeof *c);
+    snprintf(c->name, sizeof c->name, "%s", path);
+    c->rank = rank;
+    memcpy(c->dims, dims, sizeof c->dims);
+    /* the group holding it: "/" for a top-level dataset */
+    char parent[512];
+    snprintf(parent, sizeof parent, "%s", path);
+    char *slash = strrchr(parent, '/');
+    if (slash == parent)
+        slash[1] = 0;
+    else
+        *slash = 0;
+    c->emd = H5Aexists_by_name(group, parent, "emd_group_type", H5P_DEFAULT) > 0;
+    H5Eclear2(H5E_DEFAULT);
+    return 0;
+}
+
+/* Checks each component of `sub` exists (H5Lexists needs the parents to exist). */
+static int subpath_exists(hid_t file, const char *sub)
+{
+    size_t n = strlen(sub);
+    char *p = malloc(n + 1);
+    if (!p)
+        return 0;
+    memcpy(p, sub, n + 1);
+    int ok = 1;
+    for (size_t i = 1; i <= n && ok; i++) {
+        if (p[i] != '/' && p[i] != 0)
+            continue;
+        if (i == 1 && p[i] == '/') { /* "//" */
+            ok = 0;
+            break;
+        }
+        char c = p[i];
+        p[i] = 0;
+        ok = H5Lexists(file, p, H5P_DEFAULT) > 0;
+        p[i] = c;
+    }
+    free(p);
+    H5Eclear2(H5E_DEFAULT);
+    return ok;
+}
+
+/* HDF5 filters the library cannot apply (e.g. bitshuffle/LZ4 without its plugin). */
+static int check_filters(const char *path, const char *name, hid_t dset)
+{
+    hid_t plist = H5Dget_create_plist(dset);
+    if (plist < 0)
+        return LCAE_OK;
+    int nf = H5Pget_nfilters(plist);
+    int rc = LCAE_OK;
+    for (int i = 0; i < nf && !rc; i++) {
+        unsigned flags, cd[8];
+        size_t ncd = 8;
+        char fname[128] = "";
+        H5Z_filter_t id = H5Pget_filter2(plist, (unsigned)i, &flags, &ncd, cd, sizeof fname,
+                                         fname, NULL);
+        if (id < 0)
+            continue;
+        if (H5Zfilter_avail(id) <= 0) {
+            const char *known = id == 32008 ? " (bitshuffle + LZ4, as DECTRIS detectors write; "
+                                             "install the bitshuffle HDF5 plugin and set "
+                                             "HDF5_PLUGIN_PATH)"
+                                : id == 32001 ? " (Blosc; install the hdf5-blosc plugin)"
+                                : id == 32004 ? " (LZ4; install the HDF5 LZ4 plugin)"
+                                              : "";
+            rc = lcae_fail(LCAE_EFAIL, "%s: dataset %s is compressed with HDF5 filter %d '%.60s' "
+                           "that this HDF5 library cannot decode%s", path, name, (int)id,
+                           fname, known);
+        }
+    }
+    H5Pclose(plist);
+    H5Eclear2(H5E_DEFAULT);
+    return rc;
+}
+
+static lcae_dtype stored_dtype(hid_t t)
+{
+    H5T_class_t cls = H5Tget_class(t);
+    size_t size = H5Tget_size(t);
+    if (cls == H5T_FLOAT)
+        return size == 4 ? LCAE_DT_F32 : size == 8 ? LCAE_DT_F64 : LCAE_DT_INVALID;
+    if (cls != H5T_INTEGER)
+        return LCAE_DT_INVALID;
+    int sgn = H5Tget_sign(t) == H5T_SGN_2;
+    switch (size) {
+    case 1: return sgn ? LCAE_DT_I8 : LCAE_DT_U8;
+    case 2: return sgn ? LCAE_DT_I16 : LCAE_DT_U16;
+    case 4: return sgn ? LCAE_DT_I32 : LCAE_DT_U32;
+    case 8: return sgn ? LCAE_DT_I64 : LCAE_DT_U64;
+    default: return LCAE_DT_INVALID;
+    }
+}
+
+/* ---- reading ------------------------------------------------------------------------ */
+/* One hyperslab (rows of patterns that are contiguous in the dataset) into out. */
+static int read_block(lcae_dataset *ds, h5_state *st, const hsize_t *start,
+                      const hsize_t *count, float *out)
+{
+    hid_t fs = H5Dget_space(st->dset);
+    hsize_t n = 1;
+    for (int i = 0; i < st->rank; i++)
+        n *= count[i];
+    hid_t ms = H5Screate_simple(1, &n, NULL);
+    herr_t e = fs < 0 || ms < 0 ? -1
+               : H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
+    if (e >= 0)
+        e = H5Dread(st->dset, H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, out);
+    char buf[160];
+    int rc = e < 0 ? lcae_fail(LCAE_EFAIL, "%s: reading dataset %s failed (%s)", ds->path,
+                               st->name, h5_error(buf))
+                   : LCAE_OK;
+    if (ms >= 0)
+        H5Sclose(ms);
+    if (fs >= 0)
+        H5Sclose(fs);
+    return rc;
+}
+
+static int h5_read(lcae_dataset *ds, int64_t first, int64_t count, float *out)
+{
+    h5_state *st = ds->state;
+    int64_t px = ds->info.h * ds->info.w, nx = ds->info.nx;
+    int rc = LCAE_OK;
+    pthread_mutex_lock(&h5_lock);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if (st->rank == 3) {
+        hsize_t start[3] = {(hsize_t)first, 0, 0};
+        hsize_t cnt[3] = {(hsize_t)count, (hsize_t)ds->info.h, (hsize_t)ds->info.w};
+        rc = read_block(ds, st, start, cnt, out);
+    } else {
+        /* a range of patterns is a partial row, whole rows, a partial row: one
+         * hyperslab per scan row keeps each read a plain block */
+        for (int64_t i = first; i < first + count && !rc;) {
+            int64_t y = i / nx, x = i % nx;
+            int64_t n = nx - x < first + count - i ? nx - x : first + count - i;
+            hsize_t start[4] = {(hsize_t)y, (hsize_t)x, 0, 0};
+            hsize_t cnt[4] = {1, (hsize_t)n, (hsize_t)ds->info.h, (hsize_t)ds->info.w};
+            rc = read_block(ds, st, start, cnt, out + (i - first) * px);
+            i += n;
+        }
+    }
+    pthread_mutex_unlock(&h5_lock);
+    return rc;
+}
+
+static void h5_close_state(h5_state *st)
+{
+    if (!st)
+        return;
+    pthread_mutex_lock(&h5_lock);
+    if (st->dset >= 0)
+        H5Dclose(st->dset);
+    if (st->file >= 0)
+        H5Fclose(st->file);
+    pthread_mutex_unlock(&h5_lock);
+    free(st->name);
+    free(st);
+}
+
+static void h5_close(lcae_dataset *ds) { h5_close_state(ds->state); }
+
+static const lcae_reader_ops h5_ops = {h5_read, h5_close};
+
+/* ---- opening ------------------------------------------------------------------------ */
+/* Picks the dataset: ds->subpath, else the only 4-D one (EMD-tagged ones first), else
+ * with --scan the only 3-D one. Fills st->name and st->dset. Called with the lock held. */
+static int choose_dataset(lcae_dataset *ds, const lcae_open_options *opt, h5_state *st)
+{
+    const char *want = ds->subpath;
+    h5_walk w = {0};
+    if (!want || !subpath_exists(st->file, want)) {
+        if (H5Lvisit(st->file, H5_INDEX_NAME, H5_ITER_INC, visit_link, &w) < 0) {
+            free(w.c);
+            char buf[160];
+            return lcae_fail(LCAE_EFAIL, "%s: cannot list the HDF5 file's contents (%s)",
+                             ds->path, h5_error(buf));
+        }
+    }
+    int rc = LCAE_OK;
+    const char *name = want;
+    if (want && !subpath_exists(st->file, want)) {
+        rc = lcae_fail(LCAE_EFAIL, "%s: no object %s in the file (datasets: %s)", ds->path,
+                       want, w.n || w.listing[0] ? w.listing : "none");
+        goto done;
+    }
+    if (!want) {
+        int n4 = 0, nemd = 0, n3 = 0, i4 = -1, iemd = -1, i3 = -1;
+        for (int i = 0; i < w.n; i++) {
+            if (w.c[i].rank == 4) {
+                n4++, i4 = i;
+                if (w.c[i].emd)
+                    nemd++, iemd = i;
+            } else {
+                n3++, i3 = i;
+            }
+        }
+        int pick = n4 == 1 ? i4 : n4 > 1 && nemd == 1 ? iemd
+                   : n4 == 0 && n3 == 1 && opt->scan_ny ? i3 : -1;
+        if (pick < 0) {
+            rc = lcae_fail(LCAE_EFAIL, "%s: %s (expected one 4-D dataset, or one 3-D dataset "
+                           "with --scan; name one as FILE:/path; datasets: %s)", ds->path,
+                           n4 > 1 ? "several 4-D datasets" : "no 4-D dataset",
+                           w.listing[0] ? w.listing : "none");
+            goto done;
+        }
+        name = w.c[pick].name;
+    }
+    st->name = strdup(name);
+    if (!st->name) {
+        rc = lcae_fail(LCAE_ENOMEM, "out of memory");
+        goto done;
+    }
+    H5O_info_t oi;
+    if (H5Oget_info_by_name2(st->file, name, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0 ||
+        oi.type != H5O_TYPE_DATASET) {
+        H5Eclear2(H5E_DEFAULT);
+        rc = lcae_fail(LCAE_EFAIL, "%s: %s is not a dataset (a group or a link to another "
+                       "file; name the dataset itself)", ds->path, name);
+        goto done;
+    }
+    /* a chunk cache that holds a few rows of typical chunks: 64 MiB */
+    hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
+    H5Pset_chunk_cache(dapl, 12421, 64u << 20, 1.0);
+    st->dset = H5Dopen2(st->file, name, dapl);
+    H5Pclose(dapl);
+    if (st->dset < 0) {
+        char buf[160];
+        rc = lcae_fail(LCAE_EFAIL, "%s: cannot open dataset %s (%s)", ds->path, name,
+                       h5_error(buf));
+    }
+done:
+    free(w.c);
+    return rc;
+}
+
+static int h5_open_locked(lcae_dataset *ds, const lcae_open_options *opt, h5_state *st)
+{
+    char buf[160];
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if (H5Fis_hdf5(ds->path) <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return lcae_fail(LCAE_EFAIL, "%s: not an HDF5 file (no HDF5 signature)", ds->path);
+    }
+    st->file = H5Fopen(ds->path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (st->file < 0)
+        return lcae_fail(LCAE_EFAIL, "%s: cannot open as HDF5 (%s)", ds->path, h5_error(buf));
+    int rc = choose_dataset(ds, opt, st);
+    if (rc)
+        return rc;
+    hid_t t = H5Dget_type(st->dset);
+    lcae_dtype dt = t >= 0 ? stored_dtype(t) : LCAE_DT_INVALID;
+    if (t >= 0)
+        H5Tclose(t);
+    if (!dt)
+        return lcae_fail(LCAE_EFAIL, "%s: dataset %s holds no numbers (expected an integer or "
+                         "float type)", ds->path, st->name);
+    hid_t s = H5Dget_space(st->dset);
+    int rank = s >= 0 ? H5Sget_simple_extent_ndims(s) : -1;
+    hsize_t d[H5S_MAX_RANK] = {0};
+    if (rank > 0 && rank <= H5S_MAX_RANK)
+        H5Sget_simple_extent_dims(s, d, NULL);
+    if (s >= 0)
+        H5Sclose(s);
+    st->rank = rank;
+    if (rank == 4) {
+        if (opt->scan_ny && ((hsize_t)opt->scan_ny != d[0] || (hsize_t)opt->scan_nx != d[1]))
+            return lcae_fail(LCAE_EUSAGE, "%s: --scan %lldx%lld does not match dataset %s's "
+                             "scan shape (%llu x %llu)", ds->path, (long long)opt->scan_ny,
+                             (long long)opt->scan_nx, st->name, (unsigned long long)d[0],
+                             (unsigned long long)d[1]);
+        ds->info.ny = (int64_t)d[0];
+        ds->info.nx = (int64_t)d[1];
+        ds->info.h = (int64_t)d[2];
+        ds->info.w = (int64_t)d[3];
+    } else if (rank == 3) {
+        if (!opt->scan_ny || !opt->scan_nx)
+            return lcae_fail(LCAE_EUSAGE, "%s: dataset %s is 3-D (%llu patterns of %llu x "
+                             "%llu): the scan shape is unknown (give --scan NYxNX)", ds->path,
+                             st->name, (unsigned long long)d[0], (unsigned long long)d[1],
+                             (unsigned long long)d[2]);
+        if ((hsize_t)(opt->scan_ny * opt->scan_nx) != d[0])
+            return lcae_fail(LCAE_EUSAGE, "%s: --scan %lldx%lld does not fit dataset %s "
+                             "(expected %lld patterns, found %llu)", ds->path,
+                             (long long)opt->scan_ny, (long long)opt->scan_nx, st->name,
+                             (long long)(opt->scan_ny * opt->scan_nx),
+                             (unsigned long long)d[0]);
+        ds->info.ny = opt->scan_ny;
+        ds->info.nx = opt->scan_nx;
+        ds->info.h = (int64_t)d[1];
+        ds->info.w = (int64_t)d[2];
+    } else {
+        return lcae_fail(LCAE_EFAIL, "%s: dataset %s has %d dimensions (expected 4-D (ny, nx, "
+                         "h, w) or 3-D (n, h, w))", ds->path, st->name, rank);
+    }
+    if ((rc = lcae_check_shape(ds->path, &ds->info)))
+        return rc;
+    ds->info.dtype = dt;
+    return check_filters(ds->path, st->name, st->dset);
+}
+
+int lcae_open_hdf5(lcae_dataset *ds, const lcae_open_options *opt)
+{
+    h5_state *st = lcae_calloc(1, sizeof *st);
+    if (!st)
+        return LCAE_ENOMEM;
+    st->file = st->dset = -1;
+    pthread_mutex_lock(&h5_lock);
+    int rc = h5_open_locked(ds, opt, st);
+    pthread_mutex_unlock(&h5_lock);
+    if (rc) {
+        h5_close_state(st);
+        return rc;
+    }
+    ds->state = st;
+    ds->ops = &h5_ops;
+    return LCAE_OK;
+}

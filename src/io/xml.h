@@ -1,0 +1,26 @@
+/* A small XML reader for instrument sidecar files (EMPAD .xml): elements, attributes and
+ * text, no DTD, no namespaces. Hostile input gives an error, never a crash: nesting,
+ * element count and input size are bounded. Shared by src/io only. */
+#ifndef LCAE_IO_XML_H
+#define LCAE_IO_XML_H
+
+#include <stddef.h>
+
+typedef struct lcae_xml lcae_xml;
+
+/* Parses `n` bytes (need not be NUL-terminated) and returns the root element, or NULL
+ * with a message in `err` ("line 3: expected '>' ..."). Free with lcae_xml_free. */
+lcae_xml *lcae_xml_parse(const char *text, size_t n, char *err, size_t errlen);
+void lcae_xml_free(lcae_xml *root);
+
+const char *lcae_xml_name(const lcae_xml *e);
+/* The element's own text (character data and CDATA directly inside it, entities
+ * decoded, leading and trailing white space removed); "" if none. */
+const char *lcae_xml_text(const lcae_xml *e);
+const char *lcae_xml_attr(const lcae_xml *e, const char *name); /* NULL if absent */
+/* First child named `name` (any child if name is NULL), and the next sibling after
+ * `e` with that name; NULL when there is none. */
+const lcae_xml *lcae_xml_child(const lcae_xml *e, const char *name);
+const lcae_xml *lcae_xml_next(const lcae_xml *e, const char *name);
+
+#endif
