@@ -1,0 +1,129 @@
+/* src/nn losses, Adam and rotation against PyTorch / torchvision (tests/fixtures/nn,
+ * tools/make_nn_fixtures.py). Losses and their gradients include the kinks: differences
+ * exactly at the clip (gradient passes) and exactly 0 (gradient 0). Adam: five steps of
+ * torch.optim.Adam, parameters and moments after each. Rotation: torchvision's rotate,
+ * bilinear and nearest, with a default and an explicit centre and a non-zero fill. */
+#include "nn_fixture.h"
+
+static const double tol = 1e-4;
+
+static void check_clipped_l1(void)
+{
+    int n;
+    fx_meta("l1_meta", &n, 1);
+    float *pred = fx_load("l1_pred", NULL), *target = fx_load("l1_target", NULL);
+    float *par = fx_load("l1_params", NULL), *want = fx_load("l1_loss", NULL);
+    float *d = malloc(sizeof(float) * n);
+    double loss = lcae_clipped_l1(pred, target, d, n, par[0], par[1]);
+    CHECK_CLOSE(loss, want[0], tol);
+    fx_compare("l1_dpred", d, n, tol);
+    /* the cases at the kinks, exactly: equal (0), at +-clip (+-1/n * scale), beyond (0) */
+    float g = par[1] / n;
+    CHECK(d[0] == 0 && d[3] == 0);
+    CHECK(d[4] == g && d[5] == -g && d[6] == 0 && d[7] == 0);
+    CHECK_CLOSE(lcae_clipped_l1(pred, target, NULL, n, par[0], par[1]), want[0], tol);
+    free(pred), free(target), free(par), free(want), free(d);
+}
+
+static void check_rot_loss(void)
+{
+    int m[3];
+    fx_meta("rot_meta", m, 3);
+    int N = m[0], D = m[1], dims = m[2];
+    float *z1 = fx_load("rot_z1", NULL), *z2 = fx_load("rot_z2", NULL);
+    float *par = fx_load("rot_params", NULL), *want = fx_load("rot_loss", NULL);
+    float *d1 = malloc(sizeof(float) * N * D), *d2 = malloc(sizeof(float) * N * D);
+    for (int i = 0; i < N * D; i++)
+        d1[i] = d2[i] = NAN; /* overwritten, also outside the first dims */
+    double loss = lcae_rot_loss(z1, z2, d1, d2, N, D, dims, par[0]);
+    CHECK_CLOSE(loss, want[0], tol);
+    fx_compare("rot_dz1", d1, (int64_t)N * D, tol);
+    fx_compare("rot_dz2", d2, (int64_t)N * D, tol);
+    CHECK_CLOSE(lcae_rot_loss(z1, z2, NULL, NULL, N, D, dims, par[0]), want[0], tol);
+    free(z1), free(z2), free(par), free(want), free(d1), free(d2);
+}
+
+static void check_adam(void)
+{
+    int m[2];
+    fx_meta("adam_meta", m, 2);
+    int n = m[0], steps = m[1];
+    float *par = fx_load("adam_params", NULL), *p = fx_load("adam_param0", NULL);
+    float *mo = calloc(n, sizeof(float)), *v = calloc(n, sizeof(float));
+    char name[64];
+    for (int t = 0; t < steps; t++) {
+        snprintf(name, sizeof name, "adam_grad%d", t);
+        float *g = fx_load(name, NULL);
+        lcae_adam_step(p, g, mo, v, n, t + 1, par[0], par[1], par[2], par[3]);
+        snprintf(name, sizeof name, "adam_param%d", t + 1);
+        fx_compare(name, p, n, tol);
+        snprintf(name, sizeof name, "adam_m%d", t + 1);
+        fx_compare(name, mo, n, tol);
+        snprintf(name, sizeof name, "adam_v%d", t + 1);
+        fx_compare(name, v, n, tol);
+        free(g);
+    }
+    /* the update itself, not just the parameter (which moves by ~lr): compare
+     * param - param0 with PyTorch's over all steps */
+    float *p0 = fx_load("adam_param0", NULL);
+    snprintf(name, sizeof name, "adam_param%d", steps);
+    float *pw = fx_load(name, NULL);
+    double worst = 0;
+    for (int i = 0; i < n; i++) {
+        double dw = (double)pw[i] - p0[i], dg = (double)p[i] - p0[i];
+        worst = fmax(worst, fabs(dg - dw) / fmax(fabs(dw), par[0] * 1e-2));
+    }
+    /* the difference of two floats ~1 carries their rounding (6e-8) against an update of
+     * ~5 * lr = 5e-3: 1e-4 relative is at that limit, so 1e-3 */
+    CHECK_MSG(worst < 1e-3, "Adam's update differs from PyTorch's by %g relative", worst);
+    free(par), free(p), free(mo), free(v), free(p0), free(pw);
+}
+
+static void check_rotation(void)
+{
+    int count;
+    fx_meta("rot_count", &count, 1);
+    char name[64];
+    for (int c = 0; c < count; c++) {
+        int m[3];
+        snprintf(name, sizeof name, "rotate%d_meta", c);
+        fx_meta(name, m, 3);
+        int N = m[0], H = m[1], W = m[2];
+        int64_t n = (int64_t)N * H * W;
+        snprintf(name, sizeof name, "rotate%d_params", c);
+        float *par = fx_load(name, NULL);
+        snprintf(name, sizeof name, "rotate%d_in", c);
+        float *in = fx_load(name, NULL), *out = malloc(sizeof(float) * n);
+        snprintf(name, sizeof name, "rotate%d_tie", c);
+        float *tie = fx_load(name, NULL);
+        /* float32 parameters: the fixture's centres are exact in float */
+        lcae_rotate_bilinear(out, in, N, H, W, par[0], par[1], par[2], par[3]);
+        snprintf(name, sizeof name, "rotate%d_bilinear", c);
+        fx_compare(name, out, n, tol);
+        lcae_rotate_nearest(out, in, N, H, W, par[0], par[1], par[2], par[3]);
+        snprintf(name, sizeof name, "rotate%d_nearest", c);
+        float *want = fx_load(name, NULL);
+        int bad = 0, ties = 0;
+        for (int64_t i = 0; i < n; i++) {
+            if (tie[i % (H * W)]) { /* a tie: either neighbour is right */
+                ties++;
+                continue;
+            }
+            /* exact but for the fixture's (x - fill) + fill rounding */
+            bad += fabsf(out[i] - want[i]) > 1e-6f * fmaxf(1.0f, fabsf(want[i]));
+        }
+        CHECK_MSG(bad == 0, "%s: %d of %lld pixels differ from torchvision (%d ties skipped)",
+                  name, bad, (long long)n, ties);
+        CHECK_MSG(ties * 20 < n, "%s: too many ties to be a test (%d)", name, ties);
+        free(par), free(in), free(out), free(tie), free(want);
+    }
+}
+
+int main(void)
+{
+    check_clipped_l1();
+    check_rot_loss();
+    check_adam();
+    check_rotation();
+    return test_done("test_nn_train");
+}
