@@ -7,6 +7,8 @@
 
 #include <hdf5.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,36 +40,62 @@ static const char *h5_error(char *buf)
 typedef struct {
     char name[512];
     int rank;
-    hsize_t dims[4];
+    hsize_t dims[H5S_MAX_RANK];
     int emd; /* its group carries emd_group_type (EMD 1.0 / py4DSTEM) */
 } h5_candidate;
 
+/* Every dataset of rank >= 2 (the candidates and what error messages list), the number
+ * of smaller ones, and links to other files (not followed when searching). */
 typedef struct {
     h5_candidate *c;
     int n, cap;
-    char listing[600]; /* "/a (3 x 4), /b (9 x 60 x 60), ..." for messages */
+    int small;
+    char external[600];
 } h5_walk;
 
-static void describe(char *out, size_t outlen, const char *name, int rank, const hsize_t *dims)
+static void append_text(char *out, size_t outlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void append_text(char *out, size_t outlen, const char *fmt, ...)
 {
     size_t len = strlen(out);
-    if (len + 8 >= outlen)
+    if (len + 1 >= outlen)
         return;
-    int w = snprintf(out + len, outlen - len, "%s%s (", len ? ", " : "", name);
-    for (int i = 0; i < rank && w > 0; i++) {
-        len = strlen(out);
-        w = snprintf(out + len, outlen - len, "%s%llu", i ? " x " : "",
-                     (unsigned long long)dims[i]);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out + len, outlen - len, fmt, ap);
+    va_end(ap);
+}
+
+/* "/a (3 x 4 x 5 x 6), /b (9 x 60 x 60), and 12 datasets of rank 0-1" */
+static void describe(const h5_walk *w, char *out, size_t outlen)
+{
+    out[0] = 0;
+    for (int i = 0; i < w->n; i++) {
+        append_text(out, outlen, "%s%s (", i ? ", " : "", w->c[i].name);
+        for (int k = 0; k < w->c[i].rank; k++)
+            append_text(out, outlen, "%s%llu", k ? " x " : "",
+                        (unsigned long long)w->c[i].dims[k]);
+        append_text(out, outlen, ")");
     }
-    len = strlen(out);
-    snprintf(out + len, outlen - len, rank ? ")" : "scalar)");
+    if (w->small)
+        append_text(out, outlen, "%s%d dataset%s of rank 0-1", w->n ? ", and " : "", w->small,
+                    w->small > 1 ? "s" : "");
+    if (w->external[0])
+        append_text(out, outlen, "; links to other files: %s", w->external);
+    if (!out[0])
+        snprintf(out, outlen, "none");
+    if (strlen(out) + 1 >= outlen)
+        memcpy(out + outlen - 4, "...", 4);
 }
 
 static herr_t visit_link(hid_t group, const char *name, const H5L_info_t *info, void *data)
 {
     h5_walk *w = data;
+    if (info->type == H5L_TYPE_EXTERNAL)
+        append_text(w->external, sizeof w->external, "%s/%s", w->external[0] ? ", " : "",
+                    name);
     if (info->type != H5L_TYPE_HARD)
-        return 0; /* external and soft links: not followed when searching */
+        return 0;
     H5O_info_t oi;
     if (H5Oget_info_by_name2(group, name, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0) {
         H5Eclear2(H5E_DEFAULT);
@@ -88,13 +116,11 @@ static herr_t visit_link(hid_t group, const char *name, const H5L_info_t *info, 
     if (s >= 0)
         H5Sclose(s);
     H5Dclose(d);
-    if (rank < 0)
+    H5Eclear2(H5E_DEFAULT);
+    if (rank < 2) {
+        w->small += rank >= 0;
         return 0;
-    char path[512];
-    snprintf(path, sizeof path, "/%s", name);
-    describe(w->listing, sizeof w->listing, path, rank, dims);
-    if (rank != 3 && rank != 4)
-        return 0;
+    }
     if (w->n == w->cap) {
         int cap = w->cap ? 2 * w->cap : 8;
         h5_candidate *nc = realloc(w->c, sizeof *nc * (size_t)cap);
@@ -105,17 +131,14 @@ static herr_t visit_link(hid_t group, const char *name, const H5L_info_t *info, 
     }
     h5_candidate *c = &w->c[w->n++];
     memset(c, 0, sizeof *c);
-    snprintf(c->name, sizeof c->name, "%s", path);
+    snprintf(c->name, sizeof c->name, "/%s", name);
     c->rank = rank;
     memcpy(c->dims, dims, sizeof c->dims);
     /* the group holding it: "/" for a top-level dataset */
     char parent[512];
-    snprintf(parent, sizeof parent, "%s", path);
+    snprintf(parent, sizeof parent, "%s", c->name);
     char *slash = strrchr(parent, '/');
-    if (slash == parent)
-        slash[1] = 0;
-    else
-        *slash = 0;
+    slash[slash == parent] = 0;
     c->emd = H5Aexists_by_name(group, parent, "emd_group_type", H5P_DEFAULT) > 0;
     H5Eclear2(H5E_DEFAULT);
     return 0;
@@ -285,9 +308,11 @@ static int choose_dataset(lcae_dataset *ds, const lcae_open_options *opt, h5_sta
     }
     int rc = LCAE_OK;
     const char *name = want;
+    char listing[600];
+    describe(&w, listing, sizeof listing);
     if (want && !subpath_exists(st->file, want)) {
         rc = lcae_fail(LCAE_EFAIL, "%s: no object %s in the file (datasets: %s)", ds->path,
-                       want, w.n || w.listing[0] ? w.listing : "none");
+                       want, listing);
         goto done;
     }
     if (!want) {
@@ -297,7 +322,7 @@ static int choose_dataset(lcae_dataset *ds, const lcae_open_options *opt, h5_sta
                 n4++, i4 = i;
                 if (w.c[i].emd)
                     nemd++, iemd = i;
-            } else {
+            } else if (w.c[i].rank == 3) {
                 n3++, i3 = i;
             }
         }
@@ -306,8 +331,7 @@ static int choose_dataset(lcae_dataset *ds, const lcae_open_options *opt, h5_sta
         if (pick < 0) {
             rc = lcae_fail(LCAE_EFAIL, "%s: %s (expected one 4-D dataset, or one 3-D dataset "
                            "with --scan; name one as FILE:/path; datasets: %s)", ds->path,
-                           n4 > 1 ? "several 4-D datasets" : "no 4-D dataset",
-                           w.listing[0] ? w.listing : "none");
+                           n4 > 1 ? "several 4-D datasets" : "no 4-D dataset", listing);
             goto done;
         }
         name = w.c[pick].name;
