@@ -7,6 +7,7 @@
 
 #include "lcae/core.h"
 #include "lcae/io.h"
+#include "lcae/stats.h"
 
 typedef enum {
     OPT_FLAG,   /* int: --name sets 1, --no-name sets 0 */
@@ -70,5 +71,13 @@ int cli_open_dataset(const char *path, lcae_dataset **ds);
 
 /* Subcommands (one file each, src/cli/cmd_*.c). */
 extern const cli_command cmd_info;
+extern const cli_command cmd_stats;
+
+/* Shared by lcae info and lcae stats (src/cli/cmd_stats.c): --exact/--sample/--seed, the
+ * statistics pass (prints the error, returns the exit status), the info JSON object. */
+extern const cli_option cli_quantile_options[];
+int cli_compute_stats(lcae_dataset *ds, int virtual_images, int refuse_nonfinite, lcae_stats *st);
+struct cJSON *cli_stats_json(const lcae_dataset *ds, const lcae_stats *st);
+const char *cli_quantile_method(const lcae_stats *st, char *buf, size_t n);
 
 #endif

@@ -9,6 +9,7 @@
 /* Every subcommand, in the order of the flow. */
 static const cli_command *const commands[] = {
     &cmd_info,
+    &cmd_stats,
     NULL};
 
 static const cli_command *find_command(const char *name)

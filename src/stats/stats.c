@@ -1,0 +1,436 @@
+/* Dataset statistics in one streaming pass (two with exact quantiles): OpenMP over
+ * batches of patterns, each thread reading its own batches; per-thread accumulators are
+ * combined in thread order after the pass, and batches go to threads round-robin
+ * (schedule(static, 1)), so a given thread count always gives the same numbers. */
+#include "lcae/stats.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "select.h"
+
+/* Percentiles taken from the sample: P16, P50, P84 and, for the density estimates
+ * behind the standard errors, P(p -+ SE_DP) around each. */
+#define SE_DP 0.02
+static const double sample_p[] = {0.16, 0.5, 0.84, 0.16 - SE_DP, 0.16 + SE_DP,
+                                  0.5 - SE_DP, 0.5 + SE_DP, 0.84 - SE_DP, 0.84 + SE_DP};
+#define NQ_SAMPLE 9
+#define NQ_EXACT 3
+
+/* Batches of about 4 MiB of float32 per thread. */
+#define BATCH_BYTES (4 << 20)
+
+/* What one thread accumulates. */
+typedef struct {
+    float *buf;          /* batch * px */
+    double *acc;         /* px: sum over patterns, per detector pixel (virtual images) */
+    int64_t *nf_at;      /* px: non-finite count per detector pixel, allocated on the first */
+    uint64_t *hist;      /* 65536 (exact pass 1) or nbuckets * 65536 (exact pass 2) */
+    double min, max;
+    int64_t nonfinite, first_nonfinite;
+} worker;
+
+typedef struct {
+    lcae_dataset *ds;
+    const lcae_dataset_info *in;
+    int64_t px, batch, nbatches;
+    int virtual_images, exact;
+    /* the sample: pattern i owns slots [slot_begin(i), slot_begin(i + 1)) */
+    float *sample;
+    int64_t nsample;
+    int sample_all; /* every pixel is in the sample, in order */
+    uint64_t seed;
+    lcae_stats *st;
+    const lcae_select_plan *plan; /* exact pass 2 */
+    /* the first failure inside the parallel region (messages are per thread) */
+    int rc;
+    char msg[512];
+    int64_t done;
+    const lcae_progress *progress;
+} pass_ctx;
+
+static uint64_t splitmix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+static int64_t slot_begin(const pass_ctx *c, int64_t i)
+{
+    /* nsample <= 2^26 and patterns <= 2^36: the product fits in int64 */
+    return i * c->nsample / c->in->count;
+}
+
+/* Sum, min, max of one pattern with 8 independent partial sums (vectorizable, and a
+ * fixed order, so the result does not depend on the compiler's choices). A NaN or Inf
+ * makes the sum non-finite: the caller then takes the careful path. */
+static double fast_sum(const float *x, int64_t n, float *mn, float *mx)
+{
+    double s[8] = {0};
+    float lo = x[0], hi = x[0];
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8)
+        for (int k = 0; k < 8; k++) {
+            float v = x[j + k];
+            s[k] += v;
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+    for (; j < n; j++) {
+        s[0] += x[j];
+        lo = x[j] < lo ? x[j] : lo;
+        hi = x[j] > hi ? x[j] : hi;
+    }
+    *mn = lo;
+    *mx = hi;
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+/* Population variance about `mean` (two-pass: no cancellation), adding the pattern into
+ * the per-pixel accumulator on the way. */
+static double fast_var_acc(const float *x, int64_t n, double mean, double *acc)
+{
+    double s[8] = {0};
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8)
+        for (int k = 0; k < 8; k++) {
+            double d = (double)x[j + k] - mean;
+            s[k] += d * d;
+            if (acc)
+                acc[j + k] += x[j + k];
+        }
+    for (; j < n; j++) {
+        double d = (double)x[j] - mean;
+        s[0] += d * d;
+        if (acc)
+            acc[j] += x[j];
+    }
+    return (((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))) / (double)n;
+}
+
+/* A pattern with NaN or Inf: the same figures over its finite pixels, value by value. */
+static int careful_pattern(pass_ctx *c, worker *w, const float *x, int64_t i, double *sum,
+                           double *var)
+{
+    int64_t px = c->px, nf = 0;
+    double s = 0;
+    if (c->virtual_images && !w->nf_at) {
+        w->nf_at = lcae_calloc((size_t)px, sizeof *w->nf_at);
+        if (!w->nf_at)
+            return LCAE_ENOMEM;
+    }
+    for (int64_t j = 0; j < px; j++) {
+        if (!isfinite(x[j])) {
+            nf++;
+            if (w->nf_at)
+                w->nf_at[j]++;
+            continue;
+        }
+        s += x[j];
+        w->min = fmin(w->min, x[j]);
+        w->max = fmax(w->max, x[j]);
+        if (w->acc)
+            w->acc[j] += x[j];
+    }
+    int64_t n = px - nf;
+    double mean = n ? s / (double)n : 0, ss = 0;
+    for (int64_t j = 0; j < px; j++)
+        if (isfinite(x[j]))
+            ss += ((double)x[j] - mean) * ((double)x[j] - mean);
+    if (w->nonfinite == 0)
+        w->first_nonfinite = i; /* each thread sees its patterns in increasing order */
+    w->nonfinite += nf;
+    *sum = s;
+    *var = n ? ss / (double)n : NAN;
+    return LCAE_OK;
+}
+
+/* Pass 1 on one batch: virtual images, min/max/non-finite, the sample, and the high-bits
+ * histogram when exact. */
+static int pass1_batch(pass_ctx *c, worker *w, int64_t first, int64_t n)
+{
+    int64_t px = c->px;
+    for (int64_t b = 0; b < n; b++) {
+        const float *x = w->buf + b * px;
+        int64_t i = first + b;
+        float mn, mx;
+        double sum = fast_sum(x, px, &mn, &mx), var;
+        if (isfinite(sum)) {
+            w->min = fmin(w->min, mn);
+            w->max = fmax(w->max, mx);
+            var = c->virtual_images ? fast_var_acc(x, px, sum / (double)px, w->acc) : 0;
+        } else {
+            int rc = careful_pattern(c, w, x, i, &sum, &var);
+            if (rc)
+                return rc;
+        }
+        if (c->virtual_images) {
+            c->st->sum[i] = (float)sum;
+            c->st->variance[i] = (float)var;
+        }
+        if (c->exact) {
+            lcae_select_count_hi(w->hist, x, px);
+        } else {
+            int64_t k0 = slot_begin(c, i), k1 = slot_begin(c, i + 1);
+            for (int64_t k = k0; k < k1; k++) {
+                /* multiply-shift maps 32 random bits onto [0, px) */
+                uint64_t j = c->sample_all ? (uint64_t)(k - k0)
+                                           : ((splitmix64(c->seed ^ splitmix64((uint64_t)k)) >>
+                                               32) * (uint64_t)px) >> 32;
+                c->sample[k] = x[j];
+            }
+        }
+    }
+    return LCAE_OK;
+}
+
+static int pass2_batch(pass_ctx *c, worker *w, int64_t first, int64_t n)
+{
+    (void)first;
+    lcae_select_count_lo(c->plan, w->hist, w->buf, n * c->px);
+    return LCAE_OK;
+}
+
+/* One pass over the scan, `fn` on every batch, per-thread state in ws[nthreads]. */
+static int run_pass(pass_ctx *c, worker *ws, int nthreads, const char *what,
+                    int (*fn)(pass_ctx *, worker *, int64_t, int64_t))
+{
+    c->rc = LCAE_OK;
+    c->done = 0;
+    lcae_progress_begin(c->progress, what, c->in->count, "patterns");
+#pragma omp parallel num_threads(nthreads)
+    {
+        worker *w = &ws[omp_get_thread_num()];
+#pragma omp for schedule(static, 1)
+        for (int64_t bi = 0; bi < c->nbatches; bi++) {
+            int failed;
+#pragma omp atomic read
+            failed = c->rc;
+            if (failed)
+                continue;
+            int64_t first = bi * c->batch;
+            int64_t n = c->in->count - first < c->batch ? c->in->count - first : c->batch;
+            int rc = lcae_dataset_read(c->ds, first, n, w->buf);
+            if (!rc)
+                rc = fn(c, w, first, n);
+#pragma omp critical(lcae_stats_report)
+            {
+                if (rc && !c->rc) {
+                    c->rc = rc;
+                    snprintf(c->msg, sizeof c->msg, "%s", lcae_last_error());
+                }
+                c->done += n;
+                if (!c->rc)
+                    lcae_progress_update(c->progress, c->done, NULL);
+            }
+        }
+    }
+    lcae_progress_end(c->progress, NULL);
+    return c->rc ? lcae_fail(c->rc, "%s", c->msg) : LCAE_OK;
+}
+
+void lcae_stats_free(lcae_stats *st)
+{
+    if (!st)
+        return;
+    free(st->sum);
+    free(st->variance);
+    free(st->mean_pattern);
+    st->sum = st->variance = st->mean_pattern = NULL;
+}
+
+static void free_workers(worker *ws, int n)
+{
+    for (int t = 0; ws && t < n; t++) {
+        free(ws[t].buf);
+        free(ws[t].acc);
+        free(ws[t].nf_at);
+        free(ws[t].hist);
+    }
+    free(ws);
+}
+
+/* Quantiles and their standard errors from the sample (see lcae_stats). */
+static int sample_quantiles(pass_ctx *c, lcae_stats *st)
+{
+    double q[NQ_SAMPLE];
+    int64_t n;
+    int rc = lcae_percentiles_f32(c->sample, c->nsample, NQ_SAMPLE, sample_p, q, &n);
+    if (rc)
+        return rc;
+    st->p16 = q[0];
+    st->median = q[1];
+    st->p84 = q[2];
+    st->sample_size = n;
+    st->exact = c->sample_all;
+    if (!c->sample_all && n > 0) {
+        /* 1 / f(P_p) ~ (P(p + d) - P(p - d)) / 2d */
+        double d16 = (q[4] - q[3]) / (2 * SE_DP), d50 = (q[6] - q[5]) / (2 * SE_DP),
+               d84 = (q[8] - q[7]) / (2 * SE_DP);
+        st->median_se = sqrt(0.25 / (double)n) * d50;
+        /* Var(P84 - P16) = [p1(1-p1) D1^2 + p2(1-p2) D2^2 - 2 p1(1-p2) D1 D2] / n */
+        double v = (0.16 * 0.84 * d16 * d16 + 0.84 * 0.16 * d84 * d84 -
+                    2 * 0.16 * 0.16 * d16 * d84) / (double)n;
+        st->sigma68_se = 0.5 * sqrt(v > 0 ? v : 0);
+    }
+    return LCAE_OK;
+}
+
+int lcae_stats_compute(lcae_dataset *ds, const lcae_stats_options *opt_in,
+                       const lcae_progress *progress, lcae_stats *st)
+{
+    lcae_stats_options opt = {0};
+    if (opt_in)
+        opt = *opt_in;
+    memset(st, 0, sizeof *st);
+    const lcae_dataset_info *in = lcae_dataset_get_info(ds);
+    const char *path = lcae_dataset_path(ds);
+    int64_t S = opt.sample_size ? opt.sample_size : LCAE_STATS_DEFAULT_SAMPLE;
+    if (S < 1 || S > LCAE_STATS_MAX_SAMPLE)
+        return lcae_fail(LCAE_EUSAGE, "sample size: expected 1 to %lld pixels, found %lld",
+                         (long long)LCAE_STATS_MAX_SAMPLE, (long long)S);
+    pass_ctx c = {.ds = ds, .in = in, .px = in->h * in->w, .st = st, .progress = progress,
+                  .virtual_images = opt.virtual_images, .exact = opt.exact, .seed = opt.seed};
+    if (in->count > INT64_MAX / c.px)
+        return lcae_fail(LCAE_EFAIL, "%s: too many pixels to count", path);
+    st->pixels = in->count * c.px;
+    st->seed = opt.seed;
+    st->first_nonfinite = -1;
+    int nthreads = omp_get_max_threads();
+    /* about 4 MiB per batch, but at least 4 batches per thread when the scan allows */
+    c.batch = BATCH_BYTES / (c.px * 4);
+    int64_t even = (in->count + 4 * nthreads - 1) / (4 * nthreads);
+    if (c.batch > even)
+        c.batch = even;
+    if (c.batch < 1)
+        c.batch = 1;
+    c.nbatches = (in->count + c.batch - 1) / c.batch;
+    if (!c.exact) {
+        c.sample_all = st->pixels <= S;
+        c.nsample = c.sample_all ? st->pixels : S;
+    }
+
+    int rc = LCAE_ENOMEM;
+    worker *ws = lcae_calloc((size_t)nthreads, sizeof *ws);
+    uint64_t *hist = NULL;
+    lcae_select_plan *plan = NULL;
+    if (!ws)
+        goto done;
+    if (c.virtual_images) {
+        st->sum = lcae_malloc((size_t)in->count * sizeof(float));
+        st->variance = lcae_malloc((size_t)in->count * sizeof(float));
+        st->mean_pattern = lcae_malloc((size_t)c.px * sizeof(float));
+        if (!st->sum || !st->variance || !st->mean_pattern)
+            goto done;
+    }
+    if (c.nsample && !(c.sample = lcae_malloc((size_t)c.nsample * sizeof(float))))
+        goto done;
+    for (int t = 0; t < nthreads; t++) {
+        worker *w = &ws[t];
+        w->min = INFINITY;
+        w->max = -INFINITY;
+        w->first_nonfinite = -1;
+        if (!(w->buf = lcae_malloc((size_t)(c.batch * c.px) * sizeof(float))))
+            goto done;
+        if (c.virtual_images && !(w->acc = lcae_calloc((size_t)c.px, sizeof(double))))
+            goto done;
+        if (c.exact && !(w->hist = lcae_calloc(LCAE_SEL_BINS, sizeof(uint64_t))))
+            goto done;
+    }
+
+    rc = run_pass(&c, ws, nthreads, "statistics", pass1_batch);
+    if (rc)
+        goto done;
+
+    /* combine per-thread results in thread order */
+    double mn = INFINITY, mx = -INFINITY;
+    for (int t = 0; t < nthreads; t++) {
+        mn = fmin(mn, ws[t].min);
+        mx = fmax(mx, ws[t].max);
+        st->nonfinite += ws[t].nonfinite;
+        if (ws[t].first_nonfinite >= 0 &&
+            (st->first_nonfinite < 0 || ws[t].first_nonfinite < st->first_nonfinite))
+            st->first_nonfinite = ws[t].first_nonfinite;
+    }
+    int any_finite = st->nonfinite < st->pixels;
+    st->min = any_finite ? mn : NAN;
+    st->max = any_finite ? mx : NAN;
+    if (st->nonfinite && opt.refuse_nonfinite) {
+        int64_t f = st->first_nonfinite;
+        rc = lcae_fail(LCAE_EFAIL, "%s: %lld non-finite pixel values (NaN or Inf), the first "
+                       "at scan position (%lld, %lld) (expected finite values; "
+                       "--ignore-nonfinite uses the finite ones)", path,
+                       (long long)st->nonfinite, (long long)(f / in->nx),
+                       (long long)(f % in->nx));
+        goto done;
+    }
+    if (c.virtual_images) {
+        for (int64_t j = 0; j < c.px; j++) {
+            double s = 0;
+            int64_t nf = 0;
+            for (int t = 0; t < nthreads; t++) {
+                s += ws[t].acc[j];
+                nf += ws[t].nf_at ? ws[t].nf_at[j] : 0;
+            }
+            st->mean_pattern[j] = nf < in->count ? (float)(s / (double)(in->count - nf)) : NAN;
+        }
+    }
+
+    if (!c.exact) {
+        rc = sample_quantiles(&c, st);
+        if (rc)
+            goto done;
+    } else {
+        rc = LCAE_ENOMEM;
+        hist = lcae_calloc(LCAE_SEL_BINS, sizeof *hist);
+        plan = lcae_malloc(sizeof *plan);
+        if (!hist || !plan)
+            goto done;
+        for (int t = 0; t < nthreads; t++)
+            for (int b = 0; b < LCAE_SEL_BINS; b++)
+                hist[b] += ws[t].hist[b];
+        static const double p3[NQ_EXACT] = {0.16, 0.5, 0.84};
+        double q[NQ_EXACT] = {NAN, NAN, NAN};
+        st->sample_size = lcae_select_plan_init(plan, NQ_EXACT, p3, hist);
+        if (st->sample_size > 0) {
+            size_t bins = (size_t)plan->nbuckets * LCAE_SEL_BINS;
+            for (int t = 0; t < nthreads; t++) {
+                free(ws[t].hist);
+                if (!(ws[t].hist = lcae_calloc(bins, sizeof(uint64_t))))
+                    goto done;
+            }
+            c.plan = plan;
+            rc = run_pass(&c, ws, nthreads, "exact quantiles", pass2_batch);
+            if (rc)
+                goto done;
+            uint64_t *sum2 = lcae_calloc(bins, sizeof *sum2);
+            rc = LCAE_ENOMEM;
+            if (!sum2)
+                goto done;
+            for (int t = 0; t < nthreads; t++)
+                for (size_t b = 0; b < bins; b++)
+                    sum2[b] += ws[t].hist[b];
+            lcae_select_finish(plan, sum2, q);
+            free(sum2);
+        }
+        st->p16 = q[0];
+        st->median = q[1];
+        st->p84 = q[2];
+        st->exact = 1;
+    }
+    st->sigma68 = (st->p84 - st->p16) / 2;
+    rc = LCAE_OK;
+done:
+    if (rc)
+        lcae_stats_free(st);
+    free_workers(ws, nthreads);
+    free(c.sample);
+    free(hist);
+    free(plan);
+    return rc;
+}
