@@ -1,0 +1,125 @@
+#!/usr/bin/python3
+"""Per-layer speed of src/nn against PyTorch (oneDNN), same shapes, same thread count,
+in one run: runs bench_layers (lcae), then times the same layers in PyTorch, and prints
+milliseconds for each and the speed ratio PyTorch time / lcae time (> 1: lcae faster).
+
+    /usr/bin/python3 bench/layers_torch.py BUILD/bench_layers [--base 16] [--batch 32]
+        [--size 128] [--reps 3] [--threads 2] [--only NAME]
+
+Both sides take the best of `reps` timed repetitions after one warm-up. Backward times
+the input gradient (not for the first layer, whose input needs none) and the parameter
+gradients from a kept forward graph.
+"""
+import argparse
+import subprocess
+import time
+
+import torch
+import torch.nn.functional as F
+
+
+def best_ms(fn, reps):
+    fn()
+    best = float("inf")
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, 1e3 * (time.perf_counter() - t0))
+    return best
+
+
+def layers(b, S, lat=4):
+    """name, kind (conv / convt / bnrelu), C, H, K, k, stride, pad: as bench_layers.c"""
+    return [
+        ("enc0", "conv", 1, S, b, 3, 1, 1),
+        ("enc1", "conv", b, S, b, 3, 1, 1),
+        ("enc2", "conv", b, S, 2 * b, 4, 2, 1),
+        ("enc3", "conv", 2 * b, S // 2, 2 * b, 3, 1, 1),
+        ("enc4", "conv", 2 * b, S // 2, 4 * b, 4, 2, 1),
+        ("enc5", "conv", 4 * b, S // 4, 4 * b, 3, 1, 1),
+        ("enc6", "conv", 4 * b, S // 4, 8 * b, 4, 2, 1),
+        ("enc7", "conv", 8 * b, S // 8, 8 * b, 3, 1, 1),
+        ("enc8", "conv", 8 * b, S // 8, lat, 4, 2, 1),
+        ("dec5", "convt", lat, S // 16, 8 * b, 4, 2, 1),
+        ("dec7", "convt", 8 * b, S // 8, 4 * b, 4, 2, 1),
+        ("dec9", "convt", 4 * b, S // 4, 2 * b, 4, 2, 1),
+        ("dec11", "convt", 2 * b, S // 2, b, 4, 2, 1),
+        ("decout", "conv", b, S, 1, 3, 1, 1),
+        ("bnrelu_b", "bnrelu", b, S, 0, 0, 0, 0),
+        ("bnrelu_2b", "bnrelu", 2 * b, S // 2, 0, 0, 0, 0),
+        ("bnrelu_4b", "bnrelu", 4 * b, S // 4, 0, 0, 0, 0),
+        ("bnrelu_8b", "bnrelu", 8 * b, S // 8, 0, 0, 0, 0),
+    ]
+
+
+def torch_layer(kind, N, C, H, K, k, s, p, reps):
+    x = torch.randn(N, C, H, H, requires_grad=C > 1)
+    if kind == "bnrelu":
+        g = torch.randn(C, requires_grad=True)
+        be = torch.randn(C, requires_grad=True)
+        rm, rv = torch.zeros(C), torch.ones(C)
+        fwd = lambda: torch.relu(F.batch_norm(x, rm, rv, g, be, True, 0.1, 1e-5))
+        params = [x, g, be]
+    else:
+        if kind == "conv":
+            w = torch.randn(K, C, k, k, requires_grad=True)
+            bias = torch.randn(K, requires_grad=True)
+            fwd = lambda: F.conv2d(x, w, bias, s, p)
+        else:
+            w = torch.randn(C, K, k, k, requires_grad=True)
+            bias = torch.randn(K, requires_grad=True)
+            fwd = lambda: F.conv_transpose2d(x, w, bias, s, p)
+        params = ([x] if C > 1 else []) + [w, bias]
+    with torch.no_grad():
+        t_f = best_ms(fwd, reps)
+    y = fwd()
+    dy = torch.randn_like(y)
+    t_b = best_ms(lambda: torch.autograd.grad(y, params, dy, retain_graph=True), reps)
+    return t_f, t_b
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("bench_layers")
+    ap.add_argument("--base", type=int, default=16)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--size", type=int, default=128)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--only", default="")
+    a = ap.parse_args()
+    cmd = [a.bench_layers, "--base", str(a.base), "--batch", str(a.batch), "--size",
+           str(a.size), "--reps", str(a.reps), "--threads", str(a.threads)]
+    if a.only:
+        cmd += ["--only", a.only]
+    lines = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.splitlines()
+    ours = {}
+    for line in lines:
+        if line.startswith("#"):
+            continue
+        f = line.split()
+        ours[(f[0], f[1])] = (float(f[2]), float(f[4]))
+    torch.set_num_threads(a.threads)
+    print("# base %d, batch %d, %dx%d, %d threads, best of %d; torch %s" % (
+        a.base, a.batch, a.size, a.size, a.threads, a.reps, torch.__version__))
+    ms, gf = ours[("sgemm1024", "peak")]
+    print("# CBLAS sgemm 1024^3 (same run): %.1f GFLOP/s" % gf)
+    print("%-10s %-8s %10s %10s %8s %8s" % ("layer", "pass", "lcae ms", "torch ms", "ratio",
+                                            "GFLOP/s"))
+    tot = {"forward": [0, 0], "backward": [0, 0]}
+    for name, kind, C, H, K, k, s, p in layers(a.base, a.size):
+        if a.only and a.only not in name:
+            continue
+        tf, tb = torch_layer(kind, a.batch, C, H, K, k, s, p, a.reps)
+        for ps, t in (("forward", tf), ("backward", tb)):
+            ms, gf = ours[(name, ps)]
+            tot[ps][0] += ms
+            tot[ps][1] += t
+            print("%-10s %-8s %10.2f %10.2f %7.2fx %8.1f" % (name, ps, ms, t, t / ms, gf),
+                  flush=True)
+    for ps, (m, t) in tot.items():
+        print("%-10s %-8s %10.2f %10.2f %7.2fx" % ("all", ps, m, t, t / m))
+
+
+if __name__ == "__main__":
+    main()
