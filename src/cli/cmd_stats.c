@@ -13,7 +13,7 @@
 static struct {
     int exact;
     int64_t sample, seed;
-} qargs;
+} qargs = {.sample = LCAE_STATS_DEFAULT_SAMPLE};
 
 const cli_option cli_quantile_options[] = {
     {"exact", 0, OPT_FLAG, &qargs.exact, NULL,
@@ -26,7 +26,8 @@ const cli_option cli_quantile_options[] = {
 int cli_compute_stats(lcae_dataset *ds, int virtual_images, int refuse_nonfinite,
                       lcae_stats *st)
 {
-    if (qargs.sample < 0 || qargs.sample > LCAE_STATS_MAX_SAMPLE)
+    memset(st, 0, sizeof *st);
+    if (qargs.sample < 1 || qargs.sample > LCAE_STATS_MAX_SAMPLE)
         return cli_error(LCAE_EUSAGE, "option --sample: expected 1 to %lld pixels, found %lld",
                          (long long)LCAE_STATS_MAX_SAMPLE, (long long)qargs.sample);
     lcae_stats_options o = {.exact = qargs.exact, .sample_size = qargs.sample,

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# lcae stats / lcae info on the command line: outputs, non-finite pixels, bad input, exit
+# status, nothing written on failure. (Numbers are checked against numpy in test_stats.c.)
+set -u
+lcae=$1
+src=${LCAE_SOURCE_DIR:?run through ctest}
+t=$(mktemp -d /tmp/lcae-cli-stats-XXXXXX)
+trap 'rm -rf "$t"' EXIT
+fails=0
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+# run CMD...: sets rc, out (stdout), err (stderr)
+run() { "$@" >"$t/out" 2>"$t/err"; rc=$?; out=$(cat "$t/out"); err=$(cat "$t/err"); }
+expect_rc() { [ "$rc" = "$1" ] || fail "$2: exit $rc, expected $1 (stderr: $err)"; }
+one_line_error() {
+  [ "$(wc -l <"$t/err")" = 1 ] && grep -q '^lcae: error: ' "$t/err" ||
+    fail "$1: expected one 'lcae: error:' line, got: $err"
+}
+# A 3 x 2 EMPAD scan of zeros: 128 x 130 float32 frames (the last 2 rows metadata).
+frame=$((128 * 130 * 4))
+empad=$t/scan_x3_y2.raw
+head -c $((6 * frame)) /dev/zero >"$empad"
+# poke FLOAT32 (4 bytes, little endian, as printf escapes) at byte OFFSET of FILE
+poke() { printf "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
+
+# --- zeros: constant data
+run "$lcae" info "$empad" -q
+expect_rc 0 "info on zeros"
+for l in 'format    empad' 'scan      2 x 3' 'detector  128 x 128' 'median    0$' \
+         'sigma68   0 ' 'min       0$' 'max       0$' 'nonfinite 0 '; do
+  grep -q "^$l" "$t/out" || fail "info: no line '$l' in: $out"
+done
+run "$lcae" info "$empad" --json -q
+expect_rc 0 "info --json"
+keys=$(grep -o '"[a-z0-9]*":' "$t/out" | tr -d '":' | sort | tr '\n' ' ')
+[ "$keys" = "bytes detector dtype format max median min nonfinite scan sigma68 " ] ||
+  fail "info --json keys: $keys"
+[ "$(wc -l <"$t/out")" = 1 ] || fail "info --json: not one line"
+grep -q '"scan":\[2,3\]' "$t/out" && grep -q '"detector":\[128,128\]' "$t/out" &&
+  grep -q '"bytes":399360' "$t/out" && grep -q '"median":0,' "$t/out" ||
+  fail "info --json values: $out"
+
+# --- stats on zeros: all four files, in a folder it creates
+run "$lcae" stats "$empad" -o "$t/a/b/c"
+expect_rc 0 "stats"
+for f in sum.npy variance.npy mean_pattern.npy stats.json; do
+  [ -s "$t/a/b/c/$f" ] || fail "stats: $f missing"
+done
+# progress and summary on stderr when it is not a terminal, nothing with -q
+grep -q 'statistics: 6 patterns' "$t/err" || fail "stats: no progress line: $err"
+# npy headers: shapes (2, 3) and (128, 128), float32; 6 and 16384 values
+grep -aq "'descr': '<f4'.*'shape': (2, 3)" "$t/a/b/c/sum.npy" || fail "sum.npy header"
+grep -aq "'shape': (128, 128)" "$t/a/b/c/mean_pattern.npy" || fail "mean_pattern.npy header"
+[ $(($(stat -c %s "$t/a/b/c/variance.npy") - 128)) = 24 ] || fail "variance.npy size"
+[ $(($(stat -c %s "$t/a/b/c/mean_pattern.npy") - 128)) = 65536 ] || fail "mean_pattern size"
+grep -q '"method":	"exact"' "$t/a/b/c/stats.json" || fail "stats.json: method"
+run "$lcae" stats "$empad" -o "$t/q" -q
+[ -z "$err" ] || fail "stats -q printed: $err"
+
+# --- non-finite pixels: NaN in pattern 5 = scan position (1, 2); NaN and Inf in the
+# metadata rows, which are not pixels and must not count
+poke "$empad" $((5 * frame + 7 * 4)) '\x00\x00\xc0\x7f'
+poke "$empad" $((2 * frame + 128 * 128 * 4)) '\x00\x00\xc0\x7f'
+poke "$empad" $((3 * frame + 128 * 129 * 4)) '\x00\x00\x80\x7f'
+run "$lcae" info "$empad" --json -q
+expect_rc 0 "info with NaN"
+grep -q '"nonfinite":1}' "$t/out" || fail "info: nonfinite count: $out"
+run "$lcae" stats "$empad" -o "$t/nan" -q
+expect_rc 1 "stats with NaN"
+one_line_error "stats with NaN"
+grep -q "$empad: 1 non-finite pixel values (NaN or Inf), the first at scan position (1, 2)" \
+  "$t/err" || fail "stats with NaN: message: $err"
+[ ! -e "$t/nan" ] || fail "stats with NaN wrote $t/nan"
+run "$lcae" stats "$empad" -o "$t/nan" -q --ignore-nonfinite --exact
+expect_rc 0 "stats --ignore-nonfinite"
+grep -q '"nonfinite":	1,' "$t/nan/stats.json" || fail "stats.json nonfinite"
+
+# --- sampling: seeded, deterministic, any thread count
+fix=$src/tests/fixtures/stats/scan_5x6_16x12.raw
+raw=(--format raw --det 16x12 --dtype f4 --scan 5x6 -q)
+run "$lcae" stats "$fix" "${raw[@]}" -o "$t/s1" --sample 1000 --seed 3 --threads 1
+expect_rc 0 "sampled stats"
+run "$lcae" stats "$fix" "${raw[@]}" -o "$t/s2" --sample 1000 --seed 3 --threads 2
+for f in sum.npy variance.npy mean_pattern.npy stats.json; do
+  cmp -s "$t/s1/$f" "$t/s2/$f" || fail "sampled: $f differs between 1 and 2 threads"
+done
+grep -q '"method":	"sampled"' "$t/s1/stats.json" && grep -q '"sample_size":	1000,' \
+  "$t/s1/stats.json" || fail "stats.json: sampled method and size"
+run "$lcae" stats "$fix" "${raw[@]}" -o "$t/s3" --sample 1000 --seed 4
+grep '"median"' "$t/s1/stats.json" >"$t/m1"
+grep '"median"' "$t/s3/stats.json" >"$t/m3"
+cmp -s "$t/m1" "$t/m3" && fail "sampled: seeds 3 and 4 gave the same median"
+
+# --- bad input: one line, exit 1 (2 for misuse), nothing written
+run "$lcae" stats "$t/missing.raw" -o "$t/x1"
+expect_rc 1 "missing file"; one_line_error "missing file"
+grep -q "$t/missing.raw" "$t/err" || fail "missing file: message: $err"
+run "$lcae" stats "$t" -o "$t/x2"
+expect_rc 1 "directory"; one_line_error "directory"
+head -c $((4 * frame)) /dev/zero >"$t/short_x3_y2.raw"
+run "$lcae" stats "$t/short_x3_y2.raw" -o "$t/x3"
+expect_rc 1 "truncated"; one_line_error "truncated"
+run "$lcae" stats "$fix" "${raw[@]}"
+expect_rc 2 "no -o"; one_line_error "no -o"
+run "$lcae" stats "$fix" "${raw[@]}" -o "$t/x4" --sample 0
+expect_rc 2 "--sample 0"; one_line_error "--sample 0"
+run "$lcae" info "$fix" "${raw[@]}" --sample -3
+expect_rc 2 "--sample -3"; one_line_error "--sample -3"
+touch "$t/afile"
+run "$lcae" stats "$fix" "${raw[@]}" -o "$t/afile"
+expect_rc 1 "-o a file"; one_line_error "-o a file"
+for d in x1 x2 x3 x4; do [ ! -e "$t/$d" ] || fail "$d was written"; done
+
+if [ $fails -gt 0 ]; then echo "cli_stats: $fails failed" >&2; exit 1; fi
+echo "cli_stats: all passed"
