@@ -15,7 +15,7 @@
 
 /* Element i of a test scan in dtype t: spreads over the dtype's range (negative values
  * for signed types), exactly representable in float32. */
-static double tw_value(lcae_dtype t, int64_t i)
+static inline double tw_value(lcae_dtype t, int64_t i)
 {
     int64_t k = (i * 7919 + 13) % 251;
     switch (t) {
@@ -31,7 +31,7 @@ static double tw_value(lcae_dtype t, int64_t i)
 }
 
 /* Stores v as dtype t into dst, big endian if `big`. */
-static void tw_store(lcae_dtype t, double v, int big, unsigned char *dst)
+static inline void tw_store(lcae_dtype t, double v, int big, unsigned char *dst)
 {
     unsigned char b[8];
     size_t n = lcae_dtype_size(t);
@@ -50,7 +50,7 @@ static void tw_store(lcae_dtype t, double v, int big, unsigned char *dst)
 }
 
 /* .npy of `count` elements value(0..count-1), any version (1-3), either byte order. */
-static int tw_npy(const char *path, lcae_dtype t, int big, int version, int ndim,
+static inline int tw_npy(const char *path, lcae_dtype t, int big, int version, int ndim,
                   const int64_t *shape, int fortran)
 {
     static const char *codes[] = {[LCAE_DT_U8] = "u1", [LCAE_DT_U16] = "u2",
@@ -92,7 +92,7 @@ static int tw_npy(const char *path, lcae_dtype t, int big, int version, int ndim
 
 /* EMPAD .raw: n frames of h x w float32 value(i), each followed by 2 rows of w metadata
  * floats (written as 1e30, so reading them as pixels would show). */
-static int tw_empad(const char *path, int64_t n, int64_t h, int64_t w)
+static inline int tw_empad(const char *path, int64_t n, int64_t h, int64_t w)
 {
     FILE *fp = fopen(path, "wb");
     if (!fp)
@@ -110,7 +110,7 @@ static int tw_empad(const char *path, int64_t n, int64_t h, int64_t w)
     return fclose(fp);
 }
 
-static int tw_text(const char *path, const char *text)
+static inline int tw_text(const char *path, const char *text)
 {
     FILE *fp = fopen(path, "wb");
     if (!fp)
@@ -121,7 +121,7 @@ static int tw_text(const char *path, const char *text)
 
 /* Merlin .mib: n frames, each a header of `hb` bytes (fields as Merlin writes them, NUL
  * padded) and h x w big-endian pixels of type U08/U16/U32 value(i). */
-static int tw_mib(const char *path, int64_t n, int64_t h, int64_t w, lcae_dtype t, int hb,
+static inline int tw_mib(const char *path, int64_t n, int64_t h, int64_t w, lcae_dtype t, int hb,
                   int quad)
 {
     const char *code = t == LCAE_DT_U8 ? "U08" : t == LCAE_DT_U16 ? "U16" : "U32";
@@ -145,7 +145,7 @@ static int tw_mib(const char *path, int64_t n, int64_t h, int64_t w, lcae_dtype 
     return fclose(fp);
 }
 
-static hid_t tw_h5_type(lcae_dtype t, int big)
+static inline hid_t tw_h5_type(lcae_dtype t, int big)
 {
     switch (t) {
     case LCAE_DT_U8: return H5T_STD_U8LE;
@@ -159,7 +159,7 @@ static hid_t tw_h5_type(lcae_dtype t, int big)
 }
 
 /* Creates every group of `name`'s parent path in file f (like `mkdir -p`). */
-static void tw_h5_groups(hid_t f, const char *name)
+static inline void tw_h5_groups(hid_t f, const char *name)
 {
     char p[256];
     snprintf(p, sizeof p, "%s", name);
@@ -173,7 +173,7 @@ static void tw_h5_groups(hid_t f, const char *name)
 
 /* Adds dataset `name` (rank 1-4, value(i) stored as t) to file f; chunked by one
  * pattern (and gzip-compressed) when `chunked`. */
-static int tw_h5_dataset(hid_t f, const char *name, lcae_dtype t, int big, int rank,
+static inline int tw_h5_dataset(hid_t f, const char *name, lcae_dtype t, int big, int rank,
                          const hsize_t *dims, int chunked)
 {
     tw_h5_groups(f, name);
@@ -202,7 +202,7 @@ static int tw_h5_dataset(hid_t f, const char *name, lcae_dtype t, int big, int r
 }
 
 /* A string attribute (emd_group_type and the like) on the object `obj`. */
-static void tw_h5_attr_int(hid_t f, const char *obj, const char *name, int value)
+static inline void tw_h5_attr_int(hid_t f, const char *obj, const char *name, int value)
 {
     hid_t o = H5Oopen(f, obj, H5P_DEFAULT);
     hid_t s = H5Screate(H5S_SCALAR);

@@ -112,16 +112,22 @@ done:
     return rc;
 }
 
-static int load_meta(const char *xml_path, lcae_empad_meta *m)
+/* Reads and parses xml_path; a failure's message starts with the scan file's name. */
+static int load_meta(const char *raw_path, const char *xml_path, lcae_empad_meta *m)
 {
     char *text;
     size_t n;
     int rc = lcae_read_small_file(xml_path, EMPAD_XML_MAX, &text, &n);
-    if (rc)
-        return rc;
-    rc = lcae_empad_xml_parse(xml_path, text, n, m);
-    free(text);
-    return rc;
+    if (!rc) {
+        rc = lcae_empad_xml_parse(xml_path, text, n, m);
+        free(text);
+    }
+    if (rc) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "%s", lcae_last_error());
+        return lcae_fail(rc, "%s: companion %s", raw_path, msg);
+    }
+    return LCAE_OK;
 }
 
 static int ends_with(const char *s, const char *suffix)
@@ -147,7 +153,7 @@ static int find_companion(const char *raw_path, char **xml_path, lcae_empad_meta
     FILE *fp = fopen(cand, "rb");
     if (fp) {
         fclose(fp);
-        int rc = load_meta(cand, m);
+        int rc = load_meta(raw_path, cand, m);
         if (rc) {
             free(cand);
             return rc;
@@ -187,7 +193,7 @@ static int find_companion(const char *raw_path, char **xml_path, lcae_empad_meta
             snprintf(p, pl, "%s/%s", dir, de->d_name);
             lcae_empad_meta mm;
             /* an unreadable or foreign .xml in the folder is not this scan's: skip it */
-            if (load_meta(p, &mm) || strcmp(mm.raw_file, base)) {
+            if (load_meta(raw_path, p, &mm) || strcmp(mm.raw_file, base)) {
                 free(p);
                 continue;
             }

@@ -184,8 +184,10 @@ static int shape_from_hdr(const char *mib_path, int64_t *ny, int64_t *nx, char *
         free(text);
     }
     if (rc) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "%s", lcae_last_error());
         free(hp);
-        return rc;
+        return lcae_fail(rc, "%s: companion %s", mib_path, msg);
     }
     if (h.scan_x && h.scan_y) {
         *ny = h.scan_y;

@@ -150,6 +150,9 @@ int lcae_npy_read_header(const char *path, lcae_npy_header *hdr)
     if (rc)
         return rc;
     hdr->data_offset = start + hlen;
+    if (hdr->count > INT64_MAX / 8)
+        return lcae_fail(LCAE_EFAIL, "%s: npy shape is absurdly large (%lld elements)", path,
+                         (long long)hdr->count);
     int64_t need = hdr->count * (int64_t)lcae_dtype_size(hdr->dtype);
     if (st.st_size - hdr->data_offset < need)
         return lcae_fail(LCAE_EFAIL, "%s: truncated npy data (expected %lld bytes for the "

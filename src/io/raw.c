@@ -69,7 +69,12 @@ int lcae_raw_attach(lcae_dataset *ds, const lcae_raw_layout *layout)
     if (rc)
         return rc;
     int64_t frame_bytes = ds->info.h * ds->info.w * (int64_t)lcae_dtype_size(layout->dtype);
-    int64_t need = layout->data_offset + (ds->info.count - 1) * layout->frame_stride + frame_bytes;
+    /* options can ask for absurd strides: a need beyond int64 is simply "too short" */
+    int64_t room = INT64_MAX - layout->data_offset - frame_bytes;
+    int64_t need = layout->frame_stride > 0 && ds->info.count - 1 > room / layout->frame_stride
+                       ? INT64_MAX
+                       : layout->data_offset + (ds->info.count - 1) * layout->frame_stride +
+                             frame_bytes;
     if (ds->info.file_bytes < need)
         return lcae_fail(LCAE_EFAIL, "%s: file is too short for the shape (expected at least "
                          "%lld bytes for %lld x %lld patterns of %lld x %lld %s, found %lld)",
@@ -96,6 +101,14 @@ int lcae_open_raw(lcae_dataset *ds, const lcae_open_options *opt)
 {
     if (!opt->det_h || !opt->det_w || !opt->dtype)
         return lcae_fail(LCAE_EUSAGE, "%s: raw format needs --det HxW and --dtype", ds->path);
+    /* bounds first: the size arithmetic below must not overflow */
+    if (opt->header_bytes < 0 || opt->frame_header_bytes < 0 || opt->frame_footer_bytes < 0 ||
+        opt->header_bytes > (INT64_C(1) << 40) || opt->frame_header_bytes > (1 << 30) ||
+        opt->frame_footer_bytes > (1 << 30) ||
+        opt->det_h <= 0 || opt->det_w <= 0 || opt->det_h > (1 << 16) || opt->det_w > (1 << 16))
+        return lcae_fail(LCAE_EUSAGE, "%s: raw layout options are out of range (expected "
+                         "detector sides 1..65536, header 0..2^40 and per-frame header/footer "
+                         "0..2^30 bytes)", ds->path);
     ds->info.h = opt->det_h;
     ds->info.w = opt->det_w;
     lcae_raw_layout L = {0};
@@ -104,9 +117,6 @@ int lcae_open_raw(lcae_dataset *ds, const lcae_open_options *opt)
     L.data_offset = opt->header_bytes + opt->frame_header_bytes;
     L.frame_stride = opt->frame_header_bytes + opt->frame_footer_bytes +
                      opt->det_h * opt->det_w * (int64_t)lcae_dtype_size(opt->dtype);
-    if (opt->header_bytes < 0 || opt->frame_header_bytes < 0 || opt->frame_footer_bytes < 0 ||
-        opt->det_h <= 0 || opt->det_w <= 0 || opt->det_h > (1 << 16) || opt->det_w > (1 << 16))
-        return lcae_fail(LCAE_EUSAGE, "%s: raw layout options are out of range", ds->path);
     ds->info.ny = opt->scan_ny;
     ds->info.nx = opt->scan_nx;
     if ((!ds->info.ny || !ds->info.nx) &&

@@ -1,0 +1,219 @@
+/* Every real detector file in ../shared/data/real/ that lcae can read, compared with
+ * the shapes, dtypes and statistics in that folder's README (computed there with numpy
+ * from the header fields: an independent reader); and the real files lcae cannot read
+ * give the documented one-line errors. */
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "io/dataset_internal.h"
+#include "io_writers.h"
+#include "test_util.h"
+
+static char real[512];
+
+static const char *real_path(const char *rel)
+{
+    snprintf(real, sizeof real, "%s/data/real/%s", test_env("LCAE_SHARED_DIR"), rel);
+    return real;
+}
+
+/* min, max and numpy's median of integer-valued patterns (histogram: the counts are
+ * integers 0..65535 in these files) */
+static void check_stats(const char *spec, const lcae_open_options *o, int64_t ny, int64_t nx,
+                        int64_t h, int64_t w, lcae_dtype t, double vmin, double vmax,
+                        double median)
+{
+    lcae_dataset *ds;
+    int rc = lcae_dataset_open(spec, o, &ds);
+    CHECK_MSG(rc == 0, "%s: %s", spec, lcae_last_error());
+    if (rc)
+        return;
+    const lcae_dataset_info *in = lcae_dataset_get_info(ds);
+    CHECK_MSG(in->ny == ny && in->nx == nx && in->h == h && in->w == w && in->dtype == t,
+              "%s: %lldx%lld %lldx%lld %s", spec, (long long)in->ny, (long long)in->nx,
+              (long long)in->h, (long long)in->w, lcae_dtype_name(in->dtype));
+    int64_t n = in->count * in->h * in->w;
+    float *buf = malloc(sizeof(float) * (size_t)n);
+    CHECK(lcae_dataset_read(ds, 0, in->count, buf) == 0);
+    static int64_t hist[65536];
+    memset(hist, 0, sizeof hist);
+    float lo = buf[0], hi = buf[0];
+    int nonint = 0;
+    for (int64_t i = 0; i < n; i++) {
+        lo = buf[i] < lo ? buf[i] : lo;
+        hi = buf[i] > hi ? buf[i] : hi;
+        if (buf[i] < 0 || buf[i] > 65535 || buf[i] != (float)(int)buf[i])
+            nonint = 1;
+        else
+            hist[(int)buf[i]]++;
+    }
+    CHECK(!nonint);
+    /* numpy: mean of the two middle elements for an even count */
+    int64_t a = (n - 1) / 2, b = n / 2, seen = 0;
+    double va = -1, vb = -1;
+    for (int v = 0; v < 65536; v++) {
+        if (va < 0 && seen + hist[v] > a)
+            va = v;
+        if (vb < 0 && seen + hist[v] > b)
+            vb = v;
+        seen += hist[v];
+    }
+    CHECK_MSG(lo == vmin && hi == vmax && (va + vb) / 2 == median,
+              "%s: min %g max %g median %g, README says %g %g %g", spec, lo, hi,
+              (va + vb) / 2, vmin, vmax, median);
+    free(buf);
+    lcae_dataset_close(ds);
+}
+
+/* Opening fails with a message that contains `what` (and names the file). */
+static void check_error(const char *spec, const lcae_open_options *o, const char *what)
+{
+    lcae_dataset *ds = NULL;
+    int rc = lcae_dataset_open(spec, o, &ds);
+    const char *msg = lcae_last_error();
+    CHECK_MSG(rc != 0 && strstr(msg, what) && !strchr(msg, '\n'),
+              "%s: rc %d, message '%s' (expected '%s')", spec, rc, msg, what);
+    lcae_dataset_close(ds);
+}
+
+static void test_merlin(void)
+{
+    static const struct {
+        const char *name;
+        int64_t ny, nx, h, w;
+        lcae_dtype t;
+        double min, max, median;
+    } mib[] = {
+        /* scan shape: ScanX/ScanY from the .hdr, else Frames per Trigger per row */
+        {"001_4x2_6bit", 1, 8, 256, 256, LCAE_DT_U8, 0, 63, 1},
+        {"002_4x2_6bit_roi128", 1, 8, 128, 256, LCAE_DT_U8, 0, 63, 2},
+        {"002_merlin_test_roi_sig256x128_nav4x2_hot_pixel_52x_39y", 2, 4, 128, 256,
+         LCAE_DT_U16, 0, 10, 0},
+        {"003_merlin_test_roi_sig256x64_nav4x2_hot_pixel_52x_39y", 2, 4, 64, 256,
+         LCAE_DT_U16, 0, 15, 0},
+        {"Single_1_Frame_CounterDepth_1_Rows_256", 1, 1, 256, 256, LCAE_DT_U8, 0, 1, 0},
+        {"Single_1_Frame_CounterDepth_6_Rows_256", 1, 1, 256, 256, LCAE_DT_U8, 0, 63, 0},
+        {"Single_1_Frame_CounterDepth_12_Rows_256", 1, 1, 256, 256, LCAE_DT_U16, 0, 2239, 0},
+        {"Single_1_Frame_CounterDepth_24_Rows_256", 1, 1, 256, 256, LCAE_DT_U32, 0, 2255, 0},
+        {"Single_9_Frame_CounterDepth_1_Rows_256", 1, 9, 256, 256, LCAE_DT_U8, 0, 1, 0},
+        {"Single_9_Frame_CounterDepth_6_Rows_256", 1, 9, 256, 256, LCAE_DT_U8, 0, 63, 0},
+        {"Single_9_Frame_CounterDepth_12_Rows_256", 1, 9, 256, 256, LCAE_DT_U16, 0, 2216, 0},
+        {"Single_9_Frame_CounterDepth_24_Rows_256", 1, 9, 256, 256, LCAE_DT_U32, 0, 2074, 0},
+        {"Quad_1_Frame_CounterDepth_1_Rows_256", 1, 1, 512, 512, LCAE_DT_U8, 0, 1, 0},
+        {"Quad_1_Frame_CounterDepth_6_Rows_256", 1, 1, 512, 512, LCAE_DT_U8, 0, 63, 0},
+        {"Quad_1_Frame_CounterDepth_12_Rows_256", 1, 1, 512, 512, LCAE_DT_U16, 0, 4093, 0},
+        {"Quad_1_Frame_CounterDepth_24_Rows_256", 1, 1, 512, 512, LCAE_DT_U32, 0, 4095, 0},
+        {"Quad_9_Frame_CounterDepth_1_Rows_256", 1, 9, 512, 512, LCAE_DT_U8, 0, 1, 0},
+        {"Quad_9_Frame_CounterDepth_6_Rows_256", 1, 9, 512, 512, LCAE_DT_U8, 0, 63, 0},
+        {"Quad_9_Frame_CounterDepth_12_Rows_256", 1, 9, 512, 512, LCAE_DT_U16, 0, 4095, 0},
+        {"Quad_9_Frame_CounterDepth_24_Rows_256", 1, 9, 512, 512, LCAE_DT_U32, 0, 4095, 0},
+    };
+    char rel[256];
+    for (size_t i = 0; i < sizeof mib / sizeof *mib; i++) {
+        snprintf(rel, sizeof rel, "merlin-rsciio/%s.mib", mib[i].name);
+        check_stats(real_path(rel), NULL, mib[i].ny, mib[i].nx, mib[i].h, mib[i].w, mib[i].t,
+                    mib[i].min, mib[i].max, mib[i].median);
+    }
+    /* the 4x2 acquisition read as the README's navigation (4, 2): x = 4 columns */
+    lcae_open_options o = {.scan_ny = 2, .scan_nx = 4};
+    check_stats(real_path("merlin-rsciio/001_4x2_6bit.mib"), &o, 2, 4, 256, 256, LCAE_DT_U8,
+                0, 63, 1);
+    /* RAW (R64) files: not decoded, a clear error */
+    const char *raw[] = {"Single_1_Frame_CounterDepth_1_Rows_256RAW",
+                         "Single_9_Frame_CounterDepth_1_Rows_256RAW",
+                         "Quad_1_Frame_CounterDepth_1_Rows_256RAW",
+                         "Quad_9_Frame_CounterDepth_1_Rows_256RAW"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(rel, sizeof rel, "merlin-rsciio/%s.mib", raw[i]);
+        check_error(real_path(rel), NULL, "RAW mode (R64) is not supported");
+    }
+}
+
+static void test_empad_xml(void)
+{
+    static const struct {
+        const char *name, *raw;
+        int64_t ny, nx;
+    } xml[] = {
+        /* README: scan_x = 32, scan_y = 64 (x = columns) */
+        {"EMPAD_v1.2.2_x32_y64_size0.8.xml", "scan_x32_y64.raw", 64, 32},
+        {"map128x128_version1.2.0.xml", "scan_x128_y128.raw", 128, 128},
+        {"map4x4.xml", "scan_x4_y4.raw", 4, 4},
+        {"stack_images.xml", "series_x10.raw", 1, 10}, /* a series of 10: one row */
+    };
+    char rel[256];
+    for (size_t i = 0; i < sizeof xml / sizeof *xml; i++) {
+        snprintf(rel, sizeof rel, "empad-xml/%s", xml[i].name);
+        char *text;
+        size_t n;
+        CHECK(lcae_read_small_file(real_path(rel), 1 << 20, &text, &n) == 0);
+        lcae_empad_meta m;
+        int rc = lcae_empad_xml_parse(real, text, n, &m);
+        CHECK_MSG(rc == 0 && m.scan_ny == xml[i].ny && m.scan_nx == xml[i].nx &&
+                      !strcmp(m.raw_file, xml[i].raw) && m.det_h == 0,
+                  "%s: rc %d (%s) scan %lld x %lld raw '%s'", xml[i].name, rc,
+                  lcae_last_error(), (long long)m.scan_ny, (long long)m.scan_nx, m.raw_file);
+        free(text);
+    }
+    /* The real naming end to end: map4x4.xml beside the scan_x4_y4.raw it names (frames
+     * written here: no real .raw exists), found through <raw_file>. To be sure the XML
+     * and not the name gave the shape, the frames file is renamed in the XML's copy. */
+    char dir[600], raw[700], dst[700];
+    snprintf(dir, sizeof dir, "%s/empad-real", test_tmpdir());
+    mkdir(dir, 0700);
+    snprintf(raw, sizeof raw, "%s/scan_x4_y4.raw", dir);
+    CHECK(tw_empad(raw, 16, 128, 128) == 0);
+    char *text;
+    size_t n;
+    CHECK(lcae_read_small_file(real_path("empad-xml/map4x4.xml"), 1 << 20, &text, &n) == 0);
+    snprintf(dst, sizeof dst, "%s/map4x4.xml", dir);
+    CHECK(tw_text(dst, text) == 0);
+    free(text);
+    lcae_dataset *ds;
+    CHECK_MSG(lcae_dataset_open(raw, NULL, &ds) == 0, "%s", lcae_last_error());
+    CHECK(lcae_dataset_get_info(ds)->ny == 4 && lcae_dataset_get_info(ds)->nx == 4);
+    lcae_dataset_close(ds);
+    /* the real 1.2.2 XML names scan_x32_y64.raw: a file of another size beside it is
+     * refused with the XML named as the source of the shape */
+    snprintf(raw, sizeof raw, "%s/scan_x32_y64.raw", dir);
+    CHECK(tw_empad(raw, 3, 128, 128) == 0);
+    CHECK(lcae_read_small_file(real_path("empad-xml/EMPAD_v1.2.2_x32_y64_size0.8.xml"),
+                               1 << 20, &text, &n) == 0);
+    snprintf(dst, sizeof dst, "%s/EMPAD_v1.2.2_x32_y64_size0.8.xml", dir);
+    CHECK(tw_text(dst, text) == 0);
+    free(text);
+    check_error(raw, NULL, "EMPAD_v1.2.2_x32_y64_size0.8.xml");
+}
+
+static void test_hdf5(void)
+{
+    /* kikuchipy's Ni EBSD patterns: README min 23, max 246, median 147 */
+    lcae_open_options o = {.scan_ny = 3, .scan_nx = 3};
+    char spec[600];
+    snprintf(spec, sizeof spec, "%s:/Scan 1/EBSD/Data/patterns",
+             real_path("ebsd-ni-kikuchipy/patterns.h5"));
+    check_stats(spec, &o, 3, 3, 60, 60, LCAE_DT_U8, 23, 246, 147);
+    /* two 3-D datasets (Scan 1 and Scan 2): the error lists them */
+    check_error(real_path("ebsd-ni-kikuchipy/patterns.h5"), &o,
+                "/Scan 2/EBSD/Data/patterns (9 x 60 x 60)");
+    check_error(real_path("ebsd-ni-kikuchipy/patterns.h5"), NULL, "no 4-D dataset");
+    /* DECTRIS ARINA: bitshuffle/LZ4 data, filter 32008 unavailable here */
+    o.scan_ny = o.scan_nx = 4;
+    check_error(real_path("arina-rsciio/test_00_data_000001.h5"), &o, "HDF5 filter 32008");
+    snprintf(spec, sizeof spec, "%s:/entry/data/data_000001",
+             real_path("arina-rsciio/test_00_master.h5"));
+    check_error(spec, &o, "HDF5 filter 32008"); /* through the master's external link */
+    check_error(real_path("arina-rsciio/test_00_master.h5"), NULL,
+                "links to other files: /entry/data/data_000001");
+    check_error(real_path("arina-rsciio/test_00.h5"), NULL, "no 4-D dataset");
+    snprintf(spec, sizeof spec, "%s:/entry/nope", real_path("arina-rsciio/test_00_master.h5"));
+    check_error(spec, NULL, "no object /entry/nope in the file");
+}
+
+int main(void)
+{
+    test_merlin();
+    test_empad_xml();
+    test_hdf5();
+    return test_done("test_io_real");
+}
