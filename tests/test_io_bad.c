@@ -236,8 +236,28 @@ static void test_hdf5(void)
     bad(tmp("strings.h5"), NULL, LCAE_EFAIL, "holds no numbers");
 }
 
+static void test_raw(void)
+{
+    CHECK(tw_text(tmp("short.bin"), "0123456789") == 0);
+    lcae_open_options o = {.det_h = 8, .det_w = 8, .dtype = LCAE_DT_F32, .scan_ny = 2,
+                           .scan_nx = 2};
+    bad(tmp("short.bin"), &o, LCAE_EFAIL, "file is too short for the shape (expected at least "
+                                          "1024 bytes for 2 x 2 patterns of 8 x 8 float32, "
+                                          "found 10)");
+    o.frame_footer_bytes = INT64_C(1) << 40;
+    bad(tmp("short.bin"), &o, LCAE_EUSAGE, "raw layout options are out of range");
+    o.frame_footer_bytes = (1 << 30);
+    o.scan_ny = o.scan_nx = 1 << 18; /* 2^36 frames of 2^30-byte footers: > 2^63 bytes */
+    bad(tmp("short.bin"), &o, LCAE_EFAIL, "file is too short for the shape");
+    o.scan_ny = o.scan_nx = 1 << 24;
+    bad(tmp("short.bin"), &o, LCAE_EFAIL, "implausible shape (scan 16777216 x 16777216");
+    lcae_open_options none = {.format = LCAE_FMT_RAW};
+    bad(tmp("short.bin"), &none, LCAE_EUSAGE, "raw format needs --det HxW and --dtype");
+}
+
 int main(void)
 {
+    test_raw();
     test_files();
     test_npy();
     test_empad();

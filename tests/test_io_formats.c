@@ -216,8 +216,43 @@ static void test_hdf5(void)
     check_scan(tmp("stack.h5"), &o3, LCAE_FMT_HDF5, 2, 3, 5, 4, LCAE_DT_U32);
 }
 
+/* raw binary: a 16-byte file header, then frames with an 8-byte header and a 4-byte
+ * footer each, big- or little-endian, every dtype */
+static void test_raw(void)
+{
+    const lcae_dtype types[] = {LCAE_DT_U8, LCAE_DT_U16, LCAE_DT_U32, LCAE_DT_I16,
+                                LCAE_DT_I32, LCAE_DT_F32, LCAE_DT_F64};
+    for (size_t ti = 0; ti < sizeof types / sizeof *types; ti++)
+        for (int big = 0; big < 2; big++) {
+            char name[64];
+            snprintf(name, sizeof name, "frames_%s_%d.bin", lcae_dtype_name(types[ti]), big);
+            FILE *fp = fopen(tmp(name), "wb");
+            size_t es = lcae_dtype_size(types[ti]);
+            for (int i = 0; i < 16; i++)
+                fputc(0xAA, fp);
+            for (int64_t f = 0, i = 0; f < 6; f++) {
+                for (int k = 0; k < 8; k++)
+                    fputc(0xBB, fp);
+                for (int64_t p = 0; p < 3 * 5; p++, i++) {
+                    unsigned char b[8];
+                    tw_store(types[ti], tw_value(types[ti], i), big, b);
+                    fwrite(b, 1, es, fp);
+                }
+                for (int k = 0; k < 4; k++)
+                    fputc(0xCC, fp);
+            }
+            fclose(fp);
+            lcae_open_options o = {.det_h = 3, .det_w = 5, .dtype = types[ti],
+                                   .big_endian = big, .scan_ny = 2, .scan_nx = 3,
+                                   .header_bytes = 16, .frame_header_bytes = 8,
+                                   .frame_footer_bytes = 4};
+            check_scan(path, &o, LCAE_FMT_RAW, 2, 3, 3, 5, types[ti]);
+        }
+}
+
 int main(void)
 {
+    test_raw();
     test_npy();
     test_empad();
     test_mib();
