@@ -72,6 +72,7 @@ int cli_open_dataset(const char *path, lcae_dataset **ds);
 /* Subcommands (one file each, src/cli/cmd_*.c). */
 extern const cli_command cmd_info;
 extern const cli_command cmd_stats;
+extern const cli_command cmd_cluster;
 
 /* Shared by lcae info and lcae stats (src/cli/cmd_stats.c): --exact/--sample/--seed, the
  * statistics pass (prints the error, returns the exit status), the info JSON object. */

@@ -10,6 +10,7 @@
 static const cli_command *const commands[] = {
     &cmd_info,
     &cmd_stats,
+    &cmd_cluster,
     NULL};
 
 static const cli_command *find_command(const char *name)

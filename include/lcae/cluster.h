@@ -1,0 +1,77 @@
+/* lcae cluster: HDBSCAN* as the hdbscan library (scikit-learn-contrib, v0.8) computes it
+ * with an exact minimum spanning tree (approx_min_span_tree=False), Euclidean metric.
+ *
+ * Conventions (the library's):
+ *  - core distance of a point = distance to its min_samples-th nearest OTHER point;
+ *  - mutual reachability d_mr(a, b) = max(core(a), core(b), |a - b|), in double precision;
+ *  - the single-linkage hierarchy of the minimum spanning tree of d_mr, condensed at
+ *    min_cluster_size (a side with fewer points "falls out"), lambda = 1 / distance;
+ *  - clusters selected by excess of mass (EOM) or as the leaves of the condensed tree,
+ *    with cluster_selection_epsilon and allow_single_cluster as in the library;
+ *  - probabilities and labels exactly as the library's do_labelling/get_probabilities.
+ * Where lcae chooses (documented in lcae_hdbscan and the README):
+ *  - edges of equal weight are ordered by (weight, smaller index, larger index); the
+ *    spanning tree is the unique minimum one under that total order, so the answer does
+ *    not depend on the thread count or traversal order;
+ *  - clusters are numbered by decreasing size, ties by their smallest point index;
+ *  - GLOSH outlier scores use the largest lambda in the whole subtree of the cluster a
+ *    point leaves (Campello et al. 2015).
+ */
+#ifndef LCAE_CLUSTER_H
+#define LCAE_CLUSTER_H
+
+#include <stdint.h>
+
+#include "lcae/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { LCAE_SELECT_EOM = 0, LCAE_SELECT_LEAF = 1 } lcae_cluster_selection;
+
+typedef struct {
+    int64_t min_cluster_size;  /* >= 2 (lcae's pipeline: 60) */
+    int64_t min_samples;       /* >= 1; 0 means min_cluster_size (the library's default) */
+    lcae_cluster_selection method;
+    double epsilon;            /* cluster_selection_epsilon, >= 0 (distance units) */
+    int allow_single_cluster;
+    int nonfinite_noise;       /* 0: rows with NaN/Inf are an error; 1: set aside as noise */
+} lcae_hdbscan_params;
+
+/* The library's defaults with min_cluster_size = 60 (lcae's pipeline). */
+lcae_hdbscan_params lcae_hdbscan_defaults(void);
+
+/* The condensed tree in the library's format (condensed_tree_.to_numpy()): row r says
+ * `child` leaves `parent` at lambda[r] (1/distance, may be +inf) with child_size points.
+ * Points are 0..n-1 (input rows), clusters n (the root), n+1, ... in the library's order. */
+typedef struct {
+    int64_t rows;
+    int64_t *parent, *child, *child_size;
+    double *lambda;
+} lcae_condensed_tree;
+
+typedef struct {
+    int64_t n;             /* input rows */
+    int64_t n_clusters;
+    int64_t n_nonfinite;   /* rows set aside (nonfinite_noise) */
+    int32_t *labels;       /* (n): 0..n_clusters-1 by decreasing size, -1 noise */
+    double *probabilities; /* (n): membership strength in [0, 1], 0 for noise */
+    double *outlier_scores;/* (n): GLOSH in [0, 1]; 1 for rows set aside */
+    lcae_condensed_tree tree;
+    /* tree cluster id (>= n) of each label: cluster_node[label] (n_clusters) */
+    int64_t *cluster_node;
+} lcae_hdbscan_result;
+
+/* Clusters n points of d features (x is (n, d), row-major, double). Errors (message set):
+ * LCAE_EUSAGE for bad parameters, LCAE_EFAIL for unusable data (NaN/Inf rows without
+ * nonfinite_noise, n_finite <= min_samples, d < 1), LCAE_ENOMEM. `name` names the data
+ * in messages (a file path). Threads: OpenMP. Memory: O(n*d). */
+int lcae_hdbscan(const double *x, int64_t n, int64_t d, const lcae_hdbscan_params *p,
+                 const char *name, const lcae_progress *progress, lcae_hdbscan_result *out);
+void lcae_hdbscan_result_free(lcae_hdbscan_result *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

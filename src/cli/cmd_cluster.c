@@ -1,0 +1,169 @@
+/* lcae cluster LATENT.npy -o LABELS.npy: HDBSCAN of the latent features. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lcae/cluster.h"
+
+static struct {
+    const char *output, *probabilities, *outlier_scores, *tree, *method, *nonfinite;
+    int64_t min_cluster_size, min_samples;
+    double epsilon;
+    int allow_single_cluster;
+} args = {.min_cluster_size = 60, .method = "eom", .nonfinite = "error"};
+
+static const cli_option cluster_options[] = {
+    {"output", 'o', OPT_STRING, &args.output, "LABELS.npy",
+     "cluster labels, int32 (n,), -1 = noise (required)"},
+    {"min-cluster-size", 0, OPT_I64, &args.min_cluster_size, "N",
+     "smallest cluster (default 60, lcae's pipeline; the library's default is 5)"},
+    {"min-samples", 0, OPT_I64, &args.min_samples, "K",
+     "core distance = distance to the K-th nearest other point (default: min-cluster-size)"},
+    {"method", 0, OPT_STRING, &args.method, "eom|leaf",
+     "cluster selection: excess of mass (default) or the leaves of the condensed tree"},
+    {"epsilon", 0, OPT_DOUBLE, &args.epsilon, "E",
+     "cluster_selection_epsilon: do not split clusters below distance E (default 0)"},
+    {"allow-single-cluster", 0, OPT_FLAG, &args.allow_single_cluster, NULL,
+     "let selection return the whole data set as one cluster"},
+    {"nonfinite", 0, OPT_STRING, &args.nonfinite, "error|noise",
+     "rows with NaN/Inf: an error (default) or noise with probability 0, as the library"},
+    {"probabilities", 0, OPT_STRING, &args.probabilities, "FILE.npy",
+     "membership strengths, float32 (n,)"},
+    {"outlier-scores", 0, OPT_STRING, &args.outlier_scores, "FILE.npy",
+     "GLOSH outlier scores, float32 (n,) (1 for rows set aside)"},
+    {"tree", 0, OPT_STRING, &args.tree, "FILE",
+     "condensed tree: parent, child, lambda, child_size; .csv or .npy (rows, 4) float64"},
+    {0}};
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && !strcmp(s + a - b, suffix);
+}
+
+static int write_f32(const char *path, const double *v, int64_t n)
+{
+    float *f = malloc((size_t)(n ? n : 1) * sizeof *f);
+    if (!f)
+        return cli_error(LCAE_ENOMEM, "out of memory");
+    for (int64_t i = 0; i < n; i++)
+        f[i] = (float)v[i];
+    int rc = lcae_npy_write(path, LCAE_DT_F32, 1, &n, f);
+    free(f);
+    return rc ? cli_fail(rc) : 0;
+}
+
+static int write_tree(const char *path, const lcae_condensed_tree *t)
+{
+    if (ends_with(path, ".csv")) {
+        lcae_atomic_file af;
+        int rc = lcae_atomic_open(&af, path);
+        if (rc)
+            return cli_fail(rc);
+        fprintf(af.fp, "parent,child,lambda_val,child_size\n");
+        for (int64_t r = 0; r < t->rows; r++)
+            fprintf(af.fp, "%lld,%lld,%.17g,%lld\n", (long long)t->parent[r],
+                    (long long)t->child[r], t->lambda[r], (long long)t->child_size[r]);
+        rc = lcae_atomic_commit(&af);
+        return rc ? cli_fail(rc) : 0;
+    }
+    double *a = malloc((size_t)(t->rows * 4 + 1) * sizeof *a);
+    if (!a)
+        return cli_error(LCAE_ENOMEM, "out of memory");
+    for (int64_t r = 0; r < t->rows; r++) {
+        a[4 * r] = (double)t->parent[r];
+        a[4 * r + 1] = (double)t->child[r];
+        a[4 * r + 2] = t->lambda[r];
+        a[4 * r + 3] = (double)t->child_size[r];
+    }
+    int64_t shape[2] = {t->rows, 4};
+    int rc = lcae_npy_write(path, LCAE_DT_F64, 2, shape, a);
+    free(a);
+    return rc ? cli_fail(rc) : 0;
+}
+
+static int run_cluster(int npos, char **pos)
+{
+    (void)npos;
+    if (!args.output)
+        return cli_error(LCAE_EUSAGE, "option -o LABELS.npy is required (see 'lcae cluster "
+                         "--help')");
+    lcae_hdbscan_params p = lcae_hdbscan_defaults();
+    p.min_cluster_size = args.min_cluster_size;
+    p.min_samples = args.min_samples;
+    p.epsilon = args.epsilon;
+    p.allow_single_cluster = args.allow_single_cluster;
+    if (!strcmp(args.method, "eom"))
+        p.method = LCAE_SELECT_EOM;
+    else if (!strcmp(args.method, "leaf"))
+        p.method = LCAE_SELECT_LEAF;
+    else
+        return cli_error(LCAE_EUSAGE, "option --method: expected eom or leaf, found '%s'",
+                         args.method);
+    if (!strcmp(args.nonfinite, "noise"))
+        p.nonfinite_noise = 1;
+    else if (strcmp(args.nonfinite, "error"))
+        return cli_error(LCAE_EUSAGE, "option --nonfinite: expected error or noise, found '%s'",
+                         args.nonfinite);
+
+    lcae_npy_header h;
+    double *x;
+    int rc = lcae_npy_load_f64(pos[0], &h, &x);
+    if (rc)
+        return cli_fail(rc);
+    if (h.ndim != 2) {
+        free(x);
+        return cli_error(LCAE_EFAIL, "%s: expected a 2-D array (points x features), found "
+                         "%d dimensions", pos[0], h.ndim);
+    }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    lcae_hdbscan_result res;
+    rc = lcae_hdbscan(x, h.shape[0], h.shape[1], &p, pos[0], cli_progress(), &res);
+    free(x);
+    if (rc)
+        return cli_fail(rc);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+
+    int64_t n = res.n, noise = 0;
+    for (int64_t i = 0; i < n; i++)
+        noise += res.labels[i] < 0;
+    rc = lcae_npy_write(args.output, LCAE_DT_I32, 1, &n, res.labels);
+    int status = rc ? cli_fail(rc) : 0;
+    if (!status && args.probabilities)
+        status = write_f32(args.probabilities, res.probabilities, n);
+    if (!status && args.outlier_scores)
+        status = write_f32(args.outlier_scores, res.outlier_scores, n);
+    if (!status && args.tree)
+        status = write_tree(args.tree, &res.tree);
+    if (!status)
+        cli_note("%lld points, %lld clusters, %lld noise%s, %.2f s", (long long)n,
+                 (long long)res.n_clusters, (long long)noise,
+                 res.n_nonfinite ? " (including rows with NaN/Inf)" : "",
+                 (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
+    lcae_hdbscan_result_free(&res);
+    return status;
+}
+
+static const cli_option *const cluster_groups[] = {cluster_options, cli_common_options, NULL};
+
+const cli_command cmd_cluster = {
+    .name = "cluster",
+    .usage = "LATENT.npy -o LABELS.npy [options]",
+    .summary = "HDBSCAN of the latent features: labels, probabilities, outlier scores",
+    .description =
+        "HDBSCAN* with the hdbscan library's conventions (Euclidean, exact minimum spanning\n"
+        "tree): same partition as hdbscan.HDBSCAN(approx_min_span_tree=False) with the same\n"
+        "parameters. LATENT.npy is an (n, d) array of any numeric dtype, computed in double.\n"
+        "Cluster numbers: 0 is the largest cluster, then by decreasing size, ties by the\n"
+        "smallest point index (the library numbers them in condensed-tree order instead).\n"
+        "Ties between equal distances are broken by point index, so the same input always\n"
+        "gives the same labels, whatever the thread count.",
+    .option_groups = cluster_groups,
+    .min_positional = 1,
+    .max_positional = 1,
+    .run = run_cluster,
+};
