@@ -66,34 +66,61 @@ static int64_t slot_begin(const pass_ctx *c, int64_t i)
     return i * c->nsample / c->in->count;
 }
 
-/* Sum, min, max of one pattern with 8 independent partial sums (vectorizable, and a
- * fixed order, so the result does not depend on the compiler's choices). A NaN or Inf
- * makes the sum non-finite: the caller then takes the careful path. */
+/* A float's bits as a signed int that orders as the float does (negative floats get their
+ * 31 low bits flipped); the map is its own inverse. Integer min/max vectorizes with every
+ * compiler, float min/max only under fast-math flags. */
+static inline int32_t ord_key(float v)
+{
+    int32_t i;
+    memcpy(&i, &v, 4);
+    return i ^ (int32_t)(((uint32_t)i >> 31) * 0x7fffffffu);
+}
+
+static inline float ord_value(int32_t k)
+{
+    int32_t i = k ^ (int32_t)(((uint32_t)k >> 31) * 0x7fffffffu);
+    float v;
+    memcpy(&v, &i, 4);
+    return v;
+}
+
+/* Sum, min, max of one pattern in 8 independent lanes each (the compiler vectorizes them,
+ * and the order of additions is fixed whatever it does). A NaN or Inf makes the sum
+ * non-finite: the caller then takes the careful path. */
 static double fast_sum(const float *x, int64_t n, float *mn, float *mx)
 {
     double s[8] = {0};
-    float lo = x[0], hi = x[0];
-    int64_t j = 0;
-    for (; j + 8 <= n; j += 8)
+    int32_t lo[8], hi[8];
+    for (int k = 0; k < 8; k++)
+        lo[k] = hi[k] = ord_key(x[0]);
+    int64_t n8 = n - n % 8;
+    for (int64_t j = 0; j < n8; j += 8)
         for (int k = 0; k < 8; k++) {
-            float v = x[j + k];
-            s[k] += v;
-            lo = v < lo ? v : lo;
-            hi = v > hi ? v : hi;
+            int32_t v = ord_key(x[j + k]);
+            lo[k] = v < lo[k] ? v : lo[k];
+            hi[k] = v > hi[k] ? v : hi[k];
         }
-    for (; j < n; j++) {
+    for (int64_t j = 0; j < n8; j += 8)
+        for (int k = 0; k < 8; k++)
+            s[k] += (double)x[j + k];
+    for (int64_t j = n8; j < n; j++) {
+        int32_t v = ord_key(x[j]);
         s[0] += x[j];
-        lo = x[j] < lo ? x[j] : lo;
-        hi = x[j] > hi ? x[j] : hi;
+        lo[0] = v < lo[0] ? v : lo[0];
+        hi[0] = v > hi[0] ? v : hi[0];
     }
-    *mn = lo;
-    *mx = hi;
+    for (int k = 1; k < 8; k++) {
+        lo[0] = lo[k] < lo[0] ? lo[k] : lo[0];
+        hi[0] = hi[k] > hi[0] ? hi[k] : hi[0];
+    }
+    *mn = ord_value(lo[0]);
+    *mx = ord_value(hi[0]);
     return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 }
 
 /* Population variance about `mean` (two-pass: no cancellation), adding the pattern into
- * the per-pixel accumulator on the way. */
-static double fast_var_acc(const float *x, int64_t n, double mean, double *acc)
+ * the per-pixel accumulator acc[n] on the way. */
+static double fast_var_acc(const float *x, int64_t n, double mean, double *restrict acc)
 {
     double s[8] = {0};
     int64_t j = 0;
@@ -101,14 +128,12 @@ static double fast_var_acc(const float *x, int64_t n, double mean, double *acc)
         for (int k = 0; k < 8; k++) {
             double d = (double)x[j + k] - mean;
             s[k] += d * d;
-            if (acc)
-                acc[j + k] += x[j + k];
+            acc[j + k] += (double)x[j + k];
         }
     for (; j < n; j++) {
         double d = (double)x[j] - mean;
         s[0] += d * d;
-        if (acc)
-            acc[j] += x[j];
+        acc[j] += x[j];
     }
     return (((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))) / (double)n;
 }
