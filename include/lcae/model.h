@@ -1,0 +1,133 @@
+/* lcae model: the paper's convolutional autoencoder (METHOD.md), its training with the
+ * rotation-invariance loss, encoding, and its file (safetensors with the published
+ * PyTorch model's tensor names).
+ *
+ * A model sees square patterns of input_size x input_size pixels: the detector pattern
+ * centre-cropped to `crop` x `crop` detector pixels (0: no crop), then sum-binned by
+ * `bin`, then normalized as (x - median) / sigma68, median and sigma68 being those of
+ * the binned, cropped pixels. Latent vectors are float32, `latent` (16) per pattern.
+ */
+#ifndef LCAE_MODEL_H
+#define LCAE_MODEL_H
+
+#include <stdint.h>
+
+#include "lcae/core.h"
+#include "lcae/io.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The architecture's sizes (the published model: base 64, 4, 16, 128). */
+typedef struct {
+    int input_size; /* H = W of the model input, a multiple of 16 */
+    int base;       /* width of the first block; the blocks have base, 2, 4, 8 x base */
+    int latent_ch;  /* channels at H/16 (4) */
+    int latent;     /* latent features (16) */
+} lcae_model_config;
+
+typedef enum { LCAE_MASK_DISK = 0, LCAE_MASK_NONE = 1 } lcae_mask;
+typedef enum { LCAE_INTERP_BILINEAR = 0, LCAE_INTERP_NEAREST = 1 } lcae_interp;
+
+/* What is needed to use a model on new data and how it was trained; saved as the
+ * safetensors metadata (lcae.median, lcae.sigma68, lcae.input_size, lcae.bin, lcae.crop,
+ * lcae.mask, lcae.invariant_dims, lcae.lambda, lcae.rot_loss, lcae.seed, lcae.version). */
+typedef struct {
+    double median, sigma68; /* normalization of the binned, cropped pixels */
+    int bin;                /* 1, 2 or 4: sum-binning factor */
+    int crop;               /* centre crop in detector pixels before binning; 0: none */
+    lcae_mask mask;         /* disk: inputs of both passes masked, loss inside the disk */
+    int rot_loss;           /* 1: trained with the rotation pass and loss */
+    int invariant_dims;     /* N: L_rot over the first N latent features */
+    double lambda;          /* weight of L_rot */
+    uint64_t seed;
+} lcae_model_meta;
+
+typedef struct lcae_model lcae_model;
+
+/* A new model with PyTorch's default initialization (kaiming-uniform weights, a = sqrt(5);
+ * biases uniform in +-1/sqrt(fan_in); BatchNorm weight 1, bias 0, running mean 0,
+ * running variance 1) drawn from lcae's own generator seeded with `seed`. */
+int lcae_model_create(const lcae_model_config *cfg, uint64_t seed, lcae_model **out);
+void lcae_model_free(lcae_model *m);
+const lcae_model_config *lcae_model_get_config(const lcae_model *m);
+lcae_model_meta *lcae_model_get_meta(lcae_model *m);
+
+/* Model file: every tensor of the PyTorch state_dict, in its order (F32; the BatchNorm
+ * num_batches_tracked I64) and the metadata above, written atomically. Loading takes
+ * the sizes from the tensors' shapes (input size from lcae.input_size, or from the first
+ * Linear layer), accepts F32 or F64 tensors, and names a missing or misshapen tensor. */
+int lcae_model_save(const lcae_model *m, const char *path);
+int lcae_model_load(const char *path, lcae_model **out);
+
+/* ---- one step, for training loops, tests and benchmarks ------------------------------ */
+typedef struct {
+    double total;     /* L = recon + recon_rot + lambda * rot */
+    double recon;     /* L_recon(x) */
+    double recon_rot; /* L_recon(R x) (0 without the rotation pass) */
+    double rot;       /* L_rot (unweighted) */
+} lcae_losses;
+
+/* Training-mode forward and backward over one batch x (N, 1, H, H) of normalized
+ * patterns, rotated by `degrees` for the second pass (meta: rot_loss, mask,
+ * invariant_dims, lambda; `interp` chooses the rotation's sampling). Sets the parameter
+ * gradients (zeroed first), updates the BatchNorm running statistics (once per pass,
+ * as PyTorch), returns the loss terms. */
+int lcae_model_step(lcae_model *m, const float *x, int N, double degrees, lcae_interp interp,
+                    lcae_losses *losses);
+/* One Adam update (PyTorch defaults beta = (0.9, 0.999), eps = 1e-8) with the gradients
+ * of the last step. */
+void lcae_model_adam(lcae_model *m, float lr);
+/* Evaluation-mode encoding (running BatchNorm statistics) of x (N, 1, H, H), normalized
+ * (lcae_model_prepare), masked here as in training: z (N, latent). */
+int lcae_model_encode_batch(lcae_model *m, const float *x, int N, float *z);
+
+/* ---- the data a model sees -------------------------------------------------------- */
+/* Input size for a detector h x w with crop and bin (fails, with the reason, if the
+ * result is not a square whose side is a positive multiple of 16). */
+int lcae_model_input_size(int64_t h, int64_t w, int crop, int bin, int *size);
+/* Crops, bins and normalizes n raw patterns (h x w each, as lcae_dataset_read gives
+ * them) into n model inputs (size x size each), using meta's crop, bin, median, sigma68. */
+void lcae_model_prepare(const lcae_model_meta *meta, int64_t h, int64_t w, int size,
+                        const float *raw, float *x, int n);
+/* Median and sigma68 = (P84 - P16) / 2 of the binned, cropped pixels of the dataset,
+ * from a seeded sample of at most `max_patterns` patterns (all of them if fewer). */
+int lcae_model_pixel_stats(lcae_dataset *ds, int crop, int bin, int max_patterns,
+                           uint64_t seed, double *median, double *sigma68);
+
+/* ---- training and encoding ---------------------------------------------------------- */
+typedef struct {
+    lcae_model_config arch; /* input_size is set from the data */
+    int epochs;             /* 10 */
+    int batch;              /* 32 */
+    double lr;              /* 1e-4 */
+    int rot_loss;           /* 1 */
+    int invariant_dims;     /* 10 */
+    double lambda;          /* 50 */
+    double max_angle;       /* degrees, 360: psi uniform in [0, max_angle) per batch */
+    uint64_t seed;
+    int64_t subset;         /* 0: all patterns; K: K positions drawn at random */
+    int bin, crop;          /* 1, 0 */
+    lcae_mask mask;         /* disk */
+    lcae_interp interp;     /* bilinear */
+    int resume;             /* continue from the checkpoint beside the model */
+} lcae_train_options;
+
+void lcae_train_defaults(lcae_train_options *o);
+
+/* Trains on the scan and writes `model_path` after every epoch, with beside it (for
+ * model_path = NAME.safetensors) NAME.ckpt.safetensors (the model plus Adam's state,
+ * to resume from) and NAME.log.json (the options and each epoch's loss terms), all
+ * atomically. Same seed and thread count: the same model. */
+int lcae_train(lcae_dataset *ds, const lcae_train_options *o, const char *model_path,
+               const lcae_progress *p);
+
+/* Latent vectors of every pattern of the scan, in scan order: z (count, latent). */
+int lcae_encode(lcae_model *m, lcae_dataset *ds, int batch, float *z,
+                const lcae_progress *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,533 @@
+/* The published autoencoder: its layer table, parameters, forward and backward passes,
+ * losses and Adam, over the kernels of lcae/nn.h. */
+#include "model/model_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Sizes in arch[]: a positive number is a multiple of base; the others are symbolic. */
+enum { SZ_ONE = -1, SZ_LATENT_CH = -2, SZ_FLAT = -3, SZ_HIDDEN = -4, SZ_LATENT = -5 };
+
+/* The published ConvAutoencoder in state_dict order (METHOD.md). The indices missing from
+ * the names are the modules without parameters: enc.9 Flatten, enc.11/dec.1/dec.3 ReLU,
+ * dec.4 Unflatten. Every conv has padding 1; a block is conv -> BatchNorm -> ReLU. */
+static const struct {
+    const char *name;
+    layer_kind kind;
+    int cin, cout, k, stride, relu;
+} arch[] = {
+    {"enc.0", LY_CONV_BN, SZ_ONE, 1, 3, 1, 1},
+    {"enc.1", LY_CONV_BN, 1, 1, 3, 1, 1},
+    {"enc.2", LY_CONV_BN, 1, 2, 4, 2, 1},
+    {"enc.3", LY_CONV_BN, 2, 2, 3, 1, 1},
+    {"enc.4", LY_CONV_BN, 2, 4, 4, 2, 1},
+    {"enc.5", LY_CONV_BN, 4, 4, 3, 1, 1},
+    {"enc.6", LY_CONV_BN, 4, 8, 4, 2, 1},
+    {"enc.7", LY_CONV_BN, 8, 8, 3, 1, 1},
+    {"enc.8", LY_CONV_BN, 8, SZ_LATENT_CH, 4, 2, 1},
+    {"enc.10", LY_LINEAR, SZ_FLAT, SZ_HIDDEN, 0, 0, 1},
+    {"enc.12", LY_LINEAR, SZ_HIDDEN, SZ_LATENT, 0, 0, 0},
+    {"dec.0", LY_LINEAR, SZ_LATENT, SZ_HIDDEN, 0, 0, 1},
+    {"dec.2", LY_LINEAR, SZ_HIDDEN, SZ_FLAT, 0, 0, 1},
+    {"dec.5", LY_DECONV_BN, SZ_LATENT_CH, 8, 4, 2, 1},
+    {"dec.6", LY_CONV_BN, 8, 8, 3, 1, 1},
+    {"dec.7", LY_DECONV_BN, 8, 4, 4, 2, 1},
+    {"dec.8", LY_CONV_BN, 4, 4, 3, 1, 1},
+    {"dec.9", LY_DECONV_BN, 4, 2, 4, 2, 1},
+    {"dec.10", LY_CONV_BN, 2, 2, 3, 1, 1},
+    {"dec.11", LY_DECONV_BN, 2, 1, 4, 2, 1},
+    {"dec.12", LY_CONV_BN, 1, 1, 3, 1, 1},
+    {"dec.13", LY_CONV, 1, SZ_ONE, 3, 1, 0},
+};
+#define ARCH_LAYERS ((int)(sizeof arch / sizeof *arch))
+#define ARCH_ENCODER 11 /* enc.0 .. enc.12 */
+
+static int resolve(const lcae_model_config *c, int sz)
+{
+    int s16 = c->input_size / 16;
+    switch (sz) {
+    case SZ_ONE: return 1;
+    case SZ_LATENT_CH: return c->latent_ch;
+    case SZ_FLAT: return c->latent_ch * s16 * s16;
+    case SZ_HIDDEN: return MODEL_HIDDEN;
+    case SZ_LATENT: return c->latent;
+    default: return sz * c->base;
+    }
+}
+
+static model_tensor *add_tensor(lcae_model *m, const char *layer, const char *suffix,
+                                tensor_kind kind, int ndim, const int64_t *shape, int fan_in)
+{
+    model_tensor *t = &m->tensors[m->ntensors++];
+    snprintf(t->name, sizeof t->name, "%s.%s", layer, suffix);
+    t->kind = kind;
+    t->ndim = ndim;
+    t->count = 1;
+    for (int d = 0; d < ndim; d++) {
+        t->shape[d] = shape[d];
+        t->count *= shape[d];
+    }
+    t->fan_in = fan_in;
+    int64_t *next = kind == T_PARAM ? &m->nparams : kind == T_BUFFER ? &m->nbuffers : NULL;
+    if (next) {
+        t->offset = *next;
+        *next += t->count;
+    } else {
+        t->offset = m->nbn;
+    }
+    return t;
+}
+
+/* Resolves sizes, builds the layer and tensor tables. */
+static int build_tables(lcae_model *m)
+{
+    const lcae_model_config *c = &m->cfg;
+    if (c->input_size < 16 || c->input_size % 16 || c->base < 1 || c->latent_ch < 1 ||
+        c->latent < 1 || c->input_size > 65536 || c->base > 4096 || c->latent_ch > 4096 ||
+        c->latent > 65536)
+        return lcae_fail(LCAE_EUSAGE, "model sizes: expected an input size that is a multiple "
+                         "of 16 and positive widths, found input %d, base %d, latent "
+                         "channels %d, latent %d", c->input_size, c->base, c->latent_ch,
+                         c->latent);
+    int side = c->input_size;
+    int prev_linear = 0;
+    for (int i = 0; i < ARCH_LAYERS; i++) {
+        model_layer *L = &m->layers[i];
+        L->name = arch[i].name;
+        L->kind = arch[i].kind;
+        L->cin = resolve(c, arch[i].cin);
+        L->cout = resolve(c, arch[i].cout);
+        L->k = arch[i].k;
+        L->stride = arch[i].stride;
+        L->pad = 1;
+        L->relu = arch[i].relu;
+        L->gamma = L->beta = L->rmean = L->rvar = -1;
+        L->bn = -1;
+        const char *wname = L->kind == LY_CONV_BN ? "conv.weight"
+                            : L->kind == LY_DECONV_BN ? "deconv.weight" : "weight";
+        const char *bname = L->kind == LY_CONV_BN ? "conv.bias"
+                            : L->kind == LY_DECONV_BN ? "deconv.bias" : "bias";
+        if (L->kind == LY_LINEAR) {
+            L->hin = L->hout = 1;
+            prev_linear = 1;
+            int64_t ws[2] = {L->cout, L->cin}, bs[1] = {L->cout};
+            L->w = add_tensor(m, L->name, wname, T_PARAM, 2, ws, L->cin)->offset;
+            L->b = add_tensor(m, L->name, bname, T_PARAM, 1, bs, L->cin)->offset;
+        } else {
+            if (prev_linear) /* Unflatten: (F) -> (latent_ch, H/16, H/16) */
+                side = c->input_size / 16;
+            prev_linear = 0;
+            L->hin = side;
+            L->hout = L->kind == LY_DECONV_BN
+                          ? (side - 1) * L->stride - 2 * L->pad + L->k
+                          : lcae_conv_out_size(side, L->k, L->stride, L->pad);
+            side = L->hout;
+            int k = L->k;
+            /* PyTorch's fan_in is weight.size(1) * k * k: for ConvTranspose2d, whose
+             * weight is (in, out, k, k), that is out * k * k */
+            int fan = (L->kind == LY_DECONV_BN ? L->cout : L->cin) * k * k;
+            int64_t ws[4] = {L->kind == LY_DECONV_BN ? L->cin : L->cout,
+                             L->kind == LY_DECONV_BN ? L->cout : L->cin, k, k};
+            int64_t bs[1] = {L->cout};
+            L->w = add_tensor(m, L->name, wname, T_PARAM, 4, ws, fan)->offset;
+            L->b = add_tensor(m, L->name, bname, T_PARAM, 1, bs, fan)->offset;
+            if (L->kind != LY_CONV) {
+                L->gamma = add_tensor(m, L->name, "norm.weight", T_PARAM, 1, bs, 0)->offset;
+                L->beta = add_tensor(m, L->name, "norm.bias", T_PARAM, 1, bs, 0)->offset;
+                L->rmean = add_tensor(m, L->name, "norm.running_mean", T_BUFFER, 1, bs, 0)->offset;
+                L->rvar = add_tensor(m, L->name, "norm.running_var", T_BUFFER, 1, bs, 0)->offset;
+                L->bn = (int)add_tensor(m, L->name, "norm.num_batches_tracked", T_COUNT, 0,
+                                        NULL, 0)->offset;
+                m->nbn++;
+            }
+        }
+        L->in_size = (int64_t)L->cin * L->hin * L->hin;
+        L->out_size = (int64_t)L->cout * L->hout * L->hout;
+    }
+    m->nlayers = ARCH_LAYERS;
+    m->nenc = ARCH_ENCODER;
+    return LCAE_OK;
+}
+
+const model_tensor *model_find_tensor(const lcae_model *m, const char *name)
+{
+    for (int i = 0; i < m->ntensors; i++)
+        if (!strcmp(m->tensors[i].name, name))
+            return &m->tensors[i];
+    return NULL;
+}
+
+float *model_tensor_data(const lcae_model *m, const model_tensor *t)
+{
+    return t->kind == T_PARAM ? m->params + t->offset
+           : t->kind == T_BUFFER ? m->buffers + t->offset : NULL;
+}
+
+/* Draws the parameters as PyTorch's defaults: kaiming_uniform_(a = sqrt(5)) for weights
+ * is uniform(+-gain * sqrt(3 / fan_in)) with gain = sqrt(2 / (1 + 5)), i.e. +-1/sqrt(fan_in),
+ * the same bound as the biases; BatchNorm weight 1, bias 0, running mean 0, variance 1. */
+static void init_params(lcae_model *m, uint64_t seed)
+{
+    model_rng r;
+    model_rng_seed(&r, seed, 0x1417);
+    for (int i = 0; i < m->ntensors; i++) {
+        const model_tensor *t = &m->tensors[i];
+        float *d = model_tensor_data(m, t);
+        const char *s = strrchr(t->name, '.') + 1;
+        if (t->kind == T_COUNT) {
+            m->nbt[t->offset] = 0;
+        } else if (t->fan_in > 0) {
+            double bound = 1.0 / sqrt((double)t->fan_in);
+            for (int64_t j = 0; j < t->count; j++)
+                d[j] = (float)((2.0 * model_rng_uniform(&r) - 1.0) * bound);
+        } else {
+            float v = !strcmp(s, "weight") || !strcmp(s, "running_var") ? 1.0f : 0.0f;
+            for (int64_t j = 0; j < t->count; j++)
+                d[j] = v;
+        }
+    }
+}
+
+static void free_work(lcae_model *m)
+{
+    free(m->work);
+    m->work = NULL;
+    m->work_batch = 0;
+    m->work_train = 0;
+    memset(m->pass, 0, sizeof m->pass);
+}
+
+void lcae_model_free(lcae_model *m)
+{
+    if (!m)
+        return;
+    free(m->params);
+    free(m->grads);
+    free(m->adam_m);
+    free(m->adam_v);
+    free(m->buffers);
+    free(m->nbt);
+    free(m->mask);
+    free_work(m);
+    lcae_nn_free(m->nn);
+    free(m);
+}
+
+int lcae_model_create(const lcae_model_config *cfg, uint64_t seed, lcae_model **out)
+{
+    *out = NULL;
+    lcae_model *m = lcae_calloc(1, sizeof *m);
+    if (!m)
+        return LCAE_ENOMEM;
+    m->cfg = *cfg;
+    int rc = build_tables(m);
+    if (rc) {
+        free(m);
+        return rc;
+    }
+    m->meta = (lcae_model_meta){.median = NAN, .sigma68 = NAN, .bin = 1, .crop = 0,
+                                .mask = LCAE_MASK_DISK, .rot_loss = 1, .invariant_dims = 10,
+                                .lambda = 50, .seed = seed};
+    if (m->meta.invariant_dims > cfg->latent)
+        m->meta.invariant_dims = cfg->latent;
+    size_t pb = (size_t)m->nparams * sizeof(float);
+    m->params = lcae_malloc(pb);
+    m->grads = lcae_calloc(1, pb);
+    m->adam_m = lcae_calloc(1, pb);
+    m->adam_v = lcae_calloc(1, pb);
+    m->buffers = lcae_malloc((size_t)m->nbuffers * sizeof(float));
+    m->nbt = lcae_calloc((size_t)m->nbn, sizeof *m->nbt);
+    m->mask = lcae_malloc((size_t)cfg->input_size * cfg->input_size * sizeof(float));
+    if (!m->params || !m->grads || !m->adam_m || !m->adam_v || !m->buffers || !m->nbt ||
+        !m->mask || (rc = lcae_nn_create(&m->nn)) != LCAE_OK) {
+        lcae_model_free(m);
+        return rc ? rc : LCAE_ENOMEM;
+    }
+    init_params(m, seed);
+    *out = m;
+    return LCAE_OK;
+}
+
+const lcae_model_config *lcae_model_get_config(const lcae_model *m) { return &m->cfg; }
+lcae_model_meta *lcae_model_get_meta(lcae_model *m) { return &m->meta; }
+
+double model_forward_flops(const lcae_model *m, int N, int encoder_only)
+{
+    double f = 0;
+    int n = encoder_only ? m->nenc : m->nlayers;
+    for (int i = 0; i < n; i++) {
+        const model_layer *L = &m->layers[i];
+        /* a transposed conv does as many multiply-adds as the conv it transposes */
+        double pix = L->kind == LY_DECONV_BN ? (double)L->hin * L->hin
+                                             : (double)L->hout * L->hout;
+        double kk = L->kind == LY_LINEAR ? 1 : (double)L->k * L->k;
+        f += 2.0 * N * L->cin * L->cout * kk * pix;
+    }
+    return f;
+}
+
+int64_t model_fill_mask(lcae_model *m)
+{
+    int H = m->cfg.input_size;
+    double c = (H - 1) / 2.0, r2 = c * c;
+    int64_t n = 0;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < H; x++) {
+            int in = m->meta.mask == LCAE_MASK_NONE || (y - c) * (y - c) + (x - c) * (x - c) <= r2;
+            m->mask[y * H + x] = in ? 1.0f : 0.0f;
+            n += in;
+        }
+    return n;
+}
+
+/* Work memory for N samples: training (two passes of activations) or encoding only. */
+static int ensure_work(lcae_model *m, int N, int train)
+{
+    if (N <= m->work_batch && (m->work_train || !train))
+        return LCAE_OK;
+    free_work(m);
+    int64_t HH = (int64_t)m->cfg.input_size * m->cfg.input_size, maxl = HH;
+    for (int i = 0; i < m->nlayers; i++)
+        if (m->layers[i].out_size > maxl)
+            maxl = m->layers[i].out_size;
+    int64_t per_pass = HH;
+    if (train)
+        for (int i = 0; i < m->nlayers; i++) {
+            const model_layer *L = &m->layers[i];
+            per_pass += L->out_size * (L->bn >= 0 ? 2 : 1);
+        }
+    int64_t total = (int64_t)N * (2 * maxl + (train ? 2 * per_pass + 2 * m->cfg.latent + HH : 0));
+    /* batch statistics are per channel, not per sample */
+    int64_t stats = 0;
+    if (train)
+        for (int i = 0; i < m->nlayers; i++)
+            if (m->layers[i].bn >= 0)
+                stats += 4 * (int64_t)m->layers[i].cout;
+    m->work = lcae_malloc((size_t)(total + stats) * sizeof(float));
+    if (!m->work)
+        return lcae_fail(LCAE_ENOMEM, "out of memory: the model's work memory for a batch of "
+                         "%d (%.1f GB)", N, (double)(total + stats) * 4e-9);
+    float *p = m->work;
+    m->g[0] = p, p += (int64_t)N * maxl;
+    m->g[1] = p, p += (int64_t)N * maxl;
+    if (train) {
+        for (int k = 0; k < 2; k++) {
+            model_pass *P = &m->pass[k];
+            P->x = p, p += (int64_t)N * HH;
+            for (int i = 0; i < m->nlayers; i++) {
+                const model_layer *L = &m->layers[i];
+                if (L->bn >= 0) {
+                    P->pre[i] = p, p += (int64_t)N * L->out_size;
+                    P->mean[i] = p, p += L->cout;
+                    P->invstd[i] = p, p += L->cout;
+                }
+                P->out[i] = p, p += (int64_t)N * L->out_size;
+            }
+            m->dz[k] = p, p += (int64_t)N * m->cfg.latent;
+        }
+        m->lossbuf = p;
+    }
+    m->work_batch = N;
+    m->work_train = train;
+    return LCAE_OK;
+}
+
+/* Training-mode forward of all layers of pass P (input P->x), updating running stats. */
+static int forward_train(lcae_model *m, model_pass *P, int N)
+{
+    const float *w = m->params;
+    for (int i = 0; i < m->nlayers; i++) {
+        const model_layer *L = &m->layers[i];
+        const float *in = i ? P->out[i - 1] : P->x;
+        float *conv_out = L->bn >= 0 ? P->pre[i] : P->out[i];
+        int rc = LCAE_OK;
+        switch (L->kind) {
+        case LY_LINEAR:
+            rc = lcae_linear_forward(P->out[i], in, w + L->w, w + L->b, N, L->cin, L->cout);
+            break;
+        case LY_CONV:
+        case LY_CONV_BN:
+            rc = lcae_conv2d_forward(m->nn, conv_out, in, w + L->w, w + L->b, N, L->cin, L->hin,
+                                     L->hin, L->cout, L->k, L->stride, L->pad);
+            break;
+        case LY_DECONV_BN:
+            rc = lcae_convt2d_forward(m->nn, conv_out, in, w + L->w, w + L->b, N, L->cin,
+                                      L->hin, L->hin, L->cout, L->k, L->stride, L->pad);
+            break;
+        }
+        if (!rc && L->bn >= 0) {
+            rc = lcae_batchnorm_forward_train(P->out[i], P->pre[i], w + L->gamma, w + L->beta,
+                                              m->buffers + L->rmean, m->buffers + L->rvar,
+                                              P->mean[i], P->invstd[i], N, L->cout,
+                                              L->hout * L->hout, MODEL_BN_MOMENTUM,
+                                              MODEL_BN_EPS);
+            m->nbt[L->bn]++;
+        }
+        if (rc)
+            return rc;
+        if (L->relu)
+            lcae_relu_forward(P->out[i], (int64_t)N * L->out_size);
+    }
+    return LCAE_OK;
+}
+
+/* Backward of pass P from dpred (in m->g[0], (N, 1, H, H)); dz_extra (N, latent) is the
+ * rotation loss's gradient, added where the encoder's output is. Parameter gradients
+ * accumulate. */
+static int backward(lcae_model *m, model_pass *P, int N, const float *dz_extra)
+{
+    const float *w = m->params;
+    float *g = m->grads;
+    int cur = 0;
+    for (int i = m->nlayers - 1; i >= 0; i--) {
+        const model_layer *L = &m->layers[i];
+        float *dout = m->g[cur], *din = i ? m->g[1 - cur] : NULL;
+        const float *in = i ? P->out[i - 1] : P->x;
+        if (i == m->nenc - 1 && dz_extra)
+            for (int64_t j = 0; j < (int64_t)N * L->out_size; j++)
+                dout[j] += dz_extra[j];
+        if (L->relu)
+            lcae_relu_backward(dout, P->out[i], (int64_t)N * L->out_size);
+        int rc = LCAE_OK;
+        if (L->bn >= 0)
+            rc = lcae_batchnorm_backward(dout, g + L->gamma, g + L->beta, dout, P->pre[i],
+                                         w + L->gamma, P->mean[i], P->invstd[i], N, L->cout,
+                                         L->hout * L->hout);
+        if (rc)
+            return rc;
+        switch (L->kind) {
+        case LY_LINEAR:
+            rc = lcae_linear_backward(din, g + L->w, g + L->b, dout, in, w + L->w, N, L->cin,
+                                      L->cout);
+            break;
+        case LY_CONV:
+        case LY_CONV_BN:
+            rc = lcae_conv2d_backward(m->nn, din, g + L->w, g + L->b, dout, in, w + L->w, N,
+                                      L->cin, L->hin, L->hin, L->cout, L->k, L->stride, L->pad);
+            break;
+        case LY_DECONV_BN:
+            rc = lcae_convt2d_backward(m->nn, din, g + L->w, g + L->b, dout, in, w + L->w, N,
+                                       L->cin, L->hin, L->hin, L->cout, L->k, L->stride, L->pad);
+            break;
+        }
+        if (rc)
+            return rc;
+        cur = 1 - cur;
+    }
+    return LCAE_OK;
+}
+
+/* L_recon of pass P inside the mask; writes dpred (scaled by 1) to m->g[0]. The clipped
+ * L1 kernel averages over all n pixels: outside the mask the prediction is replaced by
+ * the target (difference 0, gradient 0) and the mean rescaled to the pixels inside. */
+static double recon_loss(lcae_model *m, const model_pass *P, int N, int64_t inside)
+{
+    int64_t HH = (int64_t)m->cfg.input_size * m->cfg.input_size, n = N * HH;
+    const float *pred = P->out[m->nlayers - 1];
+    if (inside < HH) {
+        for (int64_t j = 0; j < n; j++)
+            m->lossbuf[j] = m->mask[j % HH] != 0 ? pred[j] : P->x[j];
+        pred = m->lossbuf;
+    }
+    double s = (double)HH / (double)inside;
+    return s * lcae_clipped_l1(pred, P->x, m->g[0], n, MODEL_CLIP, (float)s);
+}
+
+int lcae_model_step(lcae_model *m, const float *x, int N, double degrees, lcae_interp interp,
+                    lcae_losses *losses)
+{
+    memset(losses, 0, sizeof *losses);
+    if (N < 1)
+        return lcae_fail(LCAE_EUSAGE, "model step: empty batch");
+    int rc = ensure_work(m, N, 1);
+    if (rc)
+        return rc;
+    int H = m->cfg.input_size;
+    int64_t HH = (int64_t)H * H, n = N * HH, inside = model_fill_mask(m);
+    int two = m->meta.rot_loss;
+    memset(m->grads, 0, (size_t)m->nparams * sizeof(float));
+    model_pass *P0 = &m->pass[0], *P1 = &m->pass[1];
+    for (int64_t j = 0; j < n; j++)
+        P0->x[j] = x[j] * m->mask[j % HH];
+    if ((rc = forward_train(m, P0, N)))
+        return rc;
+    if (two) {
+        /* the rotation samples the unmasked input, with zero (the median) outside */
+        double c = (H - 1) / 2.0;
+        if (interp == LCAE_INTERP_NEAREST)
+            lcae_rotate_nearest(P1->x, x, N, H, H, degrees, c, c, 0.0f);
+        else
+            lcae_rotate_bilinear(P1->x, x, N, H, H, degrees, c, c, 0.0f);
+        for (int64_t j = 0; j < n; j++)
+            P1->x[j] *= m->mask[j % HH];
+        if ((rc = forward_train(m, P1, N)))
+            return rc;
+        int D = m->cfg.latent;
+        losses->rot = lcae_rot_loss(P0->out[m->nenc - 1], P1->out[m->nenc - 1], m->dz[0],
+                                    m->dz[1], N, D, m->meta.invariant_dims,
+                                    (float)m->meta.lambda);
+        losses->recon_rot = recon_loss(m, P1, N, inside);
+        if ((rc = backward(m, P1, N, m->dz[1])))
+            return rc;
+    }
+    losses->recon = recon_loss(m, P0, N, inside);
+    if ((rc = backward(m, P0, N, two ? m->dz[0] : NULL)))
+        return rc;
+    losses->total = losses->recon + losses->recon_rot + m->meta.lambda * losses->rot;
+    if (!isfinite(losses->total))
+        return lcae_fail(LCAE_EFAIL, "training diverged: the loss is %g (recon %g, rotated "
+                         "recon %g, rotation %g)", losses->total, losses->recon,
+                         losses->recon_rot, losses->rot);
+    return LCAE_OK;
+}
+
+void lcae_model_adam(lcae_model *m, float lr)
+{
+    lcae_adam_step(m->params, m->grads, m->adam_m, m->adam_v, m->nparams, ++m->adam_step, lr,
+                   0.9f, 0.999f, 1e-8f);
+}
+
+int lcae_model_encode_batch(lcae_model *m, const float *x, int N, float *z)
+{
+    if (N < 1)
+        return LCAE_OK;
+    int rc = ensure_work(m, N, 0);
+    if (rc)
+        return rc;
+    /* the input is masked as in training, into g[1], which layer 0 does not write */
+    int64_t HH = (int64_t)m->cfg.input_size * m->cfg.input_size;
+    model_fill_mask(m);
+    for (int64_t j = 0; j < N * HH; j++)
+        m->g[1][j] = x[j] * m->mask[j % HH];
+    const float *w = m->params, *in = m->g[1];
+    for (int i = 0; i < m->nenc; i++) {
+        const model_layer *L = &m->layers[i];
+        float *out = i == m->nenc - 1 ? z : m->g[i & 1];
+        switch (L->kind) {
+        case LY_LINEAR:
+            rc = lcae_linear_forward(out, in, w + L->w, w + L->b, N, L->cin, L->cout);
+            break;
+        case LY_CONV:
+        case LY_CONV_BN:
+            rc = lcae_conv2d_forward(m->nn, out, in, w + L->w, w + L->b, N, L->cin, L->hin,
+                                     L->hin, L->cout, L->k, L->stride, L->pad);
+            break;
+        case LY_DECONV_BN:
+            rc = lcae_convt2d_forward(m->nn, out, in, w + L->w, w + L->b, N, L->cin, L->hin,
+                                      L->hin, L->cout, L->k, L->stride, L->pad);
+            break;
+        }
+        if (!rc && L->bn >= 0)
+            rc = lcae_batchnorm_forward_eval(out, out, w + L->gamma, w + L->beta,
+                                             m->buffers + L->rmean, m->buffers + L->rvar, N,
+                                             L->cout, L->hout * L->hout, MODEL_BN_EPS);
+        if (rc)
+            return rc;
+        if (L->relu)
+            lcae_relu_forward(out, (int64_t)N * L->out_size);
+        in = out;
+    }
+    return LCAE_OK;
+}

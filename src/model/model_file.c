@@ -1,0 +1,261 @@
+/* The model file: the state_dict as safetensors, with lcae's metadata. */
+#include "model/model_file.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/model_internal.h"
+
+/* Metadata values are strings; numbers are written so that they read back exactly. */
+typedef struct {
+    char buf[16][48];
+    const char *kv[2 * 16];
+    int n;
+} meta_list;
+
+static void meta_add(meta_list *l, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void meta_add(meta_list *l, const char *key, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(l->buf[l->n], sizeof l->buf[l->n], fmt, ap);
+    va_end(ap);
+    l->kv[2 * l->n] = key;
+    l->kv[2 * l->n + 1] = l->buf[l->n];
+    l->n++;
+}
+
+int model_file_write(const lcae_model *m, const char *path, int with_adam,
+                     const char *const *extra_meta, int nextra)
+{
+    const lcae_model_meta *me = &m->meta;
+    meta_list ml = {.n = 0};
+    meta_add(&ml, "lcae.median", "%.17g", me->median);
+    meta_add(&ml, "lcae.sigma68", "%.17g", me->sigma68);
+    meta_add(&ml, "lcae.input_size", "%d", m->cfg.input_size);
+    meta_add(&ml, "lcae.bin", "%d", me->bin);
+    meta_add(&ml, "lcae.crop", "%d", me->crop);
+    meta_add(&ml, "lcae.mask", "%s", me->mask == LCAE_MASK_NONE ? "none" : "disk");
+    meta_add(&ml, "lcae.rot_loss", "%d", me->rot_loss);
+    meta_add(&ml, "lcae.invariant_dims", "%d", me->invariant_dims);
+    meta_add(&ml, "lcae.lambda", "%.17g", me->lambda);
+    meta_add(&ml, "lcae.seed", "%llu", (unsigned long long)me->seed);
+    meta_add(&ml, "lcae.version", "%s", lcae_version());
+    int nmeta = ml.n + nextra;
+    const char **kv = lcae_malloc(2 * (size_t)nmeta * sizeof *kv);
+    int nt = m->ntensors, ne = nt;
+    if (with_adam)
+        for (int i = 0; i < nt; i++)
+            ne += m->tensors[i].kind == T_PARAM ? 2 : 0;
+    lcae_st_entry *e = lcae_calloc((size_t)ne, sizeof *e);
+    char(*names)[48] = lcae_calloc((size_t)ne, sizeof *names);
+    if (!kv || !e || !names) {
+        free(kv);
+        free(e);
+        free(names);
+        return LCAE_ENOMEM;
+    }
+    memcpy(kv, ml.kv, 2 * (size_t)ml.n * sizeof *kv);
+    if (nextra)
+        memcpy(kv + 2 * ml.n, extra_meta, 2 * (size_t)nextra * sizeof *kv);
+    int k = 0;
+    for (int pass = 0; pass < (with_adam ? 3 : 1); pass++)
+        for (int i = 0; i < nt; i++) {
+            const model_tensor *t = &m->tensors[i];
+            if (pass && t->kind != T_PARAM)
+                continue;
+            lcae_st_entry *x = &e[k];
+            snprintf(names[k], sizeof names[k], "%s%s", pass == 0 ? "" : pass == 1 ? "adam.m." : "adam.v.", t->name);
+            x->name = names[k];
+            x->ndim = t->ndim;
+            memcpy(x->shape, t->shape, sizeof t->shape);
+            if (t->kind == T_COUNT) {
+                x->dtype = LCAE_DT_I64;
+                x->data = &m->nbt[t->offset];
+            } else {
+                x->dtype = LCAE_DT_F32;
+                x->data = pass == 0 ? model_tensor_data(m, t)
+                          : (pass == 1 ? m->adam_m : m->adam_v) + t->offset;
+            }
+            k++;
+        }
+    int rc = lcae_st_write(path, e, ne, kv, nmeta);
+    free(kv);
+    free(e);
+    free(names);
+    return rc;
+}
+
+int lcae_model_save(const lcae_model *m, const char *path)
+{
+    return model_file_write(m, path, 0, NULL, 0);
+}
+
+static void shape_str(char *buf, size_t n, int ndim, const int64_t *shape)
+{
+    size_t at = (size_t)snprintf(buf, n, "(");
+    for (int d = 0; d < ndim && at < n; d++)
+        at += (size_t)snprintf(buf + at, n - at, "%s%lld", d ? ", " : "", (long long)shape[d]);
+    if (at < n)
+        snprintf(buf + at, n - at, ndim == 1 ? ",)" : ")");
+}
+
+/* A tensor that must be there with `ndim` dimensions; its shape. */
+static int need(lcae_st_file *f, const char *path, const char *name, int ndim,
+                const lcae_st_tensor **t)
+{
+    *t = lcae_st_find(f, name);
+    if (!*t)
+        return lcae_fail(LCAE_EFAIL, "%s: tensor '%s' is missing (not a model of the "
+                         "published architecture?)", path, name);
+    if ((*t)->ndim != ndim)
+        return lcae_fail(LCAE_EFAIL, "%s: tensor '%s': expected %d dimensions, found %d", path,
+                         name, ndim, (*t)->ndim);
+    return LCAE_OK;
+}
+
+int model_meta_number(lcae_st_file *f, const char *path, const char *key, double lo,
+                      double hi, int integer, double *v)
+{
+    const char *s = lcae_st_meta(f, key);
+    if (!s)
+        return -1;
+    char *end;
+    errno = 0;
+    double d = strtod(s, &end);
+    if (errno || end == s || *end || !(d >= lo && d <= hi) || (integer && d != floor(d)))
+        return lcae_fail(LCAE_EFAIL, "%s: metadata %s: expected %s in [%g, %g], found '%.40s'",
+                         path, key, integer ? "an integer" : "a number", lo, hi, s);
+    *v = d;
+    return LCAE_OK;
+}
+
+int model_file_read(const char *path, int with_adam, lcae_model **out, lcae_st_file **fout)
+{
+    *out = NULL;
+    lcae_st_file *f;
+    int rc = lcae_st_open(path, &f);
+    if (rc)
+        return rc;
+    lcae_model *m = NULL;
+    const lcae_st_tensor *t0, *t8, *t10, *t12;
+    if ((rc = need(f, path, "enc.0.conv.weight", 4, &t0)) ||
+        (rc = need(f, path, "enc.8.conv.weight", 4, &t8)) ||
+        (rc = need(f, path, "enc.10.weight", 2, &t10)) ||
+        (rc = need(f, path, "enc.12.weight", 2, &t12)))
+        goto fail;
+    lcae_model_config cfg = {.base = (int)t0->shape[0], .latent_ch = (int)t8->shape[0],
+                             .latent = (int)t12->shape[0]};
+    double v;
+    rc = model_meta_number(f, path, "lcae.input_size", 16, 65536, 1, &v);
+    if (rc > 0)
+        goto fail;
+    if (rc == LCAE_OK) {
+        cfg.input_size = (int)v;
+    } else {
+        /* a PyTorch file without lcae's metadata: the first Linear's input is
+         * latent_ch * (H/16)^2 */
+        double s = cfg.latent_ch > 0 ? sqrt((double)t10->shape[1] / cfg.latent_ch) : 0;
+        cfg.input_size = 16 * (int)lround(s);
+    }
+    if ((rc = lcae_model_create(&cfg, 0, &m)))
+        goto fail;
+    char want[96], found[96];
+    for (int i = 0; i < m->ntensors; i++) {
+        const model_tensor *mt = &m->tensors[i];
+        const lcae_st_tensor *t = lcae_st_find(f, mt->name);
+        if (!t) {
+            shape_str(want, sizeof want, mt->ndim, mt->shape);
+            rc = lcae_fail(LCAE_EFAIL, "%s: tensor '%s' is missing (expected shape %s)", path,
+                           mt->name, want);
+            goto fail;
+        }
+        int same = t->ndim == mt->ndim;
+        for (int d = 0; same && d < mt->ndim; d++)
+            same = t->shape[d] == mt->shape[d];
+        if (!same) {
+            shape_str(want, sizeof want, mt->ndim, mt->shape);
+            shape_str(found, sizeof found, t->ndim, t->shape);
+            rc = lcae_fail(LCAE_EFAIL, "%s: tensor '%s': expected shape %s, found %s", path,
+                           mt->name, want, found);
+            goto fail;
+        }
+        rc = mt->kind == T_COUNT ? lcae_st_read_i64(f, t, &m->nbt[mt->offset])
+                                 : lcae_st_read_f32(f, t, model_tensor_data(m, mt));
+        if (!rc && with_adam && mt->kind == T_PARAM) {
+            char name[64];
+            for (int k = 0; k < 2 && !rc; k++) {
+                snprintf(name, sizeof name, "%s%s", k ? "adam.v." : "adam.m.", mt->name);
+                const lcae_st_tensor *a = lcae_st_find(f, name);
+                if (!a || a->count != mt->count)
+                    rc = lcae_fail(LCAE_EFAIL, "%s: checkpoint tensor '%s' is missing or "
+                                   "misshapen", path, name);
+                else
+                    rc = lcae_st_read_f32(f, a, (k ? m->adam_v : m->adam_m) + mt->offset);
+            }
+        }
+        if (rc)
+            goto fail;
+    }
+    lcae_model_meta *me = &m->meta;
+    me->median = me->sigma68 = NAN;
+    struct {
+        const char *key;
+        double lo, hi;
+        int integer;
+        double *d;
+        int *i;
+    } num[] = {
+        {"lcae.median", -HUGE_VAL, HUGE_VAL, 0, &me->median, NULL},
+        {"lcae.sigma68", 0, HUGE_VAL, 0, &me->sigma68, NULL},
+        {"lcae.bin", 1, 64, 1, NULL, &me->bin},
+        {"lcae.crop", 0, 1 << 20, 1, NULL, &me->crop},
+        {"lcae.rot_loss", 0, 1, 1, NULL, &me->rot_loss},
+        {"lcae.invariant_dims", 0, cfg.latent, 1, NULL, &me->invariant_dims},
+        {"lcae.lambda", 0, HUGE_VAL, 0, &me->lambda, NULL},
+    };
+    for (size_t i = 0; i < sizeof num / sizeof *num; i++) {
+        rc = model_meta_number(f, path, num[i].key, num[i].lo, num[i].hi, num[i].integer, &v);
+        if (rc > 0)
+            goto fail;
+        if (rc == 0) {
+            if (num[i].d)
+                *num[i].d = v;
+            else
+                *num[i].i = (int)v;
+        }
+    }
+    rc = model_meta_number(f, path, "lcae.seed", 0, 1.8446744073709552e19, 1, &v);
+    if (rc > 0)
+        goto fail;
+    const char *seed = lcae_st_meta(f, "lcae.seed");
+    if (seed)
+        me->seed = strtoull(seed, NULL, 10);
+    const char *mask = lcae_st_meta(f, "lcae.mask");
+    if (mask && strcmp(mask, "disk") && strcmp(mask, "none")) {
+        rc = lcae_fail(LCAE_EFAIL, "%s: metadata lcae.mask: expected disk or none, found "
+                       "'%.40s'", path, mask);
+        goto fail;
+    }
+    me->mask = mask && !strcmp(mask, "none") ? LCAE_MASK_NONE : LCAE_MASK_DISK;
+    if (fout)
+        *fout = f;
+    else
+        lcae_st_close(f);
+    *out = m;
+    return LCAE_OK;
+fail:
+    lcae_model_free(m);
+    lcae_st_close(f);
+    return rc ? rc : LCAE_EFAIL;
+}
+
+int lcae_model_load(const char *path, lcae_model **out)
+{
+    return model_file_read(path, 0, out, NULL);
+}

@@ -1,0 +1,142 @@
+/* The model's inside, shared by src/model, the tests and the benchmark.
+ *
+ * One table (arch[] in model.c) lists the published layers in PyTorch order; from it and
+ * the sizes come `layers` (the resolved sizes and parameter offsets) and `tensors` (the
+ * state_dict: name, shape, where the values live), which drive the allocation, the
+ * safetensors file and the PyTorch reference test. Parameters, gradients and Adam's two
+ * moments are each ONE allocation of nparams floats, in state_dict order. */
+#ifndef LCAE_MODEL_INTERNAL_H
+#define LCAE_MODEL_INTERNAL_H
+
+#include <stdint.h>
+
+#include "lcae/model.h"
+#include "lcae/nn.h"
+
+#define MODEL_MAX_LAYERS 24
+#define MODEL_MAX_TENSORS 160
+#define MODEL_HIDDEN 1024     /* the published Linear width */
+#define MODEL_CLIP 10.0f      /* the reconstruction loss clips differences at +-10 */
+#define MODEL_BN_MOMENTUM 0.1f
+#define MODEL_BN_EPS 1e-5f
+
+typedef enum { LY_CONV_BN, LY_DECONV_BN, LY_LINEAR, LY_CONV } layer_kind;
+
+typedef struct {
+    const char *name; /* module path in the state_dict ("enc.0") */
+    layer_kind kind;
+    int cin, cout;    /* channels or features (resolved) */
+    int k, stride, pad;
+    int hin, hout;    /* side of the (square) input and output; 1 for Linear */
+    int relu;         /* followed by ReLU */
+    int64_t in_size, out_size;  /* values per sample */
+    int64_t w, b, gamma, beta;  /* offsets into params; gamma, beta -1 without BatchNorm */
+    int64_t rmean, rvar;        /* offsets into buffers (running statistics), -1 */
+    int bn;                     /* index into nbt, -1 */
+} model_layer;
+
+typedef enum { T_PARAM, T_BUFFER, T_COUNT } tensor_kind;
+
+typedef struct {
+    char name[40];
+    tensor_kind kind;  /* T_PARAM: in params (trained); T_BUFFER: in buffers; T_COUNT: nbt */
+    int ndim;
+    int64_t shape[4];
+    int64_t count, offset;
+    int fan_in;        /* PyTorch's fan_in for the initialization; 0: BatchNorm */
+} model_tensor;
+
+/* Activations of one training pass, N samples. */
+typedef struct {
+    float *x;                        /* (N, 1, H, H) input, masked */
+    float *pre[MODEL_MAX_LAYERS];    /* BatchNorm layers: the convolution's output */
+    float *out[MODEL_MAX_LAYERS];    /* every layer's output (after BN and ReLU) */
+    float *mean[MODEL_MAX_LAYERS], *invstd[MODEL_MAX_LAYERS]; /* batch statistics (cout) */
+} model_pass;
+
+struct lcae_model {
+    lcae_model_config cfg;
+    lcae_model_meta meta;
+    int nlayers, nenc; /* the encoder is layers 0 .. nenc-1; z = out[nenc-1] */
+    model_layer layers[MODEL_MAX_LAYERS];
+    int ntensors;
+    model_tensor tensors[MODEL_MAX_TENSORS];
+    int64_t nparams, nbuffers;
+    int nbn;
+    float *params, *grads, *adam_m, *adam_v; /* nparams each */
+    float *buffers;                          /* nbuffers */
+    int64_t *nbt;                            /* nbn: num_batches_tracked */
+    int64_t adam_step;
+    lcae_nn *nn;
+    /* work memory (one allocation) for up to work_batch samples */
+    int work_batch, work_train;
+    float *work;
+    model_pass pass[2];
+    float *g[2];      /* gradient ping-pong (N * largest layer) */
+    float *dz[2];     /* rotation-loss gradients (N, latent) */
+    float *lossbuf;   /* (N, H*H): prediction with the outside of the mask set to target */
+    float *mask;      /* (H*H): 1 inside the mask */
+};
+
+const model_tensor *model_find_tensor(const lcae_model *m, const char *name);
+/* Pointer to a tensor's float values (params or buffers), NULL for T_COUNT. */
+float *model_tensor_data(const lcae_model *m, const model_tensor *t);
+/* Floating-point operations of one forward pass of the whole model (or the encoder
+ * alone) over N samples: 2 * multiply-adds of the convolutions and Linear layers. */
+double model_forward_flops(const lcae_model *m, int N, int encoder_only);
+/* Fills m->mask for meta.mask: the inscribed disk of pixel centres whose distance from
+ * the centre is at most (H-1)/2 (a rotation about the centre then never samples
+ * outside the frame), or everything. Returns the number of pixels inside. */
+int64_t model_fill_mask(lcae_model *m);
+
+/* ---- lcae's random numbers: xoshiro256** seeded through splitmix64 ------------------- */
+typedef struct {
+    uint64_t s[4];
+} model_rng;
+
+static inline uint64_t model_splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* Independent streams from one seed: (seed, stream) -> generator. */
+static inline void model_rng_seed(model_rng *r, uint64_t seed, uint64_t stream)
+{
+    uint64_t x = seed ^ (stream * 0xd1342543de82ef95ULL + 0x2545f4914f6cdd1dULL);
+    for (int i = 0; i < 4; i++)
+        r->s[i] = model_splitmix64(&x);
+}
+
+static inline uint64_t model_rng_next(model_rng *r)
+{
+    uint64_t *s = r->s;
+    uint64_t x = s[1] * 5, res = ((x << 7) | (x >> 57)) * 9, t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = (s[3] << 45) | (s[3] >> 19);
+    return res;
+}
+
+/* Uniform in [0, 1), 53 bits. */
+static inline double model_rng_uniform(model_rng *r)
+{
+    return (double)(model_rng_next(r) >> 11) * 0x1.0p-53;
+}
+
+/* Uniform integer in [0, n), unbiased (rejection). */
+static inline uint64_t model_rng_below(model_rng *r, uint64_t n)
+{
+    uint64_t lim = UINT64_MAX - UINT64_MAX % n, x;
+    do
+        x = model_rng_next(r);
+    while (x >= lim);
+    return x % n;
+}
+
+#endif

@@ -1,0 +1,415 @@
+/* Training on a scan (shuffled batches, Adam, a checkpoint and a log line per epoch) and
+ * encoding a scan. */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "model/model_file.h"
+#include "model/model_internal.h"
+
+/* Patterns sampled for the normalization's median and sigma68. */
+#define STATS_PATTERNS 1024
+
+/* Random streams, one per purpose, so that e.g. resuming at epoch e draws what an
+ * uninterrupted run would. */
+enum { STREAM_SUBSET = 0x5b5e7, STREAM_EPOCH = 0xe90c0000 };
+
+void lcae_train_defaults(lcae_train_options *o)
+{
+    *o = (lcae_train_options){
+        .arch = {.input_size = 0, .base = 64, .latent_ch = 4, .latent = 16},
+        .epochs = 10, .batch = 32, .lr = 1e-4, .rot_loss = 1, .invariant_dims = 10,
+        .lambda = 50, .max_angle = 360, .seed = 0, .subset = 0, .bin = 1, .crop = 0,
+        .mask = LCAE_MASK_DISK, .interp = LCAE_INTERP_BILINEAR, .resume = 0};
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* NAME.safetensors -> NAME<suffix> (any other name: name + suffix). */
+static char *beside(const char *model_path, const char *suffix)
+{
+    size_t n = strlen(model_path), e = strlen(".safetensors");
+    if (n > e && !strcmp(model_path + n - e, ".safetensors"))
+        n -= e;
+    char *s = lcae_malloc(n + strlen(suffix) + 1);
+    if (s) {
+        memcpy(s, model_path, n);
+        strcpy(s + n, suffix);
+    }
+    return s;
+}
+
+/* Reads patterns idx[0..n-1] and prepares them as model inputs x (n, H, H); refuses
+ * non-finite values (they would turn every weight into NaN). */
+static int load_batch(lcae_dataset *ds, const lcae_model_meta *meta, int size,
+                      const int64_t *idx, int n, float *raw, float *x)
+{
+    const lcae_dataset_info *in = lcae_dataset_get_info(ds);
+    int64_t hw = in->h * in->w;
+    for (int i = 0; i < n; i++) {
+        int rc = lcae_dataset_read(ds, idx[i], 1, raw + (size_t)i * hw);
+        if (rc)
+            return rc;
+    }
+    lcae_model_prepare(meta, in->h, in->w, size, raw, x, n);
+    int64_t S = (int64_t)size * size;
+    for (int i = 0; i < n; i++)
+        for (int64_t j = 0; j < S; j++)
+            if (!isfinite(x[i * S + j]))
+                return lcae_fail(LCAE_EFAIL, "%s: pattern %lld (scan position %lld, %lld) "
+                                 "holds a non-finite value", lcae_dataset_path(ds),
+                                 (long long)idx[i], (long long)(idx[i] / in->nx),
+                                 (long long)(idx[i] % in->nx));
+    return LCAE_OK;
+}
+
+/* The options a resumed run must share with its checkpoint, as metadata strings. */
+typedef struct {
+    char buf[8][48];
+    const char *kv[16];
+} run_meta;
+
+static void fill_run_meta(run_meta *r, const lcae_train_options *o, int epochs_done,
+                          int64_t adam_step)
+{
+    static const char *keys[8] = {"lcae.epoch", "lcae.adam_step", "lcae.batch", "lcae.lr",
+                                  "lcae.max_angle", "lcae.subset", "lcae.interp",
+                                  "lcae.epochs"};
+    snprintf(r->buf[0], 48, "%d", epochs_done);
+    snprintf(r->buf[1], 48, "%lld", (long long)adam_step);
+    snprintf(r->buf[2], 48, "%d", o->batch);
+    snprintf(r->buf[3], 48, "%.17g", o->lr);
+    snprintf(r->buf[4], 48, "%.17g", o->max_angle);
+    snprintf(r->buf[5], 48, "%lld", (long long)o->subset);
+    snprintf(r->buf[6], 48, "%s", o->interp == LCAE_INTERP_NEAREST ? "nearest" : "bilinear");
+    snprintf(r->buf[7], 48, "%d", o->epochs);
+    for (int i = 0; i < 8; i++) {
+        r->kv[2 * i] = keys[i];
+        r->kv[2 * i + 1] = r->buf[i];
+    }
+}
+
+/* Resuming: the checkpoint must be of the same run (every option but --epochs). */
+static int check_resume(lcae_st_file *f, const char *ckpt, const lcae_model *m,
+                        const lcae_train_options *o, int *epochs_done, int64_t *adam_step)
+{
+    const lcae_model_config *c = &m->cfg;
+    const lcae_model_meta *me = &m->meta;
+    struct {
+        const char *what;
+        double ours, theirs;
+    } same[] = {
+        {"--base", o->arch.base, c->base},
+        {"--latent-channels", o->arch.latent_ch, c->latent_ch},
+        {"--latent", o->arch.latent, c->latent},
+        {"input size", o->arch.input_size, c->input_size},
+        {"--bin", o->bin, me->bin},
+        {"--crop", o->crop, me->crop},
+        {"--mask", o->mask, me->mask},
+        {"--rot-loss", o->rot_loss, me->rot_loss},
+        {"--invariant-dims", o->rot_loss ? o->invariant_dims : 0, me->invariant_dims},
+        {"--lambda", o->rot_loss ? o->lambda : 0, me->lambda},
+        {"--seed", (double)o->seed, (double)me->seed},
+    };
+    for (size_t i = 0; i < sizeof same / sizeof *same; i++)
+        if (same[i].ours != same[i].theirs)
+            return lcae_fail(LCAE_EUSAGE, "%s: cannot resume: %s is %g here and %g in the "
+                             "checkpoint", ckpt, same[i].what, same[i].ours, same[i].theirs);
+    run_meta want;
+    fill_run_meta(&want, o, 0, 0);
+    for (int i = 2; i < 7; i++) {
+        const char *v = lcae_st_meta(f, want.kv[2 * i]);
+        if (!v || strcmp(v, want.kv[2 * i + 1]))
+            return lcae_fail(LCAE_EUSAGE, "%s: cannot resume: %s is %s here and %s in the "
+                             "checkpoint", ckpt, want.kv[2 * i] + 5, want.kv[2 * i + 1],
+                             v ? v : "absent");
+    }
+    double e, s;
+    if (model_meta_number(f, ckpt, "lcae.epoch", 0, 1e9, 1, &e) ||
+        model_meta_number(f, ckpt, "lcae.adam_step", 0, 1e18, 1, &s))
+        return lcae_fail(LCAE_EFAIL, "%s: not a training checkpoint (lcae.epoch or "
+                         "lcae.adam_step missing or invalid)", ckpt);
+    *epochs_done = (int)e;
+    *adam_step = (int64_t)s;
+    return LCAE_OK;
+}
+
+/* The log: options, normalization, one object per epoch; rewritten atomically. */
+static cJSON *new_log(const lcae_train_options *o, const lcae_model *m, const char *data,
+                      int64_t ntrain)
+{
+    cJSON *log = cJSON_CreateObject(), *op = cJSON_AddObjectToObject(log, "options");
+    cJSON_AddStringToObject(log, "data", data);
+    cJSON_AddNumberToObject(op, "epochs", o->epochs);
+    cJSON_AddNumberToObject(op, "batch", o->batch);
+    cJSON_AddNumberToObject(op, "lr", o->lr);
+    cJSON_AddBoolToObject(op, "rot_loss", o->rot_loss);
+    cJSON_AddNumberToObject(op, "invariant_dims", o->invariant_dims);
+    cJSON_AddNumberToObject(op, "lambda", o->lambda);
+    cJSON_AddNumberToObject(op, "max_angle", o->max_angle);
+    cJSON_AddNumberToObject(op, "seed", (double)o->seed);
+    cJSON_AddNumberToObject(op, "subset", (double)o->subset);
+    cJSON_AddNumberToObject(op, "bin", o->bin);
+    cJSON_AddNumberToObject(op, "crop", o->crop);
+    cJSON_AddStringToObject(op, "mask", o->mask == LCAE_MASK_NONE ? "none" : "disk");
+    cJSON_AddStringToObject(op, "interp", o->interp == LCAE_INTERP_NEAREST ? "nearest" : "bilinear");
+    cJSON_AddNumberToObject(op, "base", m->cfg.base);
+    cJSON_AddNumberToObject(op, "latent_channels", m->cfg.latent_ch);
+    cJSON_AddNumberToObject(op, "latent", m->cfg.latent);
+    cJSON_AddNumberToObject(op, "input_size", m->cfg.input_size);
+    cJSON_AddNumberToObject(log, "median", m->meta.median);
+    cJSON_AddNumberToObject(log, "sigma68", m->meta.sigma68);
+    cJSON_AddNumberToObject(log, "patterns_per_epoch", (double)ntrain);
+    cJSON_AddArrayToObject(log, "epochs");
+    return log;
+}
+
+/* On resume, the epochs already logged (up to the checkpoint's) are kept. */
+static void keep_logged_epochs(cJSON *log, const char *path, int done)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return;
+    char *text = NULL;
+    long n = fseek(fp, 0, SEEK_END) == 0 ? ftell(fp) : -1;
+    if (n > 0 && n < (64L << 20) && fseek(fp, 0, SEEK_SET) == 0 && (text = malloc((size_t)n)) &&
+        fread(text, 1, (size_t)n, fp) == (size_t)n) {
+        cJSON *old = cJSON_ParseWithLength(text, (size_t)n);
+        cJSON *ep = cJSON_GetObjectItemCaseSensitive(old, "epochs");
+        cJSON *dst = cJSON_GetObjectItemCaseSensitive(log, "epochs");
+        cJSON *e;
+        cJSON_ArrayForEach(e, ep) {
+            cJSON *k = cJSON_GetObjectItemCaseSensitive(e, "epoch");
+            if (cJSON_IsNumber(k) && k->valuedouble <= done)
+                cJSON_AddItemToArray(dst, cJSON_Duplicate(e, 1));
+        }
+        cJSON_Delete(old);
+    }
+    free(text);
+    fclose(fp);
+}
+
+static int write_log(cJSON *log, const char *path)
+{
+    char *text = cJSON_Print(log);
+    if (!text)
+        return lcae_fail(LCAE_ENOMEM, "out of memory");
+    size_t n = strlen(text);
+    text[n] = '\n';
+    int rc = lcae_write_file_atomic(path, text, n + 1);
+    free(text);
+    return rc;
+}
+
+/* The last message, prefixed with the scan's path. */
+static int with_path(int rc, lcae_dataset *ds)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", lcae_last_error());
+    return lcae_fail(rc, "%s: %s", lcae_dataset_path(ds), msg);
+}
+
+typedef struct {
+    char *ckpt, *log;
+    int64_t *order, *train;
+    float *raw, *x;
+    cJSON *json;
+    lcae_model *m;
+} train_state;
+
+static void train_free(train_state *s)
+{
+    free(s->ckpt);
+    free(s->log);
+    free(s->order);
+    free(s->train);
+    free(s->raw);
+    free(s->x);
+    cJSON_Delete(s->json);
+    lcae_model_free(s->m);
+}
+
+int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const char *model_path,
+               const lcae_progress *p)
+{
+    lcae_train_options o = *opt;
+    const lcae_dataset_info *in = lcae_dataset_get_info(ds);
+    if (o.epochs < 1 || o.batch < 2 || o.lr <= 0 || !(o.max_angle >= 0) || o.lambda < 0 ||
+        o.subset < 0 || (o.rot_loss && (o.invariant_dims < 1 || o.invariant_dims > o.arch.latent)))
+        return lcae_fail(LCAE_EUSAGE, "training options: expected epochs >= 1, batch >= 2, "
+                         "lr > 0, max angle >= 0, lambda >= 0, subset >= 0 and 1 <= "
+                         "invariant dims <= %d", o.arch.latent);
+    int rc = lcae_model_input_size(in->h, in->w, o.crop, o.bin, &o.arch.input_size);
+    if (rc)
+        return with_path(rc, ds);
+    train_state s = {0};
+    s.ckpt = beside(model_path, ".ckpt.safetensors");
+    s.log = beside(model_path, ".log.json");
+    int64_t ntrain = o.subset && o.subset < in->count ? o.subset : in->count;
+    int H = o.arch.input_size;
+    s.order = lcae_malloc((size_t)in->count * sizeof *s.order);
+    s.train = lcae_malloc((size_t)in->count * sizeof *s.train);
+    s.raw = lcae_malloc((size_t)o.batch * in->h * in->w * sizeof(float));
+    s.x = lcae_malloc((size_t)o.batch * H * H * sizeof(float));
+    if (!s.ckpt || !s.log || !s.order || !s.train || !s.raw || !s.x) {
+        train_free(&s);
+        return LCAE_ENOMEM;
+    }
+    int done = 0;
+    int64_t step = 0;
+    if (o.resume) {
+        lcae_st_file *f;
+        if ((rc = model_file_read(s.ckpt, 1, &s.m, &f))) {
+            train_free(&s);
+            return rc;
+        }
+        rc = check_resume(f, s.ckpt, s.m, &o, &done, &step);
+        lcae_st_close(f);
+        if (rc) {
+            train_free(&s);
+            return rc;
+        }
+        s.m->adam_step = step;
+    } else {
+        if ((rc = lcae_model_create(&o.arch, o.seed, &s.m))) {
+            train_free(&s);
+            return rc;
+        }
+        lcae_model_meta *me = &s.m->meta;
+        me->bin = o.bin;
+        me->crop = o.crop;
+        me->mask = o.mask;
+        me->rot_loss = o.rot_loss;
+        me->invariant_dims = o.rot_loss ? o.invariant_dims : 0;
+        me->lambda = o.rot_loss ? o.lambda : 0;
+        me->seed = o.seed;
+        if ((rc = lcae_model_pixel_stats(ds, o.crop, o.bin, STATS_PATTERNS, o.seed,
+                                         &me->median, &me->sigma68))) {
+            train_free(&s);
+            return rc;
+        }
+    }
+    /* the training positions: all, or `subset` of them drawn once from the seed */
+    model_rng r;
+    model_rng_seed(&r, o.seed, STREAM_SUBSET);
+    for (int64_t i = 0; i < in->count; i++)
+        s.train[i] = i;
+    if (ntrain < in->count)
+        for (int64_t i = 0; i < ntrain; i++) {
+            int64_t j = i + (int64_t)model_rng_below(&r, (uint64_t)(in->count - i)), t = s.train[i];
+            s.train[i] = s.train[j];
+            s.train[j] = t;
+        }
+    s.json = new_log(&o, s.m, lcae_dataset_path(ds), ntrain);
+    if (!s.json) {
+        train_free(&s);
+        return lcae_fail(LCAE_ENOMEM, "out of memory");
+    }
+    if (o.resume)
+        keep_logged_epochs(s.json, s.log, done);
+    for (int epoch = done; epoch < o.epochs; epoch++) {
+        model_rng_seed(&r, o.seed, STREAM_EPOCH + (uint64_t)epoch);
+        memcpy(s.order, s.train, (size_t)ntrain * sizeof *s.order);
+        for (int64_t i = ntrain - 1; i > 0; i--) {
+            int64_t j = (int64_t)model_rng_below(&r, (uint64_t)i + 1), t = s.order[i];
+            s.order[i] = s.order[j];
+            s.order[j] = t;
+        }
+        char what[64], extra[96];
+        snprintf(what, sizeof what, "epoch %d/%d", epoch + 1, o.epochs);
+        lcae_progress_begin(p, what, ntrain, "patterns");
+        double t0 = now_s(), sum[4] = {0};
+        for (int64_t b0 = 0; b0 < ntrain; b0 += o.batch) {
+            /* a last batch of one sample would have no batch statistics: it joins none */
+            int n = (int)(ntrain - b0 < o.batch ? ntrain - b0 : o.batch);
+            if (n < 2)
+                break;
+            double angle = model_rng_uniform(&r) * o.max_angle;
+            lcae_losses L;
+            if ((rc = load_batch(ds, &s.m->meta, H, s.order + b0, n, s.raw, s.x)) ||
+                (rc = lcae_model_step(s.m, s.x, n, angle, o.interp, &L))) {
+                train_free(&s);
+                return rc;
+            }
+            lcae_model_adam(s.m, (float)o.lr);
+            sum[0] += L.total * n;
+            sum[1] += L.recon * n;
+            sum[2] += L.recon_rot * n;
+            sum[3] += L.rot * n;
+            snprintf(extra, sizeof extra, "loss %.4f", sum[0] / (double)(b0 + n));
+            lcae_progress_update(p, b0 + n, extra);
+        }
+        double secs = now_s() - t0, seen = (double)(ntrain - (ntrain % o.batch == 1));
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddNumberToObject(e, "epoch", epoch + 1);
+        cJSON_AddNumberToObject(e, "loss", sum[0] / seen);
+        cJSON_AddNumberToObject(e, "recon", sum[1] / seen);
+        cJSON_AddNumberToObject(e, "recon_rot", sum[2] / seen);
+        cJSON_AddNumberToObject(e, "rot", sum[3] / seen);
+        cJSON_AddNumberToObject(e, "seconds", secs);
+        cJSON_AddNumberToObject(e, "patterns_per_s", seen / secs);
+        cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(s.json, "epochs"), e);
+        run_meta rm;
+        fill_run_meta(&rm, &o, epoch + 1, s.m->adam_step);
+        if ((rc = model_file_write(s.m, s.ckpt, 1, rm.kv, 8)) ||
+            (rc = lcae_model_save(s.m, model_path)) || (rc = write_log(s.json, s.log))) {
+            train_free(&s);
+            return rc;
+        }
+        snprintf(extra, sizeof extra, "loss %.5f (recon %.5f, rotated %.5f, rotation %.5f)",
+                 sum[0] / seen, sum[1] / seen, sum[2] / seen, sum[3] / seen);
+        lcae_progress_end(p, extra);
+    }
+    train_free(&s);
+    return LCAE_OK;
+}
+
+int lcae_encode(lcae_model *m, lcae_dataset *ds, int batch, float *z, const lcae_progress *p)
+{
+    const lcae_dataset_info *in = lcae_dataset_get_info(ds);
+    const lcae_model_meta *me = &m->meta;
+    int size;
+    if (batch < 1)
+        return lcae_fail(LCAE_EUSAGE, "encode: expected a batch of at least 1, found %d", batch);
+    if (!isfinite(me->median) || !(me->sigma68 > 0))
+        return lcae_fail(LCAE_EFAIL, "the model has no normalization (metadata lcae.median "
+                         "and lcae.sigma68, as a PyTorch user's model may lack)");
+    int rc = lcae_model_input_size(in->h, in->w, me->crop, me->bin, &size);
+    if (rc)
+        return with_path(rc, ds);
+    if (size != m->cfg.input_size)
+        return lcae_fail(LCAE_EFAIL, "%s: the model takes %d x %d inputs, the scan's %lld x "
+                         "%lld patterns (crop %d, bin %d) give %d x %d", lcae_dataset_path(ds),
+                         m->cfg.input_size, m->cfg.input_size, (long long)in->h,
+                         (long long)in->w, me->crop, me->bin, size, size);
+    float *raw = lcae_malloc((size_t)batch * in->h * in->w * sizeof(float));
+    float *x = lcae_malloc((size_t)batch * size * size * sizeof(float));
+    if (!raw || !x) {
+        free(raw);
+        free(x);
+        return LCAE_ENOMEM;
+    }
+    lcae_progress_begin(p, "encode", in->count, "patterns");
+    for (int64_t b0 = 0; b0 < in->count && !rc; b0 += batch) {
+        int n = (int)(in->count - b0 < batch ? in->count - b0 : batch);
+        rc = lcae_dataset_read(ds, b0, n, raw);
+        if (!rc) {
+            lcae_model_prepare(me, in->h, in->w, size, raw, x, n);
+            rc = lcae_model_encode_batch(m, x, n, z + (size_t)b0 * m->cfg.latent);
+        }
+        lcae_progress_update(p, b0 + n, NULL);
+    }
+    if (!rc)
+        lcae_progress_end(p, NULL);
+    free(raw);
+    free(x);
+    return rc;
+}
