@@ -72,6 +72,8 @@ int cli_open_dataset(const char *path, lcae_dataset **ds);
 /* Subcommands (one file each, src/cli/cmd_*.c). */
 extern const cli_command cmd_info;
 extern const cli_command cmd_stats;
+extern const cli_command cmd_train;
+extern const cli_command cmd_encode;
 extern const cli_command cmd_cluster;
 
 /* Shared by lcae info and lcae stats (src/cli/cmd_stats.c): --exact/--sample/--seed, the

@@ -10,6 +10,8 @@
 static const cli_command *const commands[] = {
     &cmd_info,
     &cmd_stats,
+    &cmd_train,
+    &cmd_encode,
     &cmd_cluster,
     NULL};
 
