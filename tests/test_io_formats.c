@@ -3,6 +3,7 @@
  * 1-3, EMPAD with and without its XML, Merlin single and quad, HDF5 contiguous, chunked
  * + gzip, py4DSTEM- and EMD-like layouts), read back and compared value by value with
  * the values the helpers wrote. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -250,6 +251,57 @@ static void test_raw(void)
         }
 }
 
+/* Four threads read interleaved patterns of one open dataset at once (HDF5 serializes
+ * behind its lock, the raw reader uses pread): every value must still be right. */
+typedef struct {
+    lcae_dataset *ds;
+    int k, bad;
+} reader_arg;
+
+static void *reader(void *p)
+{
+    reader_arg *a = p;
+    const lcae_dataset_info *in = lcae_dataset_get_info(a->ds);
+    int64_t px = in->h * in->w;
+    float *buf = malloc(sizeof(float) * (size_t)px);
+    for (int rep = 0; rep < 20; rep++)
+        for (int64_t i = a->k; i < in->count; i += 4) {
+            if (lcae_dataset_read(a->ds, i, 1, buf)) {
+                a->bad++;
+                continue;
+            }
+            for (int64_t j = 0; j < px; j++)
+                a->bad += buf[j] != (float)tw_value(in->dtype, i * px + j);
+        }
+    free(buf);
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    char h5[512]; /* tmp() reuses one buffer */
+    snprintf(h5, sizeof h5, "%s", tmp("py4dstem.h5"));
+    const char *files[] = {h5, tmp("scan_uint16_1_v2.npy")};
+    for (int f = 0; f < 2; f++) {
+        lcae_dataset *ds;
+        if (lcae_dataset_open(files[f], NULL, &ds)) {
+            CHECK_MSG(0, "%s", lcae_last_error());
+            continue;
+        }
+        pthread_t t[4];
+        reader_arg a[4];
+        for (int k = 0; k < 4; k++) {
+            a[k] = (reader_arg){ds, k, 0};
+            pthread_create(&t[k], NULL, reader, &a[k]);
+        }
+        for (int k = 0; k < 4; k++) {
+            pthread_join(t[k], NULL);
+            CHECK_MSG(a[k].bad == 0, "%s: thread %d: %d bad values", files[f], k, a[k].bad);
+        }
+        lcae_dataset_close(ds);
+    }
+}
+
 int main(void)
 {
     test_raw();
@@ -257,5 +309,6 @@ int main(void)
     test_empad();
     test_mib();
     test_hdf5();
+    test_threads();
     return test_done("test_io_formats");
 }
