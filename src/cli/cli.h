@@ -75,6 +75,8 @@ extern const cli_command cmd_stats;
 extern const cli_command cmd_train;
 extern const cli_command cmd_encode;
 extern const cli_command cmd_cluster;
+extern const cli_command cmd_simulate;
+extern const cli_command cmd_score;
 
 /* Shared by lcae info and lcae stats (src/cli/cmd_stats.c): --exact/--sample/--seed, the
  * statistics pass (prints the error, returns the exit status), the info JSON object. */

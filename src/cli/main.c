@@ -13,6 +13,8 @@ static const cli_command *const commands[] = {
     &cmd_train,
     &cmd_encode,
     &cmd_cluster,
+    &cmd_simulate,
+    &cmd_score,
     NULL};
 
 static const cli_command *find_command(const char *name)

@@ -1,0 +1,154 @@
+/* lcae sim: the built-in sample (a kinematic polycrystal 4D-STEM simulator with its
+ * ground truth) and the scores that compare a clustering with that truth.
+ *
+ * Units: scan positions in scan pixels (x = column, y = row); detector positions in
+ * detector pixels, column then row, origin at the centre of pixel (0, 0); reciprocal
+ * space in 1/A (|g| = 1/d); angles in degrees unless stated; thickness in nm; dose in
+ * electrons per pattern; pattern values in detector ADU (gain x electrons + offset).
+ * The model and its defaults are described in README.md ("The built-in sample").
+ */
+#ifndef LCAE_SIM_H
+#define LCAE_SIM_H
+
+#include <stdint.h>
+
+#include "lcae/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- phases -------------------------------------------------------------------- */
+typedef enum {
+    LCAE_PHASE_AL = 0,       /* FCC aluminium, a = 4.05 A */
+    LCAE_PHASE_FE = 1,       /* BCC iron, a = 2.87 A */
+    LCAE_PHASE_AMORPHOUS = 2 /* amorphous (metallic glass of iron), diffuse rings */
+} lcae_sim_phase;
+#define LCAE_SIM_NPHASES 3
+
+const char *lcae_sim_phase_name(int phase); /* "Al", "Fe", "amorphous" */
+
+/* ---- parameters ------------------------------------------------------------------- */
+typedef struct {
+    int64_t ny, nx;          /* scan shape (default 128 x 128) */
+    int det;                 /* detector pixels per side (default 128, the EMPAD); other
+                                sizes cover the same angles with pixels 128/det larger */
+    int grains;              /* Voronoi grains (default 12) */
+    double boundary_width;   /* boundary width, scan pixels (default 4) */
+    double dose;             /* electrons per pattern (default 75000: 12 pA for 1 ms) */
+    uint64_t seed;           /* everything random derives from it (default 1) */
+    /* microscope (defaults: the paper's acquisition) */
+    double kv;               /* accelerating voltage, kV (200) */
+    double camera_length_mm; /* 460 */
+    double pixel_um;         /* detector pixel at det = 128, um (150) */
+    double convergence_mrad; /* probe convergence semi-angle (1.1) */
+    double step_nm;          /* scan step (233 nm / 256) */
+    /* sample */
+    double thickness_nm;     /* mean thickness (40) */
+    double thickness_var;    /* relative amplitude of smooth thickness variation (0.25) */
+    double bend_deg;         /* in-plane rotation gradient across a grain (3) */
+    double tilt_deg;         /* largest random mistilt off the zone axis (0.2) */
+    int general;             /* grains with a general (random) orientation (0) */
+    /* detector and acquisition */
+    double drift_px;         /* descan drift of the pattern centre across the scan (2) */
+    double psf_px;           /* Gaussian sigma of the detector point-spread blur (0.5) */
+    double gain;             /* ADU per electron (1) */
+    double gain_spread;      /* relative per-pixel gain variation, sd (0.02) */
+    double offset;           /* ADU added to every pixel (0) */
+    double readout_noise;    /* Gaussian readout noise, sd in ADU (0.1) */
+    int hot_pixels;          /* detector pixels with a large constant excess (3) */
+    double outlier_rate;     /* per-pixel per-frame probability of a spike (1e-5) */
+    int batch;               /* patterns computed per batch (default 256) */
+} lcae_sim_params;
+
+void lcae_sim_defaults(lcae_sim_params *p);
+/* Checks ranges; on failure returns LCAE_EUSAGE with a message naming the option. */
+int lcae_sim_check(const lcae_sim_params *p);
+
+/* Relativistic electron wavelength in A at `kv` kilovolts (0.02508 at 200). */
+double lcae_sim_wavelength(double kv);
+/* Reciprocal-space size of one detector pixel, 1/A (0.01300 for the defaults). */
+double lcae_sim_scale(const lcae_sim_params *p);
+/* Radius of the diffraction disks in detector pixels (convergence / angle per pixel). */
+double lcae_sim_disk_radius(const lcae_sim_params *p);
+
+/* ---- one crystal orientation ------------------------------------------------------ */
+typedef struct {
+    int phase;           /* lcae_sim_phase */
+    double zone[3];      /* beam direction [uvw] in crystal axes (need not be unit) */
+    double angle_deg;    /* in-plane rotation about the beam */
+    double tilt_deg[2];  /* mistilt: rotations about the lab x then y axes */
+    double thickness_nm;
+} lcae_sim_crystal;
+
+/* A reflection as it lands on the detector. */
+typedef struct {
+    int h, k, l;
+    double x, y;          /* disk centre, detector pixels, for a pattern centred at (cx, cy) */
+    double excitation;    /* excitation error s_g at the disk centre, 1/A */
+    double intensity;     /* fraction of the incident beam in this disk */
+} lcae_sim_spot;
+
+/* The reflections of `c` whose disks touch the detector and carry at least
+ * `min_intensity` of the beam, for a pattern centred at (cx, cy). Fills up to `max`
+ * spots and returns how many there are (which may exceed max), or -1 with a message. */
+int lcae_sim_spots(const lcae_sim_params *p, const lcae_sim_crystal *c, double cx,
+                   double cy, double min_intensity, lcae_sim_spot *spots, int max);
+
+/* The expected pattern of `c` centred at (cx, cy): electrons per pixel at the
+ * parameters' dose, before counting noise, blur and detector response (det x det). */
+int lcae_sim_render(const lcae_sim_params *p, const lcae_sim_crystal *c, double cx,
+                    double cy, float *out);
+
+/* The counting and detector model applied to an expected pattern (electrons per pixel):
+ * Poisson counts, point-spread blur, gain, offset, readout noise, hot pixels, outliers.
+ * `key` selects the random stream (the simulator uses the pattern index). det x det. */
+int lcae_sim_detect(const lcae_sim_params *p, const float *expected, uint64_t key,
+                    float *out);
+
+/* ---- the whole sample --------------------------------------------------------------
+ * Writes into the existing folder `dir`: scan_x{NX}_y{NY}.raw (EMPAD) and .xml,
+ * truth_grain.npy, truth_class.npy, truth_region.npy (int32, ny x nx),
+ * truth_angle.npy (float32 degrees, NaN where amorphous), truth_thickness.npy
+ * (float32 nm) and truth.json. Streams in batches: memory does not grow with the scan.
+ * The same parameters give the same bytes whatever the number of threads. */
+int lcae_simulate(const lcae_sim_params *p, const char *dir, const lcae_progress *prog);
+
+/* Region codes of truth_region.npy. */
+enum { LCAE_REGION_GRAIN = 0, LCAE_REGION_BOUNDARY = 1, LCAE_REGION_AMORPHOUS = 2 };
+
+/* ---- scores ------------------------------------------------------------------------
+ * Labels are any int32 values (-1, noise, is an ordinary label here); n > 0.
+ * Adjusted Rand index (Hubert and Arabie), as scikit-learn's adjusted_rand_score. */
+int lcae_adjusted_rand_index(const int32_t *truth, const int32_t *pred, int64_t n,
+                             double *ari);
+/* Adjusted mutual information with the arithmetic-mean normalisation (scikit-learn's
+ * default, average_method="arithmetic"): (MI - E[MI]) / (mean(H(truth), H(pred)) - E[MI]),
+ * with E[MI] computed exactly under the hypergeometric model as scikit-learn does. */
+int lcae_adjusted_mutual_info(const int32_t *truth, const int32_t *pred, int64_t n,
+                              double *ami);
+
+typedef struct {
+    int64_t n;                 /* positions scored */
+    int clusters;              /* distinct labels other than -1 */
+    int classes;               /* distinct true classes */
+    double noise_fraction;     /* share of positions labelled -1 */
+    double ari, ami;           /* -1 as its own label */
+    double ari_no_noise, ami_no_noise; /* positions labelled -1 left out (NaN if all) */
+    double fragmentation;      /* mean over true classes of the clusters whose majority
+                                  class it is (1 is ideal) */
+    double purity;             /* share of clustered positions in their cluster's
+                                  majority class (noise left out) */
+    double boundary_recovery;  /* share of true boundary positions in clusters made
+                                  mostly (> 50 %) of boundary positions; NaN without a
+                                  region map or without boundary positions */
+} lcae_score_result;
+
+/* `region` (LCAE_REGION_* per position) may be NULL. */
+int lcae_score(const int32_t *labels, const int32_t *truth, const int32_t *region,
+               int64_t n, lcae_score_result *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

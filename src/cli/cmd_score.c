@@ -1,0 +1,129 @@
+/* lcae score LABELS.npy TRUTH.npy [--region REGION.npy] [--json]: a clustering against
+ * the ground truth of the built-in sample (or any labelled scan). */
+#include "cli.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lcae/sim.h"
+
+static int json;
+static const char *region_path;
+
+static const cli_option score_options[] = {
+    {"region", 0, OPT_STRING, &region_path, "FILE",
+     "region map (0 grain, 1 boundary, 2 amorphous) for boundary recovery (default: "
+     "truth_region.npy beside TRUTH, if present)"},
+    {"json", 0, OPT_FLAG, &json, NULL, "one JSON object on stdout"},
+    {0}};
+
+static int load_labels(const char *path, int64_t *n, int32_t **out)
+{
+    lcae_npy_header h;
+    int rc = lcae_npy_load_i32(path, &h, out);
+    if (rc)
+        return cli_fail(rc);
+    *n = h.count;
+    return 0;
+}
+
+/* JSON has no NaN: null instead. */
+static void json_num(const char *key, double v, int last)
+{
+    if (isnan(v))
+        printf("\"%s\": null%s", key, last ? "" : ", ");
+    else
+        printf("\"%s\": %.10g%s", key, v, last ? "" : ", ");
+}
+
+static int run_score(int npos, char **pos)
+{
+    (void)npos;
+    int32_t *labels = NULL, *truth = NULL, *region = NULL;
+    int64_t nl = 0, nt = 0, nr = 0;
+    char *auto_region = NULL;
+    int rc = load_labels(pos[0], &nl, &labels);
+    if (!rc)
+        rc = load_labels(pos[1], &nt, &truth);
+    if (!rc && nl != nt)
+        rc = cli_error(LCAE_EFAIL, "%s: %lld labels, but %s has %lld (expected one label per "
+                       "scan position)", pos[0], (long long)nl, pos[1], (long long)nt);
+    const char *rpath = region_path;
+    if (!rc && !rpath) {
+        /* the simulator writes truth_region.npy beside truth_class.npy */
+        const char *slash = strrchr(pos[1], '/');
+        size_t dl = slash ? (size_t)(slash - pos[1] + 1) : 0;
+        auto_region = malloc(dl + 32);
+        if (auto_region) {
+            snprintf(auto_region, dl + 32, "%.*struth_region.npy", (int)dl, pos[1]);
+            if (access(auto_region, R_OK) == 0)
+                rpath = auto_region;
+        }
+    }
+    if (!rc && rpath) {
+        rc = load_labels(rpath, &nr, &region);
+        if (!rc && nr != nt)
+            rc = cli_error(LCAE_EFAIL, "%s: %lld positions, but %s has %lld (expected the "
+                           "same scan)", rpath, (long long)nr, pos[1], (long long)nt);
+    }
+    lcae_score_result s;
+    if (!rc) {
+        int st = lcae_score(labels, truth, region, nt, &s);
+        if (st)
+            rc = cli_fail(st);
+    }
+    if (!rc && json) {
+        printf("{\"positions\": %lld, \"clusters\": %d, \"classes\": %d, ", (long long)s.n,
+               s.clusters, s.classes);
+        json_num("noise_fraction", s.noise_fraction, 0);
+        json_num("ari", s.ari, 0);
+        json_num("ami", s.ami, 0);
+        json_num("ari_no_noise", s.ari_no_noise, 0);
+        json_num("ami_no_noise", s.ami_no_noise, 0);
+        json_num("fragmentation", s.fragmentation, 0);
+        json_num("purity", s.purity, 0);
+        json_num("boundary_recovery", s.boundary_recovery, 1);
+        printf("}\n");
+    } else if (!rc) {
+        printf("positions            %lld\n", (long long)s.n);
+        printf("clusters             %d (true classes %d)\n", s.clusters, s.classes);
+        printf("noise fraction       %.4f\n", s.noise_fraction);
+        printf("ARI                  %.4f (noise left out: %.4f)\n", s.ari, s.ari_no_noise);
+        printf("AMI (arithmetic)     %.4f (noise left out: %.4f)\n", s.ami, s.ami_no_noise);
+        printf("fragmentation        %.3f clusters per true class\n", s.fragmentation);
+        printf("purity               %.4f\n", s.purity);
+        if (isnan(s.boundary_recovery))
+            printf("boundary recovery    n/a (%s)\n", rpath ? "no boundary positions"
+                                                          : "no region map: --region");
+        else
+            printf("boundary recovery    %.4f\n", s.boundary_recovery);
+    }
+    free(labels);
+    free(truth);
+    free(region);
+    free(auto_region);
+    return rc;
+}
+
+static const cli_option *const score_groups[] = {score_options, cli_common_options, NULL};
+
+const cli_command cmd_score = {
+    .name = "score",
+    .usage = "LABELS.npy TRUTH.npy [--region REGION.npy] [--json]",
+    .summary = "scores a clustering against a ground truth (ARI, AMI, purity, boundaries)",
+    .description =
+        "LABELS and TRUTH hold one integer label per scan position (any shape, same count;\n"
+        "-1 in LABELS is noise). ARI and AMI (arithmetic-mean normalisation, as\n"
+        "scikit-learn's default) are given with noise as a label of its own and with noise\n"
+        "positions left out. Fragmentation is clusters / true classes; purity the share of\n"
+        "clustered positions in their cluster's majority class; boundary recovery the share\n"
+        "of true boundary positions (region 1) in clusters made mostly of boundary\n"
+        "positions.",
+    .option_groups = score_groups,
+    .min_positional = 2,
+    .max_positional = 2,
+    .run = run_score,
+};

@@ -1,0 +1,352 @@
+/* The simulator: the detector scale against the textbook wavelength; spot positions of
+ * FCC Al [001] and BCC Fe [001] against the analytic reciprocal lattice (and its
+ * extinctions), in the spot list and in the rendered pattern; the Poisson sampler's
+ * moments; the same bytes with 1 and 2 threads; the truth maps against the scan's
+ * variance map (boundary and amorphous positions stand apart). */
+#include "test_util.h"
+
+#include <omp.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "lcae/io.h"
+#include "lcae/sim.h"
+#include "sim/sim_internal.h"
+
+static const double PI = 3.14159265358979323846;
+
+/* 200 kV: lambda = 2.5079 pm (e.g. Williams & Carter, Table 1.1) */
+static void test_scale(void)
+{
+    lcae_sim_params p;
+    lcae_sim_defaults(&p);
+    CHECK_CLOSE(lcae_sim_wavelength(200), 0.025079, 2e-5);
+    /* 150 um / 460 mm = 0.32609 mrad per pixel; / lambda */
+    double scale = 150e-6 / 0.460 / 0.025079;
+    CHECK_CLOSE(lcae_sim_scale(&p), scale, 1e-4);
+    CHECK_CLOSE(lcae_sim_disk_radius(&p), 1.1e-3 / (150e-6 / 0.460), 1e-6);
+    /* Al (200) at 1 / 2.025 A and Fe (110) at sqrt 2 / 2.87 A: both near 38 pixels */
+    double al200 = 2 / 4.05 / scale, fe110 = sqrt(2.0) / 2.87 / scale;
+    CHECK(fabs(al200 - 37.98) < 0.05 && fabs(fe110 - 37.90) < 0.05);
+    printf("scale %.6f 1/A per px; Al(200) at %.2f px, Fe(110) at %.2f px\n",
+           lcae_sim_scale(&p), al200, fe110);
+}
+
+static int find_spot(const lcae_sim_spot *s, int n, int h, int k, int l)
+{
+    for (int i = 0; i < n; i++)
+        if (s[i].h == h && s[i].k == k && s[i].l == l)
+            return i;
+    return -1;
+}
+
+/* Zone [001], in-plane angle theta: g = (h, k, 0) / a lands at
+ * centre + (h cos - k sin, h sin + k cos) / (a scale). Every reflection of the zeroth
+ * Laue zone that the lattice allows and whose disk touches the detector is listed at
+ * that place; no forbidden one is listed at all. */
+static void test_spots(int phase, double a, double theta)
+{
+    lcae_sim_params p;
+    lcae_sim_defaults(&p);
+    double cx = 63.5, cy = 62.0; /* off-centre on purpose: positions follow the centre */
+    lcae_sim_crystal c = {.phase = phase, .zone = {0, 0, 1}, .angle_deg = theta,
+                          .thickness_nm = 40};
+    lcae_sim_spot spots[2000];
+    int n = lcae_sim_spots(&p, &c, cx, cy, 0, spots, 2000);
+    CHECK(n > 0 && n <= 2000);
+    double scale = 150e-6 / 0.460 / lcae_sim_wavelength(200);
+    double r = lcae_sim_disk_radius(&p);
+    double ct = cos(theta * PI / 180), st = sin(theta * PI / 180);
+    int expected = 0, found = 0;
+    for (int h = -8; h <= 8; h++)
+        for (int k = -8; k <= 8; k++) {
+            if (!h && !k)
+                continue;
+            int allowed = phase == LCAE_PHASE_AL ? (h % 2 == 0 && k % 2 == 0)  /* l = 0 even */
+                                                 : ((h + k) % 2 == 0);
+            double x = cx + (h * ct - k * st) / (a * scale);
+            double y = cy + (h * st + k * ct) / (a * scale);
+            int on = x + r > -0.5 && x - r < 127.5 && y + r > -0.5 && y - r < 127.5;
+            int i = find_spot(spots, n, h, k, 0);
+            if (allowed && on) {
+                expected++;
+                CHECK_MSG(i >= 0, "(%d %d 0) missing", h, k);
+                if (i >= 0) {
+                    found++;
+                    CHECK_MSG(hypot(spots[i].x - x, spots[i].y - y) < 0.01,
+                              "(%d %d 0) at %.3f %.3f, expected %.3f %.3f", h, k, spots[i].x,
+                              spots[i].y, x, y);
+                    /* zone axis, no tilt: s = -lambda g^2 / 2 */
+                    double g2 = (h * h + k * k) / (a * a);
+                    CHECK_CLOSE(spots[i].excitation, -lcae_sim_wavelength(200) * g2 / 2, 1e-9);
+                }
+            } else {
+                CHECK_MSG(i < 0 || (allowed && !on), "(%d %d 0) listed", h, k);
+            }
+        }
+    /* extinctions over every listed reflection, any Laue zone */
+    for (int i = 0; i < n; i++) {
+        int h = spots[i].h, k = spots[i].k, l = spots[i].l;
+        int ok = phase == LCAE_PHASE_AL
+                     ? ((h & 1) == (k & 1) && (k & 1) == (l & 1))
+                     : ((h + k + l) % 2 == 0);
+        CHECK_MSG(ok, "forbidden (%d %d %d) listed", h, k, l);
+        CHECK(spots[i].intensity >= 0 && spots[i].intensity < 1);
+    }
+    printf("%s [001] at %.0f deg: %d of %d allowed zero-zone reflections on the detector\n",
+           phase == LCAE_PHASE_AL ? "Al" : "Fe", theta, found, expected);
+    CHECK(expected >= 8);
+
+    /* the rendered pattern: an intensity-weighted centroid around each strong allowed
+     * spot lands on it within a pixel; forbidden places hold only the background */
+    float *img = malloc(128 * 128 * sizeof *img);
+    CHECK(lcae_sim_render(&p, &c, cx, cy, img) == LCAE_OK);
+    double total = 0;
+    for (int i = 0; i < 128 * 128; i++)
+        total += img[i];
+    /* the incident dose, less what falls off the detector */
+    CHECK_MSG(total > 0.9 * p.dose && total <= 1.0001 * p.dose, "total %.1f", total);
+    for (int i = 0; i < n; i++) {
+        if (spots[i].l != 0 || spots[i].intensity < 1e-3 || spots[i].x < 6 ||
+            spots[i].x > 121 || spots[i].y < 6 || spots[i].y > 121)
+            continue;
+        double sw = 0, sx = 0, sy = 0;
+        for (int y = (int)spots[i].y - 5; y <= (int)spots[i].y + 5; y++)
+            for (int x = (int)spots[i].x - 5; x <= (int)spots[i].x + 5; x++) {
+                double v = img[y * 128 + x];
+                sw += v;
+                sx += v * x;
+                sy += v * y;
+            }
+        CHECK_MSG(hypot(sx / sw - spots[i].x, sy / sw - spots[i].y) < 1,
+                  "rendered (%d %d 0) centroid %.2f %.2f vs %.2f %.2f", spots[i].h,
+                  spots[i].k, sx / sw, sy / sw, spots[i].x, spots[i].y);
+    }
+    /* (100) and (010): forbidden in both lattices; (110) forbidden in FCC only */
+    int forb[3][2] = {{1, 0}, {0, 1}, {1, 1}};
+    int i200 = find_spot(spots, n, phase == LCAE_PHASE_AL ? 2 : 1, phase == LCAE_PHASE_AL ? 0 : 1, 0);
+    CHECK(i200 >= 0);
+    double strong = i200 >= 0 ? img[(int)lround(spots[i200].y) * 128 + (int)lround(spots[i200].x)] : 0;
+    for (int f = 0; f < (phase == LCAE_PHASE_AL ? 3 : 2); f++) {
+        int h = forb[f][0], k = forb[f][1];
+        double x = cx + (h * ct - k * st) / (a * scale), y = cy + (h * st + k * ct) / (a * scale);
+        double v = img[(int)lround(y) * 128 + (int)lround(x)];
+        CHECK_MSG(v < 0.01 * strong, "forbidden (%d %d 0) holds %.3f (allowed: %.3f)", h, k, v,
+                  strong);
+    }
+    free(img);
+}
+
+/* Poisson moments: mean and variance lambda, for both sampling methods. */
+static void test_poisson(void)
+{
+    double lams[5] = {0.05, 0.7, 6.5, 40, 2500};
+    for (int t = 0; t < 5; t++) {
+        sim_rng r = sim_rng_key(7, 99, (uint64_t)t);
+        int n = 200000;
+        double s = 0, s2 = 0;
+        for (int i = 0; i < n; i++) {
+            double k = sim_poisson(&r, lams[t]);
+            s += k;
+            s2 += k * k;
+        }
+        double mean = s / n, var = s2 / n - mean * mean, lam = lams[t];
+        /* standard errors: sqrt(lam / n) for the mean, about sqrt(2 lam^2 + lam) / sqrt n
+         * for the variance; 5 of them */
+        CHECK_MSG(fabs(mean - lam) < 5 * sqrt(lam / n), "lambda %g: mean %g", lam, mean);
+        CHECK_MSG(fabs(var - lam) < 5 * sqrt((2 * lam * lam + lam) / n), "lambda %g: var %g",
+                  lam, var);
+    }
+}
+
+static unsigned char *slurp(const char *path, long *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    *n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)*n + 1);
+    if (fread(b, 1, (size_t)*n, f) != (size_t)*n) {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    return b;
+}
+
+static void small_params(lcae_sim_params *p)
+{
+    lcae_sim_defaults(p);
+    p->ny = 20;
+    p->nx = 18;
+    p->det = 64;
+    p->grains = 6;
+    p->batch = 7; /* batches that do not divide the scan */
+    p->seed = 42;
+}
+
+static const char *files[] = {"scan_x18_y20.raw", "scan_x18_y20.xml", "truth.json",
+                              "truth_grain.npy", "truth_class.npy", "truth_region.npy",
+                              "truth_angle.npy", "truth_thickness.npy"};
+
+static void test_threads(void)
+{
+    lcae_sim_params p;
+    small_params(&p);
+    char d1[512], d2[512], d3[512];
+    snprintf(d1, sizeof d1, "%s/t1", test_tmpdir());
+    snprintf(d2, sizeof d2, "%s/t2", test_tmpdir());
+    snprintf(d3, sizeof d3, "%s/t3", test_tmpdir());
+    mkdir(d1, 0777);
+    mkdir(d2, 0777);
+    mkdir(d3, 0777);
+    omp_set_num_threads(1);
+    CHECK(lcae_simulate(&p, d1, NULL) == LCAE_OK);
+    omp_set_num_threads(2);
+    CHECK(lcae_simulate(&p, d2, NULL) == LCAE_OK);
+    p.seed = 43;
+    CHECK(lcae_simulate(&p, d3, NULL) == LCAE_OK);
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        char a[600], b[600], c[600];
+        snprintf(a, sizeof a, "%s/%s", d1, files[f]);
+        snprintf(b, sizeof b, "%s/%s", d2, files[f]);
+        snprintf(c, sizeof c, "%s/%s", d3, files[f]);
+        long na = 0, nb = 0, nc = 0;
+        unsigned char *ba = slurp(a, &na), *bb = slurp(b, &nb), *bc = slurp(c, &nc);
+        CHECK_MSG(ba && bb && na == nb && !memcmp(ba, bb, (size_t)na), "%s differs between 1 "
+                  "and 2 threads", files[f]);
+        if (f == 0) {
+            CHECK(na == 20L * 18 * 66 * 64 * 4);
+            CHECK_MSG(bc && nc == na && memcmp(ba, bc, (size_t)na), "another seed, same scan");
+        }
+        free(ba);
+        free(bb);
+        free(bc);
+    }
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median_of(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n ? v[n / 2] : NAN;
+}
+
+/* Read back through lcae's EMPAD reader (scan and detector shape from the .xml) and
+ * compute the variance over reciprocal space per position, as the paper's Figure 1:
+ * inside a grain it changes smoothly (thickness, bending), across a boundary it jumps
+ * from one grain's level to the other's, so its gradient is larger on boundary positions;
+ * amorphous positions (no Bragg disks) have their own level. */
+static void test_variance_map(void)
+{
+    lcae_sim_params p;
+    lcae_sim_defaults(&p);
+    p.ny = p.nx = 40;
+    p.det = 64;
+    p.grains = 8;
+    p.seed = 5;
+    char dir[512], raw[600], reg[600];
+    snprintf(dir, sizeof dir, "%s/var", test_tmpdir());
+    mkdir(dir, 0777);
+    CHECK(lcae_simulate(&p, dir, NULL) == LCAE_OK);
+    snprintf(raw, sizeof raw, "%s/scan_x40_y40.raw", dir);
+    snprintf(reg, sizeof reg, "%s/truth_region.npy", dir);
+    lcae_dataset *ds;
+    int rc = lcae_dataset_open(raw, NULL, &ds);
+    CHECK_MSG(rc == LCAE_OK, "%s", lcae_last_error());
+    if (rc)
+        return;
+    const lcae_dataset_info *in = lcae_dataset_get_info(ds);
+    CHECK(in->ny == 40 && in->nx == 40 && in->h == 64 && in->w == 64);
+    lcae_npy_header h;
+    int32_t *region;
+    CHECK(lcae_npy_load_i32(reg, &h, &region) == LCAE_OK);
+    float *pat = malloc(64 * 64 * sizeof *pat);
+    double *lv = malloc(1600 * sizeof *lv);
+    for (int i = 0; i < 1600; i++) {
+        CHECK(lcae_dataset_read(ds, i, 1, pat) == LCAE_OK);
+        double s = 0, s2 = 0;
+        for (int j = 0; j < 64 * 64; j++) {
+            s += pat[j];
+            s2 += (double)pat[j] * pat[j];
+        }
+        lv[i] = log(s2 / 4096 - (s / 4096) * (s / 4096));
+    }
+    double *grad[3], *level[3];
+    int ng[3] = {0, 0, 0}, nl[3] = {0, 0, 0};
+    for (int k = 0; k < 3; k++) {
+        grad[k] = malloc(1600 * sizeof *grad[k]);
+        level[k] = malloc(1600 * sizeof *level[k]);
+    }
+    for (int y = 0; y < 40; y++)
+        for (int x = 0; x < 40; x++) {
+            int i = y * 40 + x, r = region[i];
+            level[r][nl[r]++] = lv[i];
+            if (x == 0 || y == 0 || x == 39 || y == 39)
+                continue;
+            double gx = (lv[i + 1] - lv[i - 1]) / 2, gy = (lv[i + 40] - lv[i - 40]) / 2;
+            grad[r][ng[r]++] = hypot(gx, gy);
+        }
+    double gg = median_of(grad[0], ng[0]), gb = median_of(grad[1], ng[1]);
+    double mg = median_of(level[0], nl[0]), ma = median_of(level[2], nl[2]);
+    printf("log-variance gradient medians: grain interior %.4f (%d), boundary %.4f (%d); "
+           "log-variance medians: grain %.3f, amorphous %.3f (%d)\n", gg, ng[0], gb, ng[1], mg,
+           ma, nl[2]);
+    CHECK(ng[0] > 400 && ng[1] > 100 && nl[2] > 50);
+    CHECK(gb > 2 * gg);
+    CHECK(fabs(ma - mg) > 0.2);
+    for (int k = 0; k < 3; k++) {
+        free(grad[k]);
+        free(level[k]);
+    }
+    free(lv);
+    free(pat);
+    free(region);
+    lcae_dataset_close(ds);
+}
+
+static void test_bad_params(void)
+{
+    lcae_sim_params p;
+    lcae_sim_defaults(&p);
+    CHECK(lcae_sim_check(&p) == LCAE_OK);
+    p.dose = -1;
+    CHECK(lcae_sim_check(&p) == LCAE_EUSAGE);
+    CHECK(strstr(lcae_last_error(), "--dose") != NULL);
+    lcae_sim_defaults(&p);
+    p.det = 8;
+    CHECK(lcae_sim_check(&p) == LCAE_EUSAGE);
+    lcae_sim_defaults(&p);
+    p.thickness_nm = NAN;
+    CHECK(lcae_sim_check(&p) == LCAE_EUSAGE);
+    lcae_sim_defaults(&p);
+    lcae_sim_crystal c = {.phase = 0, .zone = {0, 0, 0}, .thickness_nm = 10};
+    lcae_sim_spot s[4];
+    CHECK(lcae_sim_spots(&p, &c, 63.5, 63.5, 0, s, 4) == -1);
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/missing/folder", test_tmpdir());
+    p.ny = p.nx = 2;
+    p.det = 32;
+    CHECK(lcae_simulate(&p, dir, NULL) == LCAE_EFAIL);
+}
+
+int main(void)
+{
+    test_scale();
+    test_spots(LCAE_PHASE_AL, 4.05, 0);
+    test_spots(LCAE_PHASE_AL, 4.05, 23);
+    test_spots(LCAE_PHASE_FE, 2.87, 0);
+    test_spots(LCAE_PHASE_FE, 2.87, 61);
+    test_poisson();
+    test_threads();
+    test_variance_map();
+    test_bad_params();
+    return test_done("test_sim");
+}
