@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# lcae simulate / lcae score on the command line: the outputs and their shapes, lcae info
+# and lcae stats reading the simulated scan (detector size from the .xml), scoring the
+# truth against itself and a scrambled copy, --png, bad input and exit status.
+# (Physics, determinism and the scores' values are checked in test_sim.c, test_metrics.c.)
+set -u
+lcae=$1
+t=$(mktemp -d /tmp/lcae-cli-sim-XXXXXX)
+trap 'rm -rf "$t"' EXIT
+fails=0
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+run() { "$@" >"$t/out" 2>"$t/err"; rc=$?; out=$(cat "$t/out"); err=$(cat "$t/err"); }
+expect_rc() { [ "$rc" = "$1" ] || fail "$2: exit $rc, expected $1 (stderr: $err)"; }
+one_line_error() {
+  [ "$(wc -l <"$t/err")" = 1 ] && grep -q '^lcae: error: ' "$t/err" ||
+    fail "$1: expected one 'lcae: error:' line, got: $err"
+}
+
+# --- a small sample: 12 x 10 scan, 64 x 64 detector, 5 grains
+d=$t/s
+run "$lcae" simulate -o "$d" --scan 12x10 --det 64 --grains 5 --seed 3 --png -q
+expect_rc 0 "simulate"
+for f in scan_x10_y12.raw scan_x10_y12.xml truth.json truth_grain.npy truth_class.npy \
+         truth_region.npy truth_angle.npy truth_thickness.npy patterns.png truth_class.png \
+         truth_region.png variance.png; do
+  [ -s "$d/$f" ] || fail "simulate: no $f"
+done
+[ "$(stat -c %s "$d/scan_x10_y12.raw")" = $((120 * 66 * 64 * 4)) ] || fail "raw size"
+ls "$d" | grep -q tmp && fail "temporary files left: $(ls "$d")"
+grep -q '<detector_width>64</detector_width>' "$d/scan_x10_y12.xml" || fail "xml: detector"
+grep -q '<scan_resolution_x>10</scan_resolution_x>' "$d/scan_x10_y12.xml" || fail "xml: scan"
+grep -q '"phase":' "$d/truth.json" && grep -q '"scale_inv_A_per_pixel":' "$d/truth.json" ||
+  fail "truth.json content"
+
+# lcae info reads the scan: EMPAD, scan from the name/xml, detector 64 x 64 from the xml
+run "$lcae" info "$d/scan_x10_y12.raw" --json -q
+expect_rc 0 "info on the simulated scan"
+grep -q '"format":"empad"' "$t/out" && grep -q '"scan":\[12,10\]' "$t/out" &&
+  grep -q '"detector":\[64,64\]' "$t/out" || fail "info: $out"
+run "$lcae" stats "$d/scan_x10_y12.raw" -o "$t/st" -q
+expect_rc 0 "stats on the simulated scan"
+[ -s "$t/st/variance.npy" ] || fail "stats: no variance.npy"
+
+# --- score: the truth against itself, and against its grain map
+run "$lcae" score "$d/truth_class.npy" "$d/truth_class.npy" --json -q
+expect_rc 0 "score truth vs truth"
+grep -q '"ari": 1,' "$t/out" && grep -q '"ami": 1,' "$t/out" && grep -q '"purity": 1,' "$t/out" ||
+  fail "score truth vs truth: $out"
+# boundary recovery needs the region map: found beside TRUTH, else not given
+grep -q '"boundary_recovery": [0-9]' "$t/out" ||
+  fail "score: boundary recovery from truth_region.npy beside TRUTH: $out"
+mkdir "$t/alone" && cp "$d/truth_class.npy" "$t/alone/"
+run "$lcae" score "$d/truth_class.npy" "$t/alone/truth_class.npy" --json -q
+expect_rc 0 "score without a region map"
+grep -q '"boundary_recovery": null' "$t/out" || fail "score without a region map: $out"
+run "$lcae" score "$d/truth_region.npy" "$d/truth_class.npy" --region "$d/truth_region.npy" -q
+expect_rc 0 "score region labels"
+grep -q '^boundary recovery    1.0000' "$t/out" || fail "region labels recover every boundary: $out"
+run "$lcae" score "$d/truth_grain.npy" "$d/truth_class.npy" -q
+expect_rc 0 "score grains vs classes"
+grep -q '^purity               1.0000' "$t/out" || fail "grains are pure: $out"
+
+# --- bad input
+run "$lcae" simulate --scan 4 -q
+expect_rc 2 "simulate without -o"
+one_line_error "simulate without -o"
+run "$lcae" simulate -o "$t/x" --dose -5 -q
+expect_rc 2 "negative dose"
+one_line_error "negative dose"
+grep -q -- '--dose' "$t/err" || fail "negative dose: message names the option: $err"
+[ -e "$t/x/scan_x128_y128.raw" ] && fail "negative dose: something written"
+run "$lcae" simulate -o "$t/x" --scan 3x0 -q
+expect_rc 2 "scan 3x0"
+echo hello >"$t/file"
+run "$lcae" simulate -o "$t/file" --scan 2 --det 32 -q
+expect_rc 1 "output is a file"
+one_line_error "output is a file"
+run "$lcae" score "$d/truth_class.npy" -q
+expect_rc 2 "score with one file"
+"$lcae" simulate -o "$t/o" --scan 3 --det 32 --grains 2 -q || fail "tiny sample"
+run "$lcae" score "$t/o/truth_class.npy" "$d/truth_class.npy" -q
+expect_rc 1 "score with different sizes"
+one_line_error "score with different sizes"
+run "$lcae" score "$t/nothing.npy" "$d/truth_class.npy" -q
+expect_rc 1 "score with a missing file"
+one_line_error "score with a missing file"
+
+[ "$fails" = 0 ] && echo "cli_sim: all passed"
+exit $((fails > 0))
