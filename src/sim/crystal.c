@@ -443,7 +443,8 @@ static void add_profile(const sim_ctx *c, const float *tab, double cx, double cy
     int det = c->p.det;
     for (int y = 0; y < det; y++)
         for (int x = 0; x < det; x++) {
-            double r = hypot(x - cx, y - cy) / SIM_TAB_STEP;
+            double dx = x - cx, dy = y - cy;
+            double r = sqrt(dx * dx + dy * dy) / SIM_TAB_STEP;
             int i = (int)r;
             if (i >= c->ntab - 1)
                 continue;
@@ -608,31 +609,40 @@ void sim_detect(const sim_ctx *c, const float *expected, uint64_t key, float *tm
             sum += exp(-0.5 * i * i / (p->psf_px * p->psf_px));
         for (int i = -rad; i <= rad; i++)
             w[i + rad] = (float)(exp(-0.5 * i * i / (p->psf_px * p->psf_px)) / sum);
-        for (int y = 0; y < det; y++)
+        for (int y = 0; y < det; y++) {
+            const float *row = out + (size_t)y * det;
             for (int x = 0; x < det; x++) {
                 float v = 0;
-                for (int i = -rad; i <= rad; i++)
-                    if (x + i >= 0 && x + i < det)
-                        v += w[i + rad] * out[(size_t)y * det + x + i];
+                int lo = x - rad < 0 ? -x : -rad, hi = x + rad >= det ? det - 1 - x : rad;
+                for (int i = lo; i <= hi; i++)
+                    v += w[i + rad] * row[x + i];
                 tmp[(size_t)y * det + x] = v;
             }
-        for (int y = 0; y < det; y++)
-            for (int x = 0; x < det; x++) {
-                float v = 0;
-                for (int i = -rad; i <= rad; i++)
-                    if (y + i >= 0 && y + i < det)
-                        v += w[i + rad] * tmp[(size_t)(y + i) * det + x];
-                out[(size_t)y * det + x] = v;
+        }
+        for (int y = 0; y < det; y++) {
+            int lo = y - rad < 0 ? -y : -rad, hi = y + rad >= det ? det - 1 - y : rad;
+            float *dst = out + (size_t)y * det;
+            for (int x = 0; x < det; x++)
+                dst[x] = 0;
+            for (int i = lo; i <= hi; i++) {
+                const float *src = tmp + (size_t)(y + i) * det;
+                for (int x = 0; x < det; x++)
+                    dst[x] += w[i + rad] * src[x];
             }
+        }
     }
-    /* readout noise: Box-Muller pairs */
+    /* readout noise: Gaussian pairs by Marsaglia's polar method (no trigonometry) */
     for (size_t i = 0; i < n; i += 2) {
-        double u = 1.0 - sim_uniform(&r), v = sim_uniform(&r);
-        double rr = p->readout_noise * sqrt(-2.0 * log(u));
-        double z0 = rr * cos(2 * SIM_PI * v), z1 = rr * sin(2 * SIM_PI * v);
-        out[i] = (float)(c->gain[i] * out[i] + p->offset + c->hot[i] + z0);
+        double u, v, q;
+        do {
+            u = 2 * sim_uniform(&r) - 1;
+            v = 2 * sim_uniform(&r) - 1;
+            q = u * u + v * v;
+        } while (q >= 1 || q == 0);
+        double f = p->readout_noise * sqrt(-2 * log(q) / q);
+        out[i] = (float)(c->gain[i] * out[i] + p->offset + c->hot[i] + f * u);
         if (i + 1 < n)
-            out[i + 1] = (float)(c->gain[i + 1] * out[i + 1] + p->offset + c->hot[i + 1] + z1);
+            out[i + 1] = (float)(c->gain[i + 1] * out[i + 1] + p->offset + c->hot[i + 1] + f * v);
     }
     /* rare spikes (cosmic rays, readout glitches): 20-200 electrons' worth */
     uint32_t spikes = sim_poisson(&r, p->outlier_rate * (double)n);
