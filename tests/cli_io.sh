@@ -68,7 +68,7 @@ expect 1 "folder: not a regular file" -- info folder
 expect 1 "scan_x2_y3.raw: size does not fit the scan shape from the file name" -- info scan_x2_y3.raw
 expect 1 "huge.npy: truncated npy data" -- info huge.npy
 expect 1 "cplx.npy: unsupported npy dtype" -- info cplx.npy
-expect 1 "RAW mode (R64) is not supported" -- info "$REAL/merlin-rsciio/Single_1_Frame_CounterDepth_1_Rows_256RAW.mib"
+expect 0 "" -- info "$REAL/merlin-rsciio/Quad_9_Frame_CounterDepth_1_Rows_256RAW.mib"
 expect 1 "no object /no/such/data in the file" -- info "$REAL/ebsd-ni-kikuchipy/patterns.h5:/no/such/data"
 expect 1 "HDF5 filter 32008" -- info "$REAL/arina-rsciio/test_00_data_000001.h5" --scan 4x4
 expect 1 "the file holds 8 frames, but the scan shape from --scan is 3 x 3" -- info "$REAL/merlin-rsciio/001_4x2_6bit.mib" --scan 3x3

@@ -174,6 +174,11 @@ static void test_mib(void)
     write_bytes(tmp("u12.mib"), h, 384);
     bad(path, NULL, LCAE_EFAIL, "unknown Merlin pixel type (expected U08, U16, U32, U64 or "
                                 "R64, found 'U12')");
+    snprintf(h, sizeof h, "MQ1,000001,00384,01,0064,0008,R64,   1x1,01,3RX,MQ1A,"
+             "2021-04-15T13:43:00Z,1000000ns,6,");
+    write_bytes(tmp("raw6.mib"), h, 384);
+    bad(path, NULL, LCAE_EFAIL, "Merlin RAW mode (R64) is supported for 1-bit counters of one "
+                                "chip or a 2x2 quad only (found counter depth 6");
     snprintf(h, sizeof h, "MQ1,000001,00384,01,99999,0008,U08,   1x1,01,");
     write_bytes(tmp("wide.mib"), h, 384);
     bad(path, NULL, LCAE_EFAIL, "width is not plausible (expected 1..65536, found '99999')");

@@ -68,7 +68,11 @@ typedef struct {
     int64_t w, h;         /* pixels: columns, rows */
     lcae_dtype dtype;     /* U08/U16/U32/U64 (stored big endian); INVALID for RAW */
     int raw_mode;         /* R64: undecoded counter bits */
+    int depth;            /* counter depth (1, 6, 12, 24) from the "MQ1A" fields; 0 unknown */
 } lcae_mib_frame;
+/* RAW (R64) 1-bit frame of a single chip (w x h) or a quad (header w x h = 4*256 x 256,
+ * decoded to 2h x w/2) into out, pixel values 0 or 1. */
+void lcae_mib_decode_r1(const unsigned char *in, int64_t w, int64_t h, int quad, float *out);
 int lcae_mib_parse_frame_header(const char *path, const char *text, size_t n, lcae_mib_frame *f);
 
 /* Merlin .hdr acquisition sidecar: the fields that give the scan shape (0: absent). */

@@ -1,12 +1,14 @@
 /* Quantum Detectors Merlin .mib: frames, each an ASCII header then big-endian pixels,
- *   "MQ1,<seq>,<header bytes>,<chips>,<width>,<height>,<type>,<layout>,..."
+ *   "MQ1,<seq>,<header bytes>,<chips>,<width>,<height>,<type>,<layout>,...,
+ *    MQ1A,<time>,<exposure>,<counter depth>,"
  * with type U08/U16/U32/U64 (1- and 6-bit counters are stored as U08, 12-bit as U16,
- * 24-bit as U32) or R64 (RAW: undecoded counter bits, refused). A quad (2x2 chips)
- * frame in a decoded mode is already one 512 x 512 image: nothing to reassemble.
- * Pixels are returned as stored (no flip). Every frame has the same header size, so
- * the file is a fixed-stride raw layout. Scan shape: --scan, else the .hdr beside the
- * .mib (ScanX/ScanY, else Frames per Trigger = one scan row), else one row of all
- * frames. */
+ * 24-bit as U32) or R64 (RAW: the counters' bits as read out). A quad (2x2 chips) frame
+ * in a decoded mode is already one 512 x 512 image: nothing to reassemble. Decoded
+ * frames are a fixed-stride raw layout, pixels as stored (no flip); RAW frames with
+ * 1-bit counters (single chip or quad) are decoded here; other RAW depths are refused:
+ * no real file exists to check a decoder against. Scan shape: --scan, else the .hdr
+ * beside the .mib (ScanX/ScanY, else Frames per Trigger = one scan row), else one row
+ * of all frames. */
 #include "dataset_internal.h"
 
 #include <errno.h>
@@ -95,7 +97,58 @@ int lcae_mib_parse_frame_header(const char *path, const char *text, size_t n, lc
     else if (!f->dtype)
         return lcae_fail(LCAE_EFAIL, "%s: unknown Merlin pixel type (expected U08, U16, U32, "
                          "U64 or R64, found '%s')", path, v[6]);
+    /* Merlin 0.7x+ headers end with "MQ1A,<time>,<exposure>,<counter depth>," */
+    size_t hn = n < (size_t)f->header_bytes ? n : (size_t)f->header_bytes;
+    for (size_t i = 0; i + 6 <= hn; i++) {
+        if (memcmp(text + i, ",MQ1A,", 6))
+            continue;
+        const char *q = text + i + 6, *hend = text + hn;
+        char d[24];
+        for (int k = 0; k < 3 && q; k++)
+            q = field(q, hend, d, sizeof d);
+        if (q) { /* the depth field was ended by a comma */
+            int64_t depth = count_in(d, 1, 64);
+            f->depth = depth > 0 ? (int)depth : 0;
+        }
+        break;
+    }
     return LCAE_OK;
+}
+
+/* One 1-bit RAW stripe: each 64-bit word holds 64 pixels, its bytes in reverse order and
+ * each byte's pixels from its least significant bit (LiberTEM's decode_r1_swap; checked
+ * on the real RAW acquisitions against their decoded twins, see test_io_real). `n`
+ * bytes (a multiple of 8) to 8n pixels, written backwards if `reverse`. */
+static void r1_stripe(const unsigned char *in, int64_t n, float *out, int reverse)
+{
+    int64_t px = 8 * n;
+    for (int64_t g = 0; g < n / 8; g++)
+        for (int b = 0; b < 8; b++) {
+            unsigned char byte = in[8 * g + 7 - b];
+            for (int bit = 0; bit < 8; bit++) {
+                int64_t x = 64 * g + 8 * b + bit;
+                out[reverse ? px - 1 - x : x] = (float)((byte >> bit) & 1);
+            }
+        }
+}
+
+void lcae_mib_decode_r1(const unsigned char *in, int64_t w, int64_t h, int quad, float *out)
+{
+    if (!quad) {
+        r1_stripe(in, w * h / 8, out, 0);
+        return;
+    }
+    /* A quad RAW row holds one row of each chip, stored [4 | 3 | 2 | 1]; the image is
+     *   1 2
+     *   3 4   with chips 3 and 4 turned by 180 degrees (row h-1-y, reversed). */
+    int64_t half = w / 4, bytes = half / 8, ow = w / 2;
+    for (int64_t y = 0; y < h; y++) {
+        const unsigned char *row = in + y * (w / 8);
+        r1_stripe(row + 3 * bytes, bytes, out + y * ow, 0);
+        r1_stripe(row + 2 * bytes, bytes, out + y * ow + half, 0);
+        r1_stripe(row + 1 * bytes, bytes, out + (2 * h - 1 - y) * ow, 1);
+        r1_stripe(row, bytes, out + (2 * h - 1 - y) * ow + half, 1);
+    }
 }
 
 int lcae_mib_parse_hdr(const char *path, const char *text, size_t n, lcae_mib_hdr *h)
@@ -144,7 +197,7 @@ int lcae_mib_parse_hdr(const char *path, const char *text, size_t n, lcae_mib_hd
 static int read_frame_header(int fd, const char *path, int64_t off, int64_t index,
                              lcae_mib_frame *f)
 {
-    char buf[256];
+    char buf[4096]; /* real headers are 384 (one chip) or 768 (quad) bytes */
     ssize_t got = pread(fd, buf, sizeof buf, off);
     if (got < 0)
         return lcae_fail(LCAE_EFAIL, "%s: read failed (%s)", path, strerror(errno));
@@ -203,6 +256,73 @@ static int shape_from_hdr(const char *mib_path, int64_t *ny, int64_t *nx, char *
     return LCAE_OK;
 }
 
+/* ---- RAW 1-bit frames: decoded on read --------------------------------------------- */
+typedef struct {
+    int fd;
+    int64_t header_bytes, stride, raw_w, raw_h;
+    int quad;
+} r1_state;
+
+static int r1_read(lcae_dataset *ds, int64_t first, int64_t count, float *out)
+{
+    const r1_state *st = ds->state;
+    int64_t bytes = st->raw_w * st->raw_h / 8, px = ds->info.h * ds->info.w;
+    unsigned char *buf = lcae_malloc((size_t)bytes);
+    if (!buf)
+        return LCAE_ENOMEM;
+    int rc = LCAE_OK;
+    for (int64_t i = 0; i < count && !rc; i++) {
+        int64_t off = (first + i) * st->stride + st->header_bytes, got = 0;
+        while (got < bytes) {
+            ssize_t r = pread(st->fd, buf + got, (size_t)(bytes - got), off + got);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0) {
+                rc = r < 0 ? lcae_fail(LCAE_EFAIL, "%s: read failed (%s)", ds->path,
+                                       strerror(errno))
+                           : lcae_fail(LCAE_EFAIL, "%s: truncated (frame %lld is past the end "
+                                       "of the file)", ds->path, (long long)(first + i + 1));
+                break;
+            }
+            got += r;
+        }
+        if (!rc)
+            lcae_mib_decode_r1(buf, st->raw_w, st->raw_h, st->quad, out + i * px);
+    }
+    free(buf);
+    return rc;
+}
+
+static void r1_close(lcae_dataset *ds)
+{
+    r1_state *st = ds->state;
+    if (st) {
+        close(st->fd);
+        free(st);
+    }
+}
+
+static const lcae_reader_ops r1_ops = {r1_read, r1_close};
+
+/* Takes over fd on success. */
+static int attach_r1(lcae_dataset *ds, int fd, const lcae_mib_frame *f, int64_t stride)
+{
+    int quad = f->chips == 4;
+    ds->info.h = quad ? 2 * f->h : f->h;
+    ds->info.w = quad ? f->w / 2 : f->w;
+    int rc = lcae_check_shape(ds->path, &ds->info);
+    if (rc)
+        return rc;
+    r1_state *st = lcae_malloc(sizeof *st);
+    if (!st)
+        return LCAE_ENOMEM;
+    *st = (r1_state){fd, f->header_bytes, stride, f->w, f->h, quad};
+    ds->info.dtype = LCAE_DT_U8; /* 0/1 counts */
+    ds->state = st;
+    ds->ops = &r1_ops;
+    return LCAE_OK;
+}
+
 int lcae_open_mib(lcae_dataset *ds, const lcae_open_options *opt)
 {
     int fd = open(ds->path, O_RDONLY);
@@ -212,21 +332,26 @@ int lcae_open_mib(lcae_dataset *ds, const lcae_open_options *opt)
     int rc = read_frame_header(fd, ds->path, 0, 0, &f);
     if (rc)
         goto done;
-    if (f.raw_mode) {
-        rc = lcae_fail(LCAE_EFAIL, "%s: Merlin RAW mode (R64) is not supported (undecoded "
-                       "counter bits; acquire or export in a decoded mode: U08, U16 or U32)",
-                       ds->path);
+    int quad = f.chips == 4;
+    if (f.raw_mode && (f.depth != 1 || (f.chips != 1 && !quad) || f.w % 64 ||
+                       (quad && (f.w % 256 || f.w / 4 != f.h)))) {
+        /* other depths have no real file to check a decoder against */
+        rc = lcae_fail(LCAE_EFAIL, "%s: Merlin RAW mode (R64) is supported for 1-bit counters "
+                       "of one chip or a 2x2 quad only (found counter depth %d, %lld chips, "
+                       "%lld x %lld; acquire or export in a decoded mode: U08, U16 or U32)",
+                       ds->path, f.depth, (long long)f.chips, (long long)f.w, (long long)f.h);
         goto done;
     }
-    int64_t frame_bytes = f.w * f.h * (int64_t)lcae_dtype_size(f.dtype);
+    int64_t frame_bytes = f.raw_mode ? f.w * f.h / 8
+                                     : f.w * f.h * (int64_t)lcae_dtype_size(f.dtype);
     int64_t stride = f.header_bytes + frame_bytes;
     int64_t frames = ds->info.file_bytes / stride;
+    const char *type = f.raw_mode ? "1-bit RAW" : lcae_dtype_name(f.dtype);
     if (frames < 1 || ds->info.file_bytes % stride) {
         rc = lcae_fail(LCAE_EFAIL, "%s: size is not a whole number of frames (expected a "
                        "multiple of %lld bytes = %lld header + %lld x %lld %s, found %lld: "
                        "truncated?)", ds->path, (long long)stride, (long long)f.header_bytes,
-                       (long long)f.h, (long long)f.w, lcae_dtype_name(f.dtype),
-                       (long long)ds->info.file_bytes);
+                       (long long)f.h, (long long)f.w, type, (long long)ds->info.file_bytes);
         goto done;
     }
     /* the second and the last frame must look like the first: a fixed stride */
@@ -235,7 +360,7 @@ int lcae_open_mib(lcae_dataset *ds, const lcae_open_options *opt)
         if ((rc = read_frame_header(fd, ds->path, check[i] * stride, check[i], &g)))
             goto done;
         if (g.header_bytes != f.header_bytes || g.w != f.w || g.h != f.h ||
-            g.dtype != f.dtype) {
+            g.dtype != f.dtype || g.raw_mode != f.raw_mode) {
             rc = lcae_fail(LCAE_EFAIL, "%s: frame %lld differs from frame 1 (expected %lld x "
                            "%lld %s with a %lld-byte header, found %lld x %lld %s with %lld; "
                            "mixed frame formats are not supported)", ds->path,
@@ -266,6 +391,12 @@ int lcae_open_mib(lcae_dataset *ds, const lcae_open_options *opt)
     free(hdr);
     ds->info.ny = ny;
     ds->info.nx = nx;
+    if (f.raw_mode) {
+        rc = attach_r1(ds, fd, &f, stride);
+        if (!rc)
+            fd = -1; /* now the reader's */
+        goto done;
+    }
     ds->info.h = f.h;
     ds->info.w = f.w;
     lcae_raw_layout L = {0};
@@ -275,6 +406,7 @@ int lcae_open_mib(lcae_dataset *ds, const lcae_open_options *opt)
     L.frame_stride = stride;
     rc = lcae_raw_attach(ds, &L);
 done:
-    close(fd);
+    if (fd >= 0)
+        close(fd);
     return rc;
 }
