@@ -38,6 +38,39 @@ void lcae_image_viridis(const float *v, int64_t n, double lo, double hi, int log
 /* n labels to RGB through lcae_palette_label. */
 void lcae_image_labels(const int32_t *labels, int64_t n, uint8_t *rgb);
 
+
+/* ---- the run report (lcae run): figures, report.html, report.json -------------------
+ * One clustering of the scan: a model's latent vectors and the labels HDBSCAN gave them. */
+typedef struct {
+    const char *name;          /* "standard", "invariant" */
+    const char *title;         /* "Standard autoencoder", ... */
+    const float *latent;       /* (ny*nx, latent_dims) */
+    int latent_dims;
+    const int32_t *labels;     /* (ny*nx), -1 noise */
+    const char *train_log;     /* the model's NAME.log.json (per-epoch loss terms), or NULL */
+    const struct cJSON *score; /* lcae score's JSON object against the class truth, or NULL */
+} lcae_report_clustering;
+
+typedef struct {
+    const char *data_path;            /* the scan, as given */
+    struct lcae_dataset *ds;          /* open scan: read again for mean patterns, thumbnails */
+    const struct lcae_stats *stats;   /* with virtual images (sum, variance, mean_pattern) */
+    const lcae_report_clustering *clusterings; /* n_clusterings of them */
+    int n_clusterings;
+    /* ground truth (NULL when unknown), ny*nx each: LCAE_REGION_* and class / grain ids */
+    const int32_t *truth_class, *truth_region, *truth_grain;
+    const struct cJSON *config;       /* the run's configuration (run.json), or NULL */
+    const struct cJSON *timings;      /* seconds per stage, or NULL */
+} lcae_report_input;
+
+/* Writes into the existing folder `dir`: PNG figures (variance map beside the cluster
+ * maps; per cluster its mask and mean pattern on a log scale; virtual bright field and
+ * annular dark field; latent PCA coloured by cluster; training-loss curves; truth maps
+ * beside the clusters when known), report.html (self-contained, hover shows the pattern
+ * at a scan position and its clusters) and report.json (every number shown). Each file
+ * atomically. */
+int lcae_report_write(const lcae_report_input *in, const char *dir, const lcae_progress *p);
+
 #ifdef __cplusplus
 }
 #endif
