@@ -246,8 +246,9 @@ static int run_pass(pass_ctx *c, worker *ws, int nthreads, const char *what,
 #pragma omp critical(lcae_stats_report)
             {
                 if (rc && !c->rc) {
-                    c->rc = rc;
                     snprintf(c->msg, sizeof c->msg, "%s", lcae_last_error());
+#pragma omp atomic write
+                    c->rc = rc;
                 }
                 c->done += n;
                 if (!c->rc)
@@ -255,7 +256,7 @@ static int run_pass(pass_ctx *c, worker *ws, int nthreads, const char *what,
             }
         }
     }
-    lcae_progress_end(c->progress, NULL);
+    lcae_progress_end(c->progress, c->rc ? "stopped by an error" : NULL);
     return c->rc ? lcae_fail(c->rc, "%s", c->msg) : LCAE_OK;
 }
 
