@@ -3,8 +3,10 @@
  * layers in PyTorch and prints the ratios; alone it prints one line per layer:
  *   name  pass  milliseconds  GFLOP/s
  * Usage: bench_layers [--base B] [--batch N] [--size S] [--reps R] [--threads T]
- *                     [--only NAME]
- * Times are the best of R repetitions after one warm-up (the machine is shared). */
+ *                     [--only NAME]   (one layer, or sgemm1024, by its exact name)
+ *                     [--cpu 1]       (process CPU time instead of wall time)
+ * Times are the best of R repetitions after one warm-up (the machine is shared). With one
+ * thread, CPU time is the robust measure when other processes load the machine. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,10 +20,12 @@
 
 void openblas_set_num_threads(int);
 
+static clockid_t clock_id = CLOCK_MONOTONIC;
+
 static double now(void)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(clock_id, &t);
     return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
@@ -135,6 +139,8 @@ int main(int argc, char **argv)
             threads = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--only"))
             only = argv[i + 1];
+        else if (!strcmp(argv[i], "--cpu"))
+            clock_id = atoi(argv[i + 1]) ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC;
         else {
             fprintf(stderr, "bench_layers: unknown option %s\n", argv[i]);
             return 2;
@@ -166,14 +172,15 @@ int main(int argc, char **argv)
     };
     printf("# bench_layers base %d batch %d size %d threads %d reps %d\n", base, N, S, threads,
            reps);
-    bench_sgemm();
+    if (!only || !strcmp(only, "sgemm1024"))
+        bench_sgemm();
     lcae_nn *nn;
     if (lcae_nn_create(&nn)) {
         fprintf(stderr, "bench_layers: %s\n", lcae_last_error());
         return 1;
     }
     for (size_t i = 0; i < sizeof layers / sizeof *layers; i++)
-        if (!only || strstr(layers[i].name, only))
+        if (!only || !strcmp(layers[i].name, only))
             bench_layer(nn, &layers[i], N);
     lcae_nn_free(nn);
     return 0;

@@ -1,14 +1,18 @@
 #!/usr/bin/python3
 """Per-layer speed of src/nn against PyTorch (oneDNN), same shapes, same thread count,
-in one run: runs bench_layers (lcae), then times the same layers in PyTorch, and prints
-milliseconds for each and the speed ratio PyTorch time / lcae time (> 1: lcae faster).
+in one run: for each layer, alternately runs bench_layers (lcae) on it and times it in
+PyTorch, `rounds` times, and prints the best milliseconds of each and the speed ratio
+PyTorch time / lcae time (> 1: lcae faster), with the CBLAS sgemm peak measured before
+and after. Alternating matters: this machine's speed drifts by 2-3x within minutes.
 
     /usr/bin/python3 bench/layers_torch.py BUILD/bench_layers [--base 16] [--batch 32]
-        [--size 128] [--reps 3] [--threads 2] [--only NAME]
+        [--size 128] [--reps 3] [--rounds 3] [--threads 2] [--only NAME] [--cpu]
 
-Both sides take the best of `reps` timed repetitions after one warm-up. Backward times
-the input gradient (not for the first layer, whose input needs none) and the parameter
-gradients from a kept forward graph.
+Each side takes the best of `reps` timed repetitions after one warm-up, per round.
+--cpu times process CPU time instead of wall time: with --threads 1, the measure that
+other processes on the machine disturb least.
+Backward times the input gradient (not for the first layer, whose input needs none) and
+the parameter gradients from a kept forward graph.
 """
 import argparse
 import subprocess
@@ -18,14 +22,24 @@ import torch
 import torch.nn.functional as F
 
 
+CLOCK = time.perf_counter
+
+
 def best_ms(fn, reps):
     fn()
     best = float("inf")
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         fn()
-        best = min(best, 1e3 * (time.perf_counter() - t0))
+        best = min(best, 1e3 * (CLOCK() - t0))
     return best
+
+
+# How many times each shape occurs in one pass of the autoencoder (METHOD.md): the 3x3
+# convs of the encoder recur in the decoder, and every conv but the last is followed by
+# BatchNorm and ReLU (4 at each width; enc8's BN over 4 channels at H/16 is omitted).
+COUNT = {"enc1": 2, "enc3": 2, "enc5": 2, "enc7": 2, "bnrelu_b": 4, "bnrelu_2b": 4,
+         "bnrelu_4b": 4, "bnrelu_8b": 4}
 
 
 def layers(b, S, lat=4):
@@ -78,6 +92,19 @@ def torch_layer(kind, N, C, H, K, k, s, p, reps):
     return t_f, t_b
 
 
+def run_lcae(a, only):
+    cmd = [a.bench_layers, "--base", str(a.base), "--batch", str(a.batch), "--size",
+           str(a.size), "--reps", str(a.reps), "--threads", str(a.threads), "--only", only,
+           "--cpu", str(int(a.cpu))]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    res = {}
+    for line in out.splitlines():
+        if not line.startswith("#"):
+            f = line.split()
+            res[f[1]] = (float(f[2]), float(f[4]))
+    return res
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("bench_layers")
@@ -85,40 +112,51 @@ def main():
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--size", type=int, default=128)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--only", default="")
+    ap.add_argument("--cpu", action="store_true")
     a = ap.parse_args()
-    cmd = [a.bench_layers, "--base", str(a.base), "--batch", str(a.batch), "--size",
-           str(a.size), "--reps", str(a.reps), "--threads", str(a.threads)]
-    if a.only:
-        cmd += ["--only", a.only]
-    lines = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.splitlines()
-    ours = {}
-    for line in lines:
-        if line.startswith("#"):
-            continue
-        f = line.split()
-        ours[(f[0], f[1])] = (float(f[2]), float(f[4]))
+    global CLOCK
+    if a.cpu:
+        CLOCK = time.process_time
     torch.set_num_threads(a.threads)
-    print("# base %d, batch %d, %dx%d, %d threads, best of %d; torch %s" % (
-        a.base, a.batch, a.size, a.size, a.threads, a.reps, torch.__version__))
-    ms, gf = ours[("sgemm1024", "peak")]
-    print("# CBLAS sgemm 1024^3 (same run): %.1f GFLOP/s" % gf)
-    print("%-10s %-8s %10s %10s %8s %8s" % ("layer", "pass", "lcae ms", "torch ms", "ratio",
-                                            "GFLOP/s"))
+    print("# base %d, batch %d, %dx%d, %d threads, best of %d x %d rounds, %s time; torch %s" % (
+        a.base, a.batch, a.size, a.size, a.threads, a.reps, a.rounds,
+        "CPU" if a.cpu else "wall", torch.__version__))
+    peak = run_lcae(a, "sgemm1024")["peak"][1]
+    print("# CBLAS sgemm 1024^3 before: %.1f GFLOP/s" % peak, flush=True)
+    print("%-10s %-8s %10s %10s %8s %8s %6s" % ("layer", "pass", "lcae ms", "torch ms",
+                                                "ratio", "GFLOP/s", "%peak"))
     tot = {"forward": [0, 0], "backward": [0, 0]}
+    model = {"forward": [0, 0], "backward": [0, 0]}
     for name, kind, C, H, K, k, s, p in layers(a.base, a.size):
-        if a.only and a.only not in name:
+        if a.only and a.only != name:
             continue
-        tf, tb = torch_layer(kind, a.batch, C, H, K, k, s, p, a.reps)
-        for ps, t in (("forward", tf), ("backward", tb)):
-            ms, gf = ours[(name, ps)]
+        best = {"forward": [float("inf")] * 2, "backward": [float("inf")] * 2}
+        gflops = {}
+        for _ in range(a.rounds):
+            ours = run_lcae(a, name)
+            theirs = torch_layer(kind, a.batch, C, H, K, k, s, p, a.reps)
+            for i, ps in enumerate(("forward", "backward")):
+                if ours[ps][0] < best[ps][0]:
+                    best[ps][0] = ours[ps][0]
+                    gflops[ps] = ours[ps][1]
+                best[ps][1] = min(best[ps][1], theirs[i])
+        for ps in ("forward", "backward"):
+            ms, t = best[ps]
             tot[ps][0] += ms
             tot[ps][1] += t
-            print("%-10s %-8s %10.2f %10.2f %7.2fx %8.1f" % (name, ps, ms, t, t / ms, gf),
-                  flush=True)
+            model[ps][0] += ms * COUNT.get(name, 1)
+            model[ps][1] += t * COUNT.get(name, 1)
+            print("%-10s %-8s %10.2f %10.2f %7.2fx %8.1f %5.0f%%" % (
+                name, ps, ms, t, t / ms, gflops[ps], 100 * gflops[ps] / peak), flush=True)
     for ps, (m, t) in tot.items():
-        print("%-10s %-8s %10.2f %10.2f %7.2fx" % ("all", ps, m, t, t / m))
+        print("%-10s %-8s %10.2f %10.2f %7.2fx" % ("sum", ps, m, t, t / m))
+    # the layers weighted by their count in the model: its conv/BN/ReLU time for one pass
+    for ps, (m, t) in model.items():
+        print("%-10s %-8s %10.2f %10.2f %7.2fx" % ("model", ps, m, t, t / m))
+    print("# CBLAS sgemm 1024^3 after: %.1f GFLOP/s" % run_lcae(a, "sgemm1024")["peak"][1])
 
 
 if __name__ == "__main__":

@@ -1,6 +1,9 @@
 /* The lcae_nn context: scratch memory reused across layer calls. */
 #include <stdlib.h>
 
+#include <cblas.h>
+#include <omp.h>
+
 #include "nn/nn_internal.h"
 
 struct lcae_nn {
@@ -10,6 +13,9 @@ struct lcae_nn {
 
 int lcae_nn_create(lcae_nn **out)
 {
+    /* All parallelism is OpenMP's, with one-threaded sgemm calls inside parallel regions:
+     * OpenBLAS's own (pthread) workers spinning beside OpenMP's would oversubscribe. */
+    openblas_set_num_threads(1);
     *out = lcae_calloc(1, sizeof **out);
     return *out ? LCAE_OK : LCAE_ENOMEM;
 }
@@ -39,4 +45,10 @@ float *nn_scratch(lcae_nn *nn, int slot, size_t count)
     nn->buf[slot] = p;
     nn->cap[slot] = count;
     return p;
+}
+
+float *nn_scratch_threads(lcae_nn *nn, int slot, size_t per_thread, size_t *stride)
+{
+    *stride = (per_thread + 15) / 16 * 16;
+    return nn_scratch(nn, slot, *stride * (size_t)omp_get_max_threads());
 }

@@ -13,4 +13,9 @@ enum { NN_SCRATCH_COL, NN_SCRATCH_AUX, NN_SCRATCH_COUNT };
  * demand (contents not kept across growth). NULL with a message if out of memory. */
 float *nn_scratch(lcae_nn *nn, int slot, size_t count);
 
+/* Per-thread scratch in slot `slot`: `per_thread` floats for each of the
+ * omp_get_max_threads() threads; thread t's buffer starts at the result + t * *stride
+ * (64-byte aligned). */
+float *nn_scratch_threads(lcae_nn *nn, int slot, size_t per_thread, size_t *stride);
+
 #endif
