@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# lcae train / encode from the command line: outputs, the log, resume, misuse and bad
+# input (exit status and message), and, where python3 with torch is installed, the
+# PyTorch check of an lcae-written model (tools/check_model_torch.py: strict load and
+# the same latents); without torch that one check is reported as SKIPPED.
+set -u
+lcae=$1
+src=${LCAE_SOURCE_DIR:?run through ctest}
+scan=$src/tests/fixtures/model/scan.npy   # 2 x 3 positions, 68 x 72 detector
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+check() { if ! eval "$2"; then echo "FAILED: $1" >&2; fail=1; fi; }
+
+"$lcae" train "$scan" -o "$tmp/m.safetensors" --crop 64 --bin 2 --base 2 --epochs 2 \
+  --batch 3 --seed 4 2>"$tmp/train.err"
+check "train exits 0" "[ $? -eq 0 ]"
+check "model, checkpoint and log written" \
+  "[ -s $tmp/m.safetensors ] && [ -s $tmp/m.ckpt.safetensors ] && [ -s $tmp/m.log.json ]"
+check "one line per epoch" "grep -q 'epoch 1/2' $tmp/train.err && grep -q 'epoch 2/2.*loss' $tmp/train.err"
+check "log has two epochs" "[ \$(grep -c '\"recon_rot\"' $tmp/m.log.json) -eq 2 ]"
+"$lcae" train "$scan" -o "$tmp/m.safetensors" --crop 64 --bin 2 --base 2 --epochs 3 \
+  --batch 3 --seed 4 --resume -q
+check "resume to a third epoch" "[ $? -eq 0 ] && [ \$(grep -c '\"recon_rot\"' $tmp/m.log.json) -eq 3 ]"
+
+"$lcae" encode "$scan" -m "$tmp/m.safetensors" -o "$tmp/z.npy" --batch 4 2>"$tmp/enc.err"
+check "encode exits 0" "[ $? -eq 0 ] && [ -s $tmp/z.npy ]"
+check "encode shape (6, 16)" "head -c 128 $tmp/z.npy | grep -q \"'shape': (6, 16)\""
+
+expect() { # expect STATUS "MESSAGE PART" lcae args...
+  local want=$1 msg=$2; shift 2
+  "$lcae" "$@" >/dev/null 2>"$tmp/err"; local got=$?
+  if [ $got -ne "$want" ] || ! grep -q -- "$msg" "$tmp/err"; then
+    echo "FAILED: lcae $* -> status $got (expected $want), stderr: $(cat "$tmp/err")" >&2; fail=1
+  fi
+}
+expect 2 "model file is required" train "$scan"
+expect 2 "option --mask" train "$scan" -o "$tmp/x.safetensors" --mask ring
+expect 2 "not square" train "$scan" -o "$tmp/x.safetensors"
+expect 2 "multiple of 16" train "$scan" -o "$tmp/x.safetensors" --crop 40
+expect 2 "binning" train "$scan" -o "$tmp/x.safetensors" --crop 64 --bin 3
+expect 1 "cannot open" train "$scan" -o "$tmp/new.safetensors" --crop 64 --resume
+expect 2 "cannot resume: --base" train "$scan" -o "$tmp/m.safetensors" --crop 64 --bin 2 \
+  --epochs 4 --batch 3 --seed 4 --resume
+expect 2 "required" encode "$scan" -o "$tmp/z2.npy"
+expect 1 "cannot open" encode "$scan" -m "$tmp/none.safetensors" -o "$tmp/z2.npy"
+expect 1 "not a safetensors file" encode "$scan" -m "$scan" -o "$tmp/z2.npy"
+check "no output after failures" "[ ! -e $tmp/x.safetensors ] && [ ! -e $tmp/z2.npy ]"
+
+if /usr/bin/python3 -c "import torch" 2>/dev/null; then
+  /usr/bin/python3 "$src/tools/check_model_torch.py" "$tmp/m.safetensors" "$scan" "$tmp/z.npy"
+  check "PyTorch loads lcae's model strictly and encodes to the same latents" "[ $? -eq 0 ]"
+else
+  echo "SKIPPED: PyTorch check of an lcae-written model (python3 with torch not installed)"
+fi
+[ $fail -eq 0 ] && echo "cli_model: all checks passed"
+exit $fail
