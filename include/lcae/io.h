@@ -50,6 +50,15 @@ void lcae_atomic_abort(lcae_atomic_file *af);
 /* Whole buffer to `path`, atomically. */
 int lcae_write_file_atomic(const char *path, const void *data, size_t bytes);
 
+/* ---- paths and folders ------------------------------------------------------------ */
+/* "dir/name" (malloc'd; NULL with a message if out of memory). */
+char *lcae_path_join(const char *dir, const char *name);
+/* mkdir -p: creates `dir` and its parents; fails if a part exists but is not a folder. */
+int lcae_make_dirs(const char *dir);
+/* A whole text file, NUL-terminated (malloc'd), refused if over max_bytes; NULL with a
+ * message on failure. */
+char *lcae_read_text_file(const char *path, size_t max_bytes);
+
 /* ---- .npy arrays ---------------------------------------------------------------- */
 #define LCAE_NPY_MAXDIM 8
 typedef struct {
