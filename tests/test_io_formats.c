@@ -208,6 +208,24 @@ static void test_hdf5(void)
     H5Fclose(f);
     check_scan(tmp("scan.emd"), NULL, LCAE_FMT_HDF5, 2, 3, 4, 4, LCAE_DT_I32);
 
+    /* py4DSTEM 0.12 (LiberTEM's test layout): /4DSTEM_experiment/data/datacubes/
+     * datacube_0 (emd_group_type 1) holding data and dim1..dim4, beside a diffraction
+     * slice stack that is also 4-D but untagged */
+    f = H5Fcreate(tmp("legacy.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hsize_t lc[4] = {2, 2, 3, 3}, ls[4] = {3, 3, 1, 2}, ld[1] = {2};
+    CHECK(tw_h5_dataset(f, "/4DSTEM_experiment/data/datacubes/datacube_0/data", LCAE_DT_U8, 0,
+                        4, lc, 1) == 0);
+    for (int k = 1; k <= 4; k++) {
+        char dn[96];
+        snprintf(dn, sizeof dn, "/4DSTEM_experiment/data/datacubes/datacube_0/dim%d", k);
+        CHECK(tw_h5_dataset(f, dn, LCAE_DT_F32, 0, 1, ld, 0) == 0);
+    }
+    CHECK(tw_h5_dataset(f, "/4DSTEM_experiment/data/diffractionslices/stack/data", LCAE_DT_F32,
+                        0, 4, ls, 0) == 0);
+    tw_h5_attr_int(f, "/4DSTEM_experiment/data/datacubes/datacube_0", "emd_group_type", 1);
+    H5Fclose(f);
+    check_scan(tmp("legacy.h5"), NULL, LCAE_FMT_HDF5, 2, 2, 3, 3, LCAE_DT_U8);
+
     /* only a 3-D dataset: found with --scan */
     f = H5Fcreate(tmp("stack.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     hsize_t s3[3] = {6, 5, 4};
