@@ -53,7 +53,16 @@ head -c 16 /dev/zero >>stack.npy
 printf 'hello' >unknown.bin
 mkdir folder
 
+# an EMPAD acquisition as the instrument names it: the .xml names the .raw
+mkdir acq
+head -c $((4 * 130 * 128 * 4)) /dev/zero >acq/frames.raw
+cp "$REAL/empad-xml/map4x4.xml" acq/acquisition_1.xml
+printf '<root><type>scan</type><pix_x>1</pix_x><pix_y>4</pix_y><raw_file filename="frames.raw"/></root>' >acq/acquisition_2.xml
+
 # good files
+expect 0 "" -- info acq/frames.raw
+[ "$("$LCAE" info --json acq/frames.raw 2>/dev/null | grep -c '"scan": *\[4, *1\]')" = 1 ] ||
+    { echo "FAIL: acq/frames.raw: scan shape not taken from acquisition_2.xml"; fails=$((fails + 1)); }
 expect 0 "" -- info --json scan_x3_y2.raw
 expect 0 "" -- info frames.raw --scan 2x2
 expect 0 "" -- info stack.npy --scan 2x2
