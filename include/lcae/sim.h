@@ -148,6 +148,11 @@ typedef struct {
 int lcae_score(const int32_t *labels, const int32_t *truth, const int32_t *region,
                int64_t n, lcae_score_result *out);
 
+/* The result as a JSON object with keys positions, clusters, classes, noise_fraction,
+ * ari, ami, ari_no_noise, ami_no_noise, fragmentation, purity, boundary_recovery (NaN as
+ * null). Caller frees with cJSON_Delete. */
+struct cJSON *lcae_score_json(const lcae_score_result *s);
+
 #ifdef __cplusplus
 }
 #endif

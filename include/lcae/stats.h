@@ -79,6 +79,16 @@ void lcae_stats_free(lcae_stats *st);
 int lcae_percentiles_f32(const float *x, int64_t n, int nq, const double *p, double *q,
                          int64_t *nfinite);
 
+/* The figures `lcae info --json` shows: keys format, scan, detector, dtype, bytes,
+ * median, sigma68, min, max, nonfinite (NaN as null). Caller frees with cJSON_Delete. */
+struct cJSON *lcae_stats_json(const lcae_dataset *ds, const lcae_stats *st);
+/* The same plus the file, p16, p84, pixels and how the quantiles were obtained
+ * (stats.json). */
+struct cJSON *lcae_stats_json_full(const lcae_dataset *ds, const lcae_stats *st);
+/* Writes DIR/sum.npy, DIR/variance.npy (ny x nx float32), DIR/mean_pattern.npy (h x w)
+ * and DIR/stats.json, each atomically, into the existing folder `dir`. */
+int lcae_stats_write(const lcae_dataset *ds, const lcae_stats *st, const char *dir);
+
 #ifdef __cplusplus
 }
 #endif

@@ -26,7 +26,7 @@ static int run_info(int npos, char **pos)
         return rc;
     }
     if (json) {
-        cJSON *j = cli_stats_json(ds, &st);
+        cJSON *j = lcae_stats_json(ds, &st);
         char *text = cJSON_PrintUnformatted(j);
         cJSON_Delete(j);
         if (!text) {

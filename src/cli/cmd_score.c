@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "lcae/sim.h"
 
 static int json;
@@ -28,15 +30,6 @@ static int load_labels(const char *path, int64_t *n, int32_t **out)
         return cli_fail(rc);
     *n = h.count;
     return 0;
-}
-
-/* JSON has no NaN: null instead. */
-static void json_num(const char *key, double v, int last)
-{
-    if (isnan(v))
-        printf("\"%s\": null%s", key, last ? "" : ", ");
-    else
-        printf("\"%s\": %.10g%s", key, v, last ? "" : ", ");
 }
 
 static int run_score(int npos, char **pos)
@@ -76,17 +69,14 @@ static int run_score(int npos, char **pos)
             rc = cli_fail(st);
     }
     if (!rc && json) {
-        printf("{\"positions\": %lld, \"clusters\": %d, \"classes\": %d, ", (long long)s.n,
-               s.clusters, s.classes);
-        json_num("noise_fraction", s.noise_fraction, 0);
-        json_num("ari", s.ari, 0);
-        json_num("ami", s.ami, 0);
-        json_num("ari_no_noise", s.ari_no_noise, 0);
-        json_num("ami_no_noise", s.ami_no_noise, 0);
-        json_num("fragmentation", s.fragmentation, 0);
-        json_num("purity", s.purity, 0);
-        json_num("boundary_recovery", s.boundary_recovery, 1);
-        printf("}\n");
+        cJSON *j = lcae_score_json(&s);
+        char *text = cJSON_PrintUnformatted(j);
+        cJSON_Delete(j);
+        if (text)
+            printf("%s\n", text);
+        else
+            rc = cli_error(LCAE_ENOMEM, "out of memory");
+        free(text);
     } else if (!rc) {
         printf("positions            %lld\n", (long long)s.n);
         printf("clusters             %d (true classes %d)\n", s.clusters, s.classes);

@@ -44,32 +44,6 @@ int cli_compute_stats(lcae_dataset *ds, int virtual_images, int refuse_nonfinite
     return 0;
 }
 
-static cJSON *pair(int64_t a, int64_t b)
-{
-    cJSON *arr = cJSON_CreateArray();
-    cJSON_AddItemToArray(arr, cJSON_CreateNumber((double)a));
-    cJSON_AddItemToArray(arr, cJSON_CreateNumber((double)b));
-    return arr;
-}
-
-cJSON *cli_stats_json(const lcae_dataset *ds, const lcae_stats *st)
-{
-    const lcae_dataset_info *in = lcae_dataset_get_info(ds);
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "format", lcae_format_name(in->format));
-    cJSON_AddItemToObject(j, "scan", pair(in->ny, in->nx));
-    cJSON_AddItemToObject(j, "detector", pair(in->h, in->w));
-    cJSON_AddStringToObject(j, "dtype", lcae_dtype_name(in->dtype));
-    cJSON_AddNumberToObject(j, "bytes", (double)in->file_bytes);
-    /* cJSON writes NaN (no finite pixel) as null */
-    cJSON_AddNumberToObject(j, "median", st->median);
-    cJSON_AddNumberToObject(j, "sigma68", st->sigma68);
-    cJSON_AddNumberToObject(j, "min", st->min);
-    cJSON_AddNumberToObject(j, "max", st->max);
-    cJSON_AddNumberToObject(j, "nonfinite", (double)st->nonfinite);
-    return j;
-}
-
 /* "exact" or "sampled: N pixels, seed S" */
 const char *cli_quantile_method(const lcae_stats *st, char *buf, size_t n)
 {
@@ -90,81 +64,6 @@ static const cli_option stats_options[] = {
      "use only the finite pixels of a scan with NaN or Inf values (default: refuse it)"},
     {0}};
 
-/* mkdir -p */
-static int make_dir(const char *dir)
-{
-    char *p = strdup(dir);
-    if (!p)
-        return cli_error(LCAE_ENOMEM, "out of memory");
-    for (char *s = p + 1;; s++) {
-        if (*s && *s != '/')
-            continue;
-        char c = *s;
-        *s = 0;
-        struct stat sb;
-        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-            int e = errno;
-            free(p);
-            return cli_error(LCAE_EFAIL, "%s: cannot create the output folder (%s)", dir,
-                             strerror(e));
-        }
-        if (stat(p, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-            free(p);
-            return cli_error(LCAE_EFAIL, "%s: not a folder (expected an output folder)", dir);
-        }
-        if (!c)
-            break;
-        *s = c;
-    }
-    free(p);
-    return 0;
-}
-
-static int write_outputs(const lcae_dataset *ds, const lcae_stats *st)
-{
-    const lcae_dataset_info *in = lcae_dataset_get_info(ds);
-    char path[4096];
-    int64_t scan[2] = {in->ny, in->nx}, det[2] = {in->h, in->w};
-    struct {
-        const char *name;
-        const int64_t *shape;
-        const float *data;
-    } arrays[] = {{"sum.npy", scan, st->sum},
-                  {"variance.npy", scan, st->variance},
-                  {"mean_pattern.npy", det, st->mean_pattern}};
-    for (int a = 0; a < 3; a++) {
-        snprintf(path, sizeof path, "%s/%s", out_dir, arrays[a].name);
-        int rc = lcae_npy_write(path, LCAE_DT_F32, 2, arrays[a].shape, arrays[a].data);
-        if (rc)
-            return cli_fail(rc);
-    }
-    cJSON *j = cli_stats_json(ds, st);
-    cJSON_AddStringToObject(j, "file", lcae_dataset_path(ds));
-    cJSON_AddNumberToObject(j, "p16", st->p16);
-    cJSON_AddNumberToObject(j, "p84", st->p84);
-    cJSON_AddNumberToObject(j, "pixels", (double)st->pixels);
-    cJSON *q = cJSON_AddObjectToObject(j, "quantiles");
-    cJSON_AddStringToObject(q, "method", st->exact ? "exact" : "sampled");
-    cJSON_AddStringToObject(q, "percentile", "linear interpolation between order statistics "
-                            "(numpy's default), over the finite pixels");
-    cJSON_AddNumberToObject(q, "sample_size", (double)st->sample_size);
-    cJSON_AddNumberToObject(q, "seed", (double)st->seed);
-    cJSON_AddNumberToObject(q, "median_se", st->median_se);
-    cJSON_AddNumberToObject(q, "sigma68_se", st->sigma68_se);
-    cJSON_AddStringToObject(j, "variance", "population variance (divided by the number of "
-                            "finite pixels) of each pattern's pixel values");
-    char *text = cJSON_Print(j);
-    cJSON_Delete(j);
-    if (!text)
-        return cli_error(LCAE_ENOMEM, "out of memory");
-    size_t len = strlen(text);
-    text[len] = '\n'; /* replaces the terminator: written with its length */
-    snprintf(path, sizeof path, "%s/stats.json", out_dir);
-    int rc = lcae_write_file_atomic(path, text, len + 1);
-    free(text);
-    return rc ? cli_fail(rc) : 0;
-}
-
 static int run_stats(int npos, char **pos)
 {
     (void)npos;
@@ -177,10 +76,13 @@ static int run_stats(int npos, char **pos)
         return rc;
     lcae_stats st;
     rc = cli_compute_stats(ds, 1, !ignore_nonfinite, &st);
-    if (!rc)
-        rc = make_dir(out_dir);
-    if (!rc)
-        rc = write_outputs(ds, &st);
+    if (!rc) {
+        int status = lcae_make_dirs(out_dir);
+        if (!status)
+            status = lcae_stats_write(ds, &st, out_dir);
+        if (status)
+            rc = cli_fail(status);
+    }
     if (!rc) {
         char m[160];
         cli_note("median %.7g, sigma68 %.7g (%s); wrote %s/{sum,variance,mean_pattern}.npy "

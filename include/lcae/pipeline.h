@@ -1,0 +1,50 @@
+/* lcae pipeline: the paper's whole experiment in one run directory (lcae run).
+ *
+ * Stages: the built-in sample (when no scan is given), statistics, then for the standard
+ * and the rotation-invariant model: train, encode, cluster (HDBSCAN), score (when the
+ * truth is known); last, the report. The run directory:
+ *   DIR/run.json                  configuration, versions, each stage's key and seconds
+ *   DIR/sample/                   the simulated scan and its truth (no scan given)
+ *   DIR/stats/                    sum.npy, variance.npy, mean_pattern.npy, stats.json
+ *   DIR/standard/, DIR/invariant/ model.safetensors (+ .ckpt, .log.json), latent.npy,
+ *                                 labels.npy, probabilities.npy, score.json (truth known)
+ *   DIR/report/                   figures, report.html, report.json
+ * Resumable: a stage whose outputs exist and whose key (its configuration and that of
+ * every stage it depends on, as canonical JSON) matches the one recorded in run.json is
+ * not run again; `force` redoes every stage. run.json is rewritten after every stage.
+ */
+#ifndef LCAE_PIPELINE_H
+#define LCAE_PIPELINE_H
+
+#include "lcae/cluster.h"
+#include "lcae/core.h"
+#include "lcae/io.h"
+#include "lcae/model.h"
+#include "lcae/sim.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    const char *data;           /* the scan; NULL: simulate the built-in sample */
+    lcae_open_options open;     /* how to read it */
+    const char *truth_dir;      /* folder with truth_class.npy (+ truth_region.npy,
+                                   truth_grain.npy) for a given scan; NULL: none */
+    lcae_sim_params sim;        /* the built-in sample */
+    lcae_train_options train;   /* both models; rot_loss is set per model */
+    lcae_hdbscan_params hdbscan;
+    int cluster_on_invariant;   /* 1: cluster the first invariant_dims features only */
+    int encode_batch;           /* patterns per encoding batch (128) */
+    int force;                  /* redo every stage */
+    const char *preset;         /* recorded in run.json */
+} lcae_run_options;
+
+/* Runs (or resumes) the experiment in `dir` (created if missing). Progress reports one
+ * step per stage (skipped stages end with the summary "up to date"). */
+int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,116 @@
+/* Stage configurations as JSON (see pipeline_internal.h). Every field that changes a
+ * stage's result is here: a field left out would let a resumed run keep a stale output. */
+#include <stdio.h>
+
+#include "pipeline_internal.h"
+
+cJSON *lcae_open_options_json(const lcae_open_options *o)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "format", lcae_format_name(o->format));
+    cJSON_AddNumberToObject(j, "scan_ny", (double)o->scan_ny);
+    cJSON_AddNumberToObject(j, "scan_nx", (double)o->scan_nx);
+    cJSON_AddNumberToObject(j, "det_h", (double)o->det_h);
+    cJSON_AddNumberToObject(j, "det_w", (double)o->det_w);
+    cJSON_AddStringToObject(j, "dtype", lcae_dtype_name(o->dtype));
+    cJSON_AddBoolToObject(j, "big_endian", o->big_endian);
+    cJSON_AddNumberToObject(j, "header_bytes", (double)o->header_bytes);
+    cJSON_AddNumberToObject(j, "frame_header_bytes", (double)o->frame_header_bytes);
+    cJSON_AddNumberToObject(j, "frame_footer_bytes", (double)o->frame_footer_bytes);
+    return j;
+}
+
+/* 64-bit seeds do not fit a JSON number exactly: written as decimal strings. */
+static void add_u64(cJSON *j, const char *key, uint64_t v)
+{
+    char buf[24];
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)v);
+    cJSON_AddStringToObject(j, key, buf);
+}
+
+cJSON *lcae_sim_params_json(const lcae_sim_params *p)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "ny", (double)p->ny);
+    cJSON_AddNumberToObject(j, "nx", (double)p->nx);
+    cJSON_AddNumberToObject(j, "det", p->det);
+    cJSON_AddNumberToObject(j, "grains", p->grains);
+    cJSON_AddNumberToObject(j, "boundary_width", p->boundary_width);
+    cJSON_AddNumberToObject(j, "dose", p->dose);
+    add_u64(j, "seed", p->seed);
+    cJSON_AddNumberToObject(j, "kv", p->kv);
+    cJSON_AddNumberToObject(j, "camera_length_mm", p->camera_length_mm);
+    cJSON_AddNumberToObject(j, "pixel_um", p->pixel_um);
+    cJSON_AddNumberToObject(j, "convergence_mrad", p->convergence_mrad);
+    cJSON_AddNumberToObject(j, "step_nm", p->step_nm);
+    cJSON_AddNumberToObject(j, "thickness_nm", p->thickness_nm);
+    cJSON_AddNumberToObject(j, "thickness_var", p->thickness_var);
+    cJSON_AddNumberToObject(j, "bend_deg", p->bend_deg);
+    cJSON_AddNumberToObject(j, "tilt_deg", p->tilt_deg);
+    cJSON_AddNumberToObject(j, "general", p->general);
+    cJSON_AddNumberToObject(j, "drift_px", p->drift_px);
+    cJSON_AddNumberToObject(j, "psf_px", p->psf_px);
+    cJSON_AddNumberToObject(j, "gain", p->gain);
+    cJSON_AddNumberToObject(j, "gain_spread", p->gain_spread);
+    cJSON_AddNumberToObject(j, "offset", p->offset);
+    cJSON_AddNumberToObject(j, "readout_noise", p->readout_noise);
+    cJSON_AddNumberToObject(j, "hot_pixels", p->hot_pixels);
+    cJSON_AddNumberToObject(j, "outlier_rate", p->outlier_rate);
+    return j;
+}
+
+cJSON *lcae_train_options_json(const lcae_train_options *o)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "base", o->arch.base);
+    cJSON_AddNumberToObject(j, "latent_channels", o->arch.latent_ch);
+    cJSON_AddNumberToObject(j, "latent", o->arch.latent);
+    cJSON_AddNumberToObject(j, "epochs", o->epochs);
+    cJSON_AddNumberToObject(j, "batch", o->batch);
+    cJSON_AddNumberToObject(j, "lr", o->lr);
+    cJSON_AddBoolToObject(j, "rot_loss", o->rot_loss);
+    cJSON_AddNumberToObject(j, "invariant_dims", o->invariant_dims);
+    cJSON_AddNumberToObject(j, "lambda", o->lambda);
+    cJSON_AddNumberToObject(j, "max_angle", o->max_angle);
+    add_u64(j, "seed", o->seed);
+    cJSON_AddNumberToObject(j, "subset", (double)o->subset);
+    cJSON_AddNumberToObject(j, "bin", o->bin);
+    cJSON_AddNumberToObject(j, "crop", o->crop);
+    cJSON_AddStringToObject(j, "mask", o->mask == LCAE_MASK_NONE ? "none" : "disk");
+    cJSON_AddStringToObject(j, "interp", o->interp == LCAE_INTERP_NEAREST ? "nearest"
+                                                                          : "bilinear");
+    return j;
+}
+
+cJSON *lcae_hdbscan_params_json(const lcae_hdbscan_params *p)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "min_cluster_size", (double)p->min_cluster_size);
+    cJSON_AddNumberToObject(j, "min_samples",
+                            (double)(p->min_samples ? p->min_samples : p->min_cluster_size));
+    cJSON_AddStringToObject(j, "method", p->method == LCAE_SELECT_LEAF ? "leaf" : "eom");
+    cJSON_AddNumberToObject(j, "epsilon", p->epsilon);
+    cJSON_AddBoolToObject(j, "allow_single_cluster", p->allow_single_cluster);
+    cJSON_AddBoolToObject(j, "nonfinite_noise", p->nonfinite_noise);
+    return j;
+}
+
+cJSON *lcae_run_config_json(const lcae_run_options *o)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "preset", o->preset ? o->preset : "");
+    if (o->data) {
+        cJSON_AddStringToObject(j, "data", o->data);
+        cJSON_AddItemToObject(j, "open", lcae_open_options_json(&o->open));
+        if (o->truth_dir)
+            cJSON_AddStringToObject(j, "truth", o->truth_dir);
+    } else {
+        cJSON_AddItemToObject(j, "sample", lcae_sim_params_json(&o->sim));
+    }
+    cJSON_AddItemToObject(j, "train", lcae_train_options_json(&o->train));
+    cJSON *c = cJSON_AddObjectToObject(j, "cluster");
+    cJSON_AddItemToObject(c, "hdbscan", lcae_hdbscan_params_json(&o->hdbscan));
+    cJSON_AddStringToObject(c, "on", o->cluster_on_invariant ? "invariant" : "all");
+    cJSON_AddNumberToObject(j, "encode_batch", o->encode_batch);
+    return j;
+}

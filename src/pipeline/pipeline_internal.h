@@ -1,0 +1,17 @@
+/* The configuration of each stage as JSON: recorded in run.json, shown in the report,
+ * and (printed unformatted) the stage keys that decide what a resumed run redoes. */
+#ifndef LCAE_PIPELINE_INTERNAL_H
+#define LCAE_PIPELINE_INTERNAL_H
+
+#include <cjson/cJSON.h>
+
+#include "lcae/pipeline.h"
+
+cJSON *lcae_open_options_json(const lcae_open_options *o);
+cJSON *lcae_sim_params_json(const lcae_sim_params *p);
+cJSON *lcae_train_options_json(const lcae_train_options *o);
+cJSON *lcae_hdbscan_params_json(const lcae_hdbscan_params *p);
+/* Everything: preset, scan or sample, training, clustering. */
+cJSON *lcae_run_config_json(const lcae_run_options *o);
+
+#endif

@@ -1,0 +1,94 @@
+/* The statistics as JSON (lcae info --json, stats.json, the run report) and the files
+ * of lcae stats. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lcae/stats.h"
+
+static cJSON *pair(int64_t a, int64_t b)
+{
+    cJSON *arr = cJSON_CreateArray();
+    cJSON_AddItemToArray(arr, cJSON_CreateNumber((double)a));
+    cJSON_AddItemToArray(arr, cJSON_CreateNumber((double)b));
+    return arr;
+}
+
+struct cJSON *lcae_stats_json(const lcae_dataset *ds, const lcae_stats *st)
+{
+    const lcae_dataset_info *in = lcae_dataset_get_info(ds);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "format", lcae_format_name(in->format));
+    cJSON_AddItemToObject(j, "scan", pair(in->ny, in->nx));
+    cJSON_AddItemToObject(j, "detector", pair(in->h, in->w));
+    cJSON_AddStringToObject(j, "dtype", lcae_dtype_name(in->dtype));
+    cJSON_AddNumberToObject(j, "bytes", (double)in->file_bytes);
+    /* cJSON writes NaN (no finite pixel) as null */
+    cJSON_AddNumberToObject(j, "median", st->median);
+    cJSON_AddNumberToObject(j, "sigma68", st->sigma68);
+    cJSON_AddNumberToObject(j, "min", st->min);
+    cJSON_AddNumberToObject(j, "max", st->max);
+    cJSON_AddNumberToObject(j, "nonfinite", (double)st->nonfinite);
+    return j;
+}
+
+struct cJSON *lcae_stats_json_full(const lcae_dataset *ds, const lcae_stats *st)
+{
+    cJSON *j = lcae_stats_json(ds, st);
+    cJSON_AddStringToObject(j, "file", lcae_dataset_path(ds));
+    cJSON_AddNumberToObject(j, "p16", st->p16);
+    cJSON_AddNumberToObject(j, "p84", st->p84);
+    cJSON_AddNumberToObject(j, "pixels", (double)st->pixels);
+    cJSON *q = cJSON_AddObjectToObject(j, "quantiles");
+    cJSON_AddStringToObject(q, "method", st->exact ? "exact" : "sampled");
+    cJSON_AddStringToObject(q, "percentile", "linear interpolation between order statistics "
+                            "(numpy's default), over the finite pixels");
+    cJSON_AddNumberToObject(q, "sample_size", (double)st->sample_size);
+    cJSON_AddNumberToObject(q, "seed", (double)st->seed);
+    cJSON_AddNumberToObject(q, "median_se", st->median_se);
+    cJSON_AddNumberToObject(q, "sigma68_se", st->sigma68_se);
+    cJSON_AddStringToObject(j, "variance", "population variance (divided by the number of "
+                            "finite pixels) of each pattern's pixel values");
+    return j;
+}
+
+int lcae_stats_write(const lcae_dataset *ds, const lcae_stats *st, const char *dir)
+{
+    const lcae_dataset_info *in = lcae_dataset_get_info(ds);
+    int64_t scan[2] = {in->ny, in->nx}, det[2] = {in->h, in->w};
+    struct {
+        const char *name;
+        const int64_t *shape;
+        const float *data;
+    } arrays[] = {{"sum.npy", scan, st->sum},
+                  {"variance.npy", scan, st->variance},
+                  {"mean_pattern.npy", det, st->mean_pattern}};
+    int rc = LCAE_OK;
+    for (int a = 0; a < 3 && !rc; a++) {
+        if (!arrays[a].data)
+            return lcae_fail(LCAE_EUSAGE, "%s: statistics computed without virtual images",
+                             lcae_dataset_path(ds));
+        char *path = lcae_path_join(dir, arrays[a].name);
+        rc = path ? lcae_npy_write(path, LCAE_DT_F32, 2, arrays[a].shape, arrays[a].data)
+                  : LCAE_ENOMEM;
+        free(path);
+    }
+    if (rc)
+        return rc;
+    cJSON *j = lcae_stats_json_full(ds, st);
+    char *text = cJSON_Print(j);
+    cJSON_Delete(j);
+    char *path = lcae_path_join(dir, "stats.json");
+    if (!text || !path) {
+        free(text);
+        free(path);
+        return lcae_fail(LCAE_ENOMEM, "out of memory");
+    }
+    size_t len = strlen(text);
+    text[len] = '\n'; /* replaces the terminator: written with its length */
+    rc = lcae_write_file_atomic(path, text, len + 1);
+    free(text);
+    free(path);
+    return rc;
+}
