@@ -45,29 +45,53 @@ static void simulate_one(const sim_ctx *c, const sim_layout *l, int64_t index, f
     sim_detect(c, expected, (uint64_t)index, tmp, out);
 }
 
+/* Batches are computed by all threads while one of them writes the previous batch
+ * (two buffers), so that the file system's time hides behind the computation. */
 static int write_scan(const sim_ctx *c, const sim_layout *l, const char *path,
                       const lcae_progress *prog)
 {
     const lcae_sim_params *p = &c->p;
     int64_t total = p->ny * p->nx;
     size_t px = (size_t)p->det * p->det;
-    float *frames = lcae_malloc((size_t)p->batch * px * sizeof *frames);
-    if (!frames)
+    float *frames[2] = {lcae_malloc((size_t)p->batch * px * sizeof(float)),
+                        lcae_malloc((size_t)p->batch * px * sizeof(float))};
+    if (!frames[0] || !frames[1]) {
+        free(frames[0]);
+        free(frames[1]);
         return LCAE_ENOMEM;
+    }
     lcae_empad_writer *wr;
     int rc = lcae_empad_writer_open(&wr, path, p->det, p->det);
     if (rc) {
-        free(frames);
+        free(frames[0]);
+        free(frames[1]);
         return rc;
     }
     lcae_progress_begin(prog, "simulating", total, "patterns");
-    for (int64_t first = 0; first < total && !rc; first += p->batch) {
-        int64_t nb = total - first < p->batch ? total - first : p->batch;
-        int nomem = 0;
+    int64_t nbatches = (total + p->batch - 1) / p->batch;
+    int nomem = 0;
+    char msg[512] = "";
+    for (int64_t b = 0; b <= nbatches && !rc && !nomem; b++) {
+        int64_t first = b * p->batch;
+        int64_t nb = b == nbatches ? 0 : (total - first < p->batch ? total - first : p->batch);
+        float *cur = frames[b % 2], *prev = frames[(b + 1) % 2];
+        int64_t prev_first = (b - 1) * p->batch;
+        int64_t prev_n = b == 0 ? 0 : (total - prev_first < p->batch ? total - prev_first : p->batch);
 #pragma omp parallel
         {
-            float *expected = malloc(px * sizeof *expected), *tmp = malloc(px * sizeof *tmp);
-            if (!expected || !tmp) {
+#pragma omp single nowait
+            if (prev_n > 0) {
+                /* only this thread writes rc and msg inside the region; the message is
+                 * thread-local, so it is carried back to the calling thread */
+                int w = lcae_empad_writer_write(wr, prev, prev_n);
+                if (w) {
+                    snprintf(msg, sizeof msg, "%s", lcae_last_error());
+                    rc = w;
+                }
+            }
+            float *expected = nb ? malloc(px * sizeof *expected) : NULL;
+            float *tmp = nb ? malloc(px * sizeof *tmp) : NULL;
+            if (nb && (!expected || !tmp)) {
 #pragma omp atomic write
                 nomem = 1;
             }
@@ -75,18 +99,20 @@ static int write_scan(const sim_ctx *c, const sim_layout *l, const char *path,
 #pragma omp for schedule(dynamic, 4)
             for (int64_t i = 0; i < nb; i++)
                 if (expected && tmp)
-                    simulate_one(c, l, first + i, expected, tmp, frames + (size_t)i * px);
+                    simulate_one(c, l, first + i, expected, tmp, cur + (size_t)i * px);
             free(expected);
             free(tmp);
         }
-        if (nomem)
-            rc = lcae_fail(LCAE_ENOMEM, "out of memory (scratch for %d detector pixels)",
-                           p->det * p->det);
-        else
-            rc = lcae_empad_writer_write(wr, frames, nb);
-        lcae_progress_update(prog, first + nb, NULL);
+        if (b > 0)
+            lcae_progress_update(prog, first < total ? first : total, NULL); /* written */
     }
-    free(frames);
+    if (rc)
+        lcae_fail(rc, "%s", msg);
+    else if (nomem)
+        rc = lcae_fail(LCAE_ENOMEM, "out of memory (scratch for %d detector pixels)",
+                       p->det * p->det);
+    free(frames[0]);
+    free(frames[1]);
     int rc2 = lcae_empad_writer_close(wr, !rc);
     lcae_progress_end(prog, rc || rc2 ? NULL : "done");
     return rc ? rc : rc2;
