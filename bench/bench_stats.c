@@ -6,9 +6,9 @@
  *   --gib file size in GiB (default 4: 256 x 252 patterns of 128 x 130 float32)
  *   --reps timed runs of each command; the best is reported (default 3, shared machine)
  * Writes D/scan_x256_yNY.raw (default D = /tmp/lcae-bench-stats), reads it once to warm
- * the page cache, times each command as a child process (wall time; peak memory = the
- * child's max RSS from wait4), and deletes the folder unless --keep. Exits 1 if lcae's
- * peak memory reaches 512 MiB. */
+ * the page cache, times each command as a child process (wall time; CPU time and peak
+ * memory = the child's max RSS, from wait4), and deletes the folder unless --keep.
+ * Exits 1 if lcae's peak memory reaches 512 MiB. */
 #define _DEFAULT_SOURCE /* wait4 */
 #include <errno.h>
 #include <fcntl.h>
@@ -72,8 +72,9 @@ static int generate(const char *path, int ny, int nx)
     return 0;
 }
 
-/* Runs argv with stdout to /dev/null; wall seconds and max RSS (KiB) of the child. */
-static int run(char *const argv[], double *sec, long *rss_kib)
+/* Runs argv with stdout to /dev/null; wall seconds, CPU seconds (user + system) and max
+ * RSS (KiB) of the child. */
+static int run(char *const argv[], double *sec, double *cpu, long *rss_kib)
 {
     double t0 = now();
     pid_t pid = fork();
@@ -90,6 +91,8 @@ static int run(char *const argv[], double *sec, long *rss_kib)
     if (wait4(pid, &status, 0, &ru) < 0)
         return -1;
     *sec = now() - t0;
+    *cpu = ru.ru_utime.tv_sec + 1e-6 * ru.ru_utime.tv_usec + ru.ru_stime.tv_sec +
+           1e-6 * ru.ru_stime.tv_usec;
     *rss_kib = ru.ru_maxrss;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
@@ -97,7 +100,7 @@ static int run(char *const argv[], double *sec, long *rss_kib)
 typedef struct {
     const char *name;
     char *const *argv;
-    double best, all[16];
+    double best, all[16], cpu; /* cpu: of the best run */
     long rss;
 } job;
 
@@ -141,32 +144,35 @@ int main(int argc, char **argv)
         return 1;
     double gen = now() - t0;
     double bytes = (double)ny * nx * FRAME_BYTES;
-    double sec;
+    double sec, cpu;
     long rss;
     char *cat_argv[] = {"cat", path, NULL}; /* run() sends stdout to /dev/null */
     /* warm the page cache */
-    if (run(cat_argv, &sec, &rss)) {
+    if (run(cat_argv, &sec, &cpu, &rss)) {
         fprintf(stderr, "bench_stats: cat %s failed\n", path);
         return 1;
     }
     char *stats_argv[] = {(char *)lcae, "stats", path, "-o", out, "-q", NULL};
     char *exact_argv[] = {(char *)lcae, "stats", path, "-o", out, "-q", "--exact", NULL};
     char *info_argv[] = {(char *)lcae, "info", path, "-q", NULL};
-    job jobs[] = {{"cat FILE > /dev/null", cat_argv, 1e30, {0}, 0},
-                  {"lcae stats", stats_argv, 1e30, {0}, 0},
-                  {"lcae stats --exact", exact_argv, 1e30, {0}, 0},
-                  {"lcae info", info_argv, 1e30, {0}, 0}};
+    job jobs[] = {{"cat FILE > /dev/null", cat_argv, 1e30, {0}, 0, 0},
+                  {"lcae stats", stats_argv, 1e30, {0}, 0, 0},
+                  {"lcae stats --exact", exact_argv, 1e30, {0}, 0, 0},
+                  {"lcae info", info_argv, 1e30, {0}, 0, 0}};
     int njobs = (int)(sizeof jobs / sizeof *jobs);
     /* interleaved, so that load from other users of the machine hits every job alike */
     for (int r = 0; r < reps; r++)
         for (int j = 0; j < njobs; j++) {
-            int rc = run(jobs[j].argv, &sec, &rss);
+            int rc = run(jobs[j].argv, &sec, &cpu, &rss);
             if (rc) {
                 fprintf(stderr, "bench_stats: %s exited with %d\n", jobs[j].name, rc);
                 return 1;
             }
             jobs[j].all[r] = sec;
-            jobs[j].best = fmin(jobs[j].best, sec);
+            if (sec < jobs[j].best) {
+                jobs[j].best = sec;
+                jobs[j].cpu = cpu;
+            }
             if (rss > jobs[j].rss)
                 jobs[j].rss = rss;
         }
@@ -174,12 +180,17 @@ int main(int argc, char **argv)
     printf("bench_stats: %s, %.3f GB (%d x %d patterns of 128 x 130 float32), page cache, "
            "%ld cores; generated in %.1f s; best of %d runs\n",
            path, bytes / 1e9, ny, nx, ncpu, gen, reps);
-    printf("%-22s %8s %8s %9s %12s  %s\n", "command", "best s", "GB/s", "vs cat", "max RSS MiB",
-           "all runs s");
+    double load[3] = {0};
+    if (getloadavg(load, 3) > 0)
+        printf("load average %.2f (other users of the machine slow every figure alike)\n",
+               load[0]);
+    printf("%-22s %8s %8s %7s %7s %12s  %s\n", "command", "best s", "GB/s", "vs cat", "CPU s",
+           "max RSS MiB", "all runs s");
     long peak = 0;
     for (int j = 0; j < njobs; j++) {
-        printf("%-22s %8.3f %8.2f %9.2f %12.1f ", jobs[j].name, jobs[j].best,
-               bytes / jobs[j].best / 1e9, jobs[0].best / jobs[j].best, jobs[j].rss / 1024.0);
+        printf("%-22s %8.3f %8.2f %7.2f %7.2f %12.1f ", jobs[j].name, jobs[j].best,
+               bytes / jobs[j].best / 1e9, jobs[0].best / jobs[j].best, jobs[j].cpu,
+               jobs[j].rss / 1024.0);
         for (int r = 0; r < reps; r++)
             printf(" %.3f", jobs[j].all[r]);
         printf("\n");

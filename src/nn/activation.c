@@ -1,6 +1,4 @@
 /* ReLU and Linear. */
-#include <cblas.h>
-
 #include "nn/nn_internal.h"
 
 void lcae_relu_forward(float *x, int64_t n)
@@ -24,8 +22,7 @@ int lcae_linear_forward(float *out, const float *in, const float *weight, const 
     for (int n = 0; n < N; n++)
         for (int o = 0; o < Out; o++)
             out[(size_t)n * Out + o] = bias ? bias[o] : 0.0f;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, Out, In, 1.0f, in, In, weight,
-                In, 1.0f, out, Out);
+    nn_sgemm(0, 1, N, Out, In, 1.0f, in, In, weight, In, 1.0f, out, Out);
     return LCAE_OK;
 }
 
@@ -34,10 +31,8 @@ int lcae_linear_backward(float *din, float *dweight, float *dbias, const float *
                          int Out)
 {
     if (din)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, In, Out, 1.0f, dout, Out, weight,
-                    In, 0.0f, din, In);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Out, In, N, 1.0f, dout, Out, in, In, 1.0f,
-                dweight, In);
+        nn_sgemm(0, 0, N, In, Out, 1.0f, dout, Out, weight, In, 0.0f, din, In);
+    nn_sgemm(1, 0, Out, In, N, 1.0f, dout, Out, in, In, 1.0f, dweight, In);
     if (dbias)
         for (int o = 0; o < Out; o++) {
             double s = 0;

@@ -16,7 +16,6 @@
  * sum the chunks in order. */
 #include <string.h>
 
-#include <cblas.h>
 #include <omp.h>
 
 #include "nn/nn_internal.h"
@@ -190,11 +189,9 @@ static void conv_backward_image(const geom *g, float *col, float *dx, float *dw,
         int oy1 = oy0 + g->rows < g->Ho ? oy0 + g->rows : g->Ho, ncol = (oy1 - oy0) * g->Wo;
         const float *dband = d + (size_t)oy0 * g->Wo;
         im2col(col, x, g->C, g->H, g->W, g->k, g->stride, g->pad, g->Wo, oy0, oy1);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g->K, CKK, ncol, 1.0f, dband, P,
-                    col, ncol, 1.0f, dw, CKK);
+        nn_sgemm(0, 1, g->K, CKK, ncol, 1.0f, dband, P, col, ncol, 1.0f, dw, CKK);
         if (dx) {
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, CKK, ncol, g->K, 1.0f, weight,
-                        CKK, dband, P, 0.0f, col, ncol);
+            nn_sgemm(1, 0, CKK, ncol, g->K, 1.0f, weight, CKK, dband, P, 0.0f, col, ncol);
             col2im(dx, col, g->C, g->H, g->W, g->k, g->stride, g->pad, g->Wo, oy0, oy1);
         }
     }
@@ -210,11 +207,11 @@ static void convt_backward_image(const geom *g, float *col, float *dx, float *dw
     for (int iy0 = 0; iy0 < g->Ho; iy0 += g->rows) {
         int iy1 = iy0 + g->rows < g->Ho ? iy0 + g->rows : g->Ho, ncol = (iy1 - iy0) * g->Wo;
         im2col(col, d, g->C, g->H, g->W, g->k, g->stride, g->pad, g->Wo, iy0, iy1);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g->K, KKK, ncol, 1.0f,
-                    x + (size_t)iy0 * g->Wo, P, col, ncol, 1.0f, dw, KKK);
+        nn_sgemm(0, 1, g->K, KKK, ncol, 1.0f, x + (size_t)iy0 * g->Wo, P, col, ncol, 1.0f, dw,
+                 KKK);
         if (dx)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->K, ncol, KKK, 1.0f, weight,
-                        KKK, col, ncol, 0.0f, dx + (size_t)iy0 * g->Wo, P);
+            nn_sgemm(0, 0, g->K, ncol, KKK, 1.0f, weight, KKK, col, ncol, 0.0f,
+                     dx + (size_t)iy0 * g->Wo, P);
     }
 }
 
@@ -276,8 +273,8 @@ int lcae_conv2d_forward(lcae_nn *nn, float *out, const float *in, const float *w
                 int ncol = (oy1 - oy0) * Wo;
                 float *o = out + (size_t)n * K * P;
                 im2col(col, in + (size_t)n * C * H * W, C, H, W, k, stride, pad, Wo, oy0, oy1);
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, K, ncol, CKK, 1.0f,
-                            weight, CKK, col, ncol, 0.0f, o + (size_t)oy0 * Wo, P);
+                nn_sgemm(0, 0, K, ncol, CKK, 1.0f, weight, CKK, col, ncol, 0.0f,
+                         o + (size_t)oy0 * Wo, P);
                 add_bias(o, bias, K, P, (size_t)oy0 * Wo, (size_t)oy1 * Wo);
             }
     }
@@ -317,9 +314,8 @@ int lcae_convt2d_forward(lcae_nn *nn, float *out, const float *in, const float *
             memset(o, 0, sizeof(float) * K * Po);
             for (int iy0 = 0; iy0 < H; iy0 += g.rows) {
                 int iy1 = iy0 + g.rows < H ? iy0 + g.rows : H, ncol = (iy1 - iy0) * W;
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, KKK, ncol, C, 1.0f,
-                            weight, KKK, in + (size_t)n * C * P + (size_t)iy0 * W, P, 0.0f,
-                            col, ncol);
+                nn_sgemm(1, 0, KKK, ncol, C, 1.0f, weight, KKK,
+                         in + (size_t)n * C * P + (size_t)iy0 * W, P, 0.0f, col, ncol);
                 col2im(o, col, K, Ho, Wo, k, stride, pad, W, iy0, iy1);
             }
             add_bias(o, bias, K, Po, 0, Po);

@@ -18,4 +18,9 @@ float *nn_scratch(lcae_nn *nn, int slot, size_t count);
  * (64-byte aligned). */
 float *nn_scratch_threads(lcae_nn *nn, int slot, size_t per_thread, size_t *stride);
 
+/* C (M, N) = alpha op(A) op(B) + beta C, row-major (op: transposed if trans_*), with
+ * op(A) (M, K) and op(B) (K, N); one-threaded inside an OpenMP parallel region. */
+void nn_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
+              int lda, const float *B, int ldb, float beta, float *C, int ldc);
+
 #endif
