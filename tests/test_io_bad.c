@@ -228,6 +228,16 @@ static void test_hdf5(void)
     /* not HDF5 at all, but said to be */
     CHECK(tw_text(tmp("fake.h5"), "just text") == 0);
     bad(tmp("fake.h5"), NULL, LCAE_EFAIL, "not an HDF5 file");
+    /* absurd: 10^12 patterns (a chunked dataset never written costs nothing on disk) */
+    f = H5Fcreate(tmp("absurd.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hsize_t big[4] = {1000000, 1000000, 4, 4}, ch[4] = {1, 1, 4, 4};
+    hid_t sp = H5Screate_simple(4, big, NULL), pl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(pl, 4, ch);
+    H5Dclose(H5Dcreate2(f, "/scan", H5T_STD_U16LE, sp, H5P_DEFAULT, pl, H5P_DEFAULT));
+    H5Pclose(pl);
+    H5Sclose(sp);
+    H5Fclose(f);
+    bad(tmp("absurd.h5"), NULL, LCAE_EFAIL, "implausible shape (scan 1000000 x 1000000");
     /* a string dataset */
     f = H5Fcreate(tmp("strings.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     hid_t t = H5Tcopy(H5T_C_S1);
