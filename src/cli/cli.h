@@ -7,6 +7,9 @@
 
 #include "lcae/core.h"
 #include "lcae/io.h"
+#include "lcae/cluster.h"
+#include "lcae/model.h"
+#include "lcae/sim.h"
 #include "lcae/stats.h"
 
 typedef enum {
@@ -68,6 +71,11 @@ extern const cli_option cli_common_options[]; /* --quiet, --threads */
 extern int cli_threads;                       /* 0: all cores */
 /* Opens a scan with the options above; prints the error and returns the exit status. */
 int cli_open_dataset(const char *path, lcae_dataset **ds);
+
+/* Stage options shared by a stage's own command and lcae run: the table, and its values
+ * as the library's parameters (prints a usage error and returns 2 when one is wrong). */
+extern const cli_option cli_hdbscan_options[]; /* src/cli/cmd_cluster.c */
+int cli_hdbscan_params(lcae_hdbscan_params *p);
 
 /* Subcommands (one file each, src/cli/cmd_*.c). */
 extern const cli_command cmd_info;

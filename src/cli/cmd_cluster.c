@@ -9,27 +9,57 @@
 #include "lcae/cluster.h"
 
 static struct {
-    const char *output, *probabilities, *outlier_scores, *tree, *method, *nonfinite;
+    const char *output, *probabilities, *outlier_scores, *tree;
+} args;
+
+/* The HDBSCAN parameters, shared with lcae run. */
+static struct {
+    const char *method, *nonfinite;
     int64_t min_cluster_size, min_samples;
     double epsilon;
     int allow_single_cluster;
-} args = {.min_cluster_size = 60, .method = "eom", .nonfinite = "error"};
+} hargs = {.min_cluster_size = 60, .method = "eom", .nonfinite = "error"};
+
+const cli_option cli_hdbscan_options[] = {
+    {"min-cluster-size", 0, OPT_I64, &hargs.min_cluster_size, "N",
+     "smallest cluster (default 60, lcae's pipeline; the library's default is 5)"},
+    {"min-samples", 0, OPT_I64, &hargs.min_samples, "K",
+     "core distance = distance to the K-th nearest other point (default: min-cluster-size)"},
+    {"method", 0, OPT_STRING, &hargs.method, "eom|leaf",
+     "cluster selection: excess of mass (default) or the leaves of the condensed tree"},
+    {"epsilon", 0, OPT_DOUBLE, &hargs.epsilon, "E",
+     "cluster_selection_epsilon: do not split clusters below distance E (default 0)"},
+    {"allow-single-cluster", 0, OPT_FLAG, &hargs.allow_single_cluster, NULL,
+     "let selection return the whole data set as one cluster"},
+    {"nonfinite", 0, OPT_STRING, &hargs.nonfinite, "error|noise",
+     "rows with NaN/Inf: an error (default) or noise with probability 0, as the library"},
+    {0}};
+
+int cli_hdbscan_params(lcae_hdbscan_params *p)
+{
+    *p = lcae_hdbscan_defaults();
+    p->min_cluster_size = hargs.min_cluster_size;
+    p->min_samples = hargs.min_samples;
+    p->epsilon = hargs.epsilon;
+    p->allow_single_cluster = hargs.allow_single_cluster;
+    if (!strcmp(hargs.method, "eom"))
+        p->method = LCAE_SELECT_EOM;
+    else if (!strcmp(hargs.method, "leaf"))
+        p->method = LCAE_SELECT_LEAF;
+    else
+        return cli_error(LCAE_EUSAGE, "option --method: expected eom or leaf, found '%s'",
+                         hargs.method);
+    if (!strcmp(hargs.nonfinite, "noise"))
+        p->nonfinite_noise = 1;
+    else if (strcmp(hargs.nonfinite, "error"))
+        return cli_error(LCAE_EUSAGE, "option --nonfinite: expected error or noise, found '%s'",
+                         hargs.nonfinite);
+    return 0;
+}
 
 static const cli_option cluster_options[] = {
     {"output", 'o', OPT_STRING, &args.output, "LABELS.npy",
      "cluster labels, int32 (n,), -1 = noise (required)"},
-    {"min-cluster-size", 0, OPT_I64, &args.min_cluster_size, "N",
-     "smallest cluster (default 60, lcae's pipeline; the library's default is 5)"},
-    {"min-samples", 0, OPT_I64, &args.min_samples, "K",
-     "core distance = distance to the K-th nearest other point (default: min-cluster-size)"},
-    {"method", 0, OPT_STRING, &args.method, "eom|leaf",
-     "cluster selection: excess of mass (default) or the leaves of the condensed tree"},
-    {"epsilon", 0, OPT_DOUBLE, &args.epsilon, "E",
-     "cluster_selection_epsilon: do not split clusters below distance E (default 0)"},
-    {"allow-single-cluster", 0, OPT_FLAG, &args.allow_single_cluster, NULL,
-     "let selection return the whole data set as one cluster"},
-    {"nonfinite", 0, OPT_STRING, &args.nonfinite, "error|noise",
-     "rows with NaN/Inf: an error (default) or noise with probability 0, as the library"},
     {"probabilities", 0, OPT_STRING, &args.probabilities, "FILE.npy",
      "membership strengths, float32 (n,)"},
     {"outlier-scores", 0, OPT_STRING, &args.outlier_scores, "FILE.npy",
@@ -91,27 +121,14 @@ static int run_cluster(int npos, char **pos)
     if (!args.output)
         return cli_error(LCAE_EUSAGE, "option -o LABELS.npy is required (see 'lcae cluster "
                          "--help')");
-    lcae_hdbscan_params p = lcae_hdbscan_defaults();
-    p.min_cluster_size = args.min_cluster_size;
-    p.min_samples = args.min_samples;
-    p.epsilon = args.epsilon;
-    p.allow_single_cluster = args.allow_single_cluster;
-    if (!strcmp(args.method, "eom"))
-        p.method = LCAE_SELECT_EOM;
-    else if (!strcmp(args.method, "leaf"))
-        p.method = LCAE_SELECT_LEAF;
-    else
-        return cli_error(LCAE_EUSAGE, "option --method: expected eom or leaf, found '%s'",
-                         args.method);
-    if (!strcmp(args.nonfinite, "noise"))
-        p.nonfinite_noise = 1;
-    else if (strcmp(args.nonfinite, "error"))
-        return cli_error(LCAE_EUSAGE, "option --nonfinite: expected error or noise, found '%s'",
-                         args.nonfinite);
+    lcae_hdbscan_params p;
+    int rc = cli_hdbscan_params(&p);
+    if (rc)
+        return rc;
 
     lcae_npy_header h;
     double *x;
-    int rc = lcae_npy_load_f64(pos[0], &h, &x);
+    rc = lcae_npy_load_f64(pos[0], &h, &x);
     if (rc)
         return cli_fail(rc);
     if (h.ndim != 2) {
@@ -148,7 +165,8 @@ static int run_cluster(int npos, char **pos)
     return status;
 }
 
-static const cli_option *const cluster_groups[] = {cluster_options, cli_common_options, NULL};
+static const cli_option *const cluster_groups[] = {cluster_options, cli_hdbscan_options,
+                                                   cli_common_options, NULL};
 
 const cli_command cmd_cluster = {
     .name = "cluster",
