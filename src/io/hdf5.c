@@ -297,8 +297,9 @@ static const lcae_reader_ops h5_ops = {h5_read, h5_close};
 static int choose_dataset(lcae_dataset *ds, const lcae_open_options *opt, h5_state *st)
 {
     const char *want = ds->subpath;
+    int found = want && subpath_exists(st->file, want);
     h5_walk w = {0};
-    if (!want || !subpath_exists(st->file, want)) {
+    if (!found) { /* list the file: to search it, or to say what it holds */
         if (H5Lvisit(st->file, H5_INDEX_NAME, H5_ITER_INC, visit_link, &w) < 0) {
             free(w.c);
             char buf[160];
@@ -310,7 +311,7 @@ static int choose_dataset(lcae_dataset *ds, const lcae_open_options *opt, h5_sta
     const char *name = want;
     char listing[600];
     describe(&w, listing, sizeof listing);
-    if (want && !subpath_exists(st->file, want)) {
+    if (want && !found) {
         rc = lcae_fail(LCAE_EFAIL, "%s: no object %s in the file (datasets: %s)", ds->path,
                        want, listing);
         goto done;
