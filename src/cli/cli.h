@@ -77,6 +77,16 @@ int cli_open_dataset(const char *path, lcae_dataset **ds);
 extern const cli_option cli_hdbscan_options[]; /* src/cli/cmd_cluster.c */
 int cli_hdbscan_params(lcae_hdbscan_params *p);
 
+typedef struct {
+    const char *mask, *interp;
+    int epochs, batch, rot_loss, invariant_dims, bin, crop, base, latent_ch, latent;
+    double lr, lambda, max_angle;
+    int64_t seed, subset;
+} cli_train_args;
+extern cli_train_args cli_train;             /* src/cli/cmd_train.c */
+extern const cli_option cli_train_options[];
+int cli_train_options_get(lcae_train_options *o);
+
 /* Subcommands (one file each, src/cli/cmd_*.c). */
 extern const cli_command cmd_info;
 extern const cli_command cmd_stats;

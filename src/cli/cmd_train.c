@@ -6,100 +6,113 @@
 
 #include "lcae/model.h"
 
-static struct {
-    const char *output, *mask, *interp;
-    int epochs, batch, rot_loss, invariant_dims, bin, crop, base, latent_ch, latent, resume;
-    double lr, lambda, max_angle;
-    int64_t seed, subset;
-} args = {.epochs = 10, .batch = 32, .lr = 1e-4, .rot_loss = 1, .invariant_dims = 10,
-          .lambda = 50, .max_angle = 360, .bin = 1, .base = 64, .latent_ch = 4, .latent = 16,
-          .mask = "disk", .interp = "bilinear"};
+static const char *output;
+static int resume;
+
+/* The training options, shared with lcae run (whose presets change these defaults). */
+cli_train_args cli_train = {
+    .epochs = 10, .batch = 32, .lr = 1e-4, .rot_loss = 1, .invariant_dims = 10,
+    .lambda = 50, .max_angle = 360, .bin = 1, .base = 64, .latent_ch = 4, .latent = 16,
+    .mask = "disk", .interp = "bilinear"};
 
 static const cli_option train_options[] = {
-    {"output", 'o', OPT_STRING, &args.output, "MODEL.safetensors",
+    {"output", 'o', OPT_STRING, &output, "MODEL.safetensors",
      "the model (required); beside it MODEL.ckpt.safetensors and MODEL.log.json"},
-    {"epochs", 0, OPT_INT, &args.epochs, "N", "passes over the training positions (default 10)"},
-    {"batch", 0, OPT_INT, &args.batch, "B", "patterns per step (default 32)"},
-    {"lr", 0, OPT_DOUBLE, &args.lr, "LR", "Adam learning rate (default 1e-4)"},
-    {"rot-loss", 0, OPT_FLAG, &args.rot_loss, NULL,
-     "rotation-invariance loss and rotated pass (default on; --no-rot-loss: the paper's "
-     "standard model, L_recon(x) only)"},
-    {"invariant-dims", 0, OPT_INT, &args.invariant_dims, "N",
-     "latent features the rotation loss applies to (default 10; 16 = the published code)"},
-    {"lambda", 0, OPT_DOUBLE, &args.lambda, "L", "weight of the rotation loss (default 50)"},
-    {"max-angle", 0, OPT_DOUBLE, &args.max_angle, "DEG",
-     "rotation angle uniform in [0, DEG) per batch (default 360; 260 = the published code)"},
-    {"seed", 0, OPT_I64, &args.seed, "S",
-     "initialization, shuffling, angles, subset, normalization sample (default 0)"},
-    {"subset", 0, OPT_I64, &args.subset, "K",
-     "train on K randomly drawn positions (default: all; encode still covers all)"},
-    {"bin", 0, OPT_INT, &args.bin, "B", "sum-bin the patterns B x B: 1, 2 or 4 (default 1)"},
-    {"crop", 0, OPT_INT, &args.crop, "H",
-     "centre crop of H x H detector pixels before binning (default: none)"},
-    {"base", 0, OPT_INT, &args.base, "W", "width of the first block (default 64, the paper's)"},
-    {"latent-channels", 0, OPT_INT, &args.latent_ch, "C", "channels at 1/16 size (default 4)"},
-    {"latent", 0, OPT_INT, &args.latent, "D", "latent features (default 16)"},
-    {"mask", 0, OPT_STRING, &args.mask, "disk|none",
-     "disk (default): inputs of both passes masked to the inscribed disk, loss inside it; "
-     "none: the published zero fill"},
-    {"interp", 0, OPT_STRING, &args.interp, "bilinear|nearest",
-     "sampling of the rotation (default bilinear; nearest = the published code)"},
-    {"resume", 0, OPT_FLAG, &args.resume, NULL,
+    {"resume", 0, OPT_FLAG, &resume, NULL,
      "continue from MODEL.ckpt.safetensors (same options; --epochs may grow)"},
     {0}};
+
+const cli_option cli_train_options[] = {
+    {"epochs", 0, OPT_INT, &cli_train.epochs, "N", "passes over the training positions (default 10)"},
+    {"batch", 0, OPT_INT, &cli_train.batch, "B", "patterns per step (default 32)"},
+    {"lr", 0, OPT_DOUBLE, &cli_train.lr, "LR", "Adam learning rate (default 1e-4)"},
+    {"rot-loss", 0, OPT_FLAG, &cli_train.rot_loss, NULL,
+     "rotation-invariance loss and rotated pass (default on; --no-rot-loss: the paper's "
+     "standard model, L_recon(x) only)"},
+    {"invariant-dims", 0, OPT_INT, &cli_train.invariant_dims, "N",
+     "latent features the rotation loss applies to (default 10; 16 = the published code)"},
+    {"lambda", 0, OPT_DOUBLE, &cli_train.lambda, "L", "weight of the rotation loss (default 50)"},
+    {"max-angle", 0, OPT_DOUBLE, &cli_train.max_angle, "DEG",
+     "rotation angle uniform in [0, DEG) per batch (default 360; 260 = the published code)"},
+    {"seed", 0, OPT_I64, &cli_train.seed, "S",
+     "initialization, shuffling, angles, subset, normalization sample (default 0)"},
+    {"subset", 0, OPT_I64, &cli_train.subset, "K",
+     "train on K randomly drawn positions (default: all; encode still covers all)"},
+    {"bin", 0, OPT_INT, &cli_train.bin, "B", "sum-bin the patterns B x B: 1, 2 or 4 (default 1)"},
+    {"crop", 0, OPT_INT, &cli_train.crop, "H",
+     "centre crop of H x H detector pixels before binning (default: none)"},
+    {"base", 0, OPT_INT, &cli_train.base, "W", "width of the first block (default 64, the paper's)"},
+    {"latent-channels", 0, OPT_INT, &cli_train.latent_ch, "C", "channels at 1/16 size (default 4)"},
+    {"latent", 0, OPT_INT, &cli_train.latent, "D", "latent features (default 16)"},
+    {"mask", 0, OPT_STRING, &cli_train.mask, "disk|none",
+     "disk (default): inputs of both passes masked to the inscribed disk, loss inside it; "
+     "none: the published zero fill"},
+    {"interp", 0, OPT_STRING, &cli_train.interp, "bilinear|nearest",
+     "sampling of the rotation (default bilinear; nearest = the published code)"},
+    {0}};
+
+int cli_train_options_get(lcae_train_options *o)
+{
+    lcae_train_defaults(o);
+    o->arch.base = cli_train.base;
+    o->arch.latent_ch = cli_train.latent_ch;
+    o->arch.latent = cli_train.latent;
+    o->epochs = cli_train.epochs;
+    o->batch = cli_train.batch;
+    o->lr = cli_train.lr;
+    o->rot_loss = cli_train.rot_loss;
+    o->invariant_dims = cli_train.invariant_dims;
+    o->lambda = cli_train.lambda;
+    o->max_angle = cli_train.max_angle;
+    if (cli_train.seed < 0 || cli_train.subset < 0)
+        return cli_error(LCAE_EUSAGE, "options --seed and --subset: expected non-negative "
+                         "numbers, found %lld and %lld", (long long)cli_train.seed,
+                         (long long)cli_train.subset);
+    o->seed = (uint64_t)cli_train.seed;
+    o->subset = cli_train.subset;
+    o->bin = cli_train.bin;
+    o->crop = cli_train.crop;
+    if (!strcmp(cli_train.mask, "disk") || !strcmp(cli_train.mask, "none"))
+        o->mask = !strcmp(cli_train.mask, "none") ? LCAE_MASK_NONE : LCAE_MASK_DISK;
+    else
+        return cli_error(LCAE_EUSAGE, "option --mask: expected disk or none, found '%s'",
+                         cli_train.mask);
+    if (!strcmp(cli_train.interp, "bilinear") || !strcmp(cli_train.interp, "nearest"))
+        o->interp = !strcmp(cli_train.interp, "nearest") ? LCAE_INTERP_NEAREST
+                                                         : LCAE_INTERP_BILINEAR;
+    else
+        return cli_error(LCAE_EUSAGE, "option --interp: expected bilinear or nearest, found "
+                         "'%s'", cli_train.interp);
+    if (cli_train.base < 1 || cli_train.latent_ch < 1 || cli_train.latent < 1)
+        return cli_error(LCAE_EUSAGE, "options --base, --latent-channels, --latent: expected "
+                         "positive numbers");
+    return 0;
+}
 
 static int run_train(int npos, char **pos)
 {
     (void)npos;
-    if (!args.output)
+    if (!output)
         return cli_error(LCAE_EUSAGE, "train: the model file is required (-o MODEL.safetensors)");
     lcae_train_options o;
-    lcae_train_defaults(&o);
-    o.arch.base = args.base;
-    o.arch.latent_ch = args.latent_ch;
-    o.arch.latent = args.latent;
-    o.epochs = args.epochs;
-    o.batch = args.batch;
-    o.lr = args.lr;
-    o.rot_loss = args.rot_loss;
-    o.invariant_dims = args.invariant_dims;
-    o.lambda = args.lambda;
-    o.max_angle = args.max_angle;
-    if (args.seed < 0 || args.subset < 0)
-        return cli_error(LCAE_EUSAGE, "options --seed and --subset: expected non-negative "
-                         "numbers, found %lld and %lld", (long long)args.seed,
-                         (long long)args.subset);
-    o.seed = (uint64_t)args.seed;
-    o.subset = args.subset;
-    o.bin = args.bin;
-    o.crop = args.crop;
-    o.resume = args.resume;
-    if (!strcmp(args.mask, "disk") || !strcmp(args.mask, "none"))
-        o.mask = !strcmp(args.mask, "none") ? LCAE_MASK_NONE : LCAE_MASK_DISK;
-    else
-        return cli_error(LCAE_EUSAGE, "option --mask: expected disk or none, found '%s'",
-                         args.mask);
-    if (!strcmp(args.interp, "bilinear") || !strcmp(args.interp, "nearest"))
-        o.interp = !strcmp(args.interp, "nearest") ? LCAE_INTERP_NEAREST : LCAE_INTERP_BILINEAR;
-    else
-        return cli_error(LCAE_EUSAGE, "option --interp: expected bilinear or nearest, found "
-                         "'%s'", args.interp);
-    if (args.base < 1 || args.latent_ch < 1 || args.latent < 1)
-        return cli_error(LCAE_EUSAGE, "options --base, --latent-channels, --latent: expected "
-                         "positive numbers");
-    lcae_dataset *ds;
-    int rc = cli_open_dataset(pos[0], &ds);
+    int rc = cli_train_options_get(&o);
     if (rc)
         return rc;
-    rc = lcae_train(ds, &o, args.output, cli_progress());
+    o.resume = resume;
+    lcae_dataset *ds;
+    rc = cli_open_dataset(pos[0], &ds);
+    if (rc)
+        return rc;
+    rc = lcae_train(ds, &o, output, cli_progress());
     lcae_dataset_close(ds);
     if (rc)
         return cli_fail(rc);
-    cli_note("wrote %s", args.output);
+    cli_note("wrote %s", output);
     return 0;
 }
 
-static const cli_option *const train_groups[] = {train_options, cli_dataset_options,
+static const cli_option *const train_groups[] = {train_options, cli_train_options,
+                                                 cli_dataset_options,
                                                  cli_common_options, NULL};
 
 const cli_command cmd_train = {
