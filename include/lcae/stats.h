@@ -12,8 +12,9 @@
  *   over reciprocal space", the paper's Figure 1 right); the mean pattern over the scan.
  * - Non-finite pixels (NaN, +-Inf) are counted; every other figure is over the finite
  *   values only.
- * All figures are accumulated in double. Results depend on the seed and the sample size
- * only, not on the thread count or scheduling.
+ * All figures are accumulated in double. The same seed, sample size and thread count give
+ * the same numbers; only the mean pattern's double sums are added in an order that
+ * depends on the thread count (a difference far below float32 resolution).
  */
 #ifndef LCAE_STATS_H
 #define LCAE_STATS_H
