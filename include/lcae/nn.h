@@ -11,7 +11,10 @@
  *    of the rotation loss add up) and OVERWRITE the input gradient `din`; din may be NULL
  *    when the input needs no gradient (the first layer);
  *  - functions return LCAE_OK or LCAE_ENOMEM (scratch allocation), message set.
- * Threads: OpenMP inside each call; matrix products through CBLAS.
+ * Threads: OpenMP inside each call (omp_get_max_threads() threads, over the images of
+ * the batch), with one-threaded matrix products inside: oneDNN's sgemm when lcae is built
+ * with libdnnl-dev, CBLAS (OpenBLAS) otherwise (lcae_nn_create sets OpenBLAS to one thread
+ * for the whole process). Results depend on the thread count only, never on timing.
  */
 #ifndef LCAE_NN_H
 #define LCAE_NN_H
@@ -24,7 +27,8 @@
 extern "C" {
 #endif
 
-/* Scratch memory (im2col columns and the like), grown on demand, reused across calls. */
+/* Scratch memory (im2col columns and the like), grown on demand, reused across calls;
+ * one context serves one calling thread at a time. */
 typedef struct lcae_nn lcae_nn;
 int lcae_nn_create(lcae_nn **out);
 void lcae_nn_free(lcae_nn *nn);
