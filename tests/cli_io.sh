@@ -80,11 +80,11 @@ expect 1 "cplx.npy: unsupported npy dtype" -- info cplx.npy
 expect 0 "" -- info "$REAL/merlin-rsciio/Quad_9_Frame_CounterDepth_1_Rows_256RAW.mib"
 expect 1 "no object /no/such/data in the file" -- info "$REAL/ebsd-ni-kikuchipy/patterns.h5:/no/such/data"
 expect 1 "HDF5 filter 32008" -- info "$REAL/arina-rsciio/test_00_data_000001.h5" --scan 4x4
-expect 1 "the file holds 8 frames, but the scan shape from --scan is 3 x 3" -- info "$REAL/merlin-rsciio/001_4x2_6bit.mib" --scan 3x3
-expect 1 "size does not fit the scan shape from --scan" -- info scan_x3_y2.raw --scan 5x5
 expect 1 "not an HDF5 file" -- info unknown.bin --format hdf5
 
 # misuse: exit 2
+expect 2 "the file holds 8 frames, but the scan shape from --scan is 3 x 3" -- info "$REAL/merlin-rsciio/001_4x2_6bit.mib" --scan 3x3
+expect 2 "size does not fit the scan shape from --scan" -- info scan_x3_y2.raw --scan 5x5
 expect 2 "unknown file format" -- info unknown.bin
 expect 2 "give --scan NYxNX" -- info frames.raw
 expect 2 "give --scan NYxNX" -- info stack.npy

@@ -128,7 +128,7 @@ static void test_empad(void)
     bad(path, NULL, LCAE_EFAIL, "size does not fit the scan shape from the file name "
                                 "(expected 3 x 3 frames of 130 x 128 float32");
     lcae_open_options o = {.scan_ny = 2, .scan_nx = 2};
-    bad(path, &o, LCAE_EFAIL, "shape from --scan");
+    bad(path, &o, LCAE_EUSAGE, "shape from --scan");
     CHECK(tw_empad(tmp("noshape.raw"), 2, 128, 128) == 0);
     bad(path, NULL, LCAE_EUSAGE, "no companion .xml and no _xNX_yNY in the name; give --scan");
     truncate_copy(tmp("scan_x3_y3.raw"), tmp("scan_x2_y3.raw"), 6 * 130 * 128 * 4 - 100);
@@ -157,7 +157,7 @@ static void test_mib(void)
     bad(tmp("trunc.mib"), NULL, LCAE_EFAIL, "size is not a whole number of frames (expected a multiple "
                                 "of 512 bytes = 384 header + 8 x 8 uint16");
     lcae_open_options o = {.scan_ny = 3, .scan_nx = 3};
-    bad(tmp("ok.mib"), &o, LCAE_EFAIL, "the file holds 4 frames, but the scan shape from "
+    bad(tmp("ok.mib"), &o, LCAE_EUSAGE, "the file holds 4 frames, but the scan shape from "
                                        "--scan is 3 x 3");
     /* absurd .hdr: 10^12 frames */
     CHECK(tw_mib(tmp("absurd.mib"), 4, 8, 8, LCAE_DT_U16, 384, 0) == 0);

@@ -259,7 +259,9 @@ int lcae_open_empad(lcae_dataset *ds, const lcae_open_options *opt)
     int64_t stride = (o.det_h + EMPAD_META_ROWS) * o.det_w * 4;
     if (o.scan_ny > 0 && o.scan_nx > 0 && o.scan_ny <= (1 << 24) && o.scan_nx <= (1 << 24) &&
         (ds->info.file_bytes % stride || ds->info.file_bytes / stride != o.scan_ny * o.scan_nx)) {
-        rc = lcae_fail(LCAE_EFAIL, "%s: size does not fit the scan shape from %s (expected "
+        /* a wrong --scan is misuse; a wrong XML or name is bad input */
+        rc = lcae_fail(opt->scan_ny && opt->scan_nx ? LCAE_EUSAGE : LCAE_EFAIL,
+                       "%s: size does not fit the scan shape from %s (expected "
                        "%lld x %lld frames of %lld x %lld float32 = %.0f bytes, found %lld)",
                        ds->path, source, (long long)o.scan_ny, (long long)o.scan_nx,
                        (long long)(o.det_h + EMPAD_META_ROWS), (long long)o.det_w,

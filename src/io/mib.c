@@ -382,7 +382,9 @@ int lcae_open_mib(lcae_dataset *ds, const lcae_open_options *opt)
         }
     }
     if (ny <= 0 || nx <= 0 || ny > (1 << 24) || nx > (1 << 24) || ny * nx != frames) {
-        rc = lcae_fail(LCAE_EFAIL, "%s: the file holds %lld frames, but the scan shape from "
+        /* a wrong --scan is misuse; a .hdr that disagrees with its file is bad input */
+        rc = lcae_fail(hdr ? LCAE_EFAIL : LCAE_EUSAGE, "%s: the file holds %lld frames, but "
+                       "the scan shape from "
                        "%s is %lld x %lld (give --scan NYxNX)", ds->path, (long long)frames,
                        hdr ? hdr : "--scan", (long long)ny, (long long)nx);
         free(hdr);
