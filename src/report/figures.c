@@ -1,0 +1,807 @@
+/* The report's PNG figures. Scan maps are drawn map_scale times enlarged (nearest
+ * neighbour), so every map is at least ~256 pixels wide; text is the 5 x 7 font at
+ * twice its size. Continuous maps use viridis with a colour bar, labels the categorical
+ * palette with noise in grey. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "figure.h"
+#include "font.h"
+#include "report_internal.h"
+
+#define MARGIN 16
+#define GAP 28
+#define TITLE_H FIG_LINE_H(FIG_TEXT)
+#define MAX_LEGEND 24
+#define PI 3.14159265358979323846
+
+/* ---- panels: title lines, an image, a colour bar or a legend under it ---------------- */
+typedef struct {
+    char title[3][160];
+    const uint8_t *rgb;
+    int iw, ih, scale;
+    int bar, log_scale;
+    double lo, hi;
+    int nleg;
+    char names[MAX_LEGEND + 2][24];
+    uint8_t colors[MAX_LEGEND + 2][3];
+} panel;
+
+static int panel_lines(const panel *p)
+{
+    int n = 0;
+    while (n < 3 && p->title[n][0])
+        n++;
+    return n;
+}
+
+static int panel_legend_h(const panel *p, int width)
+{
+    const char *names[MAX_LEGEND + 2];
+    for (int i = 0; i < p->nleg; i++)
+        names[i] = p->names[i];
+    return fig_legend(NULL, 0, 0, width, p->nleg, names, (const uint8_t(*)[3])p->colors, 0);
+}
+
+static void panel_size(const panel *p, int *w, int *h)
+{
+    int mw = fig_scaled(p->iw, p->scale), mh = fig_scaled(p->ih, p->scale);
+    int pw = mw + (p->bar ? 8 + fig_colorbar_width(p->lo, p->hi, p->log_scale) : 0);
+    for (int i = 0; i < panel_lines(p); i++) {
+        int tw = fig_text_width(p->title[i], FIG_TEXT);
+        pw = tw > pw ? tw : pw;
+    }
+    *w = pw;
+    *h = panel_lines(p) * TITLE_H + 6 + mh + (p->nleg ? 10 + panel_legend_h(p, pw) : 0);
+}
+
+static void panel_draw(fig_canvas *c, const panel *p, int x, int y)
+{
+    int pw, ph;
+    panel_size(p, &pw, &ph);
+    int nl = panel_lines(p);
+    for (int i = 0; i < nl; i++)
+        fig_text(c, x, y + i * TITLE_H, p->title[i], FIG_TEXT, i ? fig_grey : fig_black);
+    int my = y + nl * TITLE_H + 6;
+    int mw = fig_scaled(p->iw, p->scale), mh = fig_scaled(p->ih, p->scale);
+    fig_blit(c, x, my, p->rgb, p->iw, p->ih, p->scale);
+    if (p->bar)
+        fig_colorbar(c, x + mw + 8, my, mh, p->lo, p->hi, p->log_scale);
+    if (p->nleg) {
+        const char *names[MAX_LEGEND + 2];
+        for (int i = 0; i < p->nleg; i++)
+            names[i] = p->names[i];
+        fig_legend(c, x, my + mh + 10, pw, p->nleg, names, (const uint8_t(*)[3])p->colors, 1);
+    }
+}
+
+/* The legend of a label map: the first MAX_LEGEND labels that occur, then noise. */
+static void panel_label_legend(panel *p, const int64_t *sizes, int32_t k, int64_t noise,
+                               const char *prefix)
+{
+    p->nleg = 0;
+    for (int32_t l = 0; l < k && p->nleg < MAX_LEGEND; l++)
+        if (sizes[l] > 0) {
+            snprintf(p->names[p->nleg], sizeof p->names[0], "%s%d", prefix, (int)l);
+            lcae_palette_label(l, p->colors[p->nleg++]);
+        }
+    if (noise > 0) {
+        snprintf(p->names[p->nleg], sizeof p->names[0], "noise");
+        lcae_palette_label(-1, p->colors[p->nleg++]);
+    }
+}
+
+static int add_figure(report_ctx *r, const fig_canvas *c, const char *file, const char *caption)
+{
+    if (r->nfig >= (int)(sizeof r->fig / sizeof r->fig[0]))
+        return lcae_fail(LCAE_EUSAGE, "%s: too many figures", r->dir);
+    report_figure *f = &r->fig[r->nfig];
+    snprintf(f->file, sizeof f->file, "%s", file);
+    snprintf(f->caption, sizeof f->caption, "%s", caption);
+    char *path = lcae_path_join(r->dir, file);
+    if (!path)
+        return LCAE_ENOMEM;
+    int rc = fig_write(c, path, &f->png, &f->bytes);
+    free(path);
+    if (rc)
+        return rc;
+    f->w = c->w;
+    f->h = c->h;
+    r->nfig++;
+    return LCAE_OK;
+}
+
+/* A figure of panels side by side under an optional title line. */
+static int write_row(report_ctx *r, const panel *ps, int n, const char *title, const char *file,
+                     const char *caption)
+{
+    int w = MARGIN, h = 0;
+    for (int i = 0; i < n; i++) {
+        int pw, ph;
+        panel_size(&ps[i], &pw, &ph);
+        w += pw + (i ? GAP : 0);
+        h = ph > h ? ph : h;
+    }
+    w += MARGIN;
+    int top = MARGIN + (title ? TITLE_H + 10 : 0);
+    if (title && fig_text_width(title, FIG_TEXT) + 2 * MARGIN > w)
+        w = fig_text_width(title, FIG_TEXT) + 2 * MARGIN;
+    fig_canvas c;
+    int rc = fig_init(&c, w, top + h + MARGIN);
+    if (rc)
+        return rc;
+    if (title)
+        fig_text(&c, MARGIN, MARGIN, title, FIG_TEXT, fig_black);
+    int x = MARGIN;
+    for (int i = 0; i < n; i++) {
+        int pw, ph;
+        panel_size(&ps[i], &pw, &ph);
+        panel_draw(&c, &ps[i], x, top);
+        x += pw + GAP;
+    }
+    rc = add_figure(r, &c, file, caption);
+    fig_free(&c);
+    return rc;
+}
+
+/* A continuous map through viridis: linear between its 0.5 and 99.5 percentiles, or log
+ * when those are positive and more than two decades apart. */
+static int continuous_panel(panel *p, const float *v, int64_t ny, int64_t nx, int scale,
+                            uint8_t **rgb)
+{
+    double q[2], pr[2] = {0.005, 0.995};
+    int64_t nf;
+    int rc = lcae_percentiles_f32(v, ny * nx, 2, pr, q, &nf);
+    if (rc)
+        return rc;
+    if (!nf || isnan(q[0])) {
+        q[0] = 0;
+        q[1] = 1;
+    }
+    if (!(q[1] > q[0]))
+        q[1] = q[0] + (q[0] ? fabs(q[0]) * 1e-3 : 1);
+    p->log_scale = q[0] > 0 && q[1] / q[0] > 100;
+    p->lo = q[0];
+    p->hi = q[1];
+    p->bar = 1;
+    *rgb = lcae_malloc((size_t)(ny * nx) * 3);
+    if (!*rgb)
+        return LCAE_ENOMEM;
+    lcae_image_viridis(v, ny * nx, p->lo, p->hi, p->log_scale, *rgb);
+    p->rgb = *rgb;
+    p->iw = (int)nx;
+    p->ih = (int)ny;
+    p->scale = scale;
+    return LCAE_OK;
+}
+
+static int label_panel(panel *p, const int32_t *labels, int64_t ny, int64_t nx, int scale,
+                       uint8_t **rgb)
+{
+    *rgb = lcae_malloc((size_t)(ny * nx) * 3);
+    if (!*rgb)
+        return LCAE_ENOMEM;
+    lcae_image_labels(labels, ny * nx, *rgb);
+    p->rgb = *rgb;
+    p->iw = (int)nx;
+    p->ih = (int)ny;
+    p->scale = scale;
+    return LCAE_OK;
+}
+
+static void cluster_titles(panel *p, const report_clustering *cl, int64_t n)
+{
+    snprintf(p->title[0], sizeof p->title[0], "%s", cl->in->title ? cl->in->title : cl->in->name);
+    snprintf(p->title[1], sizeof p->title[1], "%d clusters, noise %.1f%%", cl->nclusters,
+             100.0 * (double)cl->noise / (double)n);
+    if (cl->nclusters > MAX_LEGEND)
+        snprintf(p->title[2], sizeof p->title[2], "(legend: the first %d)", MAX_LEGEND);
+}
+
+/* Figure 1: the variance map beside the cluster maps. */
+static int fig1(report_ctx *r)
+{
+    int n = 1 + r->ncl, rc;
+    panel *ps = lcae_calloc((size_t)n, sizeof *ps);
+    uint8_t **rgb = lcae_calloc((size_t)n, sizeof *rgb);
+    if (!ps || !rgb) {
+        free(ps);
+        free(rgb);
+        return LCAE_ENOMEM;
+    }
+    rc = continuous_panel(&ps[0], r->st->variance, r->ny, r->nx, r->map_scale, &rgb[0]);
+    snprintf(ps[0].title[0], sizeof ps[0].title[0], "Variance over reciprocal space");
+    snprintf(ps[0].title[1], sizeof ps[0].title[1], "per position%s",
+             ps[0].log_scale ? " (log scale)" : "");
+    for (int c = 0; !rc && c < r->ncl; c++) {
+        const report_clustering *cl = &r->cl[c];
+        rc = label_panel(&ps[1 + c], cl->in->labels, r->ny, r->nx, r->map_scale, &rgb[1 + c]);
+        cluster_titles(&ps[1 + c], cl, r->n);
+        panel_label_legend(&ps[1 + c], cl->sizes, cl->k, cl->noise, "");
+    }
+    if (!rc)
+        rc = write_row(r, ps, n, NULL, "fig1_cluster_maps.png",
+                       "Figure 1: the variance of each diffraction pattern over the detector "
+                       "beside the cluster map of each model (HDBSCAN labels; noise in grey).");
+    for (int i = 0; i < n; i++)
+        free(rgb[i]);
+    free(rgb);
+    free(ps);
+    return rc;
+}
+
+/* The log scale of the mean patterns: up to their maximum, down to 10^-4 of it (or their
+ * smallest positive value, if larger). Linear if nothing is positive. */
+static void pattern_scale(report_ctx *r)
+{
+    double hi = -INFINITY, minpos = INFINITY;
+    size_t pp = (size_t)r->ph * r->pw;
+    for (int c = 0; c < r->ncl; c++)
+        for (size_t k = 0; k < (size_t)r->cl[c].nshown * pp; k++) {
+            double v = r->cl[c].mean[k];
+            hi = v > hi ? v : hi;
+            if (v > 0 && v < minpos)
+                minpos = v;
+        }
+    r->pat_hi = hi;
+    r->pat_lo = isfinite(minpos) && minpos > hi * 1e-4 ? minpos : hi * 1e-4;
+}
+
+static void pattern_rgb(const report_ctx *r, const double *m, uint8_t *rgb)
+{
+    size_t pp = (size_t)r->ph * r->pw;
+    for (size_t k = 0; k < pp; k++) {
+        double v = m[k];
+        double t = r->pat_hi > 0 ? (log10(v > r->pat_lo ? v : r->pat_lo) - log10(r->pat_lo)) /
+                                       (log10(r->pat_hi) - log10(r->pat_lo))
+                                 : 0;
+        lcae_colormap_viridis(t, rgb + 3 * k);
+    }
+}
+
+/* Figure 2, one per clustering: each shown cluster's mask and mean pattern (log scale). */
+static int fig2(report_ctx *r, const report_clustering *cl)
+{
+    const int box = 128, cols = 4;
+    int ms = fig_fit_scale((int)r->nx, (int)r->ny, box, box);
+    int ps = fig_fit_scale(r->pw, r->ph, box, box);
+    int mw = fig_scaled((int)r->nx, ms), mh = fig_scaled((int)r->ny, ms);
+    int pw = fig_scaled(r->pw, ps), ph = fig_scaled(r->ph, ps);
+    int cell_w = mw + 8 + pw, cell_h = TITLE_H + 4 + (mh > ph ? mh : ph);
+    char label[64];
+    snprintf(label, sizeof label, "cluster %d: %d.%d%%", 99999, 100, 0);
+    if (fig_text_width(label, FIG_TEXT) > cell_w)
+        cell_w = fig_text_width(label, FIG_TEXT);
+    int n = cl->nshown, rows = (n + cols - 1) / cols, ncols = n < cols ? n : cols;
+    char title[2][200];
+    snprintf(title[0], sizeof title[0], "%s: mask and mean diffraction pattern of each cluster",
+             cl->in->title ? cl->in->title : cl->in->name);
+    if (cl->nclusters > n)
+        snprintf(title[1], sizeof title[1], "largest %d of %d clusters; log colour scale", n,
+                 cl->nclusters);
+    else
+        snprintf(title[1], sizeof title[1], "all %d clusters; log colour scale", cl->nclusters);
+    if (n == 0)
+        snprintf(title[1], sizeof title[1], "no clusters (every position is noise)");
+    int grid_w = ncols * cell_w + (ncols > 1 ? (ncols - 1) * GAP : 0);
+    int bar_w = r->pat_hi > 0 ? 12 + fig_colorbar_width(r->pat_lo, r->pat_hi, 1) : 0;
+    int w = 2 * MARGIN + grid_w + bar_w, top = MARGIN + 2 * TITLE_H + 12;
+    for (int i = 0; i < 2; i++)
+        if (2 * MARGIN + fig_text_width(title[i], FIG_TEXT) > w)
+            w = 2 * MARGIN + fig_text_width(title[i], FIG_TEXT);
+    int h = top + rows * cell_h + (rows > 1 ? (rows - 1) * 16 : 0) + MARGIN;
+    if (h < top + box + MARGIN)
+        h = top + box + MARGIN;
+    fig_canvas c;
+    int rc = fig_init(&c, w, h);
+    uint8_t *mask = lcae_malloc((size_t)r->n * 3), *pat = lcae_malloc((size_t)r->ph * r->pw * 3);
+    if (rc || !mask || !pat) {
+        rc = rc ? rc : LCAE_ENOMEM;
+        goto done;
+    }
+    fig_text(&c, MARGIN, MARGIN, title[0], FIG_TEXT, fig_black);
+    fig_text(&c, MARGIN, MARGIN + TITLE_H, title[1], FIG_TEXT, fig_grey);
+    for (int s = 0; s < n; s++) {
+        int32_t lab = cl->shown[s];
+        int x = MARGIN + (s % cols) * (cell_w + GAP), y = top + (s / cols) * (cell_h + 16);
+        uint8_t col[3];
+        lcae_palette_label(lab, col);
+        for (int64_t i = 0; i < r->n; i++)
+            memcpy(mask + 3 * i, cl->in->labels[i] == lab ? col : (const uint8_t *)"\xeb\xeb\xeb", 3);
+        pattern_rgb(r, cl->mean + (size_t)s * r->ph * r->pw, pat);
+        snprintf(label, sizeof label, "cluster %d: %.1f%%", (int)lab,
+                 100.0 * (double)cl->sizes[lab] / (double)r->n);
+        fig_rect(&c, x, y, 7 * FIG_TEXT, 7 * FIG_TEXT, col);
+        fig_text(&c, x + 7 * FIG_TEXT + 6, y, label, FIG_TEXT, fig_black);
+        fig_blit(&c, x, y + TITLE_H + 4, mask, (int)r->nx, (int)r->ny, ms);
+        fig_frame(&c, x - 1, y + TITLE_H + 3, mw + 2, mh + 2, fig_light);
+        fig_blit(&c, x + mw + 8, y + TITLE_H + 4, pat, r->pw, r->ph, ps);
+    }
+    if (bar_w)
+        fig_colorbar(&c, MARGIN + grid_w + 12, top + TITLE_H + 4, box, r->pat_lo, r->pat_hi, 1);
+    char file[96], caption[400];
+    snprintf(file, sizeof file, "fig2_%s_clusters.png", cl->in->name);
+    snprintf(caption, sizeof caption,
+             "Figure 2 (%s): for each cluster (%s), its mask over the scan and its mean "
+             "diffraction pattern on a log scale shared by all clusters and models%s.",
+             cl->in->name, cl->nclusters > n ? "the largest" : "all",
+             r->pbin > 1 ? " (detector binned for display)" : "");
+    rc = add_figure(r, &c, file, caption);
+done:
+    free(mask);
+    free(pat);
+    fig_free(&c);
+    return rc;
+}
+
+/* Circle outline on an image drawn at scale `s` (centre in detector pixels). */
+static void circle(fig_canvas *c, int x0, int y0, int s, double cx, double cy, double rad,
+                   const uint8_t rgb[3])
+{
+    double f = s > 0 ? s : 1.0 / -s;
+    int steps = (int)(2 * PI * rad * f) + 16;
+    for (int i = 0; i < steps; i++) {
+        double a = 2 * PI * i / steps;
+        int x = x0 + (int)lround((cx + 0.5 + rad * cos(a)) * f - 0.5);
+        int y = y0 + (int)lround((cy + 0.5 + rad * sin(a)) * f - 0.5);
+        fig_dot(c, x, y, 0, rgb);
+    }
+}
+
+/* Virtual bright field and annular dark field, and the mean pattern with both detectors. */
+static int fig_virtual(report_ctx *r)
+{
+    panel ps[3];
+    memset(ps, 0, sizeof ps);
+    uint8_t *rgb[3] = {NULL, NULL, NULL};
+    int rc = continuous_panel(&ps[0], r->bf, r->ny, r->nx, r->map_scale, &rgb[0]);
+    if (!rc)
+        rc = continuous_panel(&ps[1], r->adf, r->ny, r->nx, r->map_scale, &rgb[1]);
+    snprintf(ps[0].title[0], sizeof ps[0].title[0], "Virtual bright field");
+    snprintf(ps[0].title[1], sizeof ps[0].title[1], "disk r <= %.1f px", r->r_half);
+    snprintf(ps[1].title[0], sizeof ps[1].title[0], "Virtual annular dark field");
+    snprintf(ps[1].title[1], sizeof ps[1].title[1], "%.1f <= r <= %.1f px%s", 2 * r->r_half,
+             4 * r->r_half, r->adf_pixels ? "" : ": off the detector");
+    /* the mean pattern, log scale, with the detectors drawn on it */
+    float *mp = r->st->mean_pattern;
+    int ds = fig_fit_scale((int)r->w, (int)r->h, 256, 256);
+    if (!rc) {
+        double hi = -INFINITY;
+        for (int64_t k = 0; k < r->h * r->w; k++)
+            hi = mp[k] > hi ? mp[k] : hi;
+        ps[2].bar = hi > 0;
+        ps[2].log_scale = 1;
+        ps[2].hi = hi > 0 ? hi : 1;
+        ps[2].lo = ps[2].hi * 1e-4;
+        rgb[2] = lcae_malloc((size_t)(r->h * r->w) * 3);
+        if (!rgb[2])
+            rc = LCAE_ENOMEM;
+        else
+            lcae_image_viridis(mp, r->h * r->w, ps[2].lo, ps[2].hi, 1, rgb[2]);
+        ps[2].rgb = rgb[2];
+        ps[2].iw = (int)r->w;
+        ps[2].ih = (int)r->h;
+        ps[2].scale = ds;
+    }
+    snprintf(ps[2].title[0], sizeof ps[2].title[0], "Mean pattern (log), detectors");
+    snprintf(ps[2].title[1], sizeof ps[2].title[1], "centre (%.1f, %.1f), r %.2f px", r->cx,
+             r->cy, r->r_half);
+    fig_canvas tmp;
+    if (!rc) {
+        /* the circles go into the panel's image: draw it enlarged on its own canvas */
+        rc = fig_init(&tmp, fig_scaled((int)r->w, ds), fig_scaled((int)r->h, ds));
+        if (!rc) {
+            fig_blit(&tmp, 0, 0, rgb[2], (int)r->w, (int)r->h, ds);
+            const uint8_t white[3] = {255, 255, 255}, red[3] = {230, 60, 40};
+            circle(&tmp, 0, 0, ds, r->cx, r->cy, r->r_half, white);
+            circle(&tmp, 0, 0, ds, r->cx, r->cy, 2 * r->r_half, red);
+            circle(&tmp, 0, 0, ds, r->cx, r->cy, 4 * r->r_half, red);
+            free(rgb[2]);
+            rgb[2] = tmp.px;
+            ps[2].rgb = tmp.px;
+            ps[2].iw = tmp.w;
+            ps[2].ih = tmp.h;
+            ps[2].scale = 1;
+        }
+    }
+    if (!rc)
+        rc = write_row(r, ps, 3, NULL, "virtual_bf_adf.png",
+                       "Virtual detectors, centred on the centre of mass of the mean pattern "
+                       "(less its median): bright field sums the disk out to the radius where "
+                       "the mean pattern's azimuthal average falls to half its peak above that "
+                       "median (white circle); annular dark field sums the annulus from 2 to 4 "
+                       "times that radius, clipped to the detector (red circles).");
+    for (int i = 0; i < 3; i++)
+        free(rgb[i]);
+    return rc;
+}
+
+/* ---- plots: axes, ticks ------------------------------------------------------------- */
+typedef struct {
+    int x, y, w, h; /* plot area */
+    double x0, x1, y0, y1;
+    int ylog;
+} axes;
+
+static int ax_x(const axes *a, double v)
+{
+    return a->x + (int)lround((v - a->x0) / (a->x1 - a->x0) * (a->w - 1));
+}
+
+static int ax_y(const axes *a, double v)
+{
+    double t = a->ylog ? (log10(v) - log10(a->y0)) / (log10(a->y1) - log10(a->y0))
+                       : (v - a->y0) / (a->y1 - a->y0);
+    return a->y + a->h - 1 - (int)lround(t * (a->h - 1));
+}
+
+/* Room left of the plot for the y tick labels. */
+#define AXIS_LEFT 86
+#define AXIS_BOTTOM 44
+
+static void draw_axes(fig_canvas *c, const axes *a, const char *xlabel, const char *ylabel,
+                      int integer_x)
+{
+    fig_frame(c, a->x - 1, a->y - 1, a->w + 2, a->h + 2, fig_black);
+    double t[12];
+    char buf[32];
+    int n = fig_ticks(a->x0, a->x1, 0, t, 7);
+    for (int i = 0; i < n; i++) {
+        if (integer_x && t[i] != floor(t[i]))
+            continue;
+        int x = ax_x(a, t[i]);
+        fig_rect(c, x, a->y + a->h, 1, 5, fig_black);
+        fig_format(t[i], buf, sizeof buf);
+        fig_text_centered(c, x, a->y + a->h + 8, buf, FIG_TEXT, fig_black);
+    }
+    n = fig_ticks(a->y0, a->y1, a->ylog, t, 6);
+    for (int i = 0; i < n; i++) {
+        int y = ax_y(a, t[i]);
+        fig_rect(c, a->x - 6, y, 5, 1, fig_black);
+        fig_format(t[i], buf, sizeof buf);
+        fig_text_right(c, a->x - 9, y - LCAE_FONT_HEIGHT * FIG_TEXT / 2, buf, FIG_TEXT, fig_black);
+    }
+    fig_text_centered(c, a->x + a->w / 2, a->y + a->h + 8 + TITLE_H + 4, xlabel, FIG_TEXT,
+                      fig_black);
+    fig_text_up(c, a->x - AXIS_LEFT + 2, a->y + a->h / 2 + fig_text_width(ylabel, FIG_TEXT) / 2,
+                ylabel, FIG_TEXT, fig_black);
+}
+
+static uint64_t splitmix64(uint64_t *s)
+{
+    uint64_t x = (*s += 0x9e3779b97f4a7c15ull);
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+/* The latent vectors projected on their first two principal axes, coloured by cluster. */
+static int fig_pca(report_ctx *r, const report_clustering *cl)
+{
+    int d = cl->in->latent_dims;
+    const float *z = cl->in->latent;
+    int64_t n = r->n, want = n < REPORT_MAX_POINTS ? n : REPORT_MAX_POINTS;
+    /* a seeded sample of `want` positions in scan order (Knuth's selection sampling) */
+    int64_t *idx = lcae_malloc((size_t)want * sizeof *idx);
+    float *p = lcae_malloc((size_t)want * 2 * sizeof *p);
+    int rc = idx && p ? LCAE_OK : LCAE_ENOMEM;
+    int64_t m = 0;
+    uint64_t seed = 0x5eed;
+    for (int64_t i = 0; !rc && i < n && m < want; i++) {
+        double u = (double)(splitmix64(&seed) >> 11) * 0x1.0p-53;
+        if ((double)(n - i) * u < (double)(want - m))
+            idx[m++] = i;
+    }
+    double lo[2] = {INFINITY, INFINITY}, hi[2] = {-INFINITY, -INFINITY};
+    int64_t kept = 0;
+    for (int64_t j = 0; !rc && j < m; j++) {
+        const float *row = z + idx[j] * d;
+        double v[2] = {0, 0};
+        for (int k = 0; k < 2; k++)
+            for (int a = 0; a < d; a++)
+                v[k] += (row[a] - cl->center[a]) * cl->pc[k][a];
+        if (!isfinite(v[0]) || !isfinite(v[1]))
+            continue;
+        idx[kept] = idx[j];
+        for (int k = 0; k < 2; k++) {
+            p[2 * kept + k] = (float)v[k];
+            lo[k] = v[k] < lo[k] ? v[k] : lo[k];
+            hi[k] = v[k] > hi[k] ? v[k] : hi[k];
+        }
+        kept++;
+    }
+    for (int k = 0; k < 2; k++) {
+        if (!(hi[k] > lo[k])) {
+            lo[k] = (isfinite(lo[k]) ? lo[k] : 0) - 1;
+            hi[k] = lo[k] + 2;
+        }
+        double pad = 0.04 * (hi[k] - lo[k]);
+        lo[k] -= pad;
+        hi[k] += pad;
+    }
+    panel leg;
+    memset(&leg, 0, sizeof leg);
+    panel_label_legend(&leg, cl->sizes, cl->k, cl->noise, "");
+    const char *names[MAX_LEGEND + 2];
+    for (int i = 0; i < leg.nleg; i++)
+        names[i] = leg.names[i];
+    axes a = {.x = MARGIN + AXIS_LEFT, .y = MARGIN + 2 * TITLE_H + 10, .w = 440, .h = 440,
+              .x0 = lo[0], .x1 = hi[0], .y0 = lo[1], .y1 = hi[1]};
+    int leg_h = fig_legend(NULL, 0, 0, a.w, leg.nleg, names,
+                           (const uint8_t(*)[3])leg.colors, 0);
+    char title[2][200];
+    snprintf(title[0], sizeof title[0], "%s: latent space (PCA)",
+             cl->in->title ? cl->in->title : cl->in->name);
+    snprintf(title[1], sizeof title[1], "%lld of %lld points; PC1 %.0f%%, PC2 %.0f%% of variance",
+             (long long)kept, (long long)n, 100 * cl->explained[0], 100 * cl->explained[1]);
+    int w = a.x + a.w + MARGIN;
+    for (int i = 0; i < 2; i++)
+        if (fig_text_width(title[i], FIG_TEXT) + 2 * MARGIN > w)
+            w = fig_text_width(title[i], FIG_TEXT) + 2 * MARGIN;
+    fig_canvas c = {0};
+    if (!rc)
+        rc = fig_init(&c, w, a.y + a.h + AXIS_BOTTOM + 12 + leg_h + MARGIN);
+    if (!rc) {
+        fig_text(&c, MARGIN, MARGIN, title[0], FIG_TEXT, fig_black);
+        fig_text(&c, MARGIN, MARGIN + TITLE_H, title[1], FIG_TEXT, fig_grey);
+        draw_axes(&c, &a, "PC1", "PC2", 0);
+        /* noise under the clusters */
+        for (int pass = 0; pass < 2; pass++)
+            for (int64_t j = 0; j < kept; j++) {
+                int32_t lab = cl->in->labels[idx[j]];
+                if ((lab < 0) != (pass == 0))
+                    continue;
+                uint8_t col[3];
+                lcae_palette_label(lab, col);
+                fig_dot(&c, ax_x(&a, p[2 * j]), ax_y(&a, p[2 * j + 1]), 1, col);
+            }
+        fig_legend(&c, a.x, a.y + a.h + AXIS_BOTTOM + 12, a.w, leg.nleg, names,
+                   (const uint8_t(*)[3])leg.colors, 1);
+        char file[96], caption[300];
+        snprintf(file, sizeof file, "latent_pca_%s.png", cl->in->name);
+        snprintf(caption, sizeof caption,
+                 "Latent vectors of the %s model projected on their two principal axes "
+                 "(covariance of all finite latent vectors), coloured by cluster; at most "
+                 "%d points drawn, a fixed random subset.", cl->in->name, REPORT_MAX_POINTS);
+        rc = add_figure(r, &c, file, caption);
+    }
+    fig_free(&c);
+    free(idx);
+    free(p);
+    return rc;
+}
+
+/* ---- training-loss curves --------------------------------------------------------- */
+typedef struct {
+    const char *key, *name;
+} loss_term;
+static const loss_term terms[] = {{"loss", "total"},
+                                  {"recon", "recon(x)"},
+                                  {"recon_rot", "recon(Rx)"},
+                                  {"rot", "lambda * rot"}};
+#define NTERMS 4
+
+/* Reads a train log; NULL (no error) when it is missing or unusable: the curves are
+ * left out. */
+static cJSON *read_log(const char *path)
+{
+    char *text = lcae_read_text_file(path, 64u << 20);
+    cJSON *j = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    return j;
+}
+
+static int fig_loss(report_ctx *r)
+{
+    cJSON *logs[16] = {0};
+    int npanels = 0, rc = LCAE_OK;
+    for (int c = 0; c < r->ncl && c < 16; c++)
+        if (r->cl[c].in->train_log && (logs[c] = read_log(r->cl[c].in->train_log)) &&
+            cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(logs[c], "epochs")) > 0)
+            npanels++;
+    if (!npanels)
+        goto done;
+    const int pw = 420, ph = 280;
+    int panel_w = AXIS_LEFT + pw + 24, panel_h = 2 * TITLE_H + 10 + ph + AXIS_BOTTOM + 12 +
+                                                 2 * (FIG_LINE_H(FIG_TEXT) + 4);
+    fig_canvas c;
+    rc = fig_init(&c, 2 * MARGIN + npanels * panel_w, 2 * MARGIN + panel_h);
+    if (rc)
+        goto done;
+    int x = MARGIN;
+    for (int k = 0; k < r->ncl && k < 16; k++) {
+        cJSON *ep = cJSON_GetObjectItemCaseSensitive(logs[k], "epochs");
+        int ne = cJSON_GetArraySize(ep);
+        if (!logs[k] || ne <= 0)
+            continue;
+        double lambda = 1;
+        cJSON *op = cJSON_GetObjectItemCaseSensitive(logs[k], "options");
+        cJSON *lj = cJSON_GetObjectItemCaseSensitive(op, "lambda");
+        if (cJSON_IsNumber(lj))
+            lambda = lj->valuedouble;
+        int rot = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(op, "rot_loss"));
+        /* which terms are present, and the range of all of them */
+        double lo = INFINITY, hi = -INFINITY, e0 = INFINITY, e1 = -INFINITY;
+        int have[NTERMS] = {0};
+        cJSON *e;
+        cJSON_ArrayForEach(e, ep) {
+            cJSON *en = cJSON_GetObjectItemCaseSensitive(e, "epoch");
+            if (!cJSON_IsNumber(en))
+                continue;
+            e0 = en->valuedouble < e0 ? en->valuedouble : e0;
+            e1 = en->valuedouble > e1 ? en->valuedouble : e1;
+            for (int t = 0; t < NTERMS; t++) {
+                cJSON *v = cJSON_GetObjectItemCaseSensitive(e, terms[t].key);
+                if (!cJSON_IsNumber(v) || (t >= 2 && !rot))
+                    continue;
+                double y = v->valuedouble * (t == 3 ? lambda : 1);
+                if (!isfinite(y))
+                    continue;
+                have[t] = 1;
+                lo = y < lo ? y : lo;
+                hi = y > hi ? y : hi;
+            }
+        }
+        if (!isfinite(lo) || !isfinite(e0))
+            continue;
+        axes a = {.x = x + AXIS_LEFT, .y = MARGIN + 2 * TITLE_H + 10, .w = pw, .h = ph,
+                  .x0 = e0 - 0.5, .x1 = e1 + 0.5};
+        a.ylog = lo > 0 && hi / lo > 20;
+        if (a.ylog) {
+            a.y0 = lo / 1.3;
+            a.y1 = hi * 1.3;
+        } else {
+            double pad = hi > lo ? 0.08 * (hi - lo) : (fabs(hi) > 0 ? 0.1 * fabs(hi) : 1);
+            a.y0 = lo - pad;
+            a.y1 = hi + pad;
+        }
+        const report_clustering *cl = &r->cl[k];
+        fig_text(&c, x, MARGIN, cl->in->title ? cl->in->title : cl->in->name, FIG_TEXT,
+                 fig_black);
+        char sub[160];
+        snprintf(sub, sizeof sub, "training loss per epoch%s", a.ylog ? " (log scale)" : "");
+        fig_text(&c, x, MARGIN + TITLE_H, sub, FIG_TEXT, fig_grey);
+        draw_axes(&c, &a, "epoch", "loss", 1);
+        const char *names[NTERMS];
+        uint8_t cols[NTERMS][3];
+        int nl = 0;
+        for (int t = 0; t < NTERMS; t++) {
+            if (!have[t])
+                continue;
+            uint8_t col[3];
+            lcae_palette_label(t, col);
+            int px = -1, py = -1;
+            cJSON_ArrayForEach(e, ep) {
+                cJSON *en = cJSON_GetObjectItemCaseSensitive(e, "epoch");
+                cJSON *v = cJSON_GetObjectItemCaseSensitive(e, terms[t].key);
+                if (!cJSON_IsNumber(en) || !cJSON_IsNumber(v))
+                    continue;
+                double y = v->valuedouble * (t == 3 ? lambda : 1);
+                if (!isfinite(y) || (a.ylog && y <= 0))
+                    continue;
+                int qx = ax_x(&a, en->valuedouble), qy = ax_y(&a, y);
+                if (px >= 0)
+                    fig_line(&c, px, py, qx, qy, col);
+                fig_dot(&c, qx, qy, 2, col);
+                px = qx;
+                py = qy;
+            }
+            names[nl] = terms[t].name;
+            memcpy(cols[nl++], col, 3);
+        }
+        fig_legend(&c, a.x, a.y + a.h + AXIS_BOTTOM + 12, a.w, nl, names,
+                   (const uint8_t(*)[3])cols, 1);
+        x += panel_w;
+    }
+    rc = add_figure(r, &c, "loss.png",
+                    "Training loss per epoch (means over the epoch's batches): the total, the "
+                    "reconstruction of the pattern and of its rotated copy, and the weighted "
+                    "rotation-invariance term.");
+    fig_free(&c);
+done:
+    for (int k = 0; k < 16; k++)
+        cJSON_Delete(logs[k]);
+    return rc;
+}
+
+/* ---- ground truth beside the clusters --------------------------------------------- */
+static int fig_truth(report_ctx *r)
+{
+    const lcae_report_input *in = r->in;
+    int n = r->ncl + 3, np = 0, rc = LCAE_OK;
+    panel *ps = lcae_calloc((size_t)n, sizeof *ps);
+    uint8_t **rgb = lcae_calloc((size_t)n, sizeof *rgb);
+    int64_t *sizes = NULL;
+    if (!ps || !rgb) {
+        rc = LCAE_ENOMEM;
+        goto done;
+    }
+    const struct {
+        const int32_t *map;
+        const char *title, *prefix;
+    } truths[] = {{in->truth_class, "True classes", "class "},
+                  {in->truth_region, "True regions", ""},
+                  {in->truth_grain, "True grains", "grain "}};
+    for (int t = 0; t < 3 && !rc; t++) {
+        const int32_t *map = truths[t].map;
+        if (!map)
+            continue;
+        panel *p = &ps[np];
+        rc = label_panel(p, map, r->ny, r->nx, r->map_scale, &rgb[np]);
+        if (rc)
+            break;
+        snprintf(p->title[0], sizeof p->title[0], "%s", truths[t].title);
+        int32_t k = 0;
+        int64_t noise = 0;
+        for (int64_t i = 0; i < r->n; i++)
+            k = map[i] + 1 > k ? map[i] + 1 : k;
+        free(sizes);
+        sizes = lcae_calloc((size_t)k + 1, sizeof *sizes);
+        if (!sizes) {
+            rc = LCAE_ENOMEM;
+            break;
+        }
+        int distinct = 0;
+        for (int64_t i = 0; i < r->n; i++) {
+            if (map[i] < 0)
+                noise++;
+            else if (sizes[map[i]]++ == 0)
+                distinct++;
+        }
+        if (map == in->truth_region) {
+            /* fixed colours and names: grain, boundary, amorphous */
+            static const char *const rn[3] = {"grain", "boundary", "amorphous"};
+            static const uint8_t rc3[3][3] = {{200, 200, 200}, {214, 39, 40}, {31, 119, 180}};
+            for (int64_t i = 0; i < r->n; i++)
+                memcpy(rgb[np] + 3 * i, map[i] >= 0 && map[i] < 3 ? rc3[map[i]] : fig_black, 3);
+            for (int j = 0; j < 3; j++) {
+                snprintf(p->names[j], sizeof p->names[0], "%s", rn[j]);
+                memcpy(p->colors[j], rc3[j], 3);
+            }
+            p->nleg = 3;
+        } else {
+            panel_label_legend(p, sizes, k, noise, truths[t].prefix);
+            snprintf(p->title[1], sizeof p->title[1], "%d %s", distinct,
+                     map == in->truth_class ? "classes" : "grains");
+        }
+        np++;
+    }
+    for (int c = 0; !rc && c < r->ncl; c++) {
+        const report_clustering *cl = &r->cl[c];
+        rc = label_panel(&ps[np], cl->in->labels, r->ny, r->nx, r->map_scale, &rgb[np]);
+        cluster_titles(&ps[np], cl, r->n);
+        panel_label_legend(&ps[np], cl->sizes, cl->k, cl->noise, "");
+        np++;
+    }
+    if (!rc)
+        rc = write_row(r, ps, np, NULL, "truth.png",
+                       "The simulated sample's ground truth (classes: phase and zone axis; "
+                       "regions; grains) beside the cluster maps. Colours of truth and "
+                       "clusters are independent.");
+done:
+    for (int i = 0; rgb && i < n; i++)
+        free(rgb[i]);
+    free(rgb);
+    free(ps);
+    free(sizes);
+    return rc;
+}
+
+int report_figures(report_ctx *r)
+{
+    int rc = fig1(r);
+    pattern_scale(r);
+    for (int c = 0; !rc && c < r->ncl; c++)
+        rc = fig2(r, &r->cl[c]);
+    if (!rc)
+        rc = fig_virtual(r);
+    for (int c = 0; !rc && c < r->ncl; c++)
+        rc = fig_pca(r, &r->cl[c]);
+    if (!rc)
+        rc = fig_loss(r);
+    if (!rc && (r->in->truth_class || r->in->truth_region || r->in->truth_grain))
+        rc = fig_truth(r);
+    return rc;
+}
