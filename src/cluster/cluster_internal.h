@@ -2,24 +2,34 @@
 #ifndef LCAE_CLUSTER_INTERNAL_H
 #define LCAE_CLUSTER_INTERNAL_H
 
+#include <math.h>
 #include <stdint.h>
 
 #include "lcae/core.h"
 
-/* A balanced k-d tree stored as a complete binary tree (node i has children 2i+1 and
- * 2i+2; the last level holds the leaves). The tree holds n points, point i being row
- * rows[i] of x (rows NULL: row i). Points are copied into tree order: tree position t
- * holds point idx[t], its features at pts[t*d]. */
+/* A k-d tree over n points, point i being row rows[i] of x (rows NULL: row i). Points
+ * are copied into tree order: tree position t holds point idx[t], features pts[t*d].
+ * Node 0 is the root; a node covers tree positions [start, end), its children are
+ * left/right (-1 for a leaf), its bounding box lo/hi (d each). */
 typedef struct {
     int64_t n, d;
-    int64_t n_nodes, first_leaf; /* nodes first_leaf .. n_nodes-1 are leaves */
+    int64_t n_nodes, cap;
     double *pts;                 /* (n, d) in tree order */
-    int64_t *idx;                /* (n) point (0..n-1) at each tree position */
-    int64_t *start, *end;        /* (n_nodes) tree positions [start, end) of each node */
-    double *lo, *hi;             /* (n_nodes, d) bounding box of each node */
+    int64_t *idx;                /* (n) point at each tree position */
+    int64_t *start, *end, *left, *right;
+    double *lo, *hi;             /* (n_nodes, d) bounding box */
+    double *center, *radius;     /* (n_nodes, d), (n_nodes): bounding ball */
 } cl_kdtree;
 
+/* Median split on the widest side down to leaves of fewer than 32 points. */
 int cl_kdtree_build(cl_kdtree *t, const double *x, const int64_t *rows, int64_t n, int64_t d);
+/* Rebuilds t (same points) so that each group (group[i] in 0..n-1 for point i) has
+ * subtrees of its own under a top that splits groups by their centroids. Below the top,
+ * the core distance (core[i], by point) is one more coordinate a node may be split on:
+ * nodes then hold points of similar density, so that a search is pruned by the core
+ * distances in sparse regions and by tight boxes in dense ones. */
+int cl_kdtree_build_grouped(cl_kdtree *t, const double *x, const int64_t *rows,
+                            const double *core, const int64_t *group);
 void cl_kdtree_free(cl_kdtree *t);
 
 /* Squared Euclidean distance, summed over features in order (as the library does). */
@@ -33,14 +43,54 @@ static inline double cl_rdist(const double *a, const double *b, int64_t d)
     return s;
 }
 
-/* core[t] (tree order) = distance from tree position t to its k-th nearest other point
- * (k = min_samples), exactly: the (k+1)-th smallest distance counting the point itself. */
+/* Four squared distances at once: each summed in feature order exactly as cl_rdist,
+ * interleaved so that the four dependency chains overlap in the pipeline. */
+static inline void cl_rdist4(const double *q, const double *a, const double *b,
+                             const double *c, const double *e, int64_t d, double out[4])
+{
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (int64_t k = 0; k < d; k++) {
+        double t0 = q[k] - a[k], t1 = q[k] - b[k], t2 = q[k] - c[k], t3 = q[k] - e[k];
+        s0 += t0 * t0;
+        s1 += t1 * t1;
+        s2 += t2 * t2;
+        s3 += t3 * t3;
+    }
+    out[0] = s0;
+    out[1] = s1;
+    out[2] = s2;
+    out[3] = s3;
+}
+
+/* Smallest squared distance from q to the box of node. */
+static inline double cl_box_rdist(const cl_kdtree *t, int64_t node, const double *q)
+{
+    const double *lo = t->lo + node * t->d, *hi = t->hi + node * t->d;
+    double s = 0;
+    for (int64_t k = 0; k < t->d; k++) {
+        double v = q[k] < lo[k] ? lo[k] - q[k] : (q[k] > hi[k] ? q[k] - hi[k] : 0);
+        s += v * v;
+    }
+    return s;
+}
+
+/* A lower bound of the distance from q to any point of node: the larger of the box
+ * bound and the ball bound (in 16 dimensions neither is tight alone). */
+static inline double cl_node_lb(const cl_kdtree *t, int64_t node, const double *q)
+{
+    double box = sqrt(cl_box_rdist(t, node, q));
+    double ball = sqrt(cl_rdist(q, t->center + node * t->d, t->d)) - t->radius[node];
+    return box > ball ? box : ball;
+}
+
+/* core[i] = distance from point i to its k-th nearest other point (k = min_samples),
+ * exactly: the (k+1)-th smallest distance counting the point itself. */
 int cl_core_distances(const cl_kdtree *t, int64_t k, double *core, const lcae_progress *prog);
 
 /* The minimum spanning tree of the mutual-reachability graph, unique under the total
  * order (weight, smaller point, larger point). Writes its n-1 edges (points a < b, weight
- * w) sorted by that order. core is in tree order. */
-int cl_mst(const cl_kdtree *t, const double *core, int64_t *ea, int64_t *eb, double *ew,
-           const lcae_progress *prog);
+ * w) sorted by that order. core is by point; t is rebuilt (grouped) on the way. */
+int cl_mst(cl_kdtree *t, const double *x, const int64_t *rows, const double *core,
+           int64_t *ea, int64_t *eb, double *ew, const lcae_progress *prog);
 
 #endif

@@ -497,7 +497,7 @@ int lcae_hdbscan(const double *x, int64_t n, int64_t d, const lcae_hdbscan_param
     }
     if ((rc = cl_core_distances(&t, ms, core, progress)))
         goto done;
-    if ((rc = cl_mst(&t, core, ea, eb, ew, progress)))
+    if ((rc = cl_mst(&t, x, rows, core, ea, eb, ew, progress)))
         goto done;
     if ((rc = build_hierarchy(&h, ea, eb, ew, m)))
         goto done;

@@ -1,4 +1,5 @@
-/* A balanced k-d tree over the points (median split on the widest side) and the exact
+/* k-d trees over the points (median split on the widest side), optionally grouped so
+ * that every group (a spanning-tree component) gets subtrees of its own, and the exact
  * k-nearest-neighbour core distances, one single-tree query per point in parallel. */
 #include "cluster_internal.h"
 
@@ -7,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Leaves hold LEAF..2*LEAF-1 points: small enough to prune well in 16 dimensions, large
- * enough that the per-node box test is paid for by a few distance computations. */
+/* Leaves hold fewer than 2*LEAF points: small enough to prune well in 16 dimensions,
+ * large enough that the box test is paid for by a few distance computations. */
 #define LEAF 16
 
 void cl_kdtree_free(cl_kdtree *t)
@@ -17,8 +18,12 @@ void cl_kdtree_free(cl_kdtree *t)
     free(t->idx);
     free(t->start);
     free(t->end);
+    free(t->left);
+    free(t->right);
     free(t->lo);
     free(t->hi);
+    free(t->center);
+    free(t->radius);
     memset(t, 0, sizeof *t);
 }
 
@@ -27,13 +32,13 @@ static inline int64_t row_of(const int64_t *rows, int64_t i)
     return rows ? rows[i] : i;
 }
 
-/* Moves the element of rank k (by x[idx*d+dim]) of idx[0..m) to position k, smaller ones
+/* Moves the element of rank k (by x[row*d+dim]) of idx[0..m) to position k, smaller ones
  * before it, larger ones after (Hoare partition, median-of-three pivot). */
 static void select_rank(int64_t *idx, int64_t m, int64_t k, const double *x,
-                        const int64_t *rows, int64_t d, int64_t dim)
+                        const int64_t *rows, const double *core, int64_t d, int64_t dim)
 {
     int64_t lo = 0, hi = m - 1;
-#define KEY(i) x[row_of(rows, idx[i]) * d + dim]
+#define KEY(i) (dim == d ? core[idx[i]] : x[row_of(rows, idx[i]) * d + dim])
 #define SWAP(a, b)                                                                         \
     do {                                                                               \
         int64_t t_ = idx[a];                                                           \
@@ -72,105 +77,340 @@ static void select_rank(int64_t *idx, int64_t m, int64_t k, const double *x,
 #undef SWAP
 }
 
-static void build_node(cl_kdtree *t, const double *x, const int64_t *rows, int64_t node,
-                       int64_t s, int64_t e)
+typedef struct {
+    cl_kdtree *t;
+    const double *x;
+    const int64_t *rows;
+    const double *core; /* by point, or NULL */
+    int failed;
+} builder;
+
+static int64_t new_node(builder *b, int64_t s, int64_t e)
 {
-    int64_t d = t->d;
+    cl_kdtree *t = b->t;
+    if (t->n_nodes == t->cap) {
+        int64_t cap = t->cap ? 2 * t->cap : 64, d = t->d;
+        int64_t *st = realloc(t->start, (size_t)cap * sizeof *st);
+        if (st)
+            t->start = st;
+        int64_t *en = realloc(t->end, (size_t)cap * sizeof *en);
+        if (en)
+            t->end = en;
+        int64_t *l = realloc(t->left, (size_t)cap * sizeof *l);
+        if (l)
+            t->left = l;
+        int64_t *r = realloc(t->right, (size_t)cap * sizeof *r);
+        if (r)
+            t->right = r;
+        double *lo = realloc(t->lo, (size_t)(cap * d) * sizeof *lo);
+        if (lo)
+            t->lo = lo;
+        double *hi = realloc(t->hi, (size_t)(cap * d) * sizeof *hi);
+        if (hi)
+            t->hi = hi;
+        double *ce = realloc(t->center, (size_t)(cap * d) * sizeof *ce);
+        if (ce)
+            t->center = ce;
+        double *ra = realloc(t->radius, (size_t)cap * sizeof *ra);
+        if (ra)
+            t->radius = ra;
+        if (!st || !en || !l || !r || !lo || !hi || !ce || !ra) {
+            b->failed = 1;
+            return -1;
+        }
+        t->cap = cap;
+    }
+    int64_t node = t->n_nodes++;
+    t->start[node] = s;
+    t->end[node] = e;
+    t->left[node] = t->right[node] = -1;
+    return node;
+}
+
+/* A plain k-d subtree over tree positions [s, e). */
+static int64_t build_kd(builder *b, int64_t s, int64_t e)
+{
+    cl_kdtree *t = b->t;
+    int64_t d = t->d, node = new_node(b, s, e);
+    if (node < 0)
+        return -1;
     double *lo = t->lo + node * d, *hi = t->hi + node * d;
     for (int64_t k = 0; k < d; k++) {
         lo[k] = INFINITY;
         hi[k] = -INFINITY;
     }
     for (int64_t p = s; p < e; p++) {
-        const double *v = x + row_of(rows, t->idx[p]) * d;
+        const double *v = b->x + row_of(b->rows, t->idx[p]) * d;
         for (int64_t k = 0; k < d; k++) {
             lo[k] = fmin(lo[k], v[k]);
             hi[k] = fmax(hi[k], v[k]);
         }
     }
-    t->start[node] = s;
-    t->end[node] = e;
-    if (node >= t->first_leaf)
-        return;
+    if (e - s < 2 * LEAF)
+        return node;
     int64_t dim = 0;
     for (int64_t k = 1; k < d; k++)
         if (hi[k] - lo[k] > hi[dim] - lo[dim])
             dim = k;
+    if (b->core) { /* the core distance counts as one more side (see the header) */
+        double cmin = INFINITY, cmax = -INFINITY;
+        for (int64_t p = s; p < e; p++) {
+            cmin = fmin(cmin, b->core[t->idx[p]]);
+            cmax = fmax(cmax, b->core[t->idx[p]]);
+        }
+        if (cmax - cmin > hi[dim] - lo[dim])
+            dim = d;
+    }
     int64_t mid = s + (e - s) / 2;
-    select_rank(t->idx + s, e - s, mid - s, x, rows, d, dim);
-    build_node(t, x, rows, 2 * node + 1, s, mid);
-    build_node(t, x, rows, 2 * node + 2, mid, e);
+    select_rank(t->idx + s, e - s, mid - s, b->x, b->rows, b->core, d, dim);
+    int64_t l = build_kd(b, s, mid);
+    int64_t r = build_kd(b, mid, e);
+    t->left[node] = l;
+    t->right[node] = r;
+    return node;
+}
+
+/* Points into tree order, then each node's bounding ball (centroid, radius). */
+static void finish(cl_kdtree *t, const double *x, const int64_t *rows)
+{
+    int64_t d = t->d;
+    for (int64_t p = 0; p < t->n; p++)
+        memcpy(t->pts + p * d, x + row_of(rows, t->idx[p]) * d, (size_t)d * sizeof *x);
+#pragma omp parallel for schedule(dynamic, 16)
+    for (int64_t node = 0; node < t->n_nodes; node++) {
+        double *c = t->center + node * d, r = 0;
+        int64_t s = t->start[node], e = t->end[node];
+        for (int64_t k = 0; k < d; k++)
+            c[k] = 0;
+        for (int64_t p = s; p < e; p++)
+            for (int64_t k = 0; k < d; k++)
+                c[k] += t->pts[p * d + k];
+        for (int64_t k = 0; k < d; k++)
+            c[k] /= (double)(e - s);
+        for (int64_t p = s; p < e; p++)
+            r = fmax(r, cl_rdist(c, t->pts + p * d, d));
+        /* a hair larger, so that rounding in the bound never excludes a point */
+        t->radius[node] = sqrt(r) * (1 + 1e-12);
+    }
+}
+
+static int alloc_points(cl_kdtree *t, int64_t n, int64_t d)
+{
+    if (t->pts)
+        return LCAE_OK;
+    t->n = n;
+    t->d = d;
+    t->pts = lcae_malloc((size_t)(n * d) * sizeof *t->pts);
+    t->idx = lcae_malloc((size_t)n * sizeof *t->idx);
+    return t->pts && t->idx ? LCAE_OK : LCAE_ENOMEM;
 }
 
 int cl_kdtree_build(cl_kdtree *t, const double *x, const int64_t *rows, int64_t n, int64_t d)
 {
     memset(t, 0, sizeof *t);
-    t->n = n;
-    t->d = d;
-    int64_t levels = 1;
-    while ((n >> levels) >= LEAF)
-        levels++;
-    t->n_nodes = ((int64_t)1 << levels) - 1;
-    t->first_leaf = ((int64_t)1 << (levels - 1)) - 1;
-    t->pts = lcae_malloc((size_t)(n * d) * sizeof *t->pts);
-    t->idx = lcae_malloc((size_t)n * sizeof *t->idx);
-    t->start = lcae_malloc((size_t)t->n_nodes * sizeof *t->start);
-    t->end = lcae_malloc((size_t)t->n_nodes * sizeof *t->end);
-    t->lo = lcae_malloc((size_t)(t->n_nodes * d) * sizeof *t->lo);
-    t->hi = lcae_malloc((size_t)(t->n_nodes * d) * sizeof *t->hi);
-    if (!t->pts || !t->idx || !t->start || !t->end || !t->lo || !t->hi) {
+    if (alloc_points(t, n, d)) {
         cl_kdtree_free(t);
         return LCAE_ENOMEM;
     }
     for (int64_t i = 0; i < n; i++)
         t->idx[i] = i;
-    build_node(t, x, rows, 0, 0, n);
-    for (int64_t p = 0; p < n; p++)
-        memcpy(t->pts + p * d, x + row_of(rows, t->idx[p]) * d, (size_t)d * sizeof *x);
+    builder b = {t, x, rows, NULL, 0};
+    build_kd(&b, 0, n);
+    if (b.failed) {
+        cl_kdtree_free(t);
+        return lcae_fail(LCAE_ENOMEM, "out of memory (k-d tree of %lld points)",
+                         (long long)n);
+    }
+    finish(t, x, rows);
     return LCAE_OK;
 }
 
-/* Smallest squared distance from q to the box of node. */
-static inline double box_rdist(const cl_kdtree *t, int64_t node, const double *q)
+/* ---- grouped trees ---------------------------------------------------------------------
+ * The top of the tree splits the set of groups (by their centroids, along the widest
+ * spread, into halves by point count) until one group is left; below that, a plain k-d
+ * subtree of the group. Every node under the top is pure, so a search for the nearest
+ * point of another group prunes whole groups by their boxes. */
+typedef struct {
+    builder b;
+    int64_t *groups;       /* group ids, reordered by the top splits */
+    int64_t *first, *count;/* by group id: its points in `bucket` */
+    int64_t *bucket;       /* points sorted by group */
+    double *centroid;      /* by index into the original `groups` order: (G, d) */
+    int64_t *slot;         /* by group id: row of its centroid */
+    int64_t pos;           /* next free tree position */
+    int64_t sort_dim;
+} grouped;
+
+static grouped *sort_ctx; /* qsort has no context argument; the build is single-threaded */
+
+static int cmp_groups(const void *pa, const void *pb)
 {
-    const double *lo = t->lo + node * t->d, *hi = t->hi + node * t->d;
-    double s = 0;
-    for (int64_t k = 0; k < t->d; k++) {
-        double v = q[k] < lo[k] ? lo[k] - q[k] : (q[k] > hi[k] ? q[k] - hi[k] : 0);
-        s += v * v;
+    int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+    const grouped *g = sort_ctx;
+    double ka = g->centroid[g->slot[a] * g->b.t->d + g->sort_dim];
+    double kb = g->centroid[g->slot[b] * g->b.t->d + g->sort_dim];
+    if (ka != kb)
+        return ka < kb ? -1 : 1;
+    return (a > b) - (a < b);
+}
+
+static int64_t build_top(grouped *g, int64_t cs, int64_t ce)
+{
+    cl_kdtree *t = g->b.t;
+    int64_t d = t->d;
+    if (ce - cs == 1) {
+        int64_t gid = g->groups[cs], s = g->pos;
+        memcpy(t->idx + s, g->bucket + g->first[gid], (size_t)g->count[gid] * sizeof *t->idx);
+        g->pos += g->count[gid];
+        return build_kd(&g->b, s, g->pos);
     }
-    return s;
+    int64_t node = new_node(&g->b, g->pos, 0);
+    if (node < 0)
+        return -1;
+    int64_t dim = 0;
+    double best = -1;
+    for (int64_t k = 0; k < d; k++) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (int64_t c = cs; c < ce; c++) {
+            double v = g->centroid[g->slot[g->groups[c]] * d + k];
+            lo = fmin(lo, v);
+            hi = fmax(hi, v);
+        }
+        if (hi - lo > best) {
+            best = hi - lo;
+            dim = k;
+        }
+    }
+    g->sort_dim = dim;
+    sort_ctx = g;
+    qsort(g->groups + cs, (size_t)(ce - cs), sizeof *g->groups, cmp_groups);
+    int64_t total = 0, acc = 0, split = cs + 1;
+    for (int64_t c = cs; c < ce; c++)
+        total += g->count[g->groups[c]];
+    for (int64_t c = cs; c < ce - 1; c++) {
+        acc += g->count[g->groups[c]];
+        split = c + 1;
+        if (2 * acc >= total)
+            break;
+    }
+    int64_t l = build_top(g, cs, split);
+    int64_t r = build_top(g, split, ce);
+    if (l < 0 || r < 0)
+        return -1;
+    t->left[node] = l;
+    t->right[node] = r;
+    t->end[node] = g->pos;
+    for (int64_t k = 0; k < d; k++) {
+        t->lo[node * d + k] = fmin(t->lo[l * d + k], t->lo[r * d + k]);
+        t->hi[node * d + k] = fmax(t->hi[l * d + k], t->hi[r * d + k]);
+    }
+    return node;
+}
+
+int cl_kdtree_build_grouped(cl_kdtree *t, const double *x, const int64_t *rows,
+                            const double *core, const int64_t *group)
+{
+    int64_t n = t->n, d = t->d, G = 0;
+    grouped g = {.b = {t, x, rows, core, 0}};
+    g.first = lcae_calloc((size_t)n, sizeof *g.first);
+    g.count = lcae_calloc((size_t)n, sizeof *g.count);
+    g.slot = lcae_malloc((size_t)n * sizeof *g.slot);
+    g.bucket = lcae_malloc((size_t)n * sizeof *g.bucket);
+    int rc = LCAE_OK;
+    if (!g.first || !g.count || !g.slot || !g.bucket) {
+        rc = LCAE_ENOMEM;
+        goto done;
+    }
+    g.groups = lcae_malloc((size_t)n * sizeof *g.groups);
+    if (!g.groups) {
+        rc = LCAE_ENOMEM;
+        goto done;
+    }
+    for (int64_t i = 0; i < n; i++) /* groups in order of their first point */
+        if (g.count[group[i]]++ == 0) {
+            g.slot[group[i]] = G;
+            g.groups[G++] = group[i];
+        }
+    g.centroid = lcae_calloc((size_t)(G * d), sizeof *g.centroid);
+    if (!g.centroid) {
+        rc = LCAE_ENOMEM;
+        goto done;
+    }
+    int64_t acc = 0;
+    for (int64_t c = 0; c < G; c++) {
+        g.first[g.groups[c]] = acc;
+        acc += g.count[g.groups[c]];
+    }
+    for (int64_t i = 0; i < n; i++) {
+        int64_t gid = group[i];
+        g.bucket[g.first[gid]++] = i;
+        const double *v = x + row_of(rows, i) * d;
+        double *cen = g.centroid + g.slot[gid] * d;
+        for (int64_t k = 0; k < d; k++)
+            cen[k] += v[k] / (double)g.count[gid];
+    }
+    for (int64_t c = 0; c < G; c++) /* first[] went one group forward: undo */
+        g.first[g.groups[c]] -= g.count[g.groups[c]];
+    t->n_nodes = 0;
+    build_top(&g, 0, G);
+    if (g.b.failed)
+        rc = lcae_fail(LCAE_ENOMEM, "out of memory (k-d tree of %lld points)", (long long)n);
+    else
+        finish(t, x, rows);
+done:
+    free(g.first);
+    free(g.count);
+    free(g.slot);
+    free(g.bucket);
+    free(g.groups);
+    free(g.centroid);
+    return rc;
 }
 
 /* heap: max-heap of the m smallest squared distances seen (initially +inf). */
+static inline void heap_replace_top(double *heap, int64_t m, double rd)
+{
+    int64_t i = 0;
+    for (;;) {
+        int64_t c = 2 * i + 1;
+        if (c >= m)
+            break;
+        if (c + 1 < m && heap[c + 1] > heap[c])
+            c++;
+        if (heap[c] <= rd)
+            break;
+        heap[i] = heap[c];
+        i = c;
+    }
+    heap[i] = rd;
+}
+
+
 static void knn_node(const cl_kdtree *t, int64_t node, double node_rd, const double *q,
                      double *heap, int64_t m)
 {
     if (node_rd > heap[0])
         return;
-    if (node >= t->first_leaf) {
-        for (int64_t p = t->start[node]; p < t->end[node]; p++) {
-            double rd = cl_rdist(q, t->pts + p * t->d, t->d);
-            if (rd >= heap[0])
-                continue;
-            int64_t i = 0; /* replace the top and sift down */
-            for (;;) {
-                int64_t c = 2 * i + 1;
-                if (c >= m)
-                    break;
-                if (c + 1 < m && heap[c + 1] > heap[c])
-                    c++;
-                if (heap[c] <= rd)
-                    break;
-                heap[i] = heap[c];
-                i = c;
+    if (t->left[node] < 0) {
+        int64_t d = t->d, s = t->start[node], e = t->end[node];
+        for (int64_t p = s; p < e; p += 4) {
+            double rd[4];
+            const double *a = t->pts + p * d;
+            if (p + 4 <= e)
+                cl_rdist4(q, a, a + d, a + 2 * d, a + 3 * d, d, rd);
+            for (int64_t u = 0; u < 4 && p + u < e; u++) {
+                if (p + 4 > e)
+                    rd[u] = cl_rdist(q, a + u * d, d);
+                if (rd[u] < heap[0])
+                    heap_replace_top(heap, m, rd[u]);
             }
-            heap[i] = rd;
         }
         return;
     }
-    int64_t l = 2 * node + 1, r = l + 1;
-    double dl = box_rdist(t, l, q), dr = box_rdist(t, r, q);
+    int64_t l = t->left[node], r = t->right[node];
+    double dl = cl_node_lb(t, l, q), dr = cl_node_lb(t, r, q);
+    dl *= dl;
+    dr *= dr;
     if (dl <= dr) {
         knn_node(t, l, dl, q, heap, m);
         knn_node(t, r, dr, q, heap, m);
@@ -196,7 +436,7 @@ int cl_core_distances(const cl_kdtree *t, int64_t k, double *core, const lcae_pr
             for (int64_t i = 0; i < m; i++)
                 heap[i] = INFINITY;
             knn_node(t, 0, 0.0, t->pts + p * t->d, heap, m);
-            core[p] = sqrt(heap[0]);
+            core[t->idx[p]] = sqrt(heap[0]);
             if ((p & 4095) == 0) {
                 int64_t now;
 #pragma omp atomic capture

@@ -1,15 +1,20 @@
-/* Minimum spanning tree of the mutual-reachability graph by Borůvka over the k-d tree.
+/* Minimum spanning tree of the mutual-reachability graph by Borůvka over k-d trees.
  *
- * Each round, every point searches the tree for its cheapest edge to another component
- * (in parallel), the cheapest edge of each component is added, and components merge; at
+ * Each round, every point searches for its cheapest edge to another component (in
+ * parallel), the cheapest edge of each component is added, and components merge; at
  * least half the components disappear per round, so there are at most log2(n) rounds.
- * A search prunes a tree node when
- *  - all its points are in the searching point's component (node_comp),
- *  - max(core(p), smallest core in the node, box distance) exceeds the best weight known
- *    for the component (mutual reachability is at least each core distance), or
+ * The first round searches the plain k-d tree; later rounds a tree rebuilt so that each
+ * component has subtrees of its own (cl_kdtree_build_grouped), where boxes bound only
+ * points of one component. A search from point p of component c prunes a node when
+ *  - max(core(p), smallest core distance among the node's points of other components,
+ *    box distance) exceeds the best weight known for c (mutual reachability is at least
+ *    each core distance; +inf if the node has no point of another component), or
  *  - that bound equals the best weight and no point of the node can give a smaller
- *    (smaller point, larger point) pair: ties are broken by the indices, so that every
+ *    (smaller point, larger point) pair: ties are broken by point index, so that every
  *    comparison is a strict total order and the tree found is the unique minimum one.
+ * A point is not searched at all when a lower bound of its cheapest outgoing edge, kept
+ * from earlier rounds (it only grows as components merge), exceeds the component's best;
+ * the best starts from last round's edges that still leave the component.
  * Memory: a few arrays of n and of the tree's nodes.
  */
 #include "cluster_internal.h"
@@ -21,8 +26,7 @@
 
 typedef struct {
     double w;
-    int64_t lo, hi; /* points, lo < hi */
-    int64_t j;      /* tree position of the other end, -1: none */
+    int64_t lo, hi; /* points, lo < hi; lo = -1: no edge */
 } edge_key;
 
 /* (w, lo, hi) lexicographic */
@@ -37,12 +41,16 @@ static inline int key_less(double w, int64_t lo, int64_t hi, const edge_key *b)
 
 typedef struct {
     const cl_kdtree *t;
-    const double *core;   /* (n) tree order */
-    int64_t *comp;        /* (n) component (a tree position) of each tree position */
-    int64_t *node_comp;   /* (n_nodes) the component of all the node's points, or -1 */
-    double *node_core;    /* (n_nodes) smallest core distance in the node */
-    int64_t *node_pt;     /* (n_nodes) smallest point index in the node */
-    double *bound;        /* (n) by component: smallest edge weight found this round */
+    const double *core;  /* (n) by point */
+    int64_t *comp;       /* (n) by point: its component (a point id) */
+    double *pcore;       /* (n) by tree position: core distance */
+    int64_t *pcomp;      /* (n) by tree position: component */
+    /* Per node: the smallest core distance (core1) and its point's component (comp1),
+     * and the smallest core distance among points of other components (core2, +inf if
+     * all points are in comp1). A search from component c sees core2 if c == comp1. */
+    int64_t *comp1, *node_pt; /* node_pt: smallest point index in the node */
+    double *core1, *core2;
+    double *bound;       /* (n) by component: smallest edge weight known this round */
 } boruvka;
 
 static inline double load_bound(const double *b)
@@ -62,26 +70,16 @@ static inline void lower_bound(double *b, double w)
         ;
 }
 
-static inline double box_rdist(const cl_kdtree *t, int64_t node, const double *q)
-{
-    const double *lo = t->lo + node * t->d, *hi = t->hi + node * t->d;
-    double s = 0;
-    for (int64_t k = 0; k < t->d; k++) {
-        double v = q[k] < lo[k] ? lo[k] - q[k] : (q[k] > hi[k] ? q[k] - hi[k] : 0);
-        s += v * v;
-    }
-    return s;
-}
-
-/* Cheapest edge from tree position i to another component within node. */
-static void search(const boruvka *B, int64_t node, double node_rd, int64_t i, edge_key *best)
+/* Cheapest edge from tree position i (point pi, component ci) to another component. */
+static void search(const boruvka *B, int64_t node, double node_lb, int64_t i, edge_key *best)
 {
     const cl_kdtree *t = B->t;
-    int64_t ci = B->comp[i], pi = t->idx[i];
-    if (B->node_comp[node] == ci)
+    int64_t ci = B->pcomp[i], pi = t->idx[i];
+    double other = B->comp1[node] == ci ? B->core2[node] : B->core1[node];
+    if (other == INFINITY)
         return;
     double b = fmin(best->w, load_bound(&B->bound[ci]));
-    double lb = fmax(fmax(B->core[i], B->node_core[node]), sqrt(node_rd));
+    double lb = fmax(fmax(B->pcore[i], other), node_lb);
     if (lb > b)
         return;
     if (lb == best->w && B->node_pt[node] != pi) {
@@ -90,30 +88,40 @@ static void search(const boruvka *B, int64_t node, double node_rd, int64_t i, ed
         if (!key_less(lb, lo, hi, best))
             return;
     }
-    if (node >= t->first_leaf) {
-        const double *q = t->pts + i * t->d;
-        for (int64_t j = t->start[node]; j < t->end[node]; j++) {
-            if (B->comp[j] == ci || B->core[j] > b)
-                continue;
-            double w = fmax(B->core[i], B->core[j]);
-            double dist = sqrt(cl_rdist(q, t->pts + j * t->d, t->d));
-            if (dist > w)
-                w = dist;
-            if (w > b)
-                continue;
-            int64_t pj = t->idx[j];
-            int64_t lo = pi < pj ? pi : pj, hi = pi < pj ? pj : pi;
-            if (key_less(w, lo, hi, best)) {
-                *best = (edge_key){w, lo, hi, j};
-                b = w;
-                lower_bound(&B->bound[ci], w);
+    const double *q = t->pts + i * t->d;
+    if (t->left[node] < 0) {
+        /* candidates first (other component, core distance within the bound), then
+         * their distances four at a time */
+        int64_t cand[64], nc = 0, d = t->d;
+        for (int64_t j = t->start[node]; j < t->end[node]; j++)
+            if (B->pcomp[j] != ci && B->pcore[j] <= b)
+                cand[nc++] = j;
+        for (int64_t u = 0; u < nc; u += 4) {
+            double rd[4];
+            if (u + 4 <= nc)
+                cl_rdist4(q, t->pts + cand[u] * d, t->pts + cand[u + 1] * d,
+                          t->pts + cand[u + 2] * d, t->pts + cand[u + 3] * d, d, rd);
+            else
+                for (int64_t v = u; v < nc; v++)
+                    rd[v - u] = cl_rdist(q, t->pts + cand[v] * d, d);
+            for (int64_t v = u; v < u + 4 && v < nc; v++) {
+                int64_t j = cand[v];
+                double w = fmax(fmax(B->pcore[i], B->pcore[j]), sqrt(rd[v - u]));
+                if (w > b)
+                    continue;
+                int64_t pj = t->idx[j];
+                int64_t lo = pi < pj ? pi : pj, hi = pi < pj ? pj : pi;
+                if (key_less(w, lo, hi, best)) {
+                    *best = (edge_key){w, lo, hi};
+                    b = w;
+                    lower_bound(&B->bound[ci], w);
+                }
             }
         }
         return;
     }
-    const double *q = t->pts + i * t->d;
-    int64_t l = 2 * node + 1, r = l + 1;
-    double dl = box_rdist(t, l, q), dr = box_rdist(t, r, q);
+    int64_t l = t->left[node], r = t->right[node];
+    double dl = cl_node_lb(t, l, q), dr = cl_node_lb(t, r, q);
     if (dl <= dr) {
         search(B, l, dl, i, best);
         search(B, r, dr, i, best);
@@ -136,20 +144,43 @@ static int64_t uf_find(int64_t *parent, int64_t x)
     return r;
 }
 
-static void update_node_comp(const boruvka *B)
+/* Children have higher ids than their parent in both tree builders. */
+static void update_nodes(const boruvka *B)
 {
     const cl_kdtree *t = B->t;
     for (int64_t node = t->n_nodes - 1; node >= 0; node--) {
-        if (node >= t->first_leaf) {
-            int64_t c = B->comp[t->start[node]];
-            for (int64_t j = t->start[node] + 1; j < t->end[node] && c >= 0; j++)
-                if (B->comp[j] != c)
-                    c = -1;
-            B->node_comp[node] = c;
+        int64_t c1 = -1, mp = INT64_MAX;
+        double m1 = INFINITY, m2 = INFINITY;
+        if (t->left[node] < 0) {
+            for (int64_t j = t->start[node]; j < t->end[node]; j++) {
+                double cj = B->pcore[j];
+                mp = t->idx[j] < mp ? t->idx[j] : mp;
+                if (B->pcomp[j] == c1) {
+                    m1 = fmin(m1, cj);
+                } else if (cj < m1) {
+                    m2 = c1 < 0 ? m2 : m1; /* the old smallest is another component's */
+                    m1 = cj;
+                    c1 = B->pcomp[j];
+                } else {
+                    m2 = fmin(m2, cj);
+                }
+            }
         } else {
-            int64_t a = B->node_comp[2 * node + 1], b = B->node_comp[2 * node + 2];
-            B->node_comp[node] = a == b ? a : -1;
+            int64_t a = t->left[node], b = t->right[node];
+            mp = B->node_pt[a] < B->node_pt[b] ? B->node_pt[a] : B->node_pt[b];
+            if (B->core1[b] < B->core1[a]) {
+                int64_t s = a;
+                a = b;
+                b = s;
+            }
+            c1 = B->comp1[a];
+            m1 = B->core1[a];
+            m2 = fmin(B->core2[a], B->comp1[b] != c1 ? B->core1[b] : B->core2[b]);
         }
+        B->comp1[node] = c1;
+        B->core1[node] = m1;
+        B->core2[node] = m2;
+        B->node_pt[node] = mp;
     }
 }
 
@@ -161,82 +192,112 @@ static int cmp_edges(const void *pa, const void *pb)
     return key_less(b->w, b->lo, b->hi, a) ? 1 : 0;
 }
 
-int cl_mst(const cl_kdtree *t, const double *core, int64_t *ea, int64_t *eb, double *ew,
-           const lcae_progress *prog)
+/* Node arrays sized to the tree (which grows when rebuilt grouped). */
+static int size_nodes(boruvka *B, int64_t *cap)
 {
-    int64_t n = t->n, nn = t->n_nodes;
+    int64_t nn = B->t->n_nodes;
+    if (nn <= *cap)
+        return LCAE_OK;
+    int64_t *c1 = realloc(B->comp1, (size_t)nn * sizeof *c1);
+    if (c1)
+        B->comp1 = c1;
+    int64_t *np = realloc(B->node_pt, (size_t)nn * sizeof *np);
+    if (np)
+        B->node_pt = np;
+    double *k1 = realloc(B->core1, (size_t)nn * sizeof *k1);
+    if (k1)
+        B->core1 = k1;
+    double *k2 = realloc(B->core2, (size_t)nn * sizeof *k2);
+    if (k2)
+        B->core2 = k2;
+    if (!c1 || !np || !k1 || !k2)
+        return lcae_fail(LCAE_ENOMEM, "out of memory (spanning tree)");
+    *cap = nn;
+    return LCAE_OK;
+}
+
+int cl_mst(cl_kdtree *t, const double *x, const int64_t *rows, const double *core,
+           int64_t *ea, int64_t *eb, double *ew, const lcae_progress *prog)
+{
+    int64_t n = t->n, node_cap = 0;
     boruvka B = {.t = t, .core = core};
     B.comp = lcae_malloc((size_t)n * sizeof *B.comp);
-    B.node_comp = lcae_malloc((size_t)nn * sizeof *B.node_comp);
-    B.node_core = lcae_malloc((size_t)nn * sizeof *B.node_core);
-    B.node_pt = lcae_malloc((size_t)nn * sizeof *B.node_pt);
+    B.pcore = lcae_malloc((size_t)n * sizeof *B.pcore);
+    B.pcomp = lcae_malloc((size_t)n * sizeof *B.pcomp);
     B.bound = lcae_malloc((size_t)n * sizeof *B.bound);
     int64_t *parent = lcae_malloc((size_t)n * sizeof *parent);
-    edge_key *found = lcae_malloc((size_t)n * sizeof *found); /* per point, then per comp */
+    double *low = lcae_malloc((size_t)n * sizeof *low); /* by point: lower bound */
+    edge_key *found = lcae_malloc((size_t)n * sizeof *found); /* by point */
+    edge_key *cbest = lcae_malloc((size_t)n * sizeof *cbest); /* by component */
     edge_key *edges = lcae_malloc((size_t)(n > 1 ? n - 1 : 1) * sizeof *edges);
     int rc = LCAE_OK;
-    if (!B.comp || !B.node_comp || !B.node_core || !B.node_pt || !B.bound || !parent ||
-        !found || !edges) {
+    if (!B.comp || !B.pcore || !B.pcomp || !B.bound || !parent || !low || !found ||
+        !cbest || !edges) {
         rc = LCAE_ENOMEM;
         goto done;
     }
-    for (int64_t i = 0; i < n; i++)
+    for (int64_t i = 0; i < n; i++) {
         B.comp[i] = parent[i] = i;
-    for (int64_t node = nn - 1; node >= 0; node--) {
-        if (node >= t->first_leaf) {
-            double c = INFINITY;
-            int64_t m = INT64_MAX;
-            for (int64_t j = t->start[node]; j < t->end[node]; j++) {
-                c = fmin(c, core[j]);
-                m = t->idx[j] < m ? t->idx[j] : m;
-            }
-            B.node_core[node] = c;
-            B.node_pt[node] = m;
-        } else {
-            int64_t l = 2 * node + 1, r = l + 1;
-            B.node_core[node] = fmin(B.node_core[l], B.node_core[r]);
-            B.node_pt[node] = B.node_pt[l] < B.node_pt[r] ? B.node_pt[l] : B.node_pt[r];
-        }
+        low[i] = core[i];
+        found[i].lo = -1;
     }
-    update_node_comp(&B);
 
     int64_t n_edges = 0;
     lcae_progress_begin(prog, "spanning tree", n - 1, "edges");
-    while (n_edges < n - 1) {
-        for (int64_t i = 0; i < n; i++)
+    for (int round = 0; n_edges < n - 1; round++) {
+        if (round > 0 && (rc = cl_kdtree_build_grouped(t, x, rows, core, B.comp)))
+            goto done;
+        if ((rc = size_nodes(&B, &node_cap)))
+            goto done;
+        for (int64_t i = 0; i < n; i++) {
+            B.pcore[i] = core[t->idx[i]];
+            B.pcomp[i] = B.comp[t->idx[i]];
             B.bound[i] = INFINITY;
+        }
+        update_nodes(&B);
+        for (int64_t p = 0; p < n; p++) { /* last round's edges that still leave */
+            const edge_key *e = &found[p];
+            if (e->lo >= 0 && B.comp[e->lo] != B.comp[e->hi]) {
+                lower_bound(&B.bound[B.comp[e->lo]], e->w);
+                lower_bound(&B.bound[B.comp[e->hi]], e->w);
+            }
+        }
 #pragma omp parallel for schedule(dynamic, 64)
         for (int64_t i = 0; i < n; i++) {
-            edge_key best = {INFINITY, INT64_MAX, INT64_MAX, -1};
-            if (core[i] <= load_bound(&B.bound[B.comp[i]]))
-                search(&B, 0, box_rdist(t, 0, t->pts + i * t->d), i, &best);
-            found[i] = best;
+            int64_t p = t->idx[i];
+            edge_key best = {INFINITY, -1, -1};
+            double *bnd = &B.bound[B.pcomp[i]];
+            if (low[p] <= load_bound(bnd)) {
+                search(&B, 0, 0.0, i, &best);
+                double l = fmin(best.w, load_bound(bnd));
+                low[p] = fmax(low[p], l);
+            }
+            found[p] = best;
         }
-        /* the cheapest edge of each component, kept at found[component] */
-        for (int64_t i = 0; i < n; i++) {
-            int64_t c = B.comp[i];
-            if (c != i && found[i].j >= 0 &&
-                key_less(found[i].w, found[i].lo, found[i].hi, &found[c]))
-                found[c] = found[i];
+        for (int64_t c = 0; c < n; c++)
+            cbest[c] = (edge_key){INFINITY, -1, -1};
+        for (int64_t p = 0; p < n; p++) {
+            edge_key *c = &cbest[B.comp[p]];
+            if (found[p].lo >= 0 && key_less(found[p].w, found[p].lo, found[p].hi, c))
+                *c = found[p];
         }
         int64_t before = n_edges;
         for (int64_t c = 0; c < n; c++) {
-            if (B.comp[c] != c || found[c].j < 0)
+            if (cbest[c].lo < 0)
                 continue;
-            int64_t a = uf_find(parent, c), b = uf_find(parent, found[c].j);
+            int64_t a = uf_find(parent, cbest[c].lo), b = uf_find(parent, cbest[c].hi);
             if (a == b) /* both components chose the same edge */
                 continue;
             parent[a] = b;
-            edges[n_edges++] = found[c];
+            edges[n_edges++] = cbest[c];
         }
         if (n_edges == before) { /* cannot happen: a bug, not bad input */
             rc = lcae_fail(LCAE_EFAIL, "spanning tree: no progress after %lld edges",
                            (long long)n_edges);
             goto done;
         }
-        for (int64_t i = 0; i < n; i++)
-            B.comp[i] = uf_find(parent, i);
-        update_node_comp(&B);
+        for (int64_t p = 0; p < n; p++)
+            B.comp[p] = uf_find(parent, p);
         lcae_progress_update(prog, n_edges, NULL);
     }
     lcae_progress_end(prog, NULL);
@@ -248,12 +309,17 @@ int cl_mst(const cl_kdtree *t, const double *core, int64_t *ea, int64_t *eb, dou
     }
 done:
     free(B.comp);
-    free(B.node_comp);
-    free(B.node_core);
+    free(B.pcore);
+    free(B.pcomp);
+    free(B.comp1);
     free(B.node_pt);
+    free(B.core1);
+    free(B.core2);
     free(B.bound);
     free(parent);
+    free(low);
     free(found);
+    free(cbest);
     free(edges);
     return rc;
 }
