@@ -7,8 +7,9 @@
  *   LCAE     the lcae program (default: $LCAE_BIN, else ./lcae)
  *   --reps   timed runs of each command, the best reported (default 1)
  *   --small  only the default sample
- * Outputs go to D (default /tmp/lcae-bench-simulate), deleted after each run. Wall time;
- * peak memory = the child's max RSS (wait4). Exits 1 if lcae's peak memory reaches 512 MiB
+ * Outputs go to D (default /tmp/lcae-bench-simulate), deleted after each run. Wall time,
+ * CPU time (user + system of all threads: what the work costs when the machine is shared)
+ * and peak memory = the child's max RSS (wait4). Exits 1 if lcae's peak memory reaches 512 MiB
  * or the default sample takes 30 s or more. */
 #define _DEFAULT_SOURCE /* wait4 */
 #include <fcntl.h>
@@ -29,8 +30,9 @@ static double now(void)
     return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
-/* Runs argv with stdout and stderr to /dev/null; wall seconds and max RSS (KiB). */
-static int run(char *const argv[], double *sec, long *rss_kib)
+/* Runs argv with stdout and stderr to /dev/null; wall seconds, CPU seconds (user +
+ * system, all threads) and max RSS (KiB). */
+static int run(char *const argv[], double *sec, double *cpu, long *rss_kib)
 {
     double t0 = now();
     pid_t pid = fork();
@@ -48,6 +50,8 @@ static int run(char *const argv[], double *sec, long *rss_kib)
     if (wait4(pid, &status, 0, &ru) < 0)
         return -1;
     *sec = now() - t0;
+    *cpu = ru.ru_utime.tv_sec + 1e-6 * ru.ru_utime.tv_usec + ru.ru_stime.tv_sec +
+           1e-6 * ru.ru_stime.tv_usec;
     *rss_kib = ru.ru_maxrss;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
@@ -92,7 +96,8 @@ int main(int argc, char **argv)
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     printf("bench_simulate: %s, %ld cores, best of %d run%s\n", dir, ncpu, reps,
            reps > 1 ? "s" : "");
-    printf("%-34s %8s %8s %9s %12s\n", "command", "best s", "GB/s", "vs dd", "max RSS MiB");
+    printf("%-34s %8s %8s %9s %8s %12s\n", "command", "best s", "GB/s", "vs dd", "CPU s",
+           "max RSS MiB");
     int status = 0;
     for (int s = 0; s < nsizes; s++) {
         int n = sides[s];
@@ -103,19 +108,21 @@ int main(int argc, char **argv)
         char *sim_argv[] = {(char *)lcae, "simulate", "-o", out, "--scan", scan, "-q", NULL};
         char *dd_argv[] = {"dd", "if=/dev/zero", of, "bs=1M", count[s], NULL};
         char *const *jobs[2] = {dd_argv, sim_argv};
-        double best[2] = {1e30, 1e30};
+        double best[2] = {1e30, 1e30}, cpu_best[2] = {0, 0};
         long rss[2] = {0, 0};
         for (int r = 0; r < reps; r++)
             for (int j = 0; j < 2; j++) {
-                double sec;
+                double sec, cpu;
                 long kib;
                 mkdir(out, 0777);
-                int rc = run(jobs[j], &sec, &kib);
+                int rc = run(jobs[j], &sec, &cpu, &kib);
                 clean(dir);
                 if (rc) {
                     fprintf(stderr, "bench_simulate: %s exited with %d\n", jobs[j][0], rc);
                     return 1;
                 }
+                if (sec < best[j])
+                    cpu_best[j] = cpu;
                 best[j] = fmin(best[j], sec);
                 rss[j] = kib > rss[j] ? kib : rss[j];
             }
@@ -123,8 +130,8 @@ int main(int argc, char **argv)
         snprintf(name[0], sizeof name[0], "dd, same bytes (%.2f GB)", bytes / 1e9);
         snprintf(name[1], sizeof name[1], "lcae simulate --scan %d", n);
         for (int j = 0; j < 2; j++)
-            printf("%-34s %8.2f %8.3f %9.2f %12.1f\n", name[j], best[j], bytes / best[j] / 1e9,
-                   best[0] / best[j], rss[j] / 1024.0);
+            printf("%-34s %8.2f %8.3f %9.2f %8.2f %12.1f\n", name[j], best[j],
+                   bytes / best[j] / 1e9, best[0] / best[j], cpu_best[j], rss[j] / 1024.0);
         if (rss[1] >= 512 * 1024)
             status = 1;
         if (n == 128 && best[1] >= 30)
