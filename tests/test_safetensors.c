@@ -87,6 +87,24 @@ static void test_hostile(void)
     expect_refused("too many dims",
                    "{\"a\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1,1,1],\"data_offsets\":[0,4]}}",
                    -1, 4, "too many dimensions");
+    /* half precision: 1, -2, the smallest subnormal, the largest finite; bfloat16 1.5 */
+    fp = fopen(path, "wb");
+    const char *hj = "{\"h\":{\"dtype\":\"F16\",\"shape\":[4],\"data_offsets\":[0,8]},"
+                     "\"b\":{\"dtype\":\"BF16\",\"shape\":[1],\"data_offsets\":[8,10]}}";
+    uint64_t hl = strlen(hj);
+    fwrite(&hl, 8, 1, fp);
+    fwrite(hj, 1, hl, fp);
+    const unsigned char hd[10] = {0x00, 0x3c, 0x00, 0xc0, 0x01, 0x00, 0xff, 0x7b, 0xc0, 0x3f};
+    fwrite(hd, 1, 10, fp);
+    fclose(fp);
+    CHECK_MSG(lcae_st_open(path, &f) == LCAE_OK, "%s", lcae_last_error());
+    if (f) {
+        float h[4] = {0}, bf = 0;
+        CHECK(lcae_st_read_f32(f, lcae_st_find(f, "h"), h) == LCAE_OK);
+        CHECK(h[0] == 1.0f && h[1] == -2.0f && h[2] == ldexpf(1.0f, -24) && h[3] == 65504.0f);
+        CHECK(lcae_st_read_f32(f, lcae_st_find(f, "b"), &bf) == LCAE_OK && bf == 1.5f);
+        lcae_st_close(f);
+    }
     /* a valid file with padding spaces, an empty tensor and a scalar */
     write_raw("{\"e\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]},"
               "\"s\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[0,8]}}      ", -1, 8);
