@@ -71,6 +71,11 @@ grep -q -- '--dose' "$t/err" || fail "negative dose: message names the option: $
 [ -e "$t/x/scan_x128_y128.raw" ] && fail "negative dose: something written"
 run "$lcae" simulate -o "$t/x" --scan 3x0 -q
 expect_rc 2 "scan 3x0"
+for bad in "--det 0" "--seed x" "--thickness nan" "--grains 0" "--psf 9"; do
+  run "$lcae" simulate -o "$t/x" --scan 2 $bad -q
+  expect_rc 2 "simulate $bad"
+  one_line_error "simulate $bad"
+done
 echo hello >"$t/file"
 run "$lcae" simulate -o "$t/file" --scan 2 --det 32 -q
 expect_rc 1 "output is a file"

@@ -13,72 +13,60 @@
 #include "lcae/sim.h"
 #include "lcae/stats.h"
 
-/* Unset options keep the library's defaults (lcae_sim_defaults): NAN / 0 / -1 here. */
-static const char *out_dir;
+/* The sample's options (shared with lcae run, which simulates its built-in sample) write
+ * into a parameter set that starts from the library's defaults; every value given is
+ * checked by lcae_sim_check. The scan shape is an OPT_SHAPE pair (0: not given); the seed
+ * is any integer (negative ones wrap to the unsigned 64-bit seed). */
+static lcae_sim_params P = LCAE_SIM_DEFAULTS;
 static int64_t scan[2];
-static int det, grains, general = -1, hot_pixels = -1, batch, png;
-static int64_t seed = -1;
-static double boundary_width = NAN, dose = NAN, thickness = NAN, thickness_var = NAN,
-              bend = NAN, tilt = NAN, drift = NAN, psf = NAN, gain = NAN, gain_spread = NAN,
-              offset = NAN, readout_noise = NAN, outlier_rate = NAN, kv = NAN,
-              camera_length = NAN, pixel = NAN, convergence = NAN, step = NAN;
+static int64_t seed = INT64_MIN;
 
-static const cli_option simulate_options[] = {
-    {"output", 'o', OPT_STRING, &out_dir, "DIR", "output folder (created if missing)"},
+const cli_option cli_sample_options[] = {
     {"scan", 0, OPT_SHAPE, scan, "NYxNX", "scan shape (default 128)"},
-    {"det", 0, OPT_INT, &det, "N", "detector N x N pixels over the EMPAD's angles (default 128)"},
-    {"grains", 0, OPT_INT, &grains, "K", "Voronoi grains (default 12)"},
-    {"boundary-width", 0, OPT_DOUBLE, &boundary_width, "W", "boundary width, scan pixels (default 4)"},
-    {"dose", 0, OPT_DOUBLE, &dose, "D", "electrons per pattern (default 75000: 12 pA, 1 ms)"},
+    {"det", 0, OPT_INT, &P.det, "N", "detector N x N pixels over the EMPAD's angles (default 128)"},
+    {"grains", 0, OPT_INT, &P.grains, "K", "Voronoi grains (default 12)"},
+    {"boundary-width", 0, OPT_DOUBLE, &P.boundary_width, "W", "boundary width, scan pixels (default 4)"},
+    {"dose", 0, OPT_DOUBLE, &P.dose, "D", "electrons per pattern (default 75000: 12 pA, 1 ms)"},
     {"seed", 0, OPT_I64, &seed, "S", "random seed (default 1)"},
-    {"thickness", 0, OPT_DOUBLE, &thickness, "NM", "mean thickness, nm (default 40)"},
-    {"thickness-var", 0, OPT_DOUBLE, &thickness_var, "V", "relative thickness variation (default 0.25)"},
-    {"bend", 0, OPT_DOUBLE, &bend, "DEG", "in-plane rotation across a grain (default 3)"},
-    {"tilt", 0, OPT_DOUBLE, &tilt, "DEG", "largest mistilt off the zone axis (default 0.2)"},
-    {"general", 0, OPT_INT, &general, "N", "grains with a general orientation (default 0)"},
-    {"drift", 0, OPT_DOUBLE, &drift, "PX", "descan drift across the scan, pixels (default 2)"},
-    {"psf", 0, OPT_DOUBLE, &psf, "PX", "detector blur, Gaussian sigma in pixels (default 0.5)"},
-    {"gain", 0, OPT_DOUBLE, &gain, "G", "ADU per electron (default 1)"},
-    {"gain-spread", 0, OPT_DOUBLE, &gain_spread, "S", "per-pixel gain variation, sd (default 0.02)"},
-    {"offset", 0, OPT_DOUBLE, &offset, "ADU", "offset added to every pixel (default 0)"},
-    {"readout-noise", 0, OPT_DOUBLE, &readout_noise, "ADU", "readout noise sd (default 0.1)"},
-    {"hot-pixels", 0, OPT_INT, &hot_pixels, "N", "hot detector pixels (default 3)"},
-    {"outlier-rate", 0, OPT_DOUBLE, &outlier_rate, "P", "spike probability per pixel and frame (default 1e-5)"},
-    {"kv", 0, OPT_DOUBLE, &kv, "KV", "accelerating voltage (default 200)"},
-    {"camera-length", 0, OPT_DOUBLE, &camera_length, "MM", "camera length (default 460)"},
-    {"pixel", 0, OPT_DOUBLE, &pixel, "UM", "detector pixel at 128 x 128 (default 150)"},
-    {"convergence", 0, OPT_DOUBLE, &convergence, "MRAD", "convergence semi-angle (default 1.1)"},
-    {"step", 0, OPT_DOUBLE, &step, "NM", "scan step (default 0.91: 233 nm over 256)"},
-    {"batch", 0, OPT_INT, &batch, "N", "patterns per batch (default 256)"},
-    {"png", 0, OPT_FLAG, &png, NULL, "also write pictures: truth maps, variance, patterns"},
+    {"thickness", 0, OPT_DOUBLE, &P.thickness_nm, "NM", "mean thickness, nm (default 40)"},
+    {"thickness-var", 0, OPT_DOUBLE, &P.thickness_var, "V", "relative thickness variation (default 0.25)"},
+    {"bend", 0, OPT_DOUBLE, &P.bend_deg, "DEG", "in-plane rotation across a grain (default 3)"},
+    {"tilt", 0, OPT_DOUBLE, &P.tilt_deg, "DEG", "largest mistilt off the zone axis (default 0.2)"},
+    {"general", 0, OPT_INT, &P.general, "N", "grains with a general orientation (default 0)"},
+    {"drift", 0, OPT_DOUBLE, &P.drift_px, "PX", "descan drift across the scan, pixels (default 2)"},
+    {"psf", 0, OPT_DOUBLE, &P.psf_px, "PX", "detector blur, Gaussian sigma in pixels (default 0.5)"},
+    {"gain", 0, OPT_DOUBLE, &P.gain, "G", "ADU per electron (default 1)"},
+    {"gain-spread", 0, OPT_DOUBLE, &P.gain_spread, "S", "per-pixel gain variation, sd (default 0.02)"},
+    {"offset", 0, OPT_DOUBLE, &P.offset, "ADU", "offset added to every pixel (default 0)"},
+    {"readout-noise", 0, OPT_DOUBLE, &P.readout_noise, "ADU", "readout noise sd (default 0.1)"},
+    {"hot-pixels", 0, OPT_INT, &P.hot_pixels, "N", "hot detector pixels (default 3)"},
+    {"outlier-rate", 0, OPT_DOUBLE, &P.outlier_rate, "P", "spike probability per pixel and frame (default 1e-5)"},
+    {"kv", 0, OPT_DOUBLE, &P.kv, "KV", "accelerating voltage (default 200)"},
+    {"camera-length", 0, OPT_DOUBLE, &P.camera_length_mm, "MM", "camera length (default 460)"},
+    {"pixel", 0, OPT_DOUBLE, &P.pixel_um, "UM", "detector pixel at 128 x 128 (default 150)"},
+    {"convergence", 0, OPT_DOUBLE, &P.convergence_mrad, "MRAD", "convergence semi-angle (default 1.1)"},
+    {"step", 0, OPT_DOUBLE, &P.step_nm, "NM", "scan step (default 0.91: 233 nm over 256)"},
+    {"batch", 0, OPT_INT, &P.batch, "N", "patterns per batch (default 256)"},
     {0}};
 
-static void set_params(lcae_sim_params *p)
+void cli_sim_params(lcae_sim_params *p)
 {
-    lcae_sim_defaults(p);
+    *p = P;
     if (scan[0]) {
         p->ny = scan[0];
         p->nx = scan[1];
     }
-    if (det) p->det = det;
-    if (grains) p->grains = grains;
-    if (general >= 0) p->general = general;
-    if (hot_pixels >= 0) p->hot_pixels = hot_pixels;
-    if (batch) p->batch = batch;
-    if (seed >= 0) p->seed = (uint64_t)seed;
-    struct { double v, *dst; } d[] = {
-        {boundary_width, &p->boundary_width}, {dose, &p->dose},
-        {thickness, &p->thickness_nm}, {thickness_var, &p->thickness_var},
-        {bend, &p->bend_deg}, {tilt, &p->tilt_deg}, {drift, &p->drift_px},
-        {psf, &p->psf_px}, {gain, &p->gain}, {gain_spread, &p->gain_spread},
-        {offset, &p->offset}, {readout_noise, &p->readout_noise},
-        {outlier_rate, &p->outlier_rate}, {kv, &p->kv},
-        {camera_length, &p->camera_length_mm}, {pixel, &p->pixel_um},
-        {convergence, &p->convergence_mrad}, {step, &p->step_nm}};
-    for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
-        if (!isnan(d[i].v))
-            *d[i].dst = d[i].v;
+    if (seed != INT64_MIN)
+        p->seed = (uint64_t)seed;
 }
+
+static const char *out_dir;
+static int png;
+
+static const cli_option simulate_options[] = {
+    {"output", 'o', OPT_STRING, &out_dir, "DIR", "output folder (created if missing)"},
+    {"png", 0, OPT_FLAG, &png, NULL, "also write pictures: truth maps, variance, patterns"},
+    {0}};
 
 static char *path_in(const char *dir, const char *name)
 {
@@ -213,7 +201,7 @@ static int run_simulate(int npos, char **pos)
     if (!out_dir)
         return cli_error(LCAE_EUSAGE, "lcae simulate needs -o DIR (see 'lcae simulate --help')");
     lcae_sim_params p;
-    set_params(&p);
+    cli_sim_params(&p);
     int rc = lcae_sim_check(&p);
     if (rc)
         return cli_fail(rc);
@@ -237,8 +225,8 @@ static int run_simulate(int npos, char **pos)
     return 0;
 }
 
-static const cli_option *const simulate_groups[] = {simulate_options, cli_common_options,
-                                                    NULL};
+static const cli_option *const simulate_groups[] = {simulate_options, cli_sample_options,
+                                                    cli_common_options, NULL};
 
 const cli_command cmd_simulate = {
     .name = "simulate",

@@ -61,32 +61,7 @@ static double scattering_factor(const sim_phase_def *ph, double s)
 /* ---- parameters -------------------------------------------------------------------------- */
 void lcae_sim_defaults(lcae_sim_params *p)
 {
-    memset(p, 0, sizeof *p);
-    p->ny = p->nx = 128;
-    p->det = 128;
-    p->grains = 12;
-    p->boundary_width = 4;
-    p->dose = 75000;
-    p->seed = 1;
-    p->kv = 200;
-    p->camera_length_mm = 460;
-    p->pixel_um = 150;
-    p->convergence_mrad = 1.1;
-    p->step_nm = 233.0 / 256.0;
-    p->thickness_nm = 40;
-    p->thickness_var = 0.25;
-    p->bend_deg = 3;
-    p->tilt_deg = 0.2;
-    p->general = 0;
-    p->drift_px = 2;
-    p->psf_px = 0.5;
-    p->gain = 1;
-    p->gain_spread = 0.02;
-    p->offset = 0;
-    p->readout_noise = 0.1;
-    p->hot_pixels = 3;
-    p->outlier_rate = 1e-5;
-    p->batch = 256;
+    *p = (lcae_sim_params)LCAE_SIM_DEFAULTS;
 }
 
 #define CHECK_RANGE(cond, opt, expect, fmt, val)                                           \
