@@ -53,8 +53,13 @@ static int write_scan(const sim_ctx *c, const sim_layout *l, const char *path,
     const lcae_sim_params *p = &c->p;
     int64_t total = p->ny * p->nx;
     size_t px = (size_t)p->det * p->det;
-    float *frames[2] = {lcae_malloc((size_t)p->batch * px * sizeof(float)),
-                        lcae_malloc((size_t)p->batch * px * sizeof(float))};
+    /* a batch holds at most 64 MiB of patterns, so memory stays bounded for large
+     * detectors too (the batch size does not change the bytes written) */
+    int64_t batch = p->batch, cap = ((int64_t)64 << 20) / (int64_t)(px * sizeof(float));
+    if (batch > cap)
+        batch = cap > 1 ? cap : 1;
+    float *frames[2] = {lcae_malloc((size_t)batch * px * sizeof(float)),
+                        lcae_malloc((size_t)batch * px * sizeof(float))};
     if (!frames[0] || !frames[1]) {
         free(frames[0]);
         free(frames[1]);
@@ -68,15 +73,15 @@ static int write_scan(const sim_ctx *c, const sim_layout *l, const char *path,
         return rc;
     }
     lcae_progress_begin(prog, "simulating", total, "patterns");
-    int64_t nbatches = (total + p->batch - 1) / p->batch;
+    int64_t nbatches = (total + batch - 1) / batch;
     int nomem = 0;
     char msg[512] = "";
     for (int64_t b = 0; b <= nbatches && !rc && !nomem; b++) {
-        int64_t first = b * p->batch;
-        int64_t nb = b == nbatches ? 0 : (total - first < p->batch ? total - first : p->batch);
+        int64_t first = b * batch;
+        int64_t nb = b == nbatches ? 0 : (total - first < batch ? total - first : batch);
         float *cur = frames[b % 2], *prev = frames[(b + 1) % 2];
-        int64_t prev_first = (b - 1) * p->batch;
-        int64_t prev_n = b == 0 ? 0 : (total - prev_first < p->batch ? total - prev_first : p->batch);
+        int64_t prev_first = (b - 1) * batch;
+        int64_t prev_n = b == 0 ? 0 : (total - prev_first < batch ? total - prev_first : batch);
 #pragma omp parallel
         {
 #pragma omp single nowait
