@@ -409,9 +409,8 @@ static void check_sampling(void)
            (long long)ex.sample_size);
     CHECK(ex.median < ex.sigma68); /* right-skewed, like the paper's data */
     /* The default sample: within 0.5% of sigma68 for 5 seeds. Smaller samples (3 seeds,
-     * to keep the test short under ASan): within
-     * 4.5 of their estimated standard errors, which must predict under 0.1% (0.5% / 5)
-     * at the default size. */
+     * to keep the test short under ASan): within 4.5 of their estimated standard errors,
+     * which must predict under 0.1% (0.5% / 5) at the default size. */
     int64_t sizes[3] = {LCAE_STATS_DEFAULT_SAMPLE, 1 << 20, 1 << 16};
     for (int z = 0; z < 3; z++) {
         double worst = 0, c = 0;
