@@ -5,7 +5,7 @@ BUILD     ?= build
 ASAN      ?= build-asan
 CMAKE_ARGS ?=
 
-.PHONY: all deps build build-asan demo test test-release test-asan fuzz bench clean
+.PHONY: all deps deps-test build build-asan demo test test-release test-asan fuzz bench clean
 
 all: build
 
@@ -24,8 +24,13 @@ build-asan:
 demo: deps build
 	@scripts/demo $(BUILD)/lcae
 
-test: deps
+test: deps-test
 	@$(MAKE) --no-print-directory test-release test-asan
+
+# `make test` also installs what the browser test of report.html needs (Chromium, node, playwright-core)
+deps-test:
+	@scripts/install-deps test
+	@[ -d tests/report_browser/node_modules ] || npm ci --prefix tests/report_browser --no-audit --no-fund >/dev/null || echo "lcae: npm ci failed: the browser test will be skipped" >&2
 
 test-release: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

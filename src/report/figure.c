@@ -146,7 +146,7 @@ void fig_text_up(fig_canvas *c, int x, int y_bottom, const char *text, int scale
                  const uint8_t rgb[3])
 {
     /* draw on a small canvas, then copy it turned by 90 degrees */
-    int tw = fig_text_width(text, scale), th = LCAE_FONT_HEIGHT * scale;
+    int tw = fig_text_width(text, scale), th = (LCAE_FONT_HEIGHT + 2) * scale;
     if (tw <= 0)
         return;
     fig_canvas t;

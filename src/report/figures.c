@@ -114,9 +114,16 @@ static int add_figure(report_ctx *r, const fig_canvas *c, const char *file, cons
 }
 
 /* A figure of panels side by side under an optional title line. */
-static int write_row(report_ctx *r, const panel *ps, int n, const char *title, const char *file,
+static int write_row(report_ctx *r, panel *ps, int n, const char *title, const char *file,
                      const char *caption)
 {
+    /* the same number of title lines everywhere, so that the maps line up */
+    int lines = 0;
+    for (int i = 0; i < n; i++)
+        lines = panel_lines(&ps[i]) > lines ? panel_lines(&ps[i]) : lines;
+    for (int i = 0; i < n; i++)
+        for (int l = panel_lines(&ps[i]); l < lines; l++)
+            snprintf(ps[i].title[l], sizeof ps[i].title[l], " ");
     int w = MARGIN, h = 0;
     for (int i = 0; i < n; i++) {
         int pw, ph;

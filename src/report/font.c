@@ -102,6 +102,19 @@ static const unsigned char glyphs[95][7] = {
     {0x00, 0x00, 0x08, 0x15, 0x02, 0x00, 0x00}, /* ~ */
 };
 
+/* g j p q y with their tails below the line: 9 rows, drawn in place of the 7-row glyph
+ * (rows 7 and 8 fall into the line spacing). */
+static const struct {
+    char c;
+    unsigned char rows[9];
+} tails[] = {
+    {'g', {0x00, 0x00, 0x0f, 0x11, 0x11, 0x11, 0x0f, 0x01, 0x0e}},
+    {'j', {0x02, 0x00, 0x06, 0x02, 0x02, 0x02, 0x02, 0x12, 0x0c}},
+    {'p', {0x00, 0x00, 0x1e, 0x11, 0x11, 0x11, 0x1e, 0x10, 0x10}},
+    {'q', {0x00, 0x00, 0x0f, 0x11, 0x11, 0x11, 0x0f, 0x01, 0x01}},
+    {'y', {0x00, 0x00, 0x11, 0x11, 0x11, 0x11, 0x0f, 0x01, 0x0e}},
+};
+
 void lcae_font_draw(unsigned char *rgb, int width, int height, int x, int y, const char *text,
                     int scale, const unsigned char color[3])
 {
@@ -110,8 +123,14 @@ void lcae_font_draw(unsigned char *rgb, int width, int height, int x, int y, con
         if (c < 32 || c > 126)
             continue;
         const unsigned char *g = glyphs[c - 32];
+        int rows = 7;
+        for (size_t t = 0; t < sizeof tails / sizeof tails[0]; t++)
+            if (tails[t].c == (char)c) {
+                g = tails[t].rows;
+                rows = 9;
+            }
         int x0 = x + i * LCAE_FONT_ADVANCE * scale;
-        for (int r = 0; r < 7; r++)
+        for (int r = 0; r < rows; r++)
             for (int b = 0; b < 5; b++) {
                 if (!(g[r] & (0x10 >> b)))
                     continue;
