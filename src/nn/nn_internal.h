@@ -7,7 +7,7 @@
 #include "lcae/nn.h"
 
 /* Independent scratch buffers of a context; a layer call may use each once. */
-enum { NN_SCRATCH_COL, NN_SCRATCH_AUX, NN_SCRATCH_COUNT };
+enum { NN_SCRATCH_COL, NN_SCRATCH_AUX, NN_SCRATCH_WEIGHT, NN_SCRATCH_COUNT };
 
 /* A float buffer of at least `count` elements in slot `slot`, 64-byte aligned, grown on
  * demand (contents not kept across growth). NULL with a message if out of memory. */
