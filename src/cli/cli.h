@@ -38,6 +38,9 @@ typedef struct {
     const cli_option *const *option_groups; /* NULL-terminated list of tables */
     int min_positional, max_positional;
     int (*run)(int npos, char **pos); /* returns the exit status */
+    /* Optional: sees the arguments before they are parsed (lcae run applies its
+     * --preset's defaults here, so that the other options override them). */
+    void (*init)(int argc, char **argv);
 } cli_command;
 
 /* Parses argv (argv[0] is the command name). Returns 0 and the positional arguments in
@@ -69,6 +72,8 @@ extern cli_dataset_args cli_dataset;
 extern const cli_option cli_dataset_options[];
 extern const cli_option cli_common_options[]; /* --quiet, --threads */
 extern int cli_threads;                       /* 0: all cores */
+/* The options above as the library's (prints a usage error and returns 2 if wrong). */
+int cli_dataset_open_options(lcae_open_options *o);
 /* Opens a scan with the options above; prints the error and returns the exit status. */
 int cli_open_dataset(const char *path, lcae_dataset **ds);
 
@@ -87,8 +92,12 @@ extern cli_train_args cli_train;             /* src/cli/cmd_train.c */
 extern const cli_option cli_train_options[];
 int cli_train_options_get(lcae_train_options *o);
 
+extern const cli_option cli_sample_options[]; /* src/cli/cmd_simulate.c */
+void cli_sim_params(lcae_sim_params *p);
+
 /* Subcommands (one file each, src/cli/cmd_*.c). */
 extern const cli_command cmd_info;
+extern const cli_command cmd_run;
 extern const cli_command cmd_stats;
 extern const cli_command cmd_train;
 extern const cli_command cmd_encode;

@@ -23,7 +23,7 @@ const cli_option cli_dataset_options[] = {
      "raw: bytes after each frame (default 0)"},
     {0}};
 
-int cli_open_dataset(const char *path, lcae_dataset **ds)
+int cli_dataset_open_options(lcae_open_options *out)
 {
     lcae_open_options o = {0};
     const cli_dataset_args *a = &cli_dataset;
@@ -52,6 +52,16 @@ int cli_open_dataset(const char *path, lcae_dataset **ds)
     o.header_bytes = a->header_bytes;
     o.frame_header_bytes = a->frame_header_bytes;
     o.frame_footer_bytes = a->frame_footer_bytes;
-    int rc = lcae_dataset_open(path, &o, ds);
+    *out = o;
+    return 0;
+}
+
+int cli_open_dataset(const char *path, lcae_dataset **ds)
+{
+    lcae_open_options o;
+    int rc = cli_dataset_open_options(&o);
+    if (rc)
+        return rc;
+    rc = lcae_dataset_open(path, &o, ds);
     return rc ? cli_fail(rc) : 0;
 }

@@ -15,6 +15,7 @@ static const cli_command *const commands[] = {
     &cmd_cluster,
     &cmd_simulate,
     &cmd_score,
+    &cmd_run,
     NULL};
 
 static const cli_command *find_command(const char *name)
@@ -70,6 +71,8 @@ int main(int argc, char **argv)
     if (!pos)
         return cli_error(LCAE_ENOMEM, "out of memory");
     int npos;
+    if (cmd->init)
+        cmd->init(argc - 1, argv + 1);
     int rc = cli_parse(cmd, argc - 1, argv + 1, pos, &npos);
     if (rc) {
         free(pos);

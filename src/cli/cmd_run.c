@@ -1,0 +1,170 @@
+/* lcae run [DATA] -o DIR: the paper's whole experiment in one run directory. */
+#include "cli.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lcae/pipeline.h"
+
+static const char *out_dir, *preset = "cpu", *cluster_on = "all", *truth_dir;
+static int force, encode_batch = 128;
+
+/* The built-in sample's main parameters, under names of their own: in lcae run, --scan
+ * is the scan file's shape and --seed, --batch are the training's. 0 / NaN: the
+ * simulator's default. */
+static int64_t sample_scan[2], sample_seed = -1;
+static int sample_det, sample_grains;
+static double sample_boundary = NAN, sample_dose = NAN;
+
+static const cli_option run_sample_options[] = {
+    {"sample-scan", 0, OPT_SHAPE, sample_scan, "NYxNX", "built-in sample: scan shape (128)"},
+    {"sample-det", 0, OPT_INT, &sample_det, "N", "built-in sample: detector N x N (128)"},
+    {"sample-grains", 0, OPT_INT, &sample_grains, "K", "built-in sample: grains (12)"},
+    {"sample-boundary-width", 0, OPT_DOUBLE, &sample_boundary, "W",
+     "built-in sample: boundary width, scan pixels (4)"},
+    {"sample-dose", 0, OPT_DOUBLE, &sample_dose, "D",
+     "built-in sample: electrons per pattern (75000)"},
+    {"sample-seed", 0, OPT_I64, &sample_seed, "S", "built-in sample: random seed (1)"},
+    {0}};
+
+static const cli_option run_options[] = {
+    {"output", 'o', OPT_STRING, &out_dir, "DIR", "the run directory (required)"},
+    {"preset", 0, OPT_STRING, &preset, "cpu|paper",
+     "cpu (default): a reduced model that runs the built-in sample in minutes on a CPU; "
+     "paper: METHOD.md exactly"},
+    {"cluster-on", 0, OPT_STRING, &cluster_on, "all|invariant",
+     "cluster all latent features (default, the paper) or the first --invariant-dims"},
+    {"truth", 0, OPT_STRING, &truth_dir, "DIR",
+     "a folder with truth_class.npy (and truth_region.npy, truth_grain.npy) to score against"},
+    {"encode-batch", 0, OPT_INT, &encode_batch, "B", "patterns per encoding batch (default 128)"},
+    {"force", 0, OPT_FLAG, &force, NULL, "redo every stage, even those that are up to date"},
+    {0}};
+
+/* The presets' training settings. The paper's: METHOD.md. The CPU preset keeps the
+ * method (both models, the rotation loss with N = 10 and lambda = 50, HDBSCAN at 60)
+ * and shrinks the work: patterns binned 2 x 2 (64 x 64 for the EMPAD), a narrow network,
+ * and each epoch on a random subset of the positions (encoding still covers all). */
+static void apply_preset(const char *name)
+{
+    if (!strcmp(name, "paper")) {
+        cli_train.bin = 1;
+        cli_train.base = 64;
+        cli_train.batch = 32;
+        cli_train.epochs = 10;
+        cli_train.subset = 0;
+    } else if (!strcmp(name, "cpu")) {
+        cli_train.bin = 2;
+        cli_train.base = 8;
+        cli_train.batch = 32;
+        cli_train.epochs = 4;
+        cli_train.subset = 2048;
+    }
+}
+
+static void run_init(int argc, char **argv)
+{
+    const char *name = preset;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--"))
+            break;
+        if (!strcmp(argv[i], "--preset") && i + 1 < argc)
+            name = argv[i + 1];
+        else if (!strncmp(argv[i], "--preset=", 9))
+            name = argv[i] + 9;
+    }
+    apply_preset(name); /* an unknown name is reported after parsing */
+}
+
+static int run_run(int npos, char **pos)
+{
+    if (!out_dir)
+        return cli_error(LCAE_EUSAGE, "run: the run directory is required (-o DIR)");
+    if (strcmp(preset, "cpu") && strcmp(preset, "paper"))
+        return cli_error(LCAE_EUSAGE, "option --preset: expected cpu or paper, found '%s'",
+                         preset);
+    if (strcmp(cluster_on, "all") && strcmp(cluster_on, "invariant"))
+        return cli_error(LCAE_EUSAGE, "option --cluster-on: expected all or invariant, found "
+                         "'%s'", cluster_on);
+    if (encode_batch < 1)
+        return cli_error(LCAE_EUSAGE, "option --encode-batch: expected a positive number, "
+                         "found %d", encode_batch);
+    if (truth_dir && npos == 0)
+        return cli_error(LCAE_EUSAGE, "option --truth: the built-in sample brings its own "
+                         "truth (give a scan file to use --truth)");
+    lcae_run_options o = {0};
+    o.data = npos ? pos[0] : NULL;
+    o.truth_dir = truth_dir;
+    o.preset = preset;
+    o.force = force;
+    o.encode_batch = encode_batch;
+    o.cluster_on_invariant = !strcmp(cluster_on, "invariant");
+    int rc = cli_train_options_get(&o.train);
+    if (!rc)
+        rc = cli_hdbscan_params(&o.hdbscan);
+    if (rc)
+        return rc;
+    cli_sim_params(&o.sim);
+    if (sample_scan[0]) {
+        o.sim.ny = sample_scan[0];
+        o.sim.nx = sample_scan[1];
+    }
+    if (sample_det)
+        o.sim.det = sample_det;
+    if (sample_grains)
+        o.sim.grains = sample_grains;
+    if (!isnan(sample_boundary))
+        o.sim.boundary_width = sample_boundary;
+    if (!isnan(sample_dose))
+        o.sim.dose = sample_dose;
+    if (sample_seed >= 0)
+        o.sim.seed = (uint64_t)sample_seed;
+    int st = lcae_sim_check(&o.sim);
+    if (st)
+        return cli_fail(st);
+    if (o.data) {
+        /* the scan is opened here once to report a bad file before any work is done */
+        lcae_dataset *ds;
+        rc = cli_open_dataset(o.data, &ds);
+        if (rc)
+            return rc;
+        lcae_dataset_close(ds);
+        st = cli_dataset_open_options(&o.open);
+        if (st)
+            return st;
+    }
+    st = lcae_run(&o, out_dir, cli_progress());
+    if (st)
+        return cli_fail(st);
+    cli_note("report: %s/report/report.html", out_dir);
+    return 0;
+}
+
+static const cli_option *const run_groups[] = {
+    run_options, cli_train_options, cli_hdbscan_options, run_sample_options,
+    cli_dataset_options, cli_common_options, NULL};
+
+const cli_command cmd_run = {
+    .name = "run",
+    .usage = "[DATA] -o DIR [options]",
+    .summary = "the whole experiment: statistics, both models, clusters, scores, report",
+    .description =
+        "Trains the standard and the rotation-invariant autoencoder on the scan, encodes\n"
+        "every pattern with each, clusters the latent vectors with HDBSCAN, scores the\n"
+        "clusters against the truth when it is known, and writes the report. Without\n"
+        "DATA it simulates the built-in sample into DIR/sample and scores against its\n"
+        "truth. A stage whose outputs exist and match the configuration (DIR/run.json)\n"
+        "is not run again; --force redoes them.\n\n"
+        "Presets (the training options below override them):\n"
+        "  cpu    --bin 2 --base 8 --batch 32 --epochs 4 --subset 2048 (the default)\n"
+        "  paper  --bin 1 --base 64 --batch 32 --epochs 10, all positions (METHOD.md)\n"
+        "Both: --invariant-dims 10 --lambda 50 --max-angle 360 --min-cluster-size 60.\n\n"
+        "DIR/run.json, DIR/sample/, DIR/stats/, DIR/standard/ and DIR/invariant/ (each\n"
+        "model.safetensors, latent.npy, labels.npy, probabilities.npy, score.json), and\n"
+        "DIR/report/ (report.html, report.json, PNG figures).",
+    .option_groups = run_groups,
+    .min_positional = 0,
+    .max_positional = 1,
+    .run = run_run,
+    .init = run_init,
+};
