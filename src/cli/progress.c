@@ -75,6 +75,10 @@ static void p_end(void *ctx, const char *summary)
     double el = now_s() - bar.start;
     if (bar.tty)
         fputs("\r\033[K", stderr);
+    if (bar.total == 0 && bar.done == 0) { /* a step with nothing counted: "up to date" */
+        fprintf(stderr, "lcae: %s%s%s\n", bar.what, summary ? ": " : "", summary ? summary : "");
+        return;
+    }
     fprintf(stderr, "lcae: %s: %lld %s in %.1f s (%.1f %s/s)%s%s\n", bar.what,
             (long long)bar.done, bar.unit, el, el > 0 ? (double)bar.done / el : 0.0, bar.unit,
             summary ? ", " : "", summary ? summary : "");

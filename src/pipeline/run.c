@@ -98,18 +98,27 @@ static int stage_done(run_state *rs, const char *stage, const char *key, double 
     return save_run_json(rs);
 }
 
-/* A stage's key: its own configuration and the key it depends on, as canonical JSON. */
+/* A stage's key: a 64-bit FNV-1a digest of its own configuration (canonical JSON) and
+ * the key of the stage it depends on, as 16 hex digits. Takes ownership of `own`. */
 static char *make_key(const char *upstream, cJSON *own)
 {
-    cJSON *k = cJSON_CreateObject();
-    if (upstream)
-        cJSON_AddStringToObject(k, "after", upstream);
-    cJSON_AddItemToObject(k, "config", own);
-    char *s = cJSON_PrintUnformatted(k);
-    cJSON_Delete(k);
-    if (!s)
+    char *text = cJSON_PrintUnformatted(own);
+    cJSON_Delete(own);
+    char *key = lcae_malloc(17);
+    if (!text || !key) {
+        free(text);
+        free(key);
         lcae_fail(LCAE_ENOMEM, "out of memory");
-    return s;
+        return NULL;
+    }
+    uint64_t h = UINT64_C(14695981039346656037);
+    const char *parts[2] = {upstream ? upstream : "", text};
+    for (int k = 0; k < 2; k++)
+        for (const unsigned char *c = (const unsigned char *)parts[k]; *c; c++)
+            h = (h ^ *c) * UINT64_C(1099511628211);
+    snprintf(key, 17, "%016llx", (unsigned long long)h);
+    free(text);
+    return key;
 }
 
 /* What identifies a scan file: its path, size and modification time. */
