@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# lcae run end to end on a tiny built-in sample with a tiny model: the run directory,
+# the scores against the truth (checked against lcae score on the same files), resuming
+# (nothing redone, then only what a changed option touches), --force, a given scan with
+# --truth, and misuse. The report's own content is checked in test_report.c.
+set -u
+lcae=$1
+t=$(mktemp -d /tmp/lcae-cli-run-XXXXXX)
+trap 'rm -rf "$t"' EXIT
+fails=0
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+run() { "$@" >"$t/out" 2>"$t/err"; rc=$?; out=$(cat "$t/out"); err=$(cat "$t/err"); }
+expect_rc() { [ "$rc" = "$1" ] || fail "$2: exit $rc, expected $1 (stderr: $err)"; }
+one_line_error() {
+  [ "$(wc -l <"$t/err")" = 1 ] && grep -q '^lcae: error: ' "$t/err" ||
+    fail "$1: expected one 'lcae: error:' line, got: $err"
+}
+# 16 x 16 positions of 32 x 32 patterns (binned to 16 x 16), a 2-wide model, one epoch
+tiny=(--sample-scan 16 --sample-det 32 --sample-grains 4 --base 2 --epochs 1 --subset 64
+      --batch 16 --min-cluster-size 8 --encode-batch 64)
+d=$t/r
+
+run "$lcae" run -o "$d" "${tiny[@]}"
+expect_rc 0 "run on the built-in sample"
+grep -q 'report/report.html' "$t/err" || fail "run does not say where the report is: $err"
+for f in run.json sample/scan_x16_y16.raw sample/truth_class.npy stats/variance.npy \
+         stats/stats.json report/report.html report/report.json; do
+  [ -s "$d/$f" ] || fail "run: no $f"
+done
+for m in standard invariant; do
+  for f in model.safetensors model.log.json latent.npy labels.npy probabilities.npy score.json; do
+    [ -s "$d/$m/$f" ] || fail "run: no $m/$f"
+  done
+  # the run's score is lcae score's on the same labels and truth
+  run "$lcae" score "$d/$m/labels.npy" "$d/sample/truth_class.npy" --json -q
+  expect_rc 0 "score $m"
+  ari=$(grep -o '"ari":[^,]*' "$t/out" | head -1 | cut -d: -f2)
+  tr -d ' \t\n' <"$d/$m/score.json" | grep -q "\"class\":{[^}]*\"ari\":$ari," ||
+    fail "$m/score.json: class ARI is not lcae score's ($ari)"
+  # latent vectors: (256, 16) float32 = 128-byte npy header + 256 * 16 * 4 bytes
+  [ "$(stat -c %s "$d/$m/latent.npy")" = $((128 + 256 * 16 * 4)) ] || fail "$m/latent.npy size"
+done
+grep -q '"rot_loss":[[:space:]]*true' "$d/invariant/model.log.json" &&
+  grep -q '"rot_loss":[[:space:]]*false' "$d/standard/model.log.json" ||
+  fail "model logs: rot_loss should be true for invariant, false for standard"
+find "$d" -name '*.tmp.*' | grep -q . && fail "temporary files left"
+
+# resuming: nothing is redone
+cp "$d/standard/model.safetensors" "$t/model-before"
+run "$lcae" run -o "$d" "${tiny[@]}"
+expect_rc 0 "second run"
+[ "$(grep -c 'up to date' "$t/err")" = 9 ] || fail "second run: expected 9 stages up to date: $err"
+cmp -s "$t/model-before" "$d/standard/model.safetensors" || fail "second run retrained"
+# a clustering option redoes the clustering and what follows, not the training
+run "$lcae" run -o "$d" "${tiny[@]}" --min-samples 4
+expect_rc 0 "run with another min-samples"
+grep -q 'standard/train: up to date' "$t/err" || fail "min-samples retrained: $err"
+grep -q 'standard/cluster: up to date' "$t/err" && fail "min-samples did not recluster"
+# --force redoes everything
+run "$lcae" run -o "$d" "${tiny[@]}" --force
+expect_rc 0 "run --force"
+grep -q 'up to date' "$t/err" && fail "--force skipped a stage: $err"
+
+# a given scan with its truth: the sample of the first run
+run "$lcae" run "$d/sample/scan_x16_y16.raw" -o "$t/g" --truth "$d/sample" "${tiny[@]}" -q
+expect_rc 0 "run on a given scan"
+[ -s "$t/g/invariant/score.json" ] && [ ! -e "$t/g/sample" ] || fail "given scan: outputs"
+
+# misuse and bad input: one line, exit 2 or 1, nothing written
+run "$lcae" run "${tiny[@]}"
+expect_rc 2 "run without -o"
+one_line_error "run without -o"
+run "$lcae" run -o "$t/x" --preset fast
+expect_rc 2 "unknown preset"
+one_line_error "unknown preset"
+run "$lcae" run -o "$t/x" --cluster-on some
+expect_rc 2 "bad --cluster-on"
+run "$lcae" run "$t/missing.raw" -o "$t/x"
+expect_rc 1 "missing scan"
+one_line_error "missing scan"
+[ -e "$t/x" ] && fail "misuse left $t/x behind"
+
+echo "cli_run: $fails failed"
+[ "$fails" = 0 ]
