@@ -294,11 +294,10 @@ static int ensure_work(lcae_model *m, int N, int train)
             maxl = m->layers[i].out_size;
     int64_t per_pass = HH;
     if (train)
-        for (int i = 0; i < m->nlayers; i++) {
-            const model_layer *L = &m->layers[i];
-            per_pass += L->out_size * (L->bn >= 0 ? 2 : 1);
-        }
-    int64_t total = (int64_t)N * (2 * maxl + (train ? 2 * per_pass + 2 * m->cfg.latent + HH : 0));
+        for (int i = 0; i < m->nlayers; i++)
+            per_pass += m->layers[i].out_size;
+    int64_t total = (int64_t)N * (2 * maxl + (train ? 2 * maxl + 2 * per_pass +
+                                              2 * m->cfg.latent + HH : 0));
     /* batch statistics are per channel, not per sample */
     int64_t stats = 0;
     if (train)
@@ -313,6 +312,8 @@ static int ensure_work(lcae_model *m, int N, int train)
     m->g[0] = p, p += (int64_t)N * maxl;
     m->g[1] = p, p += (int64_t)N * maxl;
     if (train) {
+        m->act[0] = p, p += (int64_t)N * maxl;
+        m->act[1] = p, p += (int64_t)N * maxl;
         for (int k = 0; k < 2; k++) {
             model_pass *P = &m->pass[k];
             P->x = p, p += (int64_t)N * HH;
@@ -322,8 +323,9 @@ static int ensure_work(lcae_model *m, int N, int train)
                     P->pre[i] = p, p += (int64_t)N * L->out_size;
                     P->mean[i] = p, p += L->cout;
                     P->invstd[i] = p, p += L->cout;
+                } else {
+                    P->out[i] = p, p += (int64_t)N * L->out_size;
                 }
-                P->out[i] = p, p += (int64_t)N * L->out_size;
             }
             m->dz[k] = p, p += (int64_t)N * m->cfg.latent;
         }
@@ -334,18 +336,56 @@ static int ensure_work(lcae_model *m, int N, int train)
     return LCAE_OK;
 }
 
+/* Layer i's output in pass P: stored, or (BatchNorm layers) where it was last computed. */
+static float *output(lcae_model *m, model_pass *P, int i)
+{
+    return i < 0 ? P->x : m->layers[i].bn >= 0 ? m->act[i & 1] : P->out[i];
+}
+
+/* Recomputes BatchNorm layer i's output relu(bn(pre)) into dst, with the same float
+ * operations as lcae_batchnorm_forward_train (y = x * a + b, a = gamma * invstd,
+ * b = beta - mean * a), so that the backward pass sees the forward's values. */
+static void bn_relu_output(const lcae_model *m, const model_pass *P, int i, int N, float *dst)
+{
+    const model_layer *L = &m->layers[i];
+    const float *gamma = m->params + L->gamma, *beta = m->params + L->beta;
+    int64_t HW = (int64_t)L->hout * L->hout;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int n = 0; n < N; n++)
+        for (int c = 0; c < L->cout; c++) {
+            float a = gamma[c] * P->invstd[i][c], b = beta[c] - P->mean[i][c] * a;
+            const float *x = P->pre[i] + ((size_t)n * L->cout + c) * HW;
+            float *y = dst + ((size_t)n * L->cout + c) * HW;
+            for (int64_t p = 0; p < HW; p++) {
+                float v = x[p] * a + b;
+                y[p] = v > 0 ? v : 0;
+            }
+        }
+}
+
+void model_layer_output(lcae_model *m, int k, int i, float *dst)
+{
+    model_pass *P = &m->pass[k];
+    int64_t n = (int64_t)m->work_batch * m->layers[i].out_size;
+    if (m->layers[i].bn >= 0)
+        bn_relu_output(m, P, i, m->work_batch, dst);
+    else
+        memcpy(dst, P->out[i], (size_t)n * sizeof *dst);
+}
+
 /* Training-mode forward of all layers of pass P (input P->x), updating running stats. */
 static int forward_train(lcae_model *m, model_pass *P, int N)
 {
     const float *w = m->params;
     for (int i = 0; i < m->nlayers; i++) {
         const model_layer *L = &m->layers[i];
-        const float *in = i ? P->out[i - 1] : P->x;
-        float *conv_out = L->bn >= 0 ? P->pre[i] : P->out[i];
+        const float *in = output(m, P, i - 1);
+        float *out = output(m, P, i);
+        float *conv_out = L->bn >= 0 ? P->pre[i] : out;
         int rc = LCAE_OK;
         switch (L->kind) {
         case LY_LINEAR:
-            rc = lcae_linear_forward(P->out[i], in, w + L->w, w + L->b, N, L->cin, L->cout);
+            rc = lcae_linear_forward(out, in, w + L->w, w + L->b, N, L->cin, L->cout);
             break;
         case LY_CONV:
         case LY_CONV_BN:
@@ -358,7 +398,7 @@ static int forward_train(lcae_model *m, model_pass *P, int N)
             break;
         }
         if (!rc && L->bn >= 0) {
-            rc = lcae_batchnorm_forward_train(P->out[i], P->pre[i], w + L->gamma, w + L->beta,
+            rc = lcae_batchnorm_forward_train(out, P->pre[i], w + L->gamma, w + L->beta,
                                               m->buffers + L->rmean, m->buffers + L->rvar,
                                               P->mean[i], P->invstd[i], N, L->cout,
                                               L->hout * L->hout, MODEL_BN_MOMENTUM,
@@ -368,7 +408,7 @@ static int forward_train(lcae_model *m, model_pass *P, int N)
         if (rc)
             return rc;
         if (L->relu)
-            lcae_relu_forward(P->out[i], (int64_t)N * L->out_size);
+            lcae_relu_forward(out, (int64_t)N * L->out_size);
     }
     return LCAE_OK;
 }
@@ -384,12 +424,16 @@ static int backward(lcae_model *m, model_pass *P, int N, const float *dz_extra)
     for (int i = m->nlayers - 1; i >= 0; i--) {
         const model_layer *L = &m->layers[i];
         float *dout = m->g[cur], *din = i ? m->g[1 - cur] : NULL;
-        const float *in = i ? P->out[i - 1] : P->x;
+        /* this layer's output is where the previous iteration put it (or stored); its
+         * input, if a BatchNorm layer's, is recomputed into the other act[] buffer */
+        if (i > 0 && m->layers[i - 1].bn >= 0)
+            bn_relu_output(m, P, i - 1, N, m->act[(i - 1) & 1]);
+        const float *in = output(m, P, i - 1);
         if (i == m->nenc - 1 && dz_extra)
             for (int64_t j = 0; j < (int64_t)N * L->out_size; j++)
                 dout[j] += dz_extra[j];
         if (L->relu)
-            lcae_relu_backward(dout, P->out[i], (int64_t)N * L->out_size);
+            lcae_relu_backward(dout, output(m, P, i), (int64_t)N * L->out_size);
         int rc = LCAE_OK;
         if (L->bn >= 0)
             rc = lcae_batchnorm_backward(dout, g + L->gamma, g + L->beta, dout, P->pre[i],

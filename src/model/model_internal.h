@@ -46,11 +46,14 @@ typedef struct {
     int fan_in;        /* PyTorch's fan_in for the initialization; 0: BatchNorm */
 } model_tensor;
 
-/* Activations of one training pass, N samples. */
+/* Activations of one training pass, N samples. A BatchNorm layer keeps only its
+ * convolution's output `pre` and its batch statistics: its output relu(bn(pre)) is
+ * recomputed when the backward pass needs it (into act[]), which halves the memory of
+ * a training step at the cost of one elementwise pass per layer. */
 typedef struct {
     float *x;                        /* (N, 1, H, H) input, masked */
     float *pre[MODEL_MAX_LAYERS];    /* BatchNorm layers: the convolution's output */
-    float *out[MODEL_MAX_LAYERS];    /* every layer's output (after BN and ReLU) */
+    float *out[MODEL_MAX_LAYERS];    /* the other layers' output (after ReLU); NULL for BN */
     float *mean[MODEL_MAX_LAYERS], *invstd[MODEL_MAX_LAYERS]; /* batch statistics (cout) */
 } model_pass;
 
@@ -73,12 +76,16 @@ struct lcae_model {
     float *work;
     model_pass pass[2];
     float *g[2];      /* gradient ping-pong (N * largest layer) */
+    float *act[2];    /* BatchNorm layer i's output, in act[i & 1] (N * largest layer) */
     float *dz[2];     /* rotation-loss gradients (N, latent) */
     float *lossbuf;   /* (N, H*H): prediction with the outside of the mask set to target */
     float *mask;      /* (H*H): 1 inside the mask */
 };
 
 const model_tensor *model_find_tensor(const lcae_model *m, const char *name);
+/* Layer i's output (after BatchNorm and ReLU) in the last training step's pass k, into
+ * dst (N * out_size): for tests. */
+void model_layer_output(lcae_model *m, int k, int i, float *dst);
 /* Pointer to a tensor's float values (params or buffers), NULL for T_COUNT. */
 float *model_tensor_data(const lcae_model *m, const model_tensor *t);
 /* Floating-point operations of one forward pass of the whole model (or the encoder
