@@ -4,6 +4,60 @@
 
 #include "nn/nn_internal.h"
 
+/* Sums over blocks of this many values are taken in float (8 lanes, vectorized), the
+ * blocks' sums in double: float rounding stays that of a 32-term sum. */
+#define BLOCK 256
+
+/* *s1 += sum(x - shift), *s2 += sum((x - shift)^2) over n values. The shift (a value of
+ * the channel) keeps the sum of squares from cancelling when |mean| >> std. */
+static void shifted_sums(const float *x, int n, float shift, double *s1, double *s2)
+{
+    for (int p0 = 0; p0 < n; p0 += BLOCK) {
+        int p1 = p0 + BLOCK < n ? p0 + BLOCK : n, p = p0;
+        float a[8] = {0}, b[8] = {0};
+        for (; p + 8 <= p1; p += 8)
+            for (int j = 0; j < 8; j++) {
+                float d = x[p + j] - shift;
+                a[j] += d;
+                b[j] += d * d;
+            }
+        for (; p < p1; p++) {
+            float d = x[p] - shift;
+            a[0] += d;
+            b[0] += d * d;
+        }
+        double u = 0, v = 0;
+        for (int j = 0; j < 8; j++)
+            u += a[j], v += b[j];
+        *s1 += u;
+        *s2 += v;
+    }
+}
+
+/* *sdy += sum(dy), *sdot += sum((x - mean) * dy) over n values. */
+static void grad_sums(const float *x, const float *dy, int n, float mean, double *sdy,
+                      double *sdot)
+{
+    for (int p0 = 0; p0 < n; p0 += BLOCK) {
+        int p1 = p0 + BLOCK < n ? p0 + BLOCK : n, p = p0;
+        float a[8] = {0}, b[8] = {0};
+        for (; p + 8 <= p1; p += 8)
+            for (int j = 0; j < 8; j++) {
+                a[j] += dy[p + j];
+                b[j] += (x[p + j] - mean) * dy[p + j];
+            }
+        for (; p < p1; p++) {
+            a[0] += dy[p];
+            b[0] += (x[p] - mean) * dy[p];
+        }
+        double u = 0, v = 0;
+        for (int j = 0; j < 8; j++)
+            u += a[j], v += b[j];
+        *sdy += u;
+        *sdot += v;
+    }
+}
+
 int lcae_batchnorm_forward_train(float *out, const float *in, const float *gamma,
                                  const float *beta, float *running_mean, float *running_var,
                                  float *save_mean, float *save_invstd, int N, int C, int HW,
@@ -12,21 +66,13 @@ int lcae_batchnorm_forward_train(float *out, const float *in, const float *gamma
     int64_t count = (int64_t)N * HW;
 #pragma omp parallel for schedule(static)
     for (int c = 0; c < C; c++) {
-        /* two passes in double: the mean, then the centred sum of squares */
-        double s = 0;
-        for (int n = 0; n < N; n++) {
-            const float *x = in + ((size_t)n * C + c) * HW;
-            for (int p = 0; p < HW; p++)
-                s += x[p];
-        }
-        double mean = s / count, ss = 0;
-        for (int n = 0; n < N; n++) {
-            const float *x = in + ((size_t)n * C + c) * HW;
-            for (int p = 0; p < HW; p++) {
-                double d = x[p] - mean;
-                ss += d * d;
-            }
-        }
+        /* one pass: shifted sums give the mean and the centred sum of squares */
+        float shift = in[(size_t)c * HW];
+        double s = 0, s2 = 0;
+        for (int n = 0; n < N; n++)
+            shifted_sums(in + ((size_t)n * C + c) * HW, HW, shift, &s, &s2);
+        double mean = shift + s / count, ss = s2 - s * s / count;
+        ss = ss > 0 ? ss : 0;
         double var = ss / count;
         float invstd = (float)(1.0 / sqrt(var + eps));
         float m = (float)mean, a = gamma[c] * invstd, b = beta[c] - m * a;
@@ -71,14 +117,9 @@ int lcae_batchnorm_backward(float *din, float *dgamma, float *dbeta, const float
     for (int c = 0; c < C; c++) {
         float mean = save_mean[c], invstd = save_invstd[c];
         double sum_dy = 0, dot = 0; /* sum(dy), sum((x - mean) * dy) */
-        for (int n = 0; n < N; n++) {
-            const float *x = in + ((size_t)n * C + c) * HW;
-            const float *dy = dout + ((size_t)n * C + c) * HW;
-            for (int p = 0; p < HW; p++) {
-                sum_dy += dy[p];
-                dot += (double)(x[p] - mean) * dy[p];
-            }
-        }
+        for (int n = 0; n < N; n++)
+            grad_sums(in + ((size_t)n * C + c) * HW, dout + ((size_t)n * C + c) * HW, HW, mean,
+                      &sum_dy, &dot);
         dgamma[c] += (float)(dot * invstd);
         dbeta[c] += (float)sum_dy;
         /* dx = gamma * invstd * (dy - mean(dy) - (x - mean) * invstd^2 * mean((x-mean) dy)) */
