@@ -164,7 +164,9 @@ void fig_text_up(fig_canvas *c, int x, int y_bottom, const char *text, int scale
 
 void fig_format(double v, char *buf, size_t n)
 {
-    if (v == 0 || (fabs(v) >= 1e-3 && fabs(v) < 1e5))
+    if (v == floor(v) && fabs(v) < 1e6)
+        snprintf(buf, n, "%.0f", v);
+    else if (fabs(v) >= 1e-3 && fabs(v) < 1e5)
         snprintf(buf, n, "%.4g", v);
     else
         snprintf(buf, n, "%.2g", v);

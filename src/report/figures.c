@@ -318,8 +318,9 @@ static int fig2(report_ctx *r, const report_clustering *cl)
         for (int64_t i = 0; i < r->n; i++)
             memcpy(mask + 3 * i, cl->in->labels[i] == lab ? col : (const uint8_t *)"\xeb\xeb\xeb", 3);
         pattern_rgb(r, cl->mean + (size_t)s * r->ph * r->pw, pat);
-        snprintf(label, sizeof label, "cluster %d: %.1f%%", (int)lab,
-                 100.0 * (double)cl->sizes[lab] / (double)r->n);
+        double pct = 100.0 * (double)cl->sizes[lab] / (double)r->n;
+        snprintf(label, sizeof label, pct < 1 ? "cluster %d: %.2f%%" : "cluster %d: %.1f%%",
+                 (int)lab, pct);
         fig_rect(&c, x, y, 7 * FIG_TEXT, 7 * FIG_TEXT, col);
         fig_text(&c, x + 7 * FIG_TEXT + 6, y, label, FIG_TEXT, fig_black);
         fig_blit(&c, x, y + TITLE_H + 4, mask, (int)r->nx, (int)r->ny, ms);

@@ -179,14 +179,15 @@ static const char *style =
     "table.kv th{font-weight:normal;color:#555}\n"
     "figure{margin:12px 0 24px}figure img{max-width:100%;height:auto}\n"
     "figcaption{color:#444;max-width:900px}\n"
-    ".explore{display:flex;gap:24px;align-items:flex-start;flex-wrap:wrap}\n"
-    ".maps{display:flex;gap:18px;flex-wrap:wrap}.maps figure{margin:0}\n"
+    ".explore{display:flex;gap:24px;align-items:flex-start}\n"
+    ".maps{display:flex;gap:18px;flex-wrap:wrap;flex:1 1 500px;min-width:0}"
+    ".maps figure{margin:0}\n"
     "img.hover{image-rendering:pixelated;cursor:crosshair;display:block;border:1px solid #ccc}\n"
     ".probe{position:sticky;top:8px;background:#fafafa;border:1px solid #ddd;padding:10px;"
-    "min-width:260px}\n"
+    "flex:0 0 300px}\n"
     "#pattern{image-rendering:pixelated;background:#eee;display:block}\n"
     ".sw{display:inline-block;width:12px;height:12px;border:1px solid #888;margin-right:5px;"
-    "vertical-align:-1px}\n"
+    "vertical-align:-1px}\n#probe-text td{white-space:nowrap}\n"
     "nav a{margin-right:14px}\n";
 
 /* The inline script: label maps, sprite, viridis lookup come from #lcae-data. */

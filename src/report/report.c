@@ -145,11 +145,11 @@ static void thumb_layout(report_ctx *r)
     r->tw = r->tw < 1 ? 1 : r->tw;
 }
 
-/* The sprite's log scale: from 10^-4 of the top (or the 1st percentile, if larger) to the
- * 99.9th percentile of all thumbnail values. */
+/* The sprite's log scale: from the median of all thumbnail values (the background, which
+ * then reads as dark; 10^-4 of the top if that is larger) to their 99.9th percentile. */
 static int thumb_scale(report_ctx *r)
 {
-    double p[2] = {0.01, 0.999}, q[2];
+    double p[2] = {0.5, 0.999}, q[2];
     int rc = lcae_percentiles_f32(r->thumbs, (int64_t)r->tny * r->tnx * r->th * r->tw, 2, p, q,
                                   NULL);
     if (rc)

@@ -27,7 +27,7 @@ static inline int64_t edge(int64_t i, int64_t n, int64_t m)
 }
 
 static void one_pattern(report_ctx *r, worker *wk, const float *x, int64_t i,
-                        const int32_t *bf_idx, const int32_t *adf_idx)
+                        const int32_t *bf_idx, const int32_t *adf_idx, const int32_t *bin_of)
 {
     int64_t h = r->h, w = r->w;
     double s = 0;
@@ -50,12 +50,8 @@ static void one_pattern(report_ctx *r, worker *wk, const float *x, int64_t i,
         if (sl >= 0) {
             if (!binned) {
                 memset(wk->binned, 0, pp * sizeof(double));
-                for (int64_t y = 0; y < h; y++)
-                    for (int64_t xx = 0; xx < w; xx++) {
-                        float v = x[y * w + xx];
-                        if (isfinite(v))
-                            wk->binned[(y / r->pbin) * r->pw + xx / r->pbin] += v;
-                    }
+                for (int64_t k = 0; k < h * w; k++)
+                    wk->binned[bin_of[k]] += isfinite(x[k]) ? x[k] : 0;
                 binned = 1;
             }
             double *a = acc + (size_t)sl * pp;
@@ -98,11 +94,12 @@ int report_scan_pass(report_ctx *r, const lcae_progress *p)
     for (int c = 0; c < r->ncl; c++)
         nacc += (size_t)r->cl[c].nshown * pp;
 
-    /* which detector pixels each virtual detector sums */
+    /* which detector pixels each virtual detector sums; the display bin of each pixel */
     int32_t *bf_idx = lcae_malloc((size_t)px * sizeof *bf_idx);
     int32_t *adf_idx = lcae_malloc((size_t)px * sizeof *adf_idx);
+    int32_t *bin_of = lcae_malloc((size_t)px * sizeof *bin_of);
     worker *ws = lcae_calloc((size_t)nthreads, sizeof *ws);
-    int rc = bf_idx && adf_idx && ws ? LCAE_OK : LCAE_ENOMEM;
+    int rc = bf_idx && adf_idx && bin_of && ws ? LCAE_OK : LCAE_ENOMEM;
     for (int t = 0; !rc && t < nthreads; t++) {
         ws[t].buf = lcae_malloc((size_t)(batch * px) * sizeof(float));
         ws[t].acc = lcae_calloc(nacc ? nacc : 1, sizeof(double));
@@ -115,6 +112,7 @@ int report_scan_pass(report_ctx *r, const lcae_progress *p)
     r->bf_pixels = r->adf_pixels = 0;
     for (int64_t y = 0; y < r->h; y++)
         for (int64_t x = 0; x < r->w; x++) {
+            bin_of[y * r->w + x] = (int32_t)((y / r->pbin) * r->pw + x / r->pbin);
             double d = hypot((double)x - r->cx, (double)y - r->cy);
             if (d <= r->r_half)
                 bf_idx[r->bf_pixels++] = (int32_t)(y * r->w + x);
@@ -140,7 +138,7 @@ int report_scan_pass(report_ctx *r, const lcae_progress *p)
             int st = lcae_dataset_read(r->in->ds, first, cnt, wk->buf);
             if (!st)
                 for (int64_t k = 0; k < cnt; k++)
-                    one_pattern(r, wk, wk->buf + k * px, first + k, bf_idx, adf_idx);
+                    one_pattern(r, wk, wk->buf + k * px, first + k, bf_idx, adf_idx, bin_of);
 #pragma omp critical(lcae_report_pass)
             {
                 if (st && !fail) {
@@ -187,5 +185,6 @@ done:
     free(ws);
     free(bf_idx);
     free(adf_idx);
+    free(bin_of);
     return rc;
 }
