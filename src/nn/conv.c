@@ -11,9 +11,9 @@
  * its own columns buffer and one-threaded sgemm. Bands are sized so that the columns
  * stay in the L2 cache between im2col and sgemm. Work is handed out dynamically, since a
  * core of a shared machine can stall for milliseconds; to keep results deterministic,
- * the backward passes split the batch into a fixed number of chunks (by batch size and
- * thread count, not by timing), accumulate each chunk's weight gradient separately and
- * sum the chunks in order. */
+ * the backward passes split the batch into a fixed number of chunks (set by the batch
+ * size, weight size and thread count, not by timing), accumulate each chunk's weight
+ * gradient separately and sum the chunks in order. */
 #include <string.h>
 
 #include <omp.h>
@@ -129,12 +129,13 @@ static void sum_channels(float *db, const float *d, int K, size_t P)
     }
 }
 
-/* Chunks of the batch for the weight gradients: at least 4 (room to rebalance around a
- * stalled core), at least one per thread, at most one per image. */
-static int grad_chunks(int N)
+/* Chunks of the batch for the weight gradients (nw floats each): 8 (room to rebalance
+ * around a stalled core), 4 for weights over 1M floats (memory), at least one per
+ * thread, at most one per image. */
+static int grad_chunks(int N, size_t nw)
 {
-    int g = omp_get_max_threads();
-    g = g < 4 ? 4 : g;
+    int g = nw > (1u << 20) ? 4 : 8, t = omp_get_max_threads();
+    g = g < t ? t : g;
     return g < N ? g : N;
 }
 
@@ -243,7 +244,7 @@ static int backward_batch(lcae_nn *nn, const geom *g, const geom *gx, const floa
                           size_t nin, size_t nout, size_t nw, int nb)
 {
     size_t cstride, gstride;
-    int chunks = grad_chunks(N);
+    int chunks = grad_chunks(N, nw);
     float *cols = band_buffers(nn, g, gx, &cstride);
     float *grads = cols ? grad_buffers(nn, nw, nb, chunks, &gstride) : NULL;
     if (!grads)
