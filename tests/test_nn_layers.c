@@ -188,6 +188,36 @@ static void check_linear(void)
     free(in), free(w), free(b), free(dout), free(out), free(din), free(dw), free(db);
 }
 
+/* Work is handed to threads dynamically; the results must not depend on which thread got
+ * what: two runs give bit-identical outputs and gradients. */
+static void check_determinism(lcae_nn *nn)
+{
+    int N = 16, C = 6, H = 12, K = 5, k = 3;
+    size_t nin = (size_t)N * C * H * H, nout = (size_t)N * K * H * H, nw = (size_t)K * C * k * k;
+    float *in = filled(nin, 0), *w = filled(nw, 0), *b = filled(K, 0.5f);
+    float *dout = filled(nout, 0), *out[2], *din[2], *dw[2], *db[2];
+    for (size_t i = 0; i < nin; i++)
+        in[i] = sinf(0.37f * i);
+    for (size_t i = 0; i < nw; i++)
+        w[i] = cosf(1.3f * i);
+    for (size_t i = 0; i < nout; i++)
+        dout[i] = sinf(0.11f * i + 1);
+    for (int r = 0; r < 2; r++) {
+        out[r] = filled(nout, 0), din[r] = filled(nin, 0), dw[r] = filled(nw, 0);
+        db[r] = filled(K, 0);
+        CHECK(lcae_conv2d_forward(nn, out[r], in, w, b, N, C, H, H, K, k, 1, 1) == LCAE_OK);
+        CHECK(lcae_conv2d_backward(nn, din[r], dw[r], db[r], dout, in, w, N, C, H, H, K, k, 1,
+                                   1) == LCAE_OK);
+    }
+    CHECK(!memcmp(out[0], out[1], sizeof(float) * nout));
+    CHECK(!memcmp(din[0], din[1], sizeof(float) * nin));
+    CHECK(!memcmp(dw[0], dw[1], sizeof(float) * nw));
+    CHECK(!memcmp(db[0], db[1], sizeof(float) * K));
+    for (int r = 0; r < 2; r++)
+        free(out[r]), free(din[r]), free(dw[r]), free(db[r]);
+    free(in), free(w), free(b), free(dout);
+}
+
 int main(void)
 {
     lcae_nn *nn;
@@ -202,6 +232,7 @@ int main(void)
     check_batchnorm("bn_small");
     check_relu();
     check_linear();
+    check_determinism(nn);
     lcae_nn_free(nn);
     return test_done("test_nn_layers");
 }
