@@ -1,5 +1,5 @@
 /* Times each src/nn layer of the autoencoder at its real shapes, forward and backward,
- * and the CBLAS sgemm peak in the same run. bench/layers_torch.py runs this and the same
+ * and the sgemm peaks (CBLAS, and src/nn's own product) in the same run. bench/layers_torch.py runs this and the same
  * layers in PyTorch and prints the ratios; alone it prints one line per layer:
  *   name  pass  milliseconds  GFLOP/s
  * Usage: bench_layers [--base B] [--batch N] [--size S] [--reps R] [--threads T]
@@ -17,6 +17,7 @@
 #include <omp.h>
 
 #include "lcae/nn.h"
+#include "nn/nn_internal.h"
 
 void openblas_set_num_threads(int);
 
@@ -109,7 +110,8 @@ static void bench_layer(lcae_nn *nn, const layer *l, int N)
     free(rm), free(rv), free(sm), free(si);
 }
 
-/* sgemm GFLOP/s at a size large enough to be compute bound */
+/* sgemm GFLOP/s at a size large enough to be compute bound: CBLAS (OpenBLAS), and
+ * src/nn's own product (oneDNN's sgemm if built with it), both with all threads */
 static void bench_sgemm(void)
 {
     int n = 1024;
@@ -118,6 +120,9 @@ static void bench_sgemm(void)
     TIME(ms, cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n,
                          0.0f, c, n));
     printf("%-12s peak     %9.3f ms %7.1f GFLOP/s\n", "sgemm1024", ms,
+           2.0 * n * n * n / ms * 1e-6);
+    TIME(ms, nn_sgemm(0, 0, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n));
+    printf("%-12s peak     %9.3f ms %7.1f GFLOP/s\n", "nn_sgemm1024", ms,
            2.0 * n * n * n / ms * 1e-6);
     free(a), free(b), free(c);
 }

@@ -1,0 +1,235 @@
+/* Time and peak memory of `lcae cluster` (min_cluster_size 60) on the 16-dimensional
+ * feature sets of ../shared/fixtures/hdbscan (16,384 and 65,536 points) and a 262,144-
+ * point set made by the fixtures' own script, beside the hdbscan library's times on this
+ * machine as recorded in the fixtures' index.json. The library itself cannot run here (it
+ * is not installed and cannot be), so its figures are the recorded ones, not re-measured.
+ *
+ * Usage: bench_cluster [LCAE] [--reps R] [--dir D] [--no-big]
+ *   LCAE   the lcae program (default: $LCAE_BIN, else ./lcae)
+ *   --reps timed runs per set, the best is reported (default 1: the machine is shared)
+ *   --dir  scratch folder (default /tmp/lcae-bench-cluster); the 262k set is written
+ *          there by `python3 make_fixtures.py D 0 --features-only --big` (numpy only)
+ * For the sets with a library answer it checks that lcae's partition is the exact one.
+ * Exits 1 if a partition differs or a bar is missed (65,536 points under 21 s, i.e. 5x
+ * the library's default; 262,144 points under 60 s). */
+#define _DEFAULT_SOURCE /* wait4 */
+#include <cjson/cJSON.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lcae/io.h"
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+/* Runs argv (stdout, stderr to /dev/null): wall seconds, user CPU seconds, max RSS KiB. */
+static int run(char *const argv[], double *sec, double *user, long *rss_kib)
+{
+    double t0 = now();
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int fd = open("/dev/null", O_WRONLY);
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    int status;
+    struct rusage ru;
+    if (wait4(pid, &status, 0, &ru) < 0)
+        return -1;
+    *sec = now() - t0;
+    *user = ru.ru_utime.tv_sec + 1e-6 * ru.ru_utime.tv_usec;
+    *rss_kib = ru.ru_maxrss;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Points whose label disagrees with the best one-to-one renaming of a's clusters to b's. */
+static long mismatches(const int32_t *a, const int32_t *b, int64_t n)
+{
+    int k = 1;
+    for (int64_t i = 0; i < n; i++) {
+        k = a[i] + 1 > k ? a[i] + 1 : k;
+        k = b[i] + 1 > k ? b[i] + 1 : k;
+    }
+    long *votes = calloc((size_t)(k + 1) * (k + 1), sizeof *votes);
+    for (int64_t i = 0; i < n; i++)
+        votes[(a[i] + 1) * (k + 1) + b[i] + 1]++;
+    long bad = 0;
+    for (int i = 0; i <= k; i++) {
+        long best = 0, sum = 0;
+        for (int j = 0; j <= k; j++) {
+            sum += votes[i * (k + 1) + j];
+            if (votes[i * (k + 1) + j] > best && (i == 0) == (j == 0))
+                best = votes[i * (k + 1) + j];
+        }
+        bad += sum - best;
+    }
+    free(votes);
+    return bad;
+}
+
+typedef struct {
+    const char *name;    /* features file */
+    const char *exact;   /* the library's exact labels, or NULL */
+    double lib_default, lib_exact; /* seconds, from index.json (0: not measured) */
+    double bar;          /* seconds, 0: none */
+} set;
+
+int main(int argc, char **argv)
+{
+    const char *lcae = getenv("LCAE_BIN") ? getenv("LCAE_BIN") : "./lcae";
+    const char *dir = "/tmp/lcae-bench-cluster";
+    int reps = 1, big = 1;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--reps") && i + 1 < argc)
+            reps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
+            dir = argv[++i];
+        else if (!strcmp(argv[i], "--no-big"))
+            big = 0;
+        else if (argv[i][0] != '-')
+            lcae = argv[i];
+        else {
+            fprintf(stderr, "usage: bench_cluster [LCAE] [--reps R] [--dir D] [--no-big]\n");
+            return 2;
+        }
+    }
+    if (reps < 1)
+        reps = 1;
+    /* ../shared next to the source tree this file was compiled from */
+    char src[1024], fix[1200];
+    snprintf(src, sizeof src, "%s", __FILE__);
+    char *root = dirname(dirname(src));
+    const char *env = getenv("LCAE_SHARED_DIR");
+    if (env)
+        snprintf(fix, sizeof fix, "%s/fixtures/hdbscan", env);
+    else
+        snprintf(fix, sizeof fix, "%s/../shared/fixtures/hdbscan", root);
+    mkdir(dir, 0777);
+
+    set sets[3] = {
+        {"blobs_16k_d16.npy", "blobs_16k_d16.p0.exact.labels.npy", 0, 0, 0},
+        {"blobs_65k_d16.npy", "blobs_65k_d16.p0.exact.labels.npy", 0, 0, 21},
+        {"blobs_262k_d16.npy", NULL, 0, 0, 60}};
+    /* the library's recorded times */
+    char path[1400], out[1400];
+    snprintf(path, sizeof path, "%s/index.json", fix);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "bench_cluster: %s: cannot open (set LCAE_SHARED_DIR)\n", path);
+        return 2;
+    }
+    static char text[1 << 16];
+    size_t len = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[len] = 0;
+    cJSON *index = cJSON_Parse(text), *e;
+    cJSON_ArrayForEach(e, index)
+    {
+        const char *feat = cJSON_GetObjectItem(e, "features")->valuestring;
+        for (int s = 0; s < 3; s++)
+            if (!strcmp(feat, sets[s].name)) {
+                sets[s].lib_default = cJSON_GetObjectItem(
+                    cJSON_GetObjectItem(e, "default"), "seconds")->valuedouble;
+                sets[s].lib_exact = cJSON_GetObjectItem(
+                    cJSON_GetObjectItem(e, "exact"), "seconds")->valuedouble;
+            }
+    }
+    cJSON_Delete(index);
+
+    if (big) {
+        snprintf(path, sizeof path, "%s/blobs_262k_d16.npy", dir);
+        struct stat st;
+        if (stat(path, &st) != 0) {
+            char cmd[4096];
+            snprintf(cmd, sizeof cmd, "python3 %s/make_fixtures.py %s 0 --features-only --big "
+                     ">/dev/null", fix, dir);
+            fprintf(stderr, "bench_cluster: making the 262,144-point set (numpy)...\n");
+            if (system(cmd) != 0 || stat(path, &st) != 0) {
+                fprintf(stderr, "bench_cluster: could not make %s; skipping it\n", path);
+                big = 0;
+            }
+        }
+    }
+    int nproc = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    printf("lcae cluster, min_cluster_size 60, 16 dimensions, %d cores (shared machine)\n"
+           "library: hdbscan 0.8 on this machine's type, recorded in index.json (it cannot "
+           "run here)\n\n", nproc);
+    printf("%-9s %9s %9s %9s %11s %13s %13s %9s %s\n", "points", "lcae s", "user s",
+           "peak MiB", "lib dflt s", "lib exact s", "x lib dflt", "bar s", "partition");
+    int status = 0;
+    for (int s = 0; s < 3; s++) {
+        if (s == 2 && !big)
+            continue;
+        if (s < 2)
+            snprintf(path, sizeof path, "%s/%s", fix, sets[s].name);
+        else
+            snprintf(path, sizeof path, "%s/%s", dir, sets[s].name);
+        snprintf(out, sizeof out, "%s/labels.npy", dir);
+        char *av[] = {(char *)lcae, "cluster", path, "-o", out, "--min-cluster-size", "60",
+                      "-q", NULL};
+        double best = 1e30, user = 0;
+        long rss = 0;
+        for (int r = 0; r < reps; r++) {
+            double sec, u;
+            long kib;
+            int rc = run(av, &sec, &u, &kib);
+            if (rc != 0) {
+                fprintf(stderr, "bench_cluster: lcae cluster %s failed (%d)\n", path, rc);
+                return 1;
+            }
+            if (sec < best) {
+                best = sec;
+                user = u;
+                rss = kib;
+            }
+        }
+        lcae_npy_header h;
+        int32_t *ours = NULL, *lib = NULL;
+        char verdict[64] = "(no library answer)";
+        if (lcae_npy_load_i32(out, &h, &ours) == LCAE_OK && sets[s].exact) {
+            char lp[1400];
+            snprintf(lp, sizeof lp, "%s/%s", fix, sets[s].exact);
+            lcae_npy_header lh;
+            if (lcae_npy_load_i32(lp, &lh, &lib) == LCAE_OK && lh.shape[0] == h.shape[0]) {
+                long bad = mismatches(ours, lib, h.shape[0]);
+                if (bad)
+                    snprintf(verdict, sizeof verdict, "%ld points differ", bad);
+                else
+                    snprintf(verdict, sizeof verdict, "same as library exact");
+                status |= bad != 0;
+            }
+        }
+        free(ours);
+        free(lib);
+        char ld[16] = "n/a", le[16] = "n/a", ratio[16] = "n/a", bar[16] = "-";
+        if (sets[s].lib_default > 0) {
+            snprintf(ld, sizeof ld, "%.1f", sets[s].lib_default);
+            snprintf(le, sizeof le, "%.1f", sets[s].lib_exact);
+            snprintf(ratio, sizeof ratio, "%.1f", sets[s].lib_default / best);
+        }
+        if (sets[s].bar > 0) {
+            snprintf(bar, sizeof bar, "%.0f %s", sets[s].bar, best < sets[s].bar ? "ok" : "MISS");
+            status |= best >= sets[s].bar;
+        }
+        printf("%-9lld %9.2f %9.2f %9.0f %11s %13s %13s %9s %s\n", (long long)h.shape[0],
+               best, user, rss / 1024.0, ld, le, ratio, bar, verdict);
+        fflush(stdout);
+    }
+    return status;
+}
