@@ -288,6 +288,31 @@ int main(int argc, char **argv)
     }
     free(html);
 
+    /* the least a caller may give: no statistics (computed inside), one clustering that is
+     * all noise and has no latent vectors, no truth, log, configuration or timings */
+    {
+        static int32_t none[N];
+        for (int i = 0; i < N; i++)
+            none[i] = -1;
+        lcae_report_clustering only = {.name = "allnoise", .labels = none};
+        lcae_report_input min = {.ds = ds, .clusterings = &only, .n_clusterings = 1};
+        char dir2[600];
+        snprintf(dir2, sizeof dir2, "%s/minimal", tmp);
+        mkdir(dir2, 0755);
+        CHECK_MSG(lcae_report_write(&min, dir2, NULL) == LCAE_OK, "%s", lcae_last_error());
+        snprintf(path, sizeof path, "%s/report.json", dir2);
+        cJSON *m = load_json(path);
+        const cJSON *mf = cJSON_GetObjectItemCaseSensitive(m, "figures");
+        CHECK_MSG(cJSON_GetArraySize(mf) == 3, "%d figures", cJSON_GetArraySize(mf));
+        const cJSON *mc = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(m, "clusterings"), 0);
+        CHECK(num(mc, "clusters") == 0 && num(mc, "noise") == N);
+        CHECK_CLOSE(num(cJSON_GetObjectItemCaseSensitive(m, "stats"), "median"), st.median, 1e-9);
+        cJSON_Delete(m);
+        snprintf(path, sizeof path, "%s/fig2_allnoise_clusters.png", dir2);
+        int w, h;
+        CHECK(png_size(path, &w, &h) == 0);
+    }
+
     /* misuse: one-line errors, nothing crashes */
     lcae_report_clustering bad = cl[0];
     bad.name = "../x";

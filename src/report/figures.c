@@ -806,7 +806,8 @@ int report_figures(report_ctx *r)
     if (!rc)
         rc = fig_virtual(r);
     for (int c = 0; !rc && c < r->ncl; c++)
-        rc = fig_pca(r, &r->cl[c]);
+        if (r->cl[c].in->latent)
+            rc = fig_pca(r, &r->cl[c]);
     if (!rc)
         rc = fig_loss(r);
     if (!rc && (r->in->truth_class || r->in->truth_region || r->in->truth_grain))
