@@ -169,7 +169,13 @@ static int write_json(const sim_ctx *c, const sim_layout *l, const char *path,
     cJSON_AddStringToObject(root, "scan_file", raw_name);
     cJSON_AddItemToObject(root, "scan", cJSON_CreateIntArray((int[]){(int)p->ny, (int)p->nx}, 2));
     cJSON_AddItemToObject(root, "detector", cJSON_CreateIntArray((int[]){p->det, p->det}, 2));
-    cJSON_AddNumberToObject(root, "seed", (double)p->seed);
+    if (p->seed < ((uint64_t)1 << 53)) { /* exact as a JSON number */
+        cJSON_AddNumberToObject(root, "seed", (double)p->seed);
+    } else {
+        char seed[24];
+        snprintf(seed, sizeof seed, "%llu", (unsigned long long)p->seed);
+        cJSON_AddStringToObject(root, "seed", seed);
+    }
     cJSON *mic = cJSON_AddObjectToObject(root, "microscope");
     cJSON_AddNumberToObject(mic, "kv", p->kv);
     cJSON_AddNumberToObject(mic, "wavelength_A", c->lambda);
