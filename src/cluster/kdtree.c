@@ -8,9 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Leaves hold fewer than 2*LEAF points: small enough to prune well in 16 dimensions,
- * large enough that the box test is paid for by a few distance computations. */
-#define LEAF 16
 
 void cl_kdtree_free(cl_kdtree *t)
 {
@@ -146,7 +143,7 @@ static int64_t build_kd(builder *b, int64_t s, int64_t e)
             hi[k] = fmax(hi[k], v[k]);
         }
     }
-    if (e - s < 2 * LEAF)
+    if (e - s < 2 * CL_LEAF)
         return node;
     int64_t dim = 0;
     for (int64_t k = 1; k < d; k++)
@@ -367,86 +364,120 @@ done:
     return rc;
 }
 
-/* heap: max-heap of the m smallest squared distances seen (initially +inf). */
-static inline void heap_replace_top(double *heap, int64_t m, double rd)
+/* The m nearest points found so far for one query (a max-heap of squared distances, with
+ * their tree positions); stamp[j] == query marks position j as in the heap. */
+typedef struct {
+    double *rd;
+    int64_t *pos, *prev; /* prev: the previous query's neighbours */
+    int32_t *stamp;
+    int64_t m, query;
+} knn_heap;
+
+static inline void heap_push(knn_heap *h, double rd, int64_t j)
 {
-    int64_t i = 0;
+    int64_t i = 0, m = h->m;
+    if (h->pos[0] >= 0)
+        h->stamp[h->pos[0]] = -1;
     for (;;) {
         int64_t c = 2 * i + 1;
         if (c >= m)
             break;
-        if (c + 1 < m && heap[c + 1] > heap[c])
+        if (c + 1 < m && h->rd[c + 1] > h->rd[c])
             c++;
-        if (heap[c] <= rd)
+        if (h->rd[c] <= rd)
             break;
-        heap[i] = heap[c];
+        h->rd[i] = h->rd[c];
+        h->pos[i] = h->pos[c];
         i = c;
     }
-    heap[i] = rd;
+    h->rd[i] = rd;
+    h->pos[i] = j;
+    h->stamp[j] = (int32_t)h->query;
 }
 
-
 static void knn_node(const cl_kdtree *t, int64_t node, double node_rd, const double *q,
-                     double *heap, int64_t m)
+                     knn_heap *h)
 {
-    if (node_rd > heap[0])
+    if (node_rd > h->rd[0])
         return;
     if (t->left[node] < 0) {
-        int64_t d = t->d, s = t->start[node], e = t->end[node];
-        for (int64_t p = s; p < e; p += 4) {
-            double rd[4];
-            const double *a = t->pts + p * d;
-            if (p + 4 <= e)
-                cl_rdist4(q, a, a + d, a + 2 * d, a + 3 * d, d, rd);
-            for (int64_t u = 0; u < 4 && p + u < e; u++) {
-                if (p + 4 > e)
-                    rd[u] = cl_rdist(q, a + u * d, d);
-                if (rd[u] < heap[0])
-                    heap_replace_top(heap, m, rd[u]);
-            }
+        int64_t d = t->d;
+        for (int64_t j = t->start[node]; j < t->end[node]; j++) {
+            if (h->stamp[j] == h->query)
+                continue;
+            double rd = cl_rdist_bounded(q, t->pts + j * d, d, h->rd[0]);
+            if (rd < h->rd[0])
+                heap_push(h, rd, j);
         }
         return;
     }
     int64_t l = t->left[node], r = t->right[node];
     double dl = cl_node_lb(t, l, q), dr = cl_node_lb(t, r, q);
-    dl *= dl;
-    dr *= dr;
+    dl = dl > 0 ? dl * dl : 0;
+    dr = dr > 0 ? dr * dr : 0;
     if (dl <= dr) {
-        knn_node(t, l, dl, q, heap, m);
-        knn_node(t, r, dr, q, heap, m);
+        knn_node(t, l, dl, q, h);
+        knn_node(t, r, dr, q, h);
     } else {
-        knn_node(t, r, dr, q, heap, m);
-        knn_node(t, l, dl, q, heap, m);
+        knn_node(t, r, dr, q, h);
+        knn_node(t, l, dl, q, h);
     }
 }
 
+/* Queries run in tree order, so consecutive queries are close: each heap starts from the
+ * previous query's neighbours, which makes the bound tight before the tree is searched. */
 int cl_core_distances(const cl_kdtree *t, int64_t k, double *core, const lcae_progress *prog)
 {
     int64_t m = k + 1, n = t->n, done = 0;
     int nth = omp_get_max_threads();
-    double *heaps = lcae_malloc((size_t)(nth * m) * sizeof *heaps);
-    if (!heaps)
+    double *rd = lcae_malloc((size_t)(nth * m) * sizeof *rd);
+    int64_t *pos = lcae_malloc((size_t)(2 * nth * m) * sizeof *pos);
+    int32_t *stamp = lcae_malloc((size_t)(nth * n) * sizeof *stamp);
+    if (!rd || !pos || !stamp) {
+        free(rd);
+        free(pos);
+        free(stamp);
         return LCAE_ENOMEM;
+    }
     lcae_progress_begin(prog, "core distances", n, "points");
 #pragma omp parallel
     {
-        double *heap = heaps + omp_get_thread_num() * m;
+        int th = omp_get_thread_num();
+        knn_heap h = {rd + th * m, pos + 2 * th * m, pos + (2 * th + 1) * m,
+                      stamp + (int64_t)th * n, m, -1};
+        for (int64_t j = 0; j < n; j++)
+            h.stamp[j] = -1;
+        int have_prev = 0;
 #pragma omp for schedule(dynamic, 256)
         for (int64_t p = 0; p < n; p++) {
-            for (int64_t i = 0; i < m; i++)
-                heap[i] = INFINITY;
-            knn_node(t, 0, 0.0, t->pts + p * t->d, heap, m);
-            core[t->idx[p]] = sqrt(heap[0]);
+            const double *q = t->pts + p * t->d;
+            h.query = p;
+            for (int64_t i = 0; i < m; i++) {
+                h.rd[i] = INFINITY;
+                h.pos[i] = -1;
+            }
+            for (int64_t i = 0; have_prev && i < m; i++) {
+                int64_t j = h.prev[i];
+                double r = cl_rdist(q, t->pts + j * t->d, t->d);
+                if (r < h.rd[0])
+                    heap_push(&h, r, j);
+            }
+            knn_node(t, 0, 0.0, q, &h);
+            core[t->idx[p]] = sqrt(h.rd[0]);
+            memcpy(h.prev, h.pos, (size_t)m * sizeof *h.pos);
+            have_prev = 1;
             if ((p & 4095) == 0) {
                 int64_t now;
 #pragma omp atomic capture
                 now = done += 4096;
-                if (omp_get_thread_num() == 0)
+                if (th == 0)
                     lcae_progress_update(prog, now < n ? now : n, NULL);
             }
         }
     }
     lcae_progress_end(prog, NULL);
-    free(heaps);
+    free(rd);
+    free(pos);
+    free(stamp);
     return LCAE_OK;
 }

@@ -90,32 +90,25 @@ static void search(const boruvka *B, int64_t node, double node_lb, int64_t i, ed
     }
     const double *q = t->pts + i * t->d;
     if (t->left[node] < 0) {
-        /* candidates first (other component, core distance within the bound), then
-         * their distances four at a time */
-        int64_t cand[64], nc = 0, d = t->d;
-        for (int64_t j = t->start[node]; j < t->end[node]; j++)
-            if (B->pcomp[j] != ci && B->pcore[j] <= b)
-                cand[nc++] = j;
-        for (int64_t u = 0; u < nc; u += 4) {
-            double rd[4];
-            if (u + 4 <= nc)
-                cl_rdist4(q, t->pts + cand[u] * d, t->pts + cand[u + 1] * d,
-                          t->pts + cand[u + 2] * d, t->pts + cand[u + 3] * d, d, rd);
-            else
-                for (int64_t v = u; v < nc; v++)
-                    rd[v - u] = cl_rdist(q, t->pts + cand[v] * d, d);
-            for (int64_t v = u; v < u + 4 && v < nc; v++) {
-                int64_t j = cand[v];
-                double w = fmax(fmax(B->pcore[i], B->pcore[j]), sqrt(rd[v - u]));
-                if (w > b)
-                    continue;
-                int64_t pj = t->idx[j];
-                int64_t lo = pi < pj ? pi : pj, hi = pi < pj ? pj : pi;
-                if (key_less(w, lo, hi, best)) {
-                    *best = (edge_key){w, lo, hi};
-                    b = w;
-                    lower_bound(&B->bound[ci], w);
-                }
+        /* partial sums stop at the bound (a hair above b squared, so that rounding never
+         * drops an edge of weight b); a completed sum is exactly cl_rdist */
+        int64_t d = t->d;
+        for (int64_t j = t->start[node]; j < t->end[node]; j++) {
+            if (B->pcomp[j] == ci || B->pcore[j] > b)
+                continue;
+            double stop = b * b * (1 + 1e-9);
+            double rd = cl_rdist_bounded(q, t->pts + j * d, d, stop);
+            if (rd >= stop)
+                continue;
+            double w = fmax(fmax(B->pcore[i], B->pcore[j]), sqrt(rd));
+            if (w > b)
+                continue;
+            int64_t pj = t->idx[j];
+            int64_t lo = pi < pj ? pi : pj, hi = pi < pj ? pj : pi;
+            if (key_less(w, lo, hi, best)) {
+                *best = (edge_key){w, lo, hi};
+                b = w;
+                lower_bound(&B->bound[ci], w);
             }
         }
         return;
