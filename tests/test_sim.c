@@ -383,5 +383,9 @@ int main(void)
     test_threads();
     test_variance_map();
     test_bad_params();
+    /* the scans written above take tens of MB: leave nothing behind */
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", test_tmpdir());
+    CHECK(system(cmd) == 0);
     return test_done("test_sim");
 }
