@@ -366,9 +366,9 @@ static void bn_relu_output(const lcae_model *m, const model_pass *P, int i, int 
 void model_layer_output(lcae_model *m, int k, int i, float *dst)
 {
     model_pass *P = &m->pass[k];
-    int64_t n = (int64_t)m->work_batch * m->layers[i].out_size;
+    int64_t n = (int64_t)m->step_batch * m->layers[i].out_size;
     if (m->layers[i].bn >= 0)
-        bn_relu_output(m, P, i, m->work_batch, dst);
+        bn_relu_output(m, P, i, m->step_batch, dst);
     else
         memcpy(dst, P->out[i], (size_t)n * sizeof *dst);
 }
@@ -485,9 +485,13 @@ int lcae_model_step(lcae_model *m, const float *x, int N, double degrees, lcae_i
     memset(losses, 0, sizeof *losses);
     if (N < 1)
         return lcae_fail(LCAE_EUSAGE, "model step: empty batch");
+    if (m->meta.rot_loss && (m->meta.invariant_dims < 1 || m->meta.invariant_dims > m->cfg.latent))
+        return lcae_fail(LCAE_EUSAGE, "model step: the rotation loss needs 1 to %d invariant "
+                         "dimensions, found %d", m->cfg.latent, m->meta.invariant_dims);
     int rc = ensure_work(m, N, 1);
     if (rc)
         return rc;
+    m->step_batch = N;
     int H = m->cfg.input_size;
     int64_t HH = (int64_t)H * H, n = N * HH, inside = model_fill_mask(m);
     int two = m->meta.rot_loss;

@@ -73,6 +73,7 @@ struct lcae_model {
     lcae_nn *nn;
     /* work memory (one allocation) for up to work_batch samples */
     int work_batch, work_train;
+    int step_batch; /* N of the last training step */
     float *work;
     model_pass pass[2];
     float *g[2];      /* gradient ping-pong (N * largest layer) */
