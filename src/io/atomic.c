@@ -4,7 +4,15 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+static void atomic_free(lcae_atomic_file *af)
+{
+    free(af->path);
+    free(af->tmp_path);
+    memset(af, 0, sizeof *af);
+}
 
 int lcae_atomic_open(lcae_atomic_file *af, const char *path)
 {
@@ -13,8 +21,7 @@ int lcae_atomic_open(lcae_atomic_file *af, const char *path)
     af->path = lcae_malloc(n + 1);
     af->tmp_path = lcae_malloc(n + 32);
     if (!af->path || !af->tmp_path) {
-        free(af->path);
-        free(af->tmp_path);
+        atomic_free(af);
         return LCAE_ENOMEM;
     }
     memcpy(af->path, path, n + 1);
@@ -24,31 +31,24 @@ int lcae_atomic_open(lcae_atomic_file *af, const char *path)
     snprintf(af->tmp_path, n + 32, "%.*s.%s.tmp.XXXXXX", (int)dirlen, path,
              path + dirlen);
     int fd = mkstemp(af->tmp_path);
-    if (fd < 0) {
-        int e = errno;
-        free(af->path);
-        free(af->tmp_path);
-        af->path = af->tmp_path = NULL;
-        return lcae_fail(LCAE_EFAIL, "%s: cannot create output (%s)", path, strerror(e));
+    if (fd >= 0) {
+        /* mkstemp creates 0600; outputs get the usual 0666 less the umask (reading the
+         * umask means setting it: outputs are opened from one thread, never concurrently) */
+        mode_t mask = umask(0);
+        umask(mask);
+        if (fchmod(fd, 0666 & ~mask) == 0)
+            af->fp = fdopen(fd, "wb");
     }
-    af->fp = fdopen(fd, "wb");
     if (!af->fp) {
         int e = errno;
-        close(fd);
-        unlink(af->tmp_path);
-        free(af->path);
-        free(af->tmp_path);
-        af->path = af->tmp_path = NULL;
+        if (fd >= 0) {
+            close(fd);
+            unlink(af->tmp_path);
+        }
+        atomic_free(af);
         return lcae_fail(LCAE_EFAIL, "%s: cannot create output (%s)", path, strerror(e));
     }
     return LCAE_OK;
-}
-
-static void atomic_free(lcae_atomic_file *af)
-{
-    free(af->path);
-    free(af->tmp_path);
-    memset(af, 0, sizeof *af);
 }
 
 void lcae_atomic_abort(lcae_atomic_file *af)
