@@ -198,11 +198,12 @@ static void check_fixtures(void)
                 k = r.labels[i] + 1 > k ? r.labels[i] + 1 : k;
             }
             int32_t *map = calloc((size_t)k + 1, sizeof *map);
+            char *ptext = cJSON_PrintUnformatted(prm);
             int64_t bad = mismatches(r.labels, lib, n, map, k);
             double a = ari(r.labels, lib, n);
             if (kind == 1) {
                 printf("  %-22s %-46s vs library default: ARI %.6f (%lld points differ)\n",
-                       feat, cJSON_PrintUnformatted(prm), a, (long long)bad);
+                       feat, ptext, a, (long long)bad);
                 CHECK_MSG(a > 0.9, "%s: ARI %.4f vs the library's default", feat, a);
             } else {
                 /* exact: the same partition, except points whose side is decided by
@@ -217,7 +218,7 @@ static void check_fixtures(void)
                     free(core);
                 }
                 printf("  %-22s %-46s vs library exact:   %s (%lld points differ, %lld of "
-                       "them tie-ambiguous), ARI %.6f\n", feat, cJSON_PrintUnformatted(prm),
+                       "them tie-ambiguous), ARI %.6f\n", feat, ptext,
                        bad ? "DIFFERENT" : "same partition", (long long)bad,
                        (long long)ambiguous, a);
                 CHECK_MSG(bad == ambiguous && bad <= n / 500,
@@ -249,6 +250,7 @@ static void check_fixtures(void)
                           feat, (long long)pbad);
                 free(ratio);
             }
+            free(ptext);
             free(map);
             free(lib);
             free(libp);
