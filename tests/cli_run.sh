@@ -3,18 +3,9 @@
 # the scores against the truth (checked against lcae score on the same files), resuming
 # (nothing redone, then only what a changed option touches), --force, a given scan with
 # --truth, and misuse. The report's own content is checked in test_report.c.
-set -u
 lcae=$1
 t=$(mktemp -d /tmp/lcae-cli-run-XXXXXX)
-trap 'rm -rf "$t"' EXIT
-fails=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-run() { "$@" >"$t/out" 2>"$t/err"; rc=$?; out=$(cat "$t/out"); err=$(cat "$t/err"); }
-expect_rc() { [ "$rc" = "$1" ] || fail "$2: exit $rc, expected $1 (stderr: $err)"; }
-one_line_error() {
-  [ "$(wc -l <"$t/err")" = 1 ] && grep -q '^lcae: error: ' "$t/err" ||
-    fail "$1: expected one 'lcae: error:' line, got: $err"
-}
+source "${LCAE_SOURCE_DIR:?run through ctest}/tests/shell_helpers.sh"
 # 16 x 16 positions of 32 x 32 patterns (binned to 16 x 16), a 2-wide model, one epoch
 tiny=(--sample-scan 16 --sample-det 32 --sample-grains 4 --base 2 --epochs 1 --subset 64
       --batch 16 --min-cluster-size 8 --encode-batch 64)

@@ -3,18 +3,9 @@
 # and lcae stats reading the simulated scan (detector size from the .xml), scoring the
 # truth against itself and a scrambled copy, --png, bad input and exit status.
 # (Physics, determinism and the scores' values are checked in test_sim.c, test_metrics.c.)
-set -u
 lcae=$1
 t=$(mktemp -d /tmp/lcae-cli-sim-XXXXXX)
-trap 'rm -rf "$t"' EXIT
-fails=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-run() { "$@" >"$t/out" 2>"$t/err"; rc=$?; out=$(cat "$t/out"); err=$(cat "$t/err"); }
-expect_rc() { [ "$rc" = "$1" ] || fail "$2: exit $rc, expected $1 (stderr: $err)"; }
-one_line_error() {
-  [ "$(wc -l <"$t/err")" = 1 ] && grep -q '^lcae: error: ' "$t/err" ||
-    fail "$1: expected one 'lcae: error:' line, got: $err"
-}
+source "${LCAE_SOURCE_DIR:?run through ctest}/tests/shell_helpers.sh"
 
 # --- a small sample: 12 x 10 scan, 64 x 64 detector, 5 grains
 d=$t/s

@@ -1,20 +1,10 @@
 #!/usr/bin/env bash
 # lcae stats / lcae info on the command line: outputs, non-finite pixels, bad input, exit
 # status, nothing written on failure. (Numbers are checked against numpy in test_stats.c.)
-set -u
 lcae=$1
 src=${LCAE_SOURCE_DIR:?run through ctest}
 t=$(mktemp -d /tmp/lcae-cli-stats-XXXXXX)
-trap 'rm -rf "$t"' EXIT
-fails=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-# run CMD...: sets rc, out (stdout), err (stderr)
-run() { "$@" >"$t/out" 2>"$t/err"; rc=$?; out=$(cat "$t/out"); err=$(cat "$t/err"); }
-expect_rc() { [ "$rc" = "$1" ] || fail "$2: exit $rc, expected $1 (stderr: $err)"; }
-one_line_error() {
-  [ "$(wc -l <"$t/err")" = 1 ] && grep -q '^lcae: error: ' "$t/err" ||
-    fail "$1: expected one 'lcae: error:' line, got: $err"
-}
+source "${LCAE_SOURCE_DIR:?run through ctest}/tests/shell_helpers.sh"
 # A 3 x 2 EMPAD scan of zeros: 128 x 130 float32 frames (the last 2 rows metadata).
 frame=$((128 * 130 * 4))
 empad=$t/scan_x3_y2.raw
