@@ -278,7 +278,8 @@ static int fig2(report_ctx *r, const report_clustering *cl)
     int pw = fig_scaled(r->pw, ps), ph = fig_scaled(r->ph, ps);
     int cell_w = mw + 8 + pw, cell_h = TITLE_H + 4 + (mh > ph ? mh : ph);
     char label[64];
-    snprintf(label, sizeof label, "cluster %d: %d.%d%%", 99999, 100, 0);
+    /* room for the widest cell title */
+    snprintf(label, sizeof label, "cluster %d: %.1f%%", 99999, 100.0);
     if (fig_text_width(label, FIG_TEXT) > cell_w)
         cell_w = fig_text_width(label, FIG_TEXT);
     int n = cl->nshown, rows = (n + cols - 1) / cols, ncols = n < cols ? n : cols;
@@ -314,9 +315,10 @@ static int fig2(report_ctx *r, const report_clustering *cl)
         int32_t lab = cl->shown[s];
         int x = MARGIN + (s % cols) * (cell_w + GAP), y = top + (s / cols) * (cell_h + 16);
         uint8_t col[3];
+        static const uint8_t elsewhere[3] = {235, 235, 235};
         lcae_palette_label(lab, col);
         for (int64_t i = 0; i < r->n; i++)
-            memcpy(mask + 3 * i, cl->in->labels[i] == lab ? col : (const uint8_t *)"\xeb\xeb\xeb", 3);
+            memcpy(mask + 3 * i, cl->in->labels[i] == lab ? col : elsewhere, 3);
         pattern_rgb(r, cl->mean + (size_t)s * r->ph * r->pw, pat);
         double pct = 100.0 * (double)cl->sizes[lab] / (double)r->n;
         snprintf(label, sizeof label, pct < 1 ? "cluster %d: %.2f%%" : "cluster %d: %.1f%%",
