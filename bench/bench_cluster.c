@@ -9,13 +9,17 @@
  *   --reps timed runs per set, the best is reported (default 1: the machine is shared)
  *   --dir  scratch folder (default /tmp/lcae-bench-cluster); the 262k set is written
  *          there by `python3 make_fixtures.py D 0 --features-only --big` (numpy only)
- * For the sets with a library answer it checks that lcae's partition is the exact one.
- * Exits 1 if a partition differs or a bar is missed (65,536 points under 21 s, i.e. 5x
+ * For the sets with a library answer it checks that lcae's partition is the exact one,
+ * except at points whose side is decided only by the order of equal-weight edges (their
+ * core distance is their mutual-reachability distance to points the library puts in
+ * different clusters; checked by brute force, see the README).
+ * Exits 1 if another point differs or a bar is missed (65,536 points under 21 s, i.e. 5x
  * the library's default; 262,144 points under 60 s). */
 #define _DEFAULT_SOURCE /* wait4 */
 #include <cjson/cJSON.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,8 +62,59 @@ static int run(char *const argv[], double *sec, double *user, long *rss_kib)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* Points whose label disagrees with the best one-to-one renaming of a's clusters to b's. */
-static long mismatches(const int32_t *a, const int32_t *b, int64_t n)
+/* Brute force: distances from p to every point (dist, n) and the distance to its k-th
+ * nearest other point (the (k+1)-th smallest, p itself included), kept in a sorted list. */
+static double brute_core(const double *x, int64_t n, int64_t d, int64_t p, int64_t k,
+                         double *dist)
+{
+    double small[256];
+    int64_t m = 0;
+    for (int64_t j = 0; j < n; j++) {
+        double s = 0;
+        for (int64_t c = 0; c < d; c++)
+            s += (x[p * d + c] - x[j * d + c]) * (x[p * d + c] - x[j * d + c]);
+        double v = dist[j] = sqrt(s);
+        if (m == k + 1 && v >= small[k])
+            continue;
+        int64_t at = m < k + 1 ? m++ : k;
+        while (at > 0 && small[at - 1] > v) {
+            small[at] = small[at - 1];
+            at--;
+        }
+        small[at] = v;
+    }
+    return small[k];
+}
+
+/* Whether point p joins clusters of the library's answer `lib` at its own core distance
+ * through points of at least two different labels (a tie the edge order decides). */
+static int tie_ambiguous(const double *x, int64_t n, int64_t d, int64_t p, int64_t k,
+                         const int32_t *lib)
+{
+    double *dist = malloc((size_t)n * sizeof *dist), *dq = malloc((size_t)n * sizeof *dq);
+    double cp = brute_core(x, n, d, p, k, dist);
+    int32_t first = -2;
+    int amb = 0;
+    for (int64_t q = 0; q < n && !amb; q++) {
+        if (q == p || dist[q] > cp)
+            continue;
+        double cq = brute_core(x, n, d, q, k, dq);
+        if (cq > cp * (1 + 1e-12))
+            continue;
+        if (first == -2)
+            first = lib[q];
+        else if (lib[q] != first)
+            amb = 1;
+    }
+    free(dist);
+    free(dq);
+    return amb;
+}
+
+/* Points whose label disagrees with the best one-to-one renaming of a's clusters to b's;
+ * their indices in bad[] (up to max). */
+static long mismatches(const int32_t *a, const int32_t *b, int64_t n, int64_t *bad_idx,
+                       long max)
 {
     int k = 1;
     for (int64_t i = 0; i < n; i++) {
@@ -78,6 +133,18 @@ static long mismatches(const int32_t *a, const int32_t *b, int64_t n)
                 best = votes[i * (k + 1) + j];
         }
         bad += sum - best;
+    }
+    long found = 0;
+    for (int64_t i = 0; i < n && found < max; i++) { /* which points: a's label's best */
+        int u = a[i] + 1, bestj = 0;
+        long bv = -1;
+        for (int j = 0; j <= k; j++)
+            if (votes[u * (k + 1) + j] > bv && (u == 0) == (j == 0)) {
+                bv = votes[u * (k + 1) + j];
+                bestj = j;
+            }
+        if (bestj != b[i] + 1)
+            bad_idx[found++] = i;
     }
     free(votes);
     return bad;
@@ -157,7 +224,7 @@ int main(int argc, char **argv)
         struct stat st;
         if (stat(path, &st) != 0) {
             char cmd[4096];
-            snprintf(cmd, sizeof cmd, "python3 %s/make_fixtures.py %s 0 --features-only --big "
+            snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/make_fixtures.py %s 0 --features-only --big "
                      ">/dev/null", fix, dir);
             fprintf(stderr, "bench_cluster: making the 262,144-point set (numpy)...\n");
             if (system(cmd) != 0 || stat(path, &st) != 0) {
@@ -207,12 +274,21 @@ int main(int argc, char **argv)
             snprintf(lp, sizeof lp, "%s/%s", fix, sets[s].exact);
             lcae_npy_header lh;
             if (lcae_npy_load_i32(lp, &lh, &lib) == LCAE_OK && lh.shape[0] == h.shape[0]) {
-                long bad = mismatches(ours, lib, h.shape[0]);
+                int64_t idx[16];
+                long bad = mismatches(ours, lib, h.shape[0], idx, 16), amb = 0;
+                double *x;
+                lcae_npy_header xh;
+                if (bad > 0 && bad <= 16 && lcae_npy_load_f64(path, &xh, &x) == LCAE_OK) {
+                    for (long b = 0; b < bad; b++)
+                        amb += tie_ambiguous(x, xh.shape[0], xh.shape[1], idx[b], 60, lib);
+                    free(x);
+                }
                 if (bad)
-                    snprintf(verdict, sizeof verdict, "%ld points differ", bad);
+                    snprintf(verdict, sizeof verdict, "%ld points differ, %ld tie-ambiguous",
+                             bad, amb);
                 else
                     snprintf(verdict, sizeof verdict, "same as library exact");
-                status |= bad != 0;
+                status |= bad != amb;
             }
         }
         free(ours);

@@ -4,6 +4,9 @@
 
 #include <math.h>
 #include <stdint.h>
+#ifdef __SSE__
+#include <immintrin.h>
+#endif
 
 #include "lcae/core.h"
 
@@ -20,6 +23,8 @@ typedef struct {
     int64_t n, d;
     int64_t n_nodes, cap;
     double *pts;                 /* (n, d) in tree order */
+    float *pts32;                /* (n, d) the same in float, to filter candidates */
+    double f32_abs, f32_rel;     /* see cl_f32_limit */
     int64_t *idx;                /* (n) point at each tree position */
     int64_t *start, *end, *left, *right;
     double *lo, *hi;             /* (n_nodes, d) bounding box */
@@ -48,26 +53,37 @@ static inline double cl_rdist(const double *a, const double *b, int64_t d)
     return s;
 }
 
-/* cl_rdist, or any partial sum >= bound as soon as one is reached (checked every four
- * features): the full sum, when returned, is bit for bit cl_rdist's. */
-static inline double cl_rdist_bounded(const double *a, const double *b, int64_t d,
-                                      double bound)
+/* Squared distance in float (SIMD), only to reject candidates: see cl_f32_limit. */
+static inline float cl_rdist_f32(const float *a, const float *b, int64_t d)
 {
-    double s = 0;
     int64_t k = 0;
+    float r = 0;
+#ifdef __SSE__
+    __m128 s = _mm_setzero_ps();
     for (; k + 4 <= d; k += 4) {
-        for (int64_t u = k; u < k + 4; u++) {
-            double t = a[u] - b[u];
-            s += t * t;
-        }
-        if (s >= bound)
-            return s;
+        __m128 t = _mm_sub_ps(_mm_loadu_ps(a + k), _mm_loadu_ps(b + k));
+        s = _mm_add_ps(s, _mm_mul_ps(t, t));
     }
+    float lane[4];
+    _mm_storeu_ps(lane, s);
+    r = (lane[0] + lane[1]) + (lane[2] + lane[3]);
+#endif
     for (; k < d; k++) {
-        double t = a[k] - b[k];
-        s += t * t;
+        float t = a[k] - b[k];
+        r += t * t;
     }
-    return s;
+    return r;
+}
+
+/* A float squared distance above this limit proves the exact distance exceeds
+ * sqrt(rd): the rounding of coordinates to float moves a distance by at most f32_abs
+ * (absolute), and the float sum is off by at most a factor (1 + f32_rel). */
+static inline double cl_f32_limit(double f32_abs, double f32_rel, double rd)
+{
+    if (isinf(rd))
+        return INFINITY;
+    double r = sqrt(rd) + f32_abs;
+    return r * r * (1 + f32_rel);
 }
 
 /* Smallest squared distance from q to the box of node. */

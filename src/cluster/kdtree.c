@@ -12,6 +12,7 @@
 void cl_kdtree_free(cl_kdtree *t)
 {
     free(t->pts);
+    free(t->pts32);
     free(t->idx);
     free(t->start);
     free(t->end);
@@ -171,8 +172,19 @@ static int64_t build_kd(builder *b, int64_t s, int64_t e)
 static void finish(cl_kdtree *t, const double *x, const int64_t *rows)
 {
     int64_t d = t->d;
-    for (int64_t p = 0; p < t->n; p++)
+    double big = 0;
+    for (int64_t p = 0; p < t->n; p++) {
         memcpy(t->pts + p * d, x + row_of(rows, t->idx[p]) * d, (size_t)d * sizeof *x);
+        for (int64_t k = 0; k < d; k++) {
+            t->pts32[p * d + k] = (float)t->pts[p * d + k];
+            big = fmax(big, fabs(t->pts[p * d + k]));
+        }
+    }
+    /* each coordinate difference is off by at most 3 float roundings of |x| <= big
+     * (2^-22 big is generous), so the float distance by sqrt(d) times that; a float sum
+     * of d products is off by a relative (d + 2) 2^-24 (doubled for margin) */
+    t->f32_abs = sqrt((double)d) * ldexp(big, -22);
+    t->f32_rel = (double)(d + 2) * ldexp(1.0, -23);
 #pragma omp parallel for schedule(dynamic, 16)
     for (int64_t node = 0; node < t->n_nodes; node++) {
         double *c = t->center + node * d, r = 0;
@@ -198,8 +210,9 @@ static int alloc_points(cl_kdtree *t, int64_t n, int64_t d)
     t->n = n;
     t->d = d;
     t->pts = lcae_malloc((size_t)(n * d) * sizeof *t->pts);
+    t->pts32 = lcae_malloc((size_t)(n * d) * sizeof *t->pts32);
     t->idx = lcae_malloc((size_t)n * sizeof *t->idx);
-    return t->pts && t->idx ? LCAE_OK : LCAE_ENOMEM;
+    return t->pts && t->pts32 && t->idx ? LCAE_OK : LCAE_ENOMEM;
 }
 
 int cl_kdtree_build(cl_kdtree *t, const double *x, const int64_t *rows, int64_t n, int64_t d)
@@ -402,12 +415,16 @@ static void knn_node(const cl_kdtree *t, int64_t node, double node_rd, const dou
         return;
     if (t->left[node] < 0) {
         int64_t d = t->d;
+        const float *q32 = t->pts32 + h->query * d;
+        double lim = cl_f32_limit(t->f32_abs, t->f32_rel, h->rd[0]);
         for (int64_t j = t->start[node]; j < t->end[node]; j++) {
-            if (h->stamp[j] == h->query)
+            if (h->stamp[j] == h->query || cl_rdist_f32(q32, t->pts32 + j * d, d) > lim)
                 continue;
-            double rd = cl_rdist_bounded(q, t->pts + j * d, d, h->rd[0]);
-            if (rd < h->rd[0])
+            double rd = cl_rdist(q, t->pts + j * d, d);
+            if (rd < h->rd[0]) {
                 heap_push(h, rd, j);
+                lim = cl_f32_limit(t->f32_abs, t->f32_rel, h->rd[0]);
+            }
         }
         return;
     }

@@ -90,16 +90,16 @@ static void search(const boruvka *B, int64_t node, double node_lb, int64_t i, ed
     }
     const double *q = t->pts + i * t->d;
     if (t->left[node] < 0) {
-        /* partial sums stop at the bound (a hair above b squared, so that rounding never
-         * drops an edge of weight b); a completed sum is exactly cl_rdist */
+        /* a float distance first (cl_f32_limit), the exact one for what passes */
         int64_t d = t->d;
+        const float *q32 = t->pts32 + i * d;
         for (int64_t j = t->start[node]; j < t->end[node]; j++) {
             if (B->pcomp[j] == ci || B->pcore[j] > b)
                 continue;
-            double stop = b * b * (1 + 1e-9);
-            double rd = cl_rdist_bounded(q, t->pts + j * d, d, stop);
-            if (rd >= stop)
+            if (cl_rdist_f32(q32, t->pts32 + j * d, d) >
+                cl_f32_limit(t->f32_abs, t->f32_rel, b * b))
                 continue;
+            double rd = cl_rdist(q, t->pts + j * d, d);
             double w = fmax(fmax(B->pcore[i], B->pcore[j]), sqrt(rd));
             if (w > b)
                 continue;
