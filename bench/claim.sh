@@ -12,8 +12,8 @@
 #
 # Layout: OUT/SETTING/seedS/all (clustered on all features) and OUT/SETTING/seedS/inv
 # (the same run directory re-run with --cluster-on invariant: clustering, scoring and
-# report redone, training and encoding reused), each with wall.txt (seconds of the lcae
-# invocation). Seeds after the first of a setting start from a copy of the first seed's
+# report redone, training and encoding reused), each with wall.txt (wall and CPU seconds
+# of the lcae invocation). Seeds after the first of a setting start from a copy of the first seed's
 # sample/ (hard links) and run.json, so the deterministic simulation is not repeated;
 # `lcae run` recognises the sample stage as up to date and retrains both models.
 set -euo pipefail
@@ -37,15 +37,13 @@ sample_options() {
     esac
 }
 
-# runs lcae run in DIR with the given options, records the wall time in DIR/wall.txt
+# runs lcae run in DIR with the given options; DIR/wall.txt gets the wall time and the
+# CPU time (user + system, all threads) in seconds
 timed_run() {
     local dir=$1
     shift
-    local t0 t1
-    t0=$(date +%s.%N)
-    nice -n 10 "$lcae" run -o "$dir" "$@"
-    t1=$(date +%s.%N)
-    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", b - a }' >"$dir/wall.txt"
+    /usr/bin/time -f "%e %U %S" -o "$dir/time.txt" nice -n 10 "$lcae" run -o "$dir" "$@"
+    awk '{ printf "%.1f %.1f\n", $1, $2 + $3 }' "$dir/time.txt" >"$dir/wall.txt"
 }
 
 done_in() { [[ -f $1/wall.txt && -f $1/standard/score.json && -f $1/invariant/score.json ]]; }
@@ -74,7 +72,7 @@ for setting in $settings; do
             # every output of lcae is replaced by rename, never rewritten in place, so
             # hard links to the finished run cannot change it
             cp -al "$base/all/." "$base/inv/"
-            rm -f "$base/inv/wall.txt"
+            rm -f "$base/inv/wall.txt" "$base/inv/time.txt"
             timed_run "$base/inv" "${opts[@]}" --cluster-on invariant
             # the models must be the ones trained above (training not redone)
             for m in standard invariant; do

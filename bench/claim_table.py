@@ -1,13 +1,14 @@
 #!/usr/bin/python3
 """Aggregates the score.json files written by bench/claim.sh into Markdown tables.
 
-    /usr/bin/python3 bench/claim_table.py OUT
+    /usr/bin/python3 bench/claim_table.py OUT [OUT...]
 
 For each simulator setting (OUT/SETTING/seedS/{all,inv}): the standard and the
 rotation-invariant model, clustered on all latent features ("all") and on the invariant
 ones ("inv"), with the mean and the min-max range over the training seeds of ARI and AMI
 against the class truth and the grain truth, clusters, noise fraction, fragmentation
-(clusters / true classes) and boundary recovery. Then the wall time of every run.
+(clusters / true classes) and boundary recovery. Then the wall and CPU time of every run.
+Several OUT folders (claim.sh runs started in parallel, e.g. one per seed) are merged.
 Standard library only.
 """
 import json
@@ -35,9 +36,23 @@ def load(path):
         return json.load(f)
 
 
-def seed_dirs(setting_dir):
-    seeds = [d for d in os.listdir(setting_dir) if d.startswith("seed")]
-    return sorted(seeds, key=lambda d: int(d[4:]))
+def seed_dirs(outs, setting):
+    """{seedS: its folder} over every OUT that has OUT/setting/seedS."""
+    found = {}
+    for out in outs:
+        sdir = os.path.join(out, setting)
+        if os.path.isdir(sdir):
+            for d in os.listdir(sdir):
+                if d.startswith("seed"):
+                    found.setdefault(d, os.path.join(sdir, d))
+    return dict(sorted(found.items(), key=lambda kv: int(kv[0][4:])))
+
+
+def times(path):
+    """wall and CPU seconds from wall.txt (the CPU time is missing in early runs)."""
+    with open(path) as f:
+        t = f.read().split()
+    return t[0], (t[1] if len(t) > 1 else "n/a")
 
 
 def cell(values, integer=False):
@@ -52,6 +67,12 @@ def cell(values, integer=False):
     return "{} ({}-{})".format(mean, fmt.format(min(values)), fmt.format(max(values)))
 
 
+def config_but_seed(run):
+    c = json.loads(json.dumps(run["config"]))
+    del c["train"]["seed"]
+    return c
+
+
 def describe(run):
     c = run["config"]
     s, t = c["sample"], c["train"]
@@ -63,48 +84,54 @@ def describe(run):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: claim_table.py OUT")
-    out = sys.argv[1]
-    settings = sorted(d for d in os.listdir(out) if os.path.isdir(os.path.join(out, d)))
+    if len(sys.argv) < 2:
+        sys.exit("usage: claim_table.py OUT [OUT...]")
+    outs = sys.argv[1:]
+    settings = sorted({d for out in outs for d in os.listdir(out)
+                       if os.path.isdir(os.path.join(out, d))})
     # the built-in sample first
     settings.sort(key=lambda d: d != "default")
     walls = []
     for setting in settings:
-        sdir = os.path.join(out, setting)
-        seeds = [s for s in seed_dirs(sdir)
-                 if all(os.path.exists(os.path.join(sdir, s, v, m, "score.json"))
-                        for v, _ in CLUSTER_ON for m, _ in MODELS)]
+        seeds = {s: d for s, d in seed_dirs(outs, setting).items()
+                 if all(os.path.exists(os.path.join(d, v, m, "score.json"))
+                        and os.path.exists(os.path.join(d, v, "wall.txt"))
+                        for v, _ in CLUSTER_ON for m, _ in MODELS)}
         if not seeds:
             print("### {}: no finished run\n".format(setting))
             continue
-        first = load(os.path.join(sdir, seeds[0], "all", "run.json"))
-        print("### {} ({} training seeds: {})\n".format(
-            setting, len(seeds), ", ".join(s[4:] for s in seeds)))
+        first = load(os.path.join(next(iter(seeds.values())), "all", "run.json"))
+        for d in seeds.values():  # merged folders must hold the same experiment
+            if config_but_seed(load(os.path.join(d, "all", "run.json"))) != \
+                    config_but_seed(first):
+                sys.exit("claim_table.py: {} was run with another configuration than the "
+                         "other seeds of {}".format(d, setting))
+        print("### {} ({} training seed{}: {})\n".format(
+            setting, len(seeds), "s" if len(seeds) > 1 else "",
+            ", ".join(s[4:] for s in seeds)))
         print(describe(first) + "\n")
         print("| model | clustered on | " + " | ".join(c[0] for c in COLUMNS) + " |")
         print("|---|---|" + "---|" * len(COLUMNS))
         for m, mname in MODELS:
             for v, vname in CLUSTER_ON:
-                scores = [load(os.path.join(sdir, s, v, m, "score.json")) for s in seeds]
+                scores = [load(os.path.join(d, v, m, "score.json")) for d in seeds.values()]
                 cells = [cell([sc[truth][key] for sc in scores], key == "clusters")
                          for _, truth, key in COLUMNS]
                 print("| {} | {} | {} |".format(mname, vname, " | ".join(cells)))
         print()
-        for s in seeds:
-            run = load(os.path.join(sdir, s, "all", "run.json"))
-            st = run["stages"]
-            w = [open(os.path.join(sdir, s, v, "wall.txt")).read().strip()
-                 for v, _ in CLUSTER_ON]
-            walls.append((setting, s[4:], w[0], w[1],
-                          "{:.0f}".format(st["standard/train"]["seconds"]),
-                          "{:.0f}".format(st["invariant/train"]["seconds"])))
+        for s, d in seeds.items():
+            st = load(os.path.join(d, "all", "run.json"))["stages"]
+            walls.append((setting, s[4:]) + times(os.path.join(d, "all", "wall.txt"))
+                         + times(os.path.join(d, "inv", "wall.txt"))
+                         + ("{:.0f}".format(st["standard/train"]["seconds"]),
+                            "{:.0f}".format(st["invariant/train"]["seconds"])))
     if walls:
-        print("Wall time of each run (seconds; `lcae run` under nice -n 10 on the shared "
-              "machine), and the training stages inside it:\n")
-        print("| setting | seed | run, all features | re-cluster on invariant | "
-              "train standard | train rotation-invariant |")
-        print("|---|---|---|---|---|---|")
+        print("Time of each run in seconds (`lcae run` under nice -n 10 on the shared "
+              "machine; CPU = user + system over all threads), and the wall time of the "
+              "training stages inside it:\n")
+        print("| setting | seed | run: wall | run: CPU | re-cluster on invariant: wall | "
+              "re-cluster: CPU | train standard: wall | train rotation-invariant: wall |")
+        print("|---|---|---|---|---|---|---|---|")
         for row in walls:
             print("| " + " | ".join(row) + " |")
 
