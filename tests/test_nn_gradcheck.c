@@ -251,6 +251,8 @@ int main(void)
     check_conv(nn, "conv 4x4/2", 2, 2, 6, 6, 3, 4, 2, 0);
     check_conv(nn, "conv C=1", 1, 1, 7, 7, 2, 3, 1, 0);
     check_conv(nn, "convT 4x4/2", 2, 3, 3, 4, 2, 4, 2, 1);
+    check_conv(nn, "conv 4x4/2 wide", 1, 1, 6, 21, 2, 4, 2, 0);
+    check_conv(nn, "convT 4x4/2 wide", 1, 1, 3, 11, 2, 4, 2, 1);
     check_batchnorm();
     check_relu();
     check_linear();

@@ -222,10 +222,11 @@ int main(void)
 {
     lcae_nn *nn;
     CHECK(lcae_nn_create(&nn) == LCAE_OK);
-    const char *convs[] = {"conv_first", "conv_3x3", "conv_down", "conv_down_odd"};
+    const char *convs[] = {"conv_first", "conv_3x3", "conv_down", "conv_down_odd",
+                           "conv_down_wide"};
     for (size_t i = 0; i < sizeof convs / sizeof *convs; i++)
         check_conv(nn, convs[i], 0);
-    const char *convts[] = {"convt_up", "convt_rect", "convt_3x3"};
+    const char *convts[] = {"convt_up", "convt_rect", "convt_3x3", "convt_wide"};
     for (size_t i = 0; i < sizeof convts / sizeof *convts; i++)
         check_conv(nn, convts[i], 1);
     check_batchnorm("bn");

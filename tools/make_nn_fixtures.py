@@ -42,6 +42,7 @@ CONV = {
     "conv_3x3": (2, 3, 8, 6, 4, 3, 1, 1),       # non-square
     "conv_down": (2, 3, 8, 8, 5, 4, 2, 1),      # the 4x4/2 downsampling conv
     "conv_down_odd": (1, 2, 7, 9, 3, 4, 2, 1),  # odd sizes: the last row/column unused
+    "conv_down_wide": (1, 2, 22, 27, 3, 4, 2, 1),  # rows long enough for the SIMD paths
 }
 for name, meta in CONV.items():
     N, C, H, W, K, k, s, p = meta
@@ -65,6 +66,7 @@ CONVT = {
     "convt_up": (2, 4, 4, 4, 3, 4, 2, 1),    # the 4x4/2 upsampling of the decoder
     "convt_rect": (1, 3, 5, 3, 2, 4, 2, 1),  # non-square
     "convt_3x3": (2, 2, 5, 5, 3, 3, 1, 1),   # stride 1: the adjoint of a 3x3 conv
+    "convt_wide": (1, 3, 9, 13, 2, 4, 2, 1),  # rows long enough for the SIMD paths
 }
 for name, meta in CONVT.items():
     N, C, H, W, K, k, s, p = meta
