@@ -336,6 +336,7 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const char *mode
             lcae_losses L;
             if ((rc = load_batch(ds, &s.m->meta, H, s.order + b0, n, s.raw, s.x)) ||
                 (rc = lcae_model_step(s.m, s.x, n, angle, o.interp, &L))) {
+                lcae_progress_end(p, "failed");
                 train_free(&s);
                 return rc;
             }
@@ -361,6 +362,7 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const char *mode
         fill_run_meta(&rm, &o, epoch + 1, s.m->adam_step);
         if ((rc = model_file_write(s.m, s.ckpt, 1, rm.kv, 8)) ||
             (rc = lcae_model_save(s.m, model_path)) || (rc = write_log(s.json, s.log))) {
+            lcae_progress_end(p, "failed");
             train_free(&s);
             return rc;
         }
@@ -407,8 +409,7 @@ int lcae_encode(lcae_model *m, lcae_dataset *ds, int batch, float *z, const lcae
         }
         lcae_progress_update(p, b0 + n, NULL);
     }
-    if (!rc)
-        lcae_progress_end(p, NULL);
+    lcae_progress_end(p, rc ? "failed" : NULL);
     free(raw);
     free(x);
     return rc;
