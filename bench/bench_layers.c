@@ -1,9 +1,11 @@
 /* Times each src/nn layer of the autoencoder at its real shapes, forward and backward,
- * and the sgemm peaks (CBLAS, and src/nn's own product) in the same run. bench/layers_torch.py runs this and the same
- * layers in PyTorch and prints the ratios; alone it prints one line per layer:
+ * and the sgemm peaks (CBLAS, and src/nn's own product) in the same run.
+ * bench/layers_torch.py runs this and the same layers in PyTorch and prints the ratios;
+ * alone it prints one line per layer:
  *   name  pass  milliseconds  GFLOP/s
  * Usage: bench_layers [--base B] [--batch N] [--size S] [--reps R] [--threads T]
- *                     [--only NAME]   (one layer, or sgemm1024, by its exact name)
+ *                     [--only NAME]   (one layer, or sgemm1024, by its exact name;
+ *                                      gemm_shapes: CBLAS vs src/nn's sgemm, one thread)
  *                     [--cpu 1]       (process CPU time instead of wall time)
  * Times are the best of R repetitions after one warm-up (the machine is shared). With one
  * thread, CPU time is the robust measure when other processes load the machine. */
@@ -127,6 +129,32 @@ static void bench_sgemm(void)
     free(a), free(b), free(c);
 }
 
+/* CBLAS against src/nn's product (one thread each, as inside the layers) at shapes the
+ * base-16 and base-64 layers give it (M x N x K of out = W col for one band: enc1, enc2,
+ * enc3, enc5 of base 16; enc7 of base 16, enc3, enc5, enc7 of base 64), and 1024^3. */
+static void bench_gemm_shapes(void)
+{
+    static const int shapes[][3] = {
+        {16, 896, 144},  {32, 512, 256},   {32, 512, 288},   {64, 512, 576}, /* base 16 */
+        {128, 256, 1152}, {128, 512, 1152}, {256, 512, 2304}, {512, 256, 4608}, /* base 64 */
+        {1024, 1024, 1024}};
+    openblas_set_num_threads(1);
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
+        int M = shapes[i][0], N = shapes[i][1], K = shapes[i][2];
+        float *a = buffer((size_t)M * K), *b = buffer((size_t)K * N), *c = buffer((size_t)M * N);
+        double blas, own, f = 2.0 * M * N * K * 1e-6;
+#pragma omp parallel num_threads(1)
+        {
+            TIME(blas, cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, a,
+                                   K, b, N, 0.0f, c, N));
+            TIME(own, nn_sgemm(0, 0, M, N, K, 1.0f, a, K, b, N, 0.0f, c, N));
+        }
+        printf("gemm %4d x %4d x %4d  CBLAS %6.1f  nn_sgemm %6.1f GFLOP/s\n", M, N, K, f / blas,
+               f / own);
+        free(a), free(b), free(c);
+    }
+}
+
 int main(int argc, char **argv)
 {
     int base = 16, N = 32, S = 128, threads = 2;
@@ -177,6 +205,10 @@ int main(int argc, char **argv)
     };
     printf("# bench_layers base %d batch %d size %d threads %d reps %d\n", base, N, S, threads,
            reps);
+    if (only && !strcmp(only, "gemm_shapes")) {
+        bench_gemm_shapes();
+        return 0;
+    }
     if (!only || !strcmp(only, "sgemm1024"))
         bench_sgemm();
     lcae_nn *nn;

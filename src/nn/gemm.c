@@ -6,6 +6,7 @@
 
 #ifdef LCAE_HAVE_DNNL
 #include <dnnl.h>
+#include <omp.h>
 #else
 #include <cblas.h>
 #endif
@@ -14,6 +15,12 @@ void nn_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const 
               int lda, const float *B, int ldb, float beta, float *C, int ldc)
 {
 #ifdef LCAE_HAVE_DNNL
+    /* Inside a parallel region oneDNN runs one-threaded only if the region is active
+     * (more than one thread); in a team of one it would start omp_get_max_threads() of
+     * its own, nested, and crawl (measured 100x slower). Asking for one thread in this
+     * task (an ICV of the task, gone when the region ends) makes it one-threaded always. */
+    if (omp_get_level() > 0 && omp_get_max_threads() > 1)
+        omp_set_num_threads(1);
     /* row-major, as CBLAS with CblasRowMajor; fails only on invalid sizes */
     dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb, beta,
                C, ldc);
