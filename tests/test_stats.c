@@ -445,6 +445,7 @@ static void check_sampling(void)
     }
     lcae_stats_free(&ex);
     lcae_dataset_close(ds);
+    unlink(path); /* 64 MiB: not left in /tmp */
 }
 
 int main(void)
