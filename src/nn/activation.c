@@ -1,4 +1,6 @@
 /* ReLU and Linear. */
+#include <omp.h>
+
 #include "nn/nn_internal.h"
 
 void lcae_relu_forward(float *x, int64_t n)
@@ -16,13 +18,27 @@ void lcae_relu_backward(float *dx, const float *out, int64_t n)
         dx[i] = out[i] > 0 ? dx[i] : 0.0f;
 }
 
+/* Linear's products are split into column blocks, one per thread, each a one-threaded
+ * product (as in the convolutions: no BLAS threads beside OpenMP's); the split depends on
+ * the thread count only. Block b of n columns: [b * n / T, (b + 1) * n / T). */
+#define BLOCK_LO(b, n, T) ((int)((int64_t)(b) * (n) / (T)))
+
 int lcae_linear_forward(float *out, const float *in, const float *weight, const float *bias,
                         int N, int In, int Out)
 {
-    for (int n = 0; n < N; n++)
-        for (int o = 0; o < Out; o++)
-            out[(size_t)n * Out + o] = bias ? bias[o] : 0.0f;
-    nn_sgemm(0, 1, N, Out, In, 1.0f, in, In, weight, In, 1.0f, out, Out);
+#pragma omp parallel
+    {
+        int T = omp_get_num_threads(), t = omp_get_thread_num();
+        int o0 = BLOCK_LO(t, Out, T), o1 = BLOCK_LO(t + 1, Out, T);
+        if (o1 > o0) {
+            for (int n = 0; n < N; n++)
+                for (int o = o0; o < o1; o++)
+                    out[(size_t)n * Out + o] = bias ? bias[o] : 0.0f;
+            /* out[:, o0:o1] += in (N, In) W[o0:o1, :]^T */
+            nn_sgemm(0, 1, N, o1 - o0, In, 1.0f, in, In, weight + (size_t)o0 * In, In, 1.0f,
+                     out + o0, Out);
+        }
+    }
     return LCAE_OK;
 }
 
@@ -30,15 +46,26 @@ int lcae_linear_backward(float *din, float *dweight, float *dbias, const float *
                          const float *in, const float *weight, int N, int In,
                          int Out)
 {
-    if (din)
-        nn_sgemm(0, 0, N, In, Out, 1.0f, dout, Out, weight, In, 0.0f, din, In);
-    nn_sgemm(1, 0, Out, In, N, 1.0f, dout, Out, in, In, 1.0f, dweight, In);
-    if (dbias)
-        for (int o = 0; o < Out; o++) {
-            double s = 0;
-            for (int n = 0; n < N; n++)
-                s += dout[(size_t)n * Out + o];
-            dbias[o] += (float)s;
-        }
+#pragma omp parallel
+    {
+        int T = omp_get_num_threads(), t = omp_get_thread_num();
+        int i0 = BLOCK_LO(t, In, T), i1 = BLOCK_LO(t + 1, In, T);
+        int o0 = BLOCK_LO(t, Out, T), o1 = BLOCK_LO(t + 1, Out, T);
+        /* din[:, i0:i1] = dout (N, Out) W[:, i0:i1] */
+        if (din && i1 > i0)
+            nn_sgemm(0, 0, N, i1 - i0, Out, 1.0f, dout, Out, weight + i0, In, 0.0f, din + i0,
+                     In);
+        /* dW[o0:o1, :] += dout[:, o0:o1]^T in (N, In) */
+        if (o1 > o0)
+            nn_sgemm(1, 0, o1 - o0, In, N, 1.0f, dout + o0, Out, in, In, 1.0f,
+                     dweight + (size_t)o0 * In, In);
+        if (dbias)
+            for (int o = o0; o < o1; o++) {
+                double s = 0;
+                for (int n = 0; n < N; n++)
+                    s += dout[(size_t)n * Out + o];
+                dbias[o] += (float)s;
+            }
+    }
     return LCAE_OK;
 }
