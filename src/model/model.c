@@ -215,7 +215,7 @@ void lcae_model_free(lcae_model *m)
     free(m);
 }
 
-int lcae_model_create(const lcae_model_config *cfg, uint64_t seed, lcae_model **out)
+int model_tables(const lcae_model_config *cfg, lcae_model **out)
 {
     *out = NULL;
     lcae_model *m = lcae_calloc(1, sizeof *m);
@@ -227,6 +227,16 @@ int lcae_model_create(const lcae_model_config *cfg, uint64_t seed, lcae_model **
         free(m);
         return rc;
     }
+    *out = m;
+    return LCAE_OK;
+}
+
+int lcae_model_create(const lcae_model_config *cfg, uint64_t seed, lcae_model **out)
+{
+    lcae_model *m;
+    int rc = model_tables(cfg, &m);
+    if (rc)
+        return rc;
     m->meta = (lcae_model_meta){.median = NAN, .sigma68 = NAN, .bin = 1, .crop = 0,
                                 .mask = LCAE_MASK_DISK, .rot_loss = 1, .invariant_dims = 10,
                                 .lambda = 50, .seed = seed};

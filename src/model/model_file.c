@@ -163,7 +163,9 @@ int model_file_read(const char *path, int with_adam, lcae_model **out, lcae_st_f
         double s = cfg.latent_ch > 0 ? sqrt((double)t10->shape[1] / cfg.latent_ch) : 0;
         cfg.input_size = 16 * (int)lround(s);
     }
-    if ((rc = lcae_model_create(&cfg, 0, &m)))
+    /* every tensor present and of the right shape before the model is allocated: the
+     * allocation is then bounded by the file's size, whatever its header claims */
+    if ((rc = model_tables(&cfg, &m)))
         goto fail;
     char want[96], found[96];
     for (int i = 0; i < m->ntensors; i++) {
@@ -185,6 +187,14 @@ int model_file_read(const char *path, int with_adam, lcae_model **out, lcae_st_f
                            mt->name, want, found);
             goto fail;
         }
+    }
+    lcae_model_free(m);
+    m = NULL;
+    if ((rc = lcae_model_create(&cfg, 0, &m)))
+        goto fail;
+    for (int i = 0; i < m->ntensors; i++) {
+        const model_tensor *mt = &m->tensors[i];
+        const lcae_st_tensor *t = lcae_st_find(f, mt->name);
         rc = mt->kind == T_COUNT ? lcae_st_read_i64(f, t, &m->nbt[mt->offset])
                                  : lcae_st_read_f32(f, t, model_tensor_data(m, mt));
         if (!rc && with_adam && mt->kind == T_PARAM) {

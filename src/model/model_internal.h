@@ -83,6 +83,9 @@ struct lcae_model {
     float *mask;      /* (H*H): 1 inside the mask */
 };
 
+/* A model with its layer and tensor tables only (no parameter memory; free with
+ * lcae_model_free): what a file must hold, checked before anything large is allocated. */
+int model_tables(const lcae_model_config *cfg, lcae_model **out);
 const model_tensor *model_find_tensor(const lcae_model *m, const char *name);
 /* Layer i's output (after BatchNorm and ReLU) in the last training step's pass k, into
  * dst (N * out_size): for tests. */
