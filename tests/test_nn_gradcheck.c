@@ -6,6 +6,8 @@
  * bound 1e-4 relative to max(1, |gradient|); measured 1e-5); BatchNorm, ReLU and the
  * losses are smooth away from their kinks, which the inputs avoid, and the quotient's
  * float rounding grows as 1/h (h = 1e-3, bound 2e-3; measured 1.3e-4). */
+#include <omp.h>
+
 #include "test_util.h"
 
 #include "lcae/nn.h"
@@ -245,6 +247,9 @@ static void check_losses(void)
 
 int main(void)
 {
+    /* thousands of tiny calls: one thread, so that none waits at a barrier for a core
+     * that another job holds (test_nn_layers covers the threaded paths) */
+    omp_set_num_threads(1);
     lcae_nn *nn;
     CHECK(lcae_nn_create(&nn) == LCAE_OK);
     check_conv(nn, "conv 3x3", 2, 2, 5, 6, 3, 3, 1, 0);
