@@ -202,7 +202,7 @@ static void test_empad_xml(void)
         snprintf(rel, sizeof rel, "empad-xml/%s", xml[i].name);
         char *text;
         size_t n;
-        CHECK(lcae_read_small_file(real_path(rel), 1 << 20, &text, &n) == 0);
+        CHECK(lcae_read_text_file(real_path(rel), 1 << 20, &text, &n) == 0);
         lcae_empad_meta m;
         int rc = lcae_empad_xml_parse(real, text, n, &m);
         CHECK_MSG(rc == 0 && m.scan_ny == xml[i].ny && m.scan_nx == xml[i].nx &&
@@ -221,7 +221,7 @@ static void test_empad_xml(void)
     CHECK(tw_empad(raw, 16, 128, 128) == 0);
     char *text;
     size_t n;
-    CHECK(lcae_read_small_file(real_path("empad-xml/map4x4.xml"), 1 << 20, &text, &n) == 0);
+    CHECK(lcae_read_text_file(real_path("empad-xml/map4x4.xml"), 1 << 20, &text, &n) == 0);
     snprintf(dst, sizeof dst, "%s/map4x4.xml", dir);
     CHECK(tw_text(dst, text) == 0);
     free(text);
@@ -233,7 +233,7 @@ static void test_empad_xml(void)
      * refused with the XML named as the source of the shape */
     snprintf(raw, sizeof raw, "%s/scan_x32_y64.raw", dir);
     CHECK(tw_empad(raw, 3, 128, 128) == 0);
-    CHECK(lcae_read_small_file(real_path("empad-xml/EMPAD_v1.2.2_x32_y64_size0.8.xml"),
+    CHECK(lcae_read_text_file(real_path("empad-xml/EMPAD_v1.2.2_x32_y64_size0.8.xml"),
                                1 << 20, &text, &n) == 0);
     snprintf(dst, sizeof dst, "%s/EMPAD_v1.2.2_x32_y64_size0.8.xml", dir);
     CHECK(tw_text(dst, text) == 0);

@@ -60,8 +60,9 @@ static int png_size(const char *path, int *w, int *h)
 
 static cJSON *load_json(const char *path)
 {
-    char *t = lcae_read_text_file(path, 64 << 20);
-    cJSON *j = t ? cJSON_Parse(t) : NULL;
+    char *t;
+    size_t n;
+    cJSON *j = lcae_read_text_file(path, 64 << 20, &t, &n) == LCAE_OK ? cJSON_Parse(t) : NULL;
     free(t);
     return j;
 }
@@ -273,8 +274,9 @@ int main(int argc, char **argv)
 
     /* report.html: self-contained */
     snprintf(path, sizeof path, "%s/report.html", out);
-    char *html = lcae_read_text_file(path, 64 << 20);
-    CHECK(html != NULL);
+    char *html;
+    size_t html_len;
+    CHECK(lcae_read_text_file(path, 64 << 20, &html, &html_len) == LCAE_OK);
     if (html) {
         CHECK(!strstr(html, "http://") && !strstr(html, "https://"));
         CHECK(!strstr(html, "<script src") && !strstr(html, "<link rel=\"stylesheet"));

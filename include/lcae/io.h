@@ -55,9 +55,9 @@ int lcae_write_file_atomic(const char *path, const void *data, size_t bytes);
 char *lcae_path_join(const char *dir, const char *name);
 /* mkdir -p: creates `dir` and its parents; fails if a part exists but is not a folder. */
 int lcae_make_dirs(const char *dir);
-/* A whole text file, NUL-terminated (malloc'd), refused if over max_bytes; NULL with a
- * message on failure. */
-char *lcae_read_text_file(const char *path, size_t max_bytes);
+/* A whole small file (metadata, JSON) into *text, NUL-terminated (malloc'd), its length
+ * in *n; refused if it is not a regular file of at most max_bytes. */
+int lcae_read_text_file(const char *path, size_t max_bytes, char **text, size_t *n);
 
 /* ---- .npy arrays ---------------------------------------------------------------- */
 #define LCAE_NPY_MAXDIM 8

@@ -60,38 +60,6 @@ int lcae_scan_shape_from_name(const char *path, int64_t *ny, int64_t *nx)
     return 0;
 }
 
-int lcae_read_small_file(const char *path, size_t max, char **text, size_t *n)
-{
-    *text = NULL;
-    *n = 0;
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return lcae_fail(LCAE_EFAIL, "%s: cannot open (%s)", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
-        (uint64_t)st.st_size > max) {
-        fclose(fp);
-        return lcae_fail(LCAE_EFAIL, "%s: not a metadata file (expected a regular file of at "
-                         "most %zu bytes)", path, max);
-    }
-    char *buf = lcae_malloc((size_t)st.st_size + 1);
-    if (!buf) {
-        fclose(fp);
-        return LCAE_ENOMEM;
-    }
-    size_t got = fread(buf, 1, (size_t)st.st_size, fp);
-    int bad = ferror(fp);
-    fclose(fp);
-    if (bad) {
-        free(buf);
-        return lcae_fail(LCAE_EFAIL, "%s: read failed", path);
-    }
-    buf[got] = 0;
-    *text = buf;
-    *n = got;
-    return LCAE_OK;
-}
-
 /* Content first (magic numbers), then the extension. */
 static lcae_format sniff_format(const char *path)
 {

@@ -47,9 +47,6 @@ int lcae_scan_shape_from_name(const char *path, int64_t *ny, int64_t *nx);
 /* Checks and fills info->count; message names `path`. */
 int lcae_check_shape(const char *path, lcae_dataset_info *info);
 
-/* Whole small file (metadata sidecars) into a malloc'd NUL-terminated buffer; refuses
- * files over `max` bytes. */
-int lcae_read_small_file(const char *path, size_t max, char **text, size_t *n);
 
 /* ---- parsers, exposed for tests and fuzzers ------------------------------------ */
 /* EMPAD acquisition XML: what lcae reads from it (zero/empty: not recorded). */

@@ -117,7 +117,7 @@ static int load_meta(const char *raw_path, const char *xml_path, lcae_empad_meta
 {
     char *text;
     size_t n;
-    int rc = lcae_read_small_file(xml_path, EMPAD_XML_MAX, &text, &n);
+    int rc = lcae_read_text_file(xml_path, EMPAD_XML_MAX, &text, &n);
     if (!rc) {
         rc = lcae_empad_xml_parse(xml_path, text, n, m);
         free(text);

@@ -2,6 +2,7 @@
 #include "lcae/io.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -52,28 +53,34 @@ int lcae_make_dirs(const char *dir)
     return LCAE_OK;
 }
 
-char *lcae_read_text_file(const char *path, size_t max_bytes)
+int lcae_read_text_file(const char *path, size_t max_bytes, char **text, size_t *n)
 {
+    *text = NULL;
+    *n = 0;
     FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        lcae_fail(LCAE_EFAIL, "%s: cannot open (%s)", path, strerror(errno));
-        return NULL;
-    }
+    if (!fp)
+        return lcae_fail(LCAE_EFAIL, "%s: cannot open (%s)", path, strerror(errno));
     struct stat st;
-    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max_bytes) {
+    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
+        (uint64_t)st.st_size > max_bytes) {
         fclose(fp);
-        lcae_fail(LCAE_EFAIL, "%s: not a text file of at most %zu bytes", path, max_bytes);
-        return NULL;
+        return lcae_fail(LCAE_EFAIL, "%s: not a small text file (expected a regular file of "
+                         "at most %zu bytes)", path, max_bytes);
     }
-    size_t n = (size_t)st.st_size;
-    char *buf = lcae_malloc(n + 1);
-    if (buf && fread(buf, 1, n, fp) != n) {
-        free(buf);
-        buf = NULL;
-        lcae_fail(LCAE_EFAIL, "%s: read failed", path);
+    char *buf = lcae_malloc((size_t)st.st_size + 1);
+    if (!buf) {
+        fclose(fp);
+        return LCAE_ENOMEM;
     }
+    size_t got = fread(buf, 1, (size_t)st.st_size, fp);
+    int bad = ferror(fp);
     fclose(fp);
-    if (buf)
-        buf[n] = 0;
-    return buf;
+    if (bad) {
+        free(buf);
+        return lcae_fail(LCAE_EFAIL, "%s: read failed", path);
+    }
+    buf[got] = 0;
+    *text = buf;
+    *n = got;
+    return LCAE_OK;
 }

@@ -231,7 +231,7 @@ static int shape_from_hdr(const char *mib_path, int64_t *ny, int64_t *nx, char *
     char *text;
     size_t n;
     lcae_mib_hdr h;
-    int rc = lcae_read_small_file(hp, MIB_HDR_MAX, &text, &n);
+    int rc = lcae_read_text_file(hp, MIB_HDR_MAX, &text, &n);
     if (!rc) {
         rc = lcae_mib_parse_hdr(hp, text, n, &h);
         free(text);

@@ -43,8 +43,9 @@ static cJSON *load_run_json(const char *path)
 {
     cJSON *j = NULL;
     if (file_exists(path)) {
-        char *text = lcae_read_text_file(path, 16 << 20);
-        j = text ? cJSON_Parse(text) : NULL;
+        char *text;
+        size_t n;
+        j = lcae_read_text_file(path, 16 << 20, &text, &n) == LCAE_OK ? cJSON_Parse(text) : NULL;
         free(text);
     }
     if (!cJSON_IsObject(j)) {
@@ -349,9 +350,11 @@ static int load_results(model_run *m, int64_t n)
         return lcae_fail(LCAE_EFAIL, "%s: expected %lld labels, found %lld", m->labels,
                          (long long)n, (long long)h.count);
     if (file_exists(m->score)) {
-        char *text = lcae_read_text_file(m->score, 1 << 20);
-        if (!text)
-            return LCAE_EFAIL;
+        char *text;
+        size_t len;
+        rc = lcae_read_text_file(m->score, 1 << 20, &text, &len);
+        if (rc)
+            return rc;
         cJSON *all = cJSON_Parse(text);
         free(text);
         /* the report shows the scores against the class truth */

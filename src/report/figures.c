@@ -597,8 +597,10 @@ static const loss_term terms[] = {{"loss", "total"},
  * left out. */
 static cJSON *read_log(const char *path)
 {
-    char *text = lcae_read_text_file(path, 64u << 20);
-    cJSON *j = text ? cJSON_Parse(text) : NULL;
+    char *text;
+    size_t n;
+    cJSON *j = lcae_read_text_file(path, 64u << 20, &text, &n) == LCAE_OK ? cJSON_Parse(text)
+                                                                         : NULL;
     free(text);
     return j;
 }
