@@ -23,39 +23,10 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + 1e-9 * t.tv_nsec;
-}
+#include "bench_util.h"
 
 /* Runs argv with stdout and stderr to /dev/null; wall seconds, CPU seconds (user +
  * system, all threads) and max RSS (KiB). */
-static int run(char *const argv[], double *sec, double *cpu, long *rss_kib)
-{
-    double t0 = now();
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        int fd = open("/dev/null", O_WRONLY);
-        dup2(fd, STDOUT_FILENO);
-        dup2(fd, STDERR_FILENO);
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    int status;
-    struct rusage ru;
-    if (wait4(pid, &status, 0, &ru) < 0)
-        return -1;
-    *sec = now() - t0;
-    *cpu = ru.ru_utime.tv_sec + 1e-6 * ru.ru_utime.tv_usec + ru.ru_stime.tv_sec +
-           1e-6 * ru.ru_stime.tv_usec;
-    *rss_kib = ru.ru_maxrss;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static void clean(const char *dir)
 {
     char cmd[1200];
@@ -112,10 +83,11 @@ int main(int argc, char **argv)
         long rss[2] = {0, 0};
         for (int r = 0; r < reps; r++)
             for (int j = 0; j < 2; j++) {
-                double sec, cpu;
-                long kib;
+                bench_usage u;
                 mkdir(out, 0777);
-                int rc = run(jobs[j], &sec, &cpu, &kib);
+                int rc = bench_run(jobs[j], 1, &u);
+                double sec = u.wall, cpu = u.cpu;
+                long kib = u.rss_kib;
                 clean(dir);
                 if (rc) {
                     fprintf(stderr, "bench_simulate: %s exited with %d\n", jobs[j][0], rc);

@@ -22,16 +22,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
+
 #include "lcae/io.h"
 
 #define FRAME_BYTES (128 * 130 * 4)
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + 1e-9 * t.tv_nsec;
-}
 
 /* Synthetic diffraction-like frames: a central disk, a ring, noise; every frame differs. */
 static int generate(const char *path, int ny, int nx)
@@ -74,29 +69,6 @@ static int generate(const char *path, int ny, int nx)
 
 /* Runs argv with stdout to /dev/null; wall seconds, CPU seconds (user + system) and max
  * RSS (KiB) of the child. */
-static int run(char *const argv[], double *sec, double *cpu, long *rss_kib)
-{
-    double t0 = now();
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        int fd = open("/dev/null", O_WRONLY);
-        dup2(fd, STDOUT_FILENO);
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    int status;
-    struct rusage ru;
-    if (wait4(pid, &status, 0, &ru) < 0)
-        return -1;
-    *sec = now() - t0;
-    *cpu = ru.ru_utime.tv_sec + 1e-6 * ru.ru_utime.tv_usec + ru.ru_stime.tv_sec +
-           1e-6 * ru.ru_stime.tv_usec;
-    *rss_kib = ru.ru_maxrss;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 typedef struct {
     const char *name;
     char *const *argv;
@@ -138,17 +110,16 @@ int main(int argc, char **argv)
     snprintf(out, sizeof out, "%s/out", dir);
     mkdir(dir, 0777);
     struct stat st;
-    double t0 = now();
+    double t0 = bench_now();
     if ((stat(path, &st) != 0 || st.st_size != (off_t)ny * nx * FRAME_BYTES) &&
         generate(path, ny, nx))
         return 1;
-    double gen = now() - t0;
+    double gen = bench_now() - t0;
     double bytes = (double)ny * nx * FRAME_BYTES;
-    double sec, cpu;
-    long rss;
-    char *cat_argv[] = {"cat", path, NULL}; /* run() sends stdout to /dev/null */
+    bench_usage u;
+    char *cat_argv[] = {"cat", path, NULL}; /* bench_run sends stdout to /dev/null */
     /* warm the page cache */
-    if (run(cat_argv, &sec, &cpu, &rss)) {
+    if (bench_run(cat_argv, 0, &u)) {
         fprintf(stderr, "bench_stats: cat %s failed\n", path);
         return 1;
     }
@@ -163,7 +134,9 @@ int main(int argc, char **argv)
     /* interleaved, so that load from other users of the machine hits every job alike */
     for (int r = 0; r < reps; r++)
         for (int j = 0; j < njobs; j++) {
-            int rc = run(jobs[j].argv, &sec, &cpu, &rss);
+            int rc = bench_run(jobs[j].argv, 0, &u);
+            double sec = u.wall, cpu = u.cpu;
+            long rss = u.rss_kib;
             if (rc) {
                 fprintf(stderr, "bench_stats: %s exited with %d\n", jobs[j].name, rc);
                 return 1;
