@@ -188,6 +188,55 @@ static void check_linear(void)
     free(in), free(w), free(b), free(dout), free(out), free(din), free(dw), free(db);
 }
 
+/* A Linear large enough to be split over threads, against plain double loops. */
+static void check_linear_split(void)
+{
+    int N = 8, I = 300, O = 70;
+    float *in = filled((int64_t)N * I, 0), *w = filled((int64_t)O * I, 0), *b = filled(O, 0);
+    float *dout = filled((int64_t)N * O, 0), *out = filled((int64_t)N * O, NAN);
+    float *din = filled((int64_t)N * I, NAN), *dw = filled((int64_t)O * I, 0), *db = filled(O, 0);
+    for (int i = 0; i < N * I; i++)
+        in[i] = sinf(0.7f * i);
+    for (int i = 0; i < O * I; i++)
+        w[i] = cosf(0.3f * i) * 0.1f;
+    for (int i = 0; i < O; i++)
+        b[i] = 0.01f * i;
+    for (int i = 0; i < N * O; i++)
+        dout[i] = sinf(1.1f * i + 2);
+    CHECK(lcae_linear_forward(out, in, w, b, N, I, O) == LCAE_OK);
+    CHECK(lcae_linear_backward(din, dw, db, dout, in, w, N, I, O) == LCAE_OK);
+    double worst = 0;
+    for (int n = 0; n < N; n++)
+        for (int o = 0; o < O; o++) {
+            double s = b[o];
+            for (int i = 0; i < I; i++)
+                s += (double)in[n * I + i] * w[o * I + i];
+            worst = fmax(worst, fabs(out[n * O + o] - s));
+        }
+    for (int n = 0; n < N; n++)
+        for (int i = 0; i < I; i++) {
+            double s = 0;
+            for (int o = 0; o < O; o++)
+                s += (double)dout[n * O + o] * w[o * I + i];
+            worst = fmax(worst, fabs(din[n * I + i] - s));
+        }
+    for (int o = 0; o < O; o++) {
+        double sb = 0;
+        for (int n = 0; n < N; n++)
+            sb += dout[n * O + o];
+        worst = fmax(worst, fabs(db[o] - sb));
+        for (int i = 0; i < I; i++) {
+            double s = 0;
+            for (int n = 0; n < N; n++)
+                s += (double)dout[n * O + o] * in[n * I + i];
+            worst = fmax(worst, fabs(dw[o * I + i] - s));
+        }
+    }
+    /* sums of <= 300 products of values <= 1: float rounding ~1e-5 */
+    CHECK_MSG(worst < 1e-4, "split Linear differs from the double loops by %g", worst);
+    free(in), free(w), free(b), free(dout), free(out), free(din), free(dw), free(db);
+}
+
 /* Work is handed to threads dynamically; the results must not depend on which thread got
  * what: two runs give bit-identical outputs and gradients. */
 static void check_determinism(lcae_nn *nn)
@@ -233,6 +282,7 @@ int main(void)
     check_batchnorm("bn_small");
     check_relu();
     check_linear();
+    check_linear_split();
     check_determinism(nn);
     lcae_nn_free(nn);
     return test_done("test_nn_layers");

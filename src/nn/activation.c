@@ -5,7 +5,7 @@
 
 void lcae_relu_forward(float *x, int64_t n)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= NN_PAR_MIN)
     for (int64_t i = 0; i < n; i++)
         x[i] = x[i] > 0 ? x[i] : 0.0f;
 }
@@ -13,7 +13,7 @@ void lcae_relu_forward(float *x, int64_t n)
 /* PyTorch's threshold_backward: the gradient passes where the output is > 0. */
 void lcae_relu_backward(float *dx, const float *out, int64_t n)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= NN_PAR_MIN)
     for (int64_t i = 0; i < n; i++)
         dx[i] = out[i] > 0 ? dx[i] : 0.0f;
 }
@@ -26,7 +26,7 @@ void lcae_relu_backward(float *dx, const float *out, int64_t n)
 int lcae_linear_forward(float *out, const float *in, const float *weight, const float *bias,
                         int N, int In, int Out)
 {
-#pragma omp parallel
+#pragma omp parallel if ((int64_t)N * In * Out >= NN_PAR_MIN)
     {
         int T = omp_get_num_threads(), t = omp_get_thread_num();
         int o0 = BLOCK_LO(t, Out, T), o1 = BLOCK_LO(t + 1, Out, T);
@@ -46,7 +46,7 @@ int lcae_linear_backward(float *din, float *dweight, float *dbias, const float *
                          const float *in, const float *weight, int N, int In,
                          int Out)
 {
-#pragma omp parallel
+#pragma omp parallel if ((int64_t)N * In * Out >= NN_PAR_MIN)
     {
         int T = omp_get_num_threads(), t = omp_get_thread_num();
         int i0 = BLOCK_LO(t, In, T), i1 = BLOCK_LO(t + 1, In, T);

@@ -13,7 +13,7 @@ void lcae_adam_step(float *param, const float *grad, float *m, float *v, int64_t
     double bc1 = 1.0 - pow(beta1, (double)step), bc2 = 1.0 - pow(beta2, (double)step);
     float step_size = (float)(lr / bc1), bc2_sqrt = (float)sqrt(bc2);
     float a1 = (float)(1.0 - beta1), a2 = (float)(1.0 - beta2);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= NN_PAR_MIN)
     for (int64_t i = 0; i < n; i++) {
         float g = grad[i];
         float mi = m[i] * beta1 + a1 * g;

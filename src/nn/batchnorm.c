@@ -64,7 +64,7 @@ int lcae_batchnorm_forward_train(float *out, const float *in, const float *gamma
                                  float momentum, float eps)
 {
     int64_t count = (int64_t)N * HW;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((int64_t)N * C * HW >= NN_PAR_MIN)
     for (int c = 0; c < C; c++) {
         /* one pass: shifted sums give the mean and the centred sum of squares */
         float shift = in[(size_t)c * HW];
@@ -95,7 +95,7 @@ int lcae_batchnorm_forward_eval(float *out, const float *in, const float *gamma,
                                 const float *beta, const float *running_mean,
                                 const float *running_var, int N, int C, int HW, float eps)
 {
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) if ((int64_t)N * C * HW >= NN_PAR_MIN)
     for (int n = 0; n < N; n++)
         for (int c = 0; c < C; c++) {
             float a = gamma[c] / sqrtf(running_var[c] + eps);
@@ -113,7 +113,7 @@ int lcae_batchnorm_backward(float *din, float *dgamma, float *dbeta, const float
                             const float *save_invstd, int N, int C, int HW)
 {
     int64_t count = (int64_t)N * HW;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((int64_t)N * C * HW >= NN_PAR_MIN)
     for (int c = 0; c < C; c++) {
         float mean = save_mean[c], invstd = save_invstd[c];
         double sum_dy = 0, dot = 0; /* sum(dy), sum((x - mean) * dy) */

@@ -180,7 +180,7 @@ static int grad_chunks(int N, size_t nw)
 /* dst (n) += the per-chunk partial sums (each `stride` apart), in chunk order */
 static void reduce_chunks(float *dst, const float *part, size_t n, size_t stride, int chunks)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * chunks >= NN_PAR_MIN)
     for (size_t i = 0; i < n; i++) {
         float s = 0;
         for (int t = 0; t < chunks; t++)

@@ -11,7 +11,7 @@ double lcae_clipped_l1(const float *pred, const float *target, float *dpred, int
 {
     double sum = 0;
     float g = scale / (float)n; /* as PyTorch's mean backward: grad / numel */
-#pragma omp parallel for reduction(+ : sum) schedule(static)
+#pragma omp parallel for reduction(+ : sum) schedule(static) if (n >= NN_PAR_MIN)
     for (int64_t i = 0; i < n; i++) {
         float d = pred[i] - target[i];
         float a = fabsf(d);

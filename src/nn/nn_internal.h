@@ -6,6 +6,10 @@
 
 #include "lcae/nn.h"
 
+/* Element-wise loops over fewer values than this run on one thread: a parallel region's
+ * barrier costs more than the work, and far more when another job holds a core. */
+#define NN_PAR_MIN (1 << 15)
+
 /* Independent scratch buffers of a context; a layer call may use each once. */
 enum { NN_SCRATCH_COL, NN_SCRATCH_AUX, NN_SCRATCH_WEIGHT, NN_SCRATCH_COUNT };
 

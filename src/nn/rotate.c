@@ -25,7 +25,7 @@ void lcae_rotate_bilinear(float *out, const float *in, int N, int H, int W, doub
                           double cy, double cx, float fill)
 {
     double t = degrees * deg_to_rad, c = cos(t), s = sin(t);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((int64_t)N * H * W >= NN_PAR_MIN)
     for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++) {
             double sy, sx;
@@ -55,7 +55,7 @@ void lcae_rotate_nearest(float *out, const float *in, int N, int H, int W, doubl
                          double cy, double cx, float fill)
 {
     double t = degrees * deg_to_rad, c = cos(t), s = sin(t);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((int64_t)N * H * W >= NN_PAR_MIN)
     for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++) {
             double sy, sx;
