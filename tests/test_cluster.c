@@ -325,6 +325,20 @@ static void check_hand_cases(void)
         CHECK_CLOSE(r.probabilities[i], 1.0, 1e-12);
     }
     lcae_hdbscan_result_free(&r);
+    /* the same answer at any scale, also beyond float's range (no float prefilter) */
+    p = line_params();
+    for (int e = 0; e < 2; e++) {
+        double scale = e ? 1e150 : 1e-30, y[40];
+        for (int i = 0; i < 40; i++)
+            y[i] = x[i] * scale;
+        CHECK(lcae_hdbscan(y, 20, 2, &p, "scaled", NULL, &r) == LCAE_OK);
+        CHECK(r.n_clusters == 2);
+        for (int i = 0; i < 20; i++) {
+            CHECK(r.labels[i] == i / 10);
+            CHECK_CLOSE(r.probabilities[i], i % 10 == 0 || i % 10 == 9 ? 0.5 : 1.0, 1e-12);
+        }
+        lcae_hdbscan_result_free(&r);
+    }
     /* the condensed tree: root 20 splits into 21 and 22 at lambda 1/91 */
     p = line_params();
     CHECK(lcae_hdbscan(x, 20, 2, &p, "line", NULL, &r) == LCAE_OK);

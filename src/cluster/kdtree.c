@@ -185,6 +185,8 @@ static void finish(cl_kdtree *t, const double *x, const int64_t *rows)
      * of d products is off by a relative (d + 2) 2^-24 (doubled for margin) */
     t->f32_abs = sqrt((double)d) * ldexp(big, -22);
     t->f32_rel = (double)(d + 2) * ldexp(1.0, -23);
+    if (big > 1e30) /* beyond float's range: no filtering (a limit of +inf) */
+        t->f32_abs = INFINITY;
 #pragma omp parallel for schedule(dynamic, 16)
     for (int64_t node = 0; node < t->n_nodes; node++) {
         double *c = t->center + node * d, r = 0;
