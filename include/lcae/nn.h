@@ -11,10 +11,12 @@
  *    of the rotation loss add up) and OVERWRITE the input gradient `din`; din may be NULL
  *    when the input needs no gradient (the first layer);
  *  - functions return LCAE_OK or LCAE_ENOMEM (scratch allocation), message set.
- * Threads: OpenMP inside each call (omp_get_max_threads() threads, over the images of
- * the batch), with one-threaded matrix products inside: oneDNN's sgemm when lcae is built
- * with libdnnl-dev, CBLAS (OpenBLAS) otherwise (lcae_nn_create sets OpenBLAS to one thread
- * for the whole process). Results depend on the thread count only, never on timing.
+ * Threads: OpenMP inside each call (omp_get_max_threads() threads: convolutions over
+ * images, BatchNorm over channels, Linear over output columns; loops over fewer than
+ * 32768 values on one thread), with one-threaded matrix products inside: oneDNN's sgemm
+ * when lcae is built with libdnnl-dev, CBLAS (OpenBLAS) otherwise (lcae_nn_create sets
+ * OpenBLAS to one thread for the whole process). Results depend on the thread count
+ * only, never on timing.
  */
 #ifndef LCAE_NN_H
 #define LCAE_NN_H
