@@ -1,8 +1,10 @@
 /* Adam as torch.optim.Adam (1.13, _single_tensor_adam, no weight decay, no amsgrad):
  *   m = beta1 m + (1 - beta1) g;  v = beta2 v + (1 - beta2) g^2
  *   p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
- * The bias corrections are scalars computed in double as Python does; the per-element
- * arithmetic is float32 in PyTorch's order. */
+ * The bias corrections are scalars computed in double as Python does (from the float
+ * betas, which differ from Python's 0.9 and 0.999 by float rounding, ~1e-7 relative);
+ * the per-element arithmetic is float32 in PyTorch's order (addcmul: (a g) g; addcdiv:
+ * p + (-step) (m / denom)). */
 #include <math.h>
 
 #include "nn/nn_internal.h"
