@@ -109,13 +109,20 @@ static inline double cl_node_lb(const cl_kdtree *t, int64_t node, const double *
 }
 
 /* core[i] = distance from point i to its k-th nearest other point (k = min_samples),
- * exactly: the (k+1)-th smallest distance counting the point itself. */
-int cl_core_distances(const cl_kdtree *t, int64_t k, double *core, const lcae_progress *prog);
+ * exactly: the (k+1)-th smallest distance counting the point itself. nbr (NULL: not
+ * wanted), (n, k+1) by tree position: the tree positions of the k+1 nearest points
+ * (the point itself among them, -1 where n < k+2), which are then all the points whose
+ * distance (sqrt of cl_rdist) is at most the core distance; where more points are at
+ * exactly that distance, the row starts with -2 instead. */
+int cl_core_distances(const cl_kdtree *t, int64_t k, double *core, int32_t *nbr,
+                      const lcae_progress *prog);
 
 /* The minimum spanning tree of the mutual-reachability graph, unique under the total
  * order (weight, smaller point, larger point). Writes its n-1 edges (points a < b, weight
- * w) sorted by that order. core is by point; t is rebuilt (grouped) on the way. */
+ * w) sorted by that order. core is by point; nbr (or NULL), (n, nk = k+1), as
+ * cl_core_distances wrote it for t; t is rebuilt (grouped) on the way. */
 int cl_mst(cl_kdtree *t, const double *x, const int64_t *rows, const double *core,
-           int64_t *ea, int64_t *eb, double *ew, const lcae_progress *prog);
+           const int32_t *nbr, int64_t nk, int64_t *ea, int64_t *eb, double *ew,
+           const lcae_progress *prog);
 
 #endif

@@ -454,7 +454,7 @@ int lcae_hdbscan(const double *x, int64_t n, int64_t d, const lcae_hdbscan_param
     clusters C = {0};
     double *core = NULL, *ew = NULL, *prob = NULL, *score = NULL;
     int64_t *ea = NULL, *eb = NULL, *new_label = NULL;
-    int32_t *lab = NULL;
+    int32_t *lab = NULL, *nbr = NULL;
     numbering *num = NULL;
     if (m < n) {
         rows = lcae_malloc((size_t)m * sizeof *rows);
@@ -495,10 +495,18 @@ int lcae_hdbscan(const double *x, int64_t n, int64_t d, const lcae_hdbscan_param
         rc = LCAE_ENOMEM;
         goto done;
     }
-    if ((rc = cl_core_distances(&t, ms, core, progress)))
+    /* the k+1 nearest points of each, int32 (as the k-d tree's stamps assume) */
+    nbr = lcae_malloc((size_t)(m * (ms + 1)) * sizeof *nbr);
+    if (!nbr) {
+        rc = LCAE_ENOMEM;
         goto done;
-    if ((rc = cl_mst(&t, x, rows, core, ea, eb, ew, progress)))
+    }
+    if ((rc = cl_core_distances(&t, ms, core, nbr, progress)))
         goto done;
+    if ((rc = cl_mst(&t, x, rows, core, nbr, ms + 1, ea, eb, ew, progress)))
+        goto done;
+    free(nbr);
+    nbr = NULL;
     if ((rc = build_hierarchy(&h, ea, eb, ew, m)))
         goto done;
     if ((rc = extract(&h, p, &ct, &C, lab, prob, score)))
@@ -555,6 +563,7 @@ done:
     if (rc)
         lcae_hdbscan_result_free(out);
     cl_kdtree_free(&t);
+    free(nbr);
     clusters_free(&C);
     free(rows);
     free(core);

@@ -444,10 +444,13 @@ static void knn_node(const cl_kdtree *t, int64_t node, double node_rd, const dou
 }
 
 /* Queries run in tree order, so consecutive queries are close: each heap starts from the
- * previous query's neighbours, which makes the bound tight before the tree is searched. */
-int cl_core_distances(const cl_kdtree *t, int64_t k, double *core, const lcae_progress *prog)
+ * previous query's neighbours, which makes the bound tight before the tree is searched.
+ * The heap keeps k + 2 points: the core distance is its second largest, and the largest
+ * tells whether the k + 1 others are all the points within the core distance. */
+int cl_core_distances(const cl_kdtree *t, int64_t k, double *core, int32_t *nbr,
+                      const lcae_progress *prog)
 {
-    int64_t m = k + 1, n = t->n, done = 0;
+    int64_t m = k + 2, n = t->n, done = 0;
     int nth = omp_get_max_threads();
     double *rd = lcae_malloc((size_t)(nth * m) * sizeof *rd);
     int64_t *pos = lcae_malloc((size_t)(2 * nth * m) * sizeof *pos);
@@ -477,12 +480,21 @@ int cl_core_distances(const cl_kdtree *t, int64_t k, double *core, const lcae_pr
             }
             for (int64_t i = 0; have_prev && i < m; i++) {
                 int64_t j = h.prev[i];
+                if (j < 0) /* fewer than m points */
+                    continue;
                 double r = cl_rdist(q, t->pts + j * t->d, t->d);
                 if (r < h.rd[0])
                     heap_push(&h, r, j);
             }
             knn_node(t, 0, 0.0, q, &h);
-            core[t->idx[p]] = sqrt(h.rd[0]);
+            double c = sqrt(m > 2 ? fmax(h.rd[1], h.rd[2]) : h.rd[1]);
+            core[t->idx[p]] = c;
+            if (nbr) {
+                for (int64_t i = 1; i < m; i++)
+                    nbr[p * (m - 1) + i - 1] = (int32_t)h.pos[i];
+                if (sqrt(h.rd[0]) == c) /* more points at the core distance */
+                    nbr[p * (m - 1)] = -2;
+            }
             memcpy(h.prev, h.pos, (size_t)m * sizeof *h.pos);
             have_prev = 1;
             if ((p & 4095) == 0) {

@@ -12,7 +12,8 @@
  *  - that bound equals the best weight and no point of the node can give a smaller
  *    (smaller point, larger point) pair: ties are broken by point index, so that every
  *    comparison is a strict total order and the tree found is the unique minimum one.
- * A point is not searched at all when a lower bound of its cheapest outgoing edge, kept
+ * In the first round most points need no search: their cheapest edge follows from their
+ * k nearest neighbours (knn_edge). A point is not searched at all when a lower bound of its cheapest outgoing edge, kept
  * from earlier rounds (it only grows as components merge), exceeds the component's best;
  * the best starts from last round's edges that still leave the component.
  * Memory: a few arrays of n and of the tree's nodes.
@@ -124,6 +125,31 @@ static void search(const boruvka *B, int64_t node, double node_lb, int64_t i, ed
     }
 }
 
+/* First round, point at tree position i: its cheapest edge has weight at least its core
+ * distance, and has exactly that weight to every point within the core distance whose
+ * core distance is not larger. Those are among its k+1 nearest (nb) unless the row is
+ * marked -2 (ties at the core distance); then, or if no such point exists, returns 0
+ * and the tree is searched. */
+static int knn_edge(const boruvka *B, const int32_t *nb, int64_t nk, int64_t i,
+                    edge_key *best)
+{
+    if (nb[0] == -2)
+        return 0;
+    const cl_kdtree *t = B->t;
+    int64_t pi = t->idx[i];
+    double w = B->pcore[i];
+    for (int64_t e = 0; e < nk; e++) {
+        int64_t j = nb[e];
+        if (j < 0 || j == i || B->pcore[j] > w)
+            continue;
+        int64_t pj = t->idx[j];
+        int64_t lo = pi < pj ? pi : pj, hi = pi < pj ? pj : pi;
+        if (key_less(w, lo, hi, best))
+            *best = (edge_key){w, lo, hi};
+    }
+    return best->lo >= 0;
+}
+
 static int64_t uf_find(int64_t *parent, int64_t x)
 {
     int64_t r = x;
@@ -210,7 +236,8 @@ static int size_nodes(boruvka *B, int64_t *cap)
 }
 
 int cl_mst(cl_kdtree *t, const double *x, const int64_t *rows, const double *core,
-           int64_t *ea, int64_t *eb, double *ew, const lcae_progress *prog)
+           const int32_t *nbr, int64_t nk, int64_t *ea, int64_t *eb, double *ew,
+           const lcae_progress *prog)
 {
     int64_t n = t->n, node_cap = 0;
     boruvka B = {.t = t, .core = core};
@@ -260,7 +287,9 @@ int cl_mst(cl_kdtree *t, const double *x, const int64_t *rows, const double *cor
             int64_t p = t->idx[i];
             edge_key best = {INFINITY, -1, -1};
             double *bnd = &B.bound[B.pcomp[i]];
-            if (low[p] <= load_bound(bnd)) {
+            if (round == 0 && nbr && knn_edge(&B, nbr + i * nk, nk, i, &best)) {
+                low[p] = best.w;
+            } else if (low[p] <= load_bound(bnd)) {
                 search(&B, 0, 0.0, i, &best);
                 double l = fmin(best.w, load_bound(bnd));
                 low[p] = fmax(low[p], l);
