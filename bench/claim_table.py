@@ -5,7 +5,7 @@
 
 For each simulator setting (OUT/SETTING/seedS/{all,inv}): the standard and the
 rotation-invariant model, clustered on all latent features ("all") and on the invariant
-ones ("inv"), with the mean and the min-max range over the training seeds of ARI and AMI
+ones ("inv"), with the mean and the range [min, max] over the training seeds of ARI and AMI
 against the class truth and the grain truth, clusters, noise fraction, fragmentation
 (clusters / true classes) and boundary recovery. Then the wall and CPU time of every run.
 Several OUT folders (claim.sh runs started in parallel, e.g. one per seed) are merged.
@@ -56,7 +56,7 @@ def times(path):
 
 
 def cell(values, integer=False):
-    """mean (min-max) of the values present; n/a when none is."""
+    """mean [min, max] of the values present; n/a when none is."""
     values = [v for v in values if v is not None]
     if not values:
         return "n/a"
@@ -64,7 +64,7 @@ def cell(values, integer=False):
     if len(values) == 1:
         return mean
     fmt = "{:.0f}" if integer else "{:.3f}"
-    return "{} ({}-{})".format(mean, fmt.format(min(values)), fmt.format(max(values)))
+    return "{} [{}, {}]".format(mean, fmt.format(min(values)), fmt.format(max(values)))
 
 
 def config_but_seed(run):
