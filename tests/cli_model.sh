@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # lcae train / encode from the command line: outputs, the log, resume, misuse and bad
-# input (exit status and message), and, where python3 with torch is installed, the
-# PyTorch check of an lcae-written model (tools/check_model_torch.py: strict load and
-# the same latents); without torch that one check is reported as SKIPPED.
+# input (exit status and message). The PyTorch check of an lcae-written model is
+# tests/cli_model_torch.sh.
 set -u
 lcae=$1
 src=${LCAE_SOURCE_DIR:?run through ctest}
@@ -47,11 +46,5 @@ expect 1 "cannot open" encode "$scan" -m "$tmp/none.safetensors" -o "$tmp/z2.npy
 expect 1 "not a safetensors file" encode "$scan" -m "$scan" -o "$tmp/z2.npy"
 check "no output after failures" "[ ! -e $tmp/x.safetensors ] && [ ! -e $tmp/z2.npy ]"
 
-if /usr/bin/python3 -c "import torch" 2>/dev/null; then
-  /usr/bin/python3 "$src/tools/check_model_torch.py" "$tmp/m.safetensors" "$scan" "$tmp/z.npy"
-  check "PyTorch loads lcae's model strictly and encodes to the same latents" "[ $? -eq 0 ]"
-else
-  echo "SKIPPED: PyTorch check of an lcae-written model (python3 with torch not installed)"
-fi
 [ $fail -eq 0 ] && echo "cli_model: all checks passed"
 exit $fail

@@ -6,7 +6,7 @@ inscribed-disk mask), encodes it in evaluation mode and compares with lcae's LAT
 (max error <= 1e-4 of the largest latent value). Exit 0 if they agree.
 
 Usage: /usr/bin/python3 tools/check_model_torch.py MODEL.safetensors SCAN.npy LATENT.npy
-Run by tests/cli_model.sh when torch is installed."""
+Run by tests/cli_model_torch.sh (skipped, exit 77, where torch is not installed)."""
 import json
 import os
 import struct
