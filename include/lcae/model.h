@@ -115,6 +115,8 @@ typedef struct {
 } lcae_train_options;
 
 void lcae_train_defaults(lcae_train_options *o);
+/* The options as a JSON object (the training log's "options", lcae run's run.json). */
+struct cJSON *lcae_train_options_json(const lcae_train_options *o);
 
 /* Trains on the scan and writes `model_path` after every epoch, with beside it (for
  * model_path = NAME.safetensors) NAME.ckpt.safetensors (the model plus Adam's state,

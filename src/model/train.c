@@ -142,28 +142,39 @@ static int check_resume(lcae_st_file *f, const char *ckpt, const lcae_model *m,
     return LCAE_OK;
 }
 
+/* 64-bit seeds do not fit a JSON number exactly: written as decimal strings. */
+cJSON *lcae_train_options_json(const lcae_train_options *o)
+{
+    char seed[24];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)o->seed);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "epochs", o->epochs);
+    cJSON_AddNumberToObject(j, "batch", o->batch);
+    cJSON_AddNumberToObject(j, "lr", o->lr);
+    cJSON_AddBoolToObject(j, "rot_loss", o->rot_loss);
+    cJSON_AddNumberToObject(j, "invariant_dims", o->invariant_dims);
+    cJSON_AddNumberToObject(j, "lambda", o->lambda);
+    cJSON_AddNumberToObject(j, "max_angle", o->max_angle);
+    cJSON_AddStringToObject(j, "seed", seed);
+    cJSON_AddNumberToObject(j, "subset", (double)o->subset);
+    cJSON_AddNumberToObject(j, "bin", o->bin);
+    cJSON_AddNumberToObject(j, "crop", o->crop);
+    cJSON_AddStringToObject(j, "mask", o->mask == LCAE_MASK_NONE ? "none" : "disk");
+    cJSON_AddStringToObject(j, "interp", o->interp == LCAE_INTERP_NEAREST ? "nearest"
+                                                                          : "bilinear");
+    cJSON_AddNumberToObject(j, "base", o->arch.base);
+    cJSON_AddNumberToObject(j, "latent_channels", o->arch.latent_ch);
+    cJSON_AddNumberToObject(j, "latent", o->arch.latent);
+    return j;
+}
+
 /* The log: options, normalization, one object per epoch; rewritten atomically. */
 static cJSON *new_log(const lcae_train_options *o, const lcae_model *m, const char *data,
                       int64_t ntrain)
 {
-    cJSON *log = cJSON_CreateObject(), *op = cJSON_AddObjectToObject(log, "options");
+    cJSON *log = cJSON_CreateObject(), *op = lcae_train_options_json(o);
+    cJSON_AddItemToObject(log, "options", op);
     cJSON_AddStringToObject(log, "data", data);
-    cJSON_AddNumberToObject(op, "epochs", o->epochs);
-    cJSON_AddNumberToObject(op, "batch", o->batch);
-    cJSON_AddNumberToObject(op, "lr", o->lr);
-    cJSON_AddBoolToObject(op, "rot_loss", o->rot_loss);
-    cJSON_AddNumberToObject(op, "invariant_dims", o->invariant_dims);
-    cJSON_AddNumberToObject(op, "lambda", o->lambda);
-    cJSON_AddNumberToObject(op, "max_angle", o->max_angle);
-    cJSON_AddNumberToObject(op, "seed", (double)o->seed);
-    cJSON_AddNumberToObject(op, "subset", (double)o->subset);
-    cJSON_AddNumberToObject(op, "bin", o->bin);
-    cJSON_AddNumberToObject(op, "crop", o->crop);
-    cJSON_AddStringToObject(op, "mask", o->mask == LCAE_MASK_NONE ? "none" : "disk");
-    cJSON_AddStringToObject(op, "interp", o->interp == LCAE_INTERP_NEAREST ? "nearest" : "bilinear");
-    cJSON_AddNumberToObject(op, "base", m->cfg.base);
-    cJSON_AddNumberToObject(op, "latent_channels", m->cfg.latent_ch);
-    cJSON_AddNumberToObject(op, "latent", m->cfg.latent);
     cJSON_AddNumberToObject(op, "input_size", m->cfg.input_size);
     cJSON_AddNumberToObject(log, "median", m->meta.median);
     cJSON_AddNumberToObject(log, "sigma68", m->meta.sigma68);

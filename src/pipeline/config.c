@@ -59,29 +59,6 @@ cJSON *lcae_sim_params_json(const lcae_sim_params *p)
     return j;
 }
 
-cJSON *lcae_train_options_json(const lcae_train_options *o)
-{
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddNumberToObject(j, "base", o->arch.base);
-    cJSON_AddNumberToObject(j, "latent_channels", o->arch.latent_ch);
-    cJSON_AddNumberToObject(j, "latent", o->arch.latent);
-    cJSON_AddNumberToObject(j, "epochs", o->epochs);
-    cJSON_AddNumberToObject(j, "batch", o->batch);
-    cJSON_AddNumberToObject(j, "lr", o->lr);
-    cJSON_AddBoolToObject(j, "rot_loss", o->rot_loss);
-    cJSON_AddNumberToObject(j, "invariant_dims", o->invariant_dims);
-    cJSON_AddNumberToObject(j, "lambda", o->lambda);
-    cJSON_AddNumberToObject(j, "max_angle", o->max_angle);
-    add_u64(j, "seed", o->seed);
-    cJSON_AddNumberToObject(j, "subset", (double)o->subset);
-    cJSON_AddNumberToObject(j, "bin", o->bin);
-    cJSON_AddNumberToObject(j, "crop", o->crop);
-    cJSON_AddStringToObject(j, "mask", o->mask == LCAE_MASK_NONE ? "none" : "disk");
-    cJSON_AddStringToObject(j, "interp", o->interp == LCAE_INTERP_NEAREST ? "nearest"
-                                                                          : "bilinear");
-    return j;
-}
-
 cJSON *lcae_hdbscan_params_json(const lcae_hdbscan_params *p)
 {
     cJSON *j = cJSON_CreateObject();
