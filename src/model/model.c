@@ -383,6 +383,26 @@ void model_layer_output(lcae_model *m, int k, int i, float *dst)
         memcpy(dst, P->out[i], (size_t)n * sizeof *dst);
 }
 
+/* The layer's Linear, Conv2d or ConvTranspose2d with its bias, before any BatchNorm and
+ * ReLU: in -> out for a batch of N (training and encoding share it). */
+static int layer_affine_forward(lcae_model *m, const model_layer *L, float *out,
+                                const float *in, int N)
+{
+    const float *w = m->params;
+    switch (L->kind) {
+    case LY_LINEAR:
+        return lcae_linear_forward(out, in, w + L->w, w + L->b, N, L->cin, L->cout);
+    case LY_CONV:
+    case LY_CONV_BN:
+        return lcae_conv2d_forward(m->nn, out, in, w + L->w, w + L->b, N, L->cin, L->hin,
+                                   L->hin, L->cout, L->k, L->stride, L->pad);
+    case LY_DECONV_BN:
+        return lcae_convt2d_forward(m->nn, out, in, w + L->w, w + L->b, N, L->cin, L->hin,
+                                    L->hin, L->cout, L->k, L->stride, L->pad);
+    }
+    return LCAE_OK;
+}
+
 /* Training-mode forward of all layers of pass P (input P->x), updating running stats. */
 static int forward_train(lcae_model *m, model_pass *P, int N)
 {
@@ -392,21 +412,7 @@ static int forward_train(lcae_model *m, model_pass *P, int N)
         const float *in = output(m, P, i - 1);
         float *out = output(m, P, i);
         float *conv_out = L->bn >= 0 ? P->pre[i] : out;
-        int rc = LCAE_OK;
-        switch (L->kind) {
-        case LY_LINEAR:
-            rc = lcae_linear_forward(out, in, w + L->w, w + L->b, N, L->cin, L->cout);
-            break;
-        case LY_CONV:
-        case LY_CONV_BN:
-            rc = lcae_conv2d_forward(m->nn, conv_out, in, w + L->w, w + L->b, N, L->cin, L->hin,
-                                     L->hin, L->cout, L->k, L->stride, L->pad);
-            break;
-        case LY_DECONV_BN:
-            rc = lcae_convt2d_forward(m->nn, conv_out, in, w + L->w, w + L->b, N, L->cin,
-                                      L->hin, L->hin, L->cout, L->k, L->stride, L->pad);
-            break;
-        }
+        int rc = layer_affine_forward(m, L, conv_out, in, N);
         if (!rc && L->bn >= 0) {
             rc = lcae_batchnorm_forward_train(out, P->pre[i], w + L->gamma, w + L->beta,
                                               m->buffers + L->rmean, m->buffers + L->rvar,
@@ -563,20 +569,7 @@ int lcae_model_encode_batch(lcae_model *m, const float *x, int N, float *z)
     for (int i = 0; i < m->nenc; i++) {
         const model_layer *L = &m->layers[i];
         float *out = i == m->nenc - 1 ? z : m->g[i & 1];
-        switch (L->kind) {
-        case LY_LINEAR:
-            rc = lcae_linear_forward(out, in, w + L->w, w + L->b, N, L->cin, L->cout);
-            break;
-        case LY_CONV:
-        case LY_CONV_BN:
-            rc = lcae_conv2d_forward(m->nn, out, in, w + L->w, w + L->b, N, L->cin, L->hin,
-                                     L->hin, L->cout, L->k, L->stride, L->pad);
-            break;
-        case LY_DECONV_BN:
-            rc = lcae_convt2d_forward(m->nn, out, in, w + L->w, w + L->b, N, L->cin, L->hin,
-                                      L->hin, L->cout, L->k, L->stride, L->pad);
-            break;
-        }
+        rc = layer_affine_forward(m, L, out, in, N);
         if (!rc && L->bn >= 0)
             rc = lcae_batchnorm_forward_eval(out, out, w + L->gamma, w + L->beta,
                                              m->buffers + L->rmean, m->buffers + L->rvar, N,
