@@ -125,4 +125,19 @@ int cl_mst(cl_kdtree *t, const double *x, const int64_t *rows, const double *cor
            const int32_t *nbr, int64_t nk, int64_t *ea, int64_t *eb, double *ew,
            const lcae_progress *prog);
 
+/* Union-find: the root of x's set, compressing the path on the way (parent[r] == r at a
+ * root). Used by Boruvka's component merging and by the single-linkage hierarchy. */
+static inline int64_t cl_uf_find(int64_t *parent, int64_t x)
+{
+    int64_t r = x;
+    while (parent[r] != r)
+        r = parent[r];
+    while (parent[x] != r) {
+        int64_t next = parent[x];
+        parent[x] = r;
+        x = next;
+    }
+    return r;
+}
+
 #endif

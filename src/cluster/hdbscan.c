@@ -39,19 +39,6 @@ typedef struct {
     double *dist;
 } hierarchy;
 
-static int64_t find_root(int64_t *parent, int64_t x)
-{
-    int64_t r = x;
-    while (parent[r] != r)
-        r = parent[r];
-    while (parent[x] != r) {
-        int64_t next = parent[x];
-        parent[x] = r;
-        x = next;
-    }
-    return r;
-}
-
 static int build_hierarchy(hierarchy *h, const int64_t *ea, const int64_t *eb,
                            const double *ew, int64_t m)
 {
@@ -61,7 +48,7 @@ static int build_hierarchy(hierarchy *h, const int64_t *ea, const int64_t *eb,
     for (int64_t v = 0; v < 2 * m - 1; v++)
         parent[v] = v;
     for (int64_t i = 0; i < m - 1; i++) {
-        int64_t a = find_root(parent, ea[i]), b = find_root(parent, eb[i]);
+        int64_t a = cl_uf_find(parent, ea[i]), b = cl_uf_find(parent, eb[i]);
         h->left[i] = a;
         h->right[i] = b;
         h->dist[i] = ew[i];

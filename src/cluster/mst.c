@@ -150,19 +150,6 @@ static int knn_edge(const boruvka *B, const int32_t *nb, int64_t nk, int64_t i,
     return best->lo >= 0;
 }
 
-static int64_t uf_find(int64_t *parent, int64_t x)
-{
-    int64_t r = x;
-    while (parent[r] != r)
-        r = parent[r];
-    while (parent[x] != r) {
-        int64_t next = parent[x];
-        parent[x] = r;
-        x = next;
-    }
-    return r;
-}
-
 /* Children have higher ids than their parent in both tree builders. */
 static void update_nodes(const boruvka *B)
 {
@@ -307,7 +294,7 @@ int cl_mst(cl_kdtree *t, const double *x, const int64_t *rows, const double *cor
         for (int64_t c = 0; c < n; c++) {
             if (cbest[c].lo < 0)
                 continue;
-            int64_t a = uf_find(parent, cbest[c].lo), b = uf_find(parent, cbest[c].hi);
+            int64_t a = cl_uf_find(parent, cbest[c].lo), b = cl_uf_find(parent, cbest[c].hi);
             if (a == b) /* both components chose the same edge */
                 continue;
             parent[a] = b;
@@ -319,7 +306,7 @@ int cl_mst(cl_kdtree *t, const double *x, const int64_t *rows, const double *cor
             goto done;
         }
         for (int64_t p = 0; p < n; p++)
-            B.comp[p] = uf_find(parent, p);
+            B.comp[p] = cl_uf_find(parent, p);
         lcae_progress_update(prog, n_edges, NULL);
     }
     lcae_progress_end(prog, NULL);
