@@ -29,38 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "lcae/io.h"
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + 1e-9 * t.tv_nsec;
-}
-
-/* Runs argv (stdout, stderr to /dev/null): wall seconds, user CPU seconds, max RSS KiB. */
-static int run(char *const argv[], double *sec, double *user, long *rss_kib)
-{
-    double t0 = now();
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        int fd = open("/dev/null", O_WRONLY);
-        dup2(fd, STDOUT_FILENO);
-        dup2(fd, STDERR_FILENO);
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    int status;
-    struct rusage ru;
-    if (wait4(pid, &status, 0, &ru) < 0)
-        return -1;
-    *sec = now() - t0;
-    *user = ru.ru_utime.tv_sec + 1e-6 * ru.ru_utime.tv_usec;
-    *rss_kib = ru.ru_maxrss;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 /* Brute force: distances from p to every point (dist, n) and the distance to its k-th
  * nearest other point (the (k+1)-th smallest, p itself included), kept in a sorted list. */
@@ -253,9 +223,10 @@ int main(int argc, char **argv)
         double best = 1e30, user = 0;
         long rss = 0;
         for (int r = 0; r < reps; r++) {
-            double sec, u;
-            long kib;
-            int rc = run(av, &sec, &u, &kib);
+            bench_usage usage;
+            int rc = bench_run(av, 1, &usage);
+            double sec = usage.wall, u = usage.user;
+            long kib = usage.rss_kib;
             if (rc != 0) {
                 fprintf(stderr, "bench_cluster: lcae cluster %s failed (%d)\n", path, rc);
                 return 1;
