@@ -31,7 +31,7 @@ test: deps-test
 # playwright-core for the report's browser test, PyTorch); in CI a failed npm install fails.
 deps-test:
 	@scripts/install-deps test
-	@[ -d tests/report_browser/node_modules ] || npm ci --prefix tests/report_browser --no-audit --no-fund >/dev/null || \
+	@[ -d tests/report_browser/node_modules ] || npm ci --prefix tests/report_browser --offline --no-audit --no-fund >/dev/null || \
 	  { echo "lcae: npm ci failed: the browser test will be skipped" >&2; [ -z "$$CI" ]; }
 
 test-release: build
