@@ -574,6 +574,9 @@ int main(void)
     check_bad_input();
     check_threads();
     check_cli();
+    /* the hdbscan library's answers live in ../shared, beside the project */
+    if (test_shared_missing("the hdbscan library's answers (shared/fixtures/hdbscan)"))
+        return test_done("test_cluster") ? 1 : TEST_SKIP;
     check_fixtures();
     return test_done("test_cluster");
 }

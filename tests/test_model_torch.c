@@ -281,10 +281,10 @@ static void test_encode(const char *dir)
 }
 
 /* The layer table at the published sizes gives exactly the published state_dict. */
-static void test_table(const char *shared)
+static void test_table(const char *dir)
 {
-    char path[1024], line[256], want[256];
-    snprintf(path, sizeof path, "%s/reference-state-dict-keys.txt", shared);
+    char path[1100], line[256], want[256];
+    snprintf(path, sizeof path, "%s/reference-state-dict-keys.txt", dir);
     FILE *fp = fopen(path, "r");
     CHECK_MSG(fp != NULL, "cannot open %s", path);
     if (!fp)
@@ -324,7 +324,7 @@ int main(void)
         fprintf(stderr, "%s\n", lcae_last_error());
         return 1;
     }
-    test_table(test_env("LCAE_SHARED_DIR"));
+    test_table(dir); /* a copy of ../shared/reference-state-dict-keys.txt */
     test_training_step(dir);
     test_encode(dir);
     printf("worst error / scale over all compared tensors: %.3g\n", worst_ratio);
