@@ -4,9 +4,6 @@
 
 #include <math.h>
 #include <stdint.h>
-#ifdef __SSE__
-#include <immintrin.h>
-#endif
 
 #include "lcae/core.h"
 
@@ -17,20 +14,44 @@
 #define CL_LEAF 32
 
 /* A k-d tree over n points, point i being row rows[i] of x (rows NULL: row i). Points
- * are copied into tree order: tree position t holds point idx[t], features pts[t*d].
+ * are copied into tree order: tree position t holds point idx[t], features cl_pt(t, i)
+ * (d of them, then zeros up to dp, a multiple of CL_DLANES, for cl_node_lb).
  * Node 0 is the root; a node covers tree positions [start, end), its children are
- * left/right (-1 for a leaf), its bounding box lo/hi (d each). */
+ * left/right (-1 for a leaf), its bounding box lo/hi (d each). Each leaf's points are
+ * also kept in float, transposed, for cl_leaf_rdist_f32: coordinate k of the leaf's j-th
+ * point at blk32[blk_off[leaf] + k * cl_leaf_pad(leaf) + j]. */
 typedef struct {
-    int64_t n, d;
+    int64_t n, d, dp;
     int64_t n_nodes, cap;
-    double *pts;                 /* (n, d) in tree order */
+    double *pts;                 /* (n, dp) in tree order */
     float *pts32;                /* (n, d) the same in float, to filter candidates */
+    float *blk32;                /* leaves' points in float, transposed (see above) */
     double f32_abs, f32_rel;     /* see cl_f32_limit */
     int64_t *idx;                /* (n) point at each tree position */
     int64_t *start, *end, *left, *right;
+    int64_t *blk_off;            /* (n_nodes) leaves: offset in blk32 */
     double *lo, *hi;             /* (n_nodes, d) bounding box */
     double *center, *radius;     /* (n_nodes, d), (n_nodes): bounding ball */
+    double *bnd;                 /* (n_nodes, 3, dp): lo, hi, center padded, for cl_node_lb */
 } cl_kdtree;
+
+#define CL_DLANES 8 /* doubles per vector in cl_node_lb */
+
+static inline const double *cl_pt(const cl_kdtree *t, int64_t pos)
+{
+    return t->pts + pos * t->dp;
+}
+
+/* A leaf's points padded to a multiple of CL_LANES (the float kernel's block width). */
+#define CL_LANES 16
+static inline int64_t cl_leaf_pad(const cl_kdtree *t, int64_t leaf)
+{
+    return (t->end[leaf] - t->start[leaf] + CL_LANES - 1) / CL_LANES * CL_LANES;
+}
+
+/* out[j] (j < cl_leaf_pad) = float squared distance from q32 (d floats) to the leaf's
+ * j-th point (entries past the leaf's points are meaningless). */
+void cl_leaf_rdist_f32(const cl_kdtree *t, int64_t leaf, const float *q32, float *out);
 
 /* Median split on the widest side down to leaves of fewer than 2*CL_LEAF points. */
 int cl_kdtree_build(cl_kdtree *t, const double *x, const int64_t *rows, int64_t n, int64_t d);
@@ -54,28 +75,6 @@ static inline double cl_rdist(const double *a, const double *b, int64_t d)
     return s;
 }
 
-/* Squared distance in float (SIMD), only to reject candidates: see cl_f32_limit. */
-static inline float cl_rdist_f32(const float *a, const float *b, int64_t d)
-{
-    int64_t k = 0;
-    float r = 0;
-#ifdef __SSE__
-    __m128 s = _mm_setzero_ps();
-    for (; k + 4 <= d; k += 4) {
-        __m128 t = _mm_sub_ps(_mm_loadu_ps(a + k), _mm_loadu_ps(b + k));
-        s = _mm_add_ps(s, _mm_mul_ps(t, t));
-    }
-    float lane[4];
-    _mm_storeu_ps(lane, s);
-    r = (lane[0] + lane[1]) + (lane[2] + lane[3]);
-#endif
-    for (; k < d; k++) {
-        float t = a[k] - b[k];
-        r += t * t;
-    }
-    return r;
-}
-
 /* A float squared distance above this limit proves the exact distance exceeds
  * sqrt(rd): the rounding of coordinates to float moves a distance by at most f32_abs
  * (absolute), and the float sum is off by at most a factor (1 + f32_rel). */
@@ -87,26 +86,11 @@ static inline double cl_f32_limit(double f32_abs, double f32_rel, double rd)
     return r * r * (1 + f32_rel);
 }
 
-/* Smallest squared distance from q to the box of node. */
-static inline double cl_box_rdist(const cl_kdtree *t, int64_t node, const double *q)
-{
-    const double *lo = t->lo + node * t->d, *hi = t->hi + node * t->d;
-    double s = 0;
-    for (int64_t k = 0; k < t->d; k++) {
-        double v = q[k] < lo[k] ? lo[k] - q[k] : (q[k] > hi[k] ? q[k] - hi[k] : 0);
-        s += v * v;
-    }
-    return s;
-}
-
-/* A lower bound of the distance from q to any point of node: the larger of the box
- * bound and the ball bound (in 16 dimensions neither is tight alone). */
-static inline double cl_node_lb(const cl_kdtree *t, int64_t node, const double *q)
-{
-    double box = sqrt(cl_box_rdist(t, node, q));
-    double ball = sqrt(cl_rdist(q, t->center + node * t->d, t->d)) - t->radius[node];
-    return box > ball ? box : ball;
-}
+/* A lower bound of the distance from q (tree position pos) to any point of node: the
+ * larger of the box bound and the ball bound (in 16 dimensions neither is tight alone).
+ * Vectorized like cl_leaf_rdist_f32 (see kdtree.c); it sums in another order than cl_rdist, so both
+ * sums are shrunk by more than their rounding (see kdtree.c). */
+double cl_node_lb(const cl_kdtree *t, int64_t node, int64_t pos);
 
 /* core[i] = distance from point i to its k-th nearest other point (k = min_samples),
  * exactly: the (k+1)-th smallest distance counting the point itself. nbr (NULL: not

@@ -89,18 +89,17 @@ static void search(const boruvka *B, int64_t node, double node_lb, int64_t i, ed
         if (!key_less(lb, lo, hi, best))
             return;
     }
-    const double *q = t->pts + i * t->d;
+    const double *q = cl_pt(t, i);
     if (t->left[node] < 0) {
-        /* a float distance first (cl_f32_limit), the exact one for what passes */
-        int64_t d = t->d;
-        const float *q32 = t->pts32 + i * d;
-        for (int64_t j = t->start[node]; j < t->end[node]; j++) {
-            if (B->pcomp[j] == ci || B->pcore[j] > b)
+        /* float distances first (cl_f32_limit), the exact one for what passes */
+        int64_t s = t->start[node], cnt = t->end[node] - s;
+        float dist[2 * CL_LEAF + CL_LANES];
+        cl_leaf_rdist_f32(t, node, t->pts32 + i * t->d, dist);
+        for (int64_t j = s; j < s + cnt; j++) {
+            if (B->pcomp[j] == ci || B->pcore[j] > b ||
+                dist[j - s] > cl_f32_limit(t->f32_abs, t->f32_rel, b * b))
                 continue;
-            if (cl_rdist_f32(q32, t->pts32 + j * d, d) >
-                cl_f32_limit(t->f32_abs, t->f32_rel, b * b))
-                continue;
-            double rd = cl_rdist(q, t->pts + j * d, d);
+            double rd = cl_rdist(q, cl_pt(t, j), t->d);
             double w = fmax(fmax(B->pcore[i], B->pcore[j]), sqrt(rd));
             if (w > b)
                 continue;
@@ -115,7 +114,7 @@ static void search(const boruvka *B, int64_t node, double node_lb, int64_t i, ed
         return;
     }
     int64_t l = t->left[node], r = t->right[node];
-    double dl = cl_node_lb(t, l, q), dr = cl_node_lb(t, r, q);
+    double dl = cl_node_lb(t, l, i), dr = cl_node_lb(t, r, i);
     if (dl <= dr) {
         search(B, l, dl, i, best);
         search(B, r, dr, i, best);
