@@ -8,18 +8,19 @@
 #include "lcae/core.h"
 
 /* Leaves hold fewer than 2*CL_LEAF points. In 16 dimensions the k-nearest-neighbour
- * ball of a point meets many leaves whatever their size; leaves of 32-63 points pay for
- * each box test with more distance computations and measured faster than 8-15 or 16-31
- * on the 16,384-point set (64-127: no faster). */
-#define CL_LEAF 32
+ * ball of a point meets many leaves whatever their size, and a leaf's distances (one
+ * vector kernel) cost less than the node bounds that would prune part of them: on the
+ * 65,536-point set leaves of 64-127 points took 2.9 s, of 32-63 3.1 s, of 128-255 3.1 s
+ * (the k-nearest neighbours faster, the spanning tree slower). */
+#define CL_LEAF 64
 
 /* A k-d tree over n points, point i being row rows[i] of x (rows NULL: row i). Points
  * are copied into tree order: tree position t holds point idx[t], features cl_pt(t, i)
- * (d of them, then zeros up to dp, a multiple of CL_DLANES, for cl_node_lb).
+ * (d of them, then zeros up to dp, a multiple of CL_DLANES, for cl_node_lb2).
  * Node 0 is the root; a node covers tree positions [start, end), its children are
  * left/right (-1 for a leaf), its bounding box lo/hi (d each). Each leaf's points are
  * also kept in float, transposed, for cl_leaf_rdist_f32: coordinate k of the leaf's j-th
- * point at blk32[blk_off[leaf] + k * cl_leaf_pad(leaf) + j]. */
+ * point at blk32[blk_off[leaf] + k * cl_leaf_pad(leaf) + j], for cl_leaf_candidates. */
 typedef struct {
     int64_t n, d, dp;
     int64_t n_nodes, cap;
@@ -32,26 +33,29 @@ typedef struct {
     int64_t *blk_off;            /* (n_nodes) leaves: offset in blk32 */
     double *lo, *hi;             /* (n_nodes, d) bounding box */
     double *center, *radius;     /* (n_nodes, d), (n_nodes): bounding ball */
-    double *bnd;                 /* (n_nodes, 3, dp): lo, hi, center padded, for cl_node_lb */
+    double *bnd;                 /* (n_nodes, 3, dp): lo, hi, center padded, for cl_node_lb2 */
+    double lb_shrink;            /* see cl_node_lb2 */
 } cl_kdtree;
 
-#define CL_DLANES 8 /* doubles per vector in cl_node_lb */
+#define CL_DLANES 8 /* doubles per vector in cl_node_lb2 */
 
 static inline const double *cl_pt(const cl_kdtree *t, int64_t pos)
 {
     return t->pts + pos * t->dp;
 }
 
-/* A leaf's points padded to a multiple of CL_LANES (the float kernel's block width). */
+/* A leaf's points padded to a multiple of CL_LANES (cl_leaf_candidates's block width). */
 #define CL_LANES 16
 static inline int64_t cl_leaf_pad(const cl_kdtree *t, int64_t leaf)
 {
     return (t->end[leaf] - t->start[leaf] + CL_LANES - 1) / CL_LANES * CL_LANES;
 }
 
-/* out[j] (j < cl_leaf_pad) = float squared distance from q32 (d floats) to the leaf's
- * j-th point (entries past the leaf's points are meaningless). */
-void cl_leaf_rdist_f32(const cl_kdtree *t, int64_t leaf, const float *q32, float *out);
+/* Bit j set for each point c0 + j of the leaf (j < 64, c0 + j < its count) whose float
+ * squared distance from q32 (d floats) is at most rd_lim (a squared distance from
+ * cl_f32_limit): the candidates that the exact distance must decide. */
+uint64_t cl_leaf_candidates(const cl_kdtree *t, int64_t leaf, int64_t c0, const float *q32,
+                            double rd_lim);
 
 /* Median split on the widest side down to leaves of fewer than 2*CL_LEAF points. */
 int cl_kdtree_build(cl_kdtree *t, const double *x, const int64_t *rows, int64_t n, int64_t d);
@@ -86,11 +90,13 @@ static inline double cl_f32_limit(double f32_abs, double f32_rel, double rd)
     return r * r * (1 + f32_rel);
 }
 
-/* A lower bound of the distance from q (tree position pos) to any point of node: the
- * larger of the box bound and the ball bound (in 16 dimensions neither is tight alone).
- * Vectorized like cl_leaf_rdist_f32 (see kdtree.c); it sums in another order than cl_rdist, so both
+/* Lower bounds of the distance from the point at tree position pos to any point of
+ * node a (*la) and of node b (*lb): the larger of the box bound and the ball bound (in
+ * 16 dimensions neither is tight alone). Two nodes per call (a node's children) so that
+ * the two sums overlap in the processor. It sums in another order than cl_rdist, so the
  * sums are shrunk by more than their rounding (see kdtree.c). */
-double cl_node_lb(const cl_kdtree *t, int64_t node, int64_t pos);
+void cl_node_lb2(const cl_kdtree *t, int64_t a, int64_t b, int64_t pos, double *la,
+                 double *lb);
 
 /* core[i] = distance from point i to its k-th nearest other point (k = min_samples),
  * exactly: the (k+1)-th smallest distance counting the point itself. nbr (NULL: not

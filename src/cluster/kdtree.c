@@ -184,56 +184,106 @@ static int64_t build_kd(builder *b, int64_t s, int64_t e)
 #define CL_CLONES
 #endif
 
-CL_CLONES void cl_leaf_rdist_f32(const cl_kdtree *t, int64_t leaf, const float *q32, float *out)
+/* The candidates among nb blocks of CL_LANES points from j0 on, bit 0 for point j0 (nb
+ * a constant where inlined): every block and two halves of the coordinates have accumulators of their own,
+ * so that the additions do not wait for each other. */
+typedef float cl_lanes __attribute__((vector_size(CL_LANES * sizeof(float))));
+typedef int32_t cl_ilanes __attribute__((vector_size(CL_LANES * sizeof(int32_t))));
+
+static inline __attribute__((always_inline)) uint64_t
+leaf_blocks(const float *blk, int64_t pad, int64_t d, int64_t j0, int nb, const float *q32,
+            float lim)
 {
-    /* GCC/clang vector type: CL_LANES floats, one register under AVX-512 (two, four
-     * on narrower CPUs); memcpy makes its loads and stores unaligned */
-    typedef float lanes __attribute__((vector_size(CL_LANES * sizeof(float))));
-    int64_t d = t->d, pad = cl_leaf_pad(t, leaf);
-    const float *blk = t->blk32 + t->blk_off[leaf];
-    for (int64_t j0 = 0; j0 < pad; j0 += CL_LANES) {
-        lanes acc = {0};
-        for (int64_t k = 0; k < d; k++) {
-            lanes r;
-            memcpy(&r, blk + k * pad + j0, sizeof r);
+    cl_lanes even[4] = {{0}}, odd[4] = {{0}}; /* by block; coordinates 0, 2, ... and 1, 3, ... */
+    for (int64_t k = 0; k < d; k += 2) {
+        for (int b = 0; b < nb; b++) {
+            cl_lanes r;
+            memcpy(&r, blk + k * pad + j0 + b * CL_LANES, sizeof r);
             r -= q32[k];
-            acc += r * r;
+            even[b] += r * r;
+            if (k + 1 < d) {
+                memcpy(&r, blk + (k + 1) * pad + j0 + b * CL_LANES, sizeof r);
+                r -= q32[k + 1];
+                odd[b] += r * r;
+            }
         }
-        memcpy(out + j0, &acc, sizeof acc);
     }
+    uint64_t bits = 0;
+    for (int b = 0; b < nb; b++) {
+        cl_ilanes in = (even[b] + odd[b]) <= lim; /* -1 where true */
+        cl_ilanes one = in & 1;
+        for (int j = 0; j < CL_LANES; j++)
+            bits |= (uint64_t)one[j] << (b * CL_LANES + j);
+    }
+    return bits;
 }
 
-CL_CLONES double cl_node_lb(const cl_kdtree *t, int64_t node, int64_t pos)
+CL_CLONES uint64_t cl_leaf_candidates(const cl_kdtree *t, int64_t leaf, int64_t c0,
+                                      const float *q32, double rd_lim)
+{
+    float lim = (float)rd_lim; /* rounded up, so that no candidate is lost */
+    if ((double)lim < rd_lim)
+        lim = nextafterf(lim, INFINITY);
+    int64_t d = t->d, pad = cl_leaf_pad(t, leaf), cnt = t->end[leaf] - t->start[leaf] - c0;
+    const float *blk = t->blk32 + t->blk_off[leaf];
+    uint64_t bits;
+    switch ((pad - c0) / CL_LANES) { /* blocks from c0 on, 4 make 64 points */
+    case 1:
+        bits = leaf_blocks(blk, pad, d, c0, 1, q32, lim);
+        break;
+    case 2:
+        bits = leaf_blocks(blk, pad, d, c0, 2, q32, lim);
+        break;
+    case 3:
+        bits = leaf_blocks(blk, pad, d, c0, 3, q32, lim);
+        break;
+    default:
+        bits = leaf_blocks(blk, pad, d, c0, 4, q32, lim);
+        break;
+    }
+    return cnt < 64 ? bits & ((UINT64_C(1) << cnt) - 1) : bits;
+}
+
+CL_CLONES void cl_node_lb2(const cl_kdtree *t, int64_t a, int64_t b, int64_t pos,
+                           double *la, double *lb)
 {
     typedef double dv __attribute__((vector_size(CL_DLANES * sizeof(double))));
     typedef int64_t iv __attribute__((vector_size(CL_DLANES * sizeof(int64_t))));
     int64_t dp = t->dp;
-    const double *q = cl_pt(t, pos), *b = t->bnd + node * 3 * dp;
-    dv box = {0}, ball = {0}, zero = {0};
+    const double *q = cl_pt(t, pos);
+    const double *ba = t->bnd + a * 3 * dp, *bb = t->bnd + b * 3 * dp;
+    dv box[2] = {{0}, {0}}, ball[2] = {{0}, {0}}, zero = {0};
     for (int64_t k = 0; k < dp; k += CL_DLANES) {
-        dv qv, lo, hi, c;
+        dv qv;
         memcpy(&qv, q + k, sizeof qv);
-        memcpy(&lo, b + k, sizeof lo);
-        memcpy(&hi, b + dp + k, sizeof hi);
-        memcpy(&c, b + 2 * dp + k, sizeof c);
-        dv below = lo - qv, above = qv - hi;
-        iv m = below > above; /* lanes of -1 where true: selects by bit masks */
-        dv v = (dv)((m & (iv)below) | (~m & (iv)above));
-        v = (dv)((iv)v & (v > zero));
-        box += v * v;
-        dv w = qv - c;
-        ball += w * w;
+        for (int c = 0; c < 2; c++) {
+            const double *bn = c ? bb : ba;
+            dv lo, hi, cen;
+            memcpy(&lo, bn + k, sizeof lo);
+            memcpy(&hi, bn + dp + k, sizeof hi);
+            memcpy(&cen, bn + 2 * dp + k, sizeof cen);
+            dv below = lo - qv, above = qv - hi;
+            iv m = below > above; /* lanes of -1 where true: selects by bit masks */
+            dv v = (dv)((m & (iv)below) | (~m & (iv)above));
+            v = (dv)((iv)v & (v > zero));
+            box[c] += v * v;
+            dv w = qv - cen;
+            ball[c] += w * w;
+        }
     }
-    double sb = 0, sc = 0;
-    for (int j = 0; j < CL_DLANES; j++) {
-        sb += box[j];
-        sc += ball[j];
+    double out[2];
+    for (int c = 0; c < 2; c++) {
+        double sb = 0, sc = 0;
+        for (int j = 0; j < CL_DLANES; j++) {
+            sb += box[c][j];
+            sc += ball[c][j];
+        }
+        double vb = sqrt(sb * t->lb_shrink);
+        double vc = sqrt(sc * t->lb_shrink) - t->radius[c ? b : a];
+        out[c] = vb > vc ? vb : vc;
     }
-    /* a sum of dp non-negative terms in any order is within a relative (dp - 1) 2^-53 of
-     * the exact sum: shrunk by 8 (dp + 2) 2^-53, it is below what cl_rdist computes for
-     * any point of the node (box), or below the exact |q - center| (ball) */
-    double shrink = 1 - ldexp((double)(dp + 2), -50);
-    return fmax(sqrt(sb * shrink), sqrt(sc * shrink) - t->radius[node]);
+    *la = out[0];
+    *lb = out[1];
 }
 
 /* Points into tree order, the leaves' float blocks, then each node's bounding ball
@@ -278,6 +328,11 @@ static int finish(cl_kdtree *t, const double *x, const int64_t *rows)
      * (2^-22 big is generous), so the float distance by sqrt(d) times that; a float sum
      * of d products, in any order and with or without fused multiply-adds, is off by at
      * most a relative (d + 2) 2^-24 (doubled for margin) */
+    /* cl_node_lb2: a sum of dp non-negative terms in any order is within a relative
+     * (dp - 1) 2^-53 of the exact sum: shrunk by 8 (dp + 2) 2^-53, it is below what
+     * cl_rdist computes for any point of the node (box), or below the exact distance to
+     * the centre (ball) */
+    t->lb_shrink = 1 - ldexp((double)(t->dp + 2), -50);
     t->f32_abs = sqrt((double)d) * ldexp(big, -22);
     t->f32_rel = (double)(d + 2) * ldexp(1.0, -23);
     if (big > 1e30) /* beyond float's range: no filtering (a limit of +inf) */
@@ -489,7 +544,6 @@ typedef struct {
     double *rd;
     int64_t *pos, *prev; /* prev: the previous query's neighbours */
     int32_t *stamp;
-    float *dist; /* (2 CL_LEAF + CL_LANES) the leaf kernel's output */
     int64_t m, query;
 } knn_heap;
 
@@ -522,22 +576,23 @@ static void knn_node(const cl_kdtree *t, int64_t node, double node_rd, const dou
         return;
     if (t->left[node] < 0) {
         int64_t d = t->d;
-        int64_t s = t->start[node], cnt = t->end[node] - s;
-        double lim = cl_f32_limit(t->f32_abs, t->f32_rel, h->rd[0]);
-        cl_leaf_rdist_f32(t, node, t->pts32 + h->query * d, h->dist);
-        for (int64_t j = s; j < s + cnt; j++) {
-            if (h->dist[j - s] > lim || h->stamp[j] == h->query)
-                continue;
-            double rd = cl_rdist(q, cl_pt(t, j), d);
-            if (rd < h->rd[0]) {
-                heap_push(h, rd, j);
-                lim = cl_f32_limit(t->f32_abs, t->f32_rel, h->rd[0]);
+        for (int64_t c0 = 0; c0 < t->end[node] - t->start[node]; c0 += 64) {
+            uint64_t cand = cl_leaf_candidates(t, node, c0, t->pts32 + h->query * d,
+                                               cl_f32_limit(t->f32_abs, t->f32_rel, h->rd[0]));
+            for (; cand; cand &= cand - 1) {
+                int64_t j = t->start[node] + c0 + __builtin_ctzll(cand);
+                if (h->stamp[j] == h->query)
+                    continue;
+                double rd = cl_rdist(q, cl_pt(t, j), d);
+                if (rd < h->rd[0])
+                    heap_push(h, rd, j);
             }
         }
         return;
     }
     int64_t l = t->left[node], r = t->right[node];
-    double dl = cl_node_lb(t, l, h->query), dr = cl_node_lb(t, r, h->query);
+    double dl, dr;
+    cl_node_lb2(t, l, r, h->query, &dl, &dr);
     dl = dl > 0 ? dl * dl : 0;
     dr = dr > 0 ? dr * dr : 0;
     if (dl <= dr) {
@@ -561,12 +616,10 @@ int cl_core_distances(const cl_kdtree *t, int64_t k, double *core, int32_t *nbr,
     double *rd = lcae_malloc((size_t)(nth * m) * sizeof *rd);
     int64_t *pos = lcae_malloc((size_t)(2 * nth * m) * sizeof *pos);
     int32_t *stamp = lcae_malloc((size_t)(nth * n) * sizeof *stamp);
-    float *dist = lcae_malloc((size_t)(nth * (2 * CL_LEAF + CL_LANES)) * sizeof *dist);
-    if (!rd || !pos || !stamp || !dist) {
+    if (!rd || !pos || !stamp) {
         free(rd);
         free(pos);
         free(stamp);
-        free(dist);
         return LCAE_ENOMEM;
     }
     lcae_progress_begin(prog, "core distances", n, "points");
@@ -574,7 +627,7 @@ int cl_core_distances(const cl_kdtree *t, int64_t k, double *core, int32_t *nbr,
     {
         int th = omp_get_thread_num();
         knn_heap h = {rd + th * m, pos + 2 * th * m, pos + (2 * th + 1) * m,
-                      stamp + (int64_t)th * n, dist + th * (2 * CL_LEAF + CL_LANES), m, -1};
+                      stamp + (int64_t)th * n, m, -1};
         for (int64_t j = 0; j < n; j++)
             h.stamp[j] = -1;
         int have_prev = 0;
@@ -618,6 +671,5 @@ int cl_core_distances(const cl_kdtree *t, int64_t k, double *core, int32_t *nbr,
     free(rd);
     free(pos);
     free(stamp);
-    free(dist);
     return LCAE_OK;
 }

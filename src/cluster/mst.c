@@ -92,29 +92,31 @@ static void search(const boruvka *B, int64_t node, double node_lb, int64_t i, ed
     const double *q = cl_pt(t, i);
     if (t->left[node] < 0) {
         /* float distances first (cl_f32_limit), the exact one for what passes */
-        int64_t s = t->start[node], cnt = t->end[node] - s;
-        float dist[2 * CL_LEAF + CL_LANES];
-        cl_leaf_rdist_f32(t, node, t->pts32 + i * t->d, dist);
-        for (int64_t j = s; j < s + cnt; j++) {
-            if (B->pcomp[j] == ci || B->pcore[j] > b ||
-                dist[j - s] > cl_f32_limit(t->f32_abs, t->f32_rel, b * b))
-                continue;
-            double rd = cl_rdist(q, cl_pt(t, j), t->d);
-            double w = fmax(fmax(B->pcore[i], B->pcore[j]), sqrt(rd));
-            if (w > b)
-                continue;
-            int64_t pj = t->idx[j];
-            int64_t lo = pi < pj ? pi : pj, hi = pi < pj ? pj : pi;
-            if (key_less(w, lo, hi, best)) {
-                *best = (edge_key){w, lo, hi};
-                b = w;
-                lower_bound(&B->bound[ci], w);
+        for (int64_t c0 = 0; c0 < t->end[node] - t->start[node]; c0 += 64) {
+            uint64_t cand = cl_leaf_candidates(t, node, c0, t->pts32 + i * t->d,
+                                               cl_f32_limit(t->f32_abs, t->f32_rel, b * b));
+            for (; cand; cand &= cand - 1) {
+                int64_t j = t->start[node] + c0 + __builtin_ctzll(cand);
+                if (B->pcomp[j] == ci || B->pcore[j] > b)
+                    continue;
+                double rd = cl_rdist(q, cl_pt(t, j), t->d);
+                double w = fmax(fmax(B->pcore[i], B->pcore[j]), sqrt(rd));
+                if (w > b)
+                    continue;
+                int64_t pj = t->idx[j];
+                int64_t lo = pi < pj ? pi : pj, hi = pi < pj ? pj : pi;
+                if (key_less(w, lo, hi, best)) {
+                    *best = (edge_key){w, lo, hi};
+                    b = w;
+                    lower_bound(&B->bound[ci], w);
+                }
             }
         }
         return;
     }
     int64_t l = t->left[node], r = t->right[node];
-    double dl = cl_node_lb(t, l, i), dr = cl_node_lb(t, r, i);
+    double dl, dr;
+    cl_node_lb2(t, l, r, i, &dl, &dr);
     if (dl <= dr) {
         search(B, l, dl, i, best);
         search(B, r, dr, i, best);
