@@ -221,10 +221,13 @@ leaf_blocks(const float *blk, int64_t pad, int64_t d, int64_t j0, int nb, const 
 CL_CLONES uint64_t cl_leaf_candidates(const cl_kdtree *t, int64_t leaf, int64_t c0,
                                       const float *q32, double rd_lim)
 {
+    int64_t d = t->d, pad = cl_leaf_pad(t, leaf), cnt = t->end[leaf] - t->start[leaf] - c0;
+    uint64_t all = cnt < 64 ? (UINT64_C(1) << cnt) - 1 : ~UINT64_C(0);
+    if (isinf(rd_lim)) /* no bound yet, or coordinates beyond float's range (inf - inf) */
+        return all;
     float lim = (float)rd_lim; /* rounded up, so that no candidate is lost */
     if ((double)lim < rd_lim)
         lim = nextafterf(lim, INFINITY);
-    int64_t d = t->d, pad = cl_leaf_pad(t, leaf), cnt = t->end[leaf] - t->start[leaf] - c0;
     const float *blk = t->blk32 + t->blk_off[leaf];
     uint64_t bits;
     switch ((pad - c0) / CL_LANES) { /* blocks from c0 on, 4 make 64 points */
@@ -241,7 +244,7 @@ CL_CLONES uint64_t cl_leaf_candidates(const cl_kdtree *t, int64_t leaf, int64_t 
         bits = leaf_blocks(blk, pad, d, c0, 4, q32, lim);
         break;
     }
-    return cnt < 64 ? bits & ((UINT64_C(1) << cnt) - 1) : bits;
+    return bits & all;
 }
 
 CL_CLONES void cl_node_lb2(const cl_kdtree *t, int64_t a, int64_t b, int64_t pos,
