@@ -1,8 +1,9 @@
 /* The spanning tree of src/cluster edge for edge against Prim's algorithm, O(n^2), on the
  * same total order (weight, smaller point, larger point), and the core distances against
  * sorting all distances; on data with many exact ties (a small integer grid, duplicates)
- * as well as on Gaussian blobs in 16 dimensions. Both with the k-nearest-neighbour lists
- * (the first spanning-tree round taken from them) and without. */
+ * as well as on Gaussian blobs in 16 and 19 dimensions. Both with the k-nearest-neighbour
+ * lists (the first spanning-tree round taken from them) and without, and with each set
+ * of vector kernels (LCAE_SIMD: the widest the processor has, AVX2, baseline). */
 #include "../src/cluster/cluster_internal.h"
 #include "test_util.h"
 
@@ -88,7 +89,10 @@ static void check_set(const char *name, const double *x, int64_t n, int64_t d, i
         core[i] = sqrt(rd[k]);
     }
     edge *want = prim(x, n, d, core);
-    for (int with_nbr = 0; with_nbr < 2; with_nbr++) {
+    static const char *const simd[] = {"widest", "avx2", "base"};
+    for (int run = 0; run < 6; run++) {
+        int with_nbr = run & 1;
+        setenv("LCAE_SIMD", simd[run / 2], 1);
         cl_kdtree t;
         double *c = malloc((size_t)n * sizeof *c), *ew = malloc((size_t)n * sizeof *ew);
         int64_t *ea = malloc((size_t)n * sizeof *ea), *eb = malloc((size_t)n * sizeof *eb);
@@ -103,13 +107,15 @@ static void check_set(const char *name, const double *x, int64_t n, int64_t d, i
         CHECK(cl_mst(&t, x, NULL, c, nbr, k + 1, ea, eb, ew, NULL) == LCAE_OK);
         for (int64_t e = 0; e < n - 1; e++)
             bad_edge += ea[e] != want[e].lo || eb[e] != want[e].hi || ew[e] != want[e].w;
-        printf("  %-28s n %5lld d %2lld k %2lld %s: %lld core distances and %lld edges "
-               "differ from brute force%s", name, (long long)n, (long long)d, (long long)k,
-               with_nbr ? "with knn lists" : "tree only     ", (long long)bad_core,
+        printf("  %-28s n %5lld d %2lld k %2lld %-6s %s: %lld core distances and %lld "
+               "edges differ from brute force%s", name, (long long)n, (long long)d,
+               (long long)k, simd[run / 2], with_nbr ? "with knn lists" : "tree only     ",
+               (long long)bad_core,
                (long long)bad_edge, with_nbr ? "" : "\n");
         if (with_nbr)
             printf(" (%lld points tied at their core distance)\n", (long long)tied);
-        CHECK_MSG(bad_core == 0 && bad_edge == 0, "%s: not the brute-force answer", name);
+        CHECK_MSG(bad_core == 0 && bad_edge == 0, "%s (%s kernels): not the brute-force answer",
+                  name, simd[run / 2]);
         cl_kdtree_free(&t);
         free(c);
         free(ew);
@@ -126,12 +132,12 @@ int main(void)
 {
     /* Gaussian blobs (Box-Muller) in 16 dimensions: several spanning-tree rounds */
     int64_t n = 1200, d = 16;
-    double *x = malloc((size_t)(n * d) * sizeof *x);
-    for (int64_t i = 0; i < n; i++)
-        for (int64_t j = 0; j < d; j++) {
-            double g = sqrt(-2 * log(1 - uniform())) * cos(6.283185307179586 * uniform());
-            x[i * d + j] = 6.0 * (double)((i % 5) == j % 3) + (i % 5) + g;
-        }
+    double *x = malloc((size_t)(n * 19) * sizeof *x);
+    for (int64_t i = 0; i < n * 19; i++) {
+        double g = sqrt(-2 * log(1 - uniform())) * cos(6.283185307179586 * uniform());
+        x[i] = 6.0 * (double)((i / 19 % 5) == i % 19 % 3) + (i / 19 % 5) + g;
+    }
+    check_set("blobs, 19 dimensions", x, n, 19, 10);
     check_set("blobs", x, n, d, 10);
     check_set("blobs, min_samples 60", x, n, d, 60);
     /* a 3-valued grid in 3 dimensions: 27 places, many duplicates and equal distances */

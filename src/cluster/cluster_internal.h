@@ -21,7 +21,8 @@
  * left/right (-1 for a leaf), its bounding box lo/hi (d each). Each leaf's points are
  * also kept in float, transposed, for cl_leaf_rdist_f32: coordinate k of the leaf's j-th
  * point at blk32[blk_off[leaf] + k * cl_leaf_pad(leaf) + j], for cl_leaf_candidates. */
-typedef struct {
+typedef struct cl_kdtree cl_kdtree;
+struct cl_kdtree {
     int64_t n, d, dp;
     int64_t n_nodes, cap;
     double *pts;                 /* (n, dp) in tree order */
@@ -35,7 +36,12 @@ typedef struct {
     double *center, *radius;     /* (n_nodes, d), (n_nodes): bounding ball */
     double *bnd;                 /* (n_nodes, 3, dp): lo, hi, center padded, for cl_node_lb2 */
     double lb_shrink;            /* see cl_node_lb2 */
-} cl_kdtree;
+    /* the kernels for this processor (kdtree.c, kernels.h): cl_leaf_candidates's mask
+     * for float limit lim, and cl_node_lb2's squared box and centre distances */
+    uint64_t (*cand)(const cl_kdtree *t, int64_t leaf, int64_t c0, const float *q32,
+                     float lim);
+    void (*sums)(const cl_kdtree *t, int64_t a, int64_t b, int64_t pos, double out[4]);
+};
 
 #define CL_DLANES 8 /* doubles per vector in cl_node_lb2 */
 
@@ -44,18 +50,12 @@ static inline const double *cl_pt(const cl_kdtree *t, int64_t pos)
     return t->pts + pos * t->dp;
 }
 
-/* A leaf's points padded to a multiple of CL_LANES (cl_leaf_candidates's block width). */
+/* A leaf's points padded to a multiple of CL_LANES (the widest kernel's vector). */
 #define CL_LANES 16
 static inline int64_t cl_leaf_pad(const cl_kdtree *t, int64_t leaf)
 {
     return (t->end[leaf] - t->start[leaf] + CL_LANES - 1) / CL_LANES * CL_LANES;
 }
-
-/* Bit j set for each point c0 + j of the leaf (j < 64, c0 + j < its count) whose float
- * squared distance from q32 (d floats) is at most rd_lim (a squared distance from
- * cl_f32_limit): the candidates that the exact distance must decide. */
-uint64_t cl_leaf_candidates(const cl_kdtree *t, int64_t leaf, int64_t c0, const float *q32,
-                            double rd_lim);
 
 /* Median split on the widest side down to leaves of fewer than 2*CL_LEAF points. */
 int cl_kdtree_build(cl_kdtree *t, const double *x, const int64_t *rows, int64_t n, int64_t d);
@@ -90,13 +90,38 @@ static inline double cl_f32_limit(double f32_abs, double f32_rel, double rd)
     return r * r * (1 + f32_rel);
 }
 
+/* Bit j set for each point c0 + j of the leaf (j < 64, c0 + j < its count) whose float
+ * squared distance from q32 (d floats) is at most rd_lim (a squared distance from
+ * cl_f32_limit): the candidates that the exact distance must decide. */
+static inline uint64_t cl_leaf_candidates(const cl_kdtree *t, int64_t leaf, int64_t c0,
+                                          const float *q32, double rd_lim)
+{
+    int64_t cnt = t->end[leaf] - t->start[leaf] - c0;
+    uint64_t all = cnt < 64 ? (UINT64_C(1) << cnt) - 1 : ~UINT64_C(0);
+    if (isinf(rd_lim)) /* no bound yet, or coordinates beyond float's range (inf - inf) */
+        return all;
+    float lim = (float)rd_lim; /* rounded up, so that no candidate is lost */
+    if ((double)lim < rd_lim)
+        lim = nextafterf(lim, INFINITY);
+    return t->cand(t, leaf, c0, q32, lim) & all;
+}
+
 /* Lower bounds of the distance from the point at tree position pos to any point of
  * node a (*la) and of node b (*lb): the larger of the box bound and the ball bound (in
  * 16 dimensions neither is tight alone). Two nodes per call (a node's children) so that
- * the two sums overlap in the processor. It sums in another order than cl_rdist, so the
- * sums are shrunk by more than their rounding (see kdtree.c). */
-void cl_node_lb2(const cl_kdtree *t, int64_t a, int64_t b, int64_t pos, double *la,
-                 double *lb);
+ * the two sums overlap in the processor. The kernel sums in another order than
+ * cl_rdist, so the sums are shrunk by more than their rounding (lb_shrink). */
+static inline void cl_node_lb2(const cl_kdtree *t, int64_t a, int64_t b, int64_t pos,
+                               double *la, double *lb)
+{
+    double s[4];
+    t->sums(t, a, b, pos, s);
+    double box = sqrt(s[0] * t->lb_shrink), ball = sqrt(s[1] * t->lb_shrink) - t->radius[a];
+    *la = box > ball ? box : ball;
+    box = sqrt(s[2] * t->lb_shrink);
+    ball = sqrt(s[3] * t->lb_shrink) - t->radius[b];
+    *lb = box > ball ? box : ball;
+}
 
 /* core[i] = distance from point i to its k-th nearest other point (k = min_samples),
  * exactly: the (k+1)-th smallest distance counting the point itself. nbr (NULL: not

@@ -173,120 +173,52 @@ static int64_t build_kd(builder *b, int64_t s, int64_t e)
     return node;
 }
 
-/* The two kernels of the searches are compiled for AVX-512, AVX2 and the baseline, one
- * chosen at run time (the build targets x86-64-v2, which has no wide vectors). GCC
- * only, and only on the definitions (a cloned declaration elsewhere makes a second
- * resolver); clang 14's clones of these functions computed wrong distances (zeros), so
- * a clang build runs the baseline code. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define CL_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define CL_CLONES
+/* The kernels for each instruction set (kernels.h), and the choice among them by what
+ * the processor has (the build itself targets x86-64-v2, without wide vectors). */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define CL_X86_KERNELS
+#define KW 16
+#define KTARGET __attribute__((target("avx512f")))
+#define KNAME(x) x##_avx512
+#include "kernels.h"
+#undef KW
+#undef KTARGET
+#undef KNAME
+#define KW 8
+#define KTARGET __attribute__((target("avx2")))
+#define KNAME(x) x##_avx2
+#include "kernels.h"
+#undef KW
+#undef KTARGET
+#undef KNAME
 #endif
+#define KW 4
+#define KTARGET
+#define KNAME(x) x##_base
+#include "kernels.h"
+#undef KW
+#undef KTARGET
+#undef KNAME
 
-/* The candidates among nb blocks of CL_LANES points from j0 on, bit 0 for point j0 (nb
- * a constant where inlined): every block and two halves of the coordinates have accumulators of their own,
- * so that the additions do not wait for each other. */
-typedef float cl_lanes __attribute__((vector_size(CL_LANES * sizeof(float))));
-typedef int32_t cl_ilanes __attribute__((vector_size(CL_LANES * sizeof(int32_t))));
-
-static inline __attribute__((always_inline)) uint64_t
-leaf_blocks(const float *blk, int64_t pad, int64_t d, int64_t j0, int nb, const float *q32,
-            float lim)
+/* The widest set the processor has, or no wider than LCAE_SIMD (avx2, base) says:
+ * for the tests and benchmarks of the narrower kernels. */
+static void pick_kernels(cl_kdtree *t)
 {
-    cl_lanes even[4] = {{0}}, odd[4] = {{0}}; /* by block; coordinates 0, 2, ... and 1, 3, ... */
-    for (int64_t k = 0; k < d; k += 2) {
-        for (int b = 0; b < nb; b++) {
-            cl_lanes r;
-            memcpy(&r, blk + k * pad + j0 + b * CL_LANES, sizeof r);
-            r -= q32[k];
-            even[b] += r * r;
-            if (k + 1 < d) {
-                memcpy(&r, blk + (k + 1) * pad + j0 + b * CL_LANES, sizeof r);
-                r -= q32[k + 1];
-                odd[b] += r * r;
-            }
-        }
+    t->cand = leaf_candidates_base;
+    t->sums = node_sums_base;
+#ifdef CL_X86_KERNELS
+    const char *cap = getenv("LCAE_SIMD");
+    int no512 = cap && (!strcmp(cap, "avx2") || !strcmp(cap, "base"));
+    int no256 = cap && !strcmp(cap, "base");
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && !no512) {
+        t->cand = leaf_candidates_avx512;
+        t->sums = node_sums_avx512;
+    } else if (__builtin_cpu_supports("avx2") && !no256) {
+        t->cand = leaf_candidates_avx2;
+        t->sums = node_sums_avx2;
     }
-    uint64_t bits = 0;
-    for (int b = 0; b < nb; b++) {
-        cl_ilanes in = (even[b] + odd[b]) <= lim; /* -1 where true */
-        cl_ilanes one = in & 1;
-        for (int j = 0; j < CL_LANES; j++)
-            bits |= (uint64_t)one[j] << (b * CL_LANES + j);
-    }
-    return bits;
-}
-
-CL_CLONES uint64_t cl_leaf_candidates(const cl_kdtree *t, int64_t leaf, int64_t c0,
-                                      const float *q32, double rd_lim)
-{
-    int64_t d = t->d, pad = cl_leaf_pad(t, leaf), cnt = t->end[leaf] - t->start[leaf] - c0;
-    uint64_t all = cnt < 64 ? (UINT64_C(1) << cnt) - 1 : ~UINT64_C(0);
-    if (isinf(rd_lim)) /* no bound yet, or coordinates beyond float's range (inf - inf) */
-        return all;
-    float lim = (float)rd_lim; /* rounded up, so that no candidate is lost */
-    if ((double)lim < rd_lim)
-        lim = nextafterf(lim, INFINITY);
-    const float *blk = t->blk32 + t->blk_off[leaf];
-    uint64_t bits;
-    switch ((pad - c0) / CL_LANES) { /* blocks from c0 on, 4 make 64 points */
-    case 1:
-        bits = leaf_blocks(blk, pad, d, c0, 1, q32, lim);
-        break;
-    case 2:
-        bits = leaf_blocks(blk, pad, d, c0, 2, q32, lim);
-        break;
-    case 3:
-        bits = leaf_blocks(blk, pad, d, c0, 3, q32, lim);
-        break;
-    default:
-        bits = leaf_blocks(blk, pad, d, c0, 4, q32, lim);
-        break;
-    }
-    return bits & all;
-}
-
-CL_CLONES void cl_node_lb2(const cl_kdtree *t, int64_t a, int64_t b, int64_t pos,
-                           double *la, double *lb)
-{
-    typedef double dv __attribute__((vector_size(CL_DLANES * sizeof(double))));
-    typedef int64_t iv __attribute__((vector_size(CL_DLANES * sizeof(int64_t))));
-    int64_t dp = t->dp;
-    const double *q = cl_pt(t, pos);
-    const double *ba = t->bnd + a * 3 * dp, *bb = t->bnd + b * 3 * dp;
-    dv box[2] = {{0}, {0}}, ball[2] = {{0}, {0}}, zero = {0};
-    for (int64_t k = 0; k < dp; k += CL_DLANES) {
-        dv qv;
-        memcpy(&qv, q + k, sizeof qv);
-        for (int c = 0; c < 2; c++) {
-            const double *bn = c ? bb : ba;
-            dv lo, hi, cen;
-            memcpy(&lo, bn + k, sizeof lo);
-            memcpy(&hi, bn + dp + k, sizeof hi);
-            memcpy(&cen, bn + 2 * dp + k, sizeof cen);
-            dv below = lo - qv, above = qv - hi;
-            iv m = below > above; /* lanes of -1 where true: selects by bit masks */
-            dv v = (dv)((m & (iv)below) | (~m & (iv)above));
-            v = (dv)((iv)v & (v > zero));
-            box[c] += v * v;
-            dv w = qv - cen;
-            ball[c] += w * w;
-        }
-    }
-    double out[2];
-    for (int c = 0; c < 2; c++) {
-        double sb = 0, sc = 0;
-        for (int j = 0; j < CL_DLANES; j++) {
-            sb += box[c][j];
-            sc += ball[c][j];
-        }
-        double vb = sqrt(sb * t->lb_shrink);
-        double vc = sqrt(sc * t->lb_shrink) - t->radius[c ? b : a];
-        out[c] = vb > vc ? vb : vc;
-    }
-    *la = out[0];
-    *lb = out[1];
+#endif
 }
 
 /* Points into tree order, the leaves' float blocks, then each node's bounding ball
@@ -371,6 +303,7 @@ static int alloc_points(cl_kdtree *t, int64_t n, int64_t d)
     t->n = n;
     t->d = d;
     t->dp = (d + CL_DLANES - 1) / CL_DLANES * CL_DLANES;
+    pick_kernels(t);
     t->pts = lcae_calloc((size_t)(n * t->dp), sizeof *t->pts); /* zero padding */
     t->pts32 = lcae_malloc((size_t)(n * d) * sizeof *t->pts32);
     t->idx = lcae_malloc((size_t)n * sizeof *t->idx);

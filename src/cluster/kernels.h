@@ -1,0 +1,105 @@
+/* The two kernels of the tree searches, written once with GCC/clang vector types and
+ * compiled by kdtree.c for each instruction set it dispatches to. Before including,
+ * define KW (floats per vector: 16, 8 or 4), KTARGET (a target attribute, or nothing)
+ * and KNAME(x) (x with the set's suffix). A vector of KW floats or KW/2 doubles is one
+ * register of the set: wider generic vectors are split badly (measured 4x slower).
+ * memcpy makes the loads unaligned. */
+typedef float KNAME(fv) __attribute__((vector_size(KW * sizeof(float))));
+typedef int32_t KNAME(iv) __attribute__((vector_size(KW * sizeof(int32_t))));
+typedef double KNAME(dv) __attribute__((vector_size(KW / 2 * sizeof(double))));
+typedef int64_t KNAME(lv) __attribute__((vector_size(KW / 2 * sizeof(int64_t))));
+
+/* The candidates among nb vectors of points from j0 on (bit 0 for point j0; nb a
+ * constant where inlined): every vector and the even and odd coordinates have
+ * accumulators of their own, so that the additions do not wait for each other. */
+static inline __attribute__((always_inline)) KTARGET uint64_t
+KNAME(leaf_blocks)(const float *blk, int64_t pad, int64_t d, int64_t j0, int nb,
+                   const float *q32, float lim)
+{
+    KNAME(fv) even[4] = {{0}}, odd[4] = {{0}};
+    for (int64_t k = 0; k < d; k += 2) {
+        for (int b = 0; b < nb; b++) {
+            KNAME(fv) r;
+            memcpy(&r, blk + k * pad + j0 + b * KW, sizeof r);
+            r -= q32[k];
+            even[b] += r * r;
+            if (k + 1 < d) {
+                memcpy(&r, blk + (k + 1) * pad + j0 + b * KW, sizeof r);
+                r -= q32[k + 1];
+                odd[b] += r * r;
+            }
+        }
+    }
+    uint64_t bits = 0;
+    for (int b = 0; b < nb; b++) {
+        KNAME(iv) in = (even[b] + odd[b]) <= lim; /* -1 where true */
+        for (int j = 0; j < KW; j++)
+            bits |= (uint64_t)(in[j] & 1) << (b * KW + j);
+    }
+    return bits;
+}
+
+/* cl_leaf_candidates, lim already rounded up to float. */
+static KTARGET uint64_t KNAME(leaf_candidates)(const cl_kdtree *t, int64_t leaf, int64_t c0,
+                                               const float *q32, float lim)
+{
+    int64_t d = t->d, pad = cl_leaf_pad(t, leaf), stop = c0 + 64 < pad ? c0 + 64 : pad;
+    const float *blk = t->blk32 + t->blk_off[leaf];
+    uint64_t bits = 0;
+    for (int64_t j0 = c0; j0 < stop; j0 += 4 * KW) { /* pad is a multiple of KW */
+        uint64_t b;
+        switch ((stop - j0) / KW) {
+        case 1:
+            b = KNAME(leaf_blocks)(blk, pad, d, j0, 1, q32, lim);
+            break;
+        case 2:
+            b = KNAME(leaf_blocks)(blk, pad, d, j0, 2, q32, lim);
+            break;
+        case 3:
+            b = KNAME(leaf_blocks)(blk, pad, d, j0, 3, q32, lim);
+            break;
+        default:
+            b = KNAME(leaf_blocks)(blk, pad, d, j0, 4, q32, lim);
+            break;
+        }
+        bits |= b << (j0 - c0);
+    }
+    return bits;
+}
+
+/* cl_node_lb2 without the final shrink and square roots: the squared box distances and
+ * squared centre distances of nodes a and b, in out[0..3]. */
+static KTARGET void KNAME(node_sums)(const cl_kdtree *t, int64_t a, int64_t b, int64_t pos,
+                                     double out[4])
+{
+    int64_t dp = t->dp;
+    const double *q = cl_pt(t, pos);
+    const double *bn[2] = {t->bnd + a * 3 * dp, t->bnd + b * 3 * dp};
+    KNAME(dv) box[2] = {{0}, {0}}, ball[2] = {{0}, {0}}, zero = {0};
+    for (int64_t k = 0; k < dp; k += KW / 2) { /* dp is a multiple of 8 >= KW / 2 */
+        KNAME(dv) qv;
+        memcpy(&qv, q + k, sizeof qv);
+        for (int c = 0; c < 2; c++) {
+            KNAME(dv) lo, hi, cen;
+            memcpy(&lo, bn[c] + k, sizeof lo);
+            memcpy(&hi, bn[c] + dp + k, sizeof hi);
+            memcpy(&cen, bn[c] + 2 * dp + k, sizeof cen);
+            KNAME(dv) below = lo - qv, above = qv - hi;
+            KNAME(lv) m = below > above; /* lanes of -1 where true: select by bit masks */
+            KNAME(dv) v = (KNAME(dv))((m & (KNAME(lv))below) | (~m & (KNAME(lv))above));
+            v = (KNAME(dv))((KNAME(lv))v & (v > zero));
+            box[c] += v * v;
+            KNAME(dv) w = qv - cen;
+            ball[c] += w * w;
+        }
+    }
+    for (int c = 0; c < 2; c++) {
+        double sb = 0, sc = 0;
+        for (int j = 0; j < KW / 2; j++) {
+            sb += box[c][j];
+            sc += ball[c][j];
+        }
+        out[2 * c] = sb;
+        out[2 * c + 1] = sc;
+    }
+}
