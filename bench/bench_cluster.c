@@ -5,6 +5,7 @@
  * is not installed and cannot be), so its figures are the recorded ones, not re-measured.
  *
  * Usage: bench_cluster [LCAE] [--reps R] [--dir D] [--no-big]
+ * (LCAE_SIMD=avx2 or base in the environment times the narrower kernels.)
  *   LCAE   the lcae program (default: $LCAE_BIN, else ./lcae)
  *   --reps timed runs per set, the best is reported (default 1: the machine is shared)
  *   --dir  scratch folder (default /tmp/lcae-bench-cluster); the 262k set is written
@@ -204,9 +205,11 @@ int main(int argc, char **argv)
         }
     }
     int nproc = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    printf("lcae cluster, min_cluster_size 60, 16 dimensions, %d cores (shared machine)\n"
+    const char *simd = getenv("LCAE_SIMD");
+    printf("lcae cluster, min_cluster_size 60, 16 dimensions, %d cores (shared machine), "
+           "vector kernels: %s\n"
            "library: hdbscan 0.8 on this machine's type, recorded in index.json (it cannot "
-           "run here)\n\n", nproc);
+           "run here)\n\n", nproc, simd ? simd : "the widest the processor has");
     printf("%-9s %9s %9s %9s %11s %13s %13s %9s %s\n", "points", "lcae s", "user s",
            "peak MiB", "lib dflt s", "lib exact s", "x lib dflt", "bar s", "partition");
     int status = 0;

@@ -603,6 +603,7 @@ int cl_core_distances(const cl_kdtree *t, int64_t k, double *core, int32_t *nbr,
             }
         }
     }
+    lcae_progress_update(prog, n, NULL); /* the summary line counts every point */
     lcae_progress_end(prog, NULL);
     free(rd);
     free(pos);
