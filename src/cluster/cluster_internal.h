@@ -123,6 +123,10 @@ static inline void cl_node_lb2(const cl_kdtree *t, int64_t a, int64_t b, int64_t
     *lb = box > ball ? box : ball;
 }
 
+/* A lower bound of the distance between any point of node a and any point of node b:
+ * the larger of the distance between their boxes and between their balls. */
+double cl_node_node_lb(const cl_kdtree *t, int64_t a, int64_t b);
+
 /* core[i] = distance from point i to its k-th nearest other point (k = min_samples),
  * exactly: the (k+1)-th smallest distance counting the point itself. nbr (NULL: not
  * wanted), (n, k+1) by tree position: the tree positions of the k+1 nearest points

@@ -221,6 +221,24 @@ static void pick_kernels(cl_kdtree *t)
 #endif
 }
 
+double cl_node_node_lb(const cl_kdtree *t, int64_t a, int64_t b)
+{
+    int64_t d = t->d;
+    const double *alo = t->lo + a * d, *ahi = t->hi + a * d;
+    const double *blo = t->lo + b * d, *bhi = t->hi + b * d;
+    double box = 0;
+    for (int64_t k = 0; k < d; k++) {
+        double v = alo[k] - bhi[k] > blo[k] - ahi[k] ? alo[k] - bhi[k] : blo[k] - ahi[k];
+        box += v > 0 ? v * v : 0;
+    }
+    /* the box sum in cl_rdist's order bounds every pair's; the centres' distance is
+     * shrunk by more than its rounding, the radii have a hair added (finish) */
+    double ball = sqrt(cl_rdist(t->center + a * d, t->center + b * d, d) * t->lb_shrink) -
+                  t->radius[a] - t->radius[b];
+    box = sqrt(box);
+    return box > ball ? box : ball;
+}
+
 /* Points into tree order, the leaves' float blocks, then each node's bounding ball
  * (centroid, radius). */
 static int finish(cl_kdtree *t, const double *x, const int64_t *rows)
