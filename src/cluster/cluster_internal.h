@@ -36,7 +36,7 @@ struct cl_kdtree {
     double *center, *radius;     /* (n_nodes, d), (n_nodes): bounding ball */
     double *bnd;                 /* (n_nodes, 3, dp): lo, hi, center padded, for cl_node_lb2 */
     double lb_shrink;            /* see cl_node_lb2 */
-    /* the kernels for this processor (kdtree.c, kernels.h): cl_leaf_candidates's mask
+    /* the kernels for this processor (kernels.c): cl_leaf_candidates's mask
      * for float limit lim, and cl_node_lb2's squared box and centre distances */
     uint64_t (*cand)(const cl_kdtree *t, int64_t leaf, int64_t c0, const float *q32,
                      float lim);
@@ -56,6 +56,9 @@ static inline int64_t cl_leaf_pad(const cl_kdtree *t, int64_t leaf)
 {
     return (t->end[leaf] - t->start[leaf] + CL_LANES - 1) / CL_LANES * CL_LANES;
 }
+
+/* Sets t->cand and t->sums to the kernels for this processor (kernels.c). */
+void cl_pick_kernels(cl_kdtree *t);
 
 /* Median split on the widest side down to leaves of fewer than 2*CL_LEAF points. */
 int cl_kdtree_build(cl_kdtree *t, const double *x, const int64_t *rows, int64_t n, int64_t d);

@@ -172,54 +172,6 @@ static int64_t build_kd(builder *b, int64_t s, int64_t e)
     return node;
 }
 
-/* The kernels for each instruction set (kernels.h), and the choice among them by what
- * the processor has (the build itself targets x86-64-v2, without wide vectors). */
-#if defined(__x86_64__) && defined(__GNUC__)
-#define CL_X86_KERNELS
-#define KW 16
-#define KTARGET __attribute__((target("avx512f")))
-#define KNAME(x) x##_avx512
-#include "kernels.h"
-#undef KW
-#undef KTARGET
-#undef KNAME
-#define KW 8
-#define KTARGET __attribute__((target("avx2")))
-#define KNAME(x) x##_avx2
-#include "kernels.h"
-#undef KW
-#undef KTARGET
-#undef KNAME
-#endif
-#define KW 4
-#define KTARGET
-#define KNAME(x) x##_base
-#include "kernels.h"
-#undef KW
-#undef KTARGET
-#undef KNAME
-
-/* The widest set the processor has, or no wider than LCAE_SIMD (avx2, base) says:
- * for the tests and benchmarks of the narrower kernels. */
-static void pick_kernels(cl_kdtree *t)
-{
-    t->cand = leaf_candidates_base;
-    t->sums = node_sums_base;
-#ifdef CL_X86_KERNELS
-    const char *cap = getenv("LCAE_SIMD");
-    int no512 = cap && (!strcmp(cap, "avx2") || !strcmp(cap, "base"));
-    int no256 = cap && !strcmp(cap, "base");
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && !no512) {
-        t->cand = leaf_candidates_avx512;
-        t->sums = node_sums_avx512;
-    } else if (__builtin_cpu_supports("avx2") && !no256) {
-        t->cand = leaf_candidates_avx2;
-        t->sums = node_sums_avx2;
-    }
-#endif
-}
-
 double cl_node_node_lb(const cl_kdtree *t, int64_t a, int64_t b)
 {
     int64_t d = t->d;
@@ -320,7 +272,7 @@ static int alloc_points(cl_kdtree *t, int64_t n, int64_t d)
     t->n = n;
     t->d = d;
     t->dp = (d + CL_DLANES - 1) / CL_DLANES * CL_DLANES;
-    pick_kernels(t);
+    cl_pick_kernels(t);
     t->pts = lcae_calloc((size_t)(n * t->dp), sizeof *t->pts); /* zero padding */
     t->pts32 = lcae_malloc((size_t)(n * d) * sizeof *t->pts32);
     t->idx = lcae_malloc((size_t)n * sizeof *t->idx);

@@ -1,5 +1,5 @@
 /* The two kernels of the tree searches, written once with GCC/clang vector types and
- * compiled by kdtree.c for each instruction set it dispatches to. Before including,
+ * compiled by kernels.c for each instruction set it dispatches to. Before including,
  * define KW (floats per vector: 16, 8 or 4), KTARGET (a target attribute, or nothing)
  * and KNAME(x) (x with the set's suffix). A vector of KW floats or KW/2 doubles is one
  * register of the set: wider generic vectors are split badly (measured 4x slower).
