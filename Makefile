@@ -48,6 +48,7 @@ fuzz: deps
 	@cd $(ASAN) && ctest --output-on-failure -R '^fuzz_'
 
 bench: deps build
+	@scripts/install-deps bench
 	@scripts/bench $(BUILD)
 
 clean:

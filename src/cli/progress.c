@@ -79,8 +79,9 @@ static void p_end(void *ctx, const char *summary)
         fprintf(stderr, "lcae: %s%s%s\n", bar.what, summary ? ": " : "", summary ? summary : "");
         return;
     }
-    fprintf(stderr, "lcae: %s: %lld %s in %.1f s (%.1f %s/s)%s%s\n", bar.what,
-            (long long)bar.done, bar.unit, el, el > 0 ? (double)bar.done / el : 0.0, bar.unit,
+    fprintf(stderr, "lcae: %s: %lld %s in %.*f s (%.1f %s/s)%s%s\n", bar.what,
+            (long long)bar.done, bar.unit, el < 10 ? 2 : 1, el, /* 3 digits: benchmarks read it */
+            el > 0 ? (double)bar.done / el : 0.0, bar.unit,
             summary ? ", " : "", summary ? summary : "");
 }
 
