@@ -15,12 +15,12 @@
 #define CL_LEAF 64
 
 /* A k-d tree over n points, point i being row rows[i] of x (rows NULL: row i). Points
- * are copied into tree order: tree position t holds point idx[t], features cl_pt(t, i)
+ * are copied into tree order: tree position p holds point idx[p], features cl_pt(tree, p)
  * (d of them, then zeros up to dp, a multiple of CL_DLANES, for cl_node_lb2).
  * Node 0 is the root; a node covers tree positions [start, end), its children are
  * left/right (-1 for a leaf), its bounding box lo/hi (d each). Each leaf's points are
- * also kept in float, transposed, for cl_leaf_rdist_f32: coordinate k of the leaf's j-th
- * point at blk32[blk_off[leaf] + k * cl_leaf_pad(leaf) + j], for cl_leaf_candidates. */
+ * also kept in float, transposed, for cl_leaf_candidates: coordinate k of the leaf's
+ * j-th point at blk32[blk_off[leaf] + k * cl_leaf_pad(leaf) + j]. */
 typedef struct cl_kdtree cl_kdtree;
 struct cl_kdtree {
     int64_t n, d, dp;

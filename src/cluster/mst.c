@@ -13,9 +13,12 @@
  *    (smaller point, larger point) pair: ties are broken by point index, so that every
  *    comparison is a strict total order and the tree found is the unique minimum one.
  * In the first round most points need no search: their cheapest edge follows from their
- * k nearest neighbours (knn_edge). A point is not searched at all when a lower bound of its cheapest outgoing edge, kept
- * from earlier rounds (it only grows as components merge), exceeds the component's best;
- * the best starts from last round's edges that still leave the component.
+ * k nearest neighbours (knn_edge). In later rounds the points of a leaf (one component)
+ * walk the top of the tree together before searching alone (walk). A point is not
+ * searched at all when a lower bound of its cheapest outgoing edge, kept from earlier
+ * rounds (it only grows as components merge), exceeds the component's best; the best
+ * starts from last round's edges that still leave the component and from neighbour
+ * pairs across components.
  * Memory: a few arrays of n and of the tree's nodes.
  */
 #include "cluster_internal.h"
@@ -366,7 +369,7 @@ int cl_mst(cl_kdtree *t, const double *x, const int64_t *rows, const double *cor
                 int64_t p = t->idx[i];
                 edge_key best = {INFINITY, -1, -1};
                 double *bnd = &B.bound[B.pcomp[i]];
-                if (round == 0 && nbr && knn_edge(&B, nbr + i * nk, nk, i, &best)) {
+                if (nbr && knn_edge(&B, nbr + i * nk, nk, i, &best)) {
                     low[p] = best.w;
                 } else if (low[p] <= load_bound(bnd)) {
                     search(&B, 0, 0.0, i, &best);
