@@ -1,9 +1,10 @@
 /* The spanning tree of src/cluster edge for edge against Prim's algorithm, O(n^2), on the
  * same total order (weight, smaller point, larger point), and the core distances against
  * sorting all distances; on data with many exact ties (a small integer grid, duplicates)
- * as well as on Gaussian blobs in 16 and 19 dimensions. Both with the k-nearest-neighbour
- * lists (the first spanning-tree round taken from them) and without, and with each set
- * of vector kernels (LCAE_SIMD: the widest the processor has, AVX2, baseline). */
+ * as well as on Gaussian blobs in 16, 19 and 38 dimensions and on a line. Both with the
+ * k-nearest-neighbour lists (the first spanning-tree round taken from them) and without,
+ * and with each set of vector kernels (LCAE_SIMD: the widest the processor has, AVX2,
+ * baseline). */
 #include "../src/cluster/cluster_internal.h"
 #include "test_util.h"
 
@@ -138,6 +139,8 @@ int main(void)
         x[i] = 6.0 * (double)((i / 19 % 5) == i % 19 % 3) + (i / 19 % 5) + g;
     }
     check_set("blobs, 19 dimensions", x, n, 19, 10);
+    check_set("blobs, 38 dimensions", x, n / 2, 38, 10);
+    check_set("one dimension", x, n, 1, 10);
     check_set("blobs", x, n, d, 10);
     check_set("blobs, min_samples 60", x, n, d, 60);
     /* a 3-valued grid in 3 dimensions: 27 places, many duplicates and equal distances */
