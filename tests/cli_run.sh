@@ -66,6 +66,11 @@ expect_rc 2 "unknown preset"
 one_line_error "unknown preset"
 run "$lcae" run -o "$t/x" --cluster-on some
 expect_rc 2 "bad --cluster-on"
+for f in --rot-loss --no-rot-loss; do # run trains both models: the option has no meaning
+  run "$lcae" run -o "$t/x" $f
+  expect_rc 2 "run $f"
+  one_line_error "run $f"
+done
 run "$lcae" run "$t/missing.raw" -o "$t/x"
 expect_rc 1 "missing scan"
 one_line_error "missing scan"

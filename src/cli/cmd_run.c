@@ -74,6 +74,7 @@ static void run_init(int argc, char **argv)
             name = argv[i] + 9;
     }
     apply_preset(name); /* an unknown name is reported after parsing */
+    cli_train.rot_loss = -1; /* "not given": run trains both models (see run_run) */
 }
 
 static int run_run(int npos, char **pos)
@@ -89,6 +90,10 @@ static int run_run(int npos, char **pos)
     if (encode_batch < 1)
         return cli_error(LCAE_EUSAGE, "option --encode-batch: expected a positive number, "
                          "found %d", encode_batch);
+    if (cli_train.rot_loss != -1)
+        return cli_error(LCAE_EUSAGE, "option --%srot-loss: lcae run trains both the standard "
+                         "and the rotation-invariant model (lcae train trains one)",
+                         cli_train.rot_loss ? "" : "no-");
     if (truth_dir && npos == 0)
         return cli_error(LCAE_EUSAGE, "option --truth: the built-in sample brings its own "
                          "truth (give a scan file to use --truth)");
