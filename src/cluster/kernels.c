@@ -7,6 +7,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 /* The kernels for each instruction set (kernels.h), and the choice among them by what
  * the processor has (the build itself targets x86-64-v2, without wide vectors). */
@@ -15,17 +18,32 @@
 #define KW 16
 #define KTARGET __attribute__((target("avx512f,fma")))
 #define KNAME(x) x##_avx512
+#define KLE(v, lim) ((uint64_t)_mm512_cmp_ps_mask((__m512)(v), _mm512_set1_ps(lim), _CMP_LE_OQ))
 #include "kernels.h"
 #undef KW
 #undef KTARGET
 #undef KNAME
+#undef KLE
 #define KW 8
 #define KTARGET __attribute__((target("avx2,fma")))
 #define KNAME(x) x##_avx2
+#define KLE(v, lim)                                                                        \
+    ((uint64_t)_mm256_movemask_ps(_mm256_cmp_ps((__m256)(v), _mm256_set1_ps(lim), _CMP_LE_OQ)))
 #include "kernels.h"
 #undef KW
 #undef KTARGET
 #undef KNAME
+#undef KLE
+#define KLE(v, lim) ((uint64_t)_mm_movemask_ps(_mm_cmple_ps((__m128)(v), _mm_set1_ps(lim))))
+#else
+static inline uint64_t lanes_le(const float *v, float lim) /* other processors */
+{
+    uint64_t bits = 0;
+    for (int j = 0; j < 4; j++)
+        bits |= (uint64_t)(v[j] <= lim) << j;
+    return bits;
+}
+#define KLE(v, lim) lanes_le((const float *)&(v), lim)
 #endif
 #define KW 4
 #define KTARGET
@@ -34,6 +52,7 @@
 #undef KW
 #undef KTARGET
 #undef KNAME
+#undef KLE
 
 /* The widest set the processor has, or no wider than LCAE_SIMD (avx2, base) says:
  * for the tests and benchmarks of the narrower kernels. */

@@ -1,11 +1,12 @@
 /* The two kernels of the tree searches, written once with GCC/clang vector types and
  * compiled by kernels.c for each instruction set it dispatches to. Before including,
- * define KW (floats per vector: 16, 8 or 4), KTARGET (a target attribute, or nothing)
- * and KNAME(x) (x with the set's suffix). A vector of KW floats or KW/2 doubles is one
+ * define KW (floats per vector: 16, 8 or 4), KTARGET (a target attribute, or nothing),
+ * KNAME(x) (x with the set's suffix) and KLE(v, lim) (bit j set where lane j of v is
+ * <= lim: one instruction or two on x86, where a loop over the lanes cost as much as
+ * the distances). A vector of KW floats or KW/2 doubles is one
  * register of the set: wider generic vectors are split badly (measured 4x slower).
  * memcpy makes the loads unaligned. */
 typedef float KNAME(fv) __attribute__((vector_size(KW * sizeof(float))));
-typedef int32_t KNAME(iv) __attribute__((vector_size(KW * sizeof(int32_t))));
 typedef double KNAME(dv) __attribute__((vector_size(KW / 2 * sizeof(double))));
 typedef int64_t KNAME(lv) __attribute__((vector_size(KW / 2 * sizeof(int64_t))));
 
@@ -31,11 +32,8 @@ KNAME(leaf_blocks)(const float *blk, int64_t pad, int64_t d, int64_t j0, int nb,
         }
     }
     uint64_t bits = 0;
-    for (int b = 0; b < nb; b++) {
-        KNAME(iv) in = (even[b] + odd[b]) <= lim; /* -1 where true */
-        for (int j = 0; j < KW; j++)
-            bits |= (uint64_t)(in[j] & 1) << (b * KW + j);
-    }
+    for (int b = 0; b < nb; b++)
+        bits |= KLE(even[b] + odd[b], lim) << (b * KW);
     return bits;
 }
 
