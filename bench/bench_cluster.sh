@@ -3,14 +3,15 @@
 # recorded times and the bars), then the one stage whose peer runs here, in the same run:
 # core distances (min_samples 60) by lcae against the hdbscan library's own way,
 # scikit-learn's KDTree dual-tree query over 2 joblib workers (bench/cluster_knn_sklearn.py).
-# Usage: bash bench/bench_cluster.sh BUILD_DIR   (scripts/bench runs it)
+# Usage: bash bench/bench_cluster.sh BUILD_DIR [bench_cluster options, e.g. --reps 3]
+# (scripts/bench runs it with BUILD_DIR alone)
 set -uo pipefail
 build=${1:-build}
 here=$(cd "$(dirname "$0")/.." && pwd)
 shared=${LCAE_SHARED_DIR:-$here/../shared}
 dir=/tmp/lcae-bench-cluster
 status=0
-"$build/bench_cluster" "$build/lcae" --dir "$dir" || status=1
+"$build/bench_cluster" "$build/lcae" --dir "$dir" "${@:2}" || status=1
 if ! /usr/bin/python3 -c 'import sklearn, joblib' 2>/dev/null; then
   echo "bench_cluster: no scikit-learn for /usr/bin/python3 (apt-get install python3-sklearn); peer skipped" >&2
   exit 1
