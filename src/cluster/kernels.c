@@ -36,14 +36,16 @@
 #undef KLE
 #define KLE(v, lim) ((uint64_t)_mm_movemask_ps(_mm_cmple_ps((__m128)(v), _mm_set1_ps(lim))))
 #else
-static inline uint64_t lanes_le(const float *v, float lim) /* other processors */
+static inline uint64_t lanes_le(const void *v, float lim) /* other processors */
 {
+    float f[4];
+    memcpy(f, v, sizeof f);
     uint64_t bits = 0;
     for (int j = 0; j < 4; j++)
-        bits |= (uint64_t)(v[j] <= lim) << j;
+        bits |= (uint64_t)(f[j] <= lim) << j;
     return bits;
 }
-#define KLE(v, lim) lanes_le((const float *)&(v), lim)
+#define KLE(v, lim) lanes_le(&(v), lim)
 #endif
 #define KW 4
 #define KTARGET

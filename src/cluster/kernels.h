@@ -1,8 +1,8 @@
 /* The two kernels of the tree searches, written once with GCC/clang vector types and
  * compiled by kernels.c for each instruction set it dispatches to. Before including,
  * define KW (floats per vector: 16, 8 or 4), KTARGET (a target attribute, or nothing),
- * KNAME(x) (x with the set's suffix) and KLE(v, lim) (bit j set where lane j of v is
- * <= lim: one instruction or two on x86, where a loop over the lanes cost as much as
+ * KNAME(x) (x with the set's suffix) and KLE(v, lim) (bit j set where lane j of the
+ * variable v is <= lim: one instruction or two on x86, where a loop over the lanes cost as much as
  * the distances). A vector of KW floats or KW/2 doubles is one
  * register of the set: wider generic vectors are split badly (measured 4x slower).
  * memcpy makes the loads unaligned. */
@@ -32,8 +32,10 @@ KNAME(leaf_blocks)(const float *blk, int64_t pad, int64_t d, int64_t j0, int nb,
         }
     }
     uint64_t bits = 0;
-    for (int b = 0; b < nb; b++)
-        bits |= KLE(even[b] + odd[b], lim) << (b * KW);
+    for (int b = 0; b < nb; b++) {
+        KNAME(fv) sum = even[b] + odd[b];
+        bits |= KLE(sum, lim) << (b * KW);
+    }
     return bits;
 }
 
