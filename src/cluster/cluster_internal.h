@@ -18,7 +18,7 @@
  * are copied into tree order: tree position p holds point idx[p], features cl_pt(tree, p)
  * (d of them, then zeros up to dp, a multiple of CL_DLANES, for cl_node_lb2).
  * Node 0 is the root; a node covers tree positions [start, end), its children are
- * left/right (-1 for a leaf), its bounding box lo/hi (d each). Each leaf's points are
+ * left/right (-1 for a leaf), its bounding box lo/hi (dp each, like the points). Each leaf's points are
  * also kept in float, transposed, for cl_leaf_candidates: coordinate k of the leaf's
  * j-th point at blk32[blk_off[leaf] + k * cl_leaf_pad(leaf) + j]. */
 typedef struct cl_kdtree cl_kdtree;
@@ -32,9 +32,8 @@ struct cl_kdtree {
     int64_t *idx;                /* (n) point at each tree position */
     int64_t *start, *end, *left, *right;
     int64_t *blk_off;            /* (n_nodes) leaves: offset in blk32 */
-    double *lo, *hi;             /* (n_nodes, d) bounding box */
-    double *center, *radius;     /* (n_nodes, d), (n_nodes): bounding ball */
-    double *bnd;                 /* (n_nodes, 3, dp): lo, hi, center padded, for cl_node_lb2 */
+    double *lo, *hi;             /* (n_nodes, dp) bounding box, zeros past d */
+    double *center, *radius;     /* (n_nodes, dp) zeros past d, (n_nodes): bounding ball */
     double lb_shrink;            /* see cl_node_lb2 */
     /* the kernels for this processor (kernels.c): cl_leaf_candidates's mask
      * for float limit lim, and cl_node_lb2's squared box and centre distances */

@@ -25,7 +25,6 @@ void cl_kdtree_free(cl_kdtree *t)
     free(t->hi);
     free(t->center);
     free(t->radius);
-    free(t->bnd);
     memset(t, 0, sizeof *t);
 }
 
@@ -91,7 +90,7 @@ static int64_t new_node(builder *b, int64_t s, int64_t e)
 {
     cl_kdtree *t = b->t;
     if (t->n_nodes == t->cap) {
-        int64_t cap = t->cap ? 2 * t->cap : 64, d = t->d;
+        int64_t cap = t->cap ? 2 * t->cap : 64, dp = t->dp;
         int64_t *st = realloc(t->start, (size_t)cap * sizeof *st);
         if (st)
             t->start = st;
@@ -104,13 +103,13 @@ static int64_t new_node(builder *b, int64_t s, int64_t e)
         int64_t *r = realloc(t->right, (size_t)cap * sizeof *r);
         if (r)
             t->right = r;
-        double *lo = realloc(t->lo, (size_t)(cap * d) * sizeof *lo);
+        double *lo = realloc(t->lo, (size_t)(cap * dp) * sizeof *lo);
         if (lo)
             t->lo = lo;
-        double *hi = realloc(t->hi, (size_t)(cap * d) * sizeof *hi);
+        double *hi = realloc(t->hi, (size_t)(cap * dp) * sizeof *hi);
         if (hi)
             t->hi = hi;
-        double *ce = realloc(t->center, (size_t)(cap * d) * sizeof *ce);
+        double *ce = realloc(t->center, (size_t)(cap * dp) * sizeof *ce);
         if (ce)
             t->center = ce;
         double *ra = realloc(t->radius, (size_t)cap * sizeof *ra);
@@ -126,6 +125,10 @@ static int64_t new_node(builder *b, int64_t s, int64_t e)
     t->start[node] = s;
     t->end[node] = e;
     t->left[node] = t->right[node] = -1;
+    /* zeros past coordinate d: they add nothing to the padded bounds (cl_node_lb2) */
+    memset(t->lo + node * t->dp, 0, (size_t)t->dp * sizeof *t->lo);
+    memset(t->hi + node * t->dp, 0, (size_t)t->dp * sizeof *t->hi);
+    memset(t->center + node * t->dp, 0, (size_t)t->dp * sizeof *t->center);
     return node;
 }
 
@@ -136,7 +139,7 @@ static int64_t build_kd(builder *b, int64_t s, int64_t e)
     int64_t d = t->d, node = new_node(b, s, e);
     if (node < 0)
         return -1;
-    double *lo = t->lo + node * d, *hi = t->hi + node * d;
+    double *lo = t->lo + node * t->dp, *hi = t->hi + node * t->dp;
     for (int64_t k = 0; k < d; k++) {
         lo[k] = INFINITY;
         hi[k] = -INFINITY;
@@ -175,8 +178,8 @@ static int64_t build_kd(builder *b, int64_t s, int64_t e)
 double cl_node_node_lb(const cl_kdtree *t, int64_t a, int64_t b)
 {
     int64_t d = t->d;
-    const double *alo = t->lo + a * d, *ahi = t->hi + a * d;
-    const double *blo = t->lo + b * d, *bhi = t->hi + b * d;
+    const double *alo = t->lo + a * t->dp, *ahi = t->hi + a * t->dp;
+    const double *blo = t->lo + b * t->dp, *bhi = t->hi + b * t->dp;
     double box = 0;
     for (int64_t k = 0; k < d; k++) {
         double v = alo[k] - bhi[k] > blo[k] - ahi[k] ? alo[k] - bhi[k] : blo[k] - ahi[k];
@@ -184,7 +187,7 @@ double cl_node_node_lb(const cl_kdtree *t, int64_t a, int64_t b)
     }
     /* the box sum in cl_rdist's order bounds every pair's; the centres' distance is
      * shrunk by more than its rounding, the radii have a hair added (finish) */
-    double ball = sqrt(cl_rdist(t->center + a * d, t->center + b * d, d) * t->lb_shrink) -
+    double ball = sqrt(cl_rdist(t->center + a * t->dp, t->center + b * t->dp, d) * t->lb_shrink) -
                   t->radius[a] - t->radius[b];
     box = sqrt(box);
     return box > ball ? box : ball;
@@ -207,10 +210,6 @@ static int finish(cl_kdtree *t, const double *x, const int64_t *rows)
     t->blk32 = lcae_calloc((size_t)(total > 0 ? total : 1), sizeof *t->blk32);
     if (!t->blk32)
         return LCAE_ENOMEM;
-    double *bnd = realloc(t->bnd, (size_t)(t->n_nodes * 3 * t->dp) * sizeof *bnd);
-    if (!bnd)
-        return LCAE_ENOMEM;
-    t->bnd = bnd;
     double big = 0;
     for (int64_t p = 0; p < t->n; p++) {
         double *v = t->pts + p * t->dp;
@@ -243,7 +242,7 @@ static int finish(cl_kdtree *t, const double *x, const int64_t *rows)
         t->f32_abs = INFINITY;
 #pragma omp parallel for schedule(dynamic, 16)
     for (int64_t node = 0; node < t->n_nodes; node++) {
-        double *c = t->center + node * d, r = 0;
+        double *c = t->center + node * t->dp, r = 0;
         int64_t s = t->start[node], e = t->end[node];
         for (int64_t k = 0; k < d; k++)
             c[k] = 0;
@@ -256,11 +255,6 @@ static int finish(cl_kdtree *t, const double *x, const int64_t *rows)
             r = fmax(r, cl_rdist(c, cl_pt(t, p), d));
         /* a hair larger, so that rounding in the bound never excludes a point */
         t->radius[node] = sqrt(r) * (1 + 1e-12);
-        double *b = t->bnd + node * 3 * t->dp; /* padding: 0, adding nothing */
-        memset(b, 0, (size_t)(3 * t->dp) * sizeof *b);
-        memcpy(b, t->lo + node * d, (size_t)d * sizeof *b);
-        memcpy(b + t->dp, t->hi + node * d, (size_t)d * sizeof *b);
-        memcpy(b + 2 * t->dp, c, (size_t)d * sizeof *b);
     }
     return LCAE_OK;
 }
@@ -378,9 +372,10 @@ static int64_t build_top(grouped *g, int64_t cs, int64_t ce)
     t->left[node] = l;
     t->right[node] = r;
     t->end[node] = g->pos;
+    int64_t dp = t->dp;
     for (int64_t k = 0; k < d; k++) {
-        t->lo[node * d + k] = fmin(t->lo[l * d + k], t->lo[r * d + k]);
-        t->hi[node * d + k] = fmax(t->hi[l * d + k], t->hi[r * d + k]);
+        t->lo[node * dp + k] = fmin(t->lo[l * dp + k], t->lo[r * dp + k]);
+        t->hi[node * dp + k] = fmax(t->hi[l * dp + k], t->hi[r * dp + k]);
     }
     return node;
 }

@@ -74,16 +74,16 @@ static KTARGET void KNAME(node_sums)(const cl_kdtree *t, int64_t a, int64_t b, i
 {
     int64_t dp = t->dp;
     const double *q = cl_pt(t, pos);
-    const double *bn[2] = {t->bnd + a * 3 * dp, t->bnd + b * 3 * dp};
+    const int64_t node[2] = {a, b};
     KNAME(dv) box[2] = {{0}, {0}}, ball[2] = {{0}, {0}}, zero = {0};
     for (int64_t k = 0; k < dp; k += KW / 2) { /* dp is a multiple of 8 >= KW / 2 */
         KNAME(dv) qv;
         memcpy(&qv, q + k, sizeof qv);
         for (int c = 0; c < 2; c++) {
             KNAME(dv) lo, hi, cen;
-            memcpy(&lo, bn[c] + k, sizeof lo);
-            memcpy(&hi, bn[c] + dp + k, sizeof hi);
-            memcpy(&cen, bn[c] + 2 * dp + k, sizeof cen);
+            memcpy(&lo, t->lo + node[c] * dp + k, sizeof lo);
+            memcpy(&hi, t->hi + node[c] * dp + k, sizeof hi);
+            memcpy(&cen, t->center + node[c] * dp + k, sizeof cen);
             KNAME(dv) below = lo - qv, above = qv - hi;
             KNAME(lv) m = below > above; /* lanes of -1 where true: select by bit masks */
             KNAME(dv) v = (KNAME(dv))((m & (KNAME(lv))below) | (~m & (KNAME(lv))above));
