@@ -187,8 +187,8 @@ double cl_node_node_lb(const cl_kdtree *t, int64_t a, int64_t b)
     }
     /* the box sum in cl_rdist's order bounds every pair's; the centres' distance is
      * shrunk by more than its rounding, the radii have a hair added (finish) */
-    double ball = sqrt(cl_rdist(t->center + a * t->dp, t->center + b * t->dp, d) * t->lb_shrink) -
-                  t->radius[a] - t->radius[b];
+    double cc = cl_rdist(t->center + a * t->dp, t->center + b * t->dp, d);
+    double ball = sqrt(cc * t->lb_shrink) - t->radius[a] - t->radius[b];
     box = sqrt(box);
     return box > ball ? box : ball;
 }
