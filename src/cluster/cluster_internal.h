@@ -18,9 +18,9 @@
  * are copied into tree order: tree position p holds point idx[p], features cl_pt(tree, p)
  * (d of them, then zeros up to dp, a multiple of CL_DLANES, for cl_node_lb2).
  * Node 0 is the root; a node covers tree positions [start, end), its children are
- * left/right (-1 for a leaf), its bounding box lo/hi (dp each, like the points). Each leaf's points are
- * also kept in float, transposed, for cl_leaf_candidates: coordinate k of the leaf's
- * j-th point at blk32[blk_off[leaf] + k * cl_leaf_pad(leaf) + j]. */
+ * left/right (-1 for a leaf), its bounding box lo/hi (dp each, like the points). Each
+ * leaf's points are also kept in float, transposed, for cl_leaf_candidates: coordinate k
+ * of the leaf's j-th point at blk32[blk_off[leaf] + k * cl_leaf_pad(leaf) + j]. */
 typedef struct cl_kdtree cl_kdtree;
 struct cl_kdtree {
     int64_t n, d, dp;

@@ -18,7 +18,8 @@
 #define KW 16
 #define KTARGET __attribute__((target("avx512f,fma")))
 #define KNAME(x) x##_avx512
-#define KLE(v, lim) ((uint64_t)_mm512_cmp_ps_mask((__m512)(v), _mm512_set1_ps(lim), _CMP_LE_OQ))
+#define KLE(v, lim)                                                                        \
+    ((uint64_t)_mm512_cmp_ps_mask((__m512)(v), _mm512_set1_ps(lim), _CMP_LE_OQ))
 #include "kernels.h"
 #undef KW
 #undef KTARGET

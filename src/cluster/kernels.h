@@ -2,10 +2,10 @@
  * compiled by kernels.c for each instruction set it dispatches to. Before including,
  * define KW (floats per vector: 16, 8 or 4), KTARGET (a target attribute, or nothing),
  * KNAME(x) (x with the set's suffix) and KLE(v, lim) (bit j set where lane j of the
- * variable v is <= lim: one instruction or two on x86, where a loop over the lanes cost as much as
- * the distances). A vector of KW floats or KW/2 doubles is one
- * register of the set: wider generic vectors are split badly (measured 4x slower).
- * memcpy makes the loads unaligned. */
+ * variable v is <= lim: one instruction or two on x86, where a loop over the lanes cost
+ * as much as the distances). A vector of KW floats or KW/2 doubles is one register of
+ * the set: wider generic vectors are split badly (measured 4x slower). memcpy makes the
+ * loads unaligned. */
 typedef float KNAME(fv) __attribute__((vector_size(KW * sizeof(float))));
 typedef double KNAME(dv) __attribute__((vector_size(KW / 2 * sizeof(double))));
 typedef int64_t KNAME(lv) __attribute__((vector_size(KW / 2 * sizeof(int64_t))));
