@@ -1,0 +1,252 @@
+/* Pattern preparation: centring on the direct beam, crop, binning, offset, intensity
+ * transform and normalization (include/lcae/prep.h). */
+#include "lcae/prep.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lcae/stats.h"
+
+static const char *const transform_names[] = {"none", "sqrt", "log"};
+static const char *const center_names[] = {"none", "beam"};
+static const char *const norm_names[] = {"sigma68", "std"};
+
+static int name_index(const char *const *names, int n, const char *name)
+{
+    for (int i = 0; name && i < n; i++)
+        if (!strcmp(names[i], name))
+            return i;
+    return -1;
+}
+
+const char *lcae_transform_name(lcae_transform t)
+{
+    return (unsigned)t < 3 ? transform_names[t] : "?";
+}
+int lcae_transform_from_name(const char *name) { return name_index(transform_names, 3, name); }
+const char *lcae_center_name(lcae_center c) { return (unsigned)c < 2 ? center_names[c] : "?"; }
+int lcae_center_from_name(const char *name) { return name_index(center_names, 2, name); }
+const char *lcae_norm_rule_name(lcae_norm_rule r)
+{
+    return (unsigned)r < 2 ? norm_names[r] : "?";
+}
+int lcae_norm_rule_from_name(const char *name) { return name_index(norm_names, 2, name); }
+
+int lcae_prep_size(int64_t h, int64_t w, int crop, int bin, int *size)
+{
+    *size = 0;
+    if (bin < 1 || bin > 16)
+        return lcae_fail(LCAE_EUSAGE, "binning: expected 1 to 16, found %d", bin);
+    if (crop < 0 || crop > h || crop > w)
+        return lcae_fail(LCAE_EUSAGE, "crop: expected at most the detector's %lld x %lld "
+                         "pixels, found %d", (long long)h, (long long)w, crop);
+    if (!crop && h != w)
+        return lcae_fail(LCAE_EUSAGE, "the detector is %lld x %lld, not square: choose a "
+                         "square centre crop (--crop H)", (long long)h, (long long)w);
+    int64_t side = crop ? crop : h;
+    if (side % bin)
+        return lcae_fail(LCAE_EUSAGE, "a %lld-pixel side cannot be binned by %d (expected a "
+                         "multiple of %d; use --crop)", (long long)side, bin, bin);
+    if (side / bin > 65536)
+        return lcae_fail(LCAE_EUSAGE, "patterns of %lld pixels a side are too large",
+                         (long long)side);
+    *size = (int)(side / bin);
+    return LCAE_OK;
+}
+
+/* The cropped side x side window of one pattern, shifted so that the beam at (by, bx)
+ * moves to the frame centre: pixel (y, x) of the result is the raw pattern at
+ * (y + oy + by - cy, x + ox + bx - cx), bilinear, with the nearest edge pixel outside. */
+static void shifted_window(const float *raw, int64_t h, int64_t w, int64_t side, double by,
+                           double bx, float *win)
+{
+    int64_t oy = (h - side) / 2, ox = (w - side) / 2;
+    double dy = by - (double)(h - 1) / 2, dx = bx - (double)(w - 1) / 2;
+    double fy0 = floor(dy), fx0 = floor(dx);
+    float fy = (float)(dy - fy0), fx = (float)(dx - fx0);
+    int64_t iy = (int64_t)fy0 + oy, ix = (int64_t)fx0 + ox;
+    for (int64_t y = 0; y < side; y++) {
+        int64_t y0 = y + iy, y1 = y0 + 1;
+        y0 = y0 < 0 ? 0 : y0 >= h ? h - 1 : y0;
+        y1 = y1 < 0 ? 0 : y1 >= h ? h - 1 : y1;
+        const float *r0 = raw + y0 * w, *r1 = raw + y1 * w;
+        for (int64_t x = 0; x < side; x++) {
+            int64_t x0 = x + ix, x1 = x0 + 1;
+            x0 = x0 < 0 ? 0 : x0 >= w ? w - 1 : x0;
+            x1 = x1 < 0 ? 0 : x1 >= w ? w - 1 : x1;
+            float top = r0[x0] + fx * (r0[x1] - r0[x0]);
+            float bot = r1[x0] + fx * (r1[x1] - r1[x0]);
+            win[y * side + x] = top + fy * (bot - top);
+        }
+    }
+}
+
+/* Steps 1-3 and the affine normalization (median, inv) of one pattern. */
+static void prep_one(const lcae_prep *p, int64_t h, int64_t w, int size, const float *raw,
+                     const float *beam, float med, float inv, float *win, float *out)
+{
+    int B = p->bin;
+    int64_t side = (int64_t)size * B;
+    const float *src;
+    int64_t stride;
+    if (beam) {
+        shifted_window(raw, h, w, side, beam[0], beam[1], win);
+        src = win;
+        stride = side;
+    } else {
+        src = raw + (h - side) / 2 * w + (w - side) / 2;
+        stride = w;
+    }
+    float off = (float)(p->offset * B * B);
+    for (int y = 0; y < size; y++)
+        for (int x = 0; x < size; x++) {
+            float s = 0;
+            for (int dy = 0; dy < B; dy++)
+                for (int dx = 0; dx < B; dx++)
+                    s += src[((int64_t)y * B + dy) * stride + (int64_t)x * B + dx];
+            s -= off;
+            if (p->transform == LCAE_TRANSFORM_SQRT)
+                s = sqrtf(s > 0 ? s : 0);
+            else if (p->transform == LCAE_TRANSFORM_LOG)
+                s = log1pf(s > 0 ? s : 0);
+            out[y * size + x] = (s - med) * inv;
+        }
+}
+
+int lcae_prep_patterns(const lcae_prep *p, int64_t h, int64_t w, int size, const float *raw,
+                       const float *beam_yx, float *out, int n)
+{
+    /* multiply by the reciprocal: the same float operations in lcae and in a user's
+     * numpy (t - median) / scale differ by at most one rounding */
+    float med = (float)p->median, inv = (float)(1.0 / p->scale);
+    int64_t side = (int64_t)size * p->bin;
+    int threads = n >= 8 ? omp_get_max_threads() : 1;
+    /* one shifted window per thread */
+    float *win = beam_yx ? lcae_malloc((size_t)threads * (size_t)(side * side) * sizeof *win)
+                         : NULL;
+    if (beam_yx && !win)
+        return LCAE_ENOMEM;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int i = 0; i < n; i++)
+        prep_one(p, h, w, size, raw + (size_t)i * h * w, beam_yx ? beam_yx + 2 * (size_t)i : NULL,
+                 med, inv, win ? win + (size_t)omp_get_thread_num() * (size_t)(side * side) : NULL,
+                 out + (size_t)i * size * size);
+    free(win);
+    return LCAE_OK;
+}
+
+int lcae_prep_read(lcae_dataset *ds, const lcae_prep *p, int size, const float *beam_map,
+                   const int64_t *idx, int n, float *raw, float *out)
+{
+    const lcae_dataset_info *in = lcae_dataset_get_info(ds);
+    int64_t hw = in->h * in->w;
+    float *beam = NULL;
+    if (beam_map && p->center == LCAE_CENTER_BEAM) {
+        beam = lcae_malloc((size_t)n * 2 * sizeof *beam);
+        if (!beam)
+            return LCAE_ENOMEM;
+        for (int i = 0; i < n; i++) {
+            beam[2 * i] = beam_map[2 * idx[i]];
+            beam[2 * i + 1] = beam_map[2 * idx[i] + 1];
+        }
+    }
+    int rc = LCAE_OK;
+    /* runs of consecutive positions are read in one call */
+    for (int i = 0; i < n && !rc;) {
+        int j = i + 1;
+        while (j < n && idx[j] == idx[j - 1] + 1)
+            j++;
+        rc = lcae_dataset_read(ds, idx[i], j - i, raw + (size_t)i * hw);
+        i = j;
+    }
+    if (!rc)
+        rc = lcae_prep_patterns(p, in->h, in->w, size, raw, beam, out, n);
+    free(beam);
+    return rc;
+}
+
+int lcae_prep_fit(lcae_dataset *ds, lcae_prep *p, const float *beam_map, int max_patterns)
+{
+    const lcae_dataset_info *in = lcae_dataset_get_info(ds);
+    int size;
+    int rc = lcae_prep_size(in->h, in->w, p->crop, p->bin, &size);
+    if (rc)
+        return rc;
+    int64_t n = in->count < max_patterns ? in->count : max_patterns;
+    if (n < 1)
+        return lcae_fail(LCAE_EFAIL, "%s: the scan has no patterns", lcae_dataset_path(ds));
+    int64_t S = (int64_t)size * size;
+    int64_t *idx = lcae_malloc((size_t)n * sizeof *idx);
+    float *raw = lcae_malloc((size_t)(in->h * in->w) * sizeof(float));
+    float *vals = lcae_malloc((size_t)(n * S) * sizeof(float));
+    if (!idx || !raw || !vals) {
+        free(idx);
+        free(raw);
+        free(vals);
+        return LCAE_ENOMEM;
+    }
+    /* evenly spaced positions, the middle of each of n equal runs of the scan */
+    for (int64_t i = 0; i < n; i++)
+        idx[i] = (int64_t)(((double)i + 0.5) * (double)in->count / (double)n);
+    lcae_prep id = *p;
+    id.median = 0;
+    id.scale = 1;
+    for (int64_t i = 0; i < n && !rc; i++)
+        rc = lcae_prep_read(ds, &id, size, beam_map, idx + i, 1, raw, vals + i * S);
+    double q[3] = {NAN, NAN, NAN};
+    int64_t nfinite = 0;
+    if (!rc) {
+        double pc[3] = {0.16, 0.5, 0.84};
+        rc = lcae_percentiles_f32(vals, n * S, 3, pc, q, &nfinite);
+    }
+    double mean = 0, var = 0;
+    if (!rc && nfinite > 0 && !(q[2] > q[0])) {
+        /* sparse data: the standard deviation about the mean (two passes, in double) */
+        for (int64_t i = 0; i < n * S; i++)
+            if (isfinite(vals[i]))
+                mean += vals[i];
+        mean /= (double)nfinite;
+        for (int64_t i = 0; i < n * S; i++)
+            if (isfinite(vals[i]))
+                var += (vals[i] - mean) * (vals[i] - mean);
+        var /= (double)nfinite;
+    }
+    free(idx);
+    free(raw);
+    free(vals);
+    if (rc)
+        return rc;
+    if (nfinite == 0)
+        return lcae_fail(LCAE_EFAIL, "%s: cannot normalize: the %lld sampled patterns hold no "
+                         "finite value", lcae_dataset_path(ds), (long long)n);
+    p->median = q[1];
+    if (q[2] > q[0]) {
+        p->norm = LCAE_NORM_SIGMA68;
+        p->scale = (q[2] - q[0]) / 2;
+    } else if (var > 0) {
+        p->norm = LCAE_NORM_STD;
+        p->scale = sqrt(var);
+    } else {
+        return lcae_fail(LCAE_EFAIL, "%s: cannot normalize: every sampled pixel (%lld "
+                         "patterns, %s transform) has the value %g", lcae_dataset_path(ds),
+                         (long long)n, lcae_transform_name(p->transform), q[1]);
+    }
+    return LCAE_OK;
+}
+
+cJSON *lcae_prep_json(const lcae_prep *p)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "crop", p->crop);
+    cJSON_AddNumberToObject(j, "bin", p->bin);
+    cJSON_AddStringToObject(j, "center", lcae_center_name(p->center));
+    cJSON_AddStringToObject(j, "transform", lcae_transform_name(p->transform));
+    cJSON_AddNumberToObject(j, "offset", p->offset);
+    cJSON_AddNumberToObject(j, "median", p->median);
+    cJSON_AddNumberToObject(j, "scale", p->scale);
+    cJSON_AddStringToObject(j, "norm", lcae_norm_rule_name(p->norm));
+    return j;
+}
