@@ -73,6 +73,12 @@ int lcae_prep_read(lcae_dataset *ds, const lcae_prep *p, int size, const float *
  * data with no spread at all (every sampled pixel equal) or no finite value. */
 int lcae_prep_fit(lcae_dataset *ds, lcae_prep *p, const float *beam_map, int max_patterns);
 
+/* The direct beam's position at every scan position, (count, 2) (y, x) floats (malloc'd
+ * into *map), for centring: read from `path` (a beam_position.npy as lcae stats writes
+ * it, (ny, nx, 2) float32) when given, else found in the scan (lcae_beam_compute, one
+ * pass over it, its fitted map). */
+int lcae_prep_beam_map(lcae_dataset *ds, const char *path, const lcae_progress *p, float **map);
+
 /* The preparation as a JSON object (crop, bin, center, transform, offset, median, scale,
  * norm). Caller frees with cJSON_Delete. */
 struct cJSON *lcae_prep_json(const lcae_prep *p);

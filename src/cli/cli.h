@@ -9,6 +9,7 @@
 #include "lcae/io.h"
 #include "lcae/cluster.h"
 #include "lcae/model.h"
+#include "lcae/prep.h"
 #include "lcae/sim.h"
 #include "lcae/stats.h"
 
@@ -82,9 +83,23 @@ int cli_open_dataset(const char *path, lcae_dataset **ds);
 extern const cli_option cli_hdbscan_options[]; /* src/cli/cmd_cluster.c */
 int cli_hdbscan_params(lcae_hdbscan_params *p);
 
+/* Pattern preparation (src/cli/prep_options.c): --bin, --crop, --transform, --offset,
+ * --center, --beam-map. */
+typedef struct {
+    const char *transform, *center, *beam_map;
+    int bin, crop;
+    double offset;
+} cli_prep_args;
+extern cli_prep_args cli_prep;
+extern const cli_option cli_prep_options[];
+int cli_prep_get(lcae_prep *p);
+/* The beam map for `center` beam (--beam-map, else found in the scan); NULL for none.
+ * Prints the error and returns the exit status. */
+int cli_beam_map(lcae_dataset *ds, lcae_center center, float **map);
+
 typedef struct {
     const char *mask, *interp;
-    int epochs, batch, rot_loss, invariant_dims, bin, crop, base, latent_ch, latent;
+    int epochs, batch, rot_loss, invariant_dims, base, latent_ch, latent;
     double lr, lambda, max_angle;
     int64_t seed, subset;
 } cli_train_args;

@@ -48,13 +48,15 @@ static const cli_option run_options[] = {
 static void apply_preset(const char *name)
 {
     if (!strcmp(name, "paper")) {
-        cli_train.bin = 1;
+        cli_prep.bin = 1;
+        cli_prep.transform = "none";
+        cli_prep.center = "none";
         cli_train.base = 64;
         cli_train.batch = 32;
         cli_train.epochs = 10;
         cli_train.subset = 0;
     } else if (!strcmp(name, "cpu")) {
-        cli_train.bin = 2;
+        cli_prep.bin = 2;
         cli_train.base = 8;
         cli_train.batch = 32;
         cli_train.epochs = 4;
@@ -146,7 +148,7 @@ static int run_run(int npos, char **pos)
 }
 
 static const cli_option *const run_groups[] = {
-    run_options, cli_train_options, cli_hdbscan_options, run_sample_options,
+    run_options, cli_train_options, cli_prep_options, cli_hdbscan_options, run_sample_options,
     cli_dataset_options, cli_common_options, NULL};
 
 const cli_command cmd_run = {

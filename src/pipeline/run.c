@@ -229,20 +229,19 @@ static int run_stage(run_state *rs, const char *stage, const char *key, char *co
     return stage_done(rs, stage, key, now_s() - t0);
 }
 
+/* ctx: the beam map (NULL when the patterns are not centred) */
 static int do_train(run_state *rs, const lcae_run_options *o, lcae_dataset *ds, model_run *m,
                     void *ctx)
 {
-    (void)ctx;
     lcae_train_options t = o->train;
     t.rot_loss = m->rot_loss;
     t.resume = 0;
-    return lcae_train(ds, &t, m->model, rs->p);
+    return lcae_train(ds, &t, ctx, m->model, rs->p);
 }
 
 static int do_encode(run_state *rs, const lcae_run_options *o, lcae_dataset *ds, model_run *m,
                      void *ctx)
 {
-    (void)ctx;
     lcae_model *model;
     int rc = lcae_model_load(m->model, &model);
     if (rc)
@@ -250,7 +249,7 @@ static int do_encode(run_state *rs, const lcae_run_options *o, lcae_dataset *ds,
     const lcae_dataset_info *in = lcae_dataset_get_info(ds);
     int d = lcae_model_get_config(model)->latent;
     float *z = lcae_malloc((size_t)in->count * (size_t)d * sizeof *z);
-    rc = z ? lcae_encode(model, ds, o->encode_batch, z, rs->p) : LCAE_ENOMEM;
+    rc = z ? lcae_encode(model, ds, ctx, o->encode_batch, z, rs->p) : LCAE_ENOMEM;
     lcae_model_free(model);
     int64_t shape[2] = {in->count, d};
     if (!rc)
@@ -377,6 +376,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
     truth_maps truth = {0};
     int32_t *tc = NULL, *tr = NULL, *tg = NULL;
     lcae_stats st = {0};
+    float *beam = NULL; /* (count, 2) direct-beam positions, when the patterns are centred */
     cJSON *config = NULL, *timings = NULL;
     int rc = lcae_make_dirs(dir);
     if (rc)
@@ -448,6 +448,8 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
             rc = lcae_make_dirs(stats_dir);
         if (!rc)
             rc = lcae_stats_write(ds, &st, stats_dir);
+        if (!rc && o->train.center == LCAE_CENTER_BEAM)
+            rc = lcae_prep_beam_map(ds, NULL, p, &beam);
         if (!rc)
             rc = stage_done(&rs, "stats", data_key, now_s() - t0);
         if (rc)
@@ -493,9 +495,9 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
             int ran;
             char *o_train[1] = {m->model}, *o_encode[1] = {m->latent};
             char *o_cluster[2] = {m->labels, m->probabilities}, *o_score[1] = {m->score};
-            rc = run_stage(&rs, s_train, k_train, o_train, 1, do_train, o, ds, m, NULL, &ran);
+            rc = run_stage(&rs, s_train, k_train, o_train, 1, do_train, o, ds, m, beam, &ran);
             if (!rc)
-                rc = run_stage(&rs, s_encode, k_encode, o_encode, 1, do_encode, o, ds, m, NULL,
+                rc = run_stage(&rs, s_encode, k_encode, o_encode, 1, do_encode, o, ds, m, beam,
                                &ran);
             if (!rc)
                 rc = run_stage(&rs, s_cluster, k_cluster, o_cluster, 2, do_cluster, o, ds, m,
@@ -551,6 +553,7 @@ done:
         model_run_free(&models[k]);
     lcae_dataset_close(ds);
     lcae_stats_free(&st);
+    free(beam);
     free(tc);
     free(tr);
     free(tg);

@@ -237,6 +237,35 @@ int lcae_prep_fit(lcae_dataset *ds, lcae_prep *p, const float *beam_map, int max
     return LCAE_OK;
 }
 
+int lcae_prep_beam_map(lcae_dataset *ds, const char *path, const lcae_progress *p, float **map)
+{
+    const lcae_dataset_info *in = lcae_dataset_get_info(ds);
+    *map = NULL;
+    (void)p;
+    if (!path)
+        return lcae_fail(LCAE_EUSAGE, "%s: no beam map given", lcae_dataset_path(ds));
+    lcae_npy_header h;
+    float *m;
+    int rc = lcae_npy_load_f32(path, &h, &m);
+    if (rc)
+        return rc;
+    if (h.ndim != 3 || h.shape[0] != in->ny || h.shape[1] != in->nx || h.shape[2] != 2) {
+        free(m);
+        return lcae_fail(LCAE_EFAIL, "%s: expected a beam map of shape (%lld, %lld, 2) for "
+                         "the scan %s, found %d dimensions (%lld, ...)", path,
+                         (long long)in->ny, (long long)in->nx, lcae_dataset_path(ds), h.ndim,
+                         (long long)h.shape[0]);
+    }
+    for (int64_t i = 0; i < 2 * in->count; i++)
+        if (!isfinite(m[i])) {
+            free(m);
+            return lcae_fail(LCAE_EFAIL, "%s: beam position %lld is not finite", path,
+                             (long long)(i / 2));
+        }
+    *map = m;
+    return LCAE_OK;
+}
+
 cJSON *lcae_prep_json(const lcae_prep *p)
 {
     cJSON *j = cJSON_CreateObject();
