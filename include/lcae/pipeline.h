@@ -32,7 +32,11 @@ typedef struct {
     const char *truth_dir;      /* folder with truth_class.npy (+ truth_region.npy,
                                    truth_grain.npy) for a given scan; NULL: none */
     lcae_sim_params sim;        /* the built-in sample */
-    lcae_train_options train;   /* both models; rot_loss is set per model */
+    lcae_train_options train;   /* both models; rot_loss is set per model; its prep
+                                   options (bin, crop, transform, offset, center) are
+                                   also the feature extractors' */
+    const char *beam_map;       /* centring: the beam positions ((ny, nx, 2) .npy); NULL:
+                                   found in the scan (DIR/stats/beam_position.npy) */
     lcae_hdbscan_params hdbscan;
     int cluster_on_invariant;   /* 1: cluster the first invariant_dims features only */
     int encode_batch;           /* patterns per encoding batch (128) */

@@ -59,14 +59,17 @@ typedef struct {
     int n_clusterings;
     /* ground truth (NULL when unknown), ny*nx each: LCAE_REGION_* and class / grain ids */
     const int32_t *truth_class, *truth_region, *truth_grain;
+    /* the direct beam's position per scan position, (ny*nx, 2) (y, x) detector pixels, as
+     * the patterns were centred by (NULL: not centred) */
+    const float *beam;
     const struct cJSON *config;       /* the run's configuration (run.json), or NULL */
     const struct cJSON *timings;      /* seconds per stage, or NULL */
 } lcae_report_input;
 
 /* Writes into the existing folder `dir`: PNG figures (variance map beside the cluster
  * maps; per cluster its mask and mean pattern on a log scale; virtual bright field and
- * annular dark field; latent PCA coloured by cluster; training-loss curves; truth maps
- * beside the clusters when known), report.html (self-contained, hover shows the pattern
+ * annular dark field; latent PCA coloured by cluster; training-loss curves; the beam
+ * position maps when centred; truth maps beside the clusters when known), report.html (self-contained, hover shows the pattern
  * at a scan position and its clusters) and report.json (every number shown). Each file
  * atomically. */
 int lcae_report_write(const lcae_report_input *in, const char *dir, const lcae_progress *p);

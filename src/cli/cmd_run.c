@@ -105,6 +105,7 @@ static int run_run(int npos, char **pos)
     o.preset = preset;
     o.force = force;
     o.encode_batch = encode_batch;
+    o.beam_map = cli_prep.beam_map;
     o.cluster_on_invariant = !strcmp(cluster_on, "invariant");
     int rc = cli_train_options_get(&o.train);
     if (!rc)

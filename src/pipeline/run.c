@@ -434,6 +434,14 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
         data_key = strdup(sample_key);
         truth_dir = sample_dir;
     }
+    if (o->beam_map && data_key) {
+        /* a beam map given by the user is one more input of every stage */
+        cJSON *id = cJSON_CreateObject();
+        cJSON_AddItemToObject(id, "beam_map", file_identity(o->beam_map));
+        char *k = make_key(data_key, id);
+        free(data_key);
+        data_key = k;
+    }
     rc = lcae_dataset_open(data_path, &o->open, &ds);
     if (rc)
         goto done;
@@ -449,7 +457,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
         if (!rc)
             rc = lcae_stats_write(ds, &st, stats_dir);
         if (!rc && o->train.center == LCAE_CENTER_BEAM)
-            rc = lcae_prep_beam_map(ds, NULL, p, &beam);
+            rc = lcae_prep_beam_map(ds, o->beam_map, p, &beam);
         if (!rc)
             rc = stage_done(&rs, "stats", data_key, now_s() - t0);
         if (rc)
@@ -539,7 +547,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
                 .train_log = models[k].log, .score = models[k].score_json};
         lcae_report_input ri = {.data_path = data_path, .ds = ds, .stats = &st,
                                 .clusterings = cl, .n_clusterings = 2, .truth_class = tc,
-                                .truth_region = tr, .truth_grain = tg, .config = config,
+                                .truth_region = tr, .truth_grain = tg, .beam = beam, .config = config,
                                 .timings = timings};
         rc = lcae_make_dirs(report_dir);
         if (!rc)
