@@ -118,10 +118,10 @@ struct cJSON *lcae_train_options_json(const lcae_train_options *o);
 
 /* beam_map: (count, 2) direct-beam positions (lcae_beam's fitted map) when o->center
  * is beam; NULL otherwise.
- * Trains on the scan and writes `model_path` after every epoch, with beside it (for
- * model_path = NAME.safetensors) NAME.ckpt.safetensors (the model plus Adam's state,
- * to resume from) and NAME.log.json (the options and each epoch's loss terms), all
- * atomically. Same seed and thread count: the same model. */
+ * Trains on the scan and writes `model_path` when training ends; after every epoch,
+ * beside it (for model_path = NAME.safetensors), NAME.ckpt.safetensors (the model plus
+ * Adam's state, to resume from) and NAME.log.json (the options and each epoch's loss
+ * terms); each file atomically. Same seed and thread count: the same model. */
 int lcae_train(lcae_dataset *ds, const lcae_train_options *o, const float *beam_map,
                const char *model_path, const lcae_progress *p);
 

@@ -135,8 +135,8 @@ const cli_command cmd_train = {
         "transformed and normalized with the median and sigma68 of the transformed pixels\n"
         "(their standard deviation where sigma68 is 0, as in sparse counting data); all of\n"
         "it is recorded in the model's metadata and applied again by lcae encode.\n"
-        "After every epoch the model, a checkpoint (for --resume) and a JSON log of the\n"
-        "loss terms are written atomically.",
+        "After every epoch a checkpoint (for --resume) and a JSON log of the loss terms\n"
+        "are written atomically; the model when training ends.",
     .option_groups = train_groups,
     .min_positional = 1,
     .max_positional = 1,

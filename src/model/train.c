@@ -372,8 +372,11 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
         cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(s.json, "epochs"), e);
         run_meta rm;
         fill_run_meta(&rm, &o, epoch + 1, s.m->adam_step);
+        /* the model itself is put in place only when training ends: a model file beside
+         * a checkpoint is always a finished one */
         if ((rc = model_file_write(s.m, s.ckpt, 1, rm.kv, 8)) ||
-            (rc = lcae_model_save(s.m, model_path)) || (rc = write_log(s.json, s.log))) {
+            (rc = write_log(s.json, s.log)) ||
+            (epoch + 1 == o.epochs && (rc = lcae_model_save(s.m, model_path)))) {
             lcae_progress_end(p, "failed");
             train_free(&s);
             return rc;
