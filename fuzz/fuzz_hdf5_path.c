@@ -5,10 +5,12 @@
  * published crashes in its format parsers), so fuzzing it here would test HDF5, not
  * lcae. */
 #include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fuzz_io_util.h"
-#include "fuzz_util.h"
 
 static char file[256];
 

@@ -220,7 +220,7 @@ static void test_hdf5(void)
     snprintf(spec, sizeof spec, "%s:/a", tmp("two.h5"));
     lcae_open_options o = {.scan_ny = 1000000, .scan_nx = 1000000};
     bad(spec, &o, LCAE_EUSAGE, "does not match dataset /a's scan shape (2 x 2)");
-    /* 3-D datasets with --scan: the larger (more patterns) is named; no 4-D one, no --scan:
+    /* 3-D datasets with --scan: the larger (more values) is named; no 4-D one, no --scan:
      * the whole listing. Above rank 4, too many or too few dimensions larger than 1. */
     f = H5Fcreate(tmp("stacks.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     hsize_t s1[3] = {4, 3, 3}, s2[3] = {6, 3, 3};
