@@ -4,6 +4,7 @@
 set -u
 LCAE=$1
 REAL=${LCAE_SHARED_DIR:?run through ctest}/data/real
+H5=${LCAE_SOURCE_DIR:?run through ctest}/tests/fixtures/hdf5
 # the real detector files sit in ../shared beside the project (CI has them)
 [ -d "$REAL" ] || { echo "skipped: $REAL is not beside the project"; exit 77; }
 dir=$(mktemp -d /tmp/lcae-cli-io-XXXXXX)
@@ -72,6 +73,9 @@ expect 0 "" -- info "$REAL/merlin-rsciio/001_4x2_6bit.mib"
 expect 0 "" -- info "$REAL/merlin-rsciio/001_4x2_6bit.mib" --scan 2x4
 expect 0 "" -- info "$REAL/ebsd-ni-kikuchipy/patterns.h5:/Scan 1/EBSD/Data/patterns" --scan 3x3
 expect 0 "" -- info frames.raw --format raw --det 130x128 --dtype f4 --scan 4x1
+expect 0 "" -- info "$REAL/arina-rsciio/test_00_data_000001.h5" --scan 4x4
+expect 0 "" -- info "$REAL/arina-rsciio/test_00_master.h5:/entry/data/data_000001" --scan 4x4
+expect 0 "" -- info "$H5/fpd.h5"
 
 # failures: exit 1
 expect 1 "missing.raw: cannot open (No such file or directory)" -- info missing.raw
@@ -81,7 +85,12 @@ expect 1 "huge.npy: truncated npy data" -- info huge.npy
 expect 1 "cplx.npy: unsupported npy dtype" -- info cplx.npy
 expect 0 "" -- info "$REAL/merlin-rsciio/Quad_9_Frame_CounterDepth_1_Rows_256RAW.mib"
 expect 1 "no object /no/such/data in the file" -- info "$REAL/ebsd-ni-kikuchipy/patterns.h5:/no/such/data"
-expect 1 "HDF5 filter 32008" -- info "$REAL/arina-rsciio/test_00_data_000001.h5" --scan 4x4
+expect 1 "several 4-D datasets (the largest pattern stack is /entry/big (4 x 3 x 16 x 16): read it as $H5/two.h5:/entry/big," -- info "$H5/two.h5"
+# a filter plugin missing: HDF5_PLUGIN_PATH, an empty folder, replaces the default one
+mkdir noplugins
+HDF5_PLUGIN_PATH=$dir/noplugins expect 1 "bslz4_u32.h5: dataset /entry/data/data is compressed with HDF5 filter 32008 (bitshuffle), which is not installed (apt-get install bitshuffle; HDF5_PLUGIN_PATH=$dir/noplugins replaces the default plugin folder)" -- info "$H5/bslz4_u32.h5"
+HDF5_PLUGIN_PATH=$dir/noplugins expect 1 "HDF5 filter 32008 (bitshuffle), which is not installed" -- info "$REAL/arina-rsciio/test_00_master.h5:/entry/data/data_000001" --scan 4x4
+HDF5_PLUGIN_PATH=$dir/noplugins expect 1 "HDF5 filter 32004 (LZ4), which is not installed (apt-get install hdf5-filter-plugin;" -- info "$H5/lz4_u16.h5"
 expect 1 "not an HDF5 file" -- info unknown.bin --format hdf5
 
 # misuse: exit 2
@@ -93,6 +102,7 @@ expect 2 "give --scan NYxNX" -- info stack.npy
 expect 2 "--scan 3x3 does not fit the array" -- info stack.npy --scan 3x3
 expect 2 "option --format" -- info scan_x3_y2.raw --format tiff
 expect 2 "give --scan NYxNX" -- info "$REAL/ebsd-ni-kikuchipy/patterns.h5:/Scan 1/EBSD/Data/patterns"
+expect 2 "dataset /entry/data/data is 3-D (16 patterns of 192 x 192): the scan shape is unknown (give --scan NYxNX)" -- info "$REAL/arina-rsciio/test_00_data_000001.h5"
 
 if [ "$fails" != 0 ]; then
     echo "cli_io: $fails failures"; exit 1
