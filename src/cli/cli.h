@@ -49,6 +49,8 @@ typedef struct {
  * after printing the help (exit 0). */
 int cli_parse(const cli_command *cmd, int argc, char **argv, char **pos, int *npos);
 void cli_print_help(const cli_command *cmd);
+/* 1 if the command line gave the option whose destination is `dest`. */
+int cli_given(const void *dest);
 
 /* "lcae: error: MESSAGE" on stderr; returns the exit status for `code`. */
 int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

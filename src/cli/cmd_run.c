@@ -76,7 +76,16 @@ static void run_init(int argc, char **argv)
             name = argv[i] + 9;
     }
     apply_preset(name); /* an unknown name is reported after parsing */
-    cli_train.rot_loss = -1; /* "not given": run trains both models (see run_run) */
+}
+
+/* Options that mean nothing in this run are an error naming the first one given: the
+ * scan's layout without a scan, the built-in sample's with one. */
+static int refuse_given(const cli_option *table, const char *why)
+{
+    for (const cli_option *o = table; o->name; o++)
+        if (cli_given(o->dest))
+            return cli_error(LCAE_EUSAGE, "option --%s: %s", o->name, why);
+    return 0;
 }
 
 static int run_run(int npos, char **pos)
@@ -92,10 +101,10 @@ static int run_run(int npos, char **pos)
     if (encode_batch < 1)
         return cli_error(LCAE_EUSAGE, "option --encode-batch: expected a positive number, "
                          "found %d", encode_batch);
-    if (cli_train.rot_loss != -1)
-        return cli_error(LCAE_EUSAGE, "option --%srot-loss: lcae run trains both the standard "
-                         "and the rotation-invariant model (lcae train trains one)",
-                         cli_train.rot_loss ? "" : "no-");
+    int rc = npos ? refuse_given(run_sample_options, "only for the built-in sample (no DATA)")
+                  : refuse_given(cli_dataset_options, "only for a given scan (DATA)");
+    if (rc)
+        return rc;
     if (truth_dir && npos == 0)
         return cli_error(LCAE_EUSAGE, "option --truth: the built-in sample brings its own "
                          "truth (give a scan file to use --truth)");
@@ -107,7 +116,7 @@ static int run_run(int npos, char **pos)
     o.encode_batch = encode_batch;
     o.beam_map = cli_prep.beam_map;
     o.cluster_on_invariant = !strcmp(cluster_on, "invariant");
-    int rc = cli_train_options_get(&o.train);
+    rc = cli_train_options_get(&o.train);
     if (!rc)
         rc = cli_hdbscan_params(&o.hdbscan);
     if (rc)
@@ -163,9 +172,11 @@ const cli_command cmd_run = {
         "DATA it simulates the built-in sample into DIR/sample and scores against its\n"
         "truth. A stage whose outputs exist and match the configuration (DIR/run.json)\n"
         "is not run again; --force redoes them.\n\n"
-        "Presets (the training options below override them):\n"
-        "  cpu    --bin 2 --base 8 --batch 32 --epochs 4 --subset 2048 (the default)\n"
-        "  paper  --bin 1 --base 64 --batch 32 --epochs 10, all positions (METHOD.md)\n"
+        "Presets (the options below override them; their defaults shown are the preset's):\n"
+        "  cpu    --bin 2 --base 8 --batch 32 --epochs 4 --subset 2048 --transform log\n"
+        "         (the default)\n"
+        "  paper  --bin 1 --base 64 --batch 32 --epochs 10, all positions, --transform none\n"
+        "         --center none (METHOD.md)\n"
         "Both: --invariant-dims 10 --lambda 50 --max-angle 360 --min-cluster-size 60.\n\n"
         "DIR/run.json, DIR/sample/, DIR/stats/, DIR/standard/ and DIR/invariant/ (each\n"
         "model.safetensors, latent.npy, labels.npy, probabilities.npy, score.json), and\n"

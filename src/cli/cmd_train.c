@@ -21,15 +21,16 @@ static const cli_option train_options[] = {
      "the model (required); beside it MODEL.ckpt.safetensors and MODEL.log.json"},
     {"resume", 0, OPT_FLAG, &resume, NULL,
      "continue from MODEL.ckpt.safetensors (same options; --epochs may grow)"},
+    /* not in the table lcae run shares: run trains both models */
+    {"rot-loss", 0, OPT_FLAG, &cli_train.rot_loss, NULL,
+     "rotation-invariance loss and rotated pass (default on; --no-rot-loss: the paper's "
+     "standard model, L_recon(x) only)"},
     {0}};
 
 const cli_option cli_train_options[] = {
     {"epochs", 0, OPT_INT, &cli_train.epochs, "N", "passes over the training positions (default 10)"},
     {"batch", 0, OPT_INT, &cli_train.batch, "B", "patterns per step (default 32)"},
     {"lr", 0, OPT_DOUBLE, &cli_train.lr, "LR", "Adam learning rate (default 1e-4)"},
-    {"rot-loss", 0, OPT_FLAG, &cli_train.rot_loss, NULL,
-     "rotation-invariance loss and rotated pass (default on; --no-rot-loss: the paper's "
-     "standard model, L_recon(x) only)"},
     {"invariant-dims", 0, OPT_INT, &cli_train.invariant_dims, "N",
      "latent features the rotation loss applies to (default 10; 16 = the published code)"},
     {"lambda", 0, OPT_DOUBLE, &cli_train.lambda, "L", "weight of the rotation loss (default 50)"},
@@ -38,8 +39,8 @@ const cli_option cli_train_options[] = {
     {"seed", 0, OPT_I64, &cli_train.seed, "S",
      "initialization, shuffling, angles, subset, normalization sample (default 0)"},
     {"subset", 0, OPT_I64, &cli_train.subset, "K",
-     "train on K randomly drawn positions (default: all; encode still covers all)"},
-    {"base", 0, OPT_INT, &cli_train.base, "W", "width of the first block (default 64, the paper's)"},
+     "train on K randomly drawn positions, 0: all (default 0; encode covers all)"},
+    {"base", 0, OPT_INT, &cli_train.base, "W", "width of the first block, 64 in the paper (default 64)"},
     {"latent-channels", 0, OPT_INT, &cli_train.latent_ch, "C", "channels at 1/16 size (default 4)"},
     {"latent", 0, OPT_INT, &cli_train.latent, "D", "latent features (default 16)"},
     {"mask", 0, OPT_STRING, &cli_train.mask, "disk|none",

@@ -15,7 +15,7 @@ const cli_option cli_prep_options[] = {
     {"crop", 0, OPT_INT, &cli_prep.crop, "H",
      "centre crop of H x H detector pixels before binning (default: none)"},
     {"transform", 0, OPT_STRING, &cli_prep.transform, "none|sqrt|log",
-     "intensity transform after binning: log(1 + v) (default), sqrt(v), none (the paper)"},
+     "intensity transform after binning: log(1 + v), sqrt(v) or none (default log)"},
     {"offset", 0, OPT_DOUBLE, &cli_prep.offset, "ADU",
      "detector offset per pixel, subtracted before the transform (default 0)"},
     {"center", 0, OPT_STRING, &cli_prep.center, "beam|none",

@@ -372,11 +372,8 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
         cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(s.json, "epochs"), e);
         run_meta rm;
         fill_run_meta(&rm, &o, epoch + 1, s.m->adam_step);
-        /* the model itself is put in place only when training ends: a model file beside
-         * a checkpoint is always a finished one */
         if ((rc = model_file_write(s.m, s.ckpt, 1, rm.kv, 8)) ||
-            (rc = write_log(s.json, s.log)) ||
-            (epoch + 1 == o.epochs && (rc = lcae_model_save(s.m, model_path)))) {
+            (rc = write_log(s.json, s.log))) {
             lcae_progress_end(p, "failed");
             train_free(&s);
             return rc;
@@ -385,8 +382,11 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
                  sum[0] / seen, sum[1] / seen, sum[2] / seen, sum[3] / seen);
         lcae_progress_end(p, extra);
     }
+    /* the model itself is put in place only when training ends (also when a resumed run
+     * finds every epoch done): a model file is always a finished one */
+    rc = lcae_model_save(s.m, model_path);
     train_free(&s);
-    return LCAE_OK;
+    return rc;
 }
 
 int lcae_encode(lcae_model *m, lcae_dataset *ds, const float *beam_map, int batch, float *z,

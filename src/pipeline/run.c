@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -471,6 +474,58 @@ static int load_results(source_run *s, int64_t n)
     return LCAE_OK;
 }
 
+/* One run at a time in a folder: an exclusive lock on DIR/.lock, held (by the open file
+ * descriptor) until the run ends or the process dies. Returns the descriptor, or -1. */
+static int lock_dir(const char *dir)
+{
+    char *path = lcae_path_join(dir, ".lock");
+    if (!path)
+        return -1;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0)
+        lcae_fail(LCAE_EFAIL, "%s: cannot create the run's lock (%s)", path, strerror(errno));
+    else if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        lcae_fail(LCAE_EFAIL, "%s: another lcae run is using this folder (%s)", dir,
+                  errno == EWOULDBLOCK ? "locked" : strerror(errno));
+        close(fd);
+        fd = -1;
+    }
+    free(path);
+    return fd;
+}
+
+/* lcae's temporary output names: ".NAME.tmp.XXXXXX" (lcae_atomic_open's). */
+static int is_temporary(const char *name)
+{
+    size_t n = strlen(name);
+    return name[0] == '.' && n > 12 && !strncmp(name + n - 11, ".tmp.", 5);
+}
+
+/* A run killed while writing leaves temporaries behind; under the lock no other run is
+ * writing, so those in the run's folders (one level of subfolders, as lcae run lays
+ * them out) are removed. */
+static void remove_temporaries(const char *dir, int depth)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char *path = lcae_path_join(dir, e->d_name);
+        struct stat st;
+        if (path && lstat(path, &st) == 0) {
+            if (S_ISREG(st.st_mode) && is_temporary(e->d_name))
+                unlink(path);
+            else if (S_ISDIR(st.st_mode) && depth > 0)
+                remove_temporaries(path, depth - 1);
+        }
+        free(path);
+    }
+    closedir(d);
+}
+
 int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
 {
     run_state rs = {.dir = dir, .force = o->force, .p = p};
@@ -489,6 +544,10 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
     int rc = lcae_make_dirs(dir);
     if (rc)
         return rc;
+    int lock = lock_dir(dir);
+    if (lock < 0)
+        return LCAE_EFAIL;
+    remove_temporaries(dir, 1);
     rs.run_json = lcae_path_join(dir, "run.json");
     stats_dir = lcae_path_join(dir, "stats");
     report_dir = lcae_path_join(dir, "report");
@@ -641,5 +700,6 @@ done:
     cJSON_Delete(rs.run);
     cJSON_Delete(config);
     cJSON_Delete(timings);
+    close(lock);
     return rc;
 }
