@@ -59,7 +59,7 @@ expect_rc 0 "run on a given scan"
 
 # the low-dose sample: its scan.npy is the run's scan; the --sample-* options override
 # the preset (detector 32 here, binned to 16; at the preset's 64, 2 x 2 binning leaves
-# over 84 % of the pixels zero, which the sigma68 normalization refuses)
+# 94 % of the pixels zero, sigma68 0, which the normalization refuses)
 run "$lcae" run -o "$t/low" --sample-preset lowdose "${tiny[@]}" -q
 expect_rc 0 "run on the low-dose sample"
 [ -s "$t/low/sample/scan.npy" ] && [ -s "$t/low/invariant/score.json" ] &&
