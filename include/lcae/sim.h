@@ -87,9 +87,10 @@ typedef struct {
     {.ny = 128, .nx = 128, .det = 128, .grains = 12, .boundary_width = 4, .dose = 75000,   \
      .seed = 1, .kv = 200, .camera_length_mm = 460, .pixel_um = 150,                        \
      .convergence_mrad = 1.1, .step_nm = 233.0 / 256.0, .thickness_nm = 40,                \
-     .thickness_var = 0.25, .bend_deg = 3, .tilt_deg = 0.2, .general = 0, .drift_px = 2,   \
-     .psf_px = 0.5, .gain = 1, .gain_spread = 0.02, .offset = 0, .readout_noise = 0.1,     \
-     .hot_pixels = 3, .outlier_rate = 1e-5, .batch = 256}
+     .thickness_var = 0.25, .bend_deg = 3, .tilt_deg = 0.2, .general = 0, .counting = 0,   \
+     .drift_px = 2, .psf_px = 0.5, .gain = 1, .gain_spread = 0.02, .offset = 0,            \
+     .readout_noise = 0.1, .hot_pixels = 3, .outlier_rate = 1e-5, .batch = 256,            \
+     .format = LCAE_SIM_EMPAD}
 void lcae_sim_defaults(lcae_sim_params *p);
 /* Fills p with a named setting: "default" (the defaults above: the EMPAD at 75000
  * electrons per pattern) or "lowdose" (a counting detector at 300 electrons per pattern,
