@@ -2,7 +2,7 @@
 # lcae run end to end on a tiny built-in sample with a tiny model: the run directory,
 # the scores against the truth (checked against lcae score on the same files), resuming
 # (nothing redone, then only what a changed option touches), --force, a given scan with
-# --truth, and misuse. The report's own content is checked in test_report.c.
+# --truth, the low-dose sample (--sample-preset), and misuse. The report's own content is checked in test_report.c.
 lcae=$1
 t=$(mktemp -d /tmp/lcae-cli-run-XXXXXX)
 source "${LCAE_SOURCE_DIR:?run through ctest}/tests/shell_helpers.sh"
@@ -56,6 +56,20 @@ grep -q 'up to date' "$t/err" && fail "--force skipped a stage: $err"
 run "$lcae" run "$d/sample/scan_x16_y16.raw" -o "$t/g" --truth "$d/sample" "${tiny[@]}" -q
 expect_rc 0 "run on a given scan"
 [ -s "$t/g/invariant/score.json" ] && [ ! -e "$t/g/sample" ] || fail "given scan: outputs"
+
+# the low-dose sample: its scan.npy is the run's scan; the --sample-* options override
+# the preset (detector 32 here, binned to 16; at the preset's 64, 2 x 2 binning leaves
+# 94 % of the pixels zero, sigma68 0, which the normalization refuses)
+run "$lcae" run -o "$t/low" --sample-preset lowdose "${tiny[@]}" -q
+expect_rc 0 "run on the low-dose sample"
+[ -s "$t/low/sample/scan.npy" ] && [ -s "$t/low/invariant/score.json" ] &&
+  [ ! -e "$t/low/sample/scan_x16_y16.raw" ] || fail "low-dose sample: outputs"
+tr -d ' \t\n' <"$t/low/run.json" | grep -q '"det":32,.*"counting":true,.*"format":"npy"' ||
+  fail "run.json: the low-dose sample's setting"
+run "$lcae" run -o "$t/x" --sample-preset high
+expect_rc 2 "unknown sample preset"
+one_line_error "unknown sample preset"
+grep -q -- "--sample-preset" "$t/err" || fail "unknown sample preset: message names the option"
 
 # misuse and bad input: one line, exit 2 or 1, nothing written
 run "$lcae" run "${tiny[@]}"

@@ -81,6 +81,15 @@ int lcae_npy_load_i32(const char *path, lcae_npy_header *hdr, int32_t **out);
 /* Writes a little-endian C-order array atomically (version 1 header). */
 int lcae_npy_write(const char *path, lcae_dtype dtype, int ndim, const int64_t *shape,
                    const void *data);
+/* The same, streamed: the header at open, then the elements in C order in pieces of any
+ * size, into `path` atomically when closed. Memory does not grow with the array. Close
+ * with commit fails (and leaves no file) unless every element of the shape was written. */
+typedef struct lcae_npy_writer lcae_npy_writer;
+int lcae_npy_writer_open(lcae_npy_writer **out, const char *path, lcae_dtype dtype, int ndim,
+                         const int64_t *shape);
+/* n elements of the writer's dtype, little endian; more than the shape holds is refused. */
+int lcae_npy_writer_write(lcae_npy_writer *wr, const void *data, int64_t n);
+int lcae_npy_writer_close(lcae_npy_writer *wr, int commit);
 
 /* ---- datasets ------------------------------------------------------------------- */
 typedef enum {

@@ -110,7 +110,9 @@ extern const cli_option cli_train_options[];
 int cli_train_options_get(lcae_train_options *o);
 
 extern const cli_option cli_sample_options[]; /* src/cli/cmd_simulate.c */
-void cli_sim_params(lcae_sim_params *p);
+/* The init hook of a command that takes cli_sample_options: applies its --preset. */
+void cli_sample_init(int argc, char **argv);
+int cli_sim_params(lcae_sim_params *p);
 
 /* Subcommands (one file each, src/cli/cmd_*.c). */
 extern const cli_command cmd_info;

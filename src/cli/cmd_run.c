@@ -16,8 +16,12 @@ static int force, encode_batch = 128;
 static int64_t sample_scan[2], sample_seed = -1;
 static int sample_det, sample_grains;
 static double sample_boundary = NAN, sample_dose = NAN;
+static const char *sample_preset = "default";
 
 static const cli_option run_sample_options[] = {
+    {"sample-preset", 0, OPT_STRING, &sample_preset, "NAME",
+     "built-in sample: default or lowdose (see 'lcae simulate --help'); the --sample-* "
+     "options override it"},
     {"sample-scan", 0, OPT_SHAPE, sample_scan, "NYxNX", "built-in sample: scan shape (128)"},
     {"sample-det", 0, OPT_INT, &sample_det, "N", "built-in sample: detector N x N (128)"},
     {"sample-grains", 0, OPT_INT, &sample_grains, "K", "built-in sample: grains (12)"},
@@ -121,7 +125,8 @@ static int run_run(int npos, char **pos)
         rc = cli_hdbscan_params(&o.hdbscan);
     if (rc)
         return rc;
-    cli_sim_params(&o.sim);
+    if (lcae_sim_preset(sample_preset, &o.sim))
+        return cli_error(LCAE_EUSAGE, "option --sample-preset: %s", lcae_last_error());
     if (sample_scan[0]) {
         o.sim.ny = sample_scan[0];
         o.sim.nx = sample_scan[1];

@@ -576,8 +576,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
     } else {
         sample_dir = lcae_path_join(dir, "sample");
         char name[96];
-        snprintf(name, sizeof name, "scan_x%lld_y%lld.raw", (long long)o->sim.nx,
-                 (long long)o->sim.ny);
+        lcae_sim_scan_name(&o->sim, name, sizeof name);
         data_path = sample_dir ? lcae_path_join(sample_dir, name) : NULL;
         char *truth_class = sample_dir ? lcae_path_join(sample_dir, "truth_class.npy") : NULL;
         if (!data_path || !truth_class) {

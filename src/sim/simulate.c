@@ -1,5 +1,6 @@
 /* lcae_simulate: the whole sample, streamed to disk in batches of patterns computed in
- * parallel and written in scan order, with its truth maps, EMPAD XML and truth.json. */
+ * parallel and written in scan order (EMPAD with its XML, or npy), with its truth maps
+ * and truth.json. */
 #include "sim_internal.h"
 
 #include <cjson/cJSON.h>
@@ -45,6 +46,65 @@ static void simulate_one(const sim_ctx *c, const sim_layout *l, int64_t index, f
     sim_detect(c, expected, (uint64_t)index, tmp, out);
 }
 
+const char *lcae_sim_scan_name(const lcae_sim_params *p, char *buf, size_t size)
+{
+    if (p->format == LCAE_SIM_NPY)
+        snprintf(buf, size, "scan.npy");
+    else
+        snprintf(buf, size, "scan_x%lld_y%lld.raw", (long long)p->nx, (long long)p->ny);
+    return buf;
+}
+
+/* The scan file being written: EMPAD frames, or an npy array (ny, nx, det, det) of uint16
+ * counts (counting detector: every value a whole number up to LCAE_SIM_MAX_COUNT) or of
+ * float32. Frames arrive in scan order as float32. */
+typedef struct {
+    lcae_empad_writer *empad;
+    lcae_npy_writer *npy;
+    uint16_t *counts; /* one frame converted, for uint16 npy */
+    size_t px;        /* pixels per frame */
+} scan_file;
+
+static int scan_open(scan_file *f, const lcae_sim_params *p, const char *path)
+{
+    memset(f, 0, sizeof *f);
+    f->px = (size_t)p->det * p->det;
+    if (p->format == LCAE_SIM_EMPAD)
+        return lcae_empad_writer_open(&f->empad, path, p->det, p->det);
+    int64_t shape[4] = {p->ny, p->nx, p->det, p->det};
+    if (p->counting && !(f->counts = lcae_malloc(f->px * sizeof *f->counts)))
+        return LCAE_ENOMEM;
+    int rc = lcae_npy_writer_open(&f->npy, path, p->counting ? LCAE_DT_U16 : LCAE_DT_F32, 4,
+                                  shape);
+    if (rc)
+        free(f->counts);
+    return rc;
+}
+
+static int scan_write(scan_file *f, const float *frames, int64_t n)
+{
+    if (f->empad)
+        return lcae_empad_writer_write(f->empad, frames, n);
+    if (!f->counts)
+        return lcae_npy_writer_write(f->npy, frames, n * (int64_t)f->px);
+    int rc = LCAE_OK;
+    for (int64_t i = 0; i < n && !rc; i++) {
+        const float *v = frames + (size_t)i * f->px;
+        for (size_t j = 0; j < f->px; j++)
+            f->counts[j] = (uint16_t)v[j];
+        rc = lcae_npy_writer_write(f->npy, f->counts, (int64_t)f->px);
+    }
+    return rc;
+}
+
+static int scan_close(scan_file *f, int commit)
+{
+    int rc = f->empad ? lcae_empad_writer_close(f->empad, commit)
+                      : lcae_npy_writer_close(f->npy, commit);
+    free(f->counts);
+    return rc;
+}
+
 /* Batches are computed by all threads while one of them writes the previous batch
  * (two buffers), so that the file system's time hides behind the computation. */
 static int write_scan(const sim_ctx *c, const sim_layout *l, const char *path,
@@ -65,8 +125,8 @@ static int write_scan(const sim_ctx *c, const sim_layout *l, const char *path,
         free(frames[1]);
         return LCAE_ENOMEM;
     }
-    lcae_empad_writer *wr;
-    int rc = lcae_empad_writer_open(&wr, path, p->det, p->det);
+    scan_file wr;
+    int rc = scan_open(&wr, p, path);
     if (rc) {
         free(frames[0]);
         free(frames[1]);
@@ -88,7 +148,7 @@ static int write_scan(const sim_ctx *c, const sim_layout *l, const char *path,
             if (prev_n > 0) {
                 /* only this thread writes rc and msg inside the region; the message is
                  * thread-local, so it is carried back to the calling thread */
-                int w = lcae_empad_writer_write(wr, prev, prev_n);
+                int w = scan_write(&wr, prev, prev_n);
                 if (w) {
                     snprintf(msg, sizeof msg, "%s", lcae_last_error());
                     rc = w;
@@ -118,7 +178,7 @@ static int write_scan(const sim_ctx *c, const sim_layout *l, const char *path,
                        p->det * p->det);
     free(frames[0]);
     free(frames[1]);
-    int rc2 = lcae_empad_writer_close(wr, !rc);
+    int rc2 = scan_close(&wr, !rc);
     lcae_progress_end(prog, rc || rc2 ? NULL : "done");
     return rc ? rc : rc2;
 }
@@ -158,7 +218,7 @@ static cJSON *int_array3(const double v[3])
 }
 
 static int write_json(const sim_ctx *c, const sim_layout *l, const char *path,
-                      const char *raw_name)
+                      const char *scan_name)
 {
     const lcae_sim_params *p = &c->p;
     cJSON *root = cJSON_CreateObject();
@@ -166,7 +226,10 @@ static int write_json(const sim_ctx *c, const sim_layout *l, const char *path,
         return lcae_fail(LCAE_ENOMEM, "out of memory");
     cJSON_AddStringToObject(root, "generator", "lcae simulate");
     cJSON_AddStringToObject(root, "version", lcae_version());
-    cJSON_AddStringToObject(root, "scan_file", raw_name);
+    cJSON_AddStringToObject(root, "scan_file", scan_name);
+    cJSON_AddStringToObject(root, "scan_format", p->format == LCAE_SIM_NPY ? "npy" : "empad");
+    cJSON_AddStringToObject(root, "scan_dtype",
+                            p->format == LCAE_SIM_NPY && p->counting ? "uint16" : "float32");
     cJSON_AddItemToObject(root, "scan", cJSON_CreateIntArray((int[]){(int)p->ny, (int)p->nx}, 2));
     cJSON_AddItemToObject(root, "detector", cJSON_CreateIntArray((int[]){p->det, p->det}, 2));
     if (p->seed < ((uint64_t)1 << 53)) { /* exact as a JSON number */
@@ -193,6 +256,9 @@ static int write_json(const sim_ctx *c, const sim_layout *l, const char *path,
     cJSON_AddNumberToObject(smp, "tilt_deg", p->tilt_deg);
     cJSON_AddNumberToObject(smp, "boundary_width_px", p->boundary_width);
     cJSON *detj = cJSON_AddObjectToObject(root, "detector_model");
+    cJSON_AddStringToObject(detj, "type", p->counting ? "counting" : "integrating");
+    if (p->counting)
+        cJSON_AddNumberToObject(detj, "max_count", LCAE_SIM_MAX_COUNT);
     cJSON_AddNumberToObject(detj, "drift_px", p->drift_px);
     cJSON_AddNumberToObject(detj, "psf_px", p->psf_px);
     cJSON_AddNumberToObject(detj, "gain", p->gain);
@@ -302,25 +368,24 @@ int lcae_simulate(const lcae_sim_params *p, const char *dir, const lcae_progress
         sim_ctx_free(&c);
         return rc;
     }
-    char raw_name[96], xml_name[96];
-    snprintf(raw_name, sizeof raw_name, "scan_x%lld_y%lld.raw", (long long)p->nx,
-             (long long)p->ny);
+    char scan_name[96], xml_name[96];
+    lcae_sim_scan_name(p, scan_name, sizeof scan_name);
     snprintf(xml_name, sizeof xml_name, "scan_x%lld_y%lld.xml", (long long)p->nx,
              (long long)p->ny);
-    char *raw_path = join(dir, raw_name), *xml_path = join(dir, xml_name);
+    char *scan_path = join(dir, scan_name), *xml_path = join(dir, xml_name);
     char *json_path = join(dir, "truth.json");
-    if (!raw_path || !xml_path || !json_path)
+    if (!scan_path || !xml_path || !json_path)
         rc = LCAE_ENOMEM;
     /* the long part first: a failure there leaves no output at all */
     if (!rc)
-        rc = write_scan(&c, &l, raw_path, prog);
+        rc = write_scan(&c, &l, scan_path, prog);
     if (!rc)
         rc = write_truth(p, &l, dir);
+    if (!rc && p->format == LCAE_SIM_EMPAD)
+        rc = write_xml(&c, xml_path, scan_name);
     if (!rc)
-        rc = write_xml(&c, xml_path, raw_name);
-    if (!rc)
-        rc = write_json(&c, &l, json_path, raw_name);
-    free(raw_path);
+        rc = write_json(&c, &l, json_path, scan_name);
+    free(scan_path);
     free(xml_path);
     free(json_path);
     sim_layout_free(&l);
