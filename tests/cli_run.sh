@@ -7,8 +7,8 @@ lcae=$1
 t=$(mktemp -d /tmp/lcae-cli-run-XXXXXX)
 source "${LCAE_SOURCE_DIR:?run through ctest}/tests/shell_helpers.sh"
 # 16 x 16 positions of 32 x 32 patterns (binned to 16 x 16), a 2-wide model, one epoch
-tiny=(--sample-scan 16 --sample-det 32 --sample-grains 4 --base 2 --epochs 1 --subset 64
-      --batch 16 --min-cluster-size 8 --encode-batch 64)
+model=(--base 2 --epochs 1 --subset 64 --batch 16 --min-cluster-size 8 --encode-batch 64)
+tiny=(--sample-scan 16 --sample-det 32 --sample-grains 4 "${model[@]}")
 d=$t/r
 
 run "$lcae" run -o "$d" "${tiny[@]}"
@@ -53,13 +53,12 @@ expect_rc 0 "run --force"
 grep -q 'up to date' "$t/err" && fail "--force skipped a stage: $err"
 
 # a given scan with its truth: the sample of the first run
-run "$lcae" run "$d/sample/scan_x16_y16.raw" -o "$t/g" --truth "$d/sample" "${tiny[@]}" -q
+run "$lcae" run "$d/sample/scan_x16_y16.raw" -o "$t/g" --truth "$d/sample" "${model[@]}" -q
 expect_rc 0 "run on a given scan"
 [ -s "$t/g/invariant/score.json" ] && [ ! -e "$t/g/sample" ] || fail "given scan: outputs"
 
 # the low-dose sample: its scan.npy is the run's scan; the --sample-* options override
-# the preset (detector 32 here, binned to 16; at the preset's 64, 2 x 2 binning leaves
-# 94 % of the pixels zero, sigma68 0, which the normalization refuses)
+# the preset (detector 32 here, binned to 16)
 run "$lcae" run -o "$t/low" --sample-preset lowdose "${tiny[@]}" -q
 expect_rc 0 "run on the low-dose sample"
 [ -s "$t/low/sample/scan.npy" ] && [ -s "$t/low/invariant/score.json" ] &&
@@ -85,6 +84,24 @@ for f in --rot-loss --no-rot-loss; do # run trains both models: the option has n
   expect_rc 2 "run $f"
   one_line_error "run $f"
 done
+# at the preset's own detector (64, binned to 32) 94 % of the pixels are zero: sigma68 is
+# 0 and the normalization falls back to the standard deviation, recorded in the model
+run "$lcae" run -o "$t/low64" --sample-preset lowdose --sample-scan 16 "${model[@]}" -q
+expect_rc 0 "run on the low-dose sample at its 64 x 64 detector"
+tr -d ' \t\n' <"$t/low64/standard/model.log.json" | grep -q '"norm":"std"' ||
+  fail "low-dose 64: the normalization rule is not the standard deviation"
+# options that mean nothing in this run are errors naming them
+run "$lcae" run -o "$t/x" --format npy
+expect_rc 2 "--format without a scan"
+grep -q -- "--format: only for a given scan" "$t/err" || fail "--format without a scan: $err"
+run "$lcae" run "$d/sample/scan_x16_y16.raw" -o "$t/x" --sample-dose 300
+expect_rc 2 "--sample-dose with a scan"
+grep -q -- "--sample-dose: only for the built-in sample" "$t/err" || fail "--sample-dose: $err"
+# the help shows the preset's values, not lcae train's
+"$lcae" run --help | grep -q -- '--epochs N .*(default 4)' || fail "run --help: cpu preset's epochs"
+"$lcae" run --preset paper --help | grep -q -- '--transform .*(default none)' ||
+  fail "run --help: the paper preset's transform"
+"$lcae" run --help | grep -q -- '--rot-loss' && fail "run --help lists --rot-loss"
 run "$lcae" run "$t/missing.raw" -o "$t/x"
 expect_rc 1 "missing scan"
 one_line_error "missing scan"
