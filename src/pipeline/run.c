@@ -447,7 +447,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
         if (!rc)
             rc = lcae_make_dirs(stats_dir);
         if (!rc)
-            rc = lcae_stats_write(ds, &st, stats_dir);
+            rc = lcae_stats_write(ds, &st, NULL, stats_dir);
         if (!rc)
             rc = stage_done(&rs, "stats", data_key, now_s() - t0);
         if (rc)
