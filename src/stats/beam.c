@@ -386,7 +386,8 @@ static int mean_beam(beam_ctx *c, float *m, int radius_px, lcae_beam *out)
 {
     int64_t h = c->h, w = c->w;
     int nb = (int)(fmax(4, (double)min64(h, w) / 4) / PSTEP);
-    float *g = lcae_malloc((size_t)c->px * sizeof *g), *tmp = lcae_malloc((size_t)c->px * 4);
+    float *g = lcae_malloc((size_t)c->px * sizeof *g);
+    float *tmp = lcae_malloc((size_t)c->px * sizeof *tmp);
     double *P = lcae_malloc((size_t)nb * sizeof *P), *N = lcae_malloc((size_t)nb * sizeof *N);
     int rc = LCAE_ENOMEM;
     if (!g || !tmp || !P || !N)
