@@ -105,7 +105,7 @@ int main(void)
                              .header_bytes = 4112, .frame_header_bytes = 6};
     check_beam(real_path("blockfile-nanomegas/test1.blo"), &blo, "blockfile_test1", 0.3, 0.3,
                3.5, 6);
-    /* No direct beam: EBSD (backscattered Kikuchi patterns, a smooth bright band) and a
+    /* No direct beam: EBSD (backscattered Kikuchi patterns, a smooth bright band), a
      * Merlin acquisition without illumination (a few counts and a hot pixel) */
     lcae_open_options ebsd = {.scan_ny = 3, .scan_nx = 3};
     char spec[700], file[600];
@@ -115,5 +115,17 @@ int main(void)
     const char *dark =
         real_path("merlin-rsciio/002_merlin_test_roi_sig256x128_nav4x2_hot_pixel_52x_39y.mib");
     check_no_beam(dark, NULL, dark, "is a single pixel");
+    /* DECTRIS ARINA, every count 0: readable only where HDF5's bitshuffle filter
+     * (hdf5-filter-plugin) is installed; then the flat mean pattern is the error */
+    lcae_open_options arina = {.scan_ny = 4, .scan_nx = 4};
+    const char *zeros = real_path("arina-rsciio/test_00_data_000001.h5");
+    lcae_dataset *ds;
+    if (lcae_dataset_open(zeros, &arina, &ds) == 0) {
+        lcae_dataset_close(ds);
+        check_no_beam(zeros, &arina, zeros, "is flat");
+    } else {
+        CHECK_MSG(strstr(lcae_last_error(), "filter 32008"), "%s", lcae_last_error());
+        printf("arina: not readable here (%s)\n", lcae_last_error());
+    }
     return test_done("test_beam_real");
 }
