@@ -12,7 +12,9 @@ if ! /usr/bin/python3 -c "import torch, numpy" 2>/dev/null; then
   exit 77
 fi
 scan=$src/tests/fixtures/model/scan.npy   # 2 x 3 positions, 68 x 72 detector
-run "$lcae" train "$scan" -o "$t/m.safetensors" --crop 64 --bin 2 --base 2 --epochs 2 \
+# (uncentred: the check prepares the patterns without a beam map; the centring itself is
+# held to scipy in test_prep)
+run "$lcae" train "$scan" -o "$t/m.safetensors" --crop 64 --bin 2 --base 2 --epochs 2 --center none \
   --batch 3 --seed 4 -q
 expect_rc 0 "train"
 run "$lcae" encode "$scan" -m "$t/m.safetensors" -o "$t/z.npy" --batch 4 -q

@@ -15,7 +15,8 @@ run "$lcae" run -o "$d" "${tiny[@]}"
 expect_rc 0 "run on the built-in sample"
 grep -q 'report/report.html' "$t/err" || fail "run does not say where the report is: $err"
 for f in run.json sample/scan_x16_y16.raw sample/truth_class.npy stats/variance.npy \
-         stats/stats.json report/report.html report/report.json; do
+         stats/stats.json stats/beam_position.npy report/beam_position.png report/report.html \
+         report/report.json; do
   [ -s "$d/$f" ] || fail "run: no $f"
 done
 for m in standard invariant; do

@@ -72,6 +72,17 @@ static inline int test_shared_missing(const char *what)
     return 1;
 }
 
+/* What a test whose reference data is missing exits with: a skip on a developer's
+ * machine, a failure under CI (the CI variable set), where the data must be there. */
+static inline int test_reference_missing(void)
+{
+    if (getenv("CI")) {
+        printf("failed: the reference data must be present under CI\n");
+        return 1;
+    }
+    return TEST_SKIP;
+}
+
 static inline const char *test_env(const char *name)
 {
     const char *v = getenv(name);

@@ -86,9 +86,93 @@ struct cJSON *lcae_stats_json(const lcae_dataset *ds, const lcae_stats *st);
 /* The same plus the file, p16, p84, pixels and how the quantiles were obtained
  * (stats.json). */
 struct cJSON *lcae_stats_json_full(const lcae_dataset *ds, const lcae_stats *st);
+struct lcae_beam;
 /* Writes DIR/sum.npy, DIR/variance.npy (ny x nx float32), DIR/mean_pattern.npy (h x w)
- * and DIR/stats.json, each atomically, into the existing folder `dir`. */
-int lcae_stats_write(const lcae_dataset *ds, const lcae_stats *st, const char *dir);
+ * and DIR/stats.json, each atomically, into the existing folder `dir`. With `beam`
+ * (may be NULL) stats.json also holds its summary under "beam" (lcae_beam_json); the
+ * beam's own arrays are written by lcae_beam_write. */
+int lcae_stats_write(const lcae_dataset *ds, const lcae_stats *st,
+                     const struct lcae_beam *beam, const char *dir);
+
+/* ---- direct-beam position (descan) -------------------------------------------------
+ * Where the direct (undiffracted) beam sits on the detector at every scan position, and
+ * the smooth surface over the scan that patterns are shifted by to bring the beam to the
+ * frame centre ((h - 1) / 2, (w - 1) / 2).
+ *
+ * Units and conventions: detector pixels, (y, x) = (row, column), origin at the centre
+ * of pixel (0, 0), so that pixel (i, j) covers [i - 0.5, i + 0.5] x [j - 0.5, j + 0.5]
+ * (the simulator's convention, include/lcae/sim.h). Arrays of positions are
+ * ny * nx * 2 floats, row-major over the scan, y before x.
+ *
+ * Method (details in src/stats/beam.c): the beam is first found in the mean of a sample
+ * of patterns spread over the scan (the direct beam is the disk present in every pattern;
+ * Bragg spots move with the grains and average out), with its radius. Each pattern is
+ * then searched only in a window around that place (3 radii plus an eighth of the
+ * detector for the descan): the brightest blobs after smoothing, each refined by the
+ * centre of mass over a disk of the beam radius (background from a ring around it
+ * subtracted), iterated. A robust fit of a surface over the scan (outliers rejected) to
+ * each pattern's blob nearest the mean beam then picks, in each pattern, the blob nearest
+ * the surface, and is fitted again. The radius comes from the sample patterns averaged
+ * with their beams aligned on the fitted positions.
+ * Hot pixels (isolated and steady in the mean) are replaced by their neighbours' mean,
+ * NaN/Inf pixels count as 0. A pattern with no positive value near the beam (all zeros)
+ * is "not found"; it is an error only when no pattern has a beam. */
+enum {
+    LCAE_BEAM_FIT_QUADRATIC = 0, /* 1, u, v, u^2, u v, v^2 (the default) */
+    LCAE_BEAM_FIT_PLANE = 1,     /* 1, u, v */
+    LCAE_BEAM_FIT_NONE = 2       /* the measured positions; not-found and outlier
+                                    positions filled from their scan neighbours */
+};
+#define LCAE_BEAM_DEFAULT_SAMPLE 1024
+#define LCAE_BEAM_MAX_SAMPLE (1 << 20)
+#define LCAE_BEAM_NTERMS 6
+
+typedef struct {
+    int radius_px;   /* the beam radius in detector pixels; 0: estimated */
+    int fit;         /* LCAE_BEAM_FIT_* */
+    int64_t sample;  /* patterns averaged into the mean pattern, spread evenly over the
+                        scan; 0: LCAE_BEAM_DEFAULT_SAMPLE (all of them if fewer) */
+} lcae_beam_options;
+
+typedef struct lcae_beam {
+    int64_t ny, nx, h, w;
+    float *measured;   /* ny * nx * 2: (y, x) found in each pattern; NaN where not found */
+    float *fitted;     /* ny * nx * 2: the smooth surface (or, fit NONE, the measured
+                        * positions with gaps filled): what patterns are shifted by */
+    double radius;     /* direct-beam disk radius, detector pixels (half-maximum radius of
+                        * the mean beam, or radius_px) */
+    double mean_beam[2]; /* (y, x) of the beam in the sample's mean pattern */
+    double rms_residual; /* px: |measured - surface| root mean square over the inliers */
+    double scatter;      /* px: robust per-axis standard deviation of measured about the
+                          * surface (median distance / 1.1774, the Rayleigh median) */
+    int64_t not_found;   /* patterns where no beam was found */
+    int64_t outliers;    /* found, but farther from the surface than max(4 scatter, 0.1) */
+    int64_t sample;      /* patterns in the mean pattern */
+    int fit;             /* LCAE_BEAM_FIT_* asked for */
+    /* The surface fitted (for fit NONE: the quadratic used to find the outliers):
+     * position = sum_k coef[axis][k] term_k(u, v) with terms 1, u, v, u^2, u v, v^2,
+     * u = 2 x / (nx - 1) - 1 and v = 2 y / (ny - 1) - 1 the scan column and row mapped
+     * onto [-1, 1] (0 when the scan has one column or row); unused terms are 0 (a scan
+     * too small or too degenerate for a term drops it). */
+    double coef[2][LCAE_BEAM_NTERMS];
+} lcae_beam;
+
+/* Two reads of the sample and one streaming pass over the scan on all cores; memory
+ * O(ny * nx) plus a batch of patterns per thread. `opt` may be NULL (defaults). Fails
+ * with a one-line message naming the file when the scan has no direct beam (the mean
+ * pattern has no disk brighter than its surroundings, e.g. behind a beam stop; or the
+ * disk found there is not at a consistent place in most patterns; or no pattern has
+ * any signal). On failure `out` holds nothing to free. */
+int lcae_beam_compute(lcae_dataset *ds, const lcae_beam_options *opt,
+                      const lcae_progress *progress, lcae_beam *out);
+void lcae_beam_free(lcae_beam *b);
+/* Writes DIR/beam_position.npy (the fitted positions) and DIR/beam_measured.npy (the
+ * measured ones, NaN where not found), (ny, nx, 2) float32 (y, x), atomically, into the
+ * existing folder `dir`. */
+int lcae_beam_write(const lcae_beam *b, const char *dir);
+/* Summary: frame centre, mean / min / max of the fitted positions, radius, fit and its
+ * coefficients, rms residual, scatter, counts. Caller frees with cJSON_Delete. */
+struct cJSON *lcae_beam_json(const lcae_beam *b);
 
 #ifdef __cplusplus
 }

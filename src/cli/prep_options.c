@@ -8,7 +8,7 @@
 
 /* Defaults: the choices measured best on the simulator's settings (docs/features.md);
  * `lcae run --preset paper` sets the paper's (no transform, no centring). */
-cli_prep_args cli_prep = {.bin = 1, .transform = "log", .center = "none"};
+cli_prep_args cli_prep = {.bin = 1, .transform = "log", .center = "beam"};
 
 const cli_option cli_prep_options[] = {
     {"bin", 0, OPT_INT, &cli_prep.bin, "B", "sum-bin the patterns B x B (default 1; models: 1, 2 or 4)"},
@@ -19,7 +19,7 @@ const cli_option cli_prep_options[] = {
     {"offset", 0, OPT_DOUBLE, &cli_prep.offset, "ADU",
      "detector offset per pixel, subtracted before the transform (default 0)"},
     {"center", 0, OPT_STRING, &cli_prep.center, "beam|none",
-     "shift each pattern so its direct beam is at the frame centre (default none)"},
+     "shift each pattern so its direct beam is at the frame centre (default beam)"},
     {"beam-map", 0, OPT_STRING, &cli_prep.beam_map, "FILE.npy",
      "the beam positions to centre by, (ny, nx, 2) as lcae stats writes them (default: "
      "found in the scan)"},

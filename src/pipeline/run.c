@@ -526,6 +526,32 @@ static void remove_temporaries(const char *dir, int depth)
     closedir(d);
 }
 
+/* The statistics' files and, for centred patterns, the beam map: the user's, or found in
+ * the scan (its positions and summary written beside the statistics). */
+static int centring_beam(const lcae_run_options *o, lcae_dataset *ds, const lcae_progress *p,
+                         const char *stats_dir, const lcae_stats *st, float **beam)
+{
+    if (o->train.center != LCAE_CENTER_BEAM || o->beam_map) {
+        int rc = lcae_stats_write(ds, st, NULL, stats_dir);
+        if (!rc && o->train.center == LCAE_CENTER_BEAM)
+            rc = lcae_prep_beam_map(ds, o->beam_map, p, beam);
+        return rc;
+    }
+    lcae_beam b;
+    int rc = lcae_beam_compute(ds, NULL, p, &b);
+    if (rc)
+        return rc;
+    rc = lcae_stats_write(ds, st, &b, stats_dir);
+    if (!rc)
+        rc = lcae_beam_write(&b, stats_dir);
+    if (!rc) {
+        *beam = b.fitted; /* handed over */
+        b.fitted = NULL;
+    }
+    lcae_beam_free(&b);
+    return rc;
+}
+
 int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
 {
     run_state rs = {.dir = dir, .force = o->force, .p = p};
@@ -623,9 +649,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
         if (!rc)
             rc = lcae_make_dirs(stats_dir);
         if (!rc)
-            rc = lcae_stats_write(ds, &st, stats_dir);
-        if (!rc && o->train.center == LCAE_CENTER_BEAM)
-            rc = lcae_prep_beam_map(ds, o->beam_map, p, &beam);
+            rc = centring_beam(o, ds, p, stats_dir, &st, &beam);
         if (!rc)
             rc = stage_done(&rs, "stats", data_key, now_s() - t0);
         if (rc)

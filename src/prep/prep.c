@@ -241,9 +241,16 @@ int lcae_prep_beam_map(lcae_dataset *ds, const char *path, const lcae_progress *
 {
     const lcae_dataset_info *in = lcae_dataset_get_info(ds);
     *map = NULL;
-    (void)p;
-    if (!path)
-        return lcae_fail(LCAE_EUSAGE, "%s: no beam map given", lcae_dataset_path(ds));
+    if (!path) {
+        lcae_beam b;
+        int rc = lcae_beam_compute(ds, NULL, p, &b);
+        if (rc)
+            return rc;
+        *map = b.fitted; /* handed over */
+        b.fitted = NULL;
+        lcae_beam_free(&b);
+        return LCAE_OK;
+    }
     lcae_npy_header h;
     float *m;
     int rc = lcae_npy_load_f32(path, &h, &m);

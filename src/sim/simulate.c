@@ -321,8 +321,11 @@ static int write_truth(const lcae_sim_params *p, sim_layout *l, const char *dir)
     int32_t *region = lcae_malloc((size_t)n * sizeof *region);
     float *angle = lcae_malloc((size_t)n * sizeof *angle);
     float *thick = lcae_malloc((size_t)n * sizeof *thick);
+    /* the descan: pattern centre (y, x) in detector pixels, from the centre of pixel
+     * (0, 0), where the direct beam is drawn */
+    float *centre = lcae_malloc((size_t)n * 2 * sizeof *centre);
     int rc = LCAE_ENOMEM;
-    if (!grain || !cls || !region || !angle || !thick)
+    if (!grain || !cls || !region || !angle || !thick || !centre)
         goto done;
     for (int64_t i = 0; i < n; i++) {
         int64_t y = i / p->nx, x = i % p->nx;
@@ -336,6 +339,8 @@ static int write_truth(const lcae_sim_params *p, sim_layout *l, const char *dir)
         angle[i] = cr.phase == LCAE_PHASE_AMORPHOUS ? NAN
                                                     : (float)(cr.angle_deg - 360 * floor(cr.angle_deg / 360));
         thick[i] = (float)pos.thickness;
+        centre[2 * i] = (float)pos.cy;
+        centre[2 * i + 1] = (float)pos.cx;
         l->grains[pos.a].pixels++;
     }
     const char *names[5] = {"truth_grain.npy", "truth_class.npy", "truth_region.npy",
@@ -348,12 +353,19 @@ static int write_truth(const lcae_sim_params *p, sim_layout *l, const char *dir)
         rc = path ? lcae_npy_write(path, types[k], 2, shape, data[k]) : LCAE_ENOMEM;
         free(path);
     }
+    if (!rc) {
+        char *path = join(dir, "truth_center.npy");
+        int64_t cshape[3] = {p->ny, p->nx, 2};
+        rc = path ? lcae_npy_write(path, LCAE_DT_F32, 3, cshape, centre) : LCAE_ENOMEM;
+        free(path);
+    }
 done:
     free(grain);
     free(cls);
     free(region);
     free(angle);
     free(thick);
+    free(centre);
     return rc;
 }
 

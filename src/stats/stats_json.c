@@ -1,6 +1,7 @@
-/* The statistics as JSON (lcae info --json, stats.json, the run report) and the files
- * of lcae stats. */
+/* The statistics and the beam positions as JSON (lcae info --json, stats.json, the run
+ * report) and the files of lcae stats. */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +54,8 @@ struct cJSON *lcae_stats_json_full(const lcae_dataset *ds, const lcae_stats *st)
     return j;
 }
 
-int lcae_stats_write(const lcae_dataset *ds, const lcae_stats *st, const char *dir)
+int lcae_stats_write(const lcae_dataset *ds, const lcae_stats *st, const lcae_beam *beam,
+                     const char *dir)
 {
     const lcae_dataset_info *in = lcae_dataset_get_info(ds);
     int64_t scan[2] = {in->ny, in->nx}, det[2] = {in->h, in->w};
@@ -77,6 +79,8 @@ int lcae_stats_write(const lcae_dataset *ds, const lcae_stats *st, const char *d
     if (rc)
         return rc;
     cJSON *j = lcae_stats_json_full(ds, st);
+    if (beam)
+        cJSON_AddItemToObject(j, "beam", lcae_beam_json(beam));
     char *text = cJSON_Print(j);
     cJSON_Delete(j);
     char *path = lcae_path_join(dir, "stats.json");
@@ -90,5 +94,61 @@ int lcae_stats_write(const lcae_dataset *ds, const lcae_stats *st, const char *d
     rc = lcae_write_file_atomic(path, text, len + 1);
     free(text);
     free(path);
+    return rc;
+}
+
+static cJSON *yx(double y, double x)
+{
+    return cJSON_CreateDoubleArray((const double[]){y, x}, 2);
+}
+
+struct cJSON *lcae_beam_json(const lcae_beam *b)
+{
+    static const char *fits[] = {"quadratic", "plane", "none"};
+    int64_t n = b->ny * b->nx;
+    double lo[2] = {INFINITY, INFINITY}, hi[2] = {-INFINITY, -INFINITY}, mean[2] = {0, 0};
+    for (int64_t i = 0; i < n; i++)
+        for (int a = 0; a < 2; a++) {
+            double v = b->fitted[2 * i + a];
+            lo[a] = fmin(lo[a], v);
+            hi[a] = fmax(hi[a], v);
+            mean[a] += v / (double)n;
+        }
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "convention", "(y, x) = (row, column) in detector pixels, "
+                            "origin at the centre of pixel (0, 0)");
+    cJSON_AddItemToObject(j, "frame_centre", yx((double)(b->h - 1) / 2, (double)(b->w - 1) / 2));
+    cJSON_AddItemToObject(j, "mean", yx(mean[0], mean[1]));
+    cJSON_AddItemToObject(j, "min", yx(lo[0], lo[1]));
+    cJSON_AddItemToObject(j, "max", yx(hi[0], hi[1]));
+    cJSON_AddItemToObject(j, "range", yx(hi[0] - lo[0], hi[1] - lo[1]));
+    cJSON_AddItemToObject(j, "mean_pattern_beam", yx(b->mean_beam[0], b->mean_beam[1]));
+    cJSON_AddNumberToObject(j, "radius_px", b->radius);
+    cJSON_AddStringToObject(j, "fit", fits[b->fit]);
+    cJSON *c = cJSON_AddObjectToObject(j, "surface");
+    cJSON_AddStringToObject(c, "terms", "1, u, v, u^2, u v, v^2 with u = 2 x / (nx - 1) - 1, "
+                            "v = 2 y / (ny - 1) - 1 (scan column and row)");
+    cJSON_AddItemToObject(c, "y", cJSON_CreateDoubleArray(b->coef[0], LCAE_BEAM_NTERMS));
+    cJSON_AddItemToObject(c, "x", cJSON_CreateDoubleArray(b->coef[1], LCAE_BEAM_NTERMS));
+    cJSON_AddNumberToObject(j, "rms_residual_px", b->rms_residual);
+    cJSON_AddNumberToObject(j, "scatter_px", b->scatter);
+    cJSON_AddNumberToObject(j, "patterns", (double)n);
+    cJSON_AddNumberToObject(j, "not_found", (double)b->not_found);
+    cJSON_AddNumberToObject(j, "outliers", (double)b->outliers);
+    cJSON_AddNumberToObject(j, "sample", (double)b->sample);
+    return j;
+}
+
+int lcae_beam_write(const lcae_beam *b, const char *dir)
+{
+    int64_t shape[3] = {b->ny, b->nx, 2};
+    const char *names[2] = {"beam_position.npy", "beam_measured.npy"};
+    const float *data[2] = {b->fitted, b->measured};
+    int rc = LCAE_OK;
+    for (int a = 0; a < 2 && !rc; a++) {
+        char *path = lcae_path_join(dir, names[a]);
+        rc = path ? lcae_npy_write(path, LCAE_DT_F32, 3, shape, data[a]) : LCAE_ENOMEM;
+        free(path);
+    }
     return rc;
 }
