@@ -29,6 +29,9 @@ expect_rc 0 "info on scan.npy"
 grep -q '"format":"npy"' "$t/out" && grep -q '"scan":\[32,32\]' "$t/out" &&
   grep -q '"detector":\[64,64\]' "$t/out" && grep -q '"dtype":"uint16"' "$t/out" ||
   fail "info: $out"
+# most pixels are zero: sigma68 is 0, the normalization's scale is the standard deviation
+grep -q '"sigma68":0,"scale":[0-9.e-]*[1-9][0-9.e-]*,"norm":"std"' "$t/out" ||
+  fail "info: the sparse scan's normalization is not the standard deviation: $out"
 
 # --- every option given overrides the preset, before or after it
 e=$t/empad

@@ -22,7 +22,7 @@ done
 run "$lcae" info "$empad" --json -q
 expect_rc 0 "info --json"
 keys=$(grep -o '"[a-z0-9]*":' "$t/out" | tr -d '":' | sort | tr '\n' ' ')
-[ "$keys" = "bytes detector dtype format max median min nonfinite scan sigma68 " ] ||
+[ "$keys" = "bytes detector dtype format max median min nonfinite norm scale scan sigma68 " ] ||
   fail "info --json keys: $keys"
 [ "$(wc -l <"$t/out")" = 1 ] || fail "info --json: not one line"
 grep -q '"scan":\[2,3\]' "$t/out" && grep -q '"detector":\[128,128\]' "$t/out" &&

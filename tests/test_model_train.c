@@ -126,7 +126,7 @@ static double quantile(const float *s, int64_t n, double p)
 static void test_pixel_stats(lcae_dataset *ds)
 {
     lcae_prep pr = {.bin = 2};
-    CHECK(lcae_prep_fit(ds, &pr, NULL, 1024) == LCAE_OK && pr.norm == LCAE_NORM_SIGMA68);
+    CHECK(lcae_prep_fit(ds, &pr, NULL, NULL, NULL, NULL) == LCAE_OK && pr.norm == LCAE_NORM_SIGMA68);
     double med = pr.median, sig = pr.scale;
     int64_t n = NY * NX * 16 * 16;
     float *raw = malloc(DET * DET * sizeof *raw), *all = malloc((size_t)n * sizeof *all);

@@ -88,8 +88,6 @@ int lcae_model_encode_batch(lcae_model *m, const float *x, int N, float *z);
 /* Input size for a detector h x w with crop and bin (fails, with the reason, if bin is
  * not 1, 2 or 4 or the result is not a square whose side is a positive multiple of 16). */
 int lcae_model_input_size(int64_t h, int64_t w, int crop, int bin, int *size);
-/* Patterns sampled for the normalization's median and scale (lcae_prep_fit). */
-#define LCAE_MODEL_NORM_PATTERNS 1024
 
 /* ---- training and encoding ---------------------------------------------------------- */
 typedef struct {
@@ -107,6 +105,8 @@ typedef struct {
     lcae_transform transform; /* none */
     double offset;          /* 0: ADU per detector pixel subtracted before the transform */
     lcae_center center;     /* none; beam: patterns centred by the beam map */
+    int exact_norm;         /* 0: the normalization from the statistics' pixel sample
+                               (seeded by seed); 1: exact (a second pass) */
     lcae_mask mask;         /* disk */
     lcae_interp interp;     /* bilinear */
     int resume;             /* continue from the checkpoint beside the model */

@@ -35,18 +35,34 @@ extern "C" {
 #define LCAE_STATS_DEFAULT_SAMPLE (INT64_C(1) << 23)
 #define LCAE_STATS_MAX_SAMPLE (INT64_C(1) << 26)
 
+/* How a normalization's scale was chosen: sigma68 where it is positive, else (more than
+ * 68 % of the values tied, as in sparse counting data) the standard deviation. */
+typedef enum { LCAE_NORM_SIGMA68 = 0, LCAE_NORM_STD = 1 } lcae_norm_rule;
+const char *lcae_norm_rule_name(lcae_norm_rule r); /* "sigma68", "std" */
+int lcae_norm_rule_from_name(const char *name);    /* -1 if unknown */
+
 typedef struct {
     int exact;           /* 1: exact quantiles (a second pass over the scan) */
     int64_t sample_size; /* pixels in the sample; 0: LCAE_STATS_DEFAULT_SAMPLE */
     uint64_t seed;       /* which pixels are sampled */
     int virtual_images;  /* 1: compute sum, variance and mean_pattern */
     int refuse_nonfinite; /* 1: fail (message names the first position) on NaN/Inf */
+    /* Optional: every figure over prepared patterns instead of the stored ones (the
+     * normalization of lcae_prep_fit). Each batch of n stored patterns read from
+     * position `first` is turned into n patterns of prepared_px values in out; a
+     * non-zero return stops the pass with that status. Virtual images must be off. */
+    int (*prepare)(void *ctx, int64_t first, int64_t n, const float *raw, float *out);
+    void *prepare_ctx;
+    int64_t prepared_px;
 } lcae_stats_options;
 
 typedef struct lcae_stats {
     /* over the finite pixel values */
     double median, p16, p84, sigma68; /* NaN if no finite value */
     double min, max;                  /* NaN if no finite value */
+    double mean, std;                 /* of every finite value (population), NaN if none */
+    double scale;                     /* the normalization's: sigma68, or std where that is 0 */
+    lcae_norm_rule norm;              /* which */
     int64_t pixels;                   /* ny * nx * h * w */
     int64_t nonfinite;                /* NaN and +-Inf pixel values */
     int64_t first_nonfinite;          /* pattern index of the first one, -1 if none */

@@ -101,7 +101,7 @@ int cli_beam_map(lcae_dataset *ds, lcae_center center, float **map);
 
 typedef struct {
     const char *mask, *interp;
-    int epochs, batch, rot_loss, invariant_dims, base, latent_ch, latent;
+    int epochs, batch, rot_loss, invariant_dims, base, latent_ch, latent, exact_norm;
     double lr, lambda, max_angle;
     int64_t seed, subset;
 } cli_train_args;

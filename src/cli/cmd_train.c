@@ -40,6 +40,9 @@ const cli_option cli_train_options[] = {
      "initialization, shuffling, angles, subset, normalization sample (default 0)"},
     {"subset", 0, OPT_I64, &cli_train.subset, "K",
      "train on K randomly drawn positions, 0: all (default 0; encode covers all)"},
+    {"exact-norm", 0, OPT_FLAG, &cli_train.exact_norm, NULL,
+     "exact median and scale of the prepared pixels (a second pass; default: from the "
+     "statistics' sample of 2^23 pixels of every pattern, its standard error in the log)"},
     {"base", 0, OPT_INT, &cli_train.base, "W", "width of the first block, 64 in the paper (default 64)"},
     {"latent-channels", 0, OPT_INT, &cli_train.latent_ch, "C", "channels at 1/16 size (default 4)"},
     {"latent", 0, OPT_INT, &cli_train.latent, "D", "latent features (default 16)"},
@@ -78,6 +81,7 @@ int cli_train_options_get(lcae_train_options *o)
     o->transform = pr.transform;
     o->offset = pr.offset;
     o->center = pr.center;
+    o->exact_norm = cli_train.exact_norm;
     if (!strcmp(cli_train.mask, "disk") || !strcmp(cli_train.mask, "none"))
         o->mask = !strcmp(cli_train.mask, "none") ? LCAE_MASK_NONE : LCAE_MASK_DISK;
     else

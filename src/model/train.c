@@ -20,7 +20,8 @@ void lcae_train_defaults(lcae_train_options *o)
         .arch = {.input_size = 0, .base = 64, .latent_ch = 4, .latent = 16},
         .epochs = 10, .batch = 32, .lr = 1e-4, .rot_loss = 1, .invariant_dims = 10,
         .lambda = 50, .max_angle = 360, .seed = 0, .subset = 0, .bin = 1, .crop = 0,
-        .transform = LCAE_TRANSFORM_NONE, .offset = 0, .center = LCAE_CENTER_NONE, .mask = LCAE_MASK_DISK, .interp = LCAE_INTERP_BILINEAR, .resume = 0};
+        .transform = LCAE_TRANSFORM_NONE, .offset = 0, .center = LCAE_CENTER_NONE,
+        .exact_norm = 0, .mask = LCAE_MASK_DISK, .interp = LCAE_INTERP_BILINEAR, .resume = 0};
 }
 
 static double now_s(void)
@@ -158,6 +159,7 @@ cJSON *lcae_train_options_json(const lcae_train_options *o)
     cJSON_AddStringToObject(j, "transform", lcae_transform_name(o->transform));
     cJSON_AddNumberToObject(j, "offset", o->offset);
     cJSON_AddStringToObject(j, "center", lcae_center_name(o->center));
+    cJSON_AddBoolToObject(j, "exact_norm", o->exact_norm);
     cJSON_AddStringToObject(j, "mask", o->mask == LCAE_MASK_NONE ? "none" : "disk");
     cJSON_AddStringToObject(j, "interp", o->interp == LCAE_INTERP_NEAREST ? "nearest"
                                                                           : "bilinear");
@@ -169,13 +171,22 @@ cJSON *lcae_train_options_json(const lcae_train_options *o)
 
 /* The log: options, normalization, one object per epoch; rewritten atomically. */
 static cJSON *new_log(const lcae_train_options *o, const lcae_model *m, const char *data,
-                      int64_t ntrain)
+                      int64_t ntrain, const lcae_stats *norm)
 {
     cJSON *log = cJSON_CreateObject(), *op = lcae_train_options_json(o);
     cJSON_AddItemToObject(log, "options", op);
     cJSON_AddStringToObject(log, "data", data);
     cJSON_AddNumberToObject(op, "input_size", m->cfg.input_size);
     cJSON_AddItemToObject(log, "prep", lcae_prep_json(&m->meta.prep));
+    if (norm) { /* how the normalization was estimated (a resumed run keeps the log's) */
+        cJSON *n = cJSON_AddObjectToObject(log, "normalization");
+        cJSON_AddStringToObject(n, "method", norm->exact ? "exact" : "sampled");
+        cJSON_AddNumberToObject(n, "values", (double)norm->sample_size);
+        cJSON_AddNumberToObject(n, "median_se", norm->median_se);
+        cJSON_AddNumberToObject(n, "sigma68_se", norm->sigma68_se);
+        cJSON_AddNumberToObject(n, "sigma68", norm->sigma68);
+        cJSON_AddNumberToObject(n, "std", norm->std);
+    }
     cJSON_AddNumberToObject(log, "patterns_per_epoch", (double)ntrain);
     cJSON_AddArrayToObject(log, "epochs");
     return log;
@@ -193,6 +204,9 @@ static void keep_logged_epochs(cJSON *log, const char *path, int done)
         fread(text, 1, (size_t)n, fp) == (size_t)n) {
         cJSON *old = cJSON_ParseWithLength(text, (size_t)n);
         cJSON *ep = cJSON_GetObjectItemCaseSensitive(old, "epochs");
+        cJSON *norm = cJSON_GetObjectItemCaseSensitive(old, "normalization");
+        if (norm && !cJSON_GetObjectItemCaseSensitive(log, "normalization"))
+            cJSON_AddItemToObject(log, "normalization", cJSON_Duplicate(norm, 1));
         cJSON *dst = cJSON_GetObjectItemCaseSensitive(log, "epochs");
         cJSON *e;
         cJSON_ArrayForEach(e, ep) {
@@ -277,6 +291,8 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
         return LCAE_ENOMEM;
     }
     int done = 0;
+    lcae_stats norm = {0};
+    int fitted = 0;
     int64_t step = 0;
     if (o.resume) {
         lcae_st_file *f;
@@ -304,10 +320,12 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
         me->invariant_dims = o.rot_loss ? o.invariant_dims : 0;
         me->lambda = o.rot_loss ? o.lambda : 0;
         me->seed = o.seed;
-        if ((rc = lcae_prep_fit(ds, &me->prep, beam_map, LCAE_MODEL_NORM_PATTERNS))) {
+        lcae_stats_options so = {.exact = o.exact_norm, .seed = o.seed};
+        if ((rc = lcae_prep_fit(ds, &me->prep, beam_map, &so, p, &norm))) {
             train_free(&s);
             return rc;
         }
+        fitted = 1;
     }
     /* the training positions: all, or `subset` of them drawn once from the seed */
     model_rng r;
@@ -320,7 +338,7 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
             s.train[i] = s.train[j];
             s.train[j] = t;
         }
-    s.json = new_log(&o, s.m, lcae_dataset_path(ds), ntrain);
+    s.json = new_log(&o, s.m, lcae_dataset_path(ds), ntrain, fitted ? &norm : NULL);
     if (!s.json) {
         train_free(&s);
         return lcae_fail(LCAE_ENOMEM, "out of memory");

@@ -8,6 +8,21 @@
 
 #include "lcae/stats.h"
 
+static const char *const norm_names[] = {"sigma68", "std"};
+
+const char *lcae_norm_rule_name(lcae_norm_rule r)
+{
+    return (unsigned)r < 2 ? norm_names[r] : "?";
+}
+
+int lcae_norm_rule_from_name(const char *name)
+{
+    for (int i = 0; name && i < 2; i++)
+        if (!strcmp(norm_names[i], name))
+            return i;
+    return -1;
+}
+
 static cJSON *pair(int64_t a, int64_t b)
 {
     cJSON *arr = cJSON_CreateArray();
@@ -28,6 +43,8 @@ struct cJSON *lcae_stats_json(const lcae_dataset *ds, const lcae_stats *st)
     /* cJSON writes NaN (no finite pixel) as null */
     cJSON_AddNumberToObject(j, "median", st->median);
     cJSON_AddNumberToObject(j, "sigma68", st->sigma68);
+    cJSON_AddNumberToObject(j, "scale", st->scale);
+    cJSON_AddStringToObject(j, "norm", lcae_norm_rule_name(st->norm));
     cJSON_AddNumberToObject(j, "min", st->min);
     cJSON_AddNumberToObject(j, "max", st->max);
     cJSON_AddNumberToObject(j, "nonfinite", (double)st->nonfinite);
@@ -41,6 +58,8 @@ struct cJSON *lcae_stats_json_full(const lcae_dataset *ds, const lcae_stats *st)
     cJSON_AddNumberToObject(j, "p16", st->p16);
     cJSON_AddNumberToObject(j, "p84", st->p84);
     cJSON_AddNumberToObject(j, "pixels", (double)st->pixels);
+    cJSON_AddNumberToObject(j, "mean", st->mean);
+    cJSON_AddNumberToObject(j, "std", st->std);
     cJSON *q = cJSON_AddObjectToObject(j, "quantiles");
     cJSON_AddStringToObject(q, "method", st->exact ? "exact" : "sampled");
     cJSON_AddStringToObject(q, "percentile", "linear interpolation between order statistics "
