@@ -32,7 +32,7 @@ expect_rc 0 "polar"
 [ "$(npy_shape "$t/polar.npy")" = "(80, 10)" ] || fail "polar shape: $(npy_shape "$t/polar.npy")"
 head -c 64 "$t/polar.npy" | grep -aq "'descr': '<f4'" || fail "polar: not float32"
 [ -s "$t/polar.json" ] || fail "polar: no polar.json"
-for key in '"method":	"polar"' '"r1":	6' '"n_theta":	40' '"solver":	"covariance"' \
+for key in '"method":	"polar"' '"r0":	1' '"r1":	6' '"n_theta":	40' '"solver":	"covariance"' \
            '"explained_variance_ratio":' '"transform":	"log"' '"bin":	2'; do
   grep -q "$key" "$t/polar.json" || fail "polar.json: no $key"
 done
@@ -51,10 +51,10 @@ run "$lcae" features "$scan" --method pca --bin 2 --dims 4 --solver randomized -
 expect_rc 0 "pca randomized"
 grep -q '"passes":	5' "$t/pcar.json" && grep -q '"seed":	3' "$t/pcar.json" ||
   fail "pcar.json: passes and seed"
-# the magnitudes themselves: 5 rings x 7 orders
+# the magnitudes themselves: 6 rings (1..6) x 7 orders
 run "$lcae" features "$scan" --method polar --bin 2 --dims 0 -o "$t/mags.npy" -q
 expect_rc 0 "polar --dims 0"
-[ "$(npy_shape "$t/mags.npy")" = "(80, 35)" ] || fail "magnitudes shape"
+[ "$(npy_shape "$t/mags.npy")" = "(80, 42)" ] || fail "magnitudes shape"
 grep -q '"pca"' "$t/mags.json" && fail "mags.json: a pca section without PCA"
 run "$lcae" features "$scan" --method polar --bin 2 --radii 0:7 --orders 3 --n-theta 24 \
   --standardize --transform sqrt --offset 1 -o "$t/p2.npy" -q

@@ -237,7 +237,10 @@ static void check_polar_bad(void)
     lcae_polar_params edge = {0, 15, 6, 13}; /* 2 * 15 = 31 = size - 1: allowed */
     CHECK(lcae_polar_plan_create(32, &edge, &pl) == LCAE_OK);
     lcae_polar_plan_free(pl);
-    lcae_polar_params tiny = {-1, -1, -1, 0}; /* defaults r 2..1 for 6 x 6 */
+    lcae_polar_params tiny = {-1, -1, -1, 0}; /* defaults r 0..1 for 6 x 6: allowed */
+    CHECK(lcae_polar_plan_create(6, &tiny, &pl) == LCAE_OK);
+    lcae_polar_plan_free(pl);
+    tiny.r0 = 2; /* r 2..1 */
     CHECK(lcae_polar_plan_create(6, &tiny, &pl) == LCAE_EUSAGE);
 }
 
@@ -532,13 +535,13 @@ static void check_scan(void)
     o.dims = 0;
     lcae_features f;
     CHECK(lcae_features_compute(ds, &o, NULL, NULL, &f) == LCAE_OK);
-    CHECK(f.n == n && f.dims == 35 && f.row_dims == 35 && f.size == 16 && !f.has_pca);
+    CHECK(f.n == n && f.dims == 42 && f.row_dims == 42 && f.size == 16 && !f.has_pca);
     CHECK_CLOSE(f.used.prep.median, norm[0], 1e-12);
     CHECK_CLOSE(f.used.prep.scale, norm[1], 1e-12);
-    CHECK(f.used.polar.r0 == 2 && f.used.polar.r1 == 6 && f.used.polar.orders == 6 &&
+    CHECK(f.used.polar.r0 == 1 && f.used.polar.r1 == 6 && f.used.polar.orders == 6 &&
           f.used.polar.n_theta == 40);
-    double scale = max_abs_f64(mags, (size_t)n * 35), worst = 0;
-    for (int64_t i = 0; i < n * 35; i++)
+    double scale = max_abs_f64(mags, (size_t)n * 42), worst = 0;
+    for (int64_t i = 0; i < n * 42; i++)
         worst = fmax(worst, fabs(f.x[i] - mags[i]));
     CHECK_MSG(worst <= 2e-6 * scale, "scan magnitudes: %.3g of %.3g", worst, scale);
     lcae_features_free(&f);

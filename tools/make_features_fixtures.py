@@ -18,7 +18,7 @@ Writes tests/fixtures/features/:
                       three orientations), an amorphous ring, a direct beam
   scan_*.npy          lcae's preparation (bin 2, log, median/sigma68 of every pixel) in
                       numpy: scan_norm [median, scale];
-                      scan_polar: magnitudes with the defaults (r 2..6, orders 0..6, 40
+                      scan_polar: magnitudes with the defaults (r 1..6, orders 0..6, 40
                       angles); scan_polar_pca_*: their PCA (5 components);
                       scan_pca_*: PCA of the prepared pixels (6 components)
 Definitions (include/lcae/features.h): the polar point (y, x) = (c + r sin t, c + r cos t),
@@ -147,7 +147,7 @@ t = np.log1p(np.maximum(b, 0)).astype(np.float32)
 p16, med, p84 = np.percentile(t.astype(np.float64).ravel(), [16, 50, 84])
 scale = (p84 - p16) / 2
 prepared = ((t - np.float32(med)) * np.float32(1 / scale)).astype(np.float32)
-mags = np.stack([polar(p, 2, 6, 6, 40) for p in prepared])
+mags = np.stack([polar(p, 1, 6, 6, 40) for p in prepared])
 save("scan_norm", np.array([med, scale]))
 save("scan_polar", mags)
 print("scan polar")

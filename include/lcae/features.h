@@ -47,7 +47,10 @@ extern "C" {
 
 /* ---- polar transform ------------------------------------------------------------ */
 typedef struct {
-    int r0, r1;  /* radii, prepared pixels, inclusive; -1: from the size (2, size / 2 - 2) */
+    int r0, r1;  /* radii, prepared pixels, inclusive; -1: from the size, 3 size / 32 and
+                  * size / 2 - 2 (6 and 30 for 64 x 64: measured, docs/features.md; the
+                  * rings inside 3 size / 32 hold the direct beam's disk and edge, which
+                  * follow descan and thickness rather than the crystal) */
     int orders;  /* K: orders 0..K; -1: 6 */
     int n_theta; /* angles; 0: the smallest multiple of 8 >= 2 pi r1 (samples at most one
                   * pixel apart on the outer ring, so that no pixel there is skipped, and

@@ -25,7 +25,7 @@ static const cli_option features_options[] = {
     {"dims", 0, OPT_INT, &args.dims, "D",
      "principal components kept (default: polar 10, pca 16; polar 0: the magnitudes)"},
     {"radii", 0, OPT_STRING, &args.radii, "R0:R1",
-     "polar: rings from R0 to R1 prepared pixels (default 2:size/2-2)"},
+     "polar: rings from R0 to R1 prepared pixels (default 3*size/32:size/2-2)"},
     {"orders", 0, OPT_INT, &args.orders, "K", "polar: Fourier orders 0..K (default 6)"},
     {"n-theta", 0, OPT_INT, &args.n_theta, "N",
      "polar: angles per ring (default: the multiple of 8 at or above 2 pi R1)"},

@@ -29,7 +29,7 @@ int lcae_polar_plan_create(int size, const lcae_polar_params *in, lcae_polar_pla
         return lcae_fail(LCAE_EUSAGE, "polar features: patterns of %d x %d pixels (expected "
                          "1 to 46340 a side)", size, size);
     if (p.r0 < 0)
-        p.r0 = 2;
+        p.r0 = 3 * size / 32;
     if (p.r1 < 0)
         p.r1 = size / 2 - 2;
     if (p.orders < 0)
