@@ -120,6 +120,7 @@ extern const cli_command cmd_run;
 extern const cli_command cmd_stats;
 extern const cli_command cmd_train;
 extern const cli_command cmd_encode;
+extern const cli_command cmd_features;
 extern const cli_command cmd_cluster;
 extern const cli_command cmd_simulate;
 extern const cli_command cmd_score;

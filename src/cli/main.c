@@ -13,6 +13,7 @@ static const cli_command *const commands[] = {
     &cmd_stats,
     &cmd_train,
     &cmd_encode,
+    &cmd_features,
     &cmd_cluster,
     &cmd_simulate,
     &cmd_score,
