@@ -32,6 +32,17 @@ for m in standard invariant; do
   # latent vectors: (256, 16) float32 = 128-byte npy header + 256 * 16 * 4 bytes
   [ "$(stat -c %s "$d/$m/latent.npy")" = $((128 + 256 * 16 * 4)) ] || fail "$m/latent.npy size"
 done
+# the feature extractors are sources like the models: clustered and scored the same way
+for m in polar pca; do
+  for f in features.npy features.json labels.npy probabilities.npy score.json; do
+    [ -s "$d/$m/$f" ] || fail "run: no $m/$f"
+  done
+  run "$lcae" score "$d/$m/labels.npy" "$d/sample/truth_class.npy" --json -q
+  ari=$(grep -o '"ari":[^,]*' "$t/out" | head -1 | cut -d: -f2)
+  tr -d ' \t\n' <"$d/$m/score.json" | grep -q "\"class\":{[^}]*\"ari\":$ari," ||
+    fail "$m/score.json: class ARI is not lcae score's ($ari)"
+done
+grep -q 'Angular Fourier magnitudes' "$d/report/report.json" || fail "report: no polar source"
 grep -q '"rot_loss":[[:space:]]*true' "$d/invariant/model.log.json" &&
   grep -q '"rot_loss":[[:space:]]*false' "$d/standard/model.log.json" ||
   fail "model logs: rot_loss should be true for invariant, false for standard"
@@ -41,7 +52,8 @@ find "$d" -name '*.tmp.*' | grep -q . && fail "temporary files left"
 cp "$d/standard/model.safetensors" "$t/model-before"
 run "$lcae" run -o "$d" "${tiny[@]}"
 expect_rc 0 "second run"
-[ "$(grep -c 'up to date' "$t/err")" = 9 ] || fail "second run: expected 9 stages up to date: $err"
+# sample, 4 stages of each model, 3 of each feature extractor
+[ "$(grep -c 'up to date' "$t/err")" = 15 ] || fail "second run: expected 15 stages up to date: $err"
 cmp -s "$t/model-before" "$d/standard/model.safetensors" || fail "second run retrained"
 # a clustering option redoes the clustering and what follows, not the training
 run "$lcae" run -o "$d" "${tiny[@]}" --min-samples 4

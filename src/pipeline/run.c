@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lcae/features.h"
 #include "lcae/report.h"
 #include "lcae/stats.h"
 #include "pipeline_internal.h"
@@ -183,12 +184,15 @@ typedef enum { SOURCE_MODEL, SOURCE_FEATURES } source_kind;
 typedef struct {
     const char *name, *title;
     source_kind kind;
-    int rot_loss; /* models: trained with the rotation loss */
+    int rot_loss;                /* models: trained with the rotation loss */
+    lcae_features_method method; /* extractors */
 } source_def;
 
 static const source_def sources[] = {
-    {"standard", "Standard autoencoder", SOURCE_MODEL, 0},
-    {"invariant", "Rotation-invariant autoencoder", SOURCE_MODEL, 1},
+    {"standard", "Standard autoencoder", SOURCE_MODEL, 0, 0},
+    {"invariant", "Rotation-invariant autoencoder", SOURCE_MODEL, 1, 0},
+    {"polar", "Angular Fourier magnitudes", SOURCE_FEATURES, 0, LCAE_FEATURES_POLAR},
+    {"pca", "PCA of the patterns", SOURCE_FEATURES, 0, LCAE_FEATURES_PCA},
 };
 #define NSOURCES ((int)(sizeof sources / sizeof *sources))
 
@@ -281,6 +285,48 @@ static int do_encode(run_ctx *c, source_run *s)
         rc = lcae_npy_write(s->vectors, LCAE_DT_F32, 2, shape, z);
     free(z);
     return rc;
+}
+
+/* An extractor's options: its method's defaults, prepared as the models' patterns are. */
+static lcae_features_options features_options(const run_ctx *c, const source_run *s)
+{
+    const lcae_train_options *t = &c->o->train;
+    lcae_features_options f = lcae_features_defaults(s->def->method);
+    f.prep = (lcae_prep){.crop = t->crop, .bin = t->bin, .center = t->center,
+                         .transform = t->transform, .offset = t->offset};
+    f.seed = t->seed;
+    return f;
+}
+
+static int do_features(run_ctx *c, source_run *s)
+{
+    lcae_features_options fo = features_options(c, s);
+    lcae_features f = {0};
+    int rc = lcae_features_compute(c->ds, &fo, c->beam, c->rs->p, &f);
+    if (!rc)
+        rc = lcae_features_write(&f, s->vectors);
+    lcae_features_free(&f);
+    return rc;
+}
+
+static cJSON *features_config(run_ctx *c, source_run *s)
+{
+    lcae_features_options f = features_options(c, s);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "method", lcae_features_method_name(f.method));
+    cJSON_AddItemToObject(j, "prep", lcae_prep_json(&f.prep));
+    cJSON_AddNumberToObject(j, "dims", f.dims);
+    cJSON_AddNumberToObject(j, "r0", f.polar.r0);
+    cJSON_AddNumberToObject(j, "r1", f.polar.r1);
+    cJSON_AddNumberToObject(j, "orders", f.polar.orders);
+    cJSON_AddNumberToObject(j, "n_theta", f.polar.n_theta);
+    cJSON_AddBoolToObject(j, "standardize", f.standardize);
+    cJSON_AddStringToObject(j, "solver", lcae_pca_solver_name(f.solver));
+    cJSON_AddNumberToObject(j, "power_iters", f.power_iters);
+    char seed[24];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)f.seed);
+    cJSON_AddStringToObject(j, "seed", seed);
+    return j;
 }
 
 /* encoding adds nothing to the training's key: the batch does not change the latents */
@@ -395,12 +441,16 @@ static const stage_def model_stages[] = {
     {"cluster", do_cluster, cluster_config, {OUT(labels), OUT(probabilities)}, 2, 0},
     {"score", do_score, score_config, {OUT(score)}, 1, 1},
     {NULL, NULL, NULL, {0}, 0, 0}};
+static const stage_def features_stages[] = {
+    {"features", do_features, features_config, {OUT(vectors)}, 1, 0},
+    {"cluster", do_cluster, cluster_config, {OUT(labels), OUT(probabilities)}, 2, 0},
+    {"score", do_score, score_config, {OUT(score)}, 1, 1},
+    {NULL, NULL, NULL, {0}, 0, 0}};
 #undef OUT
 
 static const stage_def *stages_of(source_kind kind)
 {
-    (void)kind;
-    return model_stages;
+    return kind == SOURCE_MODEL ? model_stages : features_stages;
 }
 
 /* Runs a stage unless it is up to date. Its recorded key is removed (and run.json
