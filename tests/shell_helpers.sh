@@ -12,3 +12,12 @@ one_line_error() {
   [ "$(wc -l <"$t/err")" = 1 ] && grep -q '^lcae: error: ' "$t/err" ||
     fail "$1: expected one 'lcae: error:' line, got: $err"
 }
+# expect_files DIR NAME...: DIR holds exactly these names (ls -A: with hidden ones, as
+# the temporary outputs ".NAME.tmp.XXXXXX" are)
+expect_files() {
+  local dir=$1 want have
+  shift
+  want=$( (($#)) && printf '%s\n' "$@" | sort | tr '\n' ' ')
+  have=$(ls -A "$dir" | sort | tr '\n' ' ')
+  [ "$have" = "$want" ] || fail "$dir: expected [$want], found [$have]"
+}

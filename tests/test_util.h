@@ -3,6 +3,7 @@
 #ifndef LCAE_TEST_UTIL_H
 #define LCAE_TEST_UTIL_H
 
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,26 @@ static inline int test_reference_missing(void)
         return 1;
     }
     return TEST_SKIP;
+}
+
+/* The names in `dir` (hidden ones too: temporary outputs start with '.'), sorted and
+ * joined by spaces, into buf ("" for an empty folder; "?" if it cannot be read). */
+static inline const char *test_dir_names(const char *dir, char *buf, size_t n)
+{
+    struct dirent **list;
+    int k = scandir(dir, &list, NULL, alphasort);
+    snprintf(buf, n, "%s", k < 0 ? "?" : "");
+    for (int i = 0; i < k; i++) {
+        const char *name = list[i]->d_name;
+        if (strcmp(name, ".") && strcmp(name, "..")) {
+            size_t len = strlen(buf);
+            snprintf(buf + len, n - len, "%s%s", len ? " " : "", name);
+        }
+        free(list[i]);
+    }
+    if (k >= 0)
+        free(list);
+    return buf;
 }
 
 static inline const char *test_env(const char *name)
