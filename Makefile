@@ -4,6 +4,9 @@ JOBS      ?= $(shell nproc)
 BUILD     ?= build
 ASAN      ?= build-asan
 CMAKE_ARGS ?=
+# -Werror (CMake's LCAE_WERROR): on in the builds `make test` runs, off for a plain
+# `make`, where a compiler other than Debian's may warn about something new.
+WERROR    ?= OFF
 
 .PHONY: all deps deps-test build build-asan demo test test-release test-asan fuzz bench clean
 
@@ -13,12 +16,13 @@ deps:
 	@scripts/install-deps
 
 build:
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS) >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DLCAE_WERROR=$(WERROR) $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
 # The sanitizer build uses clang so that the same tree also builds the libFuzzer harnesses.
 build-asan:
-	@CC=clang cmake -S . -B $(ASAN) -DLCAE_SANITIZE=ON -DLCAE_FUZZ=ON $(CMAKE_ARGS) >/dev/null
+	@CC=clang cmake -S . -B $(ASAN) -DLCAE_SANITIZE=ON -DLCAE_FUZZ=ON -DLCAE_WERROR=$(WERROR) \
+	  $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(ASAN) -j $(JOBS)
 
 demo: deps build
@@ -38,12 +42,14 @@ deps-test:
 	    *) echo "lcae: npm ci failed (CI=$$CI: the browser test must run)" >&2; exit 1 ;; \
 	  esac
 
-test-release: build
+test-release:
+	@$(MAKE) --no-print-directory build WERROR=ON
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # LSan cannot run under ptrace-less containers reliably, and OpenBLAS/OpenMP keep
 # thread pools alive at exit: leaks are checked by the fuzzers (detect_leaks=1) only.
-test-asan: build-asan
+test-asan:
+	@$(MAKE) --no-print-directory build-asan WERROR=ON
 	@cd $(ASAN) && ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
 
