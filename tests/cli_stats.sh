@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # lcae stats / lcae info on the command line: outputs, non-finite pixels, bad input, exit
-# status, nothing written on failure. (Numbers are checked against numpy in test_stats.c.)
+# status, nothing written on failure (the outputs are one set: all or none). (Numbers are
+# checked against numpy in test_stats.c.)
 lcae=$1
 src=${LCAE_SOURCE_DIR:?run through ctest}
 t=$(mktemp -d /tmp/lcae-cli-stats-XXXXXX)
@@ -138,6 +139,33 @@ touch "$t/afile"
 run "$lcae" stats "$fix" "${raw[@]}" -o "$t/afile"
 expect_rc 1 "-o a file"; one_line_error "-o a file"
 for d in x1 x2 x3 x4; do [ ! -e "$t/$d" ] || fail "$d was written"; done
+
+# --- the four outputs are one set: all or none, no temporary file left (failures made
+# without permissions: a folder in an output's place, the test hook LCAE_TEST_FAIL_RENAME)
+mkdir -p "$t/y/mean_pattern.npy"
+run "$lcae" stats "$fix" "${raw[@]}" -o "$t/y"
+expect_rc 1 "a folder in mean_pattern.npy's place"; one_line_error "folder in place"
+grep -q "mean_pattern.npy: cannot replace output (a folder is in its place)" "$t/err" ||
+  fail "folder in place: $err"
+expect_files "$t/y" mean_pattern.npy
+LCAE_TEST_FAIL_RENAME=3 run "$lcae" stats "$fix" "${raw[@]}" -o "$t/z"
+expect_rc 1 "third rename fails"; one_line_error "third rename fails"
+expect_files "$t/z"
+cp -r "$t/s1" "$t/s1.old"
+LCAE_TEST_FAIL_RENAME=1 run "$lcae" stats "$fix" "${raw[@]}" -o "$t/s1" --sample 99
+expect_rc 1 "first rename fails over older outputs"
+for f in sum.npy variance.npy mean_pattern.npy stats.json; do
+  cmp -s "$t/s1/$f" "$t/s1.old/$f" || fail "older $f replaced by a failed set"
+done
+expect_files "$t/s1" sum.npy variance.npy mean_pattern.npy stats.json
+# the beam's arrays are in the same set
+mkdir -p "$t/bb/beam_measured.npy"
+run "$lcae" stats "$t/sim/scan_x8_y8.raw" -o "$t/bb" -q
+expect_rc 1 "a folder in beam_measured.npy's place"; one_line_error "beam folder in place"
+expect_files "$t/bb" beam_measured.npy
+LCAE_TEST_FAIL_RENAME=6 run "$lcae" stats "$t/sim/scan_x8_y8.raw" -o "$t/bc" -q
+expect_rc 1 "sixth rename (beam_measured.npy) fails"
+expect_files "$t/bc"
 
 if [ $fails -gt 0 ]; then echo "cli_stats: $fails failed" >&2; exit 1; fi
 echo "cli_stats: all passed"

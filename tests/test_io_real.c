@@ -276,7 +276,7 @@ int main(void)
 {
     /* the real files are the reference: without them there is nothing to check */
     if (test_shared_missing("the real detector files (shared/data/real)"))
-        return TEST_SKIP;
+        return test_skip_status();
     test_merlin();
     test_empad_xml();
     test_hdf5();

@@ -147,7 +147,8 @@ int lcae_sim_detect(const lcae_sim_params *p, const float *expected, uint64_t ke
  * Writes into the existing folder `dir` the scan (lcae_sim_scan_name: EMPAD .raw and
  * .xml, or scan.npy), truth_grain.npy, truth_class.npy, truth_region.npy (int32, ny x nx),
  * truth_angle.npy (float32 degrees, NaN where amorphous), truth_thickness.npy
- * (float32 nm) and truth.json. Streams in batches: memory does not grow with the scan.
+ * (float32 nm) and truth.json, all or none (one output set: see lcae/io.h). Streams in
+ * batches: memory does not grow with the scan.
  * The same parameters give the same bytes whatever the number of threads. */
 int lcae_simulate(const lcae_sim_params *p, const char *dir, const lcae_progress *prog);
 /* The name of the scan file lcae_simulate writes for p: "scan_x{NX}_y{NY}.raw" or

@@ -104,11 +104,15 @@ struct cJSON *lcae_stats_json(const lcae_dataset *ds, const lcae_stats *st);
 struct cJSON *lcae_stats_json_full(const lcae_dataset *ds, const lcae_stats *st);
 struct lcae_beam;
 /* Writes DIR/sum.npy, DIR/variance.npy (ny x nx float32), DIR/mean_pattern.npy (h x w)
- * and DIR/stats.json, each atomically, into the existing folder `dir`. With `beam`
- * (may be NULL) stats.json also holds its summary under "beam" (lcae_beam_json); the
- * beam's own arrays are written by lcae_beam_write. */
+ * and DIR/stats.json into the existing folder `dir`, all or none (one output set, see
+ * lcae/io.h). With `beam` (may be NULL) stats.json also holds its summary under "beam"
+ * (lcae_beam_json); the beam's own arrays are written by lcae_beam_write. _in: as
+ * members of the caller's `set`, renamed when the caller closes it (so that the beam's
+ * arrays can join the same set). */
 int lcae_stats_write(const lcae_dataset *ds, const lcae_stats *st,
                      const struct lcae_beam *beam, const char *dir);
+int lcae_stats_write_in(lcae_output_set *set, const lcae_dataset *ds, const lcae_stats *st,
+                        const struct lcae_beam *beam, const char *dir);
 
 /* ---- direct-beam position (descan) -------------------------------------------------
  * Where the direct (undiffracted) beam sits on the detector at every scan position, and
@@ -183,9 +187,10 @@ int lcae_beam_compute(lcae_dataset *ds, const lcae_beam_options *opt,
                       const lcae_progress *progress, lcae_beam *out);
 void lcae_beam_free(lcae_beam *b);
 /* Writes DIR/beam_position.npy (the fitted positions) and DIR/beam_measured.npy (the
- * measured ones, NaN where not found), (ny, nx, 2) float32 (y, x), atomically, into the
- * existing folder `dir`. */
+ * measured ones, NaN where not found), (ny, nx, 2) float32 (y, x), both or neither, into
+ * the existing folder `dir`; _in: as members of the caller's output set. */
 int lcae_beam_write(const lcae_beam *b, const char *dir);
+int lcae_beam_write_in(lcae_output_set *set, const lcae_beam *b, const char *dir);
 /* Summary: frame centre, mean / min / max of the fitted positions, radius, fit and its
  * coefficients, rms residual, scatter, counts. Caller frees with cJSON_Delete. */
 struct cJSON *lcae_beam_json(const lcae_beam *b);

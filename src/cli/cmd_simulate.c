@@ -113,7 +113,7 @@ static char *path_in(const char *dir, const char *name)
 /* One simulated pattern per phase and zone axis, log scale, tiles of det x det in two
  * rows: Al [001] [011] [111] [112] amorphous / Fe [001] [011] [111] [112], Al [001]
  * turned by 30 degrees. */
-static int write_patterns_png(const lcae_sim_params *p, const char *dir)
+static int write_patterns_png(const lcae_sim_params *p, lcae_output_set *set, const char *dir)
 {
     static const int zones[4][3] = {{0, 0, 1}, {0, 1, 1}, {1, 1, 1}, {1, 1, 2}};
     int d = p->det, gap = 4, cols = 5, rows = 2;
@@ -154,7 +154,7 @@ static int write_patterns_png(const lcae_sim_params *p, const char *dir)
                    tile + (size_t)y * d * 3, (size_t)d * 3);
     }
     if (!rc) {
-        int st = lcae_png_write_rgb8(path_in(dir, "patterns.png"), img, H, W);
+        int st = lcae_png_write_in(set, path_in(dir, "patterns.png"), img, H, W, 3);
         if (st)
             rc = cli_fail(st);
     }
@@ -167,7 +167,7 @@ done:
 }
 
 /* truth_*.npy and the variance map of the scan as PNG. */
-static int write_maps_png(const lcae_sim_params *p, const char *dir)
+static int write_maps_png(const lcae_sim_params *p, lcae_output_set *set, const char *dir)
 {
     int64_t n = p->ny * p->nx;
     uint8_t *rgb = malloc((size_t)n * 3);
@@ -185,7 +185,7 @@ static int write_maps_png(const lcae_sim_params *p, const char *dir)
         lcae_image_labels(v, n, rgb);
         free(v);
         snprintf(name, sizeof name, "%s.png", labels[k]);
-        st = lcae_png_write_rgb8(path_in(dir, name), rgb, (int)p->ny, (int)p->nx);
+        st = lcae_png_write_in(set, path_in(dir, name), rgb, (int)p->ny, (int)p->nx, 3);
     }
     const char *maps[2] = {"truth_angle", "truth_thickness"};
     for (int k = 0; k < 2 && !st; k++) {
@@ -200,7 +200,7 @@ static int write_maps_png(const lcae_sim_params *p, const char *dir)
         lcae_image_viridis(v, n, lo, hi, 0, rgb);
         free(v);
         snprintf(name, sizeof name, "%s.png", maps[k]);
-        st = lcae_png_write_rgb8(path_in(dir, name), rgb, (int)p->ny, (int)p->nx);
+        st = lcae_png_write_in(set, path_in(dir, name), rgb, (int)p->ny, (int)p->nx, 3);
     }
     if (!st) {
         /* the variance over reciprocal space at each position, through lcae's reader */
@@ -220,8 +220,8 @@ static int write_maps_png(const lcae_sim_params *p, const char *dir)
                 }
                 lcae_image_viridis(s.variance, n, lo > 0 ? lo : 1e-3, hi, 1, rgb);
                 lcae_stats_free(&s);
-                st = lcae_png_write_rgb8(path_in(dir, "variance.png"), rgb, (int)p->ny,
-                                         (int)p->nx);
+                st = lcae_png_write_in(set, path_in(dir, "variance.png"), rgb, (int)p->ny,
+                                       (int)p->nx, 3);
             }
         }
     }
@@ -261,9 +261,17 @@ static int run_simulate(int npos, char **pos)
         return cli_fail(rc);
     cli_note("scale %.5f 1/A per pixel, disk radius %.2f pixels, wavelength %.5f A",
              lcae_sim_scale(&p), lcae_sim_disk_radius(&p), lcae_sim_wavelength(p.kv));
-    if (png && ((rc = write_patterns_png(&p, out_dir)) || (rc = write_maps_png(&p, out_dir))))
-        return rc;
-    return 0;
+    if (!png)
+        return 0;
+    /* the pictures are drawn from the sample as written, so they are a set of their own:
+     * a failure here leaves the (complete) sample and no picture */
+    lcae_output_set *set;
+    if ((rc = lcae_output_set_new(&set)))
+        return cli_fail(rc);
+    if (!(rc = write_patterns_png(&p, set, out_dir)))
+        rc = write_maps_png(&p, set, out_dir);
+    int closed = lcae_output_set_close(set, !rc);
+    return rc ? rc : closed ? cli_fail(closed) : 0;
 }
 
 static const cli_option *const simulate_groups[] = {simulate_options, cli_sample_options,

@@ -126,13 +126,18 @@ static int run_stats(int npos, char **pos)
             rc = cli_fail(status);
     }
     if (!rc) {
+        /* every output or none (one output set, renamed when all are written) */
+        lcae_output_set *set = NULL;
         int status = lcae_make_dirs(out_dir);
         if (!status)
-            status = lcae_stats_write(ds, &st, with_beam ? &beam : NULL, out_dir);
+            status = lcae_output_set_new(&set);
+        if (!status)
+            status = lcae_stats_write_in(set, ds, &st, with_beam ? &beam : NULL, out_dir);
         if (!status && with_beam)
-            status = lcae_beam_write(&beam, out_dir);
-        if (status)
-            rc = cli_fail(status);
+            status = lcae_beam_write_in(set, &beam, out_dir);
+        int closed = lcae_output_set_close(set, !status);
+        if (status || closed)
+            rc = cli_fail(status ? status : closed);
     }
     if (!rc) {
         char m[160];

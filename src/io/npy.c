@@ -258,8 +258,8 @@ struct lcae_npy_writer {
     int64_t count, written; /* elements the shape holds, elements written so far */
 };
 
-int lcae_npy_writer_open(lcae_npy_writer **out, const char *path, lcae_dtype dtype, int ndim,
-                         const int64_t *shape)
+int lcae_npy_writer_open_in(lcae_npy_writer **out, lcae_output_set *set, const char *path,
+                            lcae_dtype dtype, int ndim, const int64_t *shape)
 {
     static const char *codes[] = {
         [LCAE_DT_U8] = "|u1", [LCAE_DT_U16] = "<u2", [LCAE_DT_U32] = "<u4",
@@ -294,7 +294,7 @@ int lcae_npy_writer_open(lcae_npy_writer **out, const char *path, lcae_dtype dty
         return LCAE_ENOMEM;
     wr->elem = lcae_dtype_size(dtype);
     wr->count = count;
-    int rc = lcae_atomic_open(&wr->af, path);
+    int rc = lcae_atomic_open_in(&wr->af, set, path);
     if (rc) {
         free(wr);
         return rc;
@@ -306,6 +306,12 @@ int lcae_npy_writer_open(lcae_npy_writer **out, const char *path, lcae_dtype dty
     fputc('\n', wr->af.fp);
     *out = wr;
     return LCAE_OK; /* write errors are sticky in the FILE: reported at close */
+}
+
+int lcae_npy_writer_open(lcae_npy_writer **out, const char *path, lcae_dtype dtype, int ndim,
+                         const int64_t *shape)
+{
+    return lcae_npy_writer_open_in(out, NULL, path, dtype, ndim, shape);
 }
 
 int lcae_npy_writer_write(lcae_npy_writer *wr, const void *data, int64_t n)
@@ -338,14 +344,20 @@ int lcae_npy_writer_close(lcae_npy_writer *wr, int commit)
     return rc;
 }
 
-int lcae_npy_write(const char *path, lcae_dtype dtype, int ndim, const int64_t *shape,
-                   const void *data)
+int lcae_npy_write_in(lcae_output_set *set, const char *path, lcae_dtype dtype, int ndim,
+                      const int64_t *shape, const void *data)
 {
     lcae_npy_writer *wr;
-    int rc = lcae_npy_writer_open(&wr, path, dtype, ndim, shape);
+    int rc = lcae_npy_writer_open_in(&wr, set, path, dtype, ndim, shape);
     if (rc)
         return rc;
     rc = lcae_npy_writer_write(wr, data, wr->count);
     int rc2 = lcae_npy_writer_close(wr, !rc);
     return rc ? rc : rc2;
+}
+
+int lcae_npy_write(const char *path, lcae_dtype dtype, int ndim, const int64_t *shape,
+                   const void *data)
+{
+    return lcae_npy_write_in(NULL, path, dtype, ndim, shape, data);
 }

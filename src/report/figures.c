@@ -103,7 +103,7 @@ static int add_figure(report_ctx *r, const fig_canvas *c, const char *file, cons
     char *path = lcae_path_join(r->dir, file);
     if (!path)
         return LCAE_ENOMEM;
-    int rc = fig_write(c, path, &f->png, &f->bytes);
+    int rc = fig_write(c, r->out, path, &f->png, &f->bytes);
     free(path);
     if (rc)
         return rc;

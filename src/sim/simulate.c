@@ -65,17 +65,18 @@ typedef struct {
     size_t px;        /* pixels per frame */
 } scan_file;
 
-static int scan_open(scan_file *f, const lcae_sim_params *p, const char *path)
+static int scan_open(scan_file *f, const lcae_sim_params *p, lcae_output_set *set,
+                     const char *path)
 {
     memset(f, 0, sizeof *f);
     f->px = (size_t)p->det * p->det;
     if (p->format == LCAE_SIM_EMPAD)
-        return lcae_empad_writer_open(&f->empad, path, p->det, p->det);
+        return lcae_empad_writer_open_in(&f->empad, set, path, p->det, p->det);
     int64_t shape[4] = {p->ny, p->nx, p->det, p->det};
     if (p->counting && !(f->counts = lcae_malloc(f->px * sizeof *f->counts)))
         return LCAE_ENOMEM;
-    int rc = lcae_npy_writer_open(&f->npy, path, p->counting ? LCAE_DT_U16 : LCAE_DT_F32, 4,
-                                  shape);
+    int rc = lcae_npy_writer_open_in(&f->npy, set, path,
+                                     p->counting ? LCAE_DT_U16 : LCAE_DT_F32, 4, shape);
     if (rc)
         free(f->counts);
     return rc;
@@ -107,8 +108,8 @@ static int scan_close(scan_file *f, int commit)
 
 /* Batches are computed by all threads while one of them writes the previous batch
  * (two buffers), so that the file system's time hides behind the computation. */
-static int write_scan(const sim_ctx *c, const sim_layout *l, const char *path,
-                      const lcae_progress *prog)
+static int write_scan(const sim_ctx *c, const sim_layout *l, lcae_output_set *set,
+                      const char *path, const lcae_progress *prog)
 {
     const lcae_sim_params *p = &c->p;
     int64_t total = p->ny * p->nx;
@@ -126,7 +127,7 @@ static int write_scan(const sim_ctx *c, const sim_layout *l, const char *path,
         return LCAE_ENOMEM;
     }
     scan_file wr;
-    int rc = scan_open(&wr, p, path);
+    int rc = scan_open(&wr, p, set, path);
     if (rc) {
         free(frames[0]);
         free(frames[1]);
@@ -186,7 +187,8 @@ static int write_scan(const sim_ctx *c, const sim_layout *l, const char *path,
 /* Scan metadata in the form of the EMPAD software 1.2 (which lcae's reader and
  * hyperspy/rosettasciio read), plus <detector_height>/<detector_width>, which no real
  * EMPAD file has and lcae's reader honours. */
-static int write_xml(const sim_ctx *c, const char *path, const char *raw_name)
+static int write_xml(const sim_ctx *c, lcae_output_set *set, const char *path,
+                     const char *raw_name)
 {
     const lcae_sim_params *p = &c->p;
     double fov_x = p->nx * p->step_nm * 1e-9, fov_y = p->ny * p->step_nm * 1e-9;
@@ -208,7 +210,7 @@ static int write_xml(const sim_ctx *c, const char *path, const char *raw_name)
         (unsigned long long)p->seed, lcae_version(), raw_name, (long long)p->nx,
         (long long)p->ny, p->det, p->det, fov_x, fov_y, p->camera_length_mm * 1e-3,
         p->kv * 1e3);
-    return lcae_write_file_atomic(path, buf, (size_t)n);
+    return lcae_write_file_in(set, path, buf, (size_t)n);
 }
 
 static cJSON *int_array3(const double v[3])
@@ -217,8 +219,8 @@ static cJSON *int_array3(const double v[3])
     return cJSON_CreateIntArray(iv, 3);
 }
 
-static int write_json(const sim_ctx *c, const sim_layout *l, const char *path,
-                      const char *scan_name)
+static int write_json(const sim_ctx *c, const sim_layout *l, lcae_output_set *set,
+                      const char *path, const char *scan_name)
 {
     const lcae_sim_params *p = &c->p;
     cJSON *root = cJSON_CreateObject();
@@ -307,13 +309,14 @@ static int write_json(const sim_ctx *c, const sim_layout *l, const char *path,
     cJSON_Delete(root);
     if (!text)
         return lcae_fail(LCAE_ENOMEM, "out of memory");
-    int rc = lcae_write_file_atomic(path, text, strlen(text));
+    int rc = lcae_write_file_in(set, path, text, strlen(text));
     free(text);
     return rc;
 }
 
 /* Truth maps over the scan, and each grain's position count. */
-static int write_truth(const lcae_sim_params *p, sim_layout *l, const char *dir)
+static int write_truth(const lcae_sim_params *p, sim_layout *l, lcae_output_set *set,
+                       const char *dir)
 {
     int64_t n = p->ny * p->nx, shape[2] = {p->ny, p->nx};
     int32_t *grain = lcae_malloc((size_t)n * sizeof *grain);
@@ -350,13 +353,13 @@ static int write_truth(const lcae_sim_params *p, sim_layout *l, const char *dir)
     rc = LCAE_OK;
     for (int k = 0; k < 5 && !rc; k++) {
         char *path = join(dir, names[k]);
-        rc = path ? lcae_npy_write(path, types[k], 2, shape, data[k]) : LCAE_ENOMEM;
+        rc = path ? lcae_npy_write_in(set, path, types[k], 2, shape, data[k]) : LCAE_ENOMEM;
         free(path);
     }
     if (!rc) {
         char *path = join(dir, "truth_center.npy");
         int64_t cshape[3] = {p->ny, p->nx, 2};
-        rc = path ? lcae_npy_write(path, LCAE_DT_F32, 3, cshape, centre) : LCAE_ENOMEM;
+        rc = path ? lcae_npy_write_in(set, path, LCAE_DT_F32, 3, cshape, centre) : LCAE_ENOMEM;
         free(path);
     }
 done:
@@ -386,17 +389,22 @@ int lcae_simulate(const lcae_sim_params *p, const char *dir, const lcae_progress
              (long long)p->ny);
     char *scan_path = join(dir, scan_name), *xml_path = join(dir, xml_name);
     char *json_path = join(dir, "truth.json");
+    lcae_output_set *set = NULL;
     if (!scan_path || !xml_path || !json_path)
         rc = LCAE_ENOMEM;
-    /* the long part first: a failure there leaves no output at all */
+    /* one output set: the scan, its XML and its truth appear together or not at all */
     if (!rc)
-        rc = write_scan(&c, &l, scan_path, prog);
+        rc = lcae_output_set_new(&set);
     if (!rc)
-        rc = write_truth(p, &l, dir);
+        rc = write_scan(&c, &l, set, scan_path, prog);
+    if (!rc)
+        rc = write_truth(p, &l, set, dir);
     if (!rc && p->format == LCAE_SIM_EMPAD)
-        rc = write_xml(&c, xml_path, scan_name);
+        rc = write_xml(&c, set, xml_path, scan_name);
     if (!rc)
-        rc = write_json(&c, &l, json_path, scan_name);
+        rc = write_json(&c, &l, set, json_path, scan_name);
+    int closed = lcae_output_set_close(set, !rc);
+    rc = rc ? rc : closed;
     free(scan_path);
     free(xml_path);
     free(json_path);

@@ -73,8 +73,8 @@ struct cJSON *lcae_stats_json_full(const lcae_dataset *ds, const lcae_stats *st)
     return j;
 }
 
-int lcae_stats_write(const lcae_dataset *ds, const lcae_stats *st, const lcae_beam *beam,
-                     const char *dir)
+int lcae_stats_write_in(lcae_output_set *set, const lcae_dataset *ds, const lcae_stats *st,
+                        const lcae_beam *beam, const char *dir)
 {
     const lcae_dataset_info *in = lcae_dataset_get_info(ds);
     int64_t scan[2] = {in->ny, in->nx}, det[2] = {in->h, in->w};
@@ -91,7 +91,8 @@ int lcae_stats_write(const lcae_dataset *ds, const lcae_stats *st, const lcae_be
             return lcae_fail(LCAE_EUSAGE, "%s: statistics computed without virtual images",
                              lcae_dataset_path(ds));
         char *path = lcae_path_join(dir, arrays[a].name);
-        rc = path ? lcae_npy_write(path, LCAE_DT_F32, 2, arrays[a].shape, arrays[a].data)
+        rc = path ? lcae_npy_write_in(set, path, LCAE_DT_F32, 2, arrays[a].shape,
+                                      arrays[a].data)
                   : LCAE_ENOMEM;
         free(path);
     }
@@ -110,10 +111,21 @@ int lcae_stats_write(const lcae_dataset *ds, const lcae_stats *st, const lcae_be
     }
     size_t len = strlen(text);
     text[len] = '\n'; /* replaces the terminator: written with its length */
-    rc = lcae_write_file_atomic(path, text, len + 1);
+    rc = lcae_write_file_in(set, path, text, len + 1);
     free(text);
     free(path);
     return rc;
+}
+
+int lcae_stats_write(const lcae_dataset *ds, const lcae_stats *st, const lcae_beam *beam,
+                     const char *dir)
+{
+    lcae_output_set *set;
+    int rc = lcae_output_set_new(&set);
+    if (!rc)
+        rc = lcae_stats_write_in(set, ds, st, beam, dir);
+    int closed = lcae_output_set_close(set, !rc);
+    return rc ? rc : closed;
 }
 
 static cJSON *yx(double y, double x)
@@ -158,7 +170,7 @@ struct cJSON *lcae_beam_json(const lcae_beam *b)
     return j;
 }
 
-int lcae_beam_write(const lcae_beam *b, const char *dir)
+int lcae_beam_write_in(lcae_output_set *set, const lcae_beam *b, const char *dir)
 {
     int64_t shape[3] = {b->ny, b->nx, 2};
     const char *names[2] = {"beam_position.npy", "beam_measured.npy"};
@@ -166,8 +178,18 @@ int lcae_beam_write(const lcae_beam *b, const char *dir)
     int rc = LCAE_OK;
     for (int a = 0; a < 2 && !rc; a++) {
         char *path = lcae_path_join(dir, names[a]);
-        rc = path ? lcae_npy_write(path, LCAE_DT_F32, 3, shape, data[a]) : LCAE_ENOMEM;
+        rc = path ? lcae_npy_write_in(set, path, LCAE_DT_F32, 3, shape, data[a]) : LCAE_ENOMEM;
         free(path);
     }
     return rc;
+}
+
+int lcae_beam_write(const lcae_beam *b, const char *dir)
+{
+    lcae_output_set *set;
+    int rc = lcae_output_set_new(&set);
+    if (!rc)
+        rc = lcae_beam_write_in(set, b, dir);
+    int closed = lcae_output_set_close(set, !rc);
+    return rc ? rc : closed;
 }
