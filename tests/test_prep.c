@@ -96,6 +96,18 @@ static void test_fit_rules(void)
     CHECK_CLOSE(pr.scale, sd, 1e-6);
     lcae_dataset_close(ds);
 
+    /* the same counts with float dust (1e-6 of a count) on the zeros: sigma68 is positive
+     * but negligible next to the standard deviation, which is used */
+    for (int i = 0; i < N * P; i++)
+        if (v[i] == 0)
+            v[i] = (float)(1e-6 * (i % 3));
+    ds = scan_of("dust.npy", v, N);
+    pr = (lcae_prep){.bin = 1, .transform = LCAE_TRANSFORM_LOG};
+    CHECK(lcae_prep_fit(ds, &pr, NULL, NULL, NULL, NULL) == LCAE_OK);
+    CHECK_MSG(pr.norm == LCAE_NORM_STD && fabs(pr.scale - sd) < 1e-3 * sd, "norm %d scale %g",
+              (int)pr.norm, pr.scale);
+    lcae_dataset_close(ds);
+
     /* constant data has nothing to normalize: an error naming the value */
     for (int i = 0; i < N * P; i++)
         v[i] = 3;

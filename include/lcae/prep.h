@@ -12,9 +12,9 @@
  *      bright Bragg spots from dominating;
  *   4. normalization (t - median) / scale, median and scale being those of the
  *      transformed pixels of the scan (lcae_prep_fit): scale = sigma68 = (P84 - P16) / 2
- *      where P84 > P16, else (sparse counting data: more than 84 % of pixels zero) the
- *      standard deviation (lcae_stats' rule). Both give inputs of unit scale; the rule
- *      used is recorded.
+ *      where that is more than 1e-3 of the standard deviation, else (sparse counting
+ *      data) the standard deviation (lcae_stats' rule). Both give inputs of unit scale;
+ *      the rule used is recorded.
  * The prepared pattern is a square of size x size pixels, row-major.
  */
 #ifndef LCAE_PREP_H

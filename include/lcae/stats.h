@@ -35,8 +35,9 @@ extern "C" {
 #define LCAE_STATS_DEFAULT_SAMPLE (INT64_C(1) << 23)
 #define LCAE_STATS_MAX_SAMPLE (INT64_C(1) << 26)
 
-/* How a normalization's scale was chosen: sigma68 where it is positive, else (more than
- * 68 % of the values tied, as in sparse counting data) the standard deviation. */
+/* How a normalization's scale was chosen: sigma68, or where it is 0 or below 1e-3 of the
+ * standard deviation (68 % of the values tied or nearly so, as in sparse counting data)
+ * the standard deviation. */
 typedef enum { LCAE_NORM_SIGMA68 = 0, LCAE_NORM_STD = 1 } lcae_norm_rule;
 const char *lcae_norm_rule_name(lcae_norm_rule r); /* "sigma68", "std" */
 int lcae_norm_rule_from_name(const char *name);    /* -1 if unknown */
@@ -61,7 +62,8 @@ typedef struct lcae_stats {
     double median, p16, p84, sigma68; /* NaN if no finite value */
     double min, max;                  /* NaN if no finite value */
     double mean, std;                 /* of every finite value (population), NaN if none */
-    double scale;                     /* the normalization's: sigma68, or std where that is 0 */
+    double scale;                     /* the normalization's: sigma68, or std where that is
+                                         0 or below 1e-3 std (lcae_norm_rule) */
     lcae_norm_rule norm;              /* which */
     int64_t pixels;                   /* ny * nx * h * w */
     int64_t nonfinite;                /* NaN and +-Inf pixel values */

@@ -509,9 +509,12 @@ int lcae_stats_compute(lcae_dataset *ds, const lcae_stats_options *opt_in,
     }
     st->sigma68 = (st->p84 - st->p16) / 2;
     /* the normalization's scale: sigma68, or where more than 68 % of the values are tied
-     * (sparse counting data: P16 = P84 = 0) the standard deviation */
-    st->norm = st->sigma68 > 0 ? LCAE_NORM_SIGMA68 : LCAE_NORM_STD;
-    st->scale = st->sigma68 > 0 ? st->sigma68 : st->std;
+     * (sparse counting data: P16 = P84 = 0) or nearly so (the same data through a float
+     * pipeline: sigma68 of order 1e-5 from rounding) the standard deviation. The factor
+     * 1e-3 leaves heavy-tailed data alone (untransformed Bragg spots: sigma68 ~ 1e-2 of
+     * std) and catches only a spread of numerical dust. */
+    st->norm = st->sigma68 > 1e-3 * st->std ? LCAE_NORM_SIGMA68 : LCAE_NORM_STD;
+    st->scale = st->norm == LCAE_NORM_SIGMA68 ? st->sigma68 : st->std;
     rc = LCAE_OK;
 done:
     if (rc)
