@@ -49,6 +49,9 @@ typedef struct {
  * after printing the help (exit 0). */
 int cli_parse(const cli_command *cmd, int argc, char **argv, char **pos, int *npos);
 void cli_print_help(const cli_command *cmd);
+/* The value of --NAME (the last one given) before parsing, for a command's init; the
+ * fallback if absent. */
+const char *cli_peek_option(int argc, char **argv, const char *name, const char *fallback);
 /* 1 if the command line gave the option whose destination is `dest`. */
 int cli_given(const void *dest);
 

@@ -70,16 +70,8 @@ static void apply_preset(const char *name)
 
 static void run_init(int argc, char **argv)
 {
-    const char *name = preset;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--"))
-            break;
-        if (!strcmp(argv[i], "--preset") && i + 1 < argc)
-            name = argv[i + 1];
-        else if (!strncmp(argv[i], "--preset=", 9))
-            name = argv[i] + 9;
-    }
-    apply_preset(name); /* an unknown name is reported after parsing */
+    /* an unknown name is reported after parsing */
+    apply_preset(cli_peek_option(argc, argv, "preset", preset));
 }
 
 /* Options that mean nothing in this run are an error naming the first one given: the

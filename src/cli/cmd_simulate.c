@@ -61,16 +61,7 @@ const cli_option cli_sample_options[] = {
 
 void cli_sample_init(int argc, char **argv)
 {
-    const char *name = preset;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--"))
-            break;
-        if (!strcmp(argv[i], "--preset") && i + 1 < argc)
-            name = argv[i + 1];
-        else if (!strncmp(argv[i], "--preset=", 9))
-            name = argv[i] + 9;
-    }
-    lcae_sim_preset(name, &P); /* an unknown name is reported by cli_sim_params */
+    lcae_sim_preset(cli_peek_option(argc, argv, "preset", preset), &P); /* an unknown name is reported by cli_sim_params */
 }
 
 int cli_sim_params(lcae_sim_params *p)

@@ -135,6 +135,24 @@ static const cli_option *find_option(const cli_command *cmd, const char *name, s
     return NULL;
 }
 
+const char *cli_peek_option(int argc, char **argv, const char *name, const char *fallback)
+{
+    size_t n = strlen(name);
+    const char *value = fallback;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--"))
+            break;
+        if (strncmp(a, "--", 2) || strncmp(a + 2, name, n))
+            continue;
+        if (!a[2 + n] && i + 1 < argc)
+            value = argv[i + 1];
+        else if (a[2 + n] == '=')
+            value = a + 3 + n;
+    }
+    return value;
+}
+
 /* The options the command line gave, by their destinations (see cli_given). */
 static const void *given[256];
 static int ngiven;
