@@ -5,10 +5,12 @@
  * published crashes in its format parsers), so fuzzing it here would test HDF5, not
  * lcae. */
 #include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fuzz_io_util.h"
-#include "fuzz_util.h"
 
 static char file[256];
 
@@ -43,7 +45,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     snprintf(file, sizeof file, "/dev/shm/lcae-fuzz-h5-%d.h5", (int)getpid());
     hid_t f = H5Fcreate(file, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     hsize_t a[4] = {3, 4, 5, 6}, b[3] = {6, 5, 4}, c[2] = {7, 7}, d[1] = {9};
+    hsize_t e[5] = {2, 1, 3, 4, 4}; /* 4-D once squeezed: the bare file has two */
     dataset(f, "/root/datacube/data", 4, a, 1);
+    dataset(f, "/fpd/data", 5, e, 0);
     dataset(f, "/root/stack", 3, b, 0);
     dataset(f, "/image", 2, c, 0);
     dataset(f, "/g/h/vector", 1, d, 0);

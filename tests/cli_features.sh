@@ -26,8 +26,9 @@ npy_f32() {
 # npy_shape FILE: the shape in a .npy header
 npy_shape() { head -c 128 "$1" | grep -ao "'shape': ([0-9, ]*)" | sed "s/'shape': //"; }
 
-# --- polar (default 10 dimensions) and pca, bin 2: 16 x 16 prepared patterns
-run "$lcae" features "$scan" --method polar --bin 2 -o "$t/polar.npy"
+# --- polar (default 10 dimensions) and pca, bin 2: 16 x 16 prepared patterns, uncentred
+# (centring is below)
+run "$lcae" features "$scan" --method polar --bin 2 --center none -o "$t/polar.npy"
 expect_rc 0 "polar"
 [ "$(npy_shape "$t/polar.npy")" = "(80, 10)" ] || fail "polar shape: $(npy_shape "$t/polar.npy")"
 head -c 64 "$t/polar.npy" | grep -aq "'descr': '<f4'" || fail "polar: not float32"
@@ -65,7 +66,7 @@ for key in '"r0":	0' '"r1":	7' '"orders":	3' '"n_theta":	24' '"standardize":	tru
 done
 
 # --- the same command, the same bytes
-run "$lcae" features "$scan" --method polar --bin 2 -o "$t/again.npy" -q
+run "$lcae" features "$scan" --method polar --bin 2 --center none -o "$t/again.npy" -q
 cmp -s "$t/polar.npy" "$t/again.npy" || fail "polar: not deterministic"
 
 # --- a beam map putting every beam at the frame centre (15.5, 15.5): nothing changes
@@ -74,6 +75,10 @@ run "$lcae" features "$scan" --method polar --bin 2 --beam-map "$t/beam.npy" -o 
 expect_rc 0 "polar with a beam map"
 cmp -s "$t/polar.npy" "$t/c.npy" || fail "centring on the centre changed the features"
 grep -q '"center":	"beam"' "$t/c.json" || fail "c.json: center"
+# by default the beam is found in the scan itself (lcae_beam_compute)
+run "$lcae" features "$scan" --method polar --bin 2 -o "$t/found.npy" -q
+expect_rc 0 "polar centred on the beam found in the scan"
+grep -q '"center":	"beam"' "$t/found.json" || fail "found.json: center"
 
 # --- the features cluster
 run "$lcae" cluster "$t/polar.npy" -o "$t/labels.npy" --min-cluster-size 5 -q
@@ -107,7 +112,6 @@ bad 2 "unknown transform" "$scan" --method pca --transform cube -o "$t/x.npy"
 bad 2 "unknown solver" "$scan" --method pca --solver svd -o "$t/x.npy"
 bad 2 "power iterations" "$scan" --method pca --power-iterations 50 -o "$t/x.npy"
 bad 2 "binning" "$scan" --method pca --bin 3 -o "$t/x.npy"
-bad 2 "centre without a map" "$scan" --method polar --center beam -o "$t/x.npy"
 bad 2 "a map but no centring" "$scan" --method polar --center none --beam-map "$t/beam.npy" \
   -o "$t/x.npy"
 bad 2 "standardized randomized PCA" "$scan" --method polar --standardize \

@@ -2,20 +2,21 @@
 # lcae run end to end on a tiny built-in sample with a tiny model: the run directory,
 # the scores against the truth (checked against lcae score on the same files), resuming
 # (nothing redone, then only what a changed option touches), --force, a given scan with
-# --truth, and misuse. The report's own content is checked in test_report.c.
+# --truth, the low-dose sample (--sample-preset), and misuse. The report's own content is checked in test_report.c.
 lcae=$1
 t=$(mktemp -d /tmp/lcae-cli-run-XXXXXX)
 source "${LCAE_SOURCE_DIR:?run through ctest}/tests/shell_helpers.sh"
 # 16 x 16 positions of 32 x 32 patterns (binned to 16 x 16), a 2-wide model, one epoch
-tiny=(--sample-scan 16 --sample-det 32 --sample-grains 4 --base 2 --epochs 1 --subset 64
-      --batch 16 --min-cluster-size 8 --encode-batch 64)
+model=(--base 2 --epochs 1 --subset 64 --batch 16 --min-cluster-size 8 --encode-batch 64)
+tiny=(--sample-scan 16 --sample-det 32 --sample-grains 4 "${model[@]}")
 d=$t/r
 
 run "$lcae" run -o "$d" "${tiny[@]}"
 expect_rc 0 "run on the built-in sample"
 grep -q 'report/report.html' "$t/err" || fail "run does not say where the report is: $err"
 for f in run.json sample/scan_x16_y16.raw sample/truth_class.npy stats/variance.npy \
-         stats/stats.json report/report.html report/report.json; do
+         stats/stats.json stats/beam_position.npy report/beam_position.png report/report.html \
+         report/report.json; do
   [ -s "$d/$f" ] || fail "run: no $f"
 done
 for m in standard invariant; do
@@ -31,6 +32,17 @@ for m in standard invariant; do
   # latent vectors: (256, 16) float32 = 128-byte npy header + 256 * 16 * 4 bytes
   [ "$(stat -c %s "$d/$m/latent.npy")" = $((128 + 256 * 16 * 4)) ] || fail "$m/latent.npy size"
 done
+# the feature extractors are sources like the models: clustered and scored the same way
+for m in polar pca; do
+  for f in features.npy features.json labels.npy probabilities.npy score.json; do
+    [ -s "$d/$m/$f" ] || fail "run: no $m/$f"
+  done
+  run "$lcae" score "$d/$m/labels.npy" "$d/sample/truth_class.npy" --json -q
+  ari=$(grep -o '"ari":[^,]*' "$t/out" | head -1 | cut -d: -f2)
+  tr -d ' \t\n' <"$d/$m/score.json" | grep -q "\"class\":{[^}]*\"ari\":$ari," ||
+    fail "$m/score.json: class ARI is not lcae score's ($ari)"
+done
+grep -q 'Angular Fourier magnitudes' "$d/report/report.json" || fail "report: no polar source"
 grep -q '"rot_loss":[[:space:]]*true' "$d/invariant/model.log.json" &&
   grep -q '"rot_loss":[[:space:]]*false' "$d/standard/model.log.json" ||
   fail "model logs: rot_loss should be true for invariant, false for standard"
@@ -40,7 +52,8 @@ find "$d" -name '*.tmp.*' | grep -q . && fail "temporary files left"
 cp "$d/standard/model.safetensors" "$t/model-before"
 run "$lcae" run -o "$d" "${tiny[@]}"
 expect_rc 0 "second run"
-[ "$(grep -c 'up to date' "$t/err")" = 9 ] || fail "second run: expected 9 stages up to date: $err"
+# sample, 4 stages of each model, 3 of each feature extractor
+[ "$(grep -c 'up to date' "$t/err")" = 15 ] || fail "second run: expected 15 stages up to date: $err"
 cmp -s "$t/model-before" "$d/standard/model.safetensors" || fail "second run retrained"
 # a clustering option redoes the clustering and what follows, not the training
 run "$lcae" run -o "$d" "${tiny[@]}" --min-samples 4
@@ -53,9 +66,22 @@ expect_rc 0 "run --force"
 grep -q 'up to date' "$t/err" && fail "--force skipped a stage: $err"
 
 # a given scan with its truth: the sample of the first run
-run "$lcae" run "$d/sample/scan_x16_y16.raw" -o "$t/g" --truth "$d/sample" "${tiny[@]}" -q
+run "$lcae" run "$d/sample/scan_x16_y16.raw" -o "$t/g" --truth "$d/sample" "${model[@]}" -q
 expect_rc 0 "run on a given scan"
 [ -s "$t/g/invariant/score.json" ] && [ ! -e "$t/g/sample" ] || fail "given scan: outputs"
+
+# the low-dose sample: its scan.npy is the run's scan; the --sample-* options override
+# the preset (detector 32 here, binned to 16)
+run "$lcae" run -o "$t/low" --sample-preset lowdose "${tiny[@]}" -q
+expect_rc 0 "run on the low-dose sample"
+[ -s "$t/low/sample/scan.npy" ] && [ -s "$t/low/invariant/score.json" ] &&
+  [ ! -e "$t/low/sample/scan_x16_y16.raw" ] || fail "low-dose sample: outputs"
+tr -d ' \t\n' <"$t/low/run.json" | grep -q '"det":32,.*"counting":true,.*"format":"npy"' ||
+  fail "run.json: the low-dose sample's setting"
+run "$lcae" run -o "$t/x" --sample-preset high
+expect_rc 2 "unknown sample preset"
+one_line_error "unknown sample preset"
+grep -q -- "--sample-preset" "$t/err" || fail "unknown sample preset: message names the option"
 
 # misuse and bad input: one line, exit 2 or 1, nothing written
 run "$lcae" run "${tiny[@]}"
@@ -71,6 +97,24 @@ for f in --rot-loss --no-rot-loss; do # run trains both models: the option has n
   expect_rc 2 "run $f"
   one_line_error "run $f"
 done
+# at the preset's own detector (64, binned to 32) 94 % of the pixels are zero: sigma68 is
+# 0 and the normalization falls back to the standard deviation, recorded in the model
+run "$lcae" run -o "$t/low64" --sample-preset lowdose --sample-scan 16 "${model[@]}" -q
+expect_rc 0 "run on the low-dose sample at its 64 x 64 detector"
+tr -d ' \t\n' <"$t/low64/standard/model.log.json" | grep -q '"norm":"std"' ||
+  fail "low-dose 64: the normalization rule is not the standard deviation"
+# options that mean nothing in this run are errors naming them
+run "$lcae" run -o "$t/x" --format npy
+expect_rc 2 "--format without a scan"
+grep -q -- "--format: only for a given scan" "$t/err" || fail "--format without a scan: $err"
+run "$lcae" run "$d/sample/scan_x16_y16.raw" -o "$t/x" --sample-dose 300
+expect_rc 2 "--sample-dose with a scan"
+grep -q -- "--sample-dose: only for the built-in sample" "$t/err" || fail "--sample-dose: $err"
+# the help shows the preset's values, not lcae train's
+"$lcae" run --help | grep -q -- '--epochs N .*(default 4)' || fail "run --help: cpu preset's epochs"
+"$lcae" run --preset paper --help | grep -q -- '--transform .*(default none)' ||
+  fail "run --help: the paper preset's transform"
+"$lcae" run --help | grep -q -- '--rot-loss' && fail "run --help lists --rot-loss"
 run "$lcae" run "$t/missing.raw" -o "$t/x"
 expect_rc 1 "missing scan"
 one_line_error "missing scan"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # lcae simulate / lcae score on the command line: the outputs and their shapes, lcae info
 # and lcae stats reading the simulated scan (detector size from the .xml), scoring the
-# truth against itself and a scrambled copy, --png, bad input and exit status.
+# truth against itself and a scrambled copy, --png, bad input and exit status, all or
+# none of the outputs.
 # (Physics, determinism and the scores' values are checked in test_sim.c, test_metrics.c.)
 lcae=$1
 t=$(mktemp -d /tmp/lcae-cli-sim-XXXXXX)
@@ -80,6 +81,30 @@ one_line_error "score with different sizes"
 run "$lcae" score "$t/nothing.npy" "$d/truth_class.npy" -q
 expect_rc 1 "score with a missing file"
 one_line_error "score with a missing file"
+
+# --- the sample (scan, xml, truth) is one set, the pictures another: all or none, no
+# temporary file left (failures without permissions: a folder in an output's place, the
+# test hook LCAE_TEST_FAIL_RENAME)
+tiny=(--scan 3 --det 32 --grains 2 -q)
+sample=(scan_x3_y3.raw scan_x3_y3.xml truth.json truth_angle.npy truth_center.npy
+        truth_class.npy truth_grain.npy truth_region.npy truth_thickness.npy)
+mkdir -p "$t/f/truth.json"
+run "$lcae" simulate -o "$t/f" "${tiny[@]}"
+expect_rc 1 "a folder in truth.json's place"
+one_line_error "a folder in truth.json's place"
+expect_files "$t/f" truth.json
+LCAE_TEST_FAIL_RENAME=4 run "$lcae" simulate -o "$t/g" "${tiny[@]}"
+expect_rc 1 "fourth rename fails"
+one_line_error "fourth rename fails"
+expect_files "$t/g"
+LCAE_TEST_FAIL_RENAME=2 run "$lcae" simulate -o "$t/g2" "${tiny[@]}" --output-format npy
+expect_rc 1 "second rename fails (scan.npy)"
+expect_files "$t/g2"
+mkdir -p "$t/h/variance.png"
+run "$lcae" simulate -o "$t/h" "${tiny[@]}" --png
+expect_rc 1 "a folder in variance.png's place"
+one_line_error "a folder in variance.png's place"
+expect_files "$t/h" "${sample[@]}" variance.png
 
 [ "$fails" = 0 ] && echo "cli_sim: all passed"
 exit $((fails > 0))

@@ -171,8 +171,8 @@ static inline void tw_h5_groups(hid_t f, const char *name)
     }
 }
 
-/* Adds dataset `name` (rank 1-4, value(i) stored as t) to file f; chunked by one
- * pattern (and gzip-compressed) when `chunked`. */
+/* Adds dataset `name` (any rank, value(i) stored as t) to file f; chunked by one
+ * pattern (the last two dimensions; gzip-compressed) when `chunked`. */
 static inline int tw_h5_dataset(hid_t f, const char *name, lcae_dtype t, int big, int rank,
                          const hsize_t *dims, int chunked)
 {
@@ -186,7 +186,7 @@ static inline int tw_h5_dataset(hid_t f, const char *name, lcae_dtype t, int big
     hid_t space = H5Screate_simple(rank, dims, NULL);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     if (chunked) {
-        hsize_t chunk[4];
+        hsize_t chunk[H5S_MAX_RANK];
         for (int i = 0; i < rank; i++)
             chunk[i] = i < rank - 2 ? 1 : dims[i];
         H5Pset_chunk(dcpl, rank, chunk);

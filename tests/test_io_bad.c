@@ -206,11 +206,11 @@ static void test_hdf5(void)
     tw_h5_dataset(f, "/g/b", LCAE_DT_U8, 0, 4, b, 1);
     tw_h5_dataset(f, "/img", LCAE_DT_U8, 0, 2, c, 0);
     H5Fclose(f);
-    bad(tmp("two.h5"), NULL, LCAE_EFAIL, "several 4-D datasets (expected one 4-D dataset, or "
-                                         "one 3-D dataset with --scan; name one as FILE:/path; "
-                                         "datasets: /a (2 x 2 x 3 x 3), /g/b (1 x 2 x 3 x 3), "
-                                         "/img (4 x 4))");
-    char spec[600];
+    char want[1500], spec[600];
+    snprintf(want, sizeof want, "two.h5: several 4-D datasets (the largest pattern stack is /a "
+             "(2 x 2 x 3 x 3): read it as %s:/a, or name another as FILE:/path; candidates: /a "
+             "(2 x 2 x 3 x 3), /g/b (1 x 2 x 3 x 3))", tmp("two.h5"));
+    bad(tmp("two.h5"), NULL, LCAE_EFAIL, want);
     snprintf(spec, sizeof spec, "%s:/g/nope/data", tmp("two.h5"));
     bad(spec, NULL, LCAE_EFAIL, "no object /g/nope/data in the file (datasets: /a");
     snprintf(spec, sizeof spec, "%s:/g", tmp("two.h5"));
@@ -220,6 +220,31 @@ static void test_hdf5(void)
     snprintf(spec, sizeof spec, "%s:/a", tmp("two.h5"));
     lcae_open_options o = {.scan_ny = 1000000, .scan_nx = 1000000};
     bad(spec, &o, LCAE_EUSAGE, "does not match dataset /a's scan shape (2 x 2)");
+    /* 3-D datasets with --scan: the larger (more values) is named; no 4-D one, no --scan:
+     * the whole listing. Above rank 4, too many or too few dimensions larger than 1. */
+    f = H5Fcreate(tmp("stacks.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hsize_t s1[3] = {4, 3, 3}, s2[3] = {6, 3, 3};
+    hsize_t w6[6] = {2, 3, 1, 4, 5, 2}, f6[6] = {1, 1, 1, 1, 3, 3};
+    tw_h5_dataset(f, "/s1", LCAE_DT_U8, 0, 3, s1, 0);
+    tw_h5_dataset(f, "/s2", LCAE_DT_U8, 0, 3, s2, 1);
+    tw_h5_dataset(f, "/wide", LCAE_DT_U8, 0, 6, w6, 0);
+    tw_h5_dataset(f, "/flat", LCAE_DT_U8, 0, 6, f6, 0);
+    H5Fclose(f);
+    o = (lcae_open_options){.scan_ny = 2, .scan_nx = 3};
+    snprintf(want, sizeof want, "stacks.h5: several 3-D datasets and no 4-D one (the largest "
+             "pattern stack is /s2 (6 x 3 x 3): read it as %s:/s2, or name another as "
+             "FILE:/path; candidates: /s1 (4 x 3 x 3), /s2 (6 x 3 x 3))", tmp("stacks.h5"));
+    bad(tmp("stacks.h5"), &o, LCAE_EFAIL, want);
+    bad(tmp("stacks.h5"), NULL, LCAE_EFAIL, "no 4-D dataset (expected one 4-D dataset, or one "
+        "3-D dataset with --scan; name one as FILE:/path; datasets: /flat (1 x 1 x 1 x 1 x 3 "
+        "x 3), /s1 (4 x 3 x 3), /s2 (6 x 3 x 3), /wide (2 x 3 x 1 x 4 x 5 x 2))");
+    snprintf(spec, sizeof spec, "%s:/wide", tmp("stacks.h5"));
+    bad(spec, NULL, LCAE_EFAIL, "dataset /wide has 6 dimensions (2 x 3 x 1 x 4 x 5 x 2), 5 of "
+        "them larger than 1");
+    snprintf(spec, sizeof spec, "%s:/flat", tmp("stacks.h5"));
+    bad(spec, NULL, LCAE_EFAIL, "dataset /flat has 6 dimensions (1 x 1 x 1 x 1 x 3 x 3), 2 of "
+        "them larger than 1 (expected 4 or 3: (ny, nx, h, w) or (n, h, w), size-1 dimensions "
+        "aside)");
     /* truncated file */
     struct stat st;
     stat(tmp("two.h5"), &st);

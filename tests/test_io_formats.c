@@ -1,7 +1,7 @@
 /* Round trips through lcae_dataset_open/read for every input format: files written by
  * the independent helpers in io_writers.h (every dtype, both byte orders, npy versions
  * 1-3, EMPAD with and without its XML, Merlin single and quad, HDF5 contiguous, chunked
- * + gzip, py4DSTEM- and EMD-like layouts), read back and compared value by value with
+ * + gzip, py4DSTEM- and EMD-like layouts, size-1 dimensions), read back and compared value by value with
  * the values the helpers wrote. */
 #include <pthread.h>
 #include <stdlib.h>
@@ -233,6 +233,23 @@ static void test_hdf5(void)
     H5Fclose(f);
     lcae_open_options o3 = {.scan_ny = 2, .scan_nx = 3};
     check_scan(tmp("stack.h5"), &o3, LCAE_FMT_HDF5, 2, 3, 5, 4, LCAE_DT_U32);
+
+    /* size-1 dimensions above rank 4 are dropped, wherever they are: (1, 3, 4, 1, 5, 6)
+     * is the only 4-D dataset, beside a rank-4 one with a size-1 dimension that stays
+     * 4-D (a one-row scan) and a (6, 1, 5, 4, 1) stack, 3-D with --scan */
+    f = H5Fcreate(tmp("squeeze.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hsize_t q6[6] = {1, 3, 4, 1, 5, 6}, q5[5] = {6, 1, 5, 4, 1};
+    CHECK(tw_h5_dataset(f, "/scan", LCAE_DT_U16, 1, 6, q6, 1) == 0);
+    CHECK(tw_h5_dataset(f, "/stack", LCAE_DT_F32, 0, 5, q5, 1) == 0);
+    H5Fclose(f);
+    check_scan(tmp("squeeze.h5"), NULL, LCAE_FMT_HDF5, 3, 4, 5, 6, LCAE_DT_U16);
+    check_scan(tmp("squeeze.h5:/stack"), &o3, LCAE_FMT_HDF5, 2, 3, 5, 4, LCAE_DT_F32);
+    f = H5Fcreate(tmp("row.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hsize_t r4[4] = {1, 5, 3, 2};
+    CHECK(tw_h5_dataset(f, "/row", LCAE_DT_I16, 0, 4, r4, 0) == 0);
+    CHECK(tw_h5_dataset(f, "/stack", LCAE_DT_F32, 0, 5, q5, 0) == 0);
+    H5Fclose(f);
+    check_scan(tmp("row.h5"), NULL, LCAE_FMT_HDF5, 1, 5, 3, 2, LCAE_DT_I16);
 }
 
 /* raw binary: a 16-byte file header, then frames with an 8-byte header and a 4-byte

@@ -263,7 +263,7 @@ static void test_encode(const char *dir)
     CHECK_MSG(rc == LCAE_OK, "%s", lcae_last_error());
     if (!m)
         return;
-    CHECK(lcae_model_get_meta(m)->bin == 2 && lcae_model_get_meta(m)->crop == 64);
+    CHECK(lcae_model_get_meta(m)->prep.bin == 2 && lcae_model_get_meta(m)->prep.crop == 64);
     snprintf(path, sizeof path, "%s/scan.npy", dir);
     lcae_dataset *ds = NULL;
     rc = lcae_dataset_open(path, NULL, &ds);
@@ -271,7 +271,7 @@ static void test_encode(const char *dir)
     if (ds) {
         float z[6 * 16];
         for (int batch = 1; batch <= 4; batch += 3) { /* one batch of 4 and a rest of 2 */
-            rc = lcae_encode(m, ds, batch, z, NULL);
+            rc = lcae_encode(m, ds, NULL, batch, z, NULL);
             CHECK_MSG(rc == LCAE_OK, "%s", lcae_last_error());
             compare("latent", z, 6 * 16, 1e-4);
         }

@@ -60,7 +60,7 @@ static int train(lcae_dataset *ds, const lcae_train_options *o, const char *name
 {
     char p[400];
     snprintf(p, sizeof p, "%s/%s.safetensors", dir, name);
-    int rc = lcae_train(ds, o, p, NULL);
+    int rc = lcae_train(ds, o, NULL, p, NULL);
     CHECK_MSG(rc == LCAE_OK, "%s: %s", name, lcae_last_error());
     return rc;
 }
@@ -80,7 +80,7 @@ static int same_model(const lcae_model *a, const lcae_model *b)
            !memcmp(a->params, b->params, (size_t)a->nparams * sizeof(float)) &&
            !memcmp(a->buffers, b->buffers, (size_t)a->nbuffers * sizeof(float)) &&
            !memcmp(a->nbt, b->nbt, (size_t)a->nbn * sizeof(int64_t)) &&
-           a->meta.median == b->meta.median && a->meta.sigma68 == b->meta.sigma68;
+           a->meta.prep.median == b->meta.prep.median && a->meta.prep.scale == b->meta.prep.scale;
 }
 
 /* The epochs' losses from the JSON log. */
@@ -125,8 +125,9 @@ static double quantile(const float *s, int64_t n, double p)
 /* median / sigma68 of the 2x2-binned pixels against a sort of all of them */
 static void test_pixel_stats(lcae_dataset *ds)
 {
-    double med, sig;
-    CHECK(lcae_model_pixel_stats(ds, 0, 2, 1024, 1, &med, &sig) == LCAE_OK);
+    lcae_prep pr = {.bin = 2};
+    CHECK(lcae_prep_fit(ds, &pr, NULL, NULL, NULL, NULL) == LCAE_OK && pr.norm == LCAE_NORM_SIGMA68);
+    double med = pr.median, sig = pr.scale;
     int64_t n = NY * NX * 16 * 16;
     float *raw = malloc(DET * DET * sizeof *raw), *all = malloc((size_t)n * sizeof *all);
     for (int i = 0; i < NY * NX; i++) {
@@ -201,12 +202,12 @@ int main(void)
     /* save, reload, encode: bit-identical latents */
     if (a) {
         float *z1 = malloc(NY * NX * 16 * sizeof *z1), *z2 = malloc(NY * NX * 16 * sizeof *z2);
-        CHECK(lcae_encode(a, ds, 16, z1, NULL) == LCAE_OK);
+        CHECK(lcae_encode(a, ds, NULL, 16, z1, NULL) == LCAE_OK);
         char p[400];
         snprintf(p, sizeof p, "%s/a2.safetensors", dir);
         CHECK(lcae_model_save(a, p) == LCAE_OK);
         lcae_model *a2 = load("a2");
-        CHECK(a2 && lcae_encode(a2, ds, 16, z2, NULL) == LCAE_OK);
+        CHECK(a2 && lcae_encode(a2, ds, NULL, 16, z2, NULL) == LCAE_OK);
         CHECK_MSG(!memcmp(z1, z2, NY * NX * 16 * sizeof *z1), "latents differ after reload");
         int finite = 1;
         for (int i = 0; i < NY * NX * 16; i++)
@@ -222,7 +223,7 @@ int main(void)
     o.resume = 1;
     char p[400];
     snprintf(p, sizeof p, "%s/c.safetensors", dir);
-    CHECK(lcae_train(ds, &o, p, NULL) == LCAE_EUSAGE && strstr(lcae_last_error(), "lr"));
+    CHECK(lcae_train(ds, &o, NULL, p, NULL) == LCAE_EUSAGE && strstr(lcae_last_error(), "lr"));
     lcae_model_free(a);
     lcae_model_free(b);
     lcae_model_free(c);

@@ -1,5 +1,6 @@
 /* .npy: lcae reads what numpy wrote (tests/fixtures/npy, tools/make_npy_fixtures.py),
- * reads back what it writes, and refuses malformed files with a message. */
+ * reads back what it writes (whole or streamed), and refuses malformed files with a
+ * message. */
 #include "test_util.h"
 
 #include "lcae/io.h"
@@ -71,6 +72,63 @@ static void check_roundtrip(void)
     CHECK(lcae_npy_load_i32(path, &h, &lb) != 0);
 }
 
+static long file_size(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return -1;
+    fseek(fp, 0, SEEK_END);
+    long n = ftell(fp);
+    fclose(fp);
+    return n;
+}
+
+/* The streamed writer, fed in uneven pieces, writes the bytes lcae_npy_write writes;
+ * too many elements are refused, and an incomplete array leaves no file behind. */
+static void check_streamed(void)
+{
+    char whole[512], parts[512], miss[512];
+    snprintf(whole, sizeof whole, "%s/whole.npy", test_tmpdir());
+    snprintf(parts, sizeof parts, "%s/parts.npy", test_tmpdir());
+    snprintf(miss, sizeof miss, "%s/incomplete.npy", test_tmpdir());
+    int64_t shape[4] = {2, 3, 4, 5};
+    uint16_t v[120];
+    for (int i = 0; i < 120; i++)
+        v[i] = (uint16_t)(i * 547);
+    CHECK(lcae_npy_write(whole, LCAE_DT_U16, 4, shape, v) == 0);
+    lcae_npy_writer *wr;
+    CHECK(lcae_npy_writer_open(&wr, parts, LCAE_DT_U16, 4, shape) == 0);
+    CHECK(lcae_npy_writer_write(wr, v, 0) == 0);
+    CHECK(lcae_npy_writer_write(wr, v, 7) == 0);
+    CHECK(lcae_npy_writer_write(wr, v + 7, 113) == 0);
+    CHECK(lcae_npy_writer_write(wr, v, 1) != 0 && strstr(lcae_last_error(), "parts.npy"));
+    CHECK(lcae_npy_writer_close(wr, 1) == 0);
+    long n = file_size(whole);
+    CHECK(n == 128 + 240 && file_size(parts) == n);
+    FILE *a = fopen(whole, "rb"), *b = fopen(parts, "rb");
+    unsigned char ba[368], bb[368];
+    CHECK(a && b && fread(ba, 1, 368, a) == 368 && fread(bb, 1, 368, b) == 368 &&
+          !memcmp(ba, bb, 368));
+    if (a)
+        fclose(a);
+    if (b)
+        fclose(b);
+    lcae_npy_header h;
+    float *x;
+    CHECK(lcae_npy_load_f32(parts, &h, &x) == 0 && h.dtype == LCAE_DT_U16 && h.ndim == 4);
+    CHECK(x[119] == (float)(uint16_t)(119 * 547));
+    free(x);
+
+    CHECK(lcae_npy_writer_open(&wr, miss, LCAE_DT_F32, 4, shape) == 0);
+    float f[10] = {0};
+    CHECK(lcae_npy_writer_write(wr, f, 10) == 0);
+    CHECK(lcae_npy_writer_close(wr, 1) != 0 && strstr(lcae_last_error(), "found 10"));
+    CHECK(file_size(miss) == -1);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "ls -A '%s' | grep -q tmp", test_tmpdir());
+    CHECK_MSG(system(cmd) != 0, "a temporary file was left in %s", test_tmpdir());
+}
+
 static void write_bytes(const char *path, const void *b, size_t n)
 {
     FILE *fp = fopen(path, "wb");
@@ -133,6 +191,7 @@ int main(void)
 {
     check_numpy_files();
     check_roundtrip();
+    check_streamed();
     check_bad_files();
     return test_done("test_npy");
 }

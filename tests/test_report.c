@@ -315,6 +315,32 @@ int main(int argc, char **argv)
         CHECK(png_size(path, &w, &h) == 0);
     }
 
+    /* the report's files are one output set: a folder in report.html's place, or a
+     * rename failing midway (the test hook), leaves none of them and no temporary file */
+    {
+        static int32_t none[N];
+        for (int i = 0; i < N; i++)
+            none[i] = -1;
+        lcae_report_clustering only = {.name = "allnoise", .labels = none};
+        lcae_report_input min = {.ds = ds, .stats = &st, .clusterings = &only,
+                                 .n_clusterings = 1};
+        char dir3[600], names[4096];
+        snprintf(dir3, sizeof dir3, "%s/folder-in-place", tmp);
+        snprintf(path, sizeof path, "%s/report.html", dir3);
+        CHECK(mkdir(dir3, 0755) == 0 && mkdir(path, 0755) == 0);
+        CHECK(lcae_report_write(&min, dir3, NULL) == LCAE_EFAIL);
+        CHECK_MSG(strstr(lcae_last_error(), "report.html: cannot replace output (a folder is "
+                         "in its place)"), "%s", lcae_last_error());
+        CHECK_MSG(!strcmp(test_dir_names(dir3, names, sizeof names), "report.html"),
+                  "left: %s", names);
+        snprintf(dir3, sizeof dir3, "%s/rename-fails", tmp);
+        CHECK(mkdir(dir3, 0755) == 0);
+        setenv("LCAE_TEST_FAIL_RENAME", "5", 1);
+        CHECK(lcae_report_write(&min, dir3, NULL) == LCAE_EFAIL);
+        unsetenv("LCAE_TEST_FAIL_RENAME");
+        CHECK_MSG(!strcmp(test_dir_names(dir3, names, sizeof names), ""), "left: %s", names);
+    }
+
     /* misuse: one-line errors, nothing crashes */
     lcae_report_clustering bad = cl[0];
     bad.name = "../x";

@@ -198,7 +198,7 @@ static void test_model_errors(void)
     CHECK(r && r->cfg.input_size == 32 && r->cfg.base == 2 &&
           !memcmp(r->params, m->params, (size_t)m->nparams * 4) &&
           !memcmp(r->buffers, m->buffers, (size_t)m->nbuffers * 4));
-    CHECK(r && isnan(lcae_model_get_meta(r)->median));
+    CHECK(r && isnan(lcae_model_get_meta(r)->prep.median));
     lcae_model_free(r);
     free(z);
     free(e);

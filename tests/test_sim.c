@@ -1,7 +1,8 @@
 /* The simulator: the detector scale against the textbook wavelength; spot positions of
  * FCC Al [001] and BCC Fe [001] against the analytic reciprocal lattice (and its
  * extinctions), in the spot list and in the rendered pattern; the Poisson sampler's
- * moments; the same bytes with 1 and 2 threads; the truth maps against the scan's
+ * moments; the counting detector against Poisson statistics, and the low-dose setting's
+ * scan.npy; the same bytes with 1 and 2 threads; the truth maps against the scan's
  * variance map (boundary and amorphous positions stand apart). */
 #include "test_util.h"
 
@@ -192,6 +193,171 @@ static void test_poisson(void)
     }
 }
 
+/* The detector blur by its definition, independently of sim_blur: each pixel takes the
+ * product of the two truncated, normalised 1-D Gaussians over a (2 rad + 1)^2 window,
+ * in double precision; what falls off the detector is lost. */
+static void blur_reference(int det, double sigma, const float *in, double *out)
+{
+    int rad = (int)ceil(3 * sigma);
+    double w[16], sum = 0;
+    for (int i = -rad; i <= rad; i++)
+        sum += w[i + rad] = exp(-0.5 * i * i / (sigma * sigma));
+    for (int i = 0; i <= 2 * rad; i++)
+        w[i] /= sum;
+    for (int y = 0; y < det; y++)
+        for (int x = 0; x < det; x++) {
+            double v = 0;
+            for (int dy = -rad; dy <= rad; dy++)
+                for (int dx = -rad; dx <= rad; dx++) {
+                    int sx = x + dx, sy = y + dy;
+                    if (sx >= 0 && sx < det && sy >= 0 && sy < det)
+                        v += w[dx + rad] * w[dy + rad] * in[(size_t)sy * det + sx];
+                }
+            out[(size_t)y * det + x] = v;
+        }
+}
+
+/* The counting detector at the low-dose setting against Poisson statistics: one Al [001]
+ * pattern of 300 electrons on 64 x 64 pixels, drawn 4000 times (one stream per key). The
+ * counts are whole numbers; pixel i is Poisson with the blurred expected value lambda_i,
+ * so the count sum of a pattern is Poisson with mean and variance Lambda = sum lambda_i,
+ * and the expected share of zero pixels is mean(exp(-lambda_i)), with the standard error
+ * sqrt(sum p_i (1 - p_i)) / n / sqrt(draws), p_i = exp(-lambda_i). 5 standard errors. */
+static void test_counting(void)
+{
+    lcae_sim_params p;
+    CHECK(lcae_sim_preset("lowdose", &p) == LCAE_OK);
+    CHECK(p.counting == 1 && p.dose == 300 && p.det == 64 && p.format == LCAE_SIM_NPY &&
+          p.ny == 128 && p.psf_px > 0 && p.drift_px > 0 && lcae_sim_check(&p) == LCAE_OK);
+    p.outlier_rate = 0; /* spikes are checked below */
+    int det = p.det, n = det * det, draws = 4000;
+    float *expected = malloc((size_t)n * sizeof *expected);
+    float *blurred = malloc((size_t)n * sizeof *blurred), *tmp = malloc((size_t)n * sizeof *tmp);
+    float *out = malloc((size_t)n * sizeof *out);
+    double *lam = malloc((size_t)n * sizeof *lam);
+    lcae_sim_crystal cr = {.phase = LCAE_PHASE_AL, .zone = {0, 0, 1}, .angle_deg = 10,
+                           .thickness_nm = 40};
+    double c0 = (det - 1) / 2.0;
+    CHECK(lcae_sim_render(&p, &cr, c0, c0, expected) == LCAE_OK);
+    blur_reference(det, p.psf_px, expected, lam);
+    memcpy(blurred, expected, (size_t)n * sizeof *blurred);
+    sim_blur(det, p.psf_px, blurred, tmp);
+    double Lambda = 0, zero_p = 0, zero_var = 0, worst = 0;
+    for (int i = 0; i < n; i++) {
+        worst = fmax(worst, fabs(blurred[i] - lam[i]));
+        Lambda += lam[i];
+        double z = exp(-lam[i]);
+        zero_p += z;
+        zero_var += z * (1 - z);
+    }
+    CHECK_MSG(worst < 1e-5, "sim_blur differs from the 2-D reference by %g", worst);
+    /* the dose less what falls off the detector; the antialiased disks of radius 1.7
+     * pixels hold a little more than their area (see README) */
+    CHECK_MSG(Lambda > 0.9 * p.dose && Lambda < 1.05 * p.dose, "Lambda %.2f", Lambda);
+    /* the direct beam and the Bragg disks keep counts at this dose: the (200) family's
+     * disks hold over a count each on average */
+    lcae_sim_spot spots[256];
+    int ns = lcae_sim_spots(&p, &cr, c0, c0, 0, spots, 256), n200 = 0;
+    CHECK(ns > 0 && ns <= 256);
+    double beam = 0;
+    for (int y = 0; y < det; y++)
+        for (int x = 0; x < det; x++)
+            if (hypot(x - c0, y - c0) < 3.5)
+                beam += lam[y * det + x];
+    for (int k = 0; k < ns && k < 256; k++) {
+        int h = abs(spots[k].h), kk = abs(spots[k].k);
+        if (spots[k].l != 0 || !((h == 2 && kk == 0) || (h == 0 && kk == 2)))
+            continue;
+        double in = 0;
+        for (int y = (int)lround(spots[k].y) - 2; y <= (int)lround(spots[k].y) + 2; y++)
+            for (int x = (int)lround(spots[k].x) - 2; x <= (int)lround(spots[k].x) + 2; x++)
+                in += lam[y * det + x];
+        CHECK_MSG(in > 1, "(%d %d 0) disk holds %.2f electrons", spots[k].h, spots[k].k, in);
+        n200++;
+    }
+    CHECK_MSG(n200 == 4 && beam > 100, "%d (200) disks, %.1f electrons in the direct disk",
+              n200, beam);
+
+    sim_ctx c;
+    CHECK(sim_ctx_init(&c, &p) == LCAE_OK);
+    double s1 = 0, s2 = 0, zeros = 0;
+    int whole = 1, range = 1;
+    for (int k = 0; k < draws; k++) {
+        sim_detect(&c, expected, (uint64_t)k, tmp, out);
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            whole &= out[i] == floorf(out[i]);
+            range &= out[i] >= 0 && out[i] <= LCAE_SIM_MAX_COUNT;
+            zeros += out[i] == 0;
+            sum += out[i];
+        }
+        s1 += sum;
+        s2 += sum * sum;
+    }
+    double mean = s1 / draws, var = s2 / draws - mean * mean;
+    double zf = zeros / ((double)n * draws), zf_want = zero_p / n;
+    double zf_se = sqrt(zero_var) / n / sqrt((double)draws);
+    printf("counting, Al [001] at 300 electrons on 64 x 64: Lambda %.2f, count sum mean %.2f "
+           "(se %.2f), variance %.1f; zero pixels %.4f (expected %.4f, se %.5f)\n", Lambda,
+           mean, sqrt(Lambda / draws), var, zf, zf_want, zf_se);
+    CHECK(whole && range);
+    CHECK_MSG(fabs(mean - Lambda) < 5 * sqrt(Lambda / draws), "mean %g, Lambda %g", mean, Lambda);
+    CHECK_MSG(fabs(var - Lambda) < 5 * sqrt((2 * Lambda * Lambda + Lambda) / draws),
+              "variance %g, Lambda %g", var, Lambda);
+    CHECK_MSG(fabs(zf - zf_want) < 5 * zf_se, "zero share %g, expected %g", zf, zf_want);
+    sim_ctx_free(&c);
+
+    /* saturation: means far above the counter's range read 65535, one just below it
+     * reads a Poisson count near it; no blur, so each pixel keeps its own mean */
+    p.psf_px = 0;
+    CHECK(sim_ctx_init(&c, &p) == LCAE_OK);
+    memset(expected, 0, (size_t)n * sizeof *expected);
+    expected[0] = 1e10f;
+    expected[1] = 2e5f;
+    expected[2] = 7e4f;
+    expected[3] = 6e4f;
+    sim_detect(&c, expected, 5, tmp, out);
+    CHECK(out[0] == LCAE_SIM_MAX_COUNT && out[1] == LCAE_SIM_MAX_COUNT &&
+          out[2] == LCAE_SIM_MAX_COUNT);
+    CHECK_MSG(fabs(out[3] - 6e4) < 5 * sqrt(6e4) && out[3] == floorf(out[3]), "%g", out[3]);
+    CHECK(out[4] == 0 && out[n - 1] == 0);
+    sim_ctx_free(&c);
+
+    /* hot pixels and spikes are whole counts too: with nothing expected, the hot pixels
+     * read their 50-500 counts in every frame, spikes of 20-200 land now and then (two
+     * may land on one pixel) */
+    p.hot_pixels = 3;
+    p.outlier_rate = 1e-3;
+    CHECK(sim_ctx_init(&c, &p) == LCAE_OK);
+    memset(expected, 0, (size_t)n * sizeof *expected);
+    int hot[3] = {-1, -1, -1}, nhot = 0;
+    for (int i = 0; i < n; i++)
+        if (c.hot[i] > 0 && nhot < 3)
+            hot[nhot++] = i;
+    CHECK(nhot == 3);
+    int ok = 1, spikes = 0;
+    for (int k = 0; k < 50; k++) {
+        sim_detect(&c, expected, (uint64_t)k, tmp, out);
+        for (int i = 0; i < n; i++) {
+            ok &= out[i] == floorf(out[i]);
+            if (i == hot[0] || i == hot[1] || i == hot[2]) {
+                ok &= out[i] >= 50;
+            } else if (out[i] != 0) {
+                ok &= out[i] >= 20 && out[i] < 400;
+                spikes++;
+            }
+        }
+    }
+    /* 50 frames x 4096 pixels x 1e-3: 205 spikes expected (sd 14) */
+    CHECK_MSG(ok && spikes > 150 && spikes < 260, "ok %d, %d spikes", ok, spikes);
+    sim_ctx_free(&c);
+    free(expected);
+    free(blurred);
+    free(tmp);
+    free(out);
+    free(lam);
+}
+
 static unsigned char *slurp(const char *path, long *n)
 {
     FILE *f = fopen(path, "rb");
@@ -259,6 +425,112 @@ static void test_threads(void)
         free(bb);
         free(bc);
     }
+}
+
+static int same_file(const char *a, const char *b)
+{
+    long na = 0, nb = 0;
+    unsigned char *ba = slurp(a, &na), *bb = slurp(b, &nb);
+    int same = ba && bb && na == nb && !memcmp(ba, bb, (size_t)na);
+    free(ba);
+    free(bb);
+    return same;
+}
+
+/* The low-dose setting over a 32 x 32 scan (the shape of the counting-detector scans we
+ * must handle): scan.npy opens through lcae's reader as (32, 32) patterns of 64 x 64
+ * uint16 whole counts; the mean count sum of a pattern is near the dose (the expected
+ * patterns hold 1-3 % more at det 64, see test_counting; spikes add 0.04 x 110 = 4.5
+ * counts on average); most pixels are zero (97.7 % with seed 1). The EMPAD output of the
+ * same setting holds the same frames, and scan.npy and truth.json have the same bytes
+ * with 1 thread in batches of 7 and with 2 threads in one batch. */
+static void test_lowdose_scan(void)
+{
+    lcae_sim_params p;
+    CHECK(lcae_sim_preset("lowdose", &p) == LCAE_OK);
+    p.ny = p.nx = 32;
+    p.batch = 7;
+    char d1[512], d2[512], de[512], a[640], b[640];
+    snprintf(d1, sizeof d1, "%s/low1", test_tmpdir());
+    snprintf(d2, sizeof d2, "%s/low2", test_tmpdir());
+    snprintf(de, sizeof de, "%s/lowe", test_tmpdir());
+    mkdir(d1, 0777);
+    mkdir(d2, 0777);
+    mkdir(de, 0777);
+    omp_set_num_threads(1);
+    CHECK(lcae_simulate(&p, d1, NULL) == LCAE_OK);
+    omp_set_num_threads(2);
+    p.batch = 256;
+    CHECK(lcae_simulate(&p, d2, NULL) == LCAE_OK);
+    char name[96];
+    CHECK(!strcmp(lcae_sim_scan_name(&p, name, sizeof name), "scan.npy"));
+    p.format = LCAE_SIM_EMPAD;
+    CHECK(lcae_simulate(&p, de, NULL) == LCAE_OK);
+    const char *same[] = {"scan.npy", "truth.json", "truth_class.npy"};
+    for (int f = 0; f < 3; f++) {
+        snprintf(a, sizeof a, "%s/%s", d1, same[f]);
+        snprintf(b, sizeof b, "%s/%s", d2, same[f]);
+        CHECK_MSG(same_file(a, b), "%s differs between 1 thread in batches of 7 and 2 "
+                  "threads in one batch", same[f]);
+    }
+    snprintf(a, sizeof a, "%s/scan_x32_y32.xml", d1);
+    struct stat sb;
+    CHECK_MSG(stat(a, &sb) != 0, "an EMPAD .xml beside scan.npy");
+    snprintf(a, sizeof a, "%s/truth.json", d1);
+    long nj = 0;
+    char *json = (char *)slurp(a, &nj);
+    CHECK(json && strstr(json, "\"scan_file\":\t\"scan.npy\"") &&
+          strstr(json, "\"scan_dtype\":\t\"uint16\"") && strstr(json, "\"type\":\t\"counting\""));
+    free(json);
+
+    snprintf(a, sizeof a, "%s/scan.npy", d1);
+    lcae_npy_header h;
+    CHECK(lcae_npy_read_header(a, &h) == LCAE_OK);
+    CHECK(h.dtype == LCAE_DT_U16 && !h.big_endian && h.ndim == 4 && h.shape[0] == 32 &&
+          h.shape[1] == 32 && h.shape[2] == 64 && h.shape[3] == 64);
+    CHECK(stat(a, &sb) == 0 && sb.st_size == h.data_offset + 32 * 32 * 64 * 64 * 2);
+    p.format = LCAE_SIM_EMPAD;
+    CHECK(!strcmp(lcae_sim_scan_name(&p, name, sizeof name), "scan_x32_y32.raw"));
+    snprintf(b, sizeof b, "%s/%s", de, name);
+    lcae_dataset *ds, *dse;
+    int rc = lcae_dataset_open(a, NULL, &ds);
+    CHECK_MSG(rc == LCAE_OK, "%s", lcae_last_error());
+    if (rc)
+        return;
+    rc = lcae_dataset_open(b, NULL, &dse);
+    CHECK_MSG(rc == LCAE_OK, "%s", lcae_last_error());
+    if (rc) {
+        lcae_dataset_close(ds);
+        return;
+    }
+    const lcae_dataset_info *in = lcae_dataset_get_info(ds);
+    CHECK(in->format == LCAE_FMT_NPY && in->dtype == LCAE_DT_U16 && in->ny == 32 &&
+          in->nx == 32 && in->h == 64 && in->w == 64);
+    int n = 64 * 64;
+    float *pat = malloc((size_t)n * sizeof *pat), *pe = malloc((size_t)n * sizeof *pe);
+    double total = 0, zeros = 0;
+    int whole = 1, equal = 1;
+    for (int i = 0; i < 1024; i++) {
+        CHECK(lcae_dataset_read(ds, i, 1, pat) == LCAE_OK);
+        CHECK(lcae_dataset_read(dse, i, 1, pe) == LCAE_OK);
+        equal &= !memcmp(pat, pe, (size_t)n * sizeof *pat);
+        for (int j = 0; j < n; j++) {
+            whole &= pat[j] == floorf(pat[j]) && pat[j] >= 0;
+            zeros += pat[j] == 0;
+            total += pat[j];
+        }
+    }
+    double mean = total / 1024, zf = zeros / (1024.0 * n);
+    printf("lowdose, 32 x 32 scan of 64 x 64: mean count sum %.1f per pattern (dose %.0f), "
+           "%.2f %% of pixels zero\n", mean, p.dose, 100 * zf);
+    CHECK(whole);
+    CHECK_MSG(equal, "scan.npy and the EMPAD file of the same setting hold other frames");
+    CHECK_MSG(fabs(mean - p.dose) < 0.05 * p.dose, "mean count sum %g", mean);
+    CHECK_MSG(zf > 0.90 && zf < 0.99, "zero share %g", zf);
+    free(pat);
+    free(pe);
+    lcae_dataset_close(ds);
+    lcae_dataset_close(dse);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -360,6 +632,33 @@ static void test_bad_params(void)
     lcae_sim_defaults(&p);
     p.thickness_nm = NAN;
     CHECK(lcae_sim_check(&p) == LCAE_EUSAGE);
+    /* a counting detector has none of the ADU model: each option is named */
+    const char *adu[4] = {"--gain", "--gain-spread", "--offset", "--readout-noise"};
+    for (int k = 0; k < 4; k++) {
+        CHECK(lcae_sim_preset("lowdose", &p) == LCAE_OK);
+        double *v[4] = {&p.gain, &p.gain_spread, &p.offset, &p.readout_noise};
+        *v[k] = 0.25;
+        CHECK(lcae_sim_check(&p) == LCAE_EUSAGE);
+        CHECK_MSG(strstr(lcae_last_error(), adu[k]) && strstr(lcae_last_error(), "counting"),
+                  "%s", lcae_last_error());
+    }
+    lcae_sim_defaults(&p);
+    p.format = 2;
+    CHECK(lcae_sim_check(&p) == LCAE_EUSAGE && strstr(lcae_last_error(), "--output-format"));
+    lcae_sim_defaults(&p);
+    p.counting = 2;
+    CHECK(lcae_sim_check(&p) == LCAE_EUSAGE && strstr(lcae_last_error(), "--counting"));
+    /* presets: the default one is the defaults; an unknown name leaves p as it was */
+    lcae_sim_params q;
+    CHECK(lcae_sim_preset("lowdose", &p) == LCAE_OK);
+    CHECK(lcae_sim_preset("default", &p) == LCAE_OK);
+    lcae_sim_defaults(&q);
+    CHECK(p.counting == q.counting && p.dose == q.dose && p.det == q.det &&
+          p.format == q.format && p.gain_spread == q.gain_spread &&
+          p.readout_noise == q.readout_noise && p.hot_pixels == q.hot_pixels);
+    p.dose = 123;
+    CHECK(lcae_sim_preset("low-dose", &p) == LCAE_EUSAGE && p.dose == 123);
+    CHECK(strstr(lcae_last_error(), "lowdose") && strstr(lcae_last_error(), "'low-dose'"));
     lcae_sim_defaults(&p);
     lcae_sim_crystal c = {.phase = 0, .zone = {0, 0, 0}, .thickness_nm = 10};
     lcae_sim_spot s[4];
@@ -380,7 +679,9 @@ int main(void)
     test_spots(LCAE_PHASE_FE, 2.87, 61);
     test_extinction();
     test_poisson();
+    test_counting();
     test_threads();
+    test_lowdose_scan();
     test_variance_map();
     test_bad_params();
     /* the scans written above take tens of MB: leave nothing behind */

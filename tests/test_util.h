@@ -3,6 +3,7 @@
 #ifndef LCAE_TEST_UTIL_H
 #define LCAE_TEST_UTIL_H
 
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,15 +62,49 @@ static inline const char *test_tmpdir(void)
 
 /* The project's reference data (../shared: real detector files, the hdbscan library's
  * answers) sits beside the project, not in it: CI has it; a bare clone may not. Tests
- * that need it say so and exit with TEST_SKIP (ctest reports them as skipped). */
+ * that need it say so and exit with test_skip_status(): TEST_SKIP (ctest reports them as
+ * skipped), except under CI (the variable CI set, neither empty nor "false"), where
+ * every test must run, so a missing piece is a failure. */
 #define TEST_SKIP 77
+static inline int test_in_ci(void)
+{
+    const char *ci = getenv("CI");
+    return ci && *ci && strcmp(ci, "false");
+}
+
+static inline int test_skip_status(void) { return test_in_ci() ? 1 : TEST_SKIP; }
+
 static inline int test_shared_missing(const char *what)
 {
     const char *dir = getenv("LCAE_SHARED_DIR");
     if (dir && access(dir, R_OK | X_OK) == 0)
         return 0;
-    printf("skipped: %s: %s is not beside the project\n", what, dir ? dir : "../shared");
+    if (test_in_ci())
+        fprintf(stderr, "FAIL: %s: %s is not beside the project (CI=%s: nothing may be "
+                "skipped)\n", what, dir ? dir : "../shared", getenv("CI"));
+    else
+        printf("skipped: %s: %s is not beside the project\n", what, dir ? dir : "../shared");
     return 1;
+}
+
+/* The names in `dir` (hidden ones too: temporary outputs start with '.'), sorted and
+ * joined by spaces, into buf ("" for an empty folder; "?" if it cannot be read). */
+static inline const char *test_dir_names(const char *dir, char *buf, size_t n)
+{
+    struct dirent **list;
+    int k = scandir(dir, &list, NULL, alphasort);
+    snprintf(buf, n, "%s", k < 0 ? "?" : "");
+    for (int i = 0; i < k; i++) {
+        const char *name = list[i]->d_name;
+        if (strcmp(name, ".") && strcmp(name, "..")) {
+            size_t len = strlen(buf);
+            snprintf(buf + len, n - len, "%s%s", len ? " " : "", name);
+        }
+        free(list[i]);
+    }
+    if (k >= 0)
+        free(list);
+    return buf;
 }
 
 static inline const char *test_env(const char *name)

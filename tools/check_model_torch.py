@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Checks that a model lcae wrote is a PyTorch model: loads MODEL.safetensors into the
 published ConvAutoencoder with load_state_dict(strict=True), prepares SCAN.npy as the
-model's metadata says (centre crop, sum-binning, (x - lcae.median) / lcae.sigma68,
-inscribed-disk mask), encodes it in evaluation mode and compares with lcae's LATENT.npy
+model's metadata says (centre crop, sum-binning, offset, transform (lcae.transform),
+(x - lcae.median) / lcae.scale, inscribed-disk mask; models trained centred on the beam
+are refused here), encodes it in evaluation mode and compares with lcae's LATENT.npy
 (max error <= 1e-4 of the largest latent value). Exit 0 if they agree.
 
 Usage: /usr/bin/python3 tools/check_model_torch.py MODEL.safetensors SCAN.npy LATENT.npy
@@ -41,8 +42,17 @@ def main():
     crop, b = int(meta["lcae.crop"]) or h, int(meta["lcae.bin"])
     oy, ox = (h - crop) // 2, (w - crop) // 2
     x = scan[:, :, oy:oy + crop, ox:ox + crop].astype(np.float64)
+    if meta.get("lcae.center", "none") != "none":
+        sys.exit("the model was trained centred on the beam: this check takes uncentred ones")
     x = x.reshape(ny * nx, size, b, size, b).sum(axis=(2, 4)).astype(np.float32)
-    x = (x - np.float32(float(meta["lcae.median"]))) * np.float32(1 / float(meta["lcae.sigma68"]))
+    x -= np.float32(float(meta.get("lcae.offset", 0)) * b * b)
+    transform = meta.get("lcae.transform", "none")
+    if transform == "sqrt":
+        x = np.sqrt(np.maximum(x, 0))
+    elif transform == "log":
+        x = np.log1p(np.maximum(x, 0))
+    scale = float(meta.get("lcae.scale", meta.get("lcae.sigma68")))
+    x = (x - np.float32(float(meta["lcae.median"]))) * np.float32(1 / scale)
     if meta["lcae.mask"] == "disk":
         x = x * disk_mask(size).astype(np.float32)
     with torch.no_grad():

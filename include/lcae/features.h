@@ -141,9 +141,6 @@ typedef struct {
  * log transform, bin 1, no crop, no centring (set prep.center and give a beam map). */
 lcae_features_options lcae_features_defaults(lcae_features_method m);
 
-/* Patterns fitted for the normalization (evenly spaced over the scan). */
-#define LCAE_FEATURES_NORM_PATTERNS 1024
-
 typedef struct {
     int64_t n;
     int dims;

@@ -1,4 +1,4 @@
-/* lcae io: atomic output files, .npy arrays, and 4D-STEM datasets in any format.
+/* lcae io: atomic output files and sets, .npy arrays, and 4D-STEM datasets in any format.
  *
  * A dataset is a scan of ny x nx probe positions, each with an h x w diffraction
  * pattern. Pattern i is scan position (i / nx, i % nx) (row-major, x fastest).
@@ -34,21 +34,54 @@ lcae_dtype lcae_dtype_from_name(const char *name);  /* numpy names: "u2" "uint16
 void lcae_convert_to_f32(const void *src, lcae_dtype t, int swap, size_t n, float *dst);
 
 /* ---- atomic output ------------------------------------------------------------
- * Write to a temporary file in the destination's folder, then rename over the
- * destination: a crash never leaves a half-written output nor destroys the old one. */
+ * Write to a temporary file in the destination's folder (".NAME.tmp.XXXXXX"), then
+ * rename over the destination: a crash never leaves a half-written output nor destroys
+ * the old one. The file is synced to the disk before the rename and its folder after,
+ * so that a power cut leaves either the old file or the whole new one, never an empty
+ * or partial file under the final name. (A process killed while writing leaves its
+ * temporary file behind; nothing else does.) */
+typedef struct lcae_output_set lcae_output_set;
+
 typedef struct {
     FILE *fp;
     char *path;     /* final destination */
     char *tmp_path; /* the temporary file being written */
+    lcae_output_set *set; /* the set it belongs to, or NULL (renamed at commit) */
 } lcae_atomic_file;
 
 int lcae_atomic_open(lcae_atomic_file *af, const char *path);
-/* Checks every write made through af->fp, closes and renames. On failure the
+/* Checks every write made through af->fp, syncs, closes and renames (for a member of a
+ * set: syncs, closes and hands it to the set, which renames it). On failure the
  * temporary file is removed and the destination left as it was. */
 int lcae_atomic_commit(lcae_atomic_file *af);
 void lcae_atomic_abort(lcae_atomic_file *af);
 /* Whole buffer to `path`, atomically. */
 int lcae_write_file_atomic(const char *path, const void *data, size_t bytes);
+
+/* ---- all-or-nothing output sets ---------------------------------------------------
+ * The outputs of one command (labels, probabilities and tree; the sample's scan and
+ * truth; a report's files): each member is written and synced under its temporary name
+ * as above, and nothing is renamed until lcae_output_set_close(set, 1), which renames
+ * them all, in the order written, then syncs each folder. A failure before that (a
+ * member that cannot be created or written: the caller closes with commit 0) removes
+ * every temporary file and leaves every destination as it was.
+ *   What is guaranteed: no failed set leaves a member or a temporary file behind, except
+ * a rename that fails midway (an I/O error, a full disk, a file system made read-only;
+ * a folder in a destination's place is refused before any rename). Then the outputs
+ * renamed before it that had no older file are removed again, and the message names
+ * the older outputs already replaced (the set on disk is then a mix of old and new).
+ *   What is not: a crash or power cut during the renames leaves the members renamed so
+ * far (each whole, never a partial file) beside the older or missing others; no rename
+ * of several files is atomic on POSIX file systems.
+ *   Test hook: LCAE_TEST_FAIL_RENAME=K makes the K-th rename of every set fail with EIO. */
+int lcae_output_set_new(lcae_output_set **out);
+/* Opens a member of `set` (NULL: a plain atomic file, as lcae_atomic_open). */
+int lcae_atomic_open_in(lcae_atomic_file *af, lcae_output_set *set, const char *path);
+int lcae_write_file_in(lcae_output_set *set, const char *path, const void *data,
+                       size_t bytes);
+/* commit 1: renames every member (see above); 0: removes them. Frees the set either
+ * way (NULL: nothing to do). */
+int lcae_output_set_close(lcae_output_set *set, int commit);
 
 /* ---- paths and folders ------------------------------------------------------------ */
 /* "dir/name" (malloc'd; NULL with a message if out of memory). */
@@ -78,9 +111,24 @@ int lcae_npy_read_header(const char *path, lcae_npy_header *hdr);
 int lcae_npy_load_f32(const char *path, lcae_npy_header *hdr, float **out);
 int lcae_npy_load_f64(const char *path, lcae_npy_header *hdr, double **out);
 int lcae_npy_load_i32(const char *path, lcae_npy_header *hdr, int32_t **out);
-/* Writes a little-endian C-order array atomically (version 1 header). */
+/* Writes a little-endian C-order array atomically (version 1 header); _in: as a member
+ * of `set`. */
 int lcae_npy_write(const char *path, lcae_dtype dtype, int ndim, const int64_t *shape,
                    const void *data);
+int lcae_npy_write_in(lcae_output_set *set, const char *path, lcae_dtype dtype, int ndim,
+                      const int64_t *shape, const void *data);
+/* The same, streamed: the header at open, then the elements in C order in pieces of any
+ * size, into `path` atomically when closed (_in: as a member of `set`). Memory does not
+ * grow with the array. Close with commit fails (and leaves no file) unless every element
+ * of the shape was written. */
+typedef struct lcae_npy_writer lcae_npy_writer;
+int lcae_npy_writer_open(lcae_npy_writer **out, const char *path, lcae_dtype dtype, int ndim,
+                         const int64_t *shape);
+int lcae_npy_writer_open_in(lcae_npy_writer **out, lcae_output_set *set, const char *path,
+                            lcae_dtype dtype, int ndim, const int64_t *shape);
+/* n elements of the writer's dtype, little endian; more than the shape holds is refused. */
+int lcae_npy_writer_write(lcae_npy_writer *wr, const void *data, int64_t n);
+int lcae_npy_writer_close(lcae_npy_writer *wr, int commit);
 
 /* ---- datasets ------------------------------------------------------------------- */
 typedef enum {
@@ -126,9 +174,11 @@ int lcae_dataset_read(lcae_dataset *ds, int64_t first, int64_t count, float *out
 
 /* ---- EMPAD writer (the simulator's output, test files) ---------------------------
  * Frames of h x w float32 little endian followed by 2 metadata rows of w float32
- * (written as zeros), into `path` atomically when closed. */
+ * (written as zeros), into `path` atomically when closed (_in: as a member of `set`). */
 typedef struct lcae_empad_writer lcae_empad_writer;
 int lcae_empad_writer_open(lcae_empad_writer **out, const char *path, int64_t h, int64_t w);
+int lcae_empad_writer_open_in(lcae_empad_writer **out, lcae_output_set *set, const char *path,
+                              int64_t h, int64_t w);
 /* Frames must be written in scan order; n frames of h*w floats. */
 int lcae_empad_writer_write(lcae_empad_writer *wr, const float *frames, int64_t n);
 int lcae_empad_writer_close(lcae_empad_writer *wr, int commit);

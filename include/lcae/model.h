@@ -2,10 +2,10 @@
  * rotation-invariance loss, encoding, and its file (safetensors with the published
  * PyTorch model's tensor names).
  *
- * A model sees square patterns of input_size x input_size pixels: the detector pattern
- * centre-cropped to `crop` x `crop` detector pixels (0: no crop), then sum-binned by
- * `bin`, then normalized as (x - median) / sigma68, median and sigma68 being those of
- * the binned, cropped pixels. Latent vectors are float32, `latent` (16) per pattern.
+ * A model sees square patterns of input_size x input_size pixels, prepared as
+ * include/lcae/prep.h says (centred on the direct beam, cropped, binned, transformed,
+ * normalized), the preparation being recorded with the model. Latent vectors are
+ * float32, `latent` (16) per pattern.
  */
 #ifndef LCAE_MODEL_H
 #define LCAE_MODEL_H
@@ -14,6 +14,7 @@
 
 #include "lcae/core.h"
 #include "lcae/io.h"
+#include "lcae/prep.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -31,12 +32,12 @@ typedef enum { LCAE_MASK_DISK = 0, LCAE_MASK_NONE = 1 } lcae_mask;
 typedef enum { LCAE_INTERP_BILINEAR = 0, LCAE_INTERP_NEAREST = 1 } lcae_interp;
 
 /* What is needed to use a model on new data and how it was trained; saved as the
- * safetensors metadata (lcae.median, lcae.sigma68, lcae.input_size, lcae.bin, lcae.crop,
- * lcae.mask, lcae.invariant_dims, lcae.lambda, lcae.rot_loss, lcae.seed, lcae.version). */
+ * safetensors metadata (lcae.median, lcae.scale, lcae.norm, lcae.transform, lcae.offset,
+ * lcae.center, lcae.input_size, lcae.bin, lcae.crop, lcae.mask, lcae.invariant_dims,
+ * lcae.lambda, lcae.rot_loss, lcae.seed, lcae.version; lcae.sigma68 too when the scale
+ * is sigma68, as models of earlier versions have it). */
 typedef struct {
-    double median, sigma68; /* normalization of the binned, cropped pixels */
-    int bin;                /* 1, 2 or 4: sum-binning factor */
-    int crop;               /* centre crop in detector pixels before binning; 0: none */
+    lcae_prep prep;         /* the patterns' preparation: bin 1, 2 or 4 */
     lcae_mask mask;         /* disk: inputs of both passes masked, loss inside the disk */
     int rot_loss;           /* 1: trained with the rotation pass and loss */
     int invariant_dims;     /* N: L_rot over the first N latent features */
@@ -79,22 +80,14 @@ int lcae_model_step(lcae_model *m, const float *x, int N, double degrees, lcae_i
 /* One Adam update (PyTorch defaults beta = (0.9, 0.999), eps = 1e-8) with the gradients
  * of the last step. */
 void lcae_model_adam(lcae_model *m, float lr);
-/* Evaluation-mode encoding (running BatchNorm statistics) of x (N, 1, H, H), normalized
- * (lcae_model_prepare), masked here as in training: z (N, latent). */
+/* Evaluation-mode encoding (running BatchNorm statistics) of x (N, 1, H, H), prepared
+ * (lcae_prep_patterns with the model's meta.prep), masked here as in training: z (N, latent). */
 int lcae_model_encode_batch(lcae_model *m, const float *x, int N, float *z);
 
 /* ---- the data a model sees -------------------------------------------------------- */
-/* Input size for a detector h x w with crop and bin (fails, with the reason, if the
- * result is not a square whose side is a positive multiple of 16). */
+/* Input size for a detector h x w with crop and bin (fails, with the reason, if bin is
+ * not 1, 2 or 4 or the result is not a square whose side is a positive multiple of 16). */
 int lcae_model_input_size(int64_t h, int64_t w, int crop, int bin, int *size);
-/* Crops, bins and normalizes n raw patterns (h x w each, as lcae_dataset_read gives
- * them) into n model inputs (size x size each), using meta's crop, bin, median, sigma68. */
-void lcae_model_prepare(const lcae_model_meta *meta, int64_t h, int64_t w, int size,
-                        const float *raw, float *x, int n);
-/* Median and sigma68 = (P84 - P16) / 2 of the binned, cropped pixels of the dataset,
- * from a seeded sample of at most `max_patterns` patterns (all of them if fewer). */
-int lcae_model_pixel_stats(lcae_dataset *ds, int crop, int bin, int max_patterns,
-                           uint64_t seed, double *median, double *sigma68);
 
 /* ---- training and encoding ---------------------------------------------------------- */
 typedef struct {
@@ -109,6 +102,11 @@ typedef struct {
     uint64_t seed;
     int64_t subset;         /* 0: all patterns; K: K positions drawn at random */
     int bin, crop;          /* 1, 0 */
+    lcae_transform transform; /* none */
+    double offset;          /* 0: ADU per detector pixel subtracted before the transform */
+    lcae_center center;     /* none; beam: patterns centred by the beam map */
+    int exact_norm;         /* 0: the normalization from the statistics' pixel sample
+                               (seeded by seed); 1: exact (a second pass) */
     lcae_mask mask;         /* disk */
     lcae_interp interp;     /* bilinear */
     int resume;             /* continue from the checkpoint beside the model */
@@ -118,15 +116,18 @@ void lcae_train_defaults(lcae_train_options *o);
 /* The options as a JSON object (the training log's "options", lcae run's run.json). */
 struct cJSON *lcae_train_options_json(const lcae_train_options *o);
 
-/* Trains on the scan and writes `model_path` after every epoch, with beside it (for
- * model_path = NAME.safetensors) NAME.ckpt.safetensors (the model plus Adam's state,
- * to resume from) and NAME.log.json (the options and each epoch's loss terms), all
- * atomically. Same seed and thread count: the same model. */
-int lcae_train(lcae_dataset *ds, const lcae_train_options *o, const char *model_path,
-               const lcae_progress *p);
+/* beam_map: (count, 2) direct-beam positions (lcae_beam's fitted map) when o->center
+ * is beam; NULL otherwise.
+ * Trains on the scan and writes `model_path` when training ends; after every epoch,
+ * beside it (for model_path = NAME.safetensors), NAME.ckpt.safetensors (the model plus
+ * Adam's state, to resume from) and NAME.log.json (the options and each epoch's loss
+ * terms); each file atomically. Same seed and thread count: the same model. */
+int lcae_train(lcae_dataset *ds, const lcae_train_options *o, const float *beam_map,
+               const char *model_path, const lcae_progress *p);
 
-/* Latent vectors of every pattern of the scan, in scan order: z (count, latent). */
-int lcae_encode(lcae_model *m, lcae_dataset *ds, int batch, float *z,
+/* Latent vectors of every pattern of the scan, in scan order: z (count, latent).
+ * beam_map: as for lcae_train, required when the model was trained centred. */
+int lcae_encode(lcae_model *m, lcae_dataset *ds, const float *beam_map, int batch, float *z,
                 const lcae_progress *p);
 
 #ifdef __cplusplus

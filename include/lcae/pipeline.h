@@ -1,13 +1,18 @@
 /* lcae pipeline: the paper's whole experiment in one run directory (lcae run).
  *
- * Stages: the built-in sample (when no scan is given), statistics, then for the standard
- * and the rotation-invariant model: train, encode, cluster (HDBSCAN), score (when the
- * truth is known); last, the report. The run directory:
+ * Stages: the built-in sample (when no scan is given), statistics (and the direct beam's
+ * positions, when centred), then for the standard and the rotation-invariant model:
+ * train, encode, cluster (HDBSCAN), score (when the truth is known); for the features
+ * that need no training (polar: angular Fourier magnitudes; pca): features, cluster,
+ * score; last, the report. The run directory:
  *   DIR/run.json                  configuration, versions, each stage's key and seconds
  *   DIR/sample/                   the simulated scan and its truth (no scan given)
- *   DIR/stats/                    sum.npy, variance.npy, mean_pattern.npy, stats.json
+ *   DIR/stats/                    sum.npy, variance.npy, mean_pattern.npy, stats.json,
+ *                                 beam_position.npy, beam_measured.npy (centred)
  *   DIR/standard/, DIR/invariant/ model.safetensors (+ .ckpt, .log.json), latent.npy,
  *                                 labels.npy, probabilities.npy, score.json (truth known)
+ *   DIR/polar/, DIR/pca/          features.npy, features.json, labels.npy,
+ *                                 probabilities.npy, score.json (truth known)
  *   DIR/report/                   figures, report.html, report.json
  * Resumable: a stage whose outputs exist and whose key (its configuration and that of
  * every stage it depends on, as canonical JSON) matches the one recorded in run.json is
@@ -32,7 +37,11 @@ typedef struct {
     const char *truth_dir;      /* folder with truth_class.npy (+ truth_region.npy,
                                    truth_grain.npy) for a given scan; NULL: none */
     lcae_sim_params sim;        /* the built-in sample */
-    lcae_train_options train;   /* both models; rot_loss is set per model */
+    lcae_train_options train;   /* both models; rot_loss is set per model; its prep
+                                   options (bin, crop, transform, offset, center) are
+                                   also the feature extractors' */
+    const char *beam_map;       /* centring: the beam positions ((ny, nx, 2) .npy); NULL:
+                                   found in the scan (DIR/stats/beam_position.npy) */
     lcae_hdbscan_params hdbscan;
     int cluster_on_invariant;   /* 1: cluster the first invariant_dims features only */
     int encode_batch;           /* patterns per encoding batch (128) */

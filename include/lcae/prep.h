@@ -13,7 +13,8 @@
  *   4. normalization (t - median) / scale, median and scale being those of the
  *      transformed pixels of the scan (lcae_prep_fit): scale = sigma68 = (P84 - P16) / 2
  *      where P84 > P16, else (sparse counting data: more than 84 % of pixels zero) the
- *      standard deviation. Both give inputs of unit scale; the rule used is recorded.
+ *      standard deviation (lcae_stats' rule). Both give inputs of unit scale; the rule
+ *      used is recorded.
  * The prepared pattern is a square of size x size pixels, row-major.
  */
 #ifndef LCAE_PREP_H
@@ -23,6 +24,7 @@
 
 #include "lcae/core.h"
 #include "lcae/io.h"
+#include "lcae/stats.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -31,14 +33,11 @@ extern "C" {
 typedef enum { LCAE_TRANSFORM_NONE = 0, LCAE_TRANSFORM_SQRT = 1, LCAE_TRANSFORM_LOG = 2 }
     lcae_transform;
 typedef enum { LCAE_CENTER_NONE = 0, LCAE_CENTER_BEAM = 1 } lcae_center;
-typedef enum { LCAE_NORM_SIGMA68 = 0, LCAE_NORM_STD = 1 } lcae_norm_rule;
 
 const char *lcae_transform_name(lcae_transform t); /* "none", "sqrt", "log" */
 int lcae_transform_from_name(const char *name);    /* -1 if unknown */
 const char *lcae_center_name(lcae_center c);       /* "none", "beam" */
 int lcae_center_from_name(const char *name);
-const char *lcae_norm_rule_name(lcae_norm_rule r); /* "sigma68", "std" */
-int lcae_norm_rule_from_name(const char *name);
 
 typedef struct {
     int crop;                 /* centre crop, detector pixels; 0: none */
@@ -67,11 +66,22 @@ int lcae_prep_patterns(const lcae_prep *p, int64_t h, int64_t w, int size, const
 int lcae_prep_read(lcae_dataset *ds, const lcae_prep *p, int size, const float *beam_map,
                    const int64_t *idx, int n, float *raw, float *out);
 
-/* Median and scale of the transformed pixels (steps 1-3 above) of at most max_patterns
- * whole patterns, evenly spaced over the scan in scan order (all of them if fewer):
- * sets p->median, p->scale and p->norm. Percentiles are numpy's "linear" ones. Fails for
- * data with no spread at all (every sampled pixel equal) or no finite value. */
-int lcae_prep_fit(lcae_dataset *ds, lcae_prep *p, const float *beam_map, int max_patterns);
+/* Median and scale of the transformed pixels (steps 1-3 above) of the scan, by the
+ * statistics module's estimator: lcae_stats_compute over the prepared patterns, from a
+ * sample of pixels of every pattern with its standard errors, or exact with so->exact
+ * (so may be NULL: sampled, default size, seed 0). Sets p->median, p->scale and p->norm
+ * (sigma68, or the standard deviation where sigma68 is 0); *st (may be NULL) receives
+ * the statistics (method, sample size, standard errors, min, max). Fails for data with no
+ * spread at all (every pixel equal) or no finite value. */
+int lcae_prep_fit(lcae_dataset *ds, lcae_prep *p, const float *beam_map,
+                  const lcae_stats_options *so, const lcae_progress *progress,
+                  lcae_stats *st);
+
+/* The direct beam's position at every scan position, (count, 2) (y, x) floats (malloc'd
+ * into *map), for centring: read from `path` (a beam_position.npy as lcae stats writes
+ * it, (ny, nx, 2) float32) when given, else found in the scan (lcae_beam_compute, one
+ * pass over it, its fitted map). */
+int lcae_prep_beam_map(lcae_dataset *ds, const char *path, const lcae_progress *p, float **map);
 
 /* The preparation as a JSON object (crop, bin, center, transform, offset, median, scale,
  * norm). Caller frees with cJSON_Delete. */

@@ -22,6 +22,10 @@ int lcae_png_encode(const uint8_t *pix, int h, int w, int channels, uint8_t **pn
 /* Encodes, then writes `path` atomically. */
 int lcae_png_write_gray8(const char *path, const uint8_t *pix, int h, int w);
 int lcae_png_write_rgb8(const char *path, const uint8_t *rgb, int h, int w);
+/* The same as a member of an output set (lcae/io.h; NULL: on its own), `channels` 1 or 3. */
+struct lcae_output_set;
+int lcae_png_write_in(struct lcae_output_set *set, const char *path, const uint8_t *pix, int h,
+                      int w, int channels);
 
 /* Viridis (matplotlib's, sampled at 33 points and interpolated linearly) at t in [0, 1]
  * (clamped; NaN gives dark grey 40,40,40). */
@@ -59,16 +63,19 @@ typedef struct {
     int n_clusterings;
     /* ground truth (NULL when unknown), ny*nx each: LCAE_REGION_* and class / grain ids */
     const int32_t *truth_class, *truth_region, *truth_grain;
+    /* the direct beam's position per scan position, (ny*nx, 2) (y, x) detector pixels, as
+     * the patterns were centred by (NULL: not centred) */
+    const float *beam;
     const struct cJSON *config;       /* the run's configuration (run.json), or NULL */
     const struct cJSON *timings;      /* seconds per stage, or NULL */
 } lcae_report_input;
 
 /* Writes into the existing folder `dir`: PNG figures (variance map beside the cluster
  * maps; per cluster its mask and mean pattern on a log scale; virtual bright field and
- * annular dark field; latent PCA coloured by cluster; training-loss curves; truth maps
- * beside the clusters when known), report.html (self-contained, hover shows the pattern
- * at a scan position and its clusters) and report.json (every number shown). Each file
- * atomically. */
+ * annular dark field; latent PCA coloured by cluster; training-loss curves; the beam
+ * position maps when centred; truth maps beside the clusters when known), report.html (self-contained, hover shows the pattern
+ * at a scan position and its clusters) and report.json (every number shown): all or
+ * none (one output set, lcae/io.h). */
 int lcae_report_write(const lcae_report_input *in, const char *dir, const lcae_progress *p);
 
 #ifdef __cplusplus

@@ -4,12 +4,14 @@
  * Units: scan positions in scan pixels (x = column, y = row); detector positions in
  * detector pixels, column then row, origin at the centre of pixel (0, 0); reciprocal
  * space in 1/A (|g| = 1/d); angles in degrees unless stated; thickness in nm; dose in
- * electrons per pattern; pattern values in detector ADU (gain x electrons + offset).
+ * electrons per pattern; pattern values in detector ADU (gain x electrons + offset), or
+ * whole electrons counted with a counting detector.
  * The model and its defaults are described in README.md ("The built-in sample").
  */
 #ifndef LCAE_SIM_H
 #define LCAE_SIM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lcae/core.h"
@@ -29,6 +31,15 @@ typedef enum {
 const char *lcae_sim_phase_name(int phase); /* "Al", "Fe", "amorphous" */
 
 /* ---- parameters ------------------------------------------------------------------- */
+/* The scan file lcae_simulate writes. */
+typedef enum {
+    LCAE_SIM_EMPAD = 0, /* scan_x{NX}_y{NY}.raw (float32 frames + 2 metadata rows) and .xml */
+    LCAE_SIM_NPY = 1    /* scan.npy, (ny, nx, det, det): uint16 when counting, else float32 */
+} lcae_sim_format;
+
+/* A counting detector's pixel counter saturates here (the largest uint16). */
+#define LCAE_SIM_MAX_COUNT 65535
+
 typedef struct {
     int64_t ny, nx;          /* scan shape (default 128 x 128) */
     int det;                 /* detector pixels per side (default 128, the EMPAD); other
@@ -50,6 +61,14 @@ typedef struct {
     double tilt_deg;         /* largest random mistilt off the zone axis (0.2) */
     int general;             /* grains with a general (random) orientation (0) */
     /* detector and acquisition */
+    int counting;            /* 0 (default): an integrating detector, the EMPAD: Poisson
+                                electrons, blurred, times a per-pixel gain, plus offset and
+                                readout noise (ADU, float). 1: a counting detector (Medipix/
+                                Merlin, EMPAD at low dose): the blur spreads the expected
+                                electrons before they are counted, and a pixel's value is its
+                                Poisson count, an integer up to LCAE_SIM_MAX_COUNT (clipped);
+                                needs gain 1 and no gain spread, offset or readout noise.
+                                Hot pixels and spikes are whole counts. */
     double drift_px;         /* descan drift of the pattern centre across the scan (2) */
     double psf_px;           /* Gaussian sigma of the detector point-spread blur (0.5) */
     double gain;             /* ADU per electron (1) */
@@ -59,6 +78,7 @@ typedef struct {
     int hot_pixels;          /* detector pixels with a large constant excess (3) */
     double outlier_rate;     /* per-pixel per-frame probability of a spike (1e-5) */
     int batch;               /* patterns computed per batch (default 256) */
+    int format;              /* lcae_sim_format of the scan file (default LCAE_SIM_EMPAD) */
 } lcae_sim_params;
 
 /* The defaults, as an initializer (so that option tables can point into a struct that
@@ -67,10 +87,17 @@ typedef struct {
     {.ny = 128, .nx = 128, .det = 128, .grains = 12, .boundary_width = 4, .dose = 75000,   \
      .seed = 1, .kv = 200, .camera_length_mm = 460, .pixel_um = 150,                        \
      .convergence_mrad = 1.1, .step_nm = 233.0 / 256.0, .thickness_nm = 40,                \
-     .thickness_var = 0.25, .bend_deg = 3, .tilt_deg = 0.2, .general = 0, .drift_px = 2,   \
-     .psf_px = 0.5, .gain = 1, .gain_spread = 0.02, .offset = 0, .readout_noise = 0.1,     \
-     .hot_pixels = 3, .outlier_rate = 1e-5, .batch = 256}
+     .thickness_var = 0.25, .bend_deg = 3, .tilt_deg = 0.2, .general = 0, .counting = 0,   \
+     .drift_px = 2, .psf_px = 0.5, .gain = 1, .gain_spread = 0.02, .offset = 0,            \
+     .readout_noise = 0.1, .hot_pixels = 3, .outlier_rate = 1e-5, .batch = 256,            \
+     .format = LCAE_SIM_EMPAD}
 void lcae_sim_defaults(lcae_sim_params *p);
+/* Fills p with a named setting: "default" (the defaults above: the EMPAD at 75000
+ * electrons per pattern) or "lowdose" (a counting detector at 300 electrons per pattern,
+ * 64 x 64 pixels, no hot pixels, scan.npy of uint16 counts; the rest as the defaults).
+ * Options given by the user are applied after it. Another name: LCAE_EUSAGE with a
+ * message, p unchanged. */
+int lcae_sim_preset(const char *name, lcae_sim_params *p);
 /* Checks ranges; on failure returns LCAE_EUSAGE with a message naming the option. */
 int lcae_sim_check(const lcae_sim_params *p);
 
@@ -110,18 +137,23 @@ int lcae_sim_render(const lcae_sim_params *p, const lcae_sim_crystal *c, double 
                     double cy, float *out);
 
 /* The counting and detector model applied to an expected pattern (electrons per pixel):
- * Poisson counts, point-spread blur, gain, offset, readout noise, hot pixels, outliers.
- * `key` selects the random stream (the simulator uses the pattern index). det x det. */
+ * Poisson counts, point-spread blur, gain, offset, readout noise, hot pixels, outliers
+ * (with p->counting: blur, Poisson counts, hot pixels, outliers, clip). `key` selects
+ * the random stream (the simulator uses the pattern index). det x det. */
 int lcae_sim_detect(const lcae_sim_params *p, const float *expected, uint64_t key,
                     float *out);
 
 /* ---- the whole sample --------------------------------------------------------------
- * Writes into the existing folder `dir`: scan_x{NX}_y{NY}.raw (EMPAD) and .xml,
- * truth_grain.npy, truth_class.npy, truth_region.npy (int32, ny x nx),
+ * Writes into the existing folder `dir` the scan (lcae_sim_scan_name: EMPAD .raw and
+ * .xml, or scan.npy), truth_grain.npy, truth_class.npy, truth_region.npy (int32, ny x nx),
  * truth_angle.npy (float32 degrees, NaN where amorphous), truth_thickness.npy
- * (float32 nm) and truth.json. Streams in batches: memory does not grow with the scan.
+ * (float32 nm) and truth.json, all or none (one output set: see lcae/io.h). Streams in
+ * batches: memory does not grow with the scan.
  * The same parameters give the same bytes whatever the number of threads. */
 int lcae_simulate(const lcae_sim_params *p, const char *dir, const lcae_progress *prog);
+/* The name of the scan file lcae_simulate writes for p: "scan_x{NX}_y{NY}.raw" or
+ * "scan.npy" (into buf, truncated to size). Returns buf. */
+const char *lcae_sim_scan_name(const lcae_sim_params *p, char *buf, size_t size);
 
 /* Region codes of truth_region.npy. */
 enum { LCAE_REGION_GRAIN = 0, LCAE_REGION_BOUNDARY = 1, LCAE_REGION_AMORPHOUS = 2 };

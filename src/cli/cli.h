@@ -9,6 +9,7 @@
 #include "lcae/io.h"
 #include "lcae/cluster.h"
 #include "lcae/model.h"
+#include "lcae/prep.h"
 #include "lcae/sim.h"
 #include "lcae/stats.h"
 
@@ -48,6 +49,8 @@ typedef struct {
  * after printing the help (exit 0). */
 int cli_parse(const cli_command *cmd, int argc, char **argv, char **pos, int *npos);
 void cli_print_help(const cli_command *cmd);
+/* 1 if the command line gave the option whose destination is `dest`. */
+int cli_given(const void *dest);
 
 /* "lcae: error: MESSAGE" on stderr; returns the exit status for `code`. */
 int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -82,9 +85,23 @@ int cli_open_dataset(const char *path, lcae_dataset **ds);
 extern const cli_option cli_hdbscan_options[]; /* src/cli/cmd_cluster.c */
 int cli_hdbscan_params(lcae_hdbscan_params *p);
 
+/* Pattern preparation (src/cli/prep_options.c): --bin, --crop, --transform, --offset,
+ * --center, --beam-map. */
+typedef struct {
+    const char *transform, *center, *beam_map;
+    int bin, crop;
+    double offset;
+} cli_prep_args;
+extern cli_prep_args cli_prep;
+extern const cli_option cli_prep_options[];
+int cli_prep_get(lcae_prep *p);
+/* The beam map for `center` beam (--beam-map, else found in the scan); NULL for none.
+ * Prints the error and returns the exit status. */
+int cli_beam_map(lcae_dataset *ds, lcae_center center, float **map);
+
 typedef struct {
     const char *mask, *interp;
-    int epochs, batch, rot_loss, invariant_dims, bin, crop, base, latent_ch, latent;
+    int epochs, batch, rot_loss, invariant_dims, base, latent_ch, latent, exact_norm;
     double lr, lambda, max_angle;
     int64_t seed, subset;
 } cli_train_args;
@@ -93,7 +110,9 @@ extern const cli_option cli_train_options[];
 int cli_train_options_get(lcae_train_options *o);
 
 extern const cli_option cli_sample_options[]; /* src/cli/cmd_simulate.c */
-void cli_sim_params(lcae_sim_params *p);
+/* The init hook of a command that takes cli_sample_options: applies its --preset. */
+void cli_sample_init(int argc, char **argv);
+int cli_sim_params(lcae_sim_params *p);
 
 /* Subcommands (one file each, src/cli/cmd_*.c). */
 extern const cli_command cmd_info;

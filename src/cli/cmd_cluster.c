@@ -74,35 +74,35 @@ static int ends_with(const char *s, const char *suffix)
     return a >= b && !strcmp(s + a - b, suffix);
 }
 
-static int write_f32(const char *path, const double *v, int64_t n)
+/* The writers return a library status (the message set), for the output set's caller. */
+static int write_f32(lcae_output_set *set, const char *path, const double *v, int64_t n)
 {
-    float *f = malloc((size_t)(n ? n : 1) * sizeof *f);
+    float *f = lcae_malloc((size_t)(n ? n : 1) * sizeof *f);
     if (!f)
-        return cli_error(LCAE_ENOMEM, "out of memory");
+        return LCAE_ENOMEM;
     for (int64_t i = 0; i < n; i++)
         f[i] = (float)v[i];
-    int rc = lcae_npy_write(path, LCAE_DT_F32, 1, &n, f);
+    int rc = lcae_npy_write_in(set, path, LCAE_DT_F32, 1, &n, f);
     free(f);
-    return rc ? cli_fail(rc) : 0;
+    return rc;
 }
 
-static int write_tree(const char *path, const lcae_condensed_tree *t)
+static int write_tree(lcae_output_set *set, const char *path, const lcae_condensed_tree *t)
 {
     if (ends_with(path, ".csv")) {
         lcae_atomic_file af;
-        int rc = lcae_atomic_open(&af, path);
+        int rc = lcae_atomic_open_in(&af, set, path);
         if (rc)
-            return cli_fail(rc);
+            return rc;
         fprintf(af.fp, "parent,child,lambda_val,child_size\n");
         for (int64_t r = 0; r < t->rows; r++)
             fprintf(af.fp, "%lld,%lld,%.17g,%lld\n", (long long)t->parent[r],
                     (long long)t->child[r], t->lambda[r], (long long)t->child_size[r]);
-        rc = lcae_atomic_commit(&af);
-        return rc ? cli_fail(rc) : 0;
+        return lcae_atomic_commit(&af);
     }
-    double *a = malloc((size_t)(t->rows * 4 + 1) * sizeof *a);
+    double *a = lcae_malloc((size_t)(t->rows * 4 + 1) * sizeof *a);
     if (!a)
-        return cli_error(LCAE_ENOMEM, "out of memory");
+        return LCAE_ENOMEM;
     for (int64_t r = 0; r < t->rows; r++) {
         a[4 * r] = (double)t->parent[r];
         a[4 * r + 1] = (double)t->child[r];
@@ -110,9 +110,9 @@ static int write_tree(const char *path, const lcae_condensed_tree *t)
         a[4 * r + 3] = (double)t->child_size[r];
     }
     int64_t shape[2] = {t->rows, 4};
-    int rc = lcae_npy_write(path, LCAE_DT_F64, 2, shape, a);
+    int rc = lcae_npy_write_in(set, path, LCAE_DT_F64, 2, shape, a);
     free(a);
-    return rc ? cli_fail(rc) : 0;
+    return rc;
 }
 
 static int run_cluster(int npos, char **pos)
@@ -148,14 +148,19 @@ static int run_cluster(int npos, char **pos)
     int64_t n = res.n, noise = 0;
     for (int64_t i = 0; i < n; i++)
         noise += res.labels[i] < 0;
-    rc = lcae_npy_write(args.output, LCAE_DT_I32, 1, &n, res.labels);
-    int status = rc ? cli_fail(rc) : 0;
-    if (!status && args.probabilities)
-        status = write_f32(args.probabilities, res.probabilities, n);
-    if (!status && args.outlier_scores)
-        status = write_f32(args.outlier_scores, res.outlier_scores, n);
-    if (!status && args.tree)
-        status = write_tree(args.tree, &res.tree);
+    /* all the outputs or none: a tree that cannot be written leaves no labels either */
+    lcae_output_set *set;
+    rc = lcae_output_set_new(&set);
+    if (!rc)
+        rc = lcae_npy_write_in(set, args.output, LCAE_DT_I32, 1, &n, res.labels);
+    if (!rc && args.probabilities)
+        rc = write_f32(set, args.probabilities, res.probabilities, n);
+    if (!rc && args.outlier_scores)
+        rc = write_f32(set, args.outlier_scores, res.outlier_scores, n);
+    if (!rc && args.tree)
+        rc = write_tree(set, args.tree, &res.tree);
+    int closed = lcae_output_set_close(set, !rc);
+    int status = rc || closed ? cli_fail(rc ? rc : closed) : 0;
     if (!status)
         cli_note("%lld points, %lld clusters, %lld noise%s, %.2f s", (long long)n,
                  (long long)res.n_clusters, (long long)noise,

@@ -16,6 +16,9 @@ static const cli_option encode_options[] = {
     {"output", 'o', OPT_STRING, &args.output, "LATENT.npy",
      "latent vectors, float32 (ny*nx, 16) in scan order (required)"},
     {"batch", 0, OPT_INT, &args.batch, "B", "patterns per batch (default 128)"},
+    {"beam-map", 0, OPT_STRING, &cli_prep.beam_map, "FILE.npy",
+     "for a model trained centred: the beam positions, (ny, nx, 2) as lcae stats writes "
+     "them (default: found in the scan)"},
     {0}};
 
 static int run_encode(int npos, char **pos)
@@ -37,12 +40,14 @@ static int run_encode(int npos, char **pos)
         return rc;
     }
     int64_t n = lcae_dataset_get_info(ds)->count, d = lcae_model_get_config(m)->latent;
-    float *z = malloc((size_t)(n * d + 1) * sizeof *z);
+    float *z = malloc((size_t)(n * d + 1) * sizeof *z), *beam = NULL;
     if (!z)
         rc = cli_error(LCAE_ENOMEM, "out of memory (%lld latent vectors)", (long long)n);
-    else if ((rc = lcae_encode(m, ds, args.batch, z, cli_progress())))
+    else
+        rc = cli_beam_map(ds, lcae_model_get_meta(m)->prep.center, &beam);
+    if (!rc && (rc = lcae_encode(m, ds, beam, args.batch, z, cli_progress())))
         rc = cli_fail(rc);
-    else {
+    if (!rc) {
         int64_t shape[2] = {n, d};
         if ((rc = lcae_npy_write(args.output, LCAE_DT_F32, 2, shape, z)))
             rc = cli_fail(rc);
@@ -50,6 +55,7 @@ static int run_encode(int npos, char **pos)
             cli_note("wrote %s (%lld x %lld float32)", args.output, (long long)n, (long long)d);
     }
     free(z);
+    free(beam);
     lcae_dataset_close(ds);
     lcae_model_free(m);
     return rc;
@@ -63,7 +69,8 @@ const cli_command cmd_encode = {
     .usage = "DATA -m MODEL.safetensors -o LATENT.npy [--batch 128] [options]",
     .summary = "latent vectors of every pattern of a scan (evaluation mode)",
     .description =
-        "Encodes every pattern with the model's own crop, binning and normalization, in\n"
+        "Encodes every pattern with the model's own preparation (centring, crop, binning,\n"
+        "transform, normalization), in\n"
         "evaluation mode (BatchNorm running statistics), to a float32 (ny*nx, 16) array\n"
         "in scan order.",
     .option_groups = encode_groups,

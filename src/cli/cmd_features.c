@@ -11,11 +11,10 @@
 #include "lcae/prep.h"
 
 static struct {
-    const char *output, *method, *radii, *solver, *transform, *center, *beam_map;
-    int dims, orders, n_theta, standardize, power_iters, bin, crop;
-    double offset;
+    const char *output, *method, *radii, *solver;
+    int dims, orders, n_theta, standardize, power_iters;
     int64_t seed;
-} args = {.dims = -1, .orders = -1, .power_iters = -1, .bin = 1, .transform = "log"};
+} args = {.dims = -1, .orders = -1, .power_iters = -1};
 
 static const cli_option features_options[] = {
     {"method", 0, OPT_STRING, &args.method, "polar|pca",
@@ -36,22 +35,6 @@ static const cli_option features_options[] = {
     {"power-iterations", 0, OPT_INT, &args.power_iters, "Q",
      "randomized PCA: power iterations, 2 passes each (default 2)"},
     {"seed", 0, OPT_I64, &args.seed, "S", "randomized PCA: the random sketch (default 0)"},
-    {0}};
-
-/* How the patterns are prepared (include/lcae/prep.h). */
-static const cli_option prep_options[] = {
-    {"bin", 0, OPT_INT, &args.bin, "B", "sum-bin the patterns B x B (default 1)"},
-    {"crop", 0, OPT_INT, &args.crop, "H",
-     "centre crop of H x H detector pixels before binning (default: none)"},
-    {"transform", 0, OPT_STRING, &args.transform, "none|sqrt|log",
-     "intensity transform after binning: log(1 + v) (default), sqrt(v), none"},
-    {"offset", 0, OPT_DOUBLE, &args.offset, "ADU",
-     "detector offset per pixel, subtracted before the transform (default 0)"},
-    {"center", 0, OPT_STRING, &args.center, "beam|none",
-     "shift each pattern so its direct beam is at the centre (default: beam with "
-     "--beam-map, else none)"},
-    {"beam-map", 0, OPT_STRING, &args.beam_map, "FILE.npy",
-     "the direct beam's (y, x) detector pixel at each position, (ny, nx, 2) float"},
     {0}};
 
 /* "R0:R1" */
@@ -118,56 +101,7 @@ static int options_get(lcae_features_options *o)
         o->power_iters = args.power_iters;
     }
     o->seed = (uint64_t)args.seed;
-    int t = lcae_transform_from_name(args.transform);
-    if (t < 0)
-        return cli_error(LCAE_EUSAGE, "option --transform: expected none, sqrt or log, found "
-                         "'%s'", args.transform);
-    int c = args.center ? lcae_center_from_name(args.center)
-                        : args.beam_map ? LCAE_CENTER_BEAM : LCAE_CENTER_NONE;
-    if (c < 0)
-        return cli_error(LCAE_EUSAGE, "option --center: expected beam or none, found '%s'",
-                         args.center);
-    if (c == LCAE_CENTER_BEAM && !args.beam_map)
-        return cli_error(LCAE_EUSAGE, "option --center beam: give the beam positions with "
-                         "--beam-map FILE.npy");
-    if (c != LCAE_CENTER_BEAM && args.beam_map)
-        return cli_error(LCAE_EUSAGE, "option --beam-map: the patterns are not centred "
-                         "(--center none)");
-    if (!isfinite(args.offset))
-        return cli_error(LCAE_EUSAGE, "option --offset: expected a finite number");
-    o->prep.bin = args.bin;
-    o->prep.crop = args.crop;
-    o->prep.transform = (lcae_transform)t;
-    o->prep.center = (lcae_center)c;
-    o->prep.offset = args.offset;
-    return 0;
-}
-
-/* The beam map of --beam-map: (ny, nx, 2) finite (y, x) pairs for the scan. */
-static int load_beam_map(const lcae_dataset *ds, float **map)
-{
-    const lcae_dataset_info *in = lcae_dataset_get_info(ds);
-    lcae_npy_header h;
-    float *m;
-    int rc = lcae_npy_load_f32(args.beam_map, &h, &m);
-    if (rc)
-        return cli_fail(rc);
-    if (h.ndim != 3 || h.shape[0] != in->ny || h.shape[1] != in->nx || h.shape[2] != 2) {
-        free(m);
-        return cli_error(LCAE_EFAIL, "%s: expected a beam map of shape (%lld, %lld, 2) for "
-                         "the scan %s, found %d dimensions (%lld, ...)", args.beam_map,
-                         (long long)in->ny, (long long)in->nx, lcae_dataset_path(ds), h.ndim,
-                         (long long)(h.ndim ? h.shape[0] : 0));
-    }
-    for (int64_t i = 0; i < 2 * in->count; i++)
-        if (!isfinite(m[i])) {
-            free(m);
-            return cli_error(LCAE_EFAIL, "%s: the beam position at scan position (%lld, "
-                             "%lld) is not finite", args.beam_map,
-                             (long long)(i / 2 / in->nx), (long long)(i / 2 % in->nx));
-        }
-    *map = m;
-    return 0;
+    return cli_prep_get(&o->prep);
 }
 
 static int run_features(int npos, char **pos)
@@ -184,8 +118,7 @@ static int run_features(int npos, char **pos)
         return rc;
     float *beam = NULL;
     lcae_features f = {0};
-    if (o.prep.center == LCAE_CENTER_BEAM)
-        rc = load_beam_map(ds, &beam);
+    rc = cli_beam_map(ds, o.prep.center, &beam);
     if (!rc) {
         int status = lcae_features_compute(ds, &o, beam, cli_progress(), &f);
         if (!status)
@@ -213,7 +146,7 @@ static int run_features(int npos, char **pos)
     return rc;
 }
 
-static const cli_option *const features_groups[] = {features_options, prep_options,
+static const cli_option *const features_groups[] = {features_options, cli_prep_options,
                                                     cli_dataset_options, cli_common_options,
                                                     NULL};
 
@@ -222,9 +155,8 @@ const cli_command cmd_features = {
     .usage = "DATA --method polar|pca -o FEATURES.npy [options]",
     .summary = "features that need no training: angular Fourier magnitudes or PCA",
     .description =
-        "Prepares every pattern (centring on a beam map, crop, binning, offset, transform,\n"
-        "normalization by the median and sigma68 of 1024 patterns' transformed pixels),\n"
-        "then:\n"
+        "Prepares every pattern as lcae train does (centring on the direct beam, crop,\n"
+        "binning, offset, transform, normalization: docs/preparation.md), then:\n"
         "  polar: samples it on rings about the centre (bilinear; radius step 1 pixel)\n"
         "    and takes, per ring, the Fourier series over the azimuth: the ring mean\n"
         "    (order 0, signed) and the magnitudes of orders 1..K, unchanged by a rotation\n"

@@ -39,12 +39,16 @@ static int run_info(int npos, char **pos)
         char m[160];
         printf("file      %s\nformat    %s\nscan      %lld x %lld (ny x nx)\n"
                "detector  %lld x %lld (h x w)\ndtype     %s\nbytes     %lld\n"
-               "median    %.7g\nsigma68   %.7g (%s)\nmin       %.7g\nmax       %.7g\n"
+               "median    %.7g\nsigma68   %.7g (%s)\nscale     %.7g (%s)\n"
+               "min       %.7g\nmax       %.7g\n"
                "nonfinite %lld (NaN or Inf pixel values)\n",
                lcae_dataset_path(ds), lcae_format_name(in->format), (long long)in->ny,
                (long long)in->nx, (long long)in->h, (long long)in->w,
                lcae_dtype_name(in->dtype), (long long)in->file_bytes, st.median, st.sigma68,
-               cli_quantile_method(&st, m, sizeof m), st.min, st.max, (long long)st.nonfinite);
+               cli_quantile_method(&st, m, sizeof m), st.scale,
+               st.norm == LCAE_NORM_SIGMA68 ? "sigma68"
+                                            : "standard deviation: sigma68 is 0, sparse data",
+               st.min, st.max, (long long)st.nonfinite);
     }
     lcae_stats_free(&st);
     lcae_dataset_close(ds);
@@ -62,7 +66,9 @@ const cli_command cmd_info = {
         "Reads the scan once (twice with --exact): median and sigma68 = (P84 - P16) / 2 of\n"
         "the finite pixel values (from a sample of pixels of every pattern unless --exact),\n"
         "min, max and the number of NaN/Inf pixel values. --json prints one object with the\n"
-        "keys format, scan, detector, dtype, bytes, median, sigma68, min, max, nonfinite.",
+        "keys format, scan, detector, dtype, bytes, median, sigma68, scale, norm, min, max,\n"
+        "nonfinite (scale: the normalization's, sigma68 or, where that is 0, the\n"
+        "standard deviation; norm: which).",
     .option_groups = info_groups,
     .min_positional = 1,
     .max_positional = 1,

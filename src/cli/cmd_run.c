@@ -16,8 +16,12 @@ static int force, encode_batch = 128;
 static int64_t sample_scan[2], sample_seed = -1;
 static int sample_det, sample_grains;
 static double sample_boundary = NAN, sample_dose = NAN;
+static const char *sample_preset = "default";
 
 static const cli_option run_sample_options[] = {
+    {"sample-preset", 0, OPT_STRING, &sample_preset, "NAME",
+     "built-in sample: default or lowdose (see 'lcae simulate --help'); the --sample-* "
+     "options override it"},
     {"sample-scan", 0, OPT_SHAPE, sample_scan, "NYxNX", "built-in sample: scan shape (128)"},
     {"sample-det", 0, OPT_INT, &sample_det, "N", "built-in sample: detector N x N (128)"},
     {"sample-grains", 0, OPT_INT, &sample_grains, "K", "built-in sample: grains (12)"},
@@ -48,13 +52,15 @@ static const cli_option run_options[] = {
 static void apply_preset(const char *name)
 {
     if (!strcmp(name, "paper")) {
-        cli_train.bin = 1;
+        cli_prep.bin = 1;
+        cli_prep.transform = "none";
+        cli_prep.center = "none";
         cli_train.base = 64;
         cli_train.batch = 32;
         cli_train.epochs = 10;
         cli_train.subset = 0;
     } else if (!strcmp(name, "cpu")) {
-        cli_train.bin = 2;
+        cli_prep.bin = 2;
         cli_train.base = 8;
         cli_train.batch = 32;
         cli_train.epochs = 4;
@@ -74,7 +80,16 @@ static void run_init(int argc, char **argv)
             name = argv[i] + 9;
     }
     apply_preset(name); /* an unknown name is reported after parsing */
-    cli_train.rot_loss = -1; /* "not given": run trains both models (see run_run) */
+}
+
+/* Options that mean nothing in this run are an error naming the first one given: the
+ * scan's layout without a scan, the built-in sample's with one. */
+static int refuse_given(const cli_option *table, const char *why)
+{
+    for (const cli_option *o = table; o->name; o++)
+        if (cli_given(o->dest))
+            return cli_error(LCAE_EUSAGE, "option --%s: %s", o->name, why);
+    return 0;
 }
 
 static int run_run(int npos, char **pos)
@@ -90,10 +105,10 @@ static int run_run(int npos, char **pos)
     if (encode_batch < 1)
         return cli_error(LCAE_EUSAGE, "option --encode-batch: expected a positive number, "
                          "found %d", encode_batch);
-    if (cli_train.rot_loss != -1)
-        return cli_error(LCAE_EUSAGE, "option --%srot-loss: lcae run trains both the standard "
-                         "and the rotation-invariant model (lcae train trains one)",
-                         cli_train.rot_loss ? "" : "no-");
+    int rc = npos ? refuse_given(run_sample_options, "only for the built-in sample (no DATA)")
+                  : refuse_given(cli_dataset_options, "only for a given scan (DATA)");
+    if (rc)
+        return rc;
     if (truth_dir && npos == 0)
         return cli_error(LCAE_EUSAGE, "option --truth: the built-in sample brings its own "
                          "truth (give a scan file to use --truth)");
@@ -103,13 +118,15 @@ static int run_run(int npos, char **pos)
     o.preset = preset;
     o.force = force;
     o.encode_batch = encode_batch;
+    o.beam_map = cli_prep.beam_map;
     o.cluster_on_invariant = !strcmp(cluster_on, "invariant");
-    int rc = cli_train_options_get(&o.train);
+    rc = cli_train_options_get(&o.train);
     if (!rc)
         rc = cli_hdbscan_params(&o.hdbscan);
     if (rc)
         return rc;
-    cli_sim_params(&o.sim);
+    if (lcae_sim_preset(sample_preset, &o.sim))
+        return cli_error(LCAE_EUSAGE, "option --sample-preset: %s", lcae_last_error());
     if (sample_scan[0]) {
         o.sim.ny = sample_scan[0];
         o.sim.nx = sample_scan[1];
@@ -146,7 +163,7 @@ static int run_run(int npos, char **pos)
 }
 
 static const cli_option *const run_groups[] = {
-    run_options, cli_train_options, cli_hdbscan_options, run_sample_options,
+    run_options, cli_train_options, cli_prep_options, cli_hdbscan_options, run_sample_options,
     cli_dataset_options, cli_common_options, NULL};
 
 const cli_command cmd_run = {
@@ -160,9 +177,11 @@ const cli_command cmd_run = {
         "DATA it simulates the built-in sample into DIR/sample and scores against its\n"
         "truth. A stage whose outputs exist and match the configuration (DIR/run.json)\n"
         "is not run again; --force redoes them.\n\n"
-        "Presets (the training options below override them):\n"
-        "  cpu    --bin 2 --base 8 --batch 32 --epochs 4 --subset 2048 (the default)\n"
-        "  paper  --bin 1 --base 64 --batch 32 --epochs 10, all positions (METHOD.md)\n"
+        "Presets (the options below override them; their defaults shown are the preset's):\n"
+        "  cpu    --bin 2 --base 8 --batch 32 --epochs 4 --subset 2048 --transform log\n"
+        "         (the default)\n"
+        "  paper  --bin 1 --base 64 --batch 32 --epochs 10, all positions, --transform none\n"
+        "         --center none (METHOD.md)\n"
         "Both: --invariant-dims 10 --lambda 50 --max-angle 360 --min-cluster-size 60.\n\n"
         "DIR/run.json, DIR/sample/, DIR/stats/, DIR/standard/ and DIR/invariant/ (each\n"
         "model.safetensors, latent.npy, labels.npy, probabilities.npy, score.json), and\n"

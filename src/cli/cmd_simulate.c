@@ -1,5 +1,5 @@
 /* lcae simulate -o DIR [options]: the built-in sample, a polycrystal 4D-STEM scan in the
- * EMPAD format with its ground truth; --png adds pictures of it. */
+ * EMPAD format (or npy) with its ground truth; --png adds pictures of it. */
 #include "cli.h"
 
 #include <errno.h>
@@ -13,15 +13,20 @@
 #include "lcae/sim.h"
 #include "lcae/stats.h"
 
-/* The sample's options (shared with lcae run, which simulates its built-in sample) write
- * into a parameter set that starts from the library's defaults; every value given is
- * checked by lcae_sim_check. The scan shape is an OPT_SHAPE pair (0: not given); the seed
- * is any integer (negative ones wrap to the unsigned 64-bit seed). */
+/* The sample's options (lcae run has its own --sample-* names for the main ones) write
+ * into a parameter set that starts from the library's defaults, or from the --preset
+ * that cli_sample_init applies before the options are parsed (so that every option given
+ * overrides it); every value given is checked by lcae_sim_check. The scan shape is an
+ * OPT_SHAPE pair (0: not given); the seed is any integer (negative ones wrap to the
+ * unsigned 64-bit seed). */
 static lcae_sim_params P = LCAE_SIM_DEFAULTS;
 static int64_t scan[2];
 static int64_t seed = INT64_MIN;
+static const char *preset = "default", *output_format;
 
 const cli_option cli_sample_options[] = {
+    {"preset", 0, OPT_STRING, &preset, "NAME",
+     "default or lowdose (see Presets above); the other options override it"},
     {"scan", 0, OPT_SHAPE, scan, "NYxNX", "scan shape (default 128)"},
     {"det", 0, OPT_INT, &P.det, "N", "detector N x N pixels over the EMPAD's angles (default 128)"},
     {"grains", 0, OPT_INT, &P.grains, "K", "Voronoi grains (default 12)"},
@@ -33,6 +38,9 @@ const cli_option cli_sample_options[] = {
     {"bend", 0, OPT_DOUBLE, &P.bend_deg, "DEG", "in-plane rotation across a grain (default 3)"},
     {"tilt", 0, OPT_DOUBLE, &P.tilt_deg, "DEG", "largest mistilt off the zone axis (default 0.2)"},
     {"general", 0, OPT_INT, &P.general, "N", "grains with a general orientation (default 0)"},
+    {"counting", 0, OPT_FLAG, &P.counting, NULL,
+     "counting detector: whole electrons per pixel, clipped at 65535 (gain 1, no gain "
+     "spread, offset, readout noise)"},
     {"drift", 0, OPT_DOUBLE, &P.drift_px, "PX", "descan drift across the scan, pixels (default 2)"},
     {"psf", 0, OPT_DOUBLE, &P.psf_px, "PX", "detector blur, Gaussian sigma in pixels (default 0.5)"},
     {"gain", 0, OPT_DOUBLE, &P.gain, "G", "ADU per electron (default 1)"},
@@ -47,10 +55,29 @@ const cli_option cli_sample_options[] = {
     {"convergence", 0, OPT_DOUBLE, &P.convergence_mrad, "MRAD", "convergence semi-angle (default 1.1)"},
     {"step", 0, OPT_DOUBLE, &P.step_nm, "NM", "scan step (default 0.91: 233 nm over 256)"},
     {"batch", 0, OPT_INT, &P.batch, "N", "patterns per batch (default 256)"},
+    {"output-format", 0, OPT_STRING, &output_format, "empad|npy",
+     "scan file: EMPAD .raw + .xml (default) or scan.npy (uint16 when counting)"},
     {0}};
 
-void cli_sim_params(lcae_sim_params *p)
+void cli_sample_init(int argc, char **argv)
 {
+    const char *name = preset;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--"))
+            break;
+        if (!strcmp(argv[i], "--preset") && i + 1 < argc)
+            name = argv[i + 1];
+        else if (!strncmp(argv[i], "--preset=", 9))
+            name = argv[i] + 9;
+    }
+    lcae_sim_preset(name, &P); /* an unknown name is reported by cli_sim_params */
+}
+
+int cli_sim_params(lcae_sim_params *p)
+{
+    lcae_sim_params unused;
+    if (lcae_sim_preset(preset, &unused))
+        return cli_error(LCAE_EUSAGE, "option --preset: %s", lcae_last_error());
     *p = P;
     if (scan[0]) {
         p->ny = scan[0];
@@ -58,6 +85,14 @@ void cli_sim_params(lcae_sim_params *p)
     }
     if (seed != INT64_MIN)
         p->seed = (uint64_t)seed;
+    if (output_format && !strcmp(output_format, "empad"))
+        p->format = LCAE_SIM_EMPAD;
+    else if (output_format && !strcmp(output_format, "npy"))
+        p->format = LCAE_SIM_NPY;
+    else if (output_format)
+        return cli_error(LCAE_EUSAGE, "option --output-format: expected empad or npy, found "
+                         "'%s'", output_format);
+    return 0;
 }
 
 static const char *out_dir;
@@ -78,7 +113,7 @@ static char *path_in(const char *dir, const char *name)
 /* One simulated pattern per phase and zone axis, log scale, tiles of det x det in two
  * rows: Al [001] [011] [111] [112] amorphous / Fe [001] [011] [111] [112], Al [001]
  * turned by 30 degrees. */
-static int write_patterns_png(const lcae_sim_params *p, const char *dir)
+static int write_patterns_png(const lcae_sim_params *p, lcae_output_set *set, const char *dir)
 {
     static const int zones[4][3] = {{0, 0, 1}, {0, 1, 1}, {1, 1, 1}, {1, 1, 2}};
     int d = p->det, gap = 4, cols = 5, rows = 2;
@@ -119,7 +154,7 @@ static int write_patterns_png(const lcae_sim_params *p, const char *dir)
                    tile + (size_t)y * d * 3, (size_t)d * 3);
     }
     if (!rc) {
-        int st = lcae_png_write_rgb8(path_in(dir, "patterns.png"), img, H, W);
+        int st = lcae_png_write_in(set, path_in(dir, "patterns.png"), img, H, W, 3);
         if (st)
             rc = cli_fail(st);
     }
@@ -132,7 +167,7 @@ done:
 }
 
 /* truth_*.npy and the variance map of the scan as PNG. */
-static int write_maps_png(const lcae_sim_params *p, const char *dir)
+static int write_maps_png(const lcae_sim_params *p, lcae_output_set *set, const char *dir)
 {
     int64_t n = p->ny * p->nx;
     uint8_t *rgb = malloc((size_t)n * 3);
@@ -150,7 +185,7 @@ static int write_maps_png(const lcae_sim_params *p, const char *dir)
         lcae_image_labels(v, n, rgb);
         free(v);
         snprintf(name, sizeof name, "%s.png", labels[k]);
-        st = lcae_png_write_rgb8(path_in(dir, name), rgb, (int)p->ny, (int)p->nx);
+        st = lcae_png_write_in(set, path_in(dir, name), rgb, (int)p->ny, (int)p->nx, 3);
     }
     const char *maps[2] = {"truth_angle", "truth_thickness"};
     for (int k = 0; k < 2 && !st; k++) {
@@ -165,16 +200,16 @@ static int write_maps_png(const lcae_sim_params *p, const char *dir)
         lcae_image_viridis(v, n, lo, hi, 0, rgb);
         free(v);
         snprintf(name, sizeof name, "%s.png", maps[k]);
-        st = lcae_png_write_rgb8(path_in(dir, name), rgb, (int)p->ny, (int)p->nx);
+        st = lcae_png_write_in(set, path_in(dir, name), rgb, (int)p->ny, (int)p->nx, 3);
     }
     if (!st) {
         /* the variance over reciprocal space at each position, through lcae's reader */
-        char raw[128];
-        snprintf(raw, sizeof raw, "scan_x%lld_y%lld.raw", (long long)p->nx, (long long)p->ny);
+        char name[96];
         lcae_dataset *ds;
         lcae_stats s;
         lcae_stats_options o = {.virtual_images = 1, .sample_size = 1 << 16};
-        if (!(st = lcae_dataset_open(path_in(dir, raw), NULL, &ds))) {
+        lcae_sim_scan_name(p, name, sizeof name);
+        if (!(st = lcae_dataset_open(path_in(dir, name), NULL, &ds))) {
             st = lcae_stats_compute(ds, &o, NULL, &s);
             lcae_dataset_close(ds);
             if (!st) {
@@ -185,8 +220,8 @@ static int write_maps_png(const lcae_sim_params *p, const char *dir)
                 }
                 lcae_image_viridis(s.variance, n, lo > 0 ? lo : 1e-3, hi, 1, rgb);
                 lcae_stats_free(&s);
-                st = lcae_png_write_rgb8(path_in(dir, "variance.png"), rgb, (int)p->ny,
-                                         (int)p->nx);
+                st = lcae_png_write_in(set, path_in(dir, "variance.png"), rgb, (int)p->ny,
+                                       (int)p->nx, 3);
             }
         }
     }
@@ -201,9 +236,10 @@ static int run_simulate(int npos, char **pos)
     if (!out_dir)
         return cli_error(LCAE_EUSAGE, "lcae simulate needs -o DIR (see 'lcae simulate --help')");
     lcae_sim_params p;
-    cli_sim_params(&p);
-    int rc = lcae_sim_check(&p);
+    int rc = cli_sim_params(&p);
     if (rc)
+        return rc;
+    if ((rc = lcae_sim_check(&p)))
         return cli_fail(rc);
     if (mkdir(out_dir, 0777) != 0 && errno != EEXIST)
         return cli_error(LCAE_EFAIL, "%s: cannot create the output folder (%s)", out_dir,
@@ -212,17 +248,30 @@ static int run_simulate(int npos, char **pos)
     if (stat(out_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
         return cli_error(LCAE_EFAIL, "%s: not a folder (expected a folder for the outputs)",
                          out_dir);
-    cli_note("simulating %lld x %lld patterns of %d x %d (%.1f GB) into %s", (long long)p.ny,
-             (long long)p.nx, p.det, p.det,
-             (double)p.ny * p.nx * (p.det + 2) * p.det * 4 / 1e9, out_dir);
+    /* bytes per pattern: EMPAD frames carry 2 metadata rows; npy counts are uint16 */
+    double frame = p.format == LCAE_SIM_EMPAD ? (p.det + 2.0) * p.det * 4
+                                              : (double)p.det * p.det * (p.counting ? 2 : 4);
+    char name[96];
+    cli_note("simulating %lld x %lld patterns of %d x %d (%s, %.2f GB) into %s",
+             (long long)p.ny, (long long)p.nx, p.det, p.det,
+             lcae_sim_scan_name(&p, name, sizeof name), (double)p.ny * p.nx * frame / 1e9,
+             out_dir);
     rc = lcae_simulate(&p, out_dir, cli_progress());
     if (rc)
         return cli_fail(rc);
     cli_note("scale %.5f 1/A per pixel, disk radius %.2f pixels, wavelength %.5f A",
              lcae_sim_scale(&p), lcae_sim_disk_radius(&p), lcae_sim_wavelength(p.kv));
-    if (png && ((rc = write_patterns_png(&p, out_dir)) || (rc = write_maps_png(&p, out_dir))))
-        return rc;
-    return 0;
+    if (!png)
+        return 0;
+    /* the pictures are drawn from the sample as written, so they are a set of their own:
+     * a failure here leaves the (complete) sample and no picture */
+    lcae_output_set *set;
+    if ((rc = lcae_output_set_new(&set)))
+        return cli_fail(rc);
+    if (!(rc = write_patterns_png(&p, set, out_dir)))
+        rc = write_maps_png(&p, set, out_dir);
+    int closed = lcae_output_set_close(set, !rc);
+    return rc ? rc : closed ? cli_fail(closed) : 0;
 }
 
 static const cli_option *const simulate_groups[] = {simulate_options, cli_sample_options,
@@ -231,16 +280,23 @@ static const cli_option *const simulate_groups[] = {simulate_options, cli_sample
 const cli_command cmd_simulate = {
     .name = "simulate",
     .usage = "-o DIR [options]",
-    .summary = "the built-in sample: a simulated polycrystal scan (EMPAD) with ground truth",
+    .summary =
+        "the built-in sample: a simulated polycrystal scan (EMPAD or npy) with ground truth",
     .description =
-        "Writes DIR/scan_x{NX}_y{NY}.raw and .xml (EMPAD), the truth maps\n"
+        "Writes DIR/scan_x{NX}_y{NY}.raw and .xml (EMPAD) or DIR/scan.npy, the truth maps\n"
         "DIR/truth_grain.npy, truth_class.npy (phase + zone axis), truth_region.npy\n"
         "(0 grain, 1 boundary, 2 amorphous), truth_angle.npy (degrees),\n"
         "truth_thickness.npy (nm), and DIR/truth.json. Kinematic (two-beam) diffraction\n"
         "from Al (FCC) and Fe (BCC) grains and amorphous regions; see the README. The same\n"
-        "seed gives the same bytes on any number of threads.",
+        "seed gives the same bytes on any number of threads.\n\n"
+        "Presets (the options below override them):\n"
+        "  default  the EMPAD at 75000 electrons per pattern: the defaults stated below\n"
+        "  lowdose  a counting detector (Medipix/Merlin, EMPAD at low dose): --counting\n"
+        "           --dose 300 --det 64 --gain-spread 0 --readout-noise 0 --hot-pixels 0\n"
+        "           --output-format npy (scan.npy of uint16 counts)",
     .option_groups = simulate_groups,
     .min_positional = 0,
     .max_positional = 0,
     .run = run_simulate,
+    .init = cli_sample_init,
 };

@@ -57,12 +57,49 @@ const char *cli_quantile_method(const lcae_stats *st, char *buf, size_t n)
 
 static const char *out_dir;
 static int ignore_nonfinite;
+static const char *center = "beam", *beam_fit = "quadratic";
+static int beam_radius;
+static int64_t beam_sample = LCAE_BEAM_DEFAULT_SAMPLE;
 
 static const cli_option stats_options[] = {
     {"output", 'o', OPT_STRING, &out_dir, "DIR", "output folder (created if missing)"},
     {"ignore-nonfinite", 0, OPT_FLAG, &ignore_nonfinite, NULL,
      "use only the finite pixels of a scan with NaN or Inf values (default: refuse it)"},
+    {"center", 0, OPT_STRING, &center, "MODE",
+     "beam: find the direct beam in every pattern (default); none: skip it"},
+    {"beam-fit", 0, OPT_STRING, &beam_fit, "KIND",
+     "surface over the scan: quadratic (default), plane, none (measured positions)"},
+    {"beam-radius", 0, OPT_INT, &beam_radius, "PX",
+     "direct-beam radius in detector pixels (default 0: estimated)"},
+    {"beam-sample", 0, OPT_I64, &beam_sample, "N",
+     "patterns averaged to find the beam in the mean pattern (default 1024)"},
     {0}};
+
+/* The beam options as the library's; a usage error (exit 2) if one is wrong. */
+static int beam_options(int *wanted, lcae_beam_options *o)
+{
+    static const char *fits[] = {"quadratic", "plane", "none"};
+    if (strcmp(center, "beam") && strcmp(center, "none"))
+        return cli_error(LCAE_EUSAGE, "option --center: expected beam or none, found '%s'",
+                         center);
+    *wanted = !strcmp(center, "beam");
+    o->fit = -1;
+    for (int k = 0; k < 3; k++)
+        if (!strcmp(beam_fit, fits[k]))
+            o->fit = k; /* LCAE_BEAM_FIT_QUADRATIC, _PLANE, _NONE */
+    if (o->fit < 0)
+        return cli_error(LCAE_EUSAGE, "option --beam-fit: expected quadratic, plane or none, "
+                         "found '%s'", beam_fit);
+    if (beam_radius < 0)
+        return cli_error(LCAE_EUSAGE, "option --beam-radius: expected 0 (estimated) or more "
+                         "pixels, found %d", beam_radius);
+    if (beam_sample < 1 || beam_sample > LCAE_BEAM_MAX_SAMPLE)
+        return cli_error(LCAE_EUSAGE, "option --beam-sample: expected 1 to %d patterns, "
+                         "found %lld", LCAE_BEAM_MAX_SAMPLE, (long long)beam_sample);
+    o->radius_px = beam_radius;
+    o->sample = beam_sample;
+    return 0;
+}
 
 static int run_stats(int npos, char **pos)
 {
@@ -70,25 +107,52 @@ static int run_stats(int npos, char **pos)
     if (!out_dir)
         return cli_error(LCAE_EUSAGE, "usage: lcae stats FILE -o DIR (the output folder is "
                          "missing)");
-    lcae_dataset *ds;
-    int rc = cli_open_dataset(pos[0], &ds);
+    int with_beam = 0;
+    lcae_beam_options bo = {0};
+    int rc = beam_options(&with_beam, &bo);
     if (rc)
         return rc;
+    lcae_dataset *ds;
+    if ((rc = cli_open_dataset(pos[0], &ds)))
+        return rc;
     lcae_stats st;
+    lcae_beam beam = {0};
     rc = cli_compute_stats(ds, 1, !ignore_nonfinite, &st);
-    if (!rc) {
-        int status = lcae_make_dirs(out_dir);
-        if (!status)
-            status = lcae_stats_write(ds, &st, out_dir);
+    /* everything is computed before anything is written: a scan without a beam leaves
+     * no output */
+    if (!rc && with_beam) {
+        int status = lcae_beam_compute(ds, &bo, cli_progress(), &beam);
         if (status)
             rc = cli_fail(status);
     }
     if (!rc) {
-        char m[160];
-        cli_note("median %.7g, sigma68 %.7g (%s); wrote %s/{sum,variance,mean_pattern}.npy "
-                 "and stats.json", st.median, st.sigma68, cli_quantile_method(&st, m, sizeof m),
-                 out_dir);
+        /* every output or none (one output set, renamed when all are written) */
+        lcae_output_set *set = NULL;
+        int status = lcae_make_dirs(out_dir);
+        if (!status)
+            status = lcae_output_set_new(&set);
+        if (!status)
+            status = lcae_stats_write_in(set, ds, &st, with_beam ? &beam : NULL, out_dir);
+        if (!status && with_beam)
+            status = lcae_beam_write_in(set, &beam, out_dir);
+        int closed = lcae_output_set_close(set, !status);
+        if (status || closed)
+            rc = cli_fail(status ? status : closed);
     }
+    if (!rc) {
+        char m[160];
+        cli_note("median %.7g, sigma68 %.7g (%s); wrote %s/{sum,variance,mean_pattern%s}.npy "
+                 "and stats.json", st.median, st.sigma68, cli_quantile_method(&st, m, sizeof m),
+                 out_dir, with_beam ? ",beam_position,beam_measured" : "");
+        if (with_beam)
+            cli_note("beam: radius %.3g px, fitted (y, x) from (%.2f, %.2f) at scan (0, 0) to "
+                     "(%.2f, %.2f) at the last position, rms residual %.3g px, %lld not "
+                     "found, %lld outliers", beam.radius, beam.fitted[0], beam.fitted[1],
+                     beam.fitted[2 * (beam.ny * beam.nx) - 2],
+                     beam.fitted[2 * (beam.ny * beam.nx) - 1], beam.rms_residual,
+                     (long long)beam.not_found, (long long)beam.outliers);
+    }
+    lcae_beam_free(&beam);
     lcae_stats_free(&st);
     lcae_dataset_close(ds);
     return rc;
@@ -108,7 +172,14 @@ const cli_command cmd_stats = {
         "(what 'lcae info' reports, p16, p84, and how the quantiles were obtained).\n"
         "sigma68 = (P84 - P16) / 2; percentiles interpolate linearly between order\n"
         "statistics (numpy's default). One pass over the scan on all cores; --exact adds a\n"
-        "second. A scan with NaN or Inf pixels is refused unless --ignore-nonfinite.",
+        "second. A scan with NaN or Inf pixels is refused unless --ignore-nonfinite.\n"
+        "\n"
+        "The direct beam (--center beam, the default): DIR/beam_position.npy (ny x nx x 2\n"
+        "float32, (y, x) in detector pixels from the centre of pixel (0, 0)), a smooth\n"
+        "surface fitted over the scan to the beam found in each pattern (the descan), and\n"
+        "DIR/beam_measured.npy, the positions found (NaN where none); its summary goes into\n"
+        "stats.json under \"beam\". A scan without a beam (a beam stop) is an error: use\n"
+        "--center none. One more pass over the scan.",
     .option_groups = stats_groups,
     .min_positional = 1,
     .max_positional = 1,

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lcae/model.h"
@@ -12,7 +13,7 @@ static int resume;
 /* The training options, shared with lcae run (whose presets change these defaults). */
 cli_train_args cli_train = {
     .epochs = 10, .batch = 32, .lr = 1e-4, .rot_loss = 1, .invariant_dims = 10,
-    .lambda = 50, .max_angle = 360, .bin = 1, .base = 64, .latent_ch = 4, .latent = 16,
+    .lambda = 50, .max_angle = 360, .base = 64, .latent_ch = 4, .latent = 16,
     .mask = "disk", .interp = "bilinear"};
 
 static const cli_option train_options[] = {
@@ -20,15 +21,16 @@ static const cli_option train_options[] = {
      "the model (required); beside it MODEL.ckpt.safetensors and MODEL.log.json"},
     {"resume", 0, OPT_FLAG, &resume, NULL,
      "continue from MODEL.ckpt.safetensors (same options; --epochs may grow)"},
+    /* not in the table lcae run shares: run trains both models */
+    {"rot-loss", 0, OPT_FLAG, &cli_train.rot_loss, NULL,
+     "rotation-invariance loss and rotated pass (default on; --no-rot-loss: the paper's "
+     "standard model, L_recon(x) only)"},
     {0}};
 
 const cli_option cli_train_options[] = {
     {"epochs", 0, OPT_INT, &cli_train.epochs, "N", "passes over the training positions (default 10)"},
     {"batch", 0, OPT_INT, &cli_train.batch, "B", "patterns per step (default 32)"},
     {"lr", 0, OPT_DOUBLE, &cli_train.lr, "LR", "Adam learning rate (default 1e-4)"},
-    {"rot-loss", 0, OPT_FLAG, &cli_train.rot_loss, NULL,
-     "rotation-invariance loss and rotated pass (default on; --no-rot-loss: the paper's "
-     "standard model, L_recon(x) only)"},
     {"invariant-dims", 0, OPT_INT, &cli_train.invariant_dims, "N",
      "latent features the rotation loss applies to (default 10; 16 = the published code)"},
     {"lambda", 0, OPT_DOUBLE, &cli_train.lambda, "L", "weight of the rotation loss (default 50)"},
@@ -37,11 +39,11 @@ const cli_option cli_train_options[] = {
     {"seed", 0, OPT_I64, &cli_train.seed, "S",
      "initialization, shuffling, angles, subset, normalization sample (default 0)"},
     {"subset", 0, OPT_I64, &cli_train.subset, "K",
-     "train on K randomly drawn positions (default: all; encode still covers all)"},
-    {"bin", 0, OPT_INT, &cli_train.bin, "B", "sum-bin the patterns B x B: 1, 2 or 4 (default 1)"},
-    {"crop", 0, OPT_INT, &cli_train.crop, "H",
-     "centre crop of H x H detector pixels before binning (default: none)"},
-    {"base", 0, OPT_INT, &cli_train.base, "W", "width of the first block (default 64, the paper's)"},
+     "train on K randomly drawn positions, 0: all (default 0; encode covers all)"},
+    {"exact-norm", 0, OPT_FLAG, &cli_train.exact_norm, NULL,
+     "exact median and scale of the prepared pixels (a second pass; default: from the "
+     "statistics' sample of 2^23 pixels of every pattern, its standard error in the log)"},
+    {"base", 0, OPT_INT, &cli_train.base, "W", "width of the first block, 64 in the paper (default 64)"},
     {"latent-channels", 0, OPT_INT, &cli_train.latent_ch, "C", "channels at 1/16 size (default 4)"},
     {"latent", 0, OPT_INT, &cli_train.latent, "D", "latent features (default 16)"},
     {"mask", 0, OPT_STRING, &cli_train.mask, "disk|none",
@@ -70,8 +72,16 @@ int cli_train_options_get(lcae_train_options *o)
                          (long long)cli_train.subset);
     o->seed = (uint64_t)cli_train.seed;
     o->subset = cli_train.subset;
-    o->bin = cli_train.bin;
-    o->crop = cli_train.crop;
+    lcae_prep pr;
+    int rc = cli_prep_get(&pr);
+    if (rc)
+        return rc;
+    o->bin = pr.bin;
+    o->crop = pr.crop;
+    o->transform = pr.transform;
+    o->offset = pr.offset;
+    o->center = pr.center;
+    o->exact_norm = cli_train.exact_norm;
     if (!strcmp(cli_train.mask, "disk") || !strcmp(cli_train.mask, "none"))
         o->mask = !strcmp(cli_train.mask, "none") ? LCAE_MASK_NONE : LCAE_MASK_DISK;
     else
@@ -103,16 +113,20 @@ static int run_train(int npos, char **pos)
     rc = cli_open_dataset(pos[0], &ds);
     if (rc)
         return rc;
-    rc = lcae_train(ds, &o, output, cli_progress());
+    float *beam = NULL;
+    rc = cli_beam_map(ds, o.center, &beam);
+    if (!rc && (rc = lcae_train(ds, &o, beam, output, cli_progress())))
+        rc = cli_fail(rc);
+    free(beam);
     lcae_dataset_close(ds);
     if (rc)
-        return cli_fail(rc);
+        return rc;
     cli_note("wrote %s", output);
     return 0;
 }
 
 static const cli_option *const train_groups[] = {train_options, cli_train_options,
-                                                 cli_dataset_options,
+                                                 cli_prep_options, cli_dataset_options,
                                                  cli_common_options, NULL};
 
 const cli_command cmd_train = {
@@ -122,10 +136,12 @@ const cli_command cmd_train = {
     .description =
         "Trains the paper's convolutional autoencoder (Adam, shuffled batches) with\n"
         "L = L_recon(x) + L_recon(R x) + lambda * L_rot, R a rotation by an angle drawn per\n"
-        "batch. The patterns are centre-cropped, sum-binned and normalized with the median\n"
-        "and sigma68 of the pixels the model sees (recorded in the model's metadata).\n"
-        "After every epoch the model, a checkpoint (for --resume) and a JSON log of the\n"
-        "loss terms are written atomically.",
+        "batch. The patterns are centred on the direct beam, centre-cropped, sum-binned,\n"
+        "transformed and normalized with the median and sigma68 of the transformed pixels\n"
+        "(their standard deviation where sigma68 is 0, as in sparse counting data); all of\n"
+        "it is recorded in the model's metadata and applied again by lcae encode.\n"
+        "After every epoch a checkpoint (for --resume) and a JSON log of the loss terms\n"
+        "are written atomically; the model when training ends.",
     .option_groups = train_groups,
     .min_positional = 1,
     .max_positional = 1,

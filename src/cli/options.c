@@ -135,6 +135,18 @@ static const cli_option *find_option(const cli_command *cmd, const char *name, s
     return NULL;
 }
 
+/* The options the command line gave, by their destinations (see cli_given). */
+static const void *given[256];
+static int ngiven;
+
+int cli_given(const void *dest)
+{
+    for (int i = 0; i < ngiven; i++)
+        if (given[i] == dest)
+            return 1;
+    return 0;
+}
+
 int cli_parse(const cli_command *cmd, int argc, char **argv, char **pos, int *npos)
 {
     *npos = 0;
@@ -171,6 +183,8 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, char **pos, int *np
         if (!o)
             return cli_error(LCAE_EUSAGE, "unknown option '%s' for 'lcae %s' (see 'lcae %s "
                              "--help')", a, cmd->name, cmd->name);
+        if (ngiven < (int)(sizeof given / sizeof *given))
+            given[ngiven++] = o->dest;
         if (o->kind == OPT_FLAG) {
             if (val)
                 return cli_error(LCAE_EUSAGE, "option --%s takes no value", o->name);
@@ -193,6 +207,40 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, char **pos, int *np
     return 0;
 }
 
+/* The help line with its "(default V)" showing the value the option holds now, which a
+ * command's init (lcae run's presets) may have changed from the one written in the table.
+ * Only a plain "(default V" is rewritten; "(default: ...)" stays as written. */
+static void help_now(const cli_option *o, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s", o->help);
+    const char *at = strstr(o->help, "(default ");
+    if (!at || o->kind == OPT_FLAG || o->kind == OPT_SHAPE)
+        return;
+    const char *v = at + 9, *e = v + strcspn(v, " ),;:");
+    if (e == v)
+        return;
+    char now[64];
+    switch (o->kind) {
+    case OPT_INT: snprintf(now, sizeof now, "%d", *(const int *)o->dest); break;
+    case OPT_I64: snprintf(now, sizeof now, "%lld", (long long)*(const int64_t *)o->dest); break;
+    case OPT_DOUBLE: snprintf(now, sizeof now, "%g", *(const double *)o->dest); break;
+    default:
+        if (!*(const char *const *)o->dest)
+            return;
+        snprintf(now, sizeof now, "%s", *(const char *const *)o->dest);
+    }
+    char written[64];
+    snprintf(written, sizeof written, "%.*s", (int)(e - v), v);
+    /* the same value written another way (1e-4 and 0.0001) is left as written */
+    char *end;
+    double a = strtod(written, &end);
+    if (o->kind != OPT_STRING && !*end && a == strtod(now, NULL))
+        return;
+    if (!strcmp(written, now))
+        return;
+    snprintf(buf, n, "%.*s%s%s", (int)(v - o->help), o->help, now, e);
+}
+
 void cli_print_help(const cli_command *cmd)
 {
     printf("usage: lcae %s %s\n\n%s\n", cmd->name, cmd->usage, cmd->summary);
@@ -206,7 +254,9 @@ void cli_print_help(const cli_command *cmd)
                 snprintf(shortpart, sizeof shortpart, "-%c, ", o->short_name);
             snprintf(left, sizeof left, "%s--%s%s%s", shortpart, o->name,
                      o->metavar ? " " : "", o->metavar ? o->metavar : "");
-            printf("  %-28s %s\n", left, o->help);
+            char help[512];
+            help_now(o, help, sizeof help);
+            printf("  %-28s %s\n", left, help);
         }
     printf("  %-28s %s\n", "-h, --help", "show this help");
 }

@@ -168,7 +168,8 @@ int lcae_features_compute(lcae_dataset *ds, const lcae_features_options *o,
     if (rc)
         return rc;
     const float *beam = o->prep.center == LCAE_CENTER_BEAM ? beam_map : NULL;
-    if ((rc = lcae_prep_fit(ds, &f.used.prep, beam, LCAE_FEATURES_NORM_PATTERNS)))
+    lcae_stats_options so = {.seed = o->seed};
+    if ((rc = lcae_prep_fit(ds, &f.used.prep, beam, &so, progress, NULL)))
         return rc;
     lcae_polar_plan *plan = NULL;
     if (polar) {

@@ -9,7 +9,8 @@ struct lcae_empad_writer {
     float *meta; /* 2 rows of zeros */
 };
 
-int lcae_empad_writer_open(lcae_empad_writer **out, const char *path, int64_t h, int64_t w)
+int lcae_empad_writer_open_in(lcae_empad_writer **out, lcae_output_set *set, const char *path,
+                              int64_t h, int64_t w)
 {
     *out = NULL;
     lcae_empad_writer *wr = lcae_calloc(1, sizeof *wr);
@@ -22,7 +23,7 @@ int lcae_empad_writer_open(lcae_empad_writer **out, const char *path, int64_t h,
         free(wr);
         return LCAE_ENOMEM;
     }
-    int rc = lcae_atomic_open(&wr->af, path);
+    int rc = lcae_atomic_open_in(&wr->af, set, path);
     if (rc) {
         free(wr->meta);
         free(wr);
@@ -30,6 +31,11 @@ int lcae_empad_writer_open(lcae_empad_writer **out, const char *path, int64_t h,
     }
     *out = wr;
     return LCAE_OK;
+}
+
+int lcae_empad_writer_open(lcae_empad_writer **out, const char *path, int64_t h, int64_t w)
+{
+    return lcae_empad_writer_open_in(out, NULL, path, h, w);
 }
 
 int lcae_empad_writer_write(lcae_empad_writer *wr, const float *frames, int64_t n)

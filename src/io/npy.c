@@ -1,5 +1,6 @@
 /* .npy reader (format versions 1-3, any byte order) and writer (version 1, little
- * endian, C order). The header is a Python dict literal; only its three keys matter. */
+ * endian, C order; whole or streamed in pieces). The header is a Python dict literal;
+ * only its three keys matter. */
 #include "lcae/io.h"
 
 #include <ctype.h>
@@ -251,14 +252,21 @@ int lcae_npy_load_i32(const char *path, lcae_npy_header *hdr, int32_t **out)
     return npy_load(path, hdr, LCAE_DT_I32, (void **)out);
 }
 
-int lcae_npy_write(const char *path, lcae_dtype dtype, int ndim, const int64_t *shape,
-                   const void *data)
+struct lcae_npy_writer {
+    lcae_atomic_file af;
+    size_t elem;            /* bytes per element */
+    int64_t count, written; /* elements the shape holds, elements written so far */
+};
+
+int lcae_npy_writer_open_in(lcae_npy_writer **out, lcae_output_set *set, const char *path,
+                            lcae_dtype dtype, int ndim, const int64_t *shape)
 {
     static const char *codes[] = {
         [LCAE_DT_U8] = "|u1", [LCAE_DT_U16] = "<u2", [LCAE_DT_U32] = "<u4",
         [LCAE_DT_U64] = "<u8", [LCAE_DT_I8] = "|i1", [LCAE_DT_I16] = "<i2",
         [LCAE_DT_I32] = "<i4", [LCAE_DT_I64] = "<i8", [LCAE_DT_F32] = "<f4",
         [LCAE_DT_F64] = "<f8"};
+    *out = NULL;
     if (dtype <= LCAE_DT_INVALID || dtype > LCAE_DT_F64 || ndim < 0 || ndim > LCAE_NPY_MAXDIM)
         return lcae_fail(LCAE_EUSAGE, "%s: cannot write npy (bad dtype or rank)", path);
     char text[256];
@@ -281,17 +289,75 @@ int lcae_npy_write(const char *path, lcae_dtype dtype, int ndim, const int64_t *
     pre[8] = (unsigned char)(hlen & 0xff);
     pre[9] = (unsigned char)(hlen >> 8);
 
-    lcae_atomic_file af;
-    int rc = lcae_atomic_open(&af, path);
+    lcae_npy_writer *wr = lcae_calloc(1, sizeof *wr);
+    if (!wr)
+        return LCAE_ENOMEM;
+    wr->elem = lcae_dtype_size(dtype);
+    wr->count = count;
+    int rc = lcae_atomic_open_in(&wr->af, set, path);
+    if (rc) {
+        free(wr);
+        return rc;
+    }
+    fwrite(pre, 1, sizeof pre, wr->af.fp);
+    fwrite(text, 1, (size_t)len, wr->af.fp);
+    for (int i = 0; i < pad; i++)
+        fputc(' ', wr->af.fp);
+    fputc('\n', wr->af.fp);
+    *out = wr;
+    return LCAE_OK; /* write errors are sticky in the FILE: reported at close */
+}
+
+int lcae_npy_writer_open(lcae_npy_writer **out, const char *path, lcae_dtype dtype, int ndim,
+                         const int64_t *shape)
+{
+    return lcae_npy_writer_open_in(out, NULL, path, dtype, ndim, shape);
+}
+
+int lcae_npy_writer_write(lcae_npy_writer *wr, const void *data, int64_t n)
+{
+    if (n < 0 || n > wr->count - wr->written)
+        return lcae_fail(LCAE_EUSAGE, "%s: %lld more elements do not fit the array (expected "
+                         "at most %lld)", wr->af.path, (long long)n,
+                         (long long)(wr->count - wr->written));
+    if (n)
+        fwrite(data, wr->elem, (size_t)n, wr->af.fp);
+    wr->written += n;
+    return ferror(wr->af.fp) ? lcae_fail(LCAE_EFAIL, "%s: write failed", wr->af.path) : LCAE_OK;
+}
+
+int lcae_npy_writer_close(lcae_npy_writer *wr, int commit)
+{
+    if (!wr)
+        return LCAE_OK;
+    int rc = LCAE_OK;
+    if (commit && wr->written != wr->count) {
+        rc = lcae_fail(LCAE_EFAIL, "%s: incomplete array (expected %lld elements, found %lld)",
+                       wr->af.path, (long long)wr->count, (long long)wr->written);
+        commit = 0;
+    }
+    if (commit)
+        rc = lcae_atomic_commit(&wr->af); /* checks ferror() of every write */
+    else
+        lcae_atomic_abort(&wr->af);
+    free(wr);
+    return rc;
+}
+
+int lcae_npy_write_in(lcae_output_set *set, const char *path, lcae_dtype dtype, int ndim,
+                      const int64_t *shape, const void *data)
+{
+    lcae_npy_writer *wr;
+    int rc = lcae_npy_writer_open_in(&wr, set, path, dtype, ndim, shape);
     if (rc)
         return rc;
-    size_t bytes = (size_t)count * lcae_dtype_size(dtype);
-    fwrite(pre, 1, sizeof pre, af.fp);
-    fwrite(text, 1, (size_t)len, af.fp);
-    for (int i = 0; i < pad; i++)
-        fputc(' ', af.fp);
-    fputc('\n', af.fp);
-    if (bytes)
-        fwrite(data, 1, bytes, af.fp);
-    return lcae_atomic_commit(&af); /* commit checks ferror() of every write above */
+    rc = lcae_npy_writer_write(wr, data, wr->count);
+    int rc2 = lcae_npy_writer_close(wr, !rc);
+    return rc ? rc : rc2;
+}
+
+int lcae_npy_write(const char *path, lcae_dtype dtype, int ndim, const int64_t *shape,
+                   const void *data)
+{
+    return lcae_npy_write_in(NULL, path, dtype, ndim, shape, data);
 }

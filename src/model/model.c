@@ -237,7 +237,7 @@ int lcae_model_create(const lcae_model_config *cfg, uint64_t seed, lcae_model **
     int rc = model_tables(cfg, &m);
     if (rc)
         return rc;
-    m->meta = (lcae_model_meta){.median = NAN, .sigma68 = NAN, .bin = 1, .crop = 0,
+    m->meta = (lcae_model_meta){.prep = {.bin = 1, .median = NAN, .scale = NAN},
                                 .mask = LCAE_MASK_DISK, .rot_loss = 1, .invariant_dims = 10,
                                 .lambda = 50, .seed = seed};
     if (m->meta.invariant_dims > cfg->latent)

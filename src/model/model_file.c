@@ -35,11 +35,18 @@ int model_file_write(const lcae_model *m, const char *path, int with_adam,
 {
     const lcae_model_meta *me = &m->meta;
     meta_list ml = {.n = 0};
-    meta_add(&ml, "lcae.median", "%.17g", me->median);
-    meta_add(&ml, "lcae.sigma68", "%.17g", me->sigma68);
+    const lcae_prep *pr = &me->prep;
+    meta_add(&ml, "lcae.median", "%.17g", pr->median);
+    meta_add(&ml, "lcae.scale", "%.17g", pr->scale);
+    meta_add(&ml, "lcae.norm", "%s", lcae_norm_rule_name(pr->norm));
+    if (pr->norm == LCAE_NORM_SIGMA68) /* the name earlier versions read */
+        meta_add(&ml, "lcae.sigma68", "%.17g", pr->scale);
+    meta_add(&ml, "lcae.transform", "%s", lcae_transform_name(pr->transform));
+    meta_add(&ml, "lcae.offset", "%.17g", pr->offset);
+    meta_add(&ml, "lcae.center", "%s", lcae_center_name(pr->center));
     meta_add(&ml, "lcae.input_size", "%d", m->cfg.input_size);
-    meta_add(&ml, "lcae.bin", "%d", me->bin);
-    meta_add(&ml, "lcae.crop", "%d", me->crop);
+    meta_add(&ml, "lcae.bin", "%d", pr->bin);
+    meta_add(&ml, "lcae.crop", "%d", pr->crop);
     meta_add(&ml, "lcae.mask", "%s", me->mask == LCAE_MASK_NONE ? "none" : "disk");
     meta_add(&ml, "lcae.rot_loss", "%d", me->rot_loss);
     meta_add(&ml, "lcae.invariant_dims", "%d", me->invariant_dims);
@@ -116,6 +123,18 @@ static int need(lcae_st_file *f, const char *path, const char *name, int ndim,
     if ((*t)->ndim != ndim)
         return lcae_fail(LCAE_EFAIL, "%s: tensor '%s': expected %d dimensions, found %d", path,
                          name, ndim, (*t)->ndim);
+    return LCAE_OK;
+}
+
+/* A metadata name (its index as from_name gives it; 0 if the key is absent). */
+static int meta_name(lcae_st_file *f, const char *path, const char *key, const char *expected,
+                     int (*from_name)(const char *), int *value)
+{
+    const char *text = lcae_st_meta(f, key);
+    *value = text ? from_name(text) : 0;
+    if (*value < 0)
+        return lcae_fail(LCAE_EFAIL, "%s: metadata %s: expected %s, found '%.40s'", path, key,
+                         expected, text);
     return LCAE_OK;
 }
 
@@ -213,7 +232,8 @@ int model_file_read(const char *path, int with_adam, lcae_model **out, lcae_st_f
             goto fail;
     }
     lcae_model_meta *me = &m->meta;
-    me->median = me->sigma68 = NAN;
+    lcae_prep *pr = &me->prep;
+    pr->median = pr->scale = NAN;
     struct {
         const char *key;
         double lo, hi;
@@ -221,10 +241,13 @@ int model_file_read(const char *path, int with_adam, lcae_model **out, lcae_st_f
         double *d;
         int *i;
     } num[] = {
-        {"lcae.median", -HUGE_VAL, HUGE_VAL, 0, &me->median, NULL},
-        {"lcae.sigma68", 0, HUGE_VAL, 0, &me->sigma68, NULL},
-        {"lcae.bin", 1, 64, 1, NULL, &me->bin},
-        {"lcae.crop", 0, 1 << 20, 1, NULL, &me->crop},
+        {"lcae.median", -HUGE_VAL, HUGE_VAL, 0, &pr->median, NULL},
+        /* earlier versions' name for the scale; lcae.scale, read after it, wins */
+        {"lcae.sigma68", 0, HUGE_VAL, 0, &pr->scale, NULL},
+        {"lcae.scale", 0, HUGE_VAL, 0, &pr->scale, NULL},
+        {"lcae.offset", -HUGE_VAL, HUGE_VAL, 0, &pr->offset, NULL},
+        {"lcae.bin", 1, 64, 1, NULL, &pr->bin},
+        {"lcae.crop", 0, 1 << 20, 1, NULL, &pr->crop},
         {"lcae.rot_loss", 0, 1, 1, NULL, &me->rot_loss},
         {"lcae.invariant_dims", 0, cfg.latent, 1, NULL, &me->invariant_dims},
         {"lcae.lambda", 0, HUGE_VAL, 0, &me->lambda, NULL},
@@ -253,6 +276,18 @@ int model_file_read(const char *path, int with_adam, lcae_model **out, lcae_st_f
         goto fail;
     }
     me->mask = mask && !strcmp(mask, "none") ? LCAE_MASK_NONE : LCAE_MASK_DISK;
+    /* the preparation's names; absent (earlier versions, PyTorch users): the paper's */
+    int norm, transform, center;
+    if ((rc = meta_name(f, path, "lcae.norm", "sigma68 or std", lcae_norm_rule_from_name,
+                        &norm)) ||
+        (rc = meta_name(f, path, "lcae.transform", "none, sqrt or log",
+                        lcae_transform_from_name, &transform)) ||
+        (rc = meta_name(f, path, "lcae.center", "none or beam", lcae_center_from_name,
+                        &center)))
+        goto fail;
+    pr->norm = (lcae_norm_rule)norm;
+    pr->transform = (lcae_transform)transform;
+    pr->center = (lcae_center)center;
     if (fout)
         *fout = f;
     else

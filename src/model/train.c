@@ -10,9 +10,6 @@
 #include "model/model_file.h"
 #include "model/model_internal.h"
 
-/* Patterns sampled for the normalization's median and sigma68. */
-#define STATS_PATTERNS 1024
-
 /* Random streams, one per purpose, so that e.g. resuming at epoch e draws what an
  * uninterrupted run would. */
 enum { STREAM_SUBSET = 0x5b5e7, STREAM_EPOCH = 0xe90c0000 };
@@ -23,7 +20,8 @@ void lcae_train_defaults(lcae_train_options *o)
         .arch = {.input_size = 0, .base = 64, .latent_ch = 4, .latent = 16},
         .epochs = 10, .batch = 32, .lr = 1e-4, .rot_loss = 1, .invariant_dims = 10,
         .lambda = 50, .max_angle = 360, .seed = 0, .subset = 0, .bin = 1, .crop = 0,
-        .mask = LCAE_MASK_DISK, .interp = LCAE_INTERP_BILINEAR, .resume = 0};
+        .transform = LCAE_TRANSFORM_NONE, .offset = 0, .center = LCAE_CENTER_NONE,
+        .exact_norm = 0, .mask = LCAE_MASK_DISK, .interp = LCAE_INTERP_BILINEAR, .resume = 0};
 }
 
 static double now_s(void)
@@ -49,17 +47,13 @@ static char *beside(const char *model_path, const char *suffix)
 
 /* Reads patterns idx[0..n-1] and prepares them as model inputs x (n, H, H); refuses
  * non-finite values (they would turn every weight into NaN). */
-static int load_batch(lcae_dataset *ds, const lcae_model_meta *meta, int size,
-                      const int64_t *idx, int n, float *raw, float *x)
+static int load_batch(lcae_dataset *ds, const lcae_model_meta *meta, const float *beam_map,
+                      int size, const int64_t *idx, int n, float *raw, float *x)
 {
     const lcae_dataset_info *in = lcae_dataset_get_info(ds);
-    int64_t hw = in->h * in->w;
-    for (int i = 0; i < n; i++) {
-        int rc = lcae_dataset_read(ds, idx[i], 1, raw + (size_t)i * hw);
-        if (rc)
-            return rc;
-    }
-    lcae_model_prepare(meta, in->h, in->w, size, raw, x, n);
+    int rc = lcae_prep_read(ds, &meta->prep, size, beam_map, idx, n, raw, x);
+    if (rc)
+        return rc;
     int64_t S = (int64_t)size * size;
     for (int i = 0; i < n; i++)
         for (int64_t j = 0; j < S; j++)
@@ -111,8 +105,11 @@ static int check_resume(lcae_st_file *f, const char *ckpt, const lcae_model *m,
         {"--latent-channels", o->arch.latent_ch, c->latent_ch},
         {"--latent", o->arch.latent, c->latent},
         {"input size", o->arch.input_size, c->input_size},
-        {"--bin", o->bin, me->bin},
-        {"--crop", o->crop, me->crop},
+        {"--bin", o->bin, me->prep.bin},
+        {"--crop", o->crop, me->prep.crop},
+        {"--transform", o->transform, me->prep.transform},
+        {"--offset", o->offset, me->prep.offset},
+        {"--center", o->center, me->prep.center},
         {"--mask", o->mask, me->mask},
         {"--rot-loss", o->rot_loss, me->rot_loss},
         {"--invariant-dims", o->rot_loss ? o->invariant_dims : 0, me->invariant_dims},
@@ -159,6 +156,10 @@ cJSON *lcae_train_options_json(const lcae_train_options *o)
     cJSON_AddNumberToObject(j, "subset", (double)o->subset);
     cJSON_AddNumberToObject(j, "bin", o->bin);
     cJSON_AddNumberToObject(j, "crop", o->crop);
+    cJSON_AddStringToObject(j, "transform", lcae_transform_name(o->transform));
+    cJSON_AddNumberToObject(j, "offset", o->offset);
+    cJSON_AddStringToObject(j, "center", lcae_center_name(o->center));
+    cJSON_AddBoolToObject(j, "exact_norm", o->exact_norm);
     cJSON_AddStringToObject(j, "mask", o->mask == LCAE_MASK_NONE ? "none" : "disk");
     cJSON_AddStringToObject(j, "interp", o->interp == LCAE_INTERP_NEAREST ? "nearest"
                                                                           : "bilinear");
@@ -170,14 +171,22 @@ cJSON *lcae_train_options_json(const lcae_train_options *o)
 
 /* The log: options, normalization, one object per epoch; rewritten atomically. */
 static cJSON *new_log(const lcae_train_options *o, const lcae_model *m, const char *data,
-                      int64_t ntrain)
+                      int64_t ntrain, const lcae_stats *norm)
 {
     cJSON *log = cJSON_CreateObject(), *op = lcae_train_options_json(o);
     cJSON_AddItemToObject(log, "options", op);
     cJSON_AddStringToObject(log, "data", data);
     cJSON_AddNumberToObject(op, "input_size", m->cfg.input_size);
-    cJSON_AddNumberToObject(log, "median", m->meta.median);
-    cJSON_AddNumberToObject(log, "sigma68", m->meta.sigma68);
+    cJSON_AddItemToObject(log, "prep", lcae_prep_json(&m->meta.prep));
+    if (norm) { /* how the normalization was estimated (a resumed run keeps the log's) */
+        cJSON *n = cJSON_AddObjectToObject(log, "normalization");
+        cJSON_AddStringToObject(n, "method", norm->exact ? "exact" : "sampled");
+        cJSON_AddNumberToObject(n, "values", (double)norm->sample_size);
+        cJSON_AddNumberToObject(n, "median_se", norm->median_se);
+        cJSON_AddNumberToObject(n, "sigma68_se", norm->sigma68_se);
+        cJSON_AddNumberToObject(n, "sigma68", norm->sigma68);
+        cJSON_AddNumberToObject(n, "std", norm->std);
+    }
     cJSON_AddNumberToObject(log, "patterns_per_epoch", (double)ntrain);
     cJSON_AddArrayToObject(log, "epochs");
     return log;
@@ -195,6 +204,9 @@ static void keep_logged_epochs(cJSON *log, const char *path, int done)
         fread(text, 1, (size_t)n, fp) == (size_t)n) {
         cJSON *old = cJSON_ParseWithLength(text, (size_t)n);
         cJSON *ep = cJSON_GetObjectItemCaseSensitive(old, "epochs");
+        cJSON *norm = cJSON_GetObjectItemCaseSensitive(old, "normalization");
+        if (norm && !cJSON_GetObjectItemCaseSensitive(log, "normalization"))
+            cJSON_AddItemToObject(log, "normalization", cJSON_Duplicate(norm, 1));
         cJSON *dst = cJSON_GetObjectItemCaseSensitive(log, "epochs");
         cJSON *e;
         cJSON_ArrayForEach(e, ep) {
@@ -248,8 +260,8 @@ static void train_free(train_state *s)
     lcae_model_free(s->m);
 }
 
-int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const char *model_path,
-               const lcae_progress *p)
+int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *beam_map,
+               const char *model_path, const lcae_progress *p)
 {
     lcae_train_options o = *opt;
     const lcae_dataset_info *in = lcae_dataset_get_info(ds);
@@ -261,6 +273,10 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const char *mode
     int rc = lcae_model_input_size(in->h, in->w, o.crop, o.bin, &o.arch.input_size);
     if (rc)
         return with_path(rc, ds);
+    if (o.center == LCAE_CENTER_BEAM && !beam_map)
+        return lcae_fail(LCAE_EUSAGE, "training centred on the beam needs the beam map");
+    if (o.center != LCAE_CENTER_BEAM)
+        beam_map = NULL;
     train_state s = {0};
     s.ckpt = beside(model_path, ".ckpt.safetensors");
     s.log = beside(model_path, ".log.json");
@@ -275,6 +291,8 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const char *mode
         return LCAE_ENOMEM;
     }
     int done = 0;
+    lcae_stats norm = {0};
+    int fitted = 0;
     int64_t step = 0;
     if (o.resume) {
         lcae_st_file *f;
@@ -295,18 +313,19 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const char *mode
             return rc;
         }
         lcae_model_meta *me = &s.m->meta;
-        me->bin = o.bin;
-        me->crop = o.crop;
+        me->prep = (lcae_prep){.crop = o.crop, .bin = o.bin, .center = o.center,
+                               .transform = o.transform, .offset = o.offset};
         me->mask = o.mask;
         me->rot_loss = o.rot_loss;
         me->invariant_dims = o.rot_loss ? o.invariant_dims : 0;
         me->lambda = o.rot_loss ? o.lambda : 0;
         me->seed = o.seed;
-        if ((rc = lcae_model_pixel_stats(ds, o.crop, o.bin, STATS_PATTERNS, o.seed,
-                                         &me->median, &me->sigma68))) {
+        lcae_stats_options so = {.exact = o.exact_norm, .seed = o.seed};
+        if ((rc = lcae_prep_fit(ds, &me->prep, beam_map, &so, p, &norm))) {
             train_free(&s);
             return rc;
         }
+        fitted = 1;
     }
     /* the training positions: all, or `subset` of them drawn once from the seed */
     model_rng r;
@@ -319,7 +338,7 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const char *mode
             s.train[i] = s.train[j];
             s.train[j] = t;
         }
-    s.json = new_log(&o, s.m, lcae_dataset_path(ds), ntrain);
+    s.json = new_log(&o, s.m, lcae_dataset_path(ds), ntrain, fitted ? &norm : NULL);
     if (!s.json) {
         train_free(&s);
         return lcae_fail(LCAE_ENOMEM, "out of memory");
@@ -345,7 +364,7 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const char *mode
                 break;
             double angle = model_rng_uniform(&r) * o.max_angle;
             lcae_losses L;
-            if ((rc = load_batch(ds, &s.m->meta, H, s.order + b0, n, s.raw, s.x)) ||
+            if ((rc = load_batch(ds, &s.m->meta, beam_map, H, s.order + b0, n, s.raw, s.x)) ||
                 (rc = lcae_model_step(s.m, s.x, n, angle, o.interp, &L))) {
                 lcae_progress_end(p, "failed");
                 train_free(&s);
@@ -372,7 +391,7 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const char *mode
         run_meta rm;
         fill_run_meta(&rm, &o, epoch + 1, s.m->adam_step);
         if ((rc = model_file_write(s.m, s.ckpt, 1, rm.kv, 8)) ||
-            (rc = lcae_model_save(s.m, model_path)) || (rc = write_log(s.json, s.log))) {
+            (rc = write_log(s.json, s.log))) {
             lcae_progress_end(p, "failed");
             train_free(&s);
             return rc;
@@ -381,47 +400,57 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const char *mode
                  sum[0] / seen, sum[1] / seen, sum[2] / seen, sum[3] / seen);
         lcae_progress_end(p, extra);
     }
+    /* the model itself is put in place only when training ends (also when a resumed run
+     * finds every epoch done): a model file is always a finished one */
+    rc = lcae_model_save(s.m, model_path);
     train_free(&s);
-    return LCAE_OK;
+    return rc;
 }
 
-int lcae_encode(lcae_model *m, lcae_dataset *ds, int batch, float *z, const lcae_progress *p)
+int lcae_encode(lcae_model *m, lcae_dataset *ds, const float *beam_map, int batch, float *z,
+                const lcae_progress *p)
 {
     const lcae_dataset_info *in = lcae_dataset_get_info(ds);
-    const lcae_model_meta *me = &m->meta;
+    const lcae_prep *pr = &m->meta.prep;
     int size;
     if (batch < 1)
         return lcae_fail(LCAE_EUSAGE, "encode: expected a batch of at least 1, found %d", batch);
-    if (!isfinite(me->median) || !(me->sigma68 > 0))
+    if (!isfinite(pr->median) || !(pr->scale > 0))
         return lcae_fail(LCAE_EFAIL, "the model has no normalization (metadata lcae.median "
-                         "and lcae.sigma68, as a PyTorch user's model may lack)");
-    int rc = lcae_model_input_size(in->h, in->w, me->crop, me->bin, &size);
+                         "and lcae.scale, as a PyTorch user's model may lack)");
+    if (pr->center == LCAE_CENTER_BEAM && !beam_map)
+        return lcae_fail(LCAE_EUSAGE, "the model was trained centred on the beam: encoding "
+                         "needs the beam map");
+    int rc = lcae_model_input_size(in->h, in->w, pr->crop, pr->bin, &size);
     if (rc)
         return with_path(rc, ds);
     if (size != m->cfg.input_size)
         return lcae_fail(LCAE_EFAIL, "%s: the model takes %d x %d inputs, the scan's %lld x "
                          "%lld patterns (crop %d, bin %d) give %d x %d", lcae_dataset_path(ds),
                          m->cfg.input_size, m->cfg.input_size, (long long)in->h,
-                         (long long)in->w, me->crop, me->bin, size, size);
+                         (long long)in->w, pr->crop, pr->bin, size, size);
     float *raw = lcae_malloc((size_t)batch * in->h * in->w * sizeof(float));
     float *x = lcae_malloc((size_t)batch * size * size * sizeof(float));
-    if (!raw || !x) {
+    int64_t *idx = lcae_malloc((size_t)batch * sizeof *idx);
+    if (!raw || !x || !idx) {
         free(raw);
         free(x);
+        free(idx);
         return LCAE_ENOMEM;
     }
     lcae_progress_begin(p, "encode", in->count, "patterns");
     for (int64_t b0 = 0; b0 < in->count && !rc; b0 += batch) {
         int n = (int)(in->count - b0 < batch ? in->count - b0 : batch);
-        rc = lcae_dataset_read(ds, b0, n, raw);
-        if (!rc) {
-            lcae_model_prepare(me, in->h, in->w, size, raw, x, n);
+        for (int i = 0; i < n; i++)
+            idx[i] = b0 + i;
+        rc = lcae_prep_read(ds, pr, size, beam_map, idx, n, raw, x);
+        if (!rc)
             rc = lcae_model_encode_batch(m, x, n, z + (size_t)b0 * m->cfg.latent);
-        }
         lcae_progress_update(p, b0 + n, NULL);
     }
     lcae_progress_end(p, rc ? "failed" : NULL);
     free(raw);
     free(x);
+    free(idx);
     return rc;
 }

@@ -48,6 +48,7 @@ cJSON *lcae_sim_params_json(const lcae_sim_params *p)
     cJSON_AddNumberToObject(j, "bend_deg", p->bend_deg);
     cJSON_AddNumberToObject(j, "tilt_deg", p->tilt_deg);
     cJSON_AddNumberToObject(j, "general", p->general);
+    cJSON_AddBoolToObject(j, "counting", p->counting);
     cJSON_AddNumberToObject(j, "drift_px", p->drift_px);
     cJSON_AddNumberToObject(j, "psf_px", p->psf_px);
     cJSON_AddNumberToObject(j, "gain", p->gain);
@@ -56,6 +57,7 @@ cJSON *lcae_sim_params_json(const lcae_sim_params *p)
     cJSON_AddNumberToObject(j, "readout_noise", p->readout_noise);
     cJSON_AddNumberToObject(j, "hot_pixels", p->hot_pixels);
     cJSON_AddNumberToObject(j, "outlier_rate", p->outlier_rate);
+    cJSON_AddStringToObject(j, "format", p->format == LCAE_SIM_NPY ? "npy" : "empad");
     return j;
 }
 

@@ -5,13 +5,18 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "lcae/features.h"
 #include "lcae/report.h"
 #include "lcae/stats.h"
 #include "pipeline_internal.h"
@@ -99,6 +104,16 @@ static int stage_done(run_state *rs, const char *stage, const char *key, double 
     return save_run_json(rs);
 }
 
+/* Removes a stage's record (before it starts: see run_stage). */
+static int stage_forget(run_state *rs, const char *stage)
+{
+    cJSON *stages = cJSON_GetObjectItem(rs->run, "stages");
+    if (!cJSON_GetObjectItem(stages, stage))
+        return LCAE_OK;
+    cJSON_DeleteItemFromObject(stages, stage);
+    return save_run_json(rs);
+}
+
 /* A stage's key: a 64-bit FNV-1a digest of its own configuration (canonical JSON) and
  * the key of the stage it depends on, as 16 hex digits. Takes ownership of `own`. */
 static char *make_key(const char *upstream, cJSON *own)
@@ -160,153 +175,219 @@ static int load_truth(const char *dir, const char *name, int64_t n, int32_t **ou
     return rc;
 }
 
-/* ---- one model: train, encode, cluster, score ---------------------------------------- */
+/* ---- the feature sources and their stages ---------------------------------------------
+ * A source turns the scan into one vector per position (a model: train, then encode; an
+ * extractor: one features stage); every source is then clustered and, with a truth,
+ * scored. Adding a source is one row of `sources`; adding a kind, one stage list. */
+typedef enum { SOURCE_MODEL, SOURCE_FEATURES } source_kind;
+
 typedef struct {
     const char *name, *title;
-    int rot_loss;
-    char *dir;
-    char *model, *log, *latent, *labels, *probabilities, *score;
-    float *z;       /* (n, latent) */
-    int32_t *lab;   /* (n) */
-    cJSON *score_json;
-    int latent_dims;
-} model_run;
+    source_kind kind;
+    int rot_loss;                /* models: trained with the rotation loss */
+    lcae_features_method method; /* extractors */
+} source_def;
 
-static void model_run_free(model_run *m)
-{
-    free(m->dir);
-    free(m->model);
-    free(m->log);
-    free(m->latent);
-    free(m->labels);
-    free(m->probabilities);
-    free(m->score);
-    free(m->z);
-    free(m->lab);
-    cJSON_Delete(m->score_json);
-}
-
-static int model_run_paths(model_run *m, const char *dir)
-{
-    m->dir = lcae_path_join(dir, m->name);
-    if (!m->dir)
-        return LCAE_ENOMEM;
-    m->model = lcae_path_join(m->dir, "model.safetensors");
-    m->log = lcae_path_join(m->dir, "model.log.json");
-    m->latent = lcae_path_join(m->dir, "latent.npy");
-    m->labels = lcae_path_join(m->dir, "labels.npy");
-    m->probabilities = lcae_path_join(m->dir, "probabilities.npy");
-    m->score = lcae_path_join(m->dir, "score.json");
-    if (!m->model || !m->log || !m->latent || !m->labels || !m->probabilities || !m->score)
-        return LCAE_ENOMEM;
-    return lcae_make_dirs(m->dir);
-}
-
-static char *stage_name(const model_run *m, const char *what)
-{
-    char *s = lcae_malloc(strlen(m->name) + strlen(what) + 2);
-    if (s)
-        sprintf(s, "%s/%s", m->name, what);
-    return s;
-}
-
-/* Runs one stage of one model if it is not up to date. `fn` does the work. */
-typedef int (*stage_fn)(run_state *rs, const lcae_run_options *o, lcae_dataset *ds,
-                        model_run *m, void *ctx);
-
-static int run_stage(run_state *rs, const char *stage, const char *key, char *const *outputs,
-                     int n_outputs, stage_fn fn, const lcae_run_options *o, lcae_dataset *ds,
-                     model_run *m, void *ctx, int *ran)
-{
-    *ran = 0;
-    if (stage_current(rs, stage, key, outputs, n_outputs))
-        return LCAE_OK;
-    double t0 = now_s();
-    int rc = fn(rs, o, ds, m, ctx);
-    if (rc)
-        return rc;
-    *ran = 1;
-    return stage_done(rs, stage, key, now_s() - t0);
-}
-
-static int do_train(run_state *rs, const lcae_run_options *o, lcae_dataset *ds, model_run *m,
-                    void *ctx)
-{
-    (void)ctx;
-    lcae_train_options t = o->train;
-    t.rot_loss = m->rot_loss;
-    t.resume = 0;
-    return lcae_train(ds, &t, m->model, rs->p);
-}
-
-static int do_encode(run_state *rs, const lcae_run_options *o, lcae_dataset *ds, model_run *m,
-                     void *ctx)
-{
-    (void)ctx;
-    lcae_model *model;
-    int rc = lcae_model_load(m->model, &model);
-    if (rc)
-        return rc;
-    const lcae_dataset_info *in = lcae_dataset_get_info(ds);
-    int d = lcae_model_get_config(model)->latent;
-    float *z = lcae_malloc((size_t)in->count * (size_t)d * sizeof *z);
-    rc = z ? lcae_encode(model, ds, o->encode_batch, z, rs->p) : LCAE_ENOMEM;
-    lcae_model_free(model);
-    int64_t shape[2] = {in->count, d};
-    if (!rc)
-        rc = lcae_npy_write(m->latent, LCAE_DT_F32, 2, shape, z);
-    free(z);
-    return rc;
-}
-
-static int do_cluster(run_state *rs, const lcae_run_options *o, lcae_dataset *ds,
-                      model_run *m, void *ctx)
-{
-    (void)ds;
-    (void)ctx;
-    lcae_npy_header h;
-    double *z;
-    int rc = lcae_npy_load_f64(m->latent, &h, &z);
-    if (rc)
-        return rc;
-    int64_t n = h.shape[0], d = h.ndim == 2 ? h.shape[1] : 0;
-    int64_t use = d;
-    if (o->cluster_on_invariant) {
-        /* the first invariant_dims features, the ones the rotation loss constrains */
-        use = o->train.invariant_dims < d ? o->train.invariant_dims : d;
-        for (int64_t i = 0; i < n; i++)
-            memmove(z + i * use, z + i * d, (size_t)use * sizeof *z);
-    }
-    lcae_hdbscan_result r;
-    rc = lcae_hdbscan(z, n, use, &o->hdbscan, m->latent, rs->p, &r);
-    free(z);
-    if (rc)
-        return rc;
-    int64_t shape[1] = {n};
-    rc = lcae_npy_write(m->labels, LCAE_DT_I32, 1, shape, r.labels);
-    if (!rc)
-        rc = lcae_npy_write(m->probabilities, LCAE_DT_F64, 1, shape, r.probabilities);
-    lcae_hdbscan_result_free(&r);
-    return rc;
-}
+static const source_def sources[] = {
+    {"standard", "Standard autoencoder", SOURCE_MODEL, 0, 0},
+    {"invariant", "Rotation-invariant autoencoder", SOURCE_MODEL, 1, 0},
+    {"polar", "Angular Fourier magnitudes", SOURCE_FEATURES, 0, LCAE_FEATURES_POLAR},
+    {"pca", "PCA of the patterns", SOURCE_FEATURES, 0, LCAE_FEATURES_PCA},
+};
+#define NSOURCES ((int)(sizeof sources / sizeof *sources))
 
 typedef struct {
     const int32_t *truth_class, *truth_region, *truth_grain;
     int64_t n;
 } truth_maps;
 
-static int do_score(run_state *rs, const lcae_run_options *o, lcae_dataset *ds, model_run *m,
-                    void *ctx)
+/* What every stage sees. */
+typedef struct {
+    run_state *rs;
+    const lcae_run_options *o;
+    lcae_dataset *ds;
+    const float *beam;  /* (count, 2) direct-beam positions, NULL when not centred */
+    truth_maps truth;
+    const char *truth_dir;
+} run_ctx;
+
+/* One source's folder, files and (for the report) results. */
+typedef struct {
+    const source_def *def;
+    char *dir;
+    char *model, *log, *vectors, *labels, *probabilities, *score;
+    float *z;       /* (n, dims): latent vectors or features */
+    int dims;
+    int32_t *lab;   /* (n) */
+    cJSON *score_json;
+} source_run;
+
+static void source_run_free(source_run *s)
 {
-    (void)rs;
-    (void)o;
-    (void)ds;
-    const truth_maps *t = ctx;
-    lcae_npy_header h;
-    int32_t *lab;
-    int rc = lcae_npy_load_i32(m->labels, &h, &lab);
+    free(s->dir);
+    free(s->model);
+    free(s->log);
+    free(s->vectors);
+    free(s->labels);
+    free(s->probabilities);
+    free(s->score);
+    free(s->z);
+    free(s->lab);
+    cJSON_Delete(s->score_json);
+}
+
+static int source_run_paths(source_run *s, const char *dir)
+{
+    s->dir = lcae_path_join(dir, s->def->name);
+    if (!s->dir)
+        return LCAE_ENOMEM;
+    int model = s->def->kind == SOURCE_MODEL;
+    s->model = lcae_path_join(s->dir, "model.safetensors");
+    s->log = lcae_path_join(s->dir, "model.log.json");
+    s->vectors = lcae_path_join(s->dir, model ? "latent.npy" : "features.npy");
+    s->labels = lcae_path_join(s->dir, "labels.npy");
+    s->probabilities = lcae_path_join(s->dir, "probabilities.npy");
+    s->score = lcae_path_join(s->dir, "score.json");
+    if (!s->model || !s->log || !s->vectors || !s->labels || !s->probabilities || !s->score)
+        return LCAE_ENOMEM;
+    return lcae_make_dirs(s->dir);
+}
+
+/* ---- the stages -------------------------------------------------------------------- */
+static int do_train(run_ctx *c, source_run *s)
+{
+    lcae_train_options t = c->o->train;
+    t.rot_loss = s->def->rot_loss;
+    t.resume = 0;
+    return lcae_train(c->ds, &t, c->beam, s->model, c->rs->p);
+}
+
+static cJSON *train_config(run_ctx *c, source_run *s)
+{
+    cJSON *j = lcae_train_options_json(&c->o->train);
+    cJSON_ReplaceItemInObject(j, "rot_loss", cJSON_CreateBool(s->def->rot_loss));
+    return j;
+}
+
+static int do_encode(run_ctx *c, source_run *s)
+{
+    lcae_model *model;
+    int rc = lcae_model_load(s->model, &model);
     if (rc)
         return rc;
+    const lcae_dataset_info *in = lcae_dataset_get_info(c->ds);
+    int d = lcae_model_get_config(model)->latent;
+    float *z = lcae_malloc((size_t)in->count * (size_t)d * sizeof *z);
+    rc = z ? lcae_encode(model, c->ds, c->beam, c->o->encode_batch, z, c->rs->p) : LCAE_ENOMEM;
+    lcae_model_free(model);
+    int64_t shape[2] = {in->count, d};
+    if (!rc)
+        rc = lcae_npy_write(s->vectors, LCAE_DT_F32, 2, shape, z);
+    free(z);
+    return rc;
+}
+
+/* An extractor's options: its method's defaults, prepared as the models' patterns are. */
+static lcae_features_options features_options(const run_ctx *c, const source_run *s)
+{
+    const lcae_train_options *t = &c->o->train;
+    lcae_features_options f = lcae_features_defaults(s->def->method);
+    f.prep = (lcae_prep){.crop = t->crop, .bin = t->bin, .center = t->center,
+                         .transform = t->transform, .offset = t->offset};
+    f.seed = t->seed;
+    return f;
+}
+
+static int do_features(run_ctx *c, source_run *s)
+{
+    lcae_features_options fo = features_options(c, s);
+    lcae_features f = {0};
+    int rc = lcae_features_compute(c->ds, &fo, c->beam, c->rs->p, &f);
+    if (!rc)
+        rc = lcae_features_write(&f, s->vectors);
+    lcae_features_free(&f);
+    return rc;
+}
+
+static cJSON *features_config(run_ctx *c, source_run *s)
+{
+    lcae_features_options f = features_options(c, s);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "method", lcae_features_method_name(f.method));
+    cJSON_AddItemToObject(j, "prep", lcae_prep_json(&f.prep));
+    cJSON_AddNumberToObject(j, "dims", f.dims);
+    cJSON_AddNumberToObject(j, "r0", f.polar.r0);
+    cJSON_AddNumberToObject(j, "r1", f.polar.r1);
+    cJSON_AddNumberToObject(j, "orders", f.polar.orders);
+    cJSON_AddNumberToObject(j, "n_theta", f.polar.n_theta);
+    cJSON_AddBoolToObject(j, "standardize", f.standardize);
+    cJSON_AddStringToObject(j, "solver", lcae_pca_solver_name(f.solver));
+    cJSON_AddNumberToObject(j, "power_iters", f.power_iters);
+    char seed[24];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)f.seed);
+    cJSON_AddStringToObject(j, "seed", seed);
+    return j;
+}
+
+/* encoding adds nothing to the training's key: the batch does not change the latents */
+static cJSON *no_config(run_ctx *c, source_run *s)
+{
+    (void)c;
+    (void)s;
+    return cJSON_CreateObject();
+}
+
+/* Models may be clustered on their first invariant_dims features only. */
+static int cluster_dims(const run_ctx *c, const source_run *s, int64_t d)
+{
+    if (s->def->kind != SOURCE_MODEL || !c->o->cluster_on_invariant)
+        return (int)d;
+    return c->o->train.invariant_dims < d ? c->o->train.invariant_dims : (int)d;
+}
+
+static int do_cluster(run_ctx *c, source_run *s)
+{
+    lcae_npy_header h;
+    double *z;
+    int rc = lcae_npy_load_f64(s->vectors, &h, &z);
+    if (rc)
+        return rc;
+    int64_t n = h.shape[0], d = h.ndim == 2 ? h.shape[1] : 0;
+    int64_t use = cluster_dims(c, s, d);
+    for (int64_t i = 0; use < d && i < n; i++)
+        memmove(z + i * use, z + i * d, (size_t)use * sizeof *z);
+    lcae_hdbscan_result r;
+    rc = lcae_hdbscan(z, n, use, &c->o->hdbscan, s->vectors, c->rs->p, &r);
+    free(z);
+    if (rc)
+        return rc;
+    int64_t shape[1] = {n};
+    rc = lcae_npy_write(s->labels, LCAE_DT_I32, 1, shape, r.labels);
+    if (!rc)
+        rc = lcae_npy_write(s->probabilities, LCAE_DT_F64, 1, shape, r.probabilities);
+    lcae_hdbscan_result_free(&r);
+    return rc;
+}
+
+static cJSON *cluster_config(run_ctx *c, source_run *s)
+{
+    cJSON *j = lcae_hdbscan_params_json(&c->o->hdbscan);
+    if (s->def->kind == SOURCE_MODEL) {
+        cJSON_AddBoolToObject(j, "cluster_on_invariant", c->o->cluster_on_invariant);
+        if (c->o->cluster_on_invariant)
+            cJSON_AddNumberToObject(j, "invariant_dims", c->o->train.invariant_dims);
+    }
+    return j;
+}
+
+static int do_score(run_ctx *c, source_run *s)
+{
+    lcae_npy_header h;
+    int32_t *lab;
+    int rc = lcae_npy_load_i32(s->labels, &h, &lab);
+    if (rc)
+        return rc;
+    const truth_maps *t = &c->truth;
     cJSON *j = cJSON_CreateObject();
     const struct {
         const char *name;
@@ -315,10 +396,10 @@ static int do_score(run_state *rs, const lcae_run_options *o, lcae_dataset *ds, 
     for (int a = 0; a < 2 && !rc; a++) {
         if (!against[a].truth)
             continue;
-        lcae_score_result s;
-        rc = lcae_score(lab, against[a].truth, t->truth_region, t->n, &s);
+        lcae_score_result r;
+        rc = lcae_score(lab, against[a].truth, t->truth_region, t->n, &r);
         if (!rc)
-            cJSON_AddItemToObject(j, against[a].name, lcae_score_json(&s));
+            cJSON_AddItemToObject(j, against[a].name, lcae_score_json(&r));
     }
     free(lab);
     char *text = rc ? NULL : cJSON_Print(j);
@@ -327,49 +408,206 @@ static int do_score(run_state *rs, const lcae_run_options *o, lcae_dataset *ds, 
         return rc;
     if (!text)
         return lcae_fail(LCAE_ENOMEM, "out of memory");
-    rc = lcae_write_file_atomic(m->score, text, strlen(text));
+    rc = lcae_write_file_atomic(s->score, text, strlen(text));
     free(text);
     return rc;
 }
 
-/* Reads a stage's outputs back for the report. */
-static int load_results(model_run *m, int64_t n)
+static cJSON *score_config(run_ctx *c, source_run *s)
+{
+    (void)s;
+    cJSON *j = cJSON_CreateObject();
+    char *tp = lcae_path_join(c->truth_dir, "truth_class.npy");
+    if (tp)
+        cJSON_AddItemToObject(j, "truth", file_identity(tp));
+    free(tp);
+    return j;
+}
+
+/* A stage: its name under the source ("standard/train"), what it writes, how. */
+typedef struct {
+    const char *what;
+    int (*run)(run_ctx *c, source_run *s);
+    cJSON *(*config)(run_ctx *c, source_run *s); /* what its key adds to the upstream's */
+    size_t outputs[2];                            /* offsets of source_run paths */
+    int n_outputs;
+    int needs_truth;
+} stage_def;
+
+#define OUT(field) offsetof(source_run, field)
+static const stage_def model_stages[] = {
+    {"train", do_train, train_config, {OUT(model)}, 1, 0},
+    {"encode", do_encode, no_config, {OUT(vectors)}, 1, 0},
+    {"cluster", do_cluster, cluster_config, {OUT(labels), OUT(probabilities)}, 2, 0},
+    {"score", do_score, score_config, {OUT(score)}, 1, 1},
+    {NULL, NULL, NULL, {0}, 0, 0}};
+static const stage_def features_stages[] = {
+    {"features", do_features, features_config, {OUT(vectors)}, 1, 0},
+    {"cluster", do_cluster, cluster_config, {OUT(labels), OUT(probabilities)}, 2, 0},
+    {"score", do_score, score_config, {OUT(score)}, 1, 1},
+    {NULL, NULL, NULL, {0}, 0, 0}};
+#undef OUT
+
+static const stage_def *stages_of(source_kind kind)
+{
+    return kind == SOURCE_MODEL ? model_stages : features_stages;
+}
+
+/* Runs a stage unless it is up to date. Its recorded key is removed (and run.json
+ * saved) before it starts and written again only once all its outputs are in place, so
+ * that an interrupted stage is never taken for a finished one. */
+static int run_stage(run_ctx *c, source_run *s, const stage_def *st, const char *key)
+{
+    run_state *rs = c->rs;
+    char name[96];
+    snprintf(name, sizeof name, "%s/%s", s->def->name, st->what);
+    char *outs[2];
+    for (int i = 0; i < st->n_outputs; i++)
+        outs[i] = *(char **)((char *)s + st->outputs[i]);
+    if (stage_current(rs, name, key, outs, st->n_outputs))
+        return LCAE_OK;
+    int rc = stage_forget(rs, name);
+    double t0 = now_s();
+    if (!rc)
+        rc = st->run(c, s);
+    return rc ? rc : stage_done(rs, name, key, now_s() - t0);
+}
+
+/* Every stage of one source, each key extending its upstream's. */
+static int run_source(run_ctx *c, source_run *s, const char *data_key)
+{
+    char *key = strdup(data_key);
+    int rc = key ? LCAE_OK : lcae_fail(LCAE_ENOMEM, "out of memory");
+    for (const stage_def *st = stages_of(s->def->kind); !rc && st->what; st++) {
+        if (st->needs_truth && !c->truth.truth_class) {
+            unlink(s->score); /* no truth: a score from an earlier run would mislead */
+            continue;
+        }
+        char *k = make_key(key, st->config(c, s));
+        free(key);
+        key = k;
+        rc = key ? run_stage(c, s, st, key) : LCAE_ENOMEM;
+    }
+    free(key);
+    return rc;
+}
+
+/* Reads a source's outputs back for the report. */
+static int load_results(source_run *s, int64_t n)
 {
     lcae_npy_header h;
-    int rc = lcae_npy_load_f32(m->latent, &h, &m->z);
+    int rc = lcae_npy_load_f32(s->vectors, &h, &s->z);
     if (rc)
         return rc;
     if (h.ndim != 2 || h.shape[0] != n)
-        return lcae_fail(LCAE_EFAIL, "%s: expected (%lld, D) latent vectors", m->latent,
+        return lcae_fail(LCAE_EFAIL, "%s: expected (%lld, D) vectors", s->vectors,
                          (long long)n);
-    m->latent_dims = (int)h.shape[1];
-    rc = lcae_npy_load_i32(m->labels, &h, &m->lab);
+    s->dims = (int)h.shape[1];
+    rc = lcae_npy_load_i32(s->labels, &h, &s->lab);
     if (rc)
         return rc;
     if (h.count != n)
-        return lcae_fail(LCAE_EFAIL, "%s: expected %lld labels, found %lld", m->labels,
+        return lcae_fail(LCAE_EFAIL, "%s: expected %lld labels, found %lld", s->labels,
                          (long long)n, (long long)h.count);
-    if (file_exists(m->score)) {
+    if (file_exists(s->score)) {
         char *text;
         size_t len;
-        rc = lcae_read_text_file(m->score, 1 << 20, &text, &len);
+        rc = lcae_read_text_file(s->score, 1 << 20, &text, &len);
         if (rc)
             return rc;
         cJSON *all = cJSON_Parse(text);
         free(text);
         /* the report shows the scores against the class truth */
-        m->score_json = cJSON_DetachItemFromObject(all, "class");
+        s->score_json = cJSON_DetachItemFromObject(all, "class");
         cJSON_Delete(all);
     }
     return LCAE_OK;
 }
 
+/* One run at a time in a folder: an exclusive lock on DIR/.lock, held (by the open file
+ * descriptor) until the run ends or the process dies. Returns the descriptor, or -1. */
+static int lock_dir(const char *dir)
+{
+    char *path = lcae_path_join(dir, ".lock");
+    if (!path)
+        return -1;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0)
+        lcae_fail(LCAE_EFAIL, "%s: cannot create the run's lock (%s)", path, strerror(errno));
+    else if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        lcae_fail(LCAE_EFAIL, "%s: another lcae run is using this folder (%s)", dir,
+                  errno == EWOULDBLOCK ? "locked" : strerror(errno));
+        close(fd);
+        fd = -1;
+    }
+    free(path);
+    return fd;
+}
+
+/* lcae's temporary output names: ".NAME.tmp.XXXXXX" (lcae_atomic_open's). */
+static int is_temporary(const char *name)
+{
+    size_t n = strlen(name);
+    return name[0] == '.' && n > 12 && !strncmp(name + n - 11, ".tmp.", 5);
+}
+
+/* A run killed while writing leaves temporaries behind; under the lock no other run is
+ * writing, so those in the run's folders (one level of subfolders, as lcae run lays
+ * them out) are removed. */
+static void remove_temporaries(const char *dir, int depth)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char *path = lcae_path_join(dir, e->d_name);
+        struct stat st;
+        if (path && lstat(path, &st) == 0) {
+            if (S_ISREG(st.st_mode) && is_temporary(e->d_name))
+                unlink(path);
+            else if (S_ISDIR(st.st_mode) && depth > 0)
+                remove_temporaries(path, depth - 1);
+        }
+        free(path);
+    }
+    closedir(d);
+}
+
+/* The statistics' files and, for centred patterns, the beam map: the user's, or found in
+ * the scan (its positions and summary written beside the statistics). */
+static int centring_beam(const lcae_run_options *o, lcae_dataset *ds, const lcae_progress *p,
+                         const char *stats_dir, const lcae_stats *st, float **beam)
+{
+    if (o->train.center != LCAE_CENTER_BEAM || o->beam_map) {
+        int rc = lcae_stats_write(ds, st, NULL, stats_dir);
+        if (!rc && o->train.center == LCAE_CENTER_BEAM)
+            rc = lcae_prep_beam_map(ds, o->beam_map, p, beam);
+        return rc;
+    }
+    lcae_beam b;
+    int rc = lcae_beam_compute(ds, NULL, p, &b);
+    if (rc)
+        return rc;
+    rc = lcae_stats_write(ds, st, &b, stats_dir);
+    if (!rc)
+        rc = lcae_beam_write(&b, stats_dir);
+    if (!rc) {
+        *beam = b.fitted; /* handed over */
+        b.fitted = NULL;
+    }
+    lcae_beam_free(&b);
+    return rc;
+}
+
 int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
 {
     run_state rs = {.dir = dir, .force = o->force, .p = p};
-    model_run models[2] = {
-        {.name = "standard", .title = "Standard autoencoder", .rot_loss = 0},
-        {.name = "invariant", .title = "Rotation-invariant autoencoder", .rot_loss = 1}};
+    source_run src[NSOURCES] = {{0}};
+    for (int k = 0; k < NSOURCES; k++)
+        src[k].def = &sources[k];
     lcae_dataset *ds = NULL;
     char *data_path = NULL, *sample_dir = NULL, *stats_dir = NULL, *report_dir = NULL;
     char *sample_key = NULL, *data_key = NULL;
@@ -377,10 +615,15 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
     truth_maps truth = {0};
     int32_t *tc = NULL, *tr = NULL, *tg = NULL;
     lcae_stats st = {0};
+    float *beam = NULL; /* (count, 2) direct-beam positions, when the patterns are centred */
     cJSON *config = NULL, *timings = NULL;
     int rc = lcae_make_dirs(dir);
     if (rc)
         return rc;
+    int lock = lock_dir(dir);
+    if (lock < 0)
+        return LCAE_EFAIL;
+    remove_temporaries(dir, 1);
     rs.run_json = lcae_path_join(dir, "run.json");
     stats_dir = lcae_path_join(dir, "stats");
     report_dir = lcae_path_join(dir, "report");
@@ -409,8 +652,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
     } else {
         sample_dir = lcae_path_join(dir, "sample");
         char name[96];
-        snprintf(name, sizeof name, "scan_x%lld_y%lld.raw", (long long)o->sim.nx,
-                 (long long)o->sim.ny);
+        lcae_sim_scan_name(&o->sim, name, sizeof name);
         data_path = sample_dir ? lcae_path_join(sample_dir, name) : NULL;
         char *truth_class = sample_dir ? lcae_path_join(sample_dir, "truth_class.npy") : NULL;
         if (!data_path || !truth_class) {
@@ -422,7 +664,9 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
         char *outs[2] = {data_path, truth_class};
         if (!stage_current(&rs, "sample", sample_key, outs, 2)) {
             double t0 = now_s();
-            rc = lcae_make_dirs(sample_dir);
+            rc = stage_forget(&rs, "sample");
+            if (!rc)
+                rc = lcae_make_dirs(sample_dir);
             if (!rc)
                 rc = lcae_simulate(&o->sim, sample_dir, p);
             if (!rc)
@@ -433,6 +677,14 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
             goto done;
         data_key = strdup(sample_key);
         truth_dir = sample_dir;
+    }
+    if (o->beam_map && data_key) {
+        /* a beam map given by the user is one more input of every stage */
+        cJSON *id = cJSON_CreateObject();
+        cJSON_AddItemToObject(id, "beam_map", file_identity(o->beam_map));
+        char *k = make_key(data_key, id);
+        free(data_key);
+        data_key = k;
     }
     rc = lcae_dataset_open(data_path, &o->open, &ds);
     if (rc)
@@ -447,7 +699,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
         if (!rc)
             rc = lcae_make_dirs(stats_dir);
         if (!rc)
-            rc = lcae_stats_write(ds, &st, stats_dir);
+            rc = centring_beam(o, ds, p, stats_dir, &st, &beam);
         if (!rc)
             rc = stage_done(&rs, "stats", data_key, now_s() - t0);
         if (rc)
@@ -463,59 +715,14 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
         goto done;
     truth = (truth_maps){tc, tr, tg, in->count};
 
-    for (int k = 0; k < 2 && !rc; k++) {
-        model_run *m = &models[k];
-        rc = model_run_paths(m, dir);
-        if (rc)
-            break;
-        cJSON *tj = lcae_train_options_json(&o->train);
-        cJSON_ReplaceItemInObject(tj, "rot_loss", cJSON_CreateBool(m->rot_loss));
-        char *k_train = make_key(data_key, tj);
-        cJSON *cj = lcae_hdbscan_params_json(&o->hdbscan);
-        cJSON_AddBoolToObject(cj, "cluster_on_invariant", o->cluster_on_invariant);
-        if (o->cluster_on_invariant)
-            cJSON_AddNumberToObject(cj, "invariant_dims", o->train.invariant_dims);
-        char *k_encode = k_train ? make_key(k_train, cJSON_CreateObject()) : NULL;
-        char *k_cluster = k_encode ? make_key(k_encode, cj) : NULL;
-        cJSON *sj = cJSON_CreateObject();
-        if (truth_dir) {
-            char *tp = lcae_path_join(truth_dir, "truth_class.npy");
-            if (tp)
-                cJSON_AddItemToObject(sj, "truth", file_identity(tp));
-            free(tp);
-        }
-        char *k_score = k_cluster ? make_key(k_cluster, sj) : NULL;
-        char *s_train = stage_name(m, "train"), *s_encode = stage_name(m, "encode");
-        char *s_cluster = stage_name(m, "cluster"), *s_score = stage_name(m, "score");
-        if (!k_score || !s_train || !s_encode || !s_cluster || !s_score) {
-            rc = lcae_fail(LCAE_ENOMEM, "out of memory");
-        } else {
-            int ran;
-            char *o_train[1] = {m->model}, *o_encode[1] = {m->latent};
-            char *o_cluster[2] = {m->labels, m->probabilities}, *o_score[1] = {m->score};
-            rc = run_stage(&rs, s_train, k_train, o_train, 1, do_train, o, ds, m, NULL, &ran);
-            if (!rc)
-                rc = run_stage(&rs, s_encode, k_encode, o_encode, 1, do_encode, o, ds, m, NULL,
-                               &ran);
-            if (!rc)
-                rc = run_stage(&rs, s_cluster, k_cluster, o_cluster, 2, do_cluster, o, ds, m,
-                               NULL, &ran);
-            if (!rc && tc)
-                rc = run_stage(&rs, s_score, k_score, o_score, 1, do_score, o, ds, m, &truth,
-                               &ran);
-            else if (!rc)
-                unlink(m->score); /* no truth: a score from an earlier run would mislead */
-            if (!rc)
-                rc = load_results(m, in->count);
-        }
-        free(k_train);
-        free(k_encode);
-        free(k_cluster);
-        free(k_score);
-        free(s_train);
-        free(s_encode);
-        free(s_cluster);
-        free(s_score);
+    run_ctx ctx = {.rs = &rs, .o = o, .ds = ds, .beam = beam, .truth = truth,
+                   .truth_dir = truth_dir};
+    for (int k = 0; k < NSOURCES && !rc; k++) {
+        rc = source_run_paths(&src[k], dir);
+        if (!rc)
+            rc = run_source(&ctx, &src[k], data_key);
+        if (!rc)
+            rc = load_results(&src[k], in->count);
     }
     if (rc)
         goto done;
@@ -529,15 +736,16 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
         cJSON_ArrayForEach(s, stages)
             cJSON_AddNumberToObject(timings, s->string,
                                     cJSON_GetNumberValue(cJSON_GetObjectItem(s, "seconds")));
-        lcae_report_clustering cl[2];
-        for (int k = 0; k < 2; k++)
+        lcae_report_clustering cl[NSOURCES];
+        for (int k = 0; k < NSOURCES; k++)
             cl[k] = (lcae_report_clustering){
-                .name = models[k].name, .title = models[k].title, .latent = models[k].z,
-                .latent_dims = models[k].latent_dims, .labels = models[k].lab,
-                .train_log = models[k].log, .score = models[k].score_json};
+                .name = src[k].def->name, .title = src[k].def->title, .latent = src[k].z,
+                .latent_dims = src[k].dims, .labels = src[k].lab,
+                .train_log = src[k].def->kind == SOURCE_MODEL ? src[k].log : NULL,
+                .score = src[k].score_json};
         lcae_report_input ri = {.data_path = data_path, .ds = ds, .stats = &st,
-                                .clusterings = cl, .n_clusterings = 2, .truth_class = tc,
-                                .truth_region = tr, .truth_grain = tg, .config = config,
+                                .clusterings = cl, .n_clusterings = NSOURCES, .truth_class = tc,
+                                .truth_region = tr, .truth_grain = tg, .beam = beam, .config = config,
                                 .timings = timings};
         rc = lcae_make_dirs(report_dir);
         if (!rc)
@@ -547,10 +755,11 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
     }
 
 done:
-    for (int k = 0; k < 2; k++)
-        model_run_free(&models[k]);
+    for (int k = 0; k < NSOURCES; k++)
+        source_run_free(&src[k]);
     lcae_dataset_close(ds);
     lcae_stats_free(&st);
+    free(beam);
     free(tc);
     free(tr);
     free(tg);
@@ -564,5 +773,6 @@ done:
     cJSON_Delete(rs.run);
     cJSON_Delete(config);
     cJSON_Delete(timings);
+    close(lock);
     return rc;
 }

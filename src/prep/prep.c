@@ -12,7 +12,6 @@
 
 static const char *const transform_names[] = {"none", "sqrt", "log"};
 static const char *const center_names[] = {"none", "beam"};
-static const char *const norm_names[] = {"sigma68", "std"};
 
 static int name_index(const char *const *names, int n, const char *name)
 {
@@ -29,11 +28,6 @@ const char *lcae_transform_name(lcae_transform t)
 int lcae_transform_from_name(const char *name) { return name_index(transform_names, 3, name); }
 const char *lcae_center_name(lcae_center c) { return (unsigned)c < 2 ? center_names[c] : "?"; }
 int lcae_center_from_name(const char *name) { return name_index(center_names, 2, name); }
-const char *lcae_norm_rule_name(lcae_norm_rule r)
-{
-    return (unsigned)r < 2 ? norm_names[r] : "?";
-}
-int lcae_norm_rule_from_name(const char *name) { return name_index(norm_names, 2, name); }
 
 int lcae_prep_size(int64_t h, int64_t w, int crop, int bin, int *size)
 {
@@ -168,72 +162,97 @@ int lcae_prep_read(lcae_dataset *ds, const lcae_prep *p, int size, const float *
     return rc;
 }
 
-int lcae_prep_fit(lcae_dataset *ds, lcae_prep *p, const float *beam_map, int max_patterns)
+/* The statistics pass's view of the scan: prepared patterns, identity normalization. */
+typedef struct {
+    lcae_prep prep;
+    int64_t h, w;
+    int size;
+    const float *beam_map;
+} fit_ctx;
+
+static int prepare_for_stats(void *ctx, int64_t first, int64_t n, const float *raw, float *out)
+{
+    const fit_ctx *f = ctx;
+    /* the positions of a batch are consecutive: so are their beam positions */
+    return lcae_prep_patterns(&f->prep, f->h, f->w, f->size, raw,
+                              f->beam_map ? f->beam_map + 2 * first : NULL, out, (int)n);
+}
+
+int lcae_prep_fit(lcae_dataset *ds, lcae_prep *p, const float *beam_map,
+                  const lcae_stats_options *so, const lcae_progress *progress,
+                  lcae_stats *st_out)
 {
     const lcae_dataset_info *in = lcae_dataset_get_info(ds);
-    int size;
-    int rc = lcae_prep_size(in->h, in->w, p->crop, p->bin, &size);
+    fit_ctx f = {.prep = *p, .h = in->h, .w = in->w,
+                 .beam_map = p->center == LCAE_CENTER_BEAM ? beam_map : NULL};
+    int rc = lcae_prep_size(in->h, in->w, p->crop, p->bin, &f.size);
     if (rc)
         return rc;
-    int64_t n = in->count < max_patterns ? in->count : max_patterns;
-    if (n < 1)
-        return lcae_fail(LCAE_EFAIL, "%s: the scan has no patterns", lcae_dataset_path(ds));
-    int64_t S = (int64_t)size * size;
-    int64_t *idx = lcae_malloc((size_t)n * sizeof *idx);
-    float *raw = lcae_malloc((size_t)(in->h * in->w) * sizeof(float));
-    float *vals = lcae_malloc((size_t)(n * S) * sizeof(float));
-    if (!idx || !raw || !vals) {
-        free(idx);
-        free(raw);
-        free(vals);
-        return LCAE_ENOMEM;
-    }
-    /* evenly spaced positions, the middle of each of n equal runs of the scan */
-    for (int64_t i = 0; i < n; i++)
-        idx[i] = (int64_t)(((double)i + 0.5) * (double)in->count / (double)n);
-    lcae_prep id = *p;
-    id.median = 0;
-    id.scale = 1;
-    for (int64_t i = 0; i < n && !rc; i++)
-        rc = lcae_prep_read(ds, &id, size, beam_map, idx + i, 1, raw, vals + i * S);
-    double q[3] = {NAN, NAN, NAN};
-    int64_t nfinite = 0;
+    f.prep.median = 0;
+    f.prep.scale = 1;
+    lcae_stats_options o = {0};
+    if (so)
+        o = *so;
+    o.virtual_images = 0;
+    o.prepare = prepare_for_stats;
+    o.prepare_ctx = &f;
+    o.prepared_px = (int64_t)f.size * f.size;
+    lcae_stats st;
+    rc = lcae_stats_compute(ds, &o, progress, &st);
+    if (rc)
+        return rc;
+    if (isnan(st.median))
+        rc = lcae_fail(LCAE_EFAIL, "%s: cannot normalize: the prepared patterns hold no "
+                       "finite value", lcae_dataset_path(ds));
+    else if (!(st.scale > 0))
+        rc = lcae_fail(LCAE_EFAIL, "%s: cannot normalize: every pixel (%s transform) has the "
+                       "value %g", lcae_dataset_path(ds), lcae_transform_name(p->transform),
+                       st.median);
     if (!rc) {
-        double pc[3] = {0.16, 0.5, 0.84};
-        rc = lcae_percentiles_f32(vals, n * S, 3, pc, q, &nfinite);
+        p->median = st.median;
+        p->scale = st.scale;
+        p->norm = st.norm;
     }
-    double mean = 0, var = 0;
-    if (!rc && nfinite > 0 && !(q[2] > q[0])) {
-        /* sparse data: the standard deviation about the mean (two passes, in double) */
-        for (int64_t i = 0; i < n * S; i++)
-            if (isfinite(vals[i]))
-                mean += vals[i];
-        mean /= (double)nfinite;
-        for (int64_t i = 0; i < n * S; i++)
-            if (isfinite(vals[i]))
-                var += (vals[i] - mean) * (vals[i] - mean);
-        var /= (double)nfinite;
+    if (st_out && !rc)
+        *st_out = st;
+    else
+        lcae_stats_free(&st);
+    return rc;
+}
+
+int lcae_prep_beam_map(lcae_dataset *ds, const char *path, const lcae_progress *p, float **map)
+{
+    const lcae_dataset_info *in = lcae_dataset_get_info(ds);
+    *map = NULL;
+    if (!path) {
+        lcae_beam b;
+        int rc = lcae_beam_compute(ds, NULL, p, &b);
+        if (rc)
+            return rc;
+        *map = b.fitted; /* handed over */
+        b.fitted = NULL;
+        lcae_beam_free(&b);
+        return LCAE_OK;
     }
-    free(idx);
-    free(raw);
-    free(vals);
+    lcae_npy_header h;
+    float *m;
+    int rc = lcae_npy_load_f32(path, &h, &m);
     if (rc)
         return rc;
-    if (nfinite == 0)
-        return lcae_fail(LCAE_EFAIL, "%s: cannot normalize: the %lld sampled patterns hold no "
-                         "finite value", lcae_dataset_path(ds), (long long)n);
-    p->median = q[1];
-    if (q[2] > q[0]) {
-        p->norm = LCAE_NORM_SIGMA68;
-        p->scale = (q[2] - q[0]) / 2;
-    } else if (var > 0) {
-        p->norm = LCAE_NORM_STD;
-        p->scale = sqrt(var);
-    } else {
-        return lcae_fail(LCAE_EFAIL, "%s: cannot normalize: every sampled pixel (%lld "
-                         "patterns, %s transform) has the value %g", lcae_dataset_path(ds),
-                         (long long)n, lcae_transform_name(p->transform), q[1]);
+    if (h.ndim != 3 || h.shape[0] != in->ny || h.shape[1] != in->nx || h.shape[2] != 2) {
+        free(m);
+        return lcae_fail(LCAE_EFAIL, "%s: expected a beam map of shape (%lld, %lld, 2) for "
+                         "the scan %s, found %d dimensions (%lld, ...)", path,
+                         (long long)in->ny, (long long)in->nx, lcae_dataset_path(ds), h.ndim,
+                         (long long)h.shape[0]);
     }
+    for (int64_t i = 0; i < 2 * in->count; i++)
+        if (!isfinite(m[i])) {
+            free(m);
+            return lcae_fail(LCAE_EFAIL, "%s: beam position %lld is not finite", path,
+                             (long long)(i / 2));
+        }
+    *map = m;
     return LCAE_OK;
 }
 

@@ -258,12 +258,13 @@ int fig_legend(fig_canvas *c, int x, int y, int width, int n, const char *const 
     return n ? cy + lh : 0;
 }
 
-int fig_write(const fig_canvas *c, const char *path, uint8_t **png, size_t *bytes)
+int fig_write(const fig_canvas *c, lcae_output_set *set, const char *path, uint8_t **png,
+              size_t *bytes)
 {
     int rc = lcae_png_encode(c->px, c->h, c->w, 3, png, bytes);
     if (rc)
         return lcae_fail(rc, "%s: %s", path, lcae_last_error());
-    rc = lcae_write_file_atomic(path, *png, *bytes);
+    rc = lcae_write_file_in(set, path, *png, *bytes);
     if (rc) {
         free(*png);
         *png = NULL;

@@ -65,7 +65,10 @@ void fig_colorbar(fig_canvas *c, int x, int y, int bar_h, double lo, double hi, 
 int fig_legend(fig_canvas *c, int x, int y, int width, int n, const char *const *names,
                const uint8_t (*colors)[3], int draw);
 
-/* Encodes the canvas as PNG into (*png, *bytes) and writes it to `path` atomically. */
-int fig_write(const fig_canvas *c, const char *path, uint8_t **png, size_t *bytes);
+/* Encodes the canvas as PNG into (*png, *bytes) and writes it to `path` as a member of
+ * the output set `set` (lcae/io.h). */
+struct lcae_output_set;
+int fig_write(const fig_canvas *c, struct lcae_output_set *set, const char *path,
+              uint8_t **png, size_t *bytes);
 
 #endif

@@ -103,7 +103,7 @@ static int add_figure(report_ctx *r, const fig_canvas *c, const char *file, cons
     char *path = lcae_path_join(r->dir, file);
     if (!path)
         return LCAE_ENOMEM;
-    int rc = fig_write(c, path, &f->png, &f->bytes);
+    int rc = fig_write(c, r->out, path, &f->png, &f->bytes);
     free(path);
     if (rc)
         return rc;
@@ -801,6 +801,39 @@ done:
     return rc;
 }
 
+/* The direct beam's position over the scan, relative to the frame centre: the descan
+ * the patterns were corrected for. */
+static int fig_beam(report_ctx *r)
+{
+    panel ps[2] = {0};
+    uint8_t *rgb[2] = {NULL, NULL};
+    float *d = lcae_malloc((size_t)r->n * sizeof *d);
+    int rc = d ? LCAE_OK : LCAE_ENOMEM;
+    static const char *const axis[2] = {"y (rows)", "x (columns)"};
+    for (int k = 0; k < 2 && !rc; k++) {
+        double c = ((k ? r->w : r->h) - 1) / 2.0;
+        for (int64_t i = 0; i < r->n; i++)
+            d[i] = (float)(r->in->beam[2 * i + k] - c);
+        rc = continuous_panel(&ps[k], d, r->ny, r->nx, r->map_scale, &rgb[k]);
+        /* a shift is signed: never a log scale */
+        if (!rc && ps[k].log_scale) {
+            ps[k].log_scale = 0;
+            lcae_image_viridis(d, r->n, ps[k].lo, ps[k].hi, 0, rgb[k]);
+        }
+        snprintf(ps[k].title[0], sizeof ps[k].title[0], "Direct beam %s", axis[k]);
+        snprintf(ps[k].title[1], sizeof ps[k].title[1], "from the frame centre, pixels");
+    }
+    if (!rc)
+        rc = write_row(r, ps, 2, NULL, "beam_position.png",
+                       "The direct beam's position in each pattern relative to the detector "
+                       "centre (the fitted descan map, in detector pixels): every pattern was "
+                       "shifted by it before the models and features saw it.");
+    free(rgb[0]);
+    free(rgb[1]);
+    free(d);
+    return rc;
+}
+
 int report_figures(report_ctx *r)
 {
     int rc = fig1(r);
@@ -814,6 +847,8 @@ int report_figures(report_ctx *r)
             rc = fig_pca(r, &r->cl[c]);
     if (!rc)
         rc = fig_loss(r);
+    if (!rc && r->in->beam)
+        rc = fig_beam(r);
     if (!rc && (r->in->truth_class || r->in->truth_region || r->in->truth_grain))
         rc = fig_truth(r);
     return rc;

@@ -535,7 +535,7 @@ int report_html(report_ctx *r)
         rc = lcae_fail(LCAE_ENOMEM, "%s: out of memory writing report.html", r->dir);
     if (!rc) {
         char *p = lcae_path_join(r->dir, "report.html");
-        rc = p ? lcae_write_file_atomic(p, b.s, b.n) : LCAE_ENOMEM;
+        rc = p ? lcae_write_file_in(r->out, p, b.s, b.n) : LCAE_ENOMEM;
         free(p);
     }
     free(b.s);

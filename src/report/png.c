@@ -80,24 +80,25 @@ int lcae_png_encode(const uint8_t *pix, int h, int w, int channels, uint8_t **ou
     return LCAE_OK;
 }
 
-static int write_png(const char *path, const uint8_t *pix, int h, int w, int channels)
+int lcae_png_write_in(lcae_output_set *set, const char *path, const uint8_t *pix, int h,
+                      int w, int channels)
 {
     uint8_t *png;
     size_t n;
     int rc = lcae_png_encode(pix, h, w, channels, &png, &n);
     if (rc)
         return lcae_fail(rc, "%s: %s", path, lcae_last_error());
-    rc = lcae_write_file_atomic(path, png, n);
+    rc = lcae_write_file_in(set, path, png, n);
     free(png);
     return rc;
 }
 
 int lcae_png_write_gray8(const char *path, const uint8_t *pix, int h, int w)
 {
-    return write_png(path, pix, h, w, 1);
+    return lcae_png_write_in(NULL, path, pix, h, w, 1);
 }
 
 int lcae_png_write_rgb8(const char *path, const uint8_t *rgb, int h, int w)
 {
-    return write_png(path, rgb, h, w, 3);
+    return lcae_png_write_in(NULL, path, rgb, h, w, 3);
 }

@@ -286,7 +286,7 @@ static int write_json(report_ctx *r)
 {
     char *text = cJSON_Print(r->json);
     char *path = lcae_path_join(r->dir, "report.json");
-    int rc = text && path ? lcae_write_file_atomic(path, text, strlen(text))
+    int rc = text && path ? lcae_write_file_in(r->out, path, text, strlen(text))
                           : lcae_fail(LCAE_ENOMEM, "%s: out of memory", r->dir);
     free(text);
     free(path);
@@ -305,7 +305,8 @@ static int write_arrays(report_ctx *r)
     int rc = LCAE_OK;
     for (int i = 0; i < 2 && !rc; i++) {
         char *path = lcae_path_join(r->dir, imgs[i].name);
-        rc = path ? lcae_npy_write(path, LCAE_DT_F32, 2, scan, imgs[i].v) : LCAE_ENOMEM;
+        rc = path ? lcae_npy_write_in(r->out, path, LCAE_DT_F32, 2, scan, imgs[i].v)
+                  : LCAE_ENOMEM;
         free(path);
     }
     for (int c = 0; c < r->ncl && !rc; c++) {
@@ -321,7 +322,7 @@ static int write_arrays(report_ctx *r)
         if (f && path) {
             for (size_t i = 0; i < k; i++)
                 f[i] = (float)cl->mean[i];
-            rc = lcae_npy_write(path, LCAE_DT_F32, 3, shape, f);
+            rc = lcae_npy_write_in(r->out, path, LCAE_DT_F32, 3, shape, f);
         } else {
             rc = LCAE_ENOMEM;
         }
@@ -424,6 +425,8 @@ int lcae_report_write(const lcae_report_input *in, const char *dir, const lcae_p
     if (!rc)
         rc = thumb_scale(&r);
     if (!rc)
+        rc = lcae_output_set_new(&r.out);
+    if (!rc)
         rc = report_figures(&r);
     if (!rc) {
         r.json = build_json(&r);
@@ -437,6 +440,8 @@ int lcae_report_write(const lcae_report_input *in, const char *dir, const lcae_p
         rc = write_json(&r);
     if (!rc)
         rc = report_html(&r);
+    int closed = lcae_output_set_close(r.out, !rc);
+    rc = rc ? rc : closed;
 
     cJSON_Delete(r.json);
     for (int f = 0; f < r.nfig; f++)

@@ -57,6 +57,7 @@ typedef struct {
 typedef struct {
     const lcae_report_input *in;
     const char *dir;
+    lcae_output_set *out; /* every file of the report: renamed together at the end */
     const lcae_stats *st; /* in->stats, or own_stats when it lacked virtual images */
     lcae_stats own_stats;
     int64_t ny, nx, h, w, n;

@@ -99,6 +99,10 @@ void sim_add_disordered(const sim_ctx *c, int phase, double thickness_nm, double
 /* Counting and detector model; `tmp` holds det x det floats. */
 void sim_detect(const sim_ctx *c, const float *expected, uint64_t key, float *tmp,
                 float *out);
+/* The detector's point-spread blur of img (det x det) in place: a separable Gaussian of
+ * `sigma` pixels truncated at 3 sigma, what it spreads off the detector lost; `tmp` holds
+ * det x det floats. */
+void sim_blur(int det, double sigma, float *img, float *tmp);
 
 /* ---- sample layout ---------------------------------------------------------------------- */
 typedef struct {

@@ -1,5 +1,6 @@
 /* lcae_simulate: the whole sample, streamed to disk in batches of patterns computed in
- * parallel and written in scan order, with its truth maps, EMPAD XML and truth.json. */
+ * parallel and written in scan order (EMPAD with its XML, or npy), with its truth maps
+ * and truth.json. */
 #include "sim_internal.h"
 
 #include <cjson/cJSON.h>
@@ -45,10 +46,70 @@ static void simulate_one(const sim_ctx *c, const sim_layout *l, int64_t index, f
     sim_detect(c, expected, (uint64_t)index, tmp, out);
 }
 
+const char *lcae_sim_scan_name(const lcae_sim_params *p, char *buf, size_t size)
+{
+    if (p->format == LCAE_SIM_NPY)
+        snprintf(buf, size, "scan.npy");
+    else
+        snprintf(buf, size, "scan_x%lld_y%lld.raw", (long long)p->nx, (long long)p->ny);
+    return buf;
+}
+
+/* The scan file being written: EMPAD frames, or an npy array (ny, nx, det, det) of uint16
+ * counts (counting detector: every value a whole number up to LCAE_SIM_MAX_COUNT) or of
+ * float32. Frames arrive in scan order as float32. */
+typedef struct {
+    lcae_empad_writer *empad;
+    lcae_npy_writer *npy;
+    uint16_t *counts; /* one frame converted, for uint16 npy */
+    size_t px;        /* pixels per frame */
+} scan_file;
+
+static int scan_open(scan_file *f, const lcae_sim_params *p, lcae_output_set *set,
+                     const char *path)
+{
+    memset(f, 0, sizeof *f);
+    f->px = (size_t)p->det * p->det;
+    if (p->format == LCAE_SIM_EMPAD)
+        return lcae_empad_writer_open_in(&f->empad, set, path, p->det, p->det);
+    int64_t shape[4] = {p->ny, p->nx, p->det, p->det};
+    if (p->counting && !(f->counts = lcae_malloc(f->px * sizeof *f->counts)))
+        return LCAE_ENOMEM;
+    int rc = lcae_npy_writer_open_in(&f->npy, set, path,
+                                     p->counting ? LCAE_DT_U16 : LCAE_DT_F32, 4, shape);
+    if (rc)
+        free(f->counts);
+    return rc;
+}
+
+static int scan_write(scan_file *f, const float *frames, int64_t n)
+{
+    if (f->empad)
+        return lcae_empad_writer_write(f->empad, frames, n);
+    if (!f->counts)
+        return lcae_npy_writer_write(f->npy, frames, n * (int64_t)f->px);
+    int rc = LCAE_OK;
+    for (int64_t i = 0; i < n && !rc; i++) {
+        const float *v = frames + (size_t)i * f->px;
+        for (size_t j = 0; j < f->px; j++)
+            f->counts[j] = (uint16_t)v[j];
+        rc = lcae_npy_writer_write(f->npy, f->counts, (int64_t)f->px);
+    }
+    return rc;
+}
+
+static int scan_close(scan_file *f, int commit)
+{
+    int rc = f->empad ? lcae_empad_writer_close(f->empad, commit)
+                      : lcae_npy_writer_close(f->npy, commit);
+    free(f->counts);
+    return rc;
+}
+
 /* Batches are computed by all threads while one of them writes the previous batch
  * (two buffers), so that the file system's time hides behind the computation. */
-static int write_scan(const sim_ctx *c, const sim_layout *l, const char *path,
-                      const lcae_progress *prog)
+static int write_scan(const sim_ctx *c, const sim_layout *l, lcae_output_set *set,
+                      const char *path, const lcae_progress *prog)
 {
     const lcae_sim_params *p = &c->p;
     int64_t total = p->ny * p->nx;
@@ -65,8 +126,8 @@ static int write_scan(const sim_ctx *c, const sim_layout *l, const char *path,
         free(frames[1]);
         return LCAE_ENOMEM;
     }
-    lcae_empad_writer *wr;
-    int rc = lcae_empad_writer_open(&wr, path, p->det, p->det);
+    scan_file wr;
+    int rc = scan_open(&wr, p, set, path);
     if (rc) {
         free(frames[0]);
         free(frames[1]);
@@ -88,7 +149,7 @@ static int write_scan(const sim_ctx *c, const sim_layout *l, const char *path,
             if (prev_n > 0) {
                 /* only this thread writes rc and msg inside the region; the message is
                  * thread-local, so it is carried back to the calling thread */
-                int w = lcae_empad_writer_write(wr, prev, prev_n);
+                int w = scan_write(&wr, prev, prev_n);
                 if (w) {
                     snprintf(msg, sizeof msg, "%s", lcae_last_error());
                     rc = w;
@@ -118,7 +179,7 @@ static int write_scan(const sim_ctx *c, const sim_layout *l, const char *path,
                        p->det * p->det);
     free(frames[0]);
     free(frames[1]);
-    int rc2 = lcae_empad_writer_close(wr, !rc);
+    int rc2 = scan_close(&wr, !rc);
     lcae_progress_end(prog, rc || rc2 ? NULL : "done");
     return rc ? rc : rc2;
 }
@@ -126,7 +187,8 @@ static int write_scan(const sim_ctx *c, const sim_layout *l, const char *path,
 /* Scan metadata in the form of the EMPAD software 1.2 (which lcae's reader and
  * hyperspy/rosettasciio read), plus <detector_height>/<detector_width>, which no real
  * EMPAD file has and lcae's reader honours. */
-static int write_xml(const sim_ctx *c, const char *path, const char *raw_name)
+static int write_xml(const sim_ctx *c, lcae_output_set *set, const char *path,
+                     const char *raw_name)
 {
     const lcae_sim_params *p = &c->p;
     double fov_x = p->nx * p->step_nm * 1e-9, fov_y = p->ny * p->step_nm * 1e-9;
@@ -148,7 +210,7 @@ static int write_xml(const sim_ctx *c, const char *path, const char *raw_name)
         (unsigned long long)p->seed, lcae_version(), raw_name, (long long)p->nx,
         (long long)p->ny, p->det, p->det, fov_x, fov_y, p->camera_length_mm * 1e-3,
         p->kv * 1e3);
-    return lcae_write_file_atomic(path, buf, (size_t)n);
+    return lcae_write_file_in(set, path, buf, (size_t)n);
 }
 
 static cJSON *int_array3(const double v[3])
@@ -157,8 +219,8 @@ static cJSON *int_array3(const double v[3])
     return cJSON_CreateIntArray(iv, 3);
 }
 
-static int write_json(const sim_ctx *c, const sim_layout *l, const char *path,
-                      const char *raw_name)
+static int write_json(const sim_ctx *c, const sim_layout *l, lcae_output_set *set,
+                      const char *path, const char *scan_name)
 {
     const lcae_sim_params *p = &c->p;
     cJSON *root = cJSON_CreateObject();
@@ -166,7 +228,10 @@ static int write_json(const sim_ctx *c, const sim_layout *l, const char *path,
         return lcae_fail(LCAE_ENOMEM, "out of memory");
     cJSON_AddStringToObject(root, "generator", "lcae simulate");
     cJSON_AddStringToObject(root, "version", lcae_version());
-    cJSON_AddStringToObject(root, "scan_file", raw_name);
+    cJSON_AddStringToObject(root, "scan_file", scan_name);
+    cJSON_AddStringToObject(root, "scan_format", p->format == LCAE_SIM_NPY ? "npy" : "empad");
+    cJSON_AddStringToObject(root, "scan_dtype",
+                            p->format == LCAE_SIM_NPY && p->counting ? "uint16" : "float32");
     cJSON_AddItemToObject(root, "scan", cJSON_CreateIntArray((int[]){(int)p->ny, (int)p->nx}, 2));
     cJSON_AddItemToObject(root, "detector", cJSON_CreateIntArray((int[]){p->det, p->det}, 2));
     if (p->seed < ((uint64_t)1 << 53)) { /* exact as a JSON number */
@@ -193,6 +258,9 @@ static int write_json(const sim_ctx *c, const sim_layout *l, const char *path,
     cJSON_AddNumberToObject(smp, "tilt_deg", p->tilt_deg);
     cJSON_AddNumberToObject(smp, "boundary_width_px", p->boundary_width);
     cJSON *detj = cJSON_AddObjectToObject(root, "detector_model");
+    cJSON_AddStringToObject(detj, "type", p->counting ? "counting" : "integrating");
+    if (p->counting)
+        cJSON_AddNumberToObject(detj, "max_count", LCAE_SIM_MAX_COUNT);
     cJSON_AddNumberToObject(detj, "drift_px", p->drift_px);
     cJSON_AddNumberToObject(detj, "psf_px", p->psf_px);
     cJSON_AddNumberToObject(detj, "gain", p->gain);
@@ -241,13 +309,14 @@ static int write_json(const sim_ctx *c, const sim_layout *l, const char *path,
     cJSON_Delete(root);
     if (!text)
         return lcae_fail(LCAE_ENOMEM, "out of memory");
-    int rc = lcae_write_file_atomic(path, text, strlen(text));
+    int rc = lcae_write_file_in(set, path, text, strlen(text));
     free(text);
     return rc;
 }
 
 /* Truth maps over the scan, and each grain's position count. */
-static int write_truth(const lcae_sim_params *p, sim_layout *l, const char *dir)
+static int write_truth(const lcae_sim_params *p, sim_layout *l, lcae_output_set *set,
+                       const char *dir)
 {
     int64_t n = p->ny * p->nx, shape[2] = {p->ny, p->nx};
     int32_t *grain = lcae_malloc((size_t)n * sizeof *grain);
@@ -255,8 +324,11 @@ static int write_truth(const lcae_sim_params *p, sim_layout *l, const char *dir)
     int32_t *region = lcae_malloc((size_t)n * sizeof *region);
     float *angle = lcae_malloc((size_t)n * sizeof *angle);
     float *thick = lcae_malloc((size_t)n * sizeof *thick);
+    /* the descan: pattern centre (y, x) in detector pixels, from the centre of pixel
+     * (0, 0), where the direct beam is drawn */
+    float *centre = lcae_malloc((size_t)n * 2 * sizeof *centre);
     int rc = LCAE_ENOMEM;
-    if (!grain || !cls || !region || !angle || !thick)
+    if (!grain || !cls || !region || !angle || !thick || !centre)
         goto done;
     for (int64_t i = 0; i < n; i++) {
         int64_t y = i / p->nx, x = i % p->nx;
@@ -270,6 +342,8 @@ static int write_truth(const lcae_sim_params *p, sim_layout *l, const char *dir)
         angle[i] = cr.phase == LCAE_PHASE_AMORPHOUS ? NAN
                                                     : (float)(cr.angle_deg - 360 * floor(cr.angle_deg / 360));
         thick[i] = (float)pos.thickness;
+        centre[2 * i] = (float)pos.cy;
+        centre[2 * i + 1] = (float)pos.cx;
         l->grains[pos.a].pixels++;
     }
     const char *names[5] = {"truth_grain.npy", "truth_class.npy", "truth_region.npy",
@@ -279,7 +353,13 @@ static int write_truth(const lcae_sim_params *p, sim_layout *l, const char *dir)
     rc = LCAE_OK;
     for (int k = 0; k < 5 && !rc; k++) {
         char *path = join(dir, names[k]);
-        rc = path ? lcae_npy_write(path, types[k], 2, shape, data[k]) : LCAE_ENOMEM;
+        rc = path ? lcae_npy_write_in(set, path, types[k], 2, shape, data[k]) : LCAE_ENOMEM;
+        free(path);
+    }
+    if (!rc) {
+        char *path = join(dir, "truth_center.npy");
+        int64_t cshape[3] = {p->ny, p->nx, 2};
+        rc = path ? lcae_npy_write_in(set, path, LCAE_DT_F32, 3, cshape, centre) : LCAE_ENOMEM;
         free(path);
     }
 done:
@@ -288,6 +368,7 @@ done:
     free(region);
     free(angle);
     free(thick);
+    free(centre);
     return rc;
 }
 
@@ -302,25 +383,29 @@ int lcae_simulate(const lcae_sim_params *p, const char *dir, const lcae_progress
         sim_ctx_free(&c);
         return rc;
     }
-    char raw_name[96], xml_name[96];
-    snprintf(raw_name, sizeof raw_name, "scan_x%lld_y%lld.raw", (long long)p->nx,
-             (long long)p->ny);
+    char scan_name[96], xml_name[96];
+    lcae_sim_scan_name(p, scan_name, sizeof scan_name);
     snprintf(xml_name, sizeof xml_name, "scan_x%lld_y%lld.xml", (long long)p->nx,
              (long long)p->ny);
-    char *raw_path = join(dir, raw_name), *xml_path = join(dir, xml_name);
+    char *scan_path = join(dir, scan_name), *xml_path = join(dir, xml_name);
     char *json_path = join(dir, "truth.json");
-    if (!raw_path || !xml_path || !json_path)
+    lcae_output_set *set = NULL;
+    if (!scan_path || !xml_path || !json_path)
         rc = LCAE_ENOMEM;
-    /* the long part first: a failure there leaves no output at all */
+    /* one output set: the scan, its XML and its truth appear together or not at all */
     if (!rc)
-        rc = write_scan(&c, &l, raw_path, prog);
+        rc = lcae_output_set_new(&set);
     if (!rc)
-        rc = write_truth(p, &l, dir);
+        rc = write_scan(&c, &l, set, scan_path, prog);
     if (!rc)
-        rc = write_xml(&c, xml_path, raw_name);
+        rc = write_truth(p, &l, set, dir);
+    if (!rc && p->format == LCAE_SIM_EMPAD)
+        rc = write_xml(&c, set, xml_path, scan_name);
     if (!rc)
-        rc = write_json(&c, &l, json_path, raw_name);
-    free(raw_path);
+        rc = write_json(&c, &l, set, json_path, scan_name);
+    int closed = lcae_output_set_close(set, !rc);
+    rc = rc ? rc : closed;
+    free(scan_path);
     free(xml_path);
     free(json_path);
     sim_layout_free(&l);

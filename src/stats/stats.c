@@ -25,6 +25,7 @@ static const double sample_p[] = {0.16, 0.5, 0.84, 0.16 - SE_DP, 0.16 + SE_DP,
 
 /* What one thread accumulates. */
 typedef struct {
+    float *raw;          /* batch * stored pixels, when the patterns are prepared */
     float *buf;          /* batch * px */
     double *acc;         /* px: sum over patterns, per detector pixel (virtual images) */
     int64_t *nf_at;      /* px: non-finite count per detector pixel, allocated on the first */
@@ -36,7 +37,12 @@ typedef struct {
 typedef struct {
     lcae_dataset *ds;
     const lcae_dataset_info *in;
-    int64_t px, batch, nbatches;
+    int64_t px, batch, nbatches; /* px: values per (prepared) pattern */
+    int64_t raw_px;              /* values per stored pattern */
+    /* per pattern: finite values, their mean and population variance, merged in scan
+     * order after the pass (so that the thread count does not change the figures) */
+    double *pat_n, *pat_mean, *pat_var;
+    const lcae_stats_options *opt;
     int virtual_images, exact;
     /* the sample: pattern i owns slots [slot_begin(i), slot_begin(i + 1)) */
     float *sample;
@@ -119,28 +125,55 @@ static double fast_sum(const float *x, int64_t n, float *mn, float *mx)
 }
 
 /* Population variance about `mean` (two-pass: no cancellation), adding the pattern into
- * the per-pixel accumulator acc[n] on the way. */
+ * the per-pixel accumulator acc[n] on the way when acc is not NULL. */
 static double fast_var_acc(const float *x, int64_t n, double mean, double *restrict acc)
 {
     double s[8] = {0};
     int64_t j = 0;
-    for (; j + 8 <= n; j += 8)
-        for (int k = 0; k < 8; k++) {
-            double d = (double)x[j + k] - mean;
-            s[k] += d * d;
-            acc[j + k] += (double)x[j + k];
-        }
+    if (acc) {
+        for (; j + 8 <= n; j += 8)
+            for (int k = 0; k < 8; k++) {
+                double d = (double)x[j + k] - mean;
+                s[k] += d * d;
+                acc[j + k] += (double)x[j + k];
+            }
+        for (; j < n; j++)
+            acc[j] += x[j];
+        j = n - n % 8;
+    } else {
+        for (; j + 8 <= n; j += 8)
+            for (int k = 0; k < 8; k++) {
+                double d = (double)x[j + k] - mean;
+                s[k] += d * d;
+            }
+    }
     for (; j < n; j++) {
         double d = (double)x[j] - mean;
         s[0] += d * d;
-        acc[j] += x[j];
     }
     return (((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))) / (double)n;
 }
 
+/* Running count, mean and M2 (sum of squared deviations) of finite values. */
+typedef struct {
+    double count, mean, m2;
+} moments;
+
+/* Adds n values of mean m and population variance v (Chan et al.'s pairwise update: no
+ * cancellation). */
+static void merge_moments(moments *a, double n, double m, double v)
+{
+    if (n <= 0)
+        return;
+    double total = a->count + n, d = m - a->mean;
+    a->mean += d * n / total;
+    a->m2 += v * n + d * d * a->count * n / total;
+    a->count = total;
+}
+
 /* A pattern with NaN or Inf: the same figures over its finite pixels, value by value. */
 static int careful_pattern(pass_ctx *c, worker *w, const float *x, int64_t i, double *sum,
-                           double *var)
+                           double *var, int64_t *nfinite)
 {
     int64_t px = c->px, nf = 0;
     double s = 0;
@@ -172,6 +205,7 @@ static int careful_pattern(pass_ctx *c, worker *w, const float *x, int64_t i, do
     w->nonfinite += nf;
     *sum = s;
     *var = n ? ss / (double)n : NAN;
+    *nfinite = n;
     return LCAE_OK;
 }
 
@@ -185,15 +219,19 @@ static int pass1_batch(pass_ctx *c, worker *w, int64_t first, int64_t n)
         int64_t i = first + b;
         float mn, mx;
         double sum = fast_sum(x, px, &mn, &mx), var;
+        int64_t nfinite = px;
         if (isfinite(sum)) {
             w->min = fmin(w->min, mn);
             w->max = fmax(w->max, mx);
-            var = c->virtual_images ? fast_var_acc(x, px, sum / (double)px, w->acc) : 0;
+            var = fast_var_acc(x, px, sum / (double)px, w->acc);
         } else {
-            int rc = careful_pattern(c, w, x, i, &sum, &var);
+            int rc = careful_pattern(c, w, x, i, &sum, &var, &nfinite);
             if (rc)
                 return rc;
         }
+        c->pat_n[i] = (double)nfinite;
+        c->pat_mean[i] = nfinite ? sum / (double)nfinite : 0;
+        c->pat_var[i] = nfinite ? var : 0;
         if (c->virtual_images) {
             c->st->sum[i] = (float)sum;
             c->st->variance[i] = (float)var;
@@ -240,7 +278,9 @@ static int run_pass(pass_ctx *c, worker *ws, int nthreads, const char *what,
                 continue;
             int64_t first = bi * c->batch;
             int64_t n = c->in->count - first < c->batch ? c->in->count - first : c->batch;
-            int rc = lcae_dataset_read(c->ds, first, n, w->buf);
+            int rc = lcae_dataset_read(c->ds, first, n, w->raw ? w->raw : w->buf);
+            if (!rc && w->raw)
+                rc = c->opt->prepare(c->opt->prepare_ctx, first, n, w->raw, w->buf);
             if (!rc)
                 rc = fn(c, w, first, n);
 #pragma omp critical(lcae_stats_report)
@@ -273,6 +313,7 @@ void lcae_stats_free(lcae_stats *st)
 static void free_workers(worker *ws, int n)
 {
     for (int t = 0; ws && t < n; t++) {
+        free(ws[t].raw);
         free(ws[t].buf);
         free(ws[t].acc);
         free(ws[t].nf_at);
@@ -320,8 +361,13 @@ int lcae_stats_compute(lcae_dataset *ds, const lcae_stats_options *opt_in,
     if (S < 1 || S > LCAE_STATS_MAX_SAMPLE)
         return lcae_fail(LCAE_EUSAGE, "sample size: expected 1 to %lld pixels, found %lld",
                          (long long)LCAE_STATS_MAX_SAMPLE, (long long)S);
-    pass_ctx c = {.ds = ds, .in = in, .px = in->h * in->w, .st = st, .progress = progress,
-                  .virtual_images = opt.virtual_images, .exact = opt.exact, .seed = opt.seed};
+    if (opt.prepare && (opt.virtual_images || opt.prepared_px < 1))
+        return lcae_fail(LCAE_EUSAGE, "statistics of prepared patterns: expected their size "
+                         "and no virtual images");
+    pass_ctx c = {.ds = ds, .in = in, .raw_px = in->h * in->w, .st = st, .opt = &opt,
+                  .progress = progress, .virtual_images = opt.virtual_images,
+                  .exact = opt.exact, .seed = opt.seed};
+    c.px = opt.prepare ? opt.prepared_px : c.raw_px;
     if (in->count > INT64_MAX / c.px)
         return lcae_fail(LCAE_EFAIL, "%s: too many pixels to count", path);
     st->pixels = in->count * c.px;
@@ -329,7 +375,7 @@ int lcae_stats_compute(lcae_dataset *ds, const lcae_stats_options *opt_in,
     st->first_nonfinite = -1;
     int nthreads = omp_get_max_threads();
     /* about 4 MiB per batch, but at least 4 batches per thread when the scan allows */
-    c.batch = BATCH_BYTES / (c.px * 4);
+    c.batch = BATCH_BYTES / ((c.px > c.raw_px ? c.px : c.raw_px) * 4);
     int64_t even = (in->count + 4 * nthreads - 1) / (4 * nthreads);
     if (c.batch > even)
         c.batch = even;
@@ -356,12 +402,19 @@ int lcae_stats_compute(lcae_dataset *ds, const lcae_stats_options *opt_in,
     }
     if (c.nsample && !(c.sample = lcae_malloc((size_t)c.nsample * sizeof(float))))
         goto done;
+    c.pat_n = lcae_malloc((size_t)in->count * sizeof(double));
+    c.pat_mean = lcae_malloc((size_t)in->count * sizeof(double));
+    c.pat_var = lcae_malloc((size_t)in->count * sizeof(double));
+    if (!c.pat_n || !c.pat_mean || !c.pat_var)
+        goto done;
     for (int t = 0; t < nthreads; t++) {
         worker *w = &ws[t];
         w->min = INFINITY;
         w->max = -INFINITY;
         w->first_nonfinite = -1;
         if (!(w->buf = lcae_malloc((size_t)(c.batch * c.px) * sizeof(float))))
+            goto done;
+        if (opt.prepare && !(w->raw = lcae_malloc((size_t)(c.batch * c.raw_px) * sizeof(float))))
             goto done;
         if (c.virtual_images && !(w->acc = lcae_calloc((size_t)c.px, sizeof(double))))
             goto done;
@@ -375,6 +428,9 @@ int lcae_stats_compute(lcae_dataset *ds, const lcae_stats_options *opt_in,
 
     /* combine per-thread results in thread order */
     double mn = INFINITY, mx = -INFINITY;
+    moments all = {0};
+    for (int64_t i = 0; i < in->count; i++)
+        merge_moments(&all, c.pat_n[i], c.pat_mean[i], c.pat_var[i]);
     for (int t = 0; t < nthreads; t++) {
         mn = fmin(mn, ws[t].min);
         mx = fmax(mx, ws[t].max);
@@ -386,6 +442,8 @@ int lcae_stats_compute(lcae_dataset *ds, const lcae_stats_options *opt_in,
     int any_finite = st->nonfinite < st->pixels;
     st->min = any_finite ? mn : NAN;
     st->max = any_finite ? mx : NAN;
+    st->mean = any_finite ? all.mean : NAN;
+    st->std = any_finite ? sqrt(all.m2 / all.count) : NAN;
     if (st->nonfinite && opt.refuse_nonfinite) {
         int64_t f = st->first_nonfinite;
         rc = lcae_fail(LCAE_EFAIL, "%s: %lld non-finite pixel values (NaN or Inf), the first "
@@ -450,12 +508,19 @@ int lcae_stats_compute(lcae_dataset *ds, const lcae_stats_options *opt_in,
         st->exact = 1;
     }
     st->sigma68 = (st->p84 - st->p16) / 2;
+    /* the normalization's scale: sigma68, or where more than 68 % of the values are tied
+     * (sparse counting data: P16 = P84 = 0) the standard deviation */
+    st->norm = st->sigma68 > 0 ? LCAE_NORM_SIGMA68 : LCAE_NORM_STD;
+    st->scale = st->sigma68 > 0 ? st->sigma68 : st->std;
     rc = LCAE_OK;
 done:
     if (rc)
         lcae_stats_free(st);
     free_workers(ws, nthreads);
     free(c.sample);
+    free(c.pat_n);
+    free(c.pat_mean);
+    free(c.pat_var);
     free(hist);
     free(plan);
     return rc;

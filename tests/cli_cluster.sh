@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# lcae cluster's outputs (labels, probabilities, outlier scores, tree) are one set,
+# written all or none: when any of them cannot be written, none appears, no temporary
+# file is left, and older outputs stay as they were. (The clustering itself is checked
+# in test_cluster.c.) Failures without permissions (the tests may run as root): a
+# missing folder, a path under a regular file, a folder in an output's place, and the
+# test hook LCAE_TEST_FAIL_RENAME=K (the K-th rename of the set fails).
+lcae=$1
+t=$(mktemp -d /tmp/lcae-cli-cluster-XXXXXX)
+source "${LCAE_SOURCE_DIR:?run through ctest}/tests/shell_helpers.sh"
+
+# points NAME A B: a float32 (A + B, 2) .npy, A points at x = 0..A-1 and B at x >= 100+A
+points() {
+  perl - "$2" "$3" >"$1" <<'EOF'
+my ($a, $b) = @ARGV;
+my $h = sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%d, 2), }", $a + $b);
+$h .= " " x ((64 - (10 + length($h) + 1) % 64) % 64) . "\n";
+print "\x93NUMPY\x01\x00", pack("v", length $h), $h,
+      pack("f<*", map { ($_ < $a ? $_ : 100 + $_, 0) } 0 .. $a + $b - 1);
+EOF
+}
+points "$t/x.npy" 10 10
+points "$t/y.npy" 12 8
+opts=(--min-cluster-size 5 --min-samples 2 -q)
+all() { # all DIR: every output into DIR
+  echo -o "$1/L.npy" --probabilities "$1/P.npy" --outlier-scores "$1/S.npy" --tree "$1/T.csv"
+}
+
+# --- every output written
+mkdir "$t/ok"
+run "$lcae" cluster "$t/x.npy" $(all "$t/ok") "${opts[@]}"
+expect_rc 0 "cluster"
+expect_files "$t/ok" L.npy P.npy S.npy T.csv
+
+# --- the tree cannot be written (the issue's case): no labels, no probabilities either
+mkdir "$t/a"
+run "$lcae" cluster "$t/x.npy" -o "$t/a/L.npy" --probabilities "$t/a/P.npy" \
+  --tree "$t/missing/t.csv" "${opts[@]}"
+expect_rc 1 "tree in a missing folder"
+one_line_error "tree in a missing folder"
+grep -q "$t/missing/t.csv: cannot create output" "$t/err" || fail "missing folder: $err"
+expect_files "$t/a"
+echo "a file" >"$t/file"
+run "$lcae" cluster "$t/x.npy" -o "$t/a/L.npy" --outlier-scores "$t/file/S.npy" "${opts[@]}"
+expect_rc 1 "outlier scores under a regular file"
+expect_files "$t/a"
+
+# --- a folder where the probabilities go: refused before any output is renamed
+mkdir -p "$t/b/P.npy"
+run "$lcae" cluster "$t/x.npy" $(all "$t/b") "${opts[@]}"
+expect_rc 1 "a folder in the probabilities' place"
+one_line_error "a folder in the probabilities' place"
+grep -q "P.npy: cannot replace output (a folder is in its place); no output of the set " \
+  "$t/err" || fail "folder in place: $err"
+expect_files "$t/b" P.npy
+
+# --- older outputs stay as they were when a new set fails
+cp -r "$t/ok" "$t/old"
+run "$lcae" cluster "$t/y.npy" $(all "$t/ok") --tree "$t/missing/t.csv" "${opts[@]}"
+expect_rc 1 "new set over older outputs"
+for f in L.npy P.npy S.npy T.csv; do
+  cmp -s "$t/ok/$f" "$t/old/$f" || fail "older $f replaced by a failed set"
+done
+expect_files "$t/ok" L.npy P.npy S.npy T.csv
+
+# --- a rename failing midway (I/O error): the new outputs are removed again ...
+mkdir "$t/c"
+LCAE_TEST_FAIL_RENAME=3 run "$lcae" cluster "$t/x.npy" $(all "$t/c") "${opts[@]}"
+expect_rc 1 "third rename fails"
+one_line_error "third rename fails"
+grep -q "S.npy: cannot replace output (Input/output error); no output of the set written" \
+  "$t/err" || fail "midway: $err"
+expect_files "$t/c"
+# ... and over older outputs, those already replaced are named
+LCAE_TEST_FAIL_RENAME=2 run "$lcae" cluster "$t/y.npy" $(all "$t/ok") "${opts[@]}"
+expect_rc 1 "second rename fails over older outputs"
+grep -q "1 older output of the set already replaced by the new one ($t/ok/L.npy)" "$t/err" ||
+  fail "midway over older outputs: $err"
+cmp -s "$t/ok/L.npy" "$t/old/L.npy" && fail "L.npy should be the new one"
+for f in P.npy S.npy T.csv; do
+  cmp -s "$t/ok/$f" "$t/old/$f" || fail "older $f replaced after the failed rename"
+done
+expect_files "$t/ok" L.npy P.npy S.npy T.csv
+
+if [ $fails -gt 0 ]; then echo "cli_cluster: $fails failed" >&2; exit 1; fi
+echo "cli_cluster: all passed"
