@@ -59,9 +59,9 @@ typedef struct {
 
 typedef struct lcae_polar_plan lcae_polar_plan;
 
-/* The sampling tables for size x size patterns. Fails (LCAE_EUSAGE, with the reason) for
- * r0 < 0, r1 < r0, r1 > (size - 1) / 2 (a sample outside the frame), K < 0 or
- * n_theta <= 2 K (order K not resolved). */
+/* The sampling tables for size x size patterns (negative radii or orders: the defaults).
+ * Fails (LCAE_EUSAGE, with the reason) for r1 < r0, r1 > (size - 1) / 2 (a sample outside
+ * the frame), K > 1000 or n_theta <= 2 K (order K not resolved). */
 int lcae_polar_plan_create(int size, const lcae_polar_params *p, lcae_polar_plan **out);
 void lcae_polar_plan_free(lcae_polar_plan *pl);
 /* The parameters with the defaults resolved. */
@@ -107,7 +107,8 @@ typedef struct {
     double *mean;               /* (d) */
     double *scale;              /* (d): standard deviation divided by (1 without
                                  * standardize; 1 for a constant column) */
-    double *components;         /* (dims, d): unit principal axes, sign convention above */
+    double *components;         /* (dims, d): unit principal axes, sign convention above;
+                                 * randomized: an axis past the data's rank is zero */
     double *explained_variance; /* (dims) */
     double *explained_variance_ratio; /* (dims) */
     double total_variance;      /* trace of the covariance (of the standardized rows) */
@@ -139,7 +140,6 @@ typedef struct {
 /* The measured defaults of each method (docs/features.md): polar 10 dimensions, pca 16;
  * log transform, bin 1, no crop, no centring (set prep.center and give a beam map). */
 lcae_features_options lcae_features_defaults(lcae_features_method m);
-
 
 typedef struct {
     int64_t n;
