@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The paper's claim, measured: `lcae run` (default CPU preset) on the built-in sample and
-# two other simulator settings, 3 training seeds each, clustered on all latent features
-# and on the invariant ones; then bench/claim_table.py aggregates every score.json.
+# The paper's claim, measured: `lcae run` (default CPU preset) on the built-in sample, two
+# other simulator settings and the low-dose counting one, 3 training seeds each,
+# clustered on all latent features and on the invariant ones; then bench/claim_table.py aggregates every score.json.
 #
 #   bash bench/claim.sh OUT [extra lcae run options...]
 #
@@ -23,7 +23,7 @@ shift
 extra=("$@")
 lcae=${LCAE:-build/lcae}
 seeds=${SEEDS:-0 1 2}
-settings=${SETTINGS:-default s2-g20-w2 s3-g8-w6}
+settings=${SETTINGS:-default s2-g20-w2 s3-g8-w6 lowdose}
 
 # simulator options of each setting (the built-in sample is the simulator's defaults:
 # seed 1, 12 grains, boundaries 4 scan pixels wide)
@@ -32,7 +32,8 @@ sample_options() {
     default) echo "" ;;
     s2-g20-w2) echo "--sample-seed 2 --sample-grains 20 --sample-boundary-width 2" ;;
     s3-g8-w6) echo "--sample-seed 3 --sample-grains 8 --sample-boundary-width 6" ;;
-    *) echo "claim.sh: unknown setting '$1' (expected default, s2-g20-w2 or s3-g8-w6)" >&2
+    lowdose) echo "--sample-preset lowdose" ;;
+    *) echo "claim.sh: unknown setting '$1' (expected default, s2-g20-w2, s3-g8-w6 or lowdose)" >&2
        return 1 ;;
     esac
 }

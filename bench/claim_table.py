@@ -5,7 +5,8 @@
 
 For each simulator setting (OUT/SETTING/seedS/{all,inv}): the standard and the
 rotation-invariant model, clustered on all latent features ("all") and on the invariant
-ones ("inv"), with the mean and the range [min, max] over the training seeds of ARI and AMI
+ones ("inv"), and beside them the features that need no training (polar, pca: the same
+in both runs, shown once), with the mean and the range [min, max] over the training seeds of ARI and AMI
 against the class truth and the grain truth, clusters, noise fraction, fragmentation
 (clusters / true classes) and boundary recovery. Then the wall and CPU time of every run.
 Several OUT folders (claim.sh runs started in parallel, e.g. one per seed) are merged.
@@ -17,6 +18,8 @@ import statistics
 import sys
 
 MODELS = [("standard", "standard"), ("invariant", "rotation-invariant")]
+# the feature extractors: no training, no invariant subset (the "all" run's scores)
+FEATURES = [("polar", "polar features"), ("pca", "pca features")]
 CLUSTER_ON = [("all", "all 16"), ("inv", "invariant 10")]
 # (column title, truth, key)
 COLUMNS = [
@@ -118,6 +121,14 @@ def main():
                 cells = [cell([sc[truth][key] for sc in scores], key == "clusters")
                          for _, truth, key in COLUMNS]
                 print("| {} | {} | {} |".format(mname, vname, " | ".join(cells)))
+        for m, mname in FEATURES:
+            paths = [os.path.join(d, "all", m, "score.json") for d in seeds.values()]
+            if not all(os.path.exists(p) for p in paths):
+                continue
+            scores = [load(p) for p in paths]
+            cells = [cell([sc[truth][key] for sc in scores], key == "clusters")
+                     for _, truth, key in COLUMNS]
+            print("| {} | all | {} |".format(mname, " | ".join(cells)))
         print()
         for s, d in seeds.items():
             st = load(os.path.join(d, "all", "run.json"))["stages"]
