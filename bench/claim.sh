@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The paper's claim, measured: `lcae run` (default CPU preset) on the built-in sample, two
 # other simulator settings and the low-dose counting one, 3 training seeds each,
-# clustered on all latent features and on the invariant ones; then bench/claim_table.py aggregates every score.json.
+# clustered on all latent features and on the invariant ones; then bench/claim_table.py
+# aggregates every score.json.
 #
 #   bash bench/claim.sh OUT [extra lcae run options...]
 #
