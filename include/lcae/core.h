@@ -52,6 +52,15 @@ void lcae_progress_begin(const lcae_progress *p, const char *what, int64_t total
 void lcae_progress_update(const lcae_progress *p, int64_t done, const char *extra);
 void lcae_progress_end(const lcae_progress *p, const char *summary);
 
+/* Job j of a parallel pass on thread `thread` (0..nthreads-1): sets *patterns to the
+ * patterns it covered (for the progress) and returns a status. */
+typedef int (*lcae_job_fn)(void *ctx, int thread, int64_t job, int64_t *patterns);
+/* Runs jobs 0..njobs-1 on nthreads OpenMP threads, job j on thread j % nthreads; after
+ * the first failure no job starts and that failure's status and message are returned.
+ * Progress: `what`, `total` patterns. */
+int lcae_parallel_jobs(int nthreads, int64_t njobs, int64_t total, const char *what,
+                       const lcae_progress *progress, lcae_job_fn job, void *ctx);
+
 #ifdef __cplusplus
 }
 #endif

@@ -99,9 +99,6 @@ typedef struct {
     /* the parallel driver */
     int64_t batch;
     int sample_jobs; /* jobs are sample patterns (one each), not batches */
-    int rc;
-    char msg[512];
-    int64_t done;
     const lcae_progress *progress;
 } beam_ctx;
 
@@ -116,43 +113,31 @@ static int64_t sample_index(const beam_ctx *c, int64_t k)
 }
 
 /* ---- the parallel driver -------------------------------------------------------- */
+typedef struct {
+    beam_ctx *c;
+    worker *ws;
+    int (*fn)(beam_ctx *, worker *, int64_t, int64_t);
+} beam_pass;
+
+/* Job j: sample pattern j, or batch j of the scan, read into the thread's buffer. */
+static int beam_job(void *ctx, int thread, int64_t j, int64_t *patterns)
+{
+    beam_pass *bp = ctx;
+    beam_ctx *c = bp->c;
+    worker *w = &bp->ws[thread];
+    int64_t first = c->sample_jobs ? sample_index(c, j) : j * c->batch;
+    int64_t n = c->sample_jobs ? 1 : min64(c->batch, c->count - first);
+    *patterns = n;
+    int rc = lcae_dataset_read(c->ds, first, n, w->buf);
+    return rc ? rc : bp->fn(c, w, first, n);
+}
+
 static int run_jobs(beam_ctx *c, worker *ws, int nthreads, const char *what, int64_t njobs,
                     int (*fn)(beam_ctx *, worker *, int64_t, int64_t))
 {
-    c->rc = LCAE_OK;
-    c->done = 0;
-    int64_t total = c->sample_jobs ? njobs : c->count;
-    lcae_progress_begin(c->progress, what, total, "patterns");
-#pragma omp parallel num_threads(nthreads)
-    {
-        worker *w = &ws[omp_get_thread_num()];
-#pragma omp for schedule(static, 1)
-        for (int64_t j = 0; j < njobs; j++) {
-            int failed;
-#pragma omp atomic read
-            failed = c->rc;
-            if (failed)
-                continue;
-            int64_t first = c->sample_jobs ? sample_index(c, j) : j * c->batch;
-            int64_t n = c->sample_jobs ? 1 : min64(c->batch, c->count - first);
-            int rc = lcae_dataset_read(c->ds, first, n, w->buf);
-            if (!rc)
-                rc = fn(c, w, first, n);
-#pragma omp critical(lcae_beam_report)
-            {
-                if (rc && !c->rc) {
-                    snprintf(c->msg, sizeof c->msg, "%s", lcae_last_error());
-#pragma omp atomic write
-                    c->rc = rc;
-                }
-                c->done += n;
-                if (!c->rc)
-                    lcae_progress_update(c->progress, c->done, NULL);
-            }
-        }
-    }
-    lcae_progress_end(c->progress, c->rc ? "stopped by an error" : NULL);
-    return c->rc ? lcae_fail(c->rc, "%s", c->msg) : LCAE_OK;
+    beam_pass bp = {c, ws, fn};
+    return lcae_parallel_jobs(nthreads, njobs, c->sample_jobs ? njobs : c->count, what,
+                              c->progress, beam_job, &bp);
 }
 
 /* ---- image helpers ----------------------------------------------------------------- */

@@ -51,10 +51,6 @@ typedef struct {
     uint64_t seed;
     lcae_stats *st;
     const lcae_select_plan *plan; /* exact pass 2 */
-    /* the first failure inside the parallel region (messages are per thread) */
-    int rc;
-    char msg[512];
-    int64_t done;
     const lcae_progress *progress;
 } pass_ctx;
 
@@ -259,45 +255,34 @@ static int pass2_batch(pass_ctx *c, worker *w, int64_t first, int64_t n)
     return LCAE_OK;
 }
 
+typedef struct {
+    pass_ctx *c;
+    worker *ws;
+    int (*fn)(pass_ctx *, worker *, int64_t, int64_t);
+} stats_pass;
+
+/* Job j: batch j read (and prepared, when asked) into the thread's buffer. */
+static int stats_job(void *ctx, int thread, int64_t bi, int64_t *patterns)
+{
+    stats_pass *sp = ctx;
+    pass_ctx *c = sp->c;
+    worker *w = &sp->ws[thread];
+    int64_t first = bi * c->batch;
+    int64_t n = c->in->count - first < c->batch ? c->in->count - first : c->batch;
+    *patterns = n;
+    int rc = lcae_dataset_read(c->ds, first, n, w->raw ? w->raw : w->buf);
+    if (!rc && w->raw)
+        rc = c->opt->prepare(c->opt->prepare_ctx, first, n, w->raw, w->buf);
+    return rc ? rc : sp->fn(c, w, first, n);
+}
+
 /* One pass over the scan, `fn` on every batch, per-thread state in ws[nthreads]. */
 static int run_pass(pass_ctx *c, worker *ws, int nthreads, const char *what,
                     int (*fn)(pass_ctx *, worker *, int64_t, int64_t))
 {
-    c->rc = LCAE_OK;
-    c->done = 0;
-    lcae_progress_begin(c->progress, what, c->in->count, "patterns");
-#pragma omp parallel num_threads(nthreads)
-    {
-        worker *w = &ws[omp_get_thread_num()];
-#pragma omp for schedule(static, 1)
-        for (int64_t bi = 0; bi < c->nbatches; bi++) {
-            int failed;
-#pragma omp atomic read
-            failed = c->rc;
-            if (failed)
-                continue;
-            int64_t first = bi * c->batch;
-            int64_t n = c->in->count - first < c->batch ? c->in->count - first : c->batch;
-            int rc = lcae_dataset_read(c->ds, first, n, w->raw ? w->raw : w->buf);
-            if (!rc && w->raw)
-                rc = c->opt->prepare(c->opt->prepare_ctx, first, n, w->raw, w->buf);
-            if (!rc)
-                rc = fn(c, w, first, n);
-#pragma omp critical(lcae_stats_report)
-            {
-                if (rc && !c->rc) {
-                    snprintf(c->msg, sizeof c->msg, "%s", lcae_last_error());
-#pragma omp atomic write
-                    c->rc = rc;
-                }
-                c->done += n;
-                if (!c->rc)
-                    lcae_progress_update(c->progress, c->done, NULL);
-            }
-        }
-    }
-    lcae_progress_end(c->progress, c->rc ? "stopped by an error" : NULL);
-    return c->rc ? lcae_fail(c->rc, "%s", c->msg) : LCAE_OK;
+    stats_pass sp = {c, ws, fn};
+    return lcae_parallel_jobs(nthreads, c->nbatches, c->in->count, what, c->progress,
+                              stats_job, &sp);
 }
 
 void lcae_stats_free(lcae_stats *st)
