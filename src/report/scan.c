@@ -80,6 +80,29 @@ static void one_pattern(report_ctx *r, worker *wk, const float *x, int64_t i,
         }
 }
 
+typedef struct {
+    report_ctx *r;
+    worker *ws;
+    const int32_t *bf_idx, *adf_idx, *bin_of;
+    int64_t batch, px;
+} scan_job_ctx;
+
+/* Job j: batch j of the scan read into the thread's buffer, each pattern accumulated. */
+static int scan_job(void *ctx, int thread, int64_t bi, int64_t *patterns)
+{
+    scan_job_ctx *jc = ctx;
+    report_ctx *r = jc->r;
+    worker *wk = &jc->ws[thread];
+    int64_t first = bi * jc->batch, cnt = r->n - first < jc->batch ? r->n - first : jc->batch;
+    *patterns = cnt;
+    int st = lcae_dataset_read(r->in->ds, first, cnt, wk->buf);
+    if (!st)
+        for (int64_t k = 0; k < cnt; k++)
+            one_pattern(r, wk, wk->buf + k * jc->px, first + k, jc->bf_idx, jc->adf_idx,
+                        jc->bin_of);
+    return st;
+}
+
 int report_scan_pass(report_ctx *r, const lcae_progress *p)
 {
     int64_t px = r->h * r->w, n = r->n;
@@ -120,43 +143,11 @@ int report_scan_pass(report_ctx *r, const lcae_progress *p)
                 adf_idx[r->adf_pixels++] = (int32_t)(y * r->w + x);
         }
 
-    int fail = LCAE_OK;
-    char msg[512] = "";
-    int64_t done = 0;
-    lcae_progress_begin(p, "report: reading the scan", n, "patterns");
-#pragma omp parallel num_threads(nthreads)
-    {
-        worker *wk = &ws[omp_get_thread_num()];
-#pragma omp for schedule(static, 1)
-        for (int64_t bi = 0; bi < nbatches; bi++) {
-            int failed;
-#pragma omp atomic read
-            failed = fail;
-            if (failed)
-                continue;
-            int64_t first = bi * batch, cnt = n - first < batch ? n - first : batch;
-            int st = lcae_dataset_read(r->in->ds, first, cnt, wk->buf);
-            if (!st)
-                for (int64_t k = 0; k < cnt; k++)
-                    one_pattern(r, wk, wk->buf + k * px, first + k, bf_idx, adf_idx, bin_of);
-#pragma omp critical(lcae_report_pass)
-            {
-                if (st && !fail) {
-                    snprintf(msg, sizeof msg, "%s", lcae_last_error());
-#pragma omp atomic write
-                    fail = st;
-                }
-                done += cnt;
-                if (!fail)
-                    lcae_progress_update(p, done, NULL);
-            }
-        }
-    }
-    lcae_progress_end(p, fail ? "stopped by an error" : NULL);
-    if (fail) {
-        rc = lcae_fail(fail, "%s", msg);
+    scan_job_ctx jc = {r, ws, bf_idx, adf_idx, bin_of, batch, px};
+    rc = lcae_parallel_jobs(nthreads, nbatches, n, "report: reading the scan", p, scan_job,
+                            &jc);
+    if (rc)
         goto done;
-    }
 
     /* combine in thread order, then divide by the positions and the pixels per bin */
     size_t off = 0;
