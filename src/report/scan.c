@@ -6,7 +6,6 @@
  * as 0 everywhere here. */
 #include <math.h>
 #include <omp.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
