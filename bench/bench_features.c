@@ -7,9 +7,11 @@
  *   --bin   binning (default 2: 64 x 64 prepared patterns from the 128 x 128 EMPAD)
  *   --reps  timed runs of each command, the best is reported (default 1: shared machine)
  * Each command runs as a child process: wall time, CPU time (user + system, all threads)
- * and peak memory (max RSS, from wait4). Patterns/s counts the scan's patterns once;
- * lcae reads the scan once per pass (2 for polar, 3 + 2 x power iterations for pca), so
- * "read GB/s" is passes x file size / wall time. Prints the processor's vector
+ * and peak memory (max RSS, from wait4). Patterns/s counts the scan's patterns once.
+ * lcae reads the scan once per feature pass (2 for polar, 3 + 2 x power iterations for
+ * pca; "feature passes", from FEATURES.json) and, by default, twice more to prepare it
+ * (finding the beam, and the statistics of the normalization); "read GB/s" is
+ * (feature passes + 2) x file size / wall time. Prints the processor's vector
  * extensions and OpenBLAS's kernel (lcae's products are OpenBLAS's dgemm/sgemm; its own
  * loops are compiled for x86-64-v2, SSE4.2). */
 #define _DEFAULT_SOURCE /* wait4 */
@@ -155,12 +157,13 @@ int main(int argc, char **argv)
     printf("processor: %s\nOpenBLAS: %s (%s)\nload average %.2f (other users of the machine "
            "slow every figure)\n", flags, openblas_get_corename(), openblas_get_config(),
            load[0]);
-    printf("%-22s %8s %8s %10s %7s %9s %12s\n", "command", "wall s", "CPU s", "patterns/s",
-           "passes", "read GB/s", "max RSS MiB");
+    printf("%-22s %8s %8s %10s %15s %9s %12s\n", "command", "wall s", "CPU s", "patterns/s",
+           "feature passes", "read GB/s", "max RSS MiB");
     for (int j = 0; j < 3; j++)
-        printf("%-22s %8.2f %8.2f %10.0f %7.0f %9.2f %12.1f\n", jobs[j].name,
+        printf("%-22s %8.2f %8.2f %10.0f %15.0f %9.2f %12.1f\n", jobs[j].name,
                jobs[j].best.wall, jobs[j].best.cpu, j ? n / jobs[j].best.wall : 0, passes[j],
-               passes[j] * (double)st.st_size / jobs[j].best.wall / 1e9, jobs[j].rss / 1024.0);
+               (passes[j] + (j ? 2 : 0)) * (double)st.st_size / jobs[j].best.wall / 1e9,
+               jobs[j].rss / 1024.0);
     for (int m = 0; m < 2; m++) {
         unlink(out[m]);
         unlink(json[m]);

@@ -7,8 +7,10 @@
 #   DIR      where the simulated scans are kept (simulated once, reused)
 #   SETTING  default s2 s3 lowdose lowdose128 (default: all)
 #   ONLY     run only the configurations whose name matches (bash regex)
-# Each scan's true beam positions come from bench/sim_beam_map.py (the simulator's
-# descan formula), for the "beam" rows.
+# Centring: "beam" rows centre on the true beam positions (bench/sim_beam_map.py, the
+# simulator's descan formula: --center truth below), "found beam" rows on the beam lcae
+# finds in the scan (--center beam, lcae's default), the other rows not at all
+# (--center none).
 set -euo pipefail
 lcae=$(realpath "$1")
 dir=$2
@@ -33,7 +35,8 @@ bin_of() { [[ $1 == lowdose* ]] && echo 1 || echo 2; }
 # name | lcae features options (besides --bin)
 configs=(
   "polar|--method polar"
-  "polar beam|--method polar --center beam"
+  "polar beam|--method polar --center truth"
+  "polar found beam|--method polar --center beam"
   "polar standardized|--method polar --standardize"
   "polar sqrt|--method polar --transform sqrt"
   "polar none|--method polar --transform none"
@@ -45,11 +48,12 @@ configs=(
   "polar radii 6:30|--method polar --radii 6:30"
   "polar radii 4:30|--method polar --radii 4:30"
   "polar radii 8:30|--method polar --radii 8:30"
-  "polar radii 4:30 beam|--method polar --radii 4:30 --center beam"
-  "polar radii 6:30 beam|--method polar --radii 6:30 --center beam"
+  "polar radii 4:30 beam|--method polar --radii 4:30 --center truth"
+  "polar radii 6:30 beam|--method polar --radii 6:30 --center truth"
   "polar sqrt radii 6:30|--method polar --radii 6:30 --transform sqrt"
   "pca|--method pca"
-  "pca beam|--method pca --center beam"
+  "pca beam|--method pca --center truth"
+  "pca found beam|--method pca --center beam"
   "pca sqrt|--method pca --transform sqrt"
   "pca none|--method pca --transform none"
   "pca dims 8|--method pca --dims 8"
@@ -75,7 +79,12 @@ for s in $settings; do
     tag=$(echo "$name" | tr ' :' '__')
     f=$d/features_$tag.npy
     beam=()
-    [[ $opts == *"--center beam"* ]] && beam=(--beam-map "$d/beam_truth.npy")
+    case $opts in
+    *"--center truth"*) opts=${opts/--center truth/--center beam}
+      beam=(--beam-map "$d/beam_truth.npy") ;;
+    *"--center beam"*) ;;
+    *) opts="$opts --center none" ;;
+    esac
     t0=$(date +%s.%N)
     # shellcheck disable=SC2086
     "$lcae" features "$scan" $opts "${beam[@]}" --bin "$(bin_of "$s")" -o "$f" -q
