@@ -8,6 +8,7 @@
 
 #include "io/dataset_internal.h"
 #include "test_util.h"
+#include "io_check.h"
 
 static char path[600];
 
@@ -51,17 +52,6 @@ static void check_fixture(const char *spec, const lcae_open_options *o, int64_t 
     CHECK_MSG(bad == 0, "%s: %lld of %lld values differ", spec, (long long)bad,
               (long long)(n * px));
     free(buf);
-    lcae_dataset_close(ds);
-}
-
-/* Opening fails with a one-line message that contains `what`. */
-static void check_error(const char *spec, const lcae_open_options *o, const char *what)
-{
-    lcae_dataset *ds = NULL;
-    int rc = lcae_dataset_open(spec, o, &ds);
-    const char *msg = lcae_last_error();
-    CHECK_MSG(rc != 0 && strstr(msg, what) && !strchr(msg, '\n'),
-              "%s: rc %d, message '%s' (expected '%s')", spec, rc, msg, what);
     lcae_dataset_close(ds);
 }
 
