@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `lcae info` on the real detector files of ../shared/data/real (beside the project; CI
-# has them): good files open, bad ones give exit status 1 (2 for misuse), one line on
+# `lcae info` on the real detector files of tests/fixtures/shared/data/real (a copy of
+# ../shared's): good files open, bad ones give exit status 1 (2 for misuse), one line on
 # stderr "lcae: error: FILE: ...", nothing on stdout, no file written.
 lcae=$1
 t=$(mktemp -d /tmp/lcae-cli-io-real-XXXXXX)

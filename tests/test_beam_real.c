@@ -1,8 +1,8 @@
-/* The direct-beam finder on the real detector files of ../shared/data/real that lcae can
+/* The direct-beam finder on the real detector files of tests/fixtures/shared/data/real that lcae can
  * read: where there is a beam, against tests/fixtures/beam (the centre of the circle
  * fitted to each frame's saturated disk, computed by tools/make_beam_fixture.py with
  * numpy from the raw bytes: another reader and another method); where there is none, the
- * documented one-line error. Without ../shared the test is skipped, and fails under CI
+ * documented one-line error. Without them the test is skipped, and fails under CI
  * (CI set), where the data must be there. */
 #include "test_util.h"
 

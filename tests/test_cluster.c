@@ -1,5 +1,5 @@
-/* HDBSCAN against the hdbscan library's answers (../shared/fixtures/hdbscan, made by the
- * library itself) and hand-checked small cases. */
+/* HDBSCAN against the hdbscan library's answers (tests/fixtures/shared/fixtures/hdbscan,
+ * made by the library itself) and hand-checked small cases. */
 #include <cjson/cJSON.h>
 #include <omp.h>
 #include <stdint.h>
@@ -693,7 +693,7 @@ int main(void)
     check_bad_input();
     check_threads();
     check_cli();
-    /* the hdbscan library's answers live in ../shared, beside the project */
+    /* the hdbscan library's answers (tests/fixtures/shared, a copy of ../shared) */
     if (test_shared_missing("the hdbscan library's answers (shared/fixtures/hdbscan)"))
         return test_done("test_cluster") ? 1 : test_skip_status();
     check_fixtures();

@@ -1,4 +1,4 @@
-/* Every real detector file in ../shared/data/real/ that lcae can read, compared with
+/* Every real detector file in tests/fixtures/shared/data/real/ that lcae can read, compared with
  * the shapes, dtypes and statistics in that folder's README (computed there with numpy
  * from the header fields: an independent reader), the Merlin RAW files against their
  * decoded twins, and the real files lcae cannot read give the documented one-line
