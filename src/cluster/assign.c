@@ -45,9 +45,11 @@ static void scan_leaf(const assign_ctx *A, int64_t leaf, int64_t pos, double cq,
     const cl_kdtree *t = A->t;
     const double *q = cl_pt(t, pos);
     for (int64_t c0 = 0; c0 < t->end[leaf] - t->start[leaf]; c0 += 64) {
-        /* a point farther than the best mutual reachability cannot win or tie */
+        /* a point farther than the best mutual reachability cannot win or tie; once that
+         * is core(q), the least possible, only a point as near as the best can */
+        double reach = b->mr == cq ? b->dist : b->mr;
         uint64_t cand = cl_leaf_candidates(t, leaf, c0, t->pts32 + pos * t->d,
-                                           cl_f32_limit(t->f32_abs, t->f32_rel, b->mr * b->mr));
+                                           cl_f32_limit(t->f32_abs, t->f32_rel, reach * reach));
         for (; cand; cand &= cand - 1) {
             int64_t j = t->start[leaf] + c0 + __builtin_ctzll(cand), pj = t->idx[j];
             if (A->label[pj] < 0 || A->core[pj] > b->mr)
@@ -60,13 +62,13 @@ static void scan_leaf(const assign_ctx *A, int64_t leaf, int64_t pos, double cq,
     }
 }
 
-/* 1 if node (distance bound lb from the query) may hold a point closer than b. */
-static inline int may_hold(const assign_ctx *A, int64_t node, double lb, double cq,
+/* 1 if node (bounds mr and lb of the query's mutual reachability and distance to its
+ * points) may hold a point closer than b. */
+static inline int may_hold(const assign_ctx *A, int64_t node, double mr, double lb,
                            const nearest *b)
 {
     if (A->node_clustered[node] == 0)
         return 0;
-    double mr = fmax(fmax(cq, A->node_core[node]), lb);
     return mr < b->mr || (mr == b->mr && lb <= b->dist);
 }
 
@@ -78,12 +80,15 @@ static void search(const assign_ctx *A, int64_t node, int64_t pos, double cq, ne
         return;
     }
     int64_t child[2] = {t->left[node], t->right[node]};
-    double lb[2];
+    double lb[2], mr[2];
     cl_node_lb2(t, child[0], child[1], pos, &lb[0], &lb[1]);
-    int first = lb[1] < lb[0]; /* the nearer child first: it tightens the bound */
+    for (int c = 0; c < 2; c++)
+        mr[c] = fmax(fmax(cq, A->node_core[child[c]]), lb[c]);
+    /* the child with the smaller bound first (then the nearer): it tightens the best */
+    int first = mr[1] < mr[0] || (mr[1] == mr[0] && lb[1] < lb[0]);
     for (int k = 0; k < 2; k++) {
         int c = k ? !first : first;
-        if (may_hold(A, child[c], lb[c], cq, b))
+        if (may_hold(A, child[c], mr[c], lb[c], b))
             search(A, child[c], pos, cq, b);
     }
 }
