@@ -237,10 +237,34 @@ static void check_fixture(const char *features, const char *labels, int64_t mcs,
     free(lib);
 }
 
-/* The rule's values at given n. */
+/* The rule's values at given n: round(60 sqrt(n / 65536)), at least 5. */
 static void check_rule(void)
 {
-    CHECK(lcae_min_cluster_size_for(65536) == 60);
+    const int64_t n[] = {1, 2, 455, 1024, 4096, 16384, 65536, 100000, 262144, 1048576};
+    const int64_t size[] = {5, 5, 5, 8, 15, 30, 60, 74, 120, 240};
+    for (size_t i = 0; i < sizeof n / sizeof *n; i++)
+        CHECK_MSG(lcae_min_cluster_size_for(n[i]) == size[i], "n = %lld: %lld, expected %lld",
+                  (long long)n[i], (long long)lcae_min_cluster_size_for(n[i]),
+                  (long long)size[i]);
+    /* 0 in the parameters is the rule's size, reported in the result */
+    double x[40];
+    for (int i = 0; i < 40; i++)
+        x[i] = i < 20 ? i : 100 + i;
+    lcae_hdbscan_params p = lcae_hdbscan_defaults();
+    p.min_cluster_size = 0;
+    p.min_samples = 2;
+    lcae_hdbscan_result r;
+    CHECK(lcae_hdbscan(x, 40, 1, &p, "line", NULL, &r) == LCAE_OK);
+    CHECK(r.min_cluster_size == 5 && r.min_samples == 2 && r.n_clusters == 2);
+    lcae_hdbscan_result_free(&r);
+    p.min_samples = 0;
+    CHECK(lcae_hdbscan(x, 40, 1, &p, "line", NULL, &r) == LCAE_OK);
+    CHECK(r.min_cluster_size == 5 && r.min_samples == 5);
+    lcae_hdbscan_result_free(&r);
+    p.min_cluster_size = 1;
+    CHECK(lcae_hdbscan(x, 40, 1, &p, "line", NULL, &r) == LCAE_EUSAGE);
+    p.min_cluster_size = -1;
+    CHECK(lcae_hdbscan(x, 40, 1, &p, "line", NULL, &r) == LCAE_EUSAGE);
 }
 
 int main(void)
