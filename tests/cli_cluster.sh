@@ -82,5 +82,60 @@ for f in P.npy S.npy T.csv; do
 done
 expect_files "$t/ok" L.npy P.npy S.npy T.csv
 
+# --- min_cluster_size: scaled with the points unless given (20 points: at least 5)
+mkdir "$t/m"
+run "$lcae" cluster "$t/x.npy" -o "$t/m/L.npy" --min-samples 2
+expect_rc 0 "scaled min_cluster_size"
+grep -q "20 points, min_cluster_size 5 (scaled with the points), 2 clusters" "$t/err" ||
+  fail "scaled min_cluster_size: $err"
+run "$lcae" cluster "$t/x.npy" -o "$t/m/L.npy" --min-samples 2 --min-cluster-size 7
+grep -q "min_cluster_size 7 (given), 2 clusters" "$t/err" || fail "given min_cluster_size: $err"
+for v in 0 1 -3; do # 0 is the library's "scaled": not a size to give
+  run "$lcae" cluster "$t/x.npy" -o "$t/m/L.npy" --min-cluster-size "$v"
+  expect_rc 2 "--min-cluster-size $v"
+  one_line_error "--min-cluster-size $v"
+  grep -q -- "option --min-cluster-size: expected 2 or more, found $v" "$t/err" ||
+    fail "--min-cluster-size $v: $err"
+done
+expect_files "$t/m" L.npy
+
+# --- --assign-noise: LABELS_full.npy beside the labels, noise given its nearest cluster
+# (mutual reachability); the labels keep their noise. Two groups of 10 on a line, and a
+# point beyond each, farther than the groups are apart: noise (rows 10 and 21).
+coords() { # coords NAME X...: a float32 (count, 2) .npy of the points (X, 0)
+  local name=$1
+  shift
+  perl - "$@" >"$name" <<'EOF'
+my $h = sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%d, 2), }", scalar @ARGV);
+$h .= " " x ((64 - (10 + length($h) + 1) % 64) % 64) . "\n";
+print "\x93NUMPY\x01\x00", pack("v", length $h), $h, pack("f<*", map { ($_, 0) } @ARGV);
+EOF
+}
+i32() { # i32 FILE: the values of a 1-D int32 .npy, space-separated
+  local hl
+  hl=$(od -An -t u2 -j 8 -N 2 "$1" | tr -d ' ')
+  od -An -v -t d4 -j $((10 + hl)) "$1" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'
+}
+coords "$t/w.npy" 0 1 2 3 4 5 6 7 8 9 -200 100 101 102 103 104 105 106 107 108 109 400
+mkdir "$t/f"
+run "$lcae" cluster "$t/w.npy" -o "$t/f/L.npy" --assign-noise "${opts[@]}"
+expect_rc 0 "--assign-noise"
+expect_files "$t/f" L.npy L_full.npy
+[ "$(i32 "$t/f/L.npy")" = "0 0 0 0 0 0 0 0 0 0 -1 1 1 1 1 1 1 1 1 1 1 -1" ] ||
+  fail "--assign-noise: labels $(i32 "$t/f/L.npy")"
+[ "$(i32 "$t/f/L_full.npy")" = "0 0 0 0 0 0 0 0 0 0 0 1 1 1 1 1 1 1 1 1 1 1" ] ||
+  fail "--assign-noise: full map $(i32 "$t/f/L_full.npy")"
+run "$lcae" cluster "$t/w.npy" -o "$t/f/labels" --assign-noise "${opts[@]}"
+expect_files "$t/f" L.npy L_full.npy labels labels_full.npy
+# one set with the other outputs: a tree that cannot be written leaves no full map
+mkdir "$t/g"
+run "$lcae" cluster "$t/w.npy" -o "$t/g/L.npy" --assign-noise --tree "$t/missing/t.csv" \
+  "${opts[@]}"
+expect_rc 1 "--assign-noise, tree in a missing folder"
+expect_files "$t/g"
+run "$lcae" cluster "$t/w.npy" -o "$t/g/L.npy" --assign-noise=yes "${opts[@]}"
+expect_rc 2 "--assign-noise with a value"
+one_line_error "--assign-noise with a value"
+
 if [ $fails -gt 0 ]; then echo "cli_cluster: $fails failed" >&2; exit 1; fi
 echo "cli_cluster: all passed"

@@ -31,16 +31,22 @@ extern "C" {
 typedef enum { LCAE_SELECT_EOM = 0, LCAE_SELECT_LEAF = 1 } lcae_cluster_selection;
 
 typedef struct {
-    int64_t min_cluster_size;  /* >= 2 (lcae's pipeline: 60) */
+    int64_t min_cluster_size;  /* >= 2; 0: lcae_min_cluster_size_for(n) */
     int64_t min_samples;       /* >= 1; 0 means min_cluster_size (the library's default) */
     lcae_cluster_selection method;
     double epsilon;            /* cluster_selection_epsilon, >= 0 (distance units) */
     int allow_single_cluster;
     int nonfinite_noise;       /* 0: rows with NaN/Inf are an error; 1: set aside as noise */
+    int assign_noise;          /* 1: also labels_full (see lcae_hdbscan_result) */
 } lcae_hdbscan_params;
 
-/* The library's defaults with min_cluster_size = 60 (lcae's pipeline). */
+/* The library's defaults with min_cluster_size = 60 (the paper's, for 65,536 points). */
 lcae_hdbscan_params lcae_hdbscan_defaults(void);
+
+/* The min_cluster_size lcae uses for n points when none is given: 60 sqrt(n / 65536)
+ * rounded, at least 5 (60 at the paper's 65,536 positions, 30 at 16,384, 8 at 1,024;
+ * chosen by measurement: docs/clustering.md). */
+int64_t lcae_min_cluster_size_for(int64_t n);
 
 /* The condensed tree in the library's format (condensed_tree_.to_numpy()): row r says
  * `child` leaves `parent` at lambda[r] (1/distance, may be +inf) with child_size points.
@@ -53,11 +59,18 @@ typedef struct {
 
 typedef struct {
     int64_t n;             /* input rows */
+    int64_t min_cluster_size, min_samples; /* as used (0 in the parameters resolved) */
     int64_t n_clusters;
     int64_t n_nonfinite;   /* rows set aside (nonfinite_noise) */
     int32_t *labels;       /* (n): 0..n_clusters-1 by decreasing size, -1 noise */
     double *probabilities; /* (n): membership strength in [0, 1], 0 for noise */
     double *outlier_scores;/* (n): GLOSH in [0, 1]; 1 for rows set aside */
+    /* (n) with assign_noise, else NULL: labels with every noise point given the label of
+     * its nearest clustered point in mutual reachability, max(core(a), core(b), |a - b|),
+     * ties to the nearer point, then the smaller index (the neighbour the library's
+     * approximate_predict takes, among all clustered points); -1 only for rows set aside,
+     * or everywhere when there is no cluster */
+    int32_t *labels_full;
     lcae_condensed_tree tree;
     /* tree cluster id (>= n) of each label: cluster_node[label] (n_clusters) */
     int64_t *cluster_node;

@@ -13,6 +13,8 @@
  *                                 labels.npy, probabilities.npy, score.json (truth known)
  *   DIR/polar/, DIR/pca/          features.npy, features.json, labels.npy,
  *                                 probabilities.npy, score.json (truth known)
+ *   and with hdbscan.assign_noise, labels_full.npy in each (noise assigned to clusters;
+ *   score.json then has its scores under "full")
  *   DIR/report/                   figures, report.html, report.json
  * Resumable: a stage whose outputs exist and whose key (its configuration and that of
  * every stage it depends on, as canonical JSON) matches the one recorded in run.json is
@@ -42,7 +44,8 @@ typedef struct {
                                    also the feature extractors' */
     const char *beam_map;       /* centring: the beam positions ((ny, nx, 2) .npy); NULL:
                                    found in the scan (DIR/stats/beam_position.npy) */
-    lcae_hdbscan_params hdbscan;
+    lcae_hdbscan_params hdbscan; /* min_cluster_size 0: lcae_min_cluster_size_for(positions),
+                                    recorded in run.json and score.json as used */
     int cluster_on_invariant;   /* 1: cluster the first invariant_dims features only */
     int encode_batch;           /* patterns per encoding batch (128) */
     int force;                  /* redo every stage */

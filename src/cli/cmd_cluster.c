@@ -15,14 +15,16 @@ static struct {
 /* The HDBSCAN parameters, shared with lcae run. */
 static struct {
     const char *method, *nonfinite;
-    int64_t min_cluster_size, min_samples;
+    int64_t min_samples;
     double epsilon;
-    int allow_single_cluster;
-} hargs = {.min_cluster_size = 60, .method = "eom", .nonfinite = "error"};
+    int allow_single_cluster, assign_noise;
+} hargs = {.method = "eom", .nonfinite = "error"};
+int64_t cli_min_cluster_size; /* 0: scaled with the number of points */
 
 const cli_option cli_hdbscan_options[] = {
-    {"min-cluster-size", 0, OPT_I64, &hargs.min_cluster_size, "N",
-     "smallest cluster (default 60, lcae's pipeline; the library's default is 5)"},
+    {"min-cluster-size", 0, OPT_I64, &cli_min_cluster_size, "N",
+     "smallest cluster (default: scaled with the number of points n, 60 sqrt(n / 65536) "
+     "rounded, at least 5: 60 at 65,536 points, the paper's; the library's default is 5)"},
     {"min-samples", 0, OPT_I64, &hargs.min_samples, "K",
      "core distance = distance to the K-th nearest other point (default: min-cluster-size)"},
     {"method", 0, OPT_STRING, &hargs.method, "eom|leaf",
@@ -33,12 +35,20 @@ const cli_option cli_hdbscan_options[] = {
      "let selection return the whole data set as one cluster"},
     {"nonfinite", 0, OPT_STRING, &hargs.nonfinite, "error|noise",
      "rows with NaN/Inf: an error (default) or noise with probability 0, as the library"},
+    {"assign-noise", 0, OPT_FLAG, &hargs.assign_noise, NULL,
+     "also a full map, every noise point in the cluster of its nearest clustered point in "
+     "mutual reachability (lcae cluster: LABELS_full.npy; lcae run: labels_full.npy)"},
     {0}};
 
 int cli_hdbscan_params(lcae_hdbscan_params *p)
 {
     *p = lcae_hdbscan_defaults();
-    p->min_cluster_size = hargs.min_cluster_size;
+    /* 0 is the library's "scaled with n", the default: not a size to give */
+    if (cli_given(&cli_min_cluster_size) && cli_min_cluster_size < 2)
+        return cli_error(LCAE_EUSAGE, "option --min-cluster-size: expected 2 or more, found "
+                         "%lld", (long long)cli_min_cluster_size);
+    p->min_cluster_size = cli_min_cluster_size;
+    p->assign_noise = hargs.assign_noise;
     p->min_samples = hargs.min_samples;
     p->epsilon = hargs.epsilon;
     p->allow_single_cluster = hargs.allow_single_cluster;
@@ -115,6 +125,17 @@ static int write_tree(lcae_output_set *set, const char *path, const lcae_condens
     return rc;
 }
 
+/* The full map's path: LABELS.npy's with "_full" before ".npy" (appended to a name
+ * without it). */
+static char *full_labels_path(const char *labels)
+{
+    size_t stem = strlen(labels) - (ends_with(labels, ".npy") ? 4 : 0);
+    char *path = lcae_malloc(stem + sizeof "_full.npy");
+    if (path)
+        snprintf(path, stem + sizeof "_full.npy", "%.*s_full.npy", (int)stem, labels);
+    return path;
+}
+
 static int run_cluster(int npos, char **pos)
 {
     (void)npos;
@@ -148,11 +169,14 @@ static int run_cluster(int npos, char **pos)
     int64_t n = res.n, noise = 0;
     for (int64_t i = 0; i < n; i++)
         noise += res.labels[i] < 0;
+    char *full = p.assign_noise ? full_labels_path(args.output) : NULL;
     /* all the outputs or none: a tree that cannot be written leaves no labels either */
-    lcae_output_set *set;
-    rc = lcae_output_set_new(&set);
+    lcae_output_set *set = NULL;
+    rc = p.assign_noise && !full ? LCAE_ENOMEM : lcae_output_set_new(&set);
     if (!rc)
         rc = lcae_npy_write_in(set, args.output, LCAE_DT_I32, 1, &n, res.labels);
+    if (!rc && full)
+        rc = lcae_npy_write_in(set, full, LCAE_DT_I32, 1, &n, res.labels_full);
     if (!rc && args.probabilities)
         rc = write_f32(set, args.probabilities, res.probabilities, n);
     if (!rc && args.outlier_scores)
@@ -162,10 +186,14 @@ static int run_cluster(int npos, char **pos)
     int closed = lcae_output_set_close(set, !rc);
     int status = rc || closed ? cli_fail(rc ? rc : closed) : 0;
     if (!status)
-        cli_note("%lld points, %lld clusters, %lld noise%s, %.2f s", (long long)n,
+        cli_note("%lld points, min_cluster_size %lld (%s), %lld clusters, %lld noise%s%s%s, "
+                 "%.2f s", (long long)n, (long long)res.min_cluster_size,
+                 p.min_cluster_size ? "given" : "scaled with the points",
                  (long long)res.n_clusters, (long long)noise,
                  res.n_nonfinite ? " (including rows with NaN/Inf)" : "",
+                 full ? "; full map " : "", full ? full : "",
                  (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
+    free(full);
     lcae_hdbscan_result_free(&res);
     return status;
 }
@@ -184,7 +212,17 @@ const cli_command cmd_cluster = {
         "Cluster numbers: 0 is the largest cluster, then by decreasing size, ties by the\n"
         "smallest point index (the library numbers them in condensed-tree order instead).\n"
         "Ties between equal distances are broken by point index, so the same input always\n"
-        "gives the same labels, whatever the thread count.",
+        "gives the same labels, whatever the thread count.\n\n"
+        "min_cluster_size: --min-cluster-size N, else scaled with the number of points n,\n"
+        "round(60 sqrt(n / 65536)) and at least 5: 60 at 65,536 points (the paper's\n"
+        "256 x 256 scan), 30 at 16,384 (128 x 128), 15 at 4,096, 8 at 1,024 (32 x 32);\n"
+        "a fixed 60 merges or drops whole grains of a small scan (docs/clustering.md).\n"
+        "min_samples defaults to min_cluster_size either way.\n\n"
+        "--assign-noise also writes the full map LABELS_full.npy (\"_full\" before \".npy\"):\n"
+        "every noise point takes the cluster of its nearest clustered point in mutual\n"
+        "reachability max(core(a), core(b), |a - b|), ties to the nearer point, then the\n"
+        "smaller index; the neighbour the library's approximate_predict takes, searched\n"
+        "over all clustered points. LABELS.npy keeps HDBSCAN's noise (-1).",
     .option_groups = cluster_groups,
     .min_positional = 1,
     .max_positional = 1,

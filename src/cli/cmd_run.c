@@ -45,9 +45,10 @@ static const cli_option run_options[] = {
     {"force", 0, OPT_FLAG, &force, NULL, "redo every stage, even those that are up to date"},
     {0}};
 
-/* The presets' training settings. The paper's: METHOD.md. The CPU preset keeps the
- * method (both models, the rotation loss with N = 10 and lambda = 50, HDBSCAN at 60)
- * and shrinks the work: patterns binned 2 x 2 (64 x 64 for the EMPAD), a narrow network,
+/* The presets' training settings. The paper's: METHOD.md, HDBSCAN at 60 whatever the
+ * scan's size. The CPU preset keeps the method (both models, the rotation loss with
+ * N = 10 and lambda = 50, HDBSCAN's min_cluster_size scaled with the positions) and
+ * shrinks the work: patterns binned 2 x 2 (64 x 64 for the EMPAD), a narrow network,
  * and each epoch on a random subset of the positions (encoding still covers all). */
 static void apply_preset(const char *name)
 {
@@ -59,6 +60,7 @@ static void apply_preset(const char *name)
         cli_train.batch = 32;
         cli_train.epochs = 10;
         cli_train.subset = 0;
+        cli_min_cluster_size = 60;
     } else if (!strcmp(name, "cpu")) {
         cli_prep.bin = 2;
         cli_train.base = 8;
@@ -173,10 +175,12 @@ const cli_command cmd_run = {
         "  cpu    --bin 2 --base 8 --batch 32 --epochs 4 --subset 2048 --transform log\n"
         "         (the default)\n"
         "  paper  --bin 1 --base 64 --batch 32 --epochs 10, all positions, --transform none\n"
-        "         --center none (METHOD.md)\n"
-        "Both: --invariant-dims 10 --lambda 50 --max-angle 360 --min-cluster-size 60.\n\n"
+        "         --center none --min-cluster-size 60 (METHOD.md; the cpu preset scales\n"
+        "         min_cluster_size with the positions: 'lcae cluster --help')\n"
+        "Both: --invariant-dims 10 --lambda 50 --max-angle 360.\n\n"
         "DIR/run.json, DIR/sample/, DIR/stats/, DIR/standard/ and DIR/invariant/ (each\n"
-        "model.safetensors, latent.npy, labels.npy, probabilities.npy, score.json), and\n"
+        "model.safetensors, latent.npy, labels.npy, probabilities.npy, score.json; with\n"
+        "--assign-noise also labels_full.npy, scored under \"full\"), and\n"
         "DIR/report/ (report.html, report.json, PNG figures).",
     .option_groups = run_groups,
     .min_positional = 0,

@@ -146,6 +146,13 @@ int cl_mst(cl_kdtree *t, const double *x, const int64_t *rows, const double *cor
            const int32_t *nbr, int64_t nk, int64_t *ea, int64_t *eb, double *ew,
            const lcae_progress *prog);
 
+/* full[i] for every point i of t: label[i] (by point, -1 noise) where it is a cluster,
+ * else the label of its nearest clustered point in mutual reachability (core by point),
+ * ties to the nearer point, then the smaller index (assign.c); all -1 if no point is
+ * clustered. t may be plain or grouped. */
+int cl_assign_noise(const cl_kdtree *t, const double *core, const int32_t *label,
+                    int32_t *full, const lcae_progress *prog);
+
 /* Union-find: the root of x's set, compressing the path on the way (parent[r] == r at a
  * root). Used by Boruvka's component merging and by the single-linkage hierarchy. */
 static inline int64_t cl_uf_find(int64_t *parent, int64_t x)

@@ -71,6 +71,7 @@ cJSON *lcae_hdbscan_params_json(const lcae_hdbscan_params *p)
     cJSON_AddNumberToObject(j, "epsilon", p->epsilon);
     cJSON_AddBoolToObject(j, "allow_single_cluster", p->allow_single_cluster);
     cJSON_AddBoolToObject(j, "nonfinite_noise", p->nonfinite_noise);
+    cJSON_AddBoolToObject(j, "assign_noise", p->assign_noise);
     return j;
 }
 
@@ -89,6 +90,9 @@ cJSON *lcae_run_config_json(const lcae_run_options *o)
     cJSON_AddItemToObject(j, "train", lcae_train_options_json(&o->train));
     cJSON *c = cJSON_AddObjectToObject(j, "cluster");
     cJSON_AddItemToObject(c, "hdbscan", lcae_hdbscan_params_json(&o->hdbscan));
+    /* "positions": lcae_min_cluster_size_for(positions) (lcae_run records the size) */
+    cJSON_AddStringToObject(c, "min_cluster_size_from",
+                            o->hdbscan.min_cluster_size ? "given" : "positions");
     cJSON_AddStringToObject(c, "on", o->cluster_on_invariant ? "invariant" : "all");
     cJSON_AddNumberToObject(j, "encode_batch", o->encode_batch);
     return j;

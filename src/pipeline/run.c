@@ -216,6 +216,7 @@ typedef struct {
     const source_def *def;
     char *dir;
     char *model, *log, *vectors, *labels, *probabilities, *score;
+    char *labels_full; /* with assign_noise, else NULL (not an output) */
     float *z;       /* (n, dims): latent vectors or features */
     int dims;
     int32_t *lab;   /* (n) */
@@ -230,13 +231,14 @@ static void source_run_free(source_run *s)
     free(s->vectors);
     free(s->labels);
     free(s->probabilities);
+    free(s->labels_full);
     free(s->score);
     free(s->z);
     free(s->lab);
     cJSON_Delete(s->score_json);
 }
 
-static int source_run_paths(source_run *s, const char *dir)
+static int source_run_paths(source_run *s, const char *dir, int assign_noise)
 {
     s->dir = lcae_path_join(dir, s->def->name);
     if (!s->dir)
@@ -248,6 +250,8 @@ static int source_run_paths(source_run *s, const char *dir)
     s->labels = lcae_path_join(s->dir, "labels.npy");
     s->probabilities = lcae_path_join(s->dir, "probabilities.npy");
     s->score = lcae_path_join(s->dir, "score.json");
+    if (assign_noise && !(s->labels_full = lcae_path_join(s->dir, "labels_full.npy")))
+        return LCAE_ENOMEM;
     if (!s->model || !s->log || !s->vectors || !s->labels || !s->probabilities || !s->score)
         return LCAE_ENOMEM;
     return lcae_make_dirs(s->dir);
@@ -365,7 +369,16 @@ static int do_cluster(run_ctx *c, source_run *s)
     rc = lcae_npy_write(s->labels, LCAE_DT_I32, 1, shape, r.labels);
     if (!rc)
         rc = lcae_npy_write(s->probabilities, LCAE_DT_F64, 1, shape, r.probabilities);
+    if (!rc && s->labels_full)
+        rc = lcae_npy_write(s->labels_full, LCAE_DT_I32, 1, shape, r.labels_full);
     lcae_hdbscan_result_free(&r);
+    if (!rc && !s->labels_full) { /* an earlier run's full map would not match these labels */
+        char *stale = lcae_path_join(s->dir, "labels_full.npy");
+        if (!stale)
+            return LCAE_ENOMEM;
+        unlink(stale);
+        free(stale);
+    }
     return rc;
 }
 
@@ -380,15 +393,20 @@ static cJSON *cluster_config(run_ctx *c, source_run *s)
     return j;
 }
 
-static int do_score(run_ctx *c, source_run *s)
+/* The scores of one labelling (labels.npy or labels_full.npy) against each truth known,
+ * as members "class" and "grain" of j. */
+static int score_labels(const truth_maps *t, const char *path, cJSON *j)
 {
     lcae_npy_header h;
     int32_t *lab;
-    int rc = lcae_npy_load_i32(s->labels, &h, &lab);
+    int rc = lcae_npy_load_i32(path, &h, &lab);
     if (rc)
         return rc;
-    const truth_maps *t = &c->truth;
-    cJSON *j = cJSON_CreateObject();
+    if (h.count != t->n) {
+        free(lab);
+        return lcae_fail(LCAE_EFAIL, "%s: expected %lld labels, found %lld", path,
+                         (long long)t->n, (long long)h.count);
+    }
     const struct {
         const char *name;
         const int32_t *truth;
@@ -402,6 +420,22 @@ static int do_score(run_ctx *c, source_run *s)
             cJSON_AddItemToObject(j, against[a].name, lcae_score_json(&r));
     }
     free(lab);
+    return rc;
+}
+
+/* score.json: "class" and "grain" for HDBSCAN's labels (noise a label of its own), the
+ * min_cluster_size and min_samples they were clustered with, and with assign_noise
+ * "full", the same scores for the full map. */
+static int do_score(run_ctx *c, source_run *s)
+{
+    cJSON *j = cJSON_CreateObject();
+    int rc = score_labels(&c->truth, s->labels, j);
+    const lcae_hdbscan_params *hp = &c->o->hdbscan;
+    cJSON_AddNumberToObject(j, "min_cluster_size", (double)hp->min_cluster_size);
+    cJSON_AddNumberToObject(j, "min_samples",
+                            (double)(hp->min_samples ? hp->min_samples : hp->min_cluster_size));
+    if (!rc && s->labels_full)
+        rc = score_labels(&c->truth, s->labels_full, cJSON_AddObjectToObject(j, "full"));
     char *text = rc ? NULL : cJSON_Print(j);
     cJSON_Delete(j);
     if (rc)
@@ -429,7 +463,7 @@ typedef struct {
     const char *what;
     int (*run)(run_ctx *c, source_run *s);
     cJSON *(*config)(run_ctx *c, source_run *s); /* what its key adds to the upstream's */
-    size_t outputs[2];                            /* offsets of source_run paths */
+    size_t outputs[3];                            /* offsets of source_run paths */
     int n_outputs;
     int needs_truth;
 } stage_def;
@@ -438,12 +472,14 @@ typedef struct {
 static const stage_def model_stages[] = {
     {"train", do_train, train_config, {OUT(model)}, 1, 0},
     {"encode", do_encode, no_config, {OUT(vectors)}, 1, 0},
-    {"cluster", do_cluster, cluster_config, {OUT(labels), OUT(probabilities)}, 2, 0},
+    {"cluster", do_cluster, cluster_config,
+     {OUT(labels), OUT(probabilities), OUT(labels_full)}, 3, 0},
     {"score", do_score, score_config, {OUT(score)}, 1, 1},
     {NULL, NULL, NULL, {0}, 0, 0}};
 static const stage_def features_stages[] = {
     {"features", do_features, features_config, {OUT(vectors)}, 1, 0},
-    {"cluster", do_cluster, cluster_config, {OUT(labels), OUT(probabilities)}, 2, 0},
+    {"cluster", do_cluster, cluster_config,
+     {OUT(labels), OUT(probabilities), OUT(labels_full)}, 3, 0},
     {"score", do_score, score_config, {OUT(score)}, 1, 1},
     {NULL, NULL, NULL, {0}, 0, 0}};
 #undef OUT
@@ -461,10 +497,12 @@ static int run_stage(run_ctx *c, source_run *s, const stage_def *st, const char 
     run_state *rs = c->rs;
     char name[96];
     snprintf(name, sizeof name, "%s/%s", s->def->name, st->what);
-    char *outs[2];
-    for (int i = 0; i < st->n_outputs; i++)
-        outs[i] = *(char **)((char *)s + st->outputs[i]);
-    if (stage_current(rs, name, key, outs, st->n_outputs))
+    char *outs[3];
+    int n_outs = 0;
+    for (int i = 0; i < st->n_outputs; i++) /* NULL: an output not asked for */
+        if ((outs[n_outs] = *(char **)((char *)s + st->outputs[i])))
+            n_outs++;
+    if (stage_current(rs, name, key, outs, n_outs))
         return LCAE_OK;
     int rc = stage_forget(rs, name);
     double t0 = now_s();
@@ -715,10 +753,17 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
         goto done;
     truth = (truth_maps){tc, tr, tg, in->count};
 
-    run_ctx ctx = {.rs = &rs, .o = o, .ds = ds, .beam = beam, .truth = truth,
+    /* min_cluster_size 0: the rule's for this scan's positions, recorded as used */
+    lcae_run_options used = *o;
+    if (!used.hdbscan.min_cluster_size) {
+        used.hdbscan.min_cluster_size = lcae_min_cluster_size_for(in->count);
+        cJSON *cluster = cJSON_GetObjectItem(config, "cluster");
+        cJSON_ReplaceItemInObject(cluster, "hdbscan", lcae_hdbscan_params_json(&used.hdbscan));
+    }
+    run_ctx ctx = {.rs = &rs, .o = &used, .ds = ds, .beam = beam, .truth = truth,
                    .truth_dir = truth_dir};
     for (int k = 0; k < NSOURCES && !rc; k++) {
-        rc = source_run_paths(&src[k], dir);
+        rc = source_run_paths(&src[k], dir, used.hdbscan.assign_noise);
         if (!rc)
             rc = run_source(&ctx, &src[k], data_key);
         if (!rc)

@@ -1,0 +1,148 @@
+/* A full map from the HDBSCAN labels: each noise point takes the cluster of its nearest
+ * clustered point in mutual reachability, max(core(q), core(p), |q - p|), ties to the
+ * nearer point, then to the smaller point index. This is the neighbour the hdbscan
+ * library's approximate_predict picks (mutual reachability, numpy's argmin over
+ * neighbours sorted by distance), searched over every clustered point instead of the
+ * 2 min_samples nearest points of any label, so that every point gets a cluster.
+ *
+ * The search is a branch and bound over the tree HDBSCAN built (every finite point): a
+ * node is skipped when it holds no clustered point, or when the larger of core(q), the
+ * smallest core distance of its clustered points and its distance bound exceeds the
+ * best mutual reachability found (equals it, with a distance bound above the best's
+ * distance). */
+#include "cluster_internal.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+
+typedef struct {
+    const cl_kdtree *t;
+    const double *core;      /* by point */
+    const int32_t *label;    /* by point, -1 noise */
+    const double *node_core; /* (n_nodes) smallest core distance of a clustered point */
+    const int64_t *node_clustered; /* (n_nodes) clustered points under the node */
+} assign_ctx;
+
+typedef struct {
+    double mr, dist;
+    int64_t point;
+} nearest;
+
+/* (mr, dist, point) lexicographic: a strict total order, so the nearest is unique and
+ * does not depend on the search order or the thread count. */
+static inline int closer(double mr, double dist, int64_t point, const nearest *b)
+{
+    if (mr != b->mr)
+        return mr < b->mr;
+    if (dist != b->dist)
+        return dist < b->dist;
+    return point < b->point;
+}
+
+static void scan_leaf(const assign_ctx *A, int64_t leaf, int64_t pos, double cq, nearest *b)
+{
+    const cl_kdtree *t = A->t;
+    const double *q = cl_pt(t, pos);
+    for (int64_t c0 = 0; c0 < t->end[leaf] - t->start[leaf]; c0 += 64) {
+        /* a point farther than the best mutual reachability cannot win or tie; once that
+         * is core(q), the least possible, only a point as near as the best can */
+        double reach = b->mr == cq ? b->dist : b->mr;
+        uint64_t cand = cl_leaf_candidates(t, leaf, c0, t->pts32 + pos * t->d,
+                                           cl_f32_limit(t->f32_abs, t->f32_rel, reach * reach));
+        for (; cand; cand &= cand - 1) {
+            int64_t j = t->start[leaf] + c0 + __builtin_ctzll(cand), pj = t->idx[j];
+            if (A->label[pj] < 0 || A->core[pj] > b->mr)
+                continue;
+            double dist = sqrt(cl_rdist(q, cl_pt(t, j), t->d));
+            double mr = fmax(fmax(cq, A->core[pj]), dist);
+            if (closer(mr, dist, pj, b))
+                *b = (nearest){mr, dist, pj};
+        }
+    }
+}
+
+/* 1 if node (bounds mr and lb of the query's mutual reachability and distance to its
+ * points) may hold a point closer than b. */
+static inline int may_hold(const assign_ctx *A, int64_t node, double mr, double lb,
+                           const nearest *b)
+{
+    if (A->node_clustered[node] == 0)
+        return 0;
+    return mr < b->mr || (mr == b->mr && lb <= b->dist);
+}
+
+static void search(const assign_ctx *A, int64_t node, int64_t pos, double cq, nearest *b)
+{
+    const cl_kdtree *t = A->t;
+    if (t->left[node] < 0) {
+        scan_leaf(A, node, pos, cq, b);
+        return;
+    }
+    int64_t child[2] = {t->left[node], t->right[node]};
+    double lb[2], mr[2];
+    cl_node_lb2(t, child[0], child[1], pos, &lb[0], &lb[1]);
+    for (int c = 0; c < 2; c++)
+        mr[c] = fmax(fmax(cq, A->node_core[child[c]]), lb[c]);
+    /* the child with the smaller bound first (then the nearer): it tightens the best */
+    int first = mr[1] < mr[0] || (mr[1] == mr[0] && lb[1] < lb[0]);
+    for (int k = 0; k < 2; k++) {
+        int c = k ? !first : first;
+        if (may_hold(A, child[c], mr[c], lb[c], b))
+            search(A, child[c], pos, cq, b);
+    }
+}
+
+int cl_assign_noise(const cl_kdtree *t, const double *core, const int32_t *label,
+                    int32_t *full, const lcae_progress *prog)
+{
+    double *node_core = lcae_malloc((size_t)t->n_nodes * sizeof *node_core);
+    int64_t *node_clustered = lcae_malloc((size_t)t->n_nodes * sizeof *node_clustered);
+    if (!node_core || !node_clustered) {
+        free(node_core);
+        free(node_clustered);
+        return LCAE_ENOMEM;
+    }
+    /* children have higher ids than their parent in both tree builders */
+    for (int64_t node = t->n_nodes - 1; node >= 0; node--) {
+        double c = INFINITY;
+        int64_t count = 0;
+        if (t->left[node] < 0) {
+            for (int64_t j = t->start[node]; j < t->end[node]; j++)
+                if (label[t->idx[j]] >= 0) {
+                    c = fmin(c, core[t->idx[j]]);
+                    count++;
+                }
+        } else {
+            c = fmin(node_core[t->left[node]], node_core[t->right[node]]);
+            count = node_clustered[t->left[node]] + node_clustered[t->right[node]];
+        }
+        node_core[node] = c;
+        node_clustered[node] = count;
+    }
+    assign_ctx A = {t, core, label, node_core, node_clustered};
+    int64_t noise = t->n - (t->n_nodes ? node_clustered[0] : 0), done = 0;
+    lcae_progress_begin(prog, "noise assignment", noise, "points");
+    /* tree order: neighbouring queries walk the same nodes */
+#pragma omp parallel for schedule(dynamic, 64)
+    for (int64_t pos = 0; pos < t->n; pos++) {
+        int64_t i = t->idx[pos];
+        if (label[i] >= 0 || node_clustered[0] == 0) {
+            full[i] = label[i];
+            continue;
+        }
+        nearest b = {INFINITY, INFINITY, INT64_MAX};
+        search(&A, 0, pos, core[i], &b);
+        full[i] = label[b.point];
+        int64_t now;
+#pragma omp atomic capture
+        now = ++done;
+        if (omp_get_thread_num() == 0 && now % 1024 == 0)
+            lcae_progress_update(prog, now, NULL);
+    }
+    lcae_progress_update(prog, noise, NULL);
+    lcae_progress_end(prog, NULL);
+    free(node_core);
+    free(node_clustered);
+    return LCAE_OK;
+}
