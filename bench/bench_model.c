@@ -97,7 +97,7 @@ int main(int argc, char **argv)
         if (train) {
             lcae_losses L;
             rc = lcae_model_step(m, x, N, 37.0 * (r + 1), LCAE_INTERP_BILINEAR, &L);
-            lcae_model_adam(m, 1e-4f);
+            lcae_model_adam(m, 1e-4, 0.9);
         } else {
             rc = lcae_model_encode_batch(m, x, N, z);
         }

@@ -6,8 +6,9 @@
 lcae=$1
 t=$(mktemp -d /tmp/lcae-cli-run-XXXXXX)
 source "${LCAE_SOURCE_DIR:?run through ctest}/tests/shell_helpers.sh"
-# 16 x 16 positions of 32 x 32 patterns (binned to 16 x 16), a 2-wide model, one epoch
-model=(--base 2 --epochs 1 --subset 64 --batch 16 --min-cluster-size 8 --encode-batch 64)
+# 16 x 16 positions of 32 x 32 patterns (binned to 16 x 16), a 2-wide model, two epochs
+# (8 steps of 16 of the 64 positions; onecycle needs at least 5)
+model=(--bin 2 --base 2 --steps 8 --subset 64 --batch 16 --min-cluster-size 8 --encode-batch 64)
 tiny=(--sample-scan 16 --sample-det 32 --sample-grains 4 "${model[@]}")
 d=$t/r
 
@@ -111,7 +112,7 @@ run "$lcae" run "$d/sample/scan_x16_y16.raw" -o "$t/x" --sample-dose 300
 expect_rc 2 "--sample-dose with a scan"
 grep -q -- "--sample-dose: only for the built-in sample" "$t/err" || fail "--sample-dose: $err"
 # the help shows the preset's values, not lcae train's
-"$lcae" run --help | grep -q -- '--epochs N .*(default 4)' || fail "run --help: cpu preset's epochs"
+"$lcae" run --help | grep -q -- '--steps N .*(default 1500)' || fail "run --help: cpu preset's steps"
 "$lcae" run --preset paper --help | grep -q -- '--transform .*(default none)' ||
   fail "run --help: the paper preset's transform"
 "$lcae" run --help | grep -q -- '--rot-loss' && fail "run --help lists --rot-loss"

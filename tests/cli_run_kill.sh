@@ -9,7 +9,7 @@
 lcae=$1
 t=$(mktemp -d /tmp/lcae-cli-run-kill-XXXXXX)
 source "${LCAE_SOURCE_DIR:?run through ctest}/tests/shell_helpers.sh"
-tiny=(--sample-scan 16 --sample-det 32 --sample-grains 4 --base 2 --epochs 2 --subset 64
+tiny=(--sample-scan 16 --sample-det 32 --sample-grains 4 --bin 2 --base 2 --steps 8 --subset 64
       --batch 16 --min-cluster-size 8 --encode-batch 64)
 outputs=(standard/labels.npy standard/score.json invariant/labels.npy invariant/score.json
          standard/model.safetensors invariant/model.safetensors stats/variance.npy)
@@ -44,7 +44,7 @@ done
 # half-trained model is never taken for A's), and A's answer comes back
 d=$t/stale
 "$lcae" run -o "$d" "${tiny[@]}" -q || fail "stale: first run"
-"$lcae" run -o "$d" "${tiny[@]}" -q --lr 1e-3 --epochs 400 &
+"$lcae" run -o "$d" "${tiny[@]}" -q --lr 1e-3 --steps 1600 &
 pid=$!
 for _ in $(seq 1 400); do # until B has finished an epoch of the standard model
   grep -q '"epoch": 1' "$d/standard/model.log.json" 2>/dev/null &&
@@ -59,7 +59,7 @@ grep -q 'standard/train: up to date' "$t/err" && fail "stale: B's interrupted tr
 same_outputs "$d" "stale"
 
 # one run at a time in a folder
-"$lcae" run -o "$t/lock" "${tiny[@]}" -q --epochs 400 &
+"$lcae" run -o "$t/lock" "${tiny[@]}" -q --steps 1600 &
 pid=$!
 sleep 0.5
 run "$lcae" run -o "$t/lock" "${tiny[@]}" -q
@@ -70,7 +70,10 @@ wait "$pid" 2>/dev/null
 
 # lcae train --resume after a kill in the middle of training gives the uninterrupted model
 scan=$t/ref/sample/scan_x16_y16.raw
-train=(--bin 2 --base 2 --epochs 6 --batch 16 --seed 3 -q)
+# the CPU preset's recipe: a step budget (6 epochs of 16 steps, the last cut to 10), the
+# onecycle schedule (its rate depends on the step, also across the resume) and MSE
+train=(--bin 2 --base 2 --steps 90 --lr-schedule onecycle --lr 2e-3 --recon mse --batch 16
+       --seed 3 -q)
 "$lcae" train "$scan" -o "$t/whole.safetensors" "${train[@]}" || fail "train"
 "$lcae" train "$scan" -o "$t/cut.safetensors" "${train[@]}" &
 pid=$!

@@ -230,13 +230,13 @@ static void test_training_step(const char *dir)
         else
             compare(name, m->grads + t->offset, t->count, 1e-4);
     }
-    lcae_model_adam(m, (float)lr);
+    lcae_model_adam(m, lr, 0.9);
     float *b1 = malloc((size_t)m->nparams * sizeof *b1);
     memcpy(b1, m->params, (size_t)m->nparams * sizeof *b1);
     compare_state(m, "step1", NULL, lr);
     rc = lcae_model_step(m, x, N, meta_value("psi2"), LCAE_INTERP_BILINEAR, &L);
     CHECK_MSG(rc == LCAE_OK, "%s", lcae_last_error());
-    lcae_model_adam(m, (float)lr);
+    lcae_model_adam(m, lr, 0.9);
     compare_state(m, "step2", b1, lr);
     free(b1);
     lcae_model_free(m);

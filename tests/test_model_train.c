@@ -2,7 +2,10 @@
  * rotations): the loss falls; the same seed and thread count give a bit-identical
  * model; stopping after 2 epochs and resuming gives the model of an uninterrupted run;
  * save, reload and encode give bit-identical latents; the normalization's median and
- * sigma68 (binned) agree with a brute-force sort of every binned pixel. */
+ * sigma68 (binned) agree with a brute-force sort of every binned pixel. A step budget
+ * (--steps, onecycle, MSE) stops at its step in the epoch it falls in; the log's probe
+ * spread is the standard deviation of the latents of every position (the scan is smaller
+ * than the probe set, so the probe is all of it, in another order). */
 #include "test_util.h"
 
 #include <cjson/cJSON.h>
@@ -217,6 +220,53 @@ int main(void)
         free(z1);
         free(z2);
     }
+    /* a step budget: 14 steps of 6 per epoch are 3 epochs, the last of 2 steps */
+    o = options();
+    o.steps = 14;
+    o.epochs = 1; /* not used */
+    o.lr = 2e-3;
+    o.lr_schedule = LCAE_LR_ONECYCLE;
+    o.recon = LCAE_RECON_MSE;
+    train(ds, &o, "s");
+    lcae_model *s = load("s");
+    CHECK(s && s->nbt[0] == 14 * 2 && s->meta.recon == LCAE_RECON_MSE);
+    char lp[400];
+    snprintf(lp, sizeof lp, "%s/s.log.json", dir);
+    char *text = NULL;
+    size_t tn;
+    cJSON *log = lcae_read_text_file(lp, 1 << 20, &text, &tn) == LCAE_OK ? cJSON_Parse(text) : NULL;
+    free(text);
+    cJSON *eps = cJSON_GetObjectItemCaseSensitive(log, "epochs");
+    CHECK_MSG(cJSON_GetArraySize(eps) == 3, "%d epochs logged", cJSON_GetArraySize(eps));
+    cJSON *last = cJSON_GetArrayItem(eps, 2);
+    cJSON *step = cJSON_GetObjectItemCaseSensitive(last, "step");
+    CHECK(cJSON_IsNumber(step) && step->valuedouble == 14);
+    double lr_last, beta1;
+    lcae_lr_at(LCAE_LR_ONECYCLE, o.lr, 13, 14, &lr_last, &beta1);
+    cJSON *lrj = cJSON_GetObjectItemCaseSensitive(last, "lr");
+    CHECK(cJSON_IsNumber(lrj) && lrj->valuedouble == lr_last);
+    cJSON *spread = cJSON_GetObjectItemCaseSensitive(last, "latent_spread");
+    cJSON *ierr = cJSON_GetObjectItemCaseSensitive(last, "invariance_error");
+    CHECK(cJSON_GetArraySize(spread) == 16 && cJSON_GetArraySize(ierr) == o.invariant_dims);
+    if (s && cJSON_GetArraySize(spread) == 16) {
+        float *z = malloc(NY * NX * 16 * sizeof *z);
+        CHECK(lcae_encode(s, ds, NULL, 16, z, NULL) == LCAE_OK);
+        for (int j = 0; j < 16; j++) {
+            double s1 = 0, s2 = 0;
+            for (int i = 0; i < NY * NX; i++)
+                s1 += z[i * 16 + j];
+            for (int i = 0; i < NY * NX; i++)
+                s2 += (z[i * 16 + j] - s1 / (NY * NX)) * (z[i * 16 + j] - s1 / (NY * NX));
+            double want = sqrt(s2 / (NY * NX)), got = cJSON_GetArrayItem(spread, j)->valuedouble;
+            CHECK_MSG(fabs(got - want) <= 1e-4 * want, "feature %d: spread %g, latents' %g", j,
+                      got, want);
+        }
+        free(z);
+    }
+    cJSON *v;
+    cJSON_ArrayForEach(v, ierr) CHECK(cJSON_IsNumber(v) && v->valuedouble > 0);
+    cJSON_Delete(log);
+    lcae_model_free(s);
     /* resuming with a changed option is refused, naming it */
     o = options();
     o.lr = 1e-3;

@@ -1,7 +1,8 @@
 /* src/nn losses, Adam and rotation against PyTorch / torchvision (tests/fixtures/nn,
- * tools/make_nn_fixtures.py). Losses and their gradients include the kinks: differences
- * exactly at the clip (gradient passes) and exactly 0 (gradient 0). Adam: five steps of
- * torch.optim.Adam, parameters and moments after each. Rotation: torchvision's rotate,
+ * tools/make_nn_fixtures.py; the MSE's: tools/make_schedule_fixture.py). Losses and their
+ * gradients include the kinks: differences exactly at the clip (gradient passes) and
+ * exactly 0 (gradient 0). Adam: five steps of torch.optim.Adam, parameters and moments
+ * after each. Rotation: torchvision's rotate,
  * bilinear and nearest, with a default and an explicit centre and a non-zero fill. */
 #include "nn_fixture.h"
 
@@ -22,6 +23,23 @@ static void check_clipped_l1(void)
     CHECK(d[0] == 0 && d[3] == 0);
     CHECK(d[4] == g && d[5] == -g && d[6] == 0 && d[7] == 0);
     CHECK_CLOSE(lcae_clipped_l1(pred, target, NULL, n, par[0], par[1]), want[0], tol);
+    free(pred), free(target), free(par), free(want), free(d);
+}
+
+/* MSE (tools/make_schedule_fixture.py writes its fixture); differences of 0 have
+ * gradient exactly 0. */
+static void check_mse(void)
+{
+    int n;
+    fx_meta("mse_meta", &n, 1);
+    float *pred = fx_load("mse_pred", NULL), *target = fx_load("mse_target", NULL);
+    float *par = fx_load("mse_params", NULL), *want = fx_load("mse_loss", NULL);
+    float *d = malloc(sizeof(float) * n);
+    double loss = lcae_mse(pred, target, d, n, par[0]);
+    CHECK_CLOSE(loss, want[0], tol);
+    fx_compare("mse_dpred", d, n, tol);
+    CHECK(d[0] == 0 && d[4] == 0);
+    CHECK_CLOSE(lcae_mse(pred, target, NULL, n, par[0]), want[0], tol);
     free(pred), free(target), free(par), free(want), free(d);
 }
 
@@ -122,6 +140,7 @@ static void check_rotation(void)
 int main(void)
 {
     check_clipped_l1();
+    check_mse();
     check_rot_loss();
     check_adam();
     check_rotation();

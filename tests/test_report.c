@@ -134,9 +134,12 @@ int main(int argc, char **argv)
                    "\"rot_loss\": true, \"invariant_dims\": 10, \"lambda\": 50}, \"median\": 1, "
                    "\"sigma68\": 2, \"patterns_per_epoch\": 240, \"epochs\": [", scan);
         for (int e = 1; e <= 4; e++)
+            /* the probe's measurements: the report shows the last epoch's */
             fprintf(f, "%s{\"epoch\": %d, \"loss\": %g, \"recon\": %g, \"recon_rot\": %g, "
-                       "\"rot\": %g, \"seconds\": 1.5, \"patterns_per_s\": 160}",
-                    e > 1 ? ", " : "", e, 2.0 / e + 50 * 0.01 / e, 1.0 / e, 1.0 / e, 0.01 / e);
+                       "\"rot\": %g, \"seconds\": 1.5, \"patterns_per_s\": 160, "
+                       "\"latent_spread\": [%g, 0.25], \"invariance_error\": [%g, null]}",
+                    e > 1 ? ", " : "", e, 2.0 / e + 50 * 0.01 / e, 1.0 / e, 1.0 / e, 0.01 / e,
+                    0.5 * e, 0.125 * e);
         fprintf(f, "]}\n");
         fclose(f);
     }
@@ -228,6 +231,16 @@ int main(int argc, char **argv)
     CHECK_CLOSE(num(s1, "ami"), 1.0, 1e-12);
     CHECK(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(cls, 1),
                                                           "score_grain")));
+    /* the log's last epoch's probe measurements, as logged; none without a log */
+    const cJSON *lp = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(cls, 0), "latent_probe");
+    CHECK(num(lp, "epoch") == 4);
+    const cJSON *spread = cJSON_GetObjectItemCaseSensitive(lp, "latent_spread");
+    const cJSON *ierr = cJSON_GetObjectItemCaseSensitive(lp, "invariance_error");
+    CHECK(cJSON_GetArraySize(spread) == 2 && cJSON_GetArraySize(ierr) == 2);
+    CHECK(cJSON_GetArrayItem(spread, 0) && cJSON_GetArrayItem(spread, 0)->valuedouble == 2.0);
+    CHECK(cJSON_GetArrayItem(ierr, 0) && cJSON_GetArrayItem(ierr, 0)->valuedouble == 0.5);
+    CHECK(cJSON_IsNull(cJSON_GetArrayItem(ierr, 1)));
+    CHECK(!cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(cls, 1), "latent_probe"));
 
     /* virtual bright field: the disk about the reported centre, brute force */
     snprintf(path, sizeof path, "%s/virtual_bf.npy", out);
@@ -287,6 +300,8 @@ int main(int argc, char **argv)
         CHECK_MSG(imgs == 8 + 4 + 1, "%d embedded images", imgs);
         CHECK(strstr(html, "Rotation-invariant") != NULL);
         CHECK(strstr(html, "12.25") != NULL);
+        CHECK(strstr(html, "<th>invariance error</th><td class=\"n\">0.5</td><td class=\"n\">"
+                           "n/a</td>") != NULL);
     }
     free(html);
 

@@ -30,15 +30,21 @@ typedef struct {
 
 typedef enum { LCAE_MASK_DISK = 0, LCAE_MASK_NONE = 1 } lcae_mask;
 typedef enum { LCAE_INTERP_BILINEAR = 0, LCAE_INTERP_NEAREST = 1 } lcae_interp;
+/* The reconstruction loss: the paper's clipped L1 (differences clipped at +-10) or the
+ * mean squared error, both over the mask's pixels. */
+typedef enum { LCAE_RECON_L1 = 0, LCAE_RECON_MSE = 1 } lcae_recon;
+/* The learning rate over the steps: constant, or PyTorch's OneCycleLR (see lcae_lr_at). */
+typedef enum { LCAE_LR_CONSTANT = 0, LCAE_LR_ONECYCLE = 1 } lcae_lr_schedule;
 
 /* What is needed to use a model on new data and how it was trained; saved as the
  * safetensors metadata (lcae.median, lcae.scale, lcae.norm, lcae.transform, lcae.offset,
- * lcae.center, lcae.input_size, lcae.bin, lcae.crop, lcae.mask, lcae.invariant_dims,
+ * lcae.center, lcae.input_size, lcae.bin, lcae.crop, lcae.mask, lcae.recon, lcae.invariant_dims,
  * lcae.lambda, lcae.rot_loss, lcae.seed, lcae.version; lcae.sigma68 too when the scale
  * is sigma68, as models of earlier versions have it). */
 typedef struct {
     lcae_prep prep;         /* the patterns' preparation: bin 1, 2 or 4 */
     lcae_mask mask;         /* disk: inputs of both passes masked, loss inside the disk */
+    lcae_recon recon;       /* L_recon: l1 (clipped, the paper's) or mse */
     int rot_loss;           /* 1: trained with the rotation pass and loss */
     int invariant_dims;     /* N: L_rot over the first N latent features */
     double lambda;          /* weight of L_rot */
@@ -77,9 +83,9 @@ typedef struct {
  * as PyTorch), returns the loss terms. */
 int lcae_model_step(lcae_model *m, const float *x, int N, double degrees, lcae_interp interp,
                     lcae_losses *losses);
-/* One Adam update (PyTorch defaults beta = (0.9, 0.999), eps = 1e-8) with the gradients
- * of the last step. */
-void lcae_model_adam(lcae_model *m, float lr);
+/* One Adam update (beta2 = 0.999, eps = 1e-8, PyTorch's defaults; beta1 0.9 unless a
+ * schedule cycles it) with the gradients of the last step. */
+void lcae_model_adam(lcae_model *m, double lr, double beta1);
 /* Evaluation-mode encoding (running BatchNorm statistics) of x (N, 1, H, H), prepared
  * (lcae_prep_patterns with the model's meta.prep), masked here as in training: z (N, latent). */
 int lcae_model_encode_batch(lcae_model *m, const float *x, int N, float *z);
@@ -92,9 +98,13 @@ int lcae_model_input_size(int64_t h, int64_t w, int crop, int bin, int *size);
 /* ---- training and encoding ---------------------------------------------------------- */
 typedef struct {
     lcae_model_config arch; /* input_size is set from the data */
-    int epochs;             /* 10 */
+    int epochs;             /* 10; when steps > 0: ignored */
+    int64_t steps;          /* 0: epochs decide; N: N optimizer steps over ceil(N / steps
+                               per epoch) epochs, the last one cut short */
     int batch;              /* 32 */
-    double lr;              /* 1e-4 */
+    double lr;              /* 1e-4: the constant rate, or onecycle's maximum */
+    lcae_lr_schedule lr_schedule; /* constant */
+    lcae_recon recon;       /* l1 */
     int rot_loss;           /* 1 */
     int invariant_dims;     /* 10 */
     double lambda;          /* 50 */
@@ -113,6 +123,16 @@ typedef struct {
 } lcae_train_options;
 
 void lcae_train_defaults(lcae_train_options *o);
+
+/* The learning rate and Adam's beta1 for the step after `done` of `total` steps. constant:
+ * (lr, 0.9). onecycle: torch.optim.lr_scheduler.OneCycleLR(max_lr = lr, total_steps =
+ * total, pct_start = 0.25) with its defaults (anneal_strategy cos, div_factor 25,
+ * final_div_factor 1e4, cycle_momentum on: beta1 from 0.95 down to 0.85 while the rate
+ * rises from lr / 25 to lr over the first quarter, then back to 0.95 while it falls to
+ * lr / 25e4 at the last step), in double as Python computes it. onecycle needs total >= 5
+ * (PyTorch divides by zero at total = 4), checked by lcae_train. */
+void lcae_lr_at(lcae_lr_schedule schedule, double lr, int64_t done, int64_t total,
+                double *lr_out, double *beta1_out);
 /* The options as a JSON object (the training log's "options", lcae run's run.json). */
 struct cJSON *lcae_train_options_json(const lcae_train_options *o);
 

@@ -94,16 +94,22 @@ int lcae_linear_backward(float *din, float *dweight, float *dbias, const float *
  * (0 at d == 0, as PyTorch's abs). Returns the loss. */
 double lcae_clipped_l1(const float *pred, const float *target, float *dpred, int64_t n,
                        float clip, float scale);
+/* Mean squared error (the other reconstruction loss): mean over n of (pred - target)^2.
+ * Writes dpred (n) = d loss / d pred = 2 (pred - target) / n, scaled by `scale`, if not
+ * NULL. Returns the loss. */
+double lcae_mse(const float *pred, const float *target, float *dpred, int64_t n, float scale);
 /* Rotation-invariance loss over the first `dims` of the D latent features of N pairs:
  * mean over N*dims of |z1 - z2|. Writes (if not NULL) dz1, dz2 (N, D) scaled by `scale`,
  * zero outside the first `dims` features; OVERWRITES them. Returns the loss. */
 double lcae_rot_loss(const float *z1, const float *z2, float *dz1, float *dz2, int N, int D,
                      int dims, float scale);
 
-/* ---- Adam (PyTorch defaults, bias-corrected), over one flat array of n parameters ------
- * step counts from 1. m and v are the first and second moments (n each). */
+/* ---- Adam (torch.optim.Adam, bias-corrected), over one flat array of n parameters ------
+ * step counts from 1. m and v are the first and second moments (n each). lr and beta1
+ * may change from step to step (a schedule such as OneCycleLR's): as PyTorch, the bias
+ * correction 1 - beta1^step uses the current beta1. */
 void lcae_adam_step(float *param, const float *grad, float *m, float *v, int64_t n,
-                    int64_t step, float lr, float beta1, float beta2, float eps);
+                    int64_t step, double lr, double beta1, double beta2, double eps);
 
 /* ---- image rotation -------------------------------------------------------------------
  * Rotates each of N images (H, W) by `degrees` (counter-clockwise as displayed with row 0

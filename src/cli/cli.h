@@ -104,10 +104,10 @@ int cli_prep_get(lcae_prep *p);
 int cli_beam_map(lcae_dataset *ds, lcae_center center, float **map);
 
 typedef struct {
-    const char *mask, *interp;
+    const char *mask, *interp, *recon, *lr_schedule;
     int epochs, batch, rot_loss, invariant_dims, base, latent_ch, latent, exact_norm;
     double lr, lambda, max_angle;
-    int64_t seed, subset;
+    int64_t seed, subset, steps;
 } cli_train_args;
 extern cli_train_args cli_train;             /* src/cli/cmd_train.c */
 extern const cli_option cli_train_options[];

@@ -14,7 +14,7 @@ static int resume;
 cli_train_args cli_train = {
     .epochs = 10, .batch = 32, .lr = 1e-4, .rot_loss = 1, .invariant_dims = 10,
     .lambda = 50, .max_angle = 360, .base = 64, .latent_ch = 4, .latent = 16,
-    .mask = "disk", .interp = "bilinear"};
+    .mask = "disk", .interp = "bilinear", .recon = "l1", .lr_schedule = "constant"};
 
 static const cli_option train_options[] = {
     {"output", 'o', OPT_STRING, &output, "MODEL.safetensors",
@@ -28,9 +28,19 @@ static const cli_option train_options[] = {
     {0}};
 
 const cli_option cli_train_options[] = {
-    {"epochs", 0, OPT_INT, &cli_train.epochs, "N", "passes over the training positions (default 10)"},
+    {"epochs", 0, OPT_INT, &cli_train.epochs, "N",
+     "passes over the training positions, used when --steps is 0 (default 10)"},
+    {"steps", 0, OPT_I64, &cli_train.steps, "N",
+     "optimizer steps in all, 0: --epochs decide (default 0); N: ceil(N / steps per epoch) "
+     "reshuffled passes, the last one stopping at step N (checkpoint and log per pass)"},
     {"batch", 0, OPT_INT, &cli_train.batch, "B", "patterns per step (default 32)"},
-    {"lr", 0, OPT_DOUBLE, &cli_train.lr, "LR", "Adam learning rate (default 1e-4)"},
+    {"lr", 0, OPT_DOUBLE, &cli_train.lr, "LR",
+     "Adam learning rate; onecycle's maximum (default 1e-4)"},
+    {"lr-schedule", 0, OPT_STRING, &cli_train.lr_schedule, "constant|onecycle",
+     "constant (default) or PyTorch's OneCycleLR over all steps (pct_start 0.25, cosine, "
+     "from LR/25 up to LR, down to LR/25e4; Adam's beta1 0.95 -> 0.85 -> 0.95)"},
+    {"recon", 0, OPT_STRING, &cli_train.recon, "l1|mse",
+     "reconstruction loss inside the mask: l1 (default, the paper's clipped L1) or mse"},
     {"invariant-dims", 0, OPT_INT, &cli_train.invariant_dims, "N",
      "latent features the rotation loss applies to (default 10; 16 = the published code)"},
     {"lambda", 0, OPT_DOUBLE, &cli_train.lambda, "L", "weight of the rotation loss (default 50)"},
@@ -60,6 +70,10 @@ int cli_train_options_get(lcae_train_options *o)
     o->arch.latent_ch = cli_train.latent_ch;
     o->arch.latent = cli_train.latent;
     o->epochs = cli_train.epochs;
+    if (cli_train.steps < 0)
+        return cli_error(LCAE_EUSAGE, "option --steps: expected a non-negative number, found "
+                         "%lld", (long long)cli_train.steps);
+    o->steps = cli_train.steps;
     o->batch = cli_train.batch;
     o->lr = cli_train.lr;
     o->rot_loss = cli_train.rot_loss;
@@ -93,6 +107,17 @@ int cli_train_options_get(lcae_train_options *o)
     else
         return cli_error(LCAE_EUSAGE, "option --interp: expected bilinear or nearest, found "
                          "'%s'", cli_train.interp);
+    if (!strcmp(cli_train.recon, "l1") || !strcmp(cli_train.recon, "mse"))
+        o->recon = !strcmp(cli_train.recon, "mse") ? LCAE_RECON_MSE : LCAE_RECON_L1;
+    else
+        return cli_error(LCAE_EUSAGE, "option --recon: expected l1 or mse, found '%s'",
+                         cli_train.recon);
+    if (!strcmp(cli_train.lr_schedule, "constant") || !strcmp(cli_train.lr_schedule, "onecycle"))
+        o->lr_schedule = !strcmp(cli_train.lr_schedule, "onecycle") ? LCAE_LR_ONECYCLE
+                                                                    : LCAE_LR_CONSTANT;
+    else
+        return cli_error(LCAE_EUSAGE, "option --lr-schedule: expected constant or onecycle, "
+                         "found '%s'", cli_train.lr_schedule);
     if (cli_train.base < 1 || cli_train.latent_ch < 1 || cli_train.latent < 1)
         return cli_error(LCAE_EUSAGE, "options --base, --latent-channels, --latent: expected "
                          "positive numbers");
@@ -140,8 +165,14 @@ const cli_command cmd_train = {
         "transformed and normalized with the median and sigma68 of the transformed pixels\n"
         "(their standard deviation where sigma68 is 0, as in sparse counting data); all of\n"
         "it is recorded in the model's metadata and applied again by lcae encode.\n"
-        "After every epoch a checkpoint (for --resume) and a JSON log of the loss terms\n"
-        "are written atomically; the model when training ends.",
+        "Training lasts --epochs passes over the training positions, or --steps optimizer\n"
+        "steps (ceil(steps / steps per pass) passes, the last one cut short at the budget).\n"
+        "After every pass a checkpoint (for --resume) and a JSON log are written\n"
+        "atomically: the loss terms and, over a fixed probe set of 512 training patterns\n"
+        "encoded in evaluation mode, each latent feature's spread (standard deviation)\n"
+        "and, for the invariant features, the invariance error mean |E(x) - E(Rx)| /\n"
+        "spread (R a random rotation about the pattern centre); the model when training\n"
+        "ends.",
     .option_groups = train_groups,
     .min_positional = 1,
     .max_positional = 1,

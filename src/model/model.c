@@ -238,8 +238,9 @@ int lcae_model_create(const lcae_model_config *cfg, uint64_t seed, lcae_model **
     if (rc)
         return rc;
     m->meta = (lcae_model_meta){.prep = {.bin = 1, .median = NAN, .scale = NAN},
-                                .mask = LCAE_MASK_DISK, .rot_loss = 1, .invariant_dims = 10,
-                                .lambda = 50, .seed = seed};
+                                .mask = LCAE_MASK_DISK, .recon = LCAE_RECON_L1,
+                                .rot_loss = 1, .invariant_dims = 10, .lambda = 50,
+                                .seed = seed};
     if (m->meta.invariant_dims > cfg->latent)
         m->meta.invariant_dims = cfg->latent;
     size_t pb = (size_t)m->nparams * sizeof(float);
@@ -479,9 +480,9 @@ static int backward(lcae_model *m, model_pass *P, int N, const float *dz_extra)
     return LCAE_OK;
 }
 
-/* L_recon of pass P inside the mask; writes dpred (scaled by 1) to m->g[0]. The clipped
- * L1 kernel averages over all n pixels: outside the mask the prediction is replaced by
- * the target (difference 0, gradient 0) and the mean rescaled to the pixels inside. */
+/* L_recon of pass P inside the mask; writes dpred (scaled by 1) to m->g[0]. The loss
+ * kernels average over all n pixels: outside the mask the prediction is replaced by the
+ * target (difference 0, gradient 0) and the mean rescaled to the pixels inside. */
 static double recon_loss(lcae_model *m, const model_pass *P, int N, int64_t inside)
 {
     int64_t HH = (int64_t)m->cfg.input_size * m->cfg.input_size, n = N * HH;
@@ -492,7 +493,9 @@ static double recon_loss(lcae_model *m, const model_pass *P, int N, int64_t insi
         pred = m->lossbuf;
     }
     double s = (double)HH / (double)inside;
-    return s * lcae_clipped_l1(pred, P->x, m->g[0], n, MODEL_CLIP, (float)s);
+    return s * (m->meta.recon == LCAE_RECON_MSE
+                    ? lcae_mse(pred, P->x, m->g[0], n, (float)s)
+                    : lcae_clipped_l1(pred, P->x, m->g[0], n, MODEL_CLIP, (float)s));
 }
 
 int lcae_model_step(lcae_model *m, const float *x, int N, double degrees, lcae_interp interp,
@@ -547,10 +550,10 @@ int lcae_model_step(lcae_model *m, const float *x, int N, double degrees, lcae_i
     return LCAE_OK;
 }
 
-void lcae_model_adam(lcae_model *m, float lr)
+void lcae_model_adam(lcae_model *m, double lr, double beta1)
 {
     lcae_adam_step(m->params, m->grads, m->adam_m, m->adam_v, m->nparams, ++m->adam_step, lr,
-                   0.9f, 0.999f, 1e-8f);
+                   beta1, 0.999, 1e-8);
 }
 
 int lcae_model_encode_batch(lcae_model *m, const float *x, int N, float *z)

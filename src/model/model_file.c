@@ -10,10 +10,12 @@
 
 #include "model/model_internal.h"
 
-/* Metadata values are strings; numbers are written so that they read back exactly. */
+/* Metadata values are strings; numbers are written so that they read back exactly.
+ * META_MAX: room for every key model_file_write adds (17 today). */
+#define META_MAX 24
 typedef struct {
-    char buf[16][48];
-    const char *kv[2 * 16];
+    char buf[META_MAX][48];
+    const char *kv[2 * META_MAX];
     int n;
 } meta_list;
 
@@ -48,6 +50,7 @@ int model_file_write(const lcae_model *m, const char *path, int with_adam,
     meta_add(&ml, "lcae.bin", "%d", pr->bin);
     meta_add(&ml, "lcae.crop", "%d", pr->crop);
     meta_add(&ml, "lcae.mask", "%s", me->mask == LCAE_MASK_NONE ? "none" : "disk");
+    meta_add(&ml, "lcae.recon", "%s", me->recon == LCAE_RECON_MSE ? "mse" : "l1");
     meta_add(&ml, "lcae.rot_loss", "%d", me->rot_loss);
     meta_add(&ml, "lcae.invariant_dims", "%d", me->invariant_dims);
     meta_add(&ml, "lcae.lambda", "%.17g", me->lambda);
@@ -276,6 +279,14 @@ int model_file_read(const char *path, int with_adam, lcae_model **out, lcae_st_f
         goto fail;
     }
     me->mask = mask && !strcmp(mask, "none") ? LCAE_MASK_NONE : LCAE_MASK_DISK;
+    /* absent (earlier versions, PyTorch users): the paper's clipped L1 */
+    const char *recon = lcae_st_meta(f, "lcae.recon");
+    if (recon && strcmp(recon, "l1") && strcmp(recon, "mse")) {
+        rc = lcae_fail(LCAE_EFAIL, "%s: metadata lcae.recon: expected l1 or mse, found "
+                       "'%.40s'", path, recon);
+        goto fail;
+    }
+    me->recon = recon && !strcmp(recon, "mse") ? LCAE_RECON_MSE : LCAE_RECON_L1;
     /* the preparation's names; absent (earlier versions, PyTorch users): the paper's */
     int norm, transform, center;
     if ((rc = meta_name(f, path, "lcae.norm", "sigma68 or std", lcae_norm_rule_from_name,

@@ -12,16 +12,49 @@
 
 /* Random streams, one per purpose, so that e.g. resuming at epoch e draws what an
  * uninterrupted run would. */
-enum { STREAM_SUBSET = 0x5b5e7, STREAM_EPOCH = 0xe90c0000 };
+enum { STREAM_SUBSET = 0x5b5e7, STREAM_PROBE = 0x960be, STREAM_EPOCH = 0xe90c0000 };
+
+/* Patterns of the probe set: each epoch's latent spread and invariance error. */
+#define PROBE_PATTERNS 512
 
 void lcae_train_defaults(lcae_train_options *o)
 {
     *o = (lcae_train_options){
         .arch = {.input_size = 0, .base = 64, .latent_ch = 4, .latent = 16},
-        .epochs = 10, .batch = 32, .lr = 1e-4, .rot_loss = 1, .invariant_dims = 10,
+        .epochs = 10, .steps = 0, .batch = 32, .lr = 1e-4, .lr_schedule = LCAE_LR_CONSTANT,
+        .recon = LCAE_RECON_L1, .rot_loss = 1, .invariant_dims = 10,
         .lambda = 50, .max_angle = 360, .seed = 0, .subset = 0, .bin = 1, .crop = 0,
         .transform = LCAE_TRANSFORM_NONE, .offset = 0, .center = LCAE_CENTER_NONE,
         .exact_norm = 0, .mask = LCAE_MASK_DISK, .interp = LCAE_INTERP_BILINEAR, .resume = 0};
+}
+
+/* OneCycleLR's cosine annealing from start to end as pct goes from 0 to 1. */
+static double anneal_cos(double start, double end, double pct)
+{
+    return end + (start - end) / 2.0 * (cos(3.14159265358979323846 * pct) + 1); /* math.pi */
+}
+
+void lcae_lr_at(lcae_lr_schedule schedule, double lr, int64_t done, int64_t total,
+                double *lr_out, double *beta1_out)
+{
+    if (schedule == LCAE_LR_CONSTANT) {
+        *lr_out = lr;
+        *beta1_out = 0.9;
+        return;
+    }
+    /* OneCycleLR.get_lr with last_epoch = done: phase 1 ends at the (fractional) step
+     * pct_start * total - 1, phase 2 at total - 1 */
+    double initial = lr / 25.0, final = initial / 1e4;
+    double end1 = 0.25 * (double)total - 1, end2 = (double)(total - 1), k = (double)done;
+    if (k <= end1) {
+        double pct = k / end1;
+        *lr_out = anneal_cos(initial, lr, pct);
+        *beta1_out = anneal_cos(0.95, 0.85, pct);
+    } else {
+        double pct = (k - end1) / (end2 - end1);
+        *lr_out = anneal_cos(lr, final, pct);
+        *beta1_out = anneal_cos(0.85, 0.95, pct);
+    }
 }
 
 static double now_s(void)
@@ -65,18 +98,21 @@ static int load_batch(lcae_dataset *ds, const lcae_model_meta *meta, const float
     return LCAE_OK;
 }
 
-/* The options a resumed run must share with its checkpoint, as metadata strings. */
+/* The options a resumed run must share with its checkpoint, as metadata strings: keys
+ * 2 .. RUN_META_SAME-1 always, lcae.total_steps when the schedule depends on it (onecycle)
+ * or the run is a step budget (whose last epoch may be cut short); lcae.epochs may grow. */
+enum { RUN_META_KEYS = 10, RUN_META_SAME = 8 };
 typedef struct {
-    char buf[8][48];
-    const char *kv[16];
+    char buf[RUN_META_KEYS][48];
+    const char *kv[2 * RUN_META_KEYS];
 } run_meta;
 
-static void fill_run_meta(run_meta *r, const lcae_train_options *o, int epochs_done,
-                          int64_t adam_step)
+static void fill_run_meta(run_meta *r, const lcae_train_options *o, int epochs, int64_t total,
+                          int epochs_done, int64_t adam_step)
 {
-    static const char *keys[8] = {"lcae.epoch", "lcae.adam_step", "lcae.batch", "lcae.lr",
-                                  "lcae.max_angle", "lcae.subset", "lcae.interp",
-                                  "lcae.epochs"};
+    static const char *keys[RUN_META_KEYS] = {
+        "lcae.epoch", "lcae.adam_step", "lcae.batch", "lcae.lr", "lcae.max_angle",
+        "lcae.subset", "lcae.interp", "lcae.lr_schedule", "lcae.total_steps", "lcae.epochs"};
     snprintf(r->buf[0], 48, "%d", epochs_done);
     snprintf(r->buf[1], 48, "%lld", (long long)adam_step);
     snprintf(r->buf[2], 48, "%d", o->batch);
@@ -84,8 +120,10 @@ static void fill_run_meta(run_meta *r, const lcae_train_options *o, int epochs_d
     snprintf(r->buf[4], 48, "%.17g", o->max_angle);
     snprintf(r->buf[5], 48, "%lld", (long long)o->subset);
     snprintf(r->buf[6], 48, "%s", o->interp == LCAE_INTERP_NEAREST ? "nearest" : "bilinear");
-    snprintf(r->buf[7], 48, "%d", o->epochs);
-    for (int i = 0; i < 8; i++) {
+    snprintf(r->buf[7], 48, "%s", o->lr_schedule == LCAE_LR_ONECYCLE ? "onecycle" : "constant");
+    snprintf(r->buf[8], 48, "%lld", (long long)total);
+    snprintf(r->buf[9], 48, "%d", epochs);
+    for (int i = 0; i < RUN_META_KEYS; i++) {
         r->kv[2 * i] = keys[i];
         r->kv[2 * i + 1] = r->buf[i];
     }
@@ -93,7 +131,8 @@ static void fill_run_meta(run_meta *r, const lcae_train_options *o, int epochs_d
 
 /* Resuming: the checkpoint must be of the same run (every option but --epochs). */
 static int check_resume(lcae_st_file *f, const char *ckpt, const lcae_model *m,
-                        const lcae_train_options *o, int *epochs_done, int64_t *adam_step)
+                        const lcae_train_options *o, int64_t total, int *epochs_done,
+                        int64_t *adam_step)
 {
     const lcae_model_config *c = &m->cfg;
     const lcae_model_meta *me = &m->meta;
@@ -111,6 +150,7 @@ static int check_resume(lcae_st_file *f, const char *ckpt, const lcae_model *m,
         {"--offset", o->offset, me->prep.offset},
         {"--center", o->center, me->prep.center},
         {"--mask", o->mask, me->mask},
+        {"--recon (0 l1, 1 mse)", o->recon, me->recon},
         {"--rot-loss", o->rot_loss, me->rot_loss},
         {"--invariant-dims", o->rot_loss ? o->invariant_dims : 0, me->invariant_dims},
         {"--lambda", o->rot_loss ? o->lambda : 0, me->lambda},
@@ -121,8 +161,9 @@ static int check_resume(lcae_st_file *f, const char *ckpt, const lcae_model *m,
             return lcae_fail(LCAE_EUSAGE, "%s: cannot resume: %s is %g here and %g in the "
                              "checkpoint", ckpt, same[i].what, same[i].ours, same[i].theirs);
     run_meta want;
-    fill_run_meta(&want, o, 0, 0);
-    for (int i = 2; i < 7; i++) {
+    fill_run_meta(&want, o, 0, total, 0, 0);
+    int same_total = o->lr_schedule == LCAE_LR_ONECYCLE || o->steps > 0;
+    for (int i = 2; i < RUN_META_SAME + same_total; i++) {
         const char *v = lcae_st_meta(f, want.kv[2 * i]);
         if (!v || strcmp(v, want.kv[2 * i + 1]))
             return lcae_fail(LCAE_EUSAGE, "%s: cannot resume: %s is %s here and %s in the "
@@ -146,8 +187,12 @@ cJSON *lcae_train_options_json(const lcae_train_options *o)
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)o->seed);
     cJSON *j = cJSON_CreateObject();
     cJSON_AddNumberToObject(j, "epochs", o->epochs);
+    cJSON_AddNumberToObject(j, "steps", (double)o->steps);
     cJSON_AddNumberToObject(j, "batch", o->batch);
     cJSON_AddNumberToObject(j, "lr", o->lr);
+    cJSON_AddStringToObject(j, "lr_schedule",
+                            o->lr_schedule == LCAE_LR_ONECYCLE ? "onecycle" : "constant");
+    cJSON_AddStringToObject(j, "recon", o->recon == LCAE_RECON_MSE ? "mse" : "l1");
     cJSON_AddBoolToObject(j, "rot_loss", o->rot_loss);
     cJSON_AddNumberToObject(j, "invariant_dims", o->invariant_dims);
     cJSON_AddNumberToObject(j, "lambda", o->lambda);
@@ -240,16 +285,128 @@ static int with_path(int rc, lcae_dataset *ds)
     return lcae_fail(rc, "%s: %s", lcae_dataset_path(ds), msg);
 }
 
+/* The probe set: PROBE_PATTERNS training patterns drawn once from the seed, each with a
+ * rotated copy, encoded after every epoch in evaluation mode through the public
+ * lcae_model_encode_batch only (so any architecture is measured the same way). */
+typedef struct {
+    int n;
+    float *x, *xr; /* (n, H, H): the prepared patterns and their rotated copies */
+    float *z, *zr; /* (n, latent) */
+} probe_set;
+
+static void probe_free(probe_set *q)
+{
+    free(q->x);
+    free(q->xr);
+    free(q->z);
+    free(q->zr);
+}
+
+/* Draws the probe positions from train[0..ntrain-1] (scratch: ntrain values), reads and
+ * prepares them (batches of `batch`, through raw), rotates each copy by its own angle,
+ * uniform in [0, 360). The rotation is about the frame centre ((H - 1) / 2, as the
+ * training's rotated pass): lcae_prep puts the direct beam there when the patterns are
+ * centred (--center beam; a centred crop and the binning keep it at the centre), so R is
+ * then a rotation about the beam. Outside the frame it samples 0, the median. */
+static int probe_load(probe_set *q, lcae_dataset *ds, const lcae_model *m, const float *beam_map,
+                      const int64_t *train, int64_t ntrain, uint64_t seed, int batch,
+                      int64_t *scratch, float *raw)
+{
+    int H = m->cfg.input_size, D = m->cfg.latent;
+    int64_t HH = (int64_t)H * H;
+    q->n = (int)(ntrain < PROBE_PATTERNS ? ntrain : PROBE_PATTERNS);
+    q->x = lcae_malloc((size_t)q->n * HH * sizeof(float));
+    q->xr = lcae_malloc((size_t)q->n * HH * sizeof(float));
+    q->z = lcae_malloc((size_t)q->n * D * sizeof(float));
+    q->zr = lcae_malloc((size_t)q->n * D * sizeof(float));
+    if (!q->x || !q->xr || !q->z || !q->zr)
+        return LCAE_ENOMEM;
+    model_rng r;
+    model_rng_seed(&r, seed, STREAM_PROBE);
+    memcpy(scratch, train, (size_t)ntrain * sizeof *scratch);
+    for (int i = 0; i < q->n; i++) {
+        int64_t j = i + (int64_t)model_rng_below(&r, (uint64_t)(ntrain - i)), t = scratch[i];
+        scratch[i] = scratch[j];
+        scratch[j] = t;
+    }
+    double c = (H - 1) / 2.0;
+    for (int b0 = 0; b0 < q->n; b0 += batch) {
+        int n = q->n - b0 < batch ? q->n - b0 : batch;
+        int rc = load_batch(ds, &m->meta, beam_map, H, scratch + b0, n, raw, q->x + b0 * HH);
+        if (rc)
+            return rc;
+    }
+    for (int i = 0; i < q->n; i++)
+        lcae_rotate_bilinear(q->xr + i * HH, q->x + i * HH, 1, H, H,
+                             360.0 * model_rng_uniform(&r), c, c, 0.0f);
+    return LCAE_OK;
+}
+
+/* Encodes the probe set and its rotated copy; adds to the epoch's log object e the
+ * spread (population standard deviation over the probe set) of every latent feature
+ * and, for the first `invariant` features, the invariance error mean |E(x) - E(Rx)| /
+ * spread (null where the spread is 0); writes a summary for the progress line. */
+static int probe_measure(probe_set *q, lcae_model *m, int batch, int invariant, cJSON *e,
+                         char *summary, size_t summary_size)
+{
+    int H = m->cfg.input_size, D = m->cfg.latent;
+    int64_t HH = (int64_t)H * H;
+    for (int b0 = 0; b0 < q->n; b0 += batch) {
+        int n = q->n - b0 < batch ? q->n - b0 : batch;
+        int rc = lcae_model_encode_batch(m, q->x + b0 * HH, n, q->z + (size_t)b0 * D);
+        if (!rc && invariant)
+            rc = lcae_model_encode_batch(m, q->xr + b0 * HH, n, q->zr + (size_t)b0 * D);
+        if (rc)
+            return rc;
+    }
+    cJSON *sp = cJSON_AddArrayToObject(e, "latent_spread");
+    cJSON *ie = invariant ? cJSON_AddArrayToObject(e, "invariance_error") : NULL;
+    double spread_min = INFINITY, spread_max = 0, err_sum = 0;
+    int err_n = 0;
+    for (int j = 0; j < D; j++) {
+        double s1 = 0, s2 = 0, dev = 0;
+        for (int i = 0; i < q->n; i++)
+            s1 += q->z[(size_t)i * D + j];
+        double mean = s1 / q->n;
+        for (int i = 0; i < q->n; i++) {
+            double d = q->z[(size_t)i * D + j] - mean;
+            s2 += d * d;
+            if (j < invariant)
+                dev += fabs((double)q->z[(size_t)i * D + j] - q->zr[(size_t)i * D + j]);
+        }
+        double spread = sqrt(s2 / q->n);
+        spread_min = spread < spread_min ? spread : spread_min;
+        spread_max = spread > spread_max ? spread : spread_max;
+        cJSON_AddItemToArray(sp, cJSON_CreateNumber(spread));
+        if (j < invariant) {
+            double rel = spread > 0 ? dev / q->n / spread : NAN;
+            cJSON_AddItemToArray(ie, isfinite(rel) ? cJSON_CreateNumber(rel) : cJSON_CreateNull());
+            if (isfinite(rel)) {
+                err_sum += rel;
+                err_n++;
+            }
+        }
+    }
+    int len = snprintf(summary, summary_size, "; latent spread %.3g..%.3g", spread_min,
+                       spread_max);
+    if (invariant && len > 0 && (size_t)len < summary_size)
+        snprintf(summary + len, summary_size - (size_t)len, ", invariance error %.3g",
+                 err_n ? err_sum / err_n : NAN);
+    return LCAE_OK;
+}
+
 typedef struct {
     char *ckpt, *log;
     int64_t *order, *train;
     float *raw, *x;
     cJSON *json;
     lcae_model *m;
+    probe_set probe;
 } train_state;
 
 static void train_free(train_state *s)
 {
+    probe_free(&s->probe);
     free(s->ckpt);
     free(s->log);
     free(s->order);
@@ -265,11 +422,12 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
 {
     lcae_train_options o = *opt;
     const lcae_dataset_info *in = lcae_dataset_get_info(ds);
-    if (o.epochs < 1 || o.batch < 2 || o.lr <= 0 || !(o.max_angle >= 0) || o.lambda < 0 ||
-        o.subset < 0 || (o.rot_loss && (o.invariant_dims < 1 || o.invariant_dims > o.arch.latent)))
-        return lcae_fail(LCAE_EUSAGE, "training options: expected epochs >= 1, batch >= 2, "
-                         "lr > 0, max angle >= 0, lambda >= 0, subset >= 0 and 1 <= "
-                         "invariant dims <= %d", o.arch.latent);
+    if ((o.steps == 0 && o.epochs < 1) || o.steps < 0 || o.batch < 2 || o.lr <= 0 ||
+        !(o.max_angle >= 0) || o.lambda < 0 || o.subset < 0 ||
+        (o.rot_loss && (o.invariant_dims < 1 || o.invariant_dims > o.arch.latent)))
+        return lcae_fail(LCAE_EUSAGE, "training options: expected epochs >= 1 (or steps >= 1), "
+                         "steps >= 0, batch >= 2, lr > 0, max angle >= 0, lambda >= 0, subset "
+                         ">= 0 and 1 <= invariant dims <= %d", o.arch.latent);
     int rc = lcae_model_input_size(in->h, in->w, o.crop, o.bin, &o.arch.input_size);
     if (rc)
         return with_path(rc, ds);
@@ -281,6 +439,19 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
     s.ckpt = beside(model_path, ".ckpt.safetensors");
     s.log = beside(model_path, ".log.json");
     int64_t ntrain = o.subset && o.subset < in->count ? o.subset : in->count;
+    if (ntrain < 2)
+        return lcae_fail(LCAE_EUSAGE, "%s: training needs at least 2 positions, found %lld",
+                         lcae_dataset_path(ds), (long long)ntrain);
+    /* Epochs and steps: an epoch is one reshuffled pass over the training positions in
+     * batches (a last batch of one sample joins none: it has no batch statistics). A step
+     * budget runs ceil(steps / per_epoch) epochs, the last one stopping at the budget;
+     * without one, epochs * per_epoch steps. The checkpoint and log follow every epoch. */
+    int64_t per_epoch = ntrain / o.batch + (ntrain % o.batch >= 2);
+    int64_t total = o.steps ? o.steps : (int64_t)o.epochs * per_epoch;
+    int epochs = o.steps ? (int)((o.steps + per_epoch - 1) / per_epoch) : o.epochs;
+    if (o.lr_schedule == LCAE_LR_ONECYCLE && total < 5)
+        return lcae_fail(LCAE_EUSAGE, "training options: the onecycle schedule needs at least 5 "
+                         "steps, found %lld", (long long)total);
     int H = o.arch.input_size;
     s.order = lcae_malloc((size_t)in->count * sizeof *s.order);
     s.train = lcae_malloc((size_t)in->count * sizeof *s.train);
@@ -300,7 +471,7 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
             train_free(&s);
             return rc;
         }
-        rc = check_resume(f, s.ckpt, s.m, &o, &done, &step);
+        rc = check_resume(f, s.ckpt, s.m, &o, total, &done, &step);
         lcae_st_close(f);
         if (rc) {
             train_free(&s);
@@ -316,6 +487,7 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
         me->prep = (lcae_prep){.crop = o.crop, .bin = o.bin, .center = o.center,
                                .transform = o.transform, .offset = o.offset};
         me->mask = o.mask;
+        me->recon = o.recon;
         me->rot_loss = o.rot_loss;
         me->invariant_dims = o.rot_loss ? o.invariant_dims : 0;
         me->lambda = o.rot_loss ? o.lambda : 0;
@@ -338,6 +510,11 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
             s.train[i] = s.train[j];
             s.train[j] = t;
         }
+    if ((rc = probe_load(&s.probe, ds, s.m, beam_map, s.train, ntrain, o.seed, o.batch, s.order,
+                         s.raw))) {
+        train_free(&s);
+        return rc;
+    }
     s.json = new_log(&o, s.m, lcae_dataset_path(ds), ntrain, fitted ? &norm : NULL);
     if (!s.json) {
         train_free(&s);
@@ -345,7 +522,10 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
     }
     if (o.resume)
         keep_logged_epochs(s.json, s.log, done);
-    for (int epoch = done; epoch < o.epochs; epoch++) {
+    cJSON_AddNumberToObject(s.json, "steps_per_epoch", (double)per_epoch);
+    cJSON_AddNumberToObject(s.json, "total_steps", (double)total);
+    int invariant = lcae_model_get_meta(s.m)->invariant_dims;
+    for (int epoch = done; epoch < epochs && s.m->adam_step < total; epoch++) {
         model_rng_seed(&r, o.seed, STREAM_EPOCH + (uint64_t)epoch);
         memcpy(s.order, s.train, (size_t)ntrain * sizeof *s.order);
         for (int64_t i = ntrain - 1; i > 0; i--) {
@@ -353,15 +533,15 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
             s.order[i] = s.order[j];
             s.order[j] = t;
         }
-        char what[64], extra[96];
-        snprintf(what, sizeof what, "epoch %d/%d", epoch + 1, o.epochs);
-        lcae_progress_begin(p, what, ntrain, "patterns");
-        double t0 = now_s(), sum[4] = {0};
-        for (int64_t b0 = 0; b0 < ntrain; b0 += o.batch) {
-            /* a last batch of one sample would have no batch statistics: it joins none */
+        int64_t left = total - s.m->adam_step, nsteps = left < per_epoch ? left : per_epoch;
+        int64_t planned = nsteps * o.batch < ntrain ? nsteps * o.batch : ntrain, seen = 0;
+        char what[64], extra[256], probe_note[96];
+        snprintf(what, sizeof what, "epoch %d/%d", epoch + 1, epochs);
+        lcae_progress_begin(p, what, planned, "patterns");
+        double t0 = now_s(), sum[4] = {0}, lr = o.lr, beta1 = 0.9;
+        for (int64_t k = 0; k < nsteps; k++) {
+            int64_t b0 = k * o.batch;
             int n = (int)(ntrain - b0 < o.batch ? ntrain - b0 : o.batch);
-            if (n < 2)
-                break;
             double angle = model_rng_uniform(&r) * o.max_angle;
             lcae_losses L;
             if ((rc = load_batch(ds, &s.m->meta, beam_map, H, s.order + b0, n, s.raw, s.x)) ||
@@ -370,34 +550,41 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
                 train_free(&s);
                 return rc;
             }
-            lcae_model_adam(s.m, (float)o.lr);
+            lcae_lr_at(o.lr_schedule, o.lr, s.m->adam_step, total, &lr, &beta1);
+            lcae_model_adam(s.m, lr, beta1);
+            seen += n;
             sum[0] += L.total * n;
             sum[1] += L.recon * n;
             sum[2] += L.recon_rot * n;
             sum[3] += L.rot * n;
-            snprintf(extra, sizeof extra, "loss %.4f", sum[0] / (double)(b0 + n));
-            lcae_progress_update(p, b0 + n, extra);
+            snprintf(extra, sizeof extra, "loss %.4f", sum[0] / (double)seen);
+            lcae_progress_update(p, seen, extra);
         }
-        double secs = now_s() - t0, seen = (double)(ntrain - (ntrain % o.batch == 1));
+        double secs = now_s() - t0;
         cJSON *e = cJSON_CreateObject();
         cJSON_AddNumberToObject(e, "epoch", epoch + 1);
-        cJSON_AddNumberToObject(e, "loss", sum[0] / seen);
-        cJSON_AddNumberToObject(e, "recon", sum[1] / seen);
-        cJSON_AddNumberToObject(e, "recon_rot", sum[2] / seen);
-        cJSON_AddNumberToObject(e, "rot", sum[3] / seen);
+        cJSON_AddNumberToObject(e, "step", (double)s.m->adam_step);
+        cJSON_AddNumberToObject(e, "lr", lr); /* of the epoch's last step */
+        cJSON_AddNumberToObject(e, "loss", sum[0] / (double)seen);
+        cJSON_AddNumberToObject(e, "recon", sum[1] / (double)seen);
+        cJSON_AddNumberToObject(e, "recon_rot", sum[2] / (double)seen);
+        cJSON_AddNumberToObject(e, "rot", sum[3] / (double)seen);
         cJSON_AddNumberToObject(e, "seconds", secs);
-        cJSON_AddNumberToObject(e, "patterns_per_s", seen / secs);
+        cJSON_AddNumberToObject(e, "patterns_per_s", (double)seen / secs);
         cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(s.json, "epochs"), e);
         run_meta rm;
-        fill_run_meta(&rm, &o, epoch + 1, s.m->adam_step);
-        if ((rc = model_file_write(s.m, s.ckpt, 1, rm.kv, 8)) ||
+        fill_run_meta(&rm, &o, epochs, total, epoch + 1, s.m->adam_step);
+        if ((rc = probe_measure(&s.probe, s.m, o.batch, invariant, e, probe_note,
+                                sizeof probe_note)) ||
+            (rc = model_file_write(s.m, s.ckpt, 1, rm.kv, RUN_META_KEYS)) ||
             (rc = write_log(s.json, s.log))) {
             lcae_progress_end(p, "failed");
             train_free(&s);
             return rc;
         }
-        snprintf(extra, sizeof extra, "loss %.5f (recon %.5f, rotated %.5f, rotation %.5f)",
-                 sum[0] / seen, sum[1] / seen, sum[2] / seen, sum[3] / seen);
+        snprintf(extra, sizeof extra, "loss %.5f (recon %.5f, rotated %.5f, rotation %.5f)%s",
+                 sum[0] / (double)seen, sum[1] / (double)seen, sum[2] / (double)seen,
+                 sum[3] / (double)seen, probe_note);
         lcae_progress_end(p, extra);
     }
     /* the model itself is put in place only when training ends (also when a resumed run

@@ -1,5 +1,5 @@
-/* The two loss terms and their gradients, with PyTorch's conventions at the kinks:
- * clamp passes the gradient on the closed interval [-c, c] and abs has gradient 0 at 0. */
+/* The loss terms and their gradients, with PyTorch's conventions at the kinks: clamp
+ * passes the gradient on the closed interval [-c, c] and abs has gradient 0 at 0. */
 #include <math.h>
 
 #include "nn/nn_internal.h"
@@ -18,6 +18,20 @@ double lcae_clipped_l1(const float *pred, const float *target, float *dpred, int
         sum += a < clip ? a : clip;
         if (dpred)
             dpred[i] = a <= clip ? sgn(d) * g : 0.0f;
+    }
+    return sum / (double)n;
+}
+
+double lcae_mse(const float *pred, const float *target, float *dpred, int64_t n, float scale)
+{
+    double sum = 0;
+    float g = 2.0f * scale / (float)n; /* PyTorch's mse_loss backward: 2 / numel * grad */
+#pragma omp parallel for reduction(+ : sum) schedule(static) if (n >= NN_PAR_MIN)
+    for (int64_t i = 0; i < n; i++) {
+        float d = pred[i] - target[i];
+        sum += (double)d * d;
+        if (dpred)
+            dpred[i] = g * d;
     }
     return sum / (double)n;
 }

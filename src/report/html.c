@@ -439,6 +439,51 @@ static void sb_scores(sbuf *b, const cJSON *cls)
               "clusters made mostly of boundary.</p>\n");
 }
 
+/* Each model's latent features at the end of training (report.json's latent_probe, from
+ * the training log): spread over the probe set and, for the invariant features, the
+ * invariance error relative to it; one row each, one column per feature. */
+static void sb_latent_probe(sbuf *b, const cJSON *cls)
+{
+    const cJSON *c;
+    int any = 0;
+    cJSON_ArrayForEach(c, cls) {
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(c, "latent_probe");
+        const cJSON *spread = cJSON_GetObjectItemCaseSensitive(p, "latent_spread");
+        if (!cJSON_IsArray(spread))
+            continue;
+        if (!any++)
+            sb_str(b, "<h2 id=\"latent\">Latent features</h2>\n<p>Per feature, after the last "
+                      "epoch, over a fixed probe set of training patterns encoded in evaluation "
+                      "mode: the spread (standard deviation) and, for the features trained to be "
+                      "invariant, the invariance error mean |E(x) - E(Rx)| / spread, R a random "
+                      "rotation about the pattern centre. Invariant and informative: a small "
+                      "error with a spread that is not small next to the other features'.</p>\n");
+        const cJSON *err = cJSON_GetObjectItemCaseSensitive(p, "invariance_error");
+        sb_str(b, "<h3>");
+        sb_esc(b, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "title")));
+        sb_str(b, "</h3>\n<table><tr><th>feature</th>");
+        for (int j = 0; j < cJSON_GetArraySize(spread); j++)
+            sb_printf(b, "<th class=\"n\">%d</th>", j);
+        const cJSON *rows[2] = {spread, err};
+        const char *names[2] = {"spread", "invariance error"};
+        for (int k = 0; k < 2; k++) {
+            if (!cJSON_IsArray(rows[k]))
+                continue;
+            sb_printf(b, "</tr>\n<tr><th>%s</th>", names[k]);
+            const cJSON *v;
+            cJSON_ArrayForEach(v, rows[k]) {
+                sb_str(b, "<td class=\"n\">");
+                if (cJSON_IsNumber(v))
+                    sb_printf(b, "%.3g", v->valuedouble);
+                else
+                    sb_str(b, "n/a");
+                sb_str(b, "</td>");
+            }
+        }
+        sb_str(b, "</tr>\n</table>\n");
+    }
+}
+
 int report_html(report_ctx *r)
 {
     sbuf b = {0};
@@ -458,7 +503,8 @@ int report_html(report_ctx *r)
               lcae_version());
     sb_str(&b, "<nav><a href=\"#explore\">maps</a><a href=\"#figures\">figures</a>"
                "<a href=\"#dataset\">dataset</a><a href=\"#clusters\">clusters</a>"
-               "<a href=\"#scores\">scores</a><a href=\"#timings\">timings</a>"
+               "<a href=\"#scores\">scores</a><a href=\"#latent\">latent</a>"
+               "<a href=\"#timings\">timings</a>"
                "<a href=\"#config\">configuration</a></nav>\n");
 
     cJSON *data = cJSON_CreateObject();
@@ -501,6 +547,7 @@ int report_html(report_ctx *r)
     sb_table(&b, cJSON_GetObjectItemCaseSensitive(j, "virtual_detectors"));
     sb_clusters(&b, r);
     sb_scores(&b, cJSON_GetObjectItemCaseSensitive(j, "clusterings"));
+    sb_latent_probe(&b, cJSON_GetObjectItemCaseSensitive(j, "clusterings"));
     const cJSON *tm = cJSON_GetObjectItemCaseSensitive(j, "timings");
     sb_str(&b, "<h2 id=\"timings\">Timings (seconds)</h2>\n");
     if (tm)

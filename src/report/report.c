@@ -168,6 +168,32 @@ static cJSON *sizes_json(const report_clustering *c)
     return a;
 }
 
+/* The last logged epoch's probe measurements of a model's training log (lcae_train):
+ * {"epoch", "latent_spread": [D], "invariance_error": [N] (invariant features only)};
+ * NULL when the log is missing or has none (an earlier version's log). */
+static cJSON *latent_probe_json(const char *log_path)
+{
+    char *text = NULL;
+    size_t n;
+    cJSON *log = lcae_read_text_file(log_path, 64u << 20, &text, &n) == LCAE_OK
+                     ? cJSON_ParseWithLength(text, n) : NULL;
+    free(text);
+    cJSON *epochs = cJSON_GetObjectItemCaseSensitive(log, "epochs");
+    cJSON *last = cJSON_GetArrayItem(epochs, cJSON_GetArraySize(epochs) - 1), *out = NULL;
+    cJSON *spread = cJSON_GetObjectItemCaseSensitive(last, "latent_spread");
+    if (cJSON_IsArray(spread)) {
+        out = cJSON_CreateObject();
+        cJSON_AddItemToObject(out, "epoch", cJSON_Duplicate(
+                                                cJSON_GetObjectItemCaseSensitive(last, "epoch"), 1));
+        cJSON_AddItemToObject(out, "latent_spread", cJSON_Duplicate(spread, 1));
+        cJSON *err = cJSON_GetObjectItemCaseSensitive(last, "invariance_error");
+        if (cJSON_IsArray(err))
+            cJSON_AddItemToObject(out, "invariance_error", cJSON_Duplicate(err, 1));
+    }
+    cJSON_Delete(log);
+    return out;
+}
+
 static cJSON *build_json(report_ctx *r)
 {
     const lcae_report_input *in = r->in;
@@ -227,8 +253,12 @@ static cJSON *build_json(report_ctx *r)
             cJSON_AddItemToObject(o, "score", lcae_score_json(&cl->class_score));
         if (cl->has_grain)
             cJSON_AddItemToObject(o, "score_grain", lcae_score_json(&cl->grain_score));
-        if (cl->in->train_log)
+        if (cl->in->train_log) {
             cJSON_AddStringToObject(o, "train_log", cl->in->train_log);
+            cJSON *probe = latent_probe_json(cl->in->train_log);
+            if (probe)
+                cJSON_AddItemToObject(o, "latent_probe", probe);
+        }
     }
     if (in->truth_class || in->truth_region || in->truth_grain) {
         cJSON *t = cJSON_AddObjectToObject(j, "truth");
