@@ -14,7 +14,7 @@ static int resume;
 cli_train_args cli_train = {
     .epochs = 10, .batch = 32, .lr = 1e-4, .rot_loss = 1, .invariant_dims = 10,
     .lambda = 50, .max_angle = 360, .base = 64, .latent_ch = 4, .latent = 16,
-    .mask = "disk", .interp = "bilinear"};
+    .mask = "disk", .interp = "bilinear", .arch = "cae"};
 
 static const cli_option train_options[] = {
     {"output", 'o', OPT_STRING, &output, "MODEL.safetensors",
@@ -28,6 +28,10 @@ static const cli_option train_options[] = {
     {0}};
 
 const cli_option cli_train_options[] = {
+    {"arch", 0, OPT_STRING, &cli_train.arch, "cae|polar",
+     "cae (default): the paper's autoencoder; polar: invariant by construction (polar "
+     "image, circular convs, the first --invariant-dims features pooled over the angle, an "
+     "auxiliary head; no rotation loss)"},
     {"epochs", 0, OPT_INT, &cli_train.epochs, "N", "passes over the training positions (default 10)"},
     {"batch", 0, OPT_INT, &cli_train.batch, "B", "patterns per step (default 32)"},
     {"lr", 0, OPT_DOUBLE, &cli_train.lr, "LR", "Adam learning rate (default 1e-4)"},
@@ -93,6 +97,11 @@ int cli_train_options_get(lcae_train_options *o)
     else
         return cli_error(LCAE_EUSAGE, "option --interp: expected bilinear or nearest, found "
                          "'%s'", cli_train.interp);
+    if (!strcmp(cli_train.arch, "cae") || !strcmp(cli_train.arch, "polar"))
+        o->arch.kind = !strcmp(cli_train.arch, "polar") ? LCAE_ARCH_POLAR : LCAE_ARCH_CAE;
+    else
+        return cli_error(LCAE_EUSAGE, "option --arch: expected cae or polar, found '%s'",
+                         cli_train.arch);
     if (cli_train.base < 1 || cli_train.latent_ch < 1 || cli_train.latent < 1)
         return cli_error(LCAE_EUSAGE, "options --base, --latent-channels, --latent: expected "
                          "positive numbers");
