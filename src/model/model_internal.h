@@ -126,6 +126,13 @@ int polar_step(lcae_model *m, const float *x, int N, double degrees, lcae_losses
 int polar_encode_batch(lcae_model *m, const float *x, int N, float *z);
 /* The polar image (N, nr, LCAE_POLAR_ANGLES) of prepared patterns x (N, H, H). */
 void polar_image(const lcae_model *m, const float *x, int N, float *out);
+/* Evaluation-mode z (N, latent) of polar images img (N, nr, nt) (encode_batch after
+ * polar_image): for tests of the invariance. */
+int polar_encode_image(lcae_model *m, const float *img, int N, float *z);
+/* The last training step's z (N, latent), reconstruction (N, nr, nt) and auxiliary
+ * output (N, 7 nr): for tests. */
+void polar_last_step(const lcae_model *m, const float **z, const float **recon,
+                     const float **aux);
 /* The auxiliary target's standardization (tensors lcae_aux_target.mean and .std): its
  * mean and unbiased standard deviation over the patterns given to _add (prepared, N at a
  * time) between _begin and _end. */

@@ -410,7 +410,7 @@ static int layer_forward(lcae_model *m, int i, const float *in, int N, int train
                                               MODEL_BN_MOMENTUM, MODEL_BN_EPS);
             m->nbt[L->bn]++;
         } else {
-            rc = lcae_batchnorm_forward_eval(out, out, w + L->gamma, w + L->beta,
+            rc = lcae_batchnorm_forward_eval(out, conv_out, w + L->gamma, w + L->beta,
                                              m->buffers + L->rmean, m->buffers + L->rvar, N,
                                              L->cout, HW, MODEL_BN_EPS);
         }
@@ -653,6 +653,25 @@ int polar_encode_batch(lcae_model *m, const float *x, int N, float *z)
         return rc;
     polar_image(m, x, N, p->img);
     return encode_forward(m, N, 0, z);
+}
+
+int polar_encode_image(lcae_model *m, const float *img, int N, float *z)
+{
+    model_polar *p = m->polar;
+    int rc = ensure_work(p, N, 0);
+    if (rc)
+        return rc;
+    memcpy(p->img, img, sizeof(float) * N * p->nr * p->nt);
+    return encode_forward(m, N, 0, z);
+}
+
+void polar_last_step(const lcae_model *m, const float **z, const float **recon,
+                     const float **aux)
+{
+    const model_polar *p = m->polar;
+    *z = p->z;
+    *recon = p->out[AUX0 - 1];
+    *aux = p->out[NLAYERS - 1];
 }
 
 int polar_target_begin(lcae_model *m)
