@@ -20,12 +20,28 @@
 extern "C" {
 #endif
 
+/* The architectures (metadata lcae.arch):
+ *  - cae: the paper's convolutional autoencoder (METHOD.md);
+ *  - polar: invariant by construction (tools/research/train.py's PolarAE with its
+ *    auxiliary head): the prepared pattern resampled to a polar image (input_size / 2
+ *    radii x LCAE_POLAR_ANGLES angles about the frame centre, where the beam is), convs
+ *    with circular padding along the angle, the first `invariant` latent features from
+ *    the mean and maximum over the angle (rotations of the pattern are cyclic shifts of
+ *    the polar image: those features do not change), the others from 12 angular bins;
+ *    the decoder reconstructs the polar image, an auxiliary head predicts the angular
+ *    Fourier magnitudes of the polar image from the invariant features alone. */
+typedef enum { LCAE_ARCH_CAE = 0, LCAE_ARCH_POLAR = 1 } lcae_arch;
+#define LCAE_POLAR_ANGLES 96
+
 /* The architecture's sizes (the published model: base 64, 4, 16, 128). */
 typedef struct {
-    int input_size; /* H = W of the model input, a multiple of 16 */
-    int base;       /* width of the first block; the blocks have base, 2, 4, 8 x base */
-    int latent_ch;  /* channels at H/16 (4) */
+    int input_size; /* H = W of the model input, a multiple of 16 (polar: of 32) */
+    int base;       /* width of the first block; the blocks have base, 2, 4, 8 x base
+                       (polar: the encoder's base, base, 2, 2, 4, 4 x base) */
+    int latent_ch;  /* channels at H/16 (4); polar: the decoder's input channels */
     int latent;     /* latent features (16) */
+    lcae_arch kind; /* cae (0) or polar */
+    int invariant;  /* polar: the latent features pooled over the angle (10); cae: unused */
 } lcae_model_config;
 
 typedef enum { LCAE_MASK_DISK = 0, LCAE_MASK_NONE = 1 } lcae_mask;
@@ -39,7 +55,7 @@ typedef enum { LCAE_LR_CONSTANT = 0, LCAE_LR_ONECYCLE = 1 } lcae_lr_schedule;
 /* What is needed to use a model on new data and how it was trained; saved as the
  * safetensors metadata (lcae.median, lcae.scale, lcae.norm, lcae.transform, lcae.offset,
  * lcae.center, lcae.input_size, lcae.bin, lcae.crop, lcae.mask, lcae.recon, lcae.invariant_dims,
- * lcae.lambda, lcae.rot_loss, lcae.seed, lcae.version; lcae.sigma68 too when the scale
+ * lcae.lambda, lcae.rot_loss, lcae.seed, lcae.version, lcae.arch; lcae.sigma68 too when the scale
  * is sigma68, as models of earlier versions have it). */
 typedef struct {
     lcae_prep prep;         /* the patterns' preparation: bin 1, 2 or 4 */
@@ -74,11 +90,15 @@ typedef struct {
     double recon;     /* L_recon(x) */
     double recon_rot; /* L_recon(R x) (0 without the rotation pass) */
     double rot;       /* L_rot (unweighted) */
+    double aux;       /* polar: the auxiliary head's MSE (0 for the CAE) */
 } lcae_losses;
 
 /* Training-mode forward and backward over one batch x (N, 1, H, H) of normalized
  * patterns, rotated by `degrees` for the second pass (meta: rot_loss, mask,
- * invariant_dims, lambda; `interp` chooses the rotation's sampling). Sets the parameter
+ * invariant_dims, lambda; `interp` chooses the rotation's sampling). A polar model has
+ * no second pass: recon is MSE(reconstruction, polar image), aux the auxiliary head's
+ * MSE (weight 1, total = recon + aux), and `degrees` rotates the batch (a cyclic shift of the polar image by
+ * the nearest whole number of angle steps) as augmentation. Sets the parameter
  * gradients (zeroed first), updates the BatchNorm running statistics (once per pass,
  * as PyTorch), returns the loss terms. */
 int lcae_model_step(lcae_model *m, const float *x, int N, double degrees, lcae_interp interp,
@@ -105,7 +125,7 @@ typedef struct {
     double lr;              /* 1e-4: the constant rate, or onecycle's maximum */
     lcae_lr_schedule lr_schedule; /* constant */
     lcae_recon recon;       /* l1 */
-    int rot_loss;           /* 1 */
+    int rot_loss;           /* 1 (a polar model has none: it is invariant by construction) */
     int invariant_dims;     /* 10 */
     double lambda;          /* 50 */
     double max_angle;       /* degrees, 360: psi uniform in [0, max_angle) per batch */

@@ -108,6 +108,7 @@ typedef struct {
     int epochs, batch, rot_loss, invariant_dims, base, latent_ch, latent, exact_norm;
     double lr, lambda, max_angle;
     int64_t seed, subset, steps;
+    const char *arch; /* cae or polar */
 } cli_train_args;
 extern cli_train_args cli_train;             /* src/cli/cmd_train.c */
 extern const cli_option cli_train_options[];

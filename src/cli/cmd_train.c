@@ -14,7 +14,8 @@ static int resume;
 cli_train_args cli_train = {
     .epochs = 10, .batch = 32, .lr = 1e-4, .rot_loss = 1, .invariant_dims = 10,
     .lambda = 50, .max_angle = 360, .base = 64, .latent_ch = 4, .latent = 16,
-    .mask = "disk", .interp = "bilinear", .recon = "l1", .lr_schedule = "constant"};
+    .mask = "disk", .interp = "bilinear", .recon = "l1", .lr_schedule = "constant",
+    .arch = "cae"};
 
 static const cli_option train_options[] = {
     {"output", 'o', OPT_STRING, &output, "MODEL.safetensors",
@@ -28,6 +29,10 @@ static const cli_option train_options[] = {
     {0}};
 
 const cli_option cli_train_options[] = {
+    {"arch", 0, OPT_STRING, &cli_train.arch, "cae|polar",
+     "cae (default): the paper's autoencoder; polar: invariant by construction (polar "
+     "image, circular convs, the first --invariant-dims features pooled over the angle, an "
+     "auxiliary head; no rotation loss)"},
     {"epochs", 0, OPT_INT, &cli_train.epochs, "N",
      "passes over the training positions, used when --steps is 0 (default 10)"},
     {"steps", 0, OPT_I64, &cli_train.steps, "N",
@@ -118,6 +123,11 @@ int cli_train_options_get(lcae_train_options *o)
     else
         return cli_error(LCAE_EUSAGE, "option --lr-schedule: expected constant or onecycle, "
                          "found '%s'", cli_train.lr_schedule);
+    if (!strcmp(cli_train.arch, "cae") || !strcmp(cli_train.arch, "polar"))
+        o->arch.kind = !strcmp(cli_train.arch, "polar") ? LCAE_ARCH_POLAR : LCAE_ARCH_CAE;
+    else
+        return cli_error(LCAE_EUSAGE, "option --arch: expected cae or polar, found '%s'",
+                         cli_train.arch);
     if (cli_train.base < 1 || cli_train.latent_ch < 1 || cli_train.latent < 1)
         return cli_error(LCAE_EUSAGE, "options --base, --latent-channels, --latent: expected "
                          "positive numbers");

@@ -57,8 +57,8 @@ static int resolve(const lcae_model_config *c, int sz)
     }
 }
 
-static model_tensor *add_tensor(lcae_model *m, const char *layer, const char *suffix,
-                                tensor_kind kind, int ndim, const int64_t *shape, int fan_in)
+model_tensor *model_add_tensor(lcae_model *m, const char *layer, const char *suffix,
+                               tensor_kind kind, int ndim, const int64_t *shape, int fan_in)
 {
     model_tensor *t = &m->tensors[m->ntensors++];
     snprintf(t->name, sizeof t->name, "%s.%s", layer, suffix);
@@ -84,6 +84,8 @@ static model_tensor *add_tensor(lcae_model *m, const char *layer, const char *su
 static int build_tables(lcae_model *m)
 {
     const lcae_model_config *c = &m->cfg;
+    if (c->kind == LCAE_ARCH_POLAR)
+        return polar_build_tables(m);
     if (c->input_size < 16 || c->input_size % 16 || c->base < 1 || c->latent_ch < 1 ||
         c->latent < 1 || c->input_size > 65536 || c->base > 4096 || c->latent_ch > 4096 ||
         c->latent > 65536)
@@ -113,8 +115,8 @@ static int build_tables(lcae_model *m)
             L->hin = L->hout = 1;
             prev_linear = 1;
             int64_t ws[2] = {L->cout, L->cin}, bs[1] = {L->cout};
-            L->w = add_tensor(m, L->name, wname, T_PARAM, 2, ws, L->cin)->offset;
-            L->b = add_tensor(m, L->name, bname, T_PARAM, 1, bs, L->cin)->offset;
+            L->w = model_add_tensor(m, L->name, wname, T_PARAM, 2, ws, L->cin)->offset;
+            L->b = model_add_tensor(m, L->name, bname, T_PARAM, 1, bs, L->cin)->offset;
         } else {
             if (prev_linear) /* Unflatten: (F) -> (latent_ch, H/16, H/16) */
                 side = c->input_size / 16;
@@ -131,14 +133,14 @@ static int build_tables(lcae_model *m)
             int64_t ws[4] = {L->kind == LY_DECONV_BN ? L->cin : L->cout,
                              L->kind == LY_DECONV_BN ? L->cout : L->cin, k, k};
             int64_t bs[1] = {L->cout};
-            L->w = add_tensor(m, L->name, wname, T_PARAM, 4, ws, fan)->offset;
-            L->b = add_tensor(m, L->name, bname, T_PARAM, 1, bs, fan)->offset;
+            L->w = model_add_tensor(m, L->name, wname, T_PARAM, 4, ws, fan)->offset;
+            L->b = model_add_tensor(m, L->name, bname, T_PARAM, 1, bs, fan)->offset;
             if (L->kind != LY_CONV) {
-                L->gamma = add_tensor(m, L->name, "norm.weight", T_PARAM, 1, bs, 0)->offset;
-                L->beta = add_tensor(m, L->name, "norm.bias", T_PARAM, 1, bs, 0)->offset;
-                L->rmean = add_tensor(m, L->name, "norm.running_mean", T_BUFFER, 1, bs, 0)->offset;
-                L->rvar = add_tensor(m, L->name, "norm.running_var", T_BUFFER, 1, bs, 0)->offset;
-                L->bn = (int)add_tensor(m, L->name, "norm.num_batches_tracked", T_COUNT, 0,
+                L->gamma = model_add_tensor(m, L->name, "norm.weight", T_PARAM, 1, bs, 0)->offset;
+                L->beta = model_add_tensor(m, L->name, "norm.bias", T_PARAM, 1, bs, 0)->offset;
+                L->rmean = model_add_tensor(m, L->name, "norm.running_mean", T_BUFFER, 1, bs, 0)->offset;
+                L->rvar = model_add_tensor(m, L->name, "norm.running_var", T_BUFFER, 1, bs, 0)->offset;
+                L->bn = (int)model_add_tensor(m, L->name, "norm.num_batches_tracked", T_COUNT, 0,
                                         NULL, 0)->offset;
                 m->nbn++;
             }
@@ -183,7 +185,9 @@ static void init_params(lcae_model *m, uint64_t seed)
             for (int64_t j = 0; j < t->count; j++)
                 d[j] = (float)((2.0 * model_rng_uniform(&r) - 1.0) * bound);
         } else {
-            float v = !strcmp(s, "weight") || !strcmp(s, "running_var") ? 1.0f : 0.0f;
+            /* the polar model's target std (lcae_aux_target.std) starts at 1 too */
+            float v = !strcmp(s, "weight") || !strcmp(s, "running_var") || !strcmp(s, "std")
+                          ? 1.0f : 0.0f;
             for (int64_t j = 0; j < t->count; j++)
                 d[j] = v;
         }
@@ -211,6 +215,7 @@ void lcae_model_free(lcae_model *m)
     free(m->nbt);
     free(m->mask);
     free_work(m);
+    polar_free(m->polar);
     lcae_nn_free(m->nn);
     free(m);
 }
@@ -224,7 +229,7 @@ int model_tables(const lcae_model_config *cfg, lcae_model **out)
     m->cfg = *cfg;
     int rc = build_tables(m);
     if (rc) {
-        free(m);
+        lcae_model_free(m);
         return rc;
     }
     *out = m;
@@ -243,6 +248,11 @@ int lcae_model_create(const lcae_model_config *cfg, uint64_t seed, lcae_model **
                                 .seed = seed};
     if (m->meta.invariant_dims > cfg->latent)
         m->meta.invariant_dims = cfg->latent;
+    if (cfg->kind == LCAE_ARCH_POLAR) { /* invariant by construction: no rotation loss */
+        m->meta.rot_loss = 0;
+        m->meta.lambda = 0;
+        m->meta.invariant_dims = cfg->invariant;
+    }
     size_t pb = (size_t)m->nparams * sizeof(float);
     m->params = lcae_malloc(pb);
     m->grads = lcae_calloc(1, pb);
@@ -504,6 +514,8 @@ int lcae_model_step(lcae_model *m, const float *x, int N, double degrees, lcae_i
     memset(losses, 0, sizeof *losses);
     if (N < 1)
         return lcae_fail(LCAE_EUSAGE, "model step: empty batch");
+    if (m->cfg.kind == LCAE_ARCH_POLAR)
+        return polar_step(m, x, N, degrees, losses);
     if (m->meta.rot_loss && (m->meta.invariant_dims < 1 || m->meta.invariant_dims > m->cfg.latent))
         return lcae_fail(LCAE_EUSAGE, "model step: the rotation loss needs 1 to %d invariant "
                          "dimensions, found %d", m->cfg.latent, m->meta.invariant_dims);
@@ -560,6 +572,8 @@ int lcae_model_encode_batch(lcae_model *m, const float *x, int N, float *z)
 {
     if (N < 1)
         return LCAE_OK;
+    if (m->cfg.kind == LCAE_ARCH_POLAR)
+        return polar_encode_batch(m, x, N, z);
     int rc = ensure_work(m, N, 0);
     if (rc)
         return rc;

@@ -56,6 +56,7 @@ int model_file_write(const lcae_model *m, const char *path, int with_adam,
     meta_add(&ml, "lcae.lambda", "%.17g", me->lambda);
     meta_add(&ml, "lcae.seed", "%llu", (unsigned long long)me->seed);
     meta_add(&ml, "lcae.version", "%s", lcae_version());
+    meta_add(&ml, "lcae.arch", "%s", m->cfg.kind == LCAE_ARCH_POLAR ? "polar" : "cae");
     int nmeta = ml.n + nextra;
     const char **kv = lcae_malloc(2 * (size_t)nmeta * sizeof *kv);
     int nt = m->ntensors, ne = nt;
@@ -157,6 +158,57 @@ int model_meta_number(lcae_st_file *f, const char *path, const char *key, double
     return LCAE_OK;
 }
 
+/* The architecture and its sizes from the tensors' shapes: lcae.arch, or (a PyTorch
+ * user's file) polar if the invariant head inv.0 is there; the input size from
+ * lcae.input_size, else from the shapes (the CAE's first Linear takes
+ * latent_ch * (H/16)^2; the polar target has 7 * H/2 values). */
+static int read_config(lcae_st_file *f, const char *path, lcae_model_config *cfg)
+{
+    const char *arch = lcae_st_meta(f, "lcae.arch");
+    if (arch && strcmp(arch, "cae") && strcmp(arch, "polar"))
+        return lcae_fail(LCAE_EFAIL, "%s: metadata lcae.arch: expected cae or polar, found "
+                         "'%.40s'", path, arch);
+    int polar = arch ? !strcmp(arch, "polar") : lcae_st_find(f, "inv.0.weight") != NULL;
+    const lcae_st_tensor *t0, *t8, *t10, *t12;
+    int rc;
+    if (polar) {
+        if ((rc = need(f, path, "enc.0.conv.weight", 4, &t0)) ||
+            (rc = need(f, path, "dec.net.0.weight", 4, &t8)) ||
+            (rc = need(f, path, "inv.2.weight", 2, &t10)) ||
+            (rc = need(f, path, "var.2.weight", 2, &t12)))
+            return rc;
+        *cfg = (lcae_model_config){.base = (int)t0->shape[0], .latent_ch = (int)t8->shape[0],
+                                   .invariant = (int)t10->shape[0],
+                                   .latent = (int)(t10->shape[0] + t12->shape[0]),
+                                   .kind = LCAE_ARCH_POLAR};
+    } else {
+        if ((rc = need(f, path, "enc.0.conv.weight", 4, &t0)) ||
+            (rc = need(f, path, "enc.8.conv.weight", 4, &t8)) ||
+            (rc = need(f, path, "enc.10.weight", 2, &t10)) ||
+            (rc = need(f, path, "enc.12.weight", 2, &t12)))
+            return rc;
+        *cfg = (lcae_model_config){.base = (int)t0->shape[0], .latent_ch = (int)t8->shape[0],
+                                   .latent = (int)t12->shape[0], .kind = LCAE_ARCH_CAE};
+    }
+    double v;
+    rc = model_meta_number(f, path, "lcae.input_size", 16, 65536, 1, &v);
+    if (rc > 0)
+        return rc;
+    if (rc == LCAE_OK) {
+        cfg->input_size = (int)v;
+    } else if (polar) {
+        const lcae_st_tensor *t = lcae_st_find(f, "lcae_aux_target.mean");
+        if (!t)
+            return lcae_fail(LCAE_EFAIL, "%s: tensor 'lcae_aux_target.mean' is missing (a "
+                             "polar model needs its target's standardization)", path);
+        cfg->input_size = (int)(2 * (t->count / POLAR_ORDERS));
+    } else {
+        double s = cfg->latent_ch > 0 ? sqrt((double)t10->shape[1] / cfg->latent_ch) : 0;
+        cfg->input_size = 16 * (int)lround(s);
+    }
+    return LCAE_OK;
+}
+
 int model_file_read(const char *path, int with_adam, lcae_model **out, lcae_st_file **fout)
 {
     *out = NULL;
@@ -165,26 +217,10 @@ int model_file_read(const char *path, int with_adam, lcae_model **out, lcae_st_f
     if (rc)
         return rc;
     lcae_model *m = NULL;
-    const lcae_st_tensor *t0, *t8, *t10, *t12;
-    if ((rc = need(f, path, "enc.0.conv.weight", 4, &t0)) ||
-        (rc = need(f, path, "enc.8.conv.weight", 4, &t8)) ||
-        (rc = need(f, path, "enc.10.weight", 2, &t10)) ||
-        (rc = need(f, path, "enc.12.weight", 2, &t12)))
-        goto fail;
-    lcae_model_config cfg = {.base = (int)t0->shape[0], .latent_ch = (int)t8->shape[0],
-                             .latent = (int)t12->shape[0]};
+    lcae_model_config cfg;
     double v;
-    rc = model_meta_number(f, path, "lcae.input_size", 16, 65536, 1, &v);
-    if (rc > 0)
+    if ((rc = read_config(f, path, &cfg)))
         goto fail;
-    if (rc == LCAE_OK) {
-        cfg.input_size = (int)v;
-    } else {
-        /* a PyTorch file without lcae's metadata: the first Linear's input is
-         * latent_ch * (H/16)^2 */
-        double s = cfg.latent_ch > 0 ? sqrt((double)t10->shape[1] / cfg.latent_ch) : 0;
-        cfg.input_size = 16 * (int)lround(s);
-    }
     /* every tensor present and of the right shape before the model is allocated: the
      * allocation is then bounded by the file's size, whatever its header claims */
     if ((rc = model_tables(&cfg, &m)))

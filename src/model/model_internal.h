@@ -57,8 +57,12 @@ typedef struct {
     float *mean[MODEL_MAX_LAYERS], *invstd[MODEL_MAX_LAYERS]; /* batch statistics (cout) */
 } model_pass;
 
+/* The polar architecture's layers, work memory and sampling tables (src/model/polar.c). */
+typedef struct model_polar model_polar;
+
 struct lcae_model {
     lcae_model_config cfg;
+    model_polar *polar; /* cfg.kind == LCAE_ARCH_POLAR; the CAE's layers[] are then unused */
     lcae_model_meta meta;
     int nlayers, nenc; /* the encoder is layers 0 .. nenc-1; z = out[nenc-1] */
     model_layer layers[MODEL_MAX_LAYERS];
@@ -87,6 +91,10 @@ struct lcae_model {
  * lcae_model_free): what a file must hold, checked before anything large is allocated. */
 int model_tables(const lcae_model_config *cfg, lcae_model **out);
 const model_tensor *model_find_tensor(const lcae_model *m, const char *name);
+/* Appends tensor `layer`.`suffix` to the state_dict table; its offset into params,
+ * buffers (by kind) or nbt (T_COUNT). */
+model_tensor *model_add_tensor(lcae_model *m, const char *layer, const char *suffix,
+                               tensor_kind kind, int ndim, const int64_t *shape, int fan_in);
 /* Layer i's output (after BatchNorm and ReLU) in the last training step's pass k, into
  * dst (N * out_size): for tests. */
 void model_layer_output(lcae_model *m, int k, int i, float *dst);
@@ -99,6 +107,38 @@ double model_forward_flops(const lcae_model *m, int N, int encoder_only);
  * the centre is at most (H-1)/2 (a rotation about the centre then never samples
  * outside the frame), or everything. Returns the number of pixels inside. */
 int64_t model_fill_mask(lcae_model *m);
+
+/* ---- the polar architecture (src/model/polar.c) ---------------------------------------
+ * The prototype's sizes: polar image nr = input_size / 2 radii (1 .. input_size/2 - 1 px,
+ * evenly spaced) x LCAE_POLAR_ANGLES angles; 12 angular bins for the non-invariant
+ * features; hidden width 256 of the heads; auxiliary target: |rfft| orders 0..6 per
+ * radius. */
+#define POLAR_BINS 12
+#define POLAR_HIDDEN 256
+#define POLAR_ORDERS 7
+#define POLAR_AUX_WEIGHT 1.0 /* weight of the auxiliary MSE in the loss */
+#define POLAR_STD_EPS 1e-6   /* target = (T - mean) / (std + eps), as the prototype */
+
+/* The layer and tensor tables of cfg (kind polar) and the sampling tables; m->polar. */
+int polar_build_tables(lcae_model *m);
+void polar_free(model_polar *p);
+int polar_step(lcae_model *m, const float *x, int N, double degrees, lcae_losses *losses);
+int polar_encode_batch(lcae_model *m, const float *x, int N, float *z);
+/* The polar image (N, nr, LCAE_POLAR_ANGLES) of prepared patterns x (N, H, H). */
+void polar_image(const lcae_model *m, const float *x, int N, float *out);
+/* Evaluation-mode z (N, latent) of polar images img (N, nr, nt) (encode_batch after
+ * polar_image): for tests of the invariance. */
+int polar_encode_image(lcae_model *m, const float *img, int N, float *z);
+/* The last training step's z (N, latent), reconstruction (N, nr, nt) and auxiliary
+ * output (N, 7 nr): for tests. */
+void polar_last_step(const lcae_model *m, const float **z, const float **recon,
+                     const float **aux);
+/* The auxiliary target's standardization (tensors lcae_aux_target.mean and .std): its
+ * mean and unbiased standard deviation over the patterns given to _add (prepared, N at a
+ * time) between _begin and _end. */
+int polar_target_begin(lcae_model *m);
+int polar_target_add(lcae_model *m, const float *x, int N);
+int polar_target_end(lcae_model *m);
 
 /* ---- lcae's random numbers: xoshiro256** seeded through splitmix64 ------------------- */
 typedef struct {

@@ -140,6 +140,7 @@ static int check_resume(lcae_st_file *f, const char *ckpt, const lcae_model *m,
         const char *what;
         double ours, theirs;
     } same[] = {
+        {"--arch (0 cae, 1 polar)", o->arch.kind, c->kind},
         {"--base", o->arch.base, c->base},
         {"--latent-channels", o->arch.latent_ch, c->latent_ch},
         {"--latent", o->arch.latent, c->latent},
@@ -208,6 +209,7 @@ cJSON *lcae_train_options_json(const lcae_train_options *o)
     cJSON_AddStringToObject(j, "mask", o->mask == LCAE_MASK_NONE ? "none" : "disk");
     cJSON_AddStringToObject(j, "interp", o->interp == LCAE_INTERP_NEAREST ? "nearest"
                                                                           : "bilinear");
+    cJSON_AddStringToObject(j, "arch", o->arch.kind == LCAE_ARCH_POLAR ? "polar" : "cae");
     cJSON_AddNumberToObject(j, "base", o->arch.base);
     cJSON_AddNumberToObject(j, "latent_channels", o->arch.latent_ch);
     cJSON_AddNumberToObject(j, "latent", o->arch.latent);
@@ -417,11 +419,36 @@ static void train_free(train_state *s)
     lcae_model_free(s->m);
 }
 
+/* The polar model's auxiliary target standardization, over the training positions
+ * (once, before training; a resumed run has it in its checkpoint). */
+static int fit_polar_target(lcae_dataset *ds, const lcae_train_options *o,
+                            const float *beam_map, const int64_t *train, int64_t ntrain,
+                            float *raw, float *x, lcae_model *m, const lcae_progress *p)
+{
+    int rc = polar_target_begin(m);
+    lcae_progress_begin(p, "polar target statistics", ntrain, "patterns");
+    for (int64_t b0 = 0; b0 < ntrain && !rc; b0 += o->batch) {
+        int n = (int)(ntrain - b0 < o->batch ? ntrain - b0 : o->batch);
+        rc = load_batch(ds, &m->meta, beam_map, o->arch.input_size, train + b0, n, raw, x);
+        if (!rc)
+            rc = polar_target_add(m, x, n);
+        lcae_progress_update(p, b0 + n, NULL);
+    }
+    if (!rc)
+        rc = polar_target_end(m);
+    lcae_progress_end(p, rc ? "failed" : NULL);
+    return rc;
+}
+
 int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *beam_map,
                const char *model_path, const lcae_progress *p)
 {
     lcae_train_options o = *opt;
     const lcae_dataset_info *in = lcae_dataset_get_info(ds);
+    if (o.arch.kind == LCAE_ARCH_POLAR) { /* invariant by construction: no rotation pass */
+        o.rot_loss = 0;
+        o.arch.invariant = o.invariant_dims;
+    }
     if ((o.steps == 0 && o.epochs < 1) || o.steps < 0 || o.batch < 2 || o.lr <= 0 ||
         !(o.max_angle >= 0) || o.lambda < 0 || o.subset < 0 ||
         (o.rot_loss && (o.invariant_dims < 1 || o.invariant_dims > o.arch.latent)))
@@ -489,7 +516,7 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
         me->mask = o.mask;
         me->recon = o.recon;
         me->rot_loss = o.rot_loss;
-        me->invariant_dims = o.rot_loss ? o.invariant_dims : 0;
+        me->invariant_dims = o.rot_loss || o.arch.kind == LCAE_ARCH_POLAR ? o.invariant_dims : 0;
         me->lambda = o.rot_loss ? o.lambda : 0;
         me->seed = o.seed;
         lcae_stats_options so = {.exact = o.exact_norm, .seed = o.seed};
@@ -510,6 +537,11 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
             s.train[i] = s.train[j];
             s.train[j] = t;
         }
+    if (fitted && o.arch.kind == LCAE_ARCH_POLAR &&
+        (rc = fit_polar_target(ds, &o, beam_map, s.train, ntrain, s.raw, s.x, s.m, p))) {
+        train_free(&s);
+        return rc;
+    }
     if ((rc = probe_load(&s.probe, ds, s.m, beam_map, s.train, ntrain, o.seed, o.batch, s.order,
                          s.raw))) {
         train_free(&s);

@@ -1,0 +1,725 @@
+/* The polar autoencoder, invariant by construction (tools/research/train.py's PolarAE
+ * with the auxiliary head of --invdec 1; include/lcae/model.h): its layer and tensor
+ * tables (the prototype's state_dict names, so that a PyTorch user loads the file with
+ * load_state_dict(strict=False): the two lcae_aux_target tensors are lcae's own), the
+ * polar resampling, forward, backward and loss, over the kernels of lcae/nn.h.
+ *
+ * Shapes (N samples, nr radii, nt = LCAE_POLAR_ANGLES angles, b = base):
+ *   polar image (N, 1, nr, nt): row = radius, column = angle;
+ *   encoder enc.0..5: conv 3x3 + BatchNorm + ReLU, zero padding 1 along r, circular
+ *     padding 1 along theta, stride (2, 1) in enc.1, 3, 4, 5; widths b b 2b 2b 4b 4b
+ *     -> f (N, C = 4b, R = nr / 16, nt);
+ *   invariant head: g (N, 2C, R) = [mean over theta, max over theta] -> inv.0 (256)
+ *     ReLU -> inv.2 -> z[:, :ninv];
+ *   non-invariant head: adaptive average over theta to 12 bins (N, C, R, 12) -> var.0
+ *     (256) ReLU -> var.2 -> z[:, ninv:];
+ *   decoder dec.fc.0 (1024) ReLU dec.fc.2 (c * nr/16 * nt/16) ReLU -> (N, c, nr/16, nt/16)
+ *     -> 4 x [ConvTranspose 4x4/2 + BN + ReLU, conv 3x3 + BN + ReLU] -> conv 3x3 -> (N, 1,
+ *     nr, nt), zero padding (the decoder is the CAE's, as in the prototype);
+ *   auxiliary head aux.0 (256) ReLU aux.2 (7 nr) from z[:, :ninv] alone; its target is
+ *     the standardized |rfft| along theta of the polar image, orders 0..6, / nt,
+ *     flattened (r, order).
+ * Every activation of a training step is kept (the model is small); the CAE's
+ * recomputation of BatchNorm outputs is not needed here. */
+#include "model/model_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PI 3.14159265358979323846
+
+typedef enum { PL_CIRC, PL_CONV, PL_DECONV, PL_LINEAR } pl_kind;
+
+typedef struct {
+    char wname[16], bnname[16]; /* module paths of the weights and of the BatchNorm ("") */
+    pl_kind kind;
+    int cin, cout, hin, win, hout, wout; /* Linear: hin = win = hout = wout = 1 */
+    int stride;                          /* PL_CIRC: along r (1 or 2) */
+    int relu;
+    int64_t in_size, out_size;           /* values per sample */
+    int64_t w, b, gamma, beta, rmean, rvar;
+    int bn;                              /* index into nbt, -1 without BatchNorm */
+} pl_layer;
+
+/* Layer ranges in p->L: the encoder, the two heads, the decoder (fc then net), aux. */
+enum { ENC0 = 0, INV0 = 6, VAR0 = 8, FC0 = 10, NET0 = 12, AUX0 = 21, NLAYERS = 23 };
+
+struct model_polar {
+    int nr, nt, ninv, nvar, C, R;
+    pl_layer L[NLAYERS];
+    int64_t tmean, tstd;   /* buffer offsets of lcae_aux_target.mean / .std (7 nr) */
+    int32_t *sidx;         /* (nr * nt, 4) pixel indices of the bilinear corners */
+    float *swt;            /* (nr * nt, 4) their weights (0 outside the frame) */
+    float *dft_cos, *dft_sin; /* (7, nt) */
+    double *tsum, *tsumsq; /* target statistics being accumulated (7 nr each) */
+    int64_t tcount;
+    /* work memory for up to work_batch samples */
+    int work_batch, work_train;
+    float *work;
+    int32_t *argmax;       /* (N, C, R): the angle of each maximum */
+    float *img, *img_raw, *gpool, *apool, *z, *target;
+    float *in[NLAYERS], *pre[NLAYERS], *out[NLAYERS], *mean[NLAYERS], *invstd[NLAYERS];
+    float *pad[NLAYERS], *full[NLAYERS];
+    float *gbuf[2], *dpad, *dfull, *df, *dz, *dzi, *dzv, *dy, *daux, *dg, *da;
+};
+
+/* Adds one layer and its tensors (state_dict order: weight, bias, then the BatchNorm's). */
+static void add_layer(lcae_model *m, int i, pl_kind kind, const char *wname,
+                      const char *bnname, int cin, int cout, int hin, int win, int stride,
+                      int relu)
+{
+    pl_layer *L = &m->polar->L[i];
+    snprintf(L->wname, sizeof L->wname, "%s", wname);
+    snprintf(L->bnname, sizeof L->bnname, "%s", bnname ? bnname : "");
+    L->kind = kind;
+    L->cin = cin;
+    L->cout = cout;
+    L->hin = hin;
+    L->win = win;
+    L->stride = stride;
+    L->relu = relu;
+    L->hout = kind == PL_CIRC ? (hin - 1) / stride + 1 : kind == PL_DECONV ? 2 * hin : hin;
+    L->wout = kind == PL_DECONV ? 2 * win : win;
+    L->in_size = (int64_t)cin * hin * win;
+    L->out_size = (int64_t)cout * L->hout * L->wout;
+    L->gamma = L->beta = L->rmean = L->rvar = -1;
+    L->bn = -1;
+    int k = kind == PL_DECONV ? 4 : 3;
+    /* PyTorch's fan_in is weight.size(1) * k * k: out * k * k for ConvTranspose2d */
+    int fan = kind == PL_LINEAR ? cin : (kind == PL_DECONV ? cout : cin) * k * k;
+    int64_t ws[4] = {kind == PL_DECONV ? cin : cout, kind == PL_DECONV ? cout : cin, k, k};
+    int64_t bs[1] = {cout};
+    L->w = model_add_tensor(m, wname, "weight", T_PARAM, kind == PL_LINEAR ? 2 : 4, ws,
+                            fan)->offset;
+    L->b = model_add_tensor(m, wname, "bias", T_PARAM, 1, bs, fan)->offset;
+    if (bnname) {
+        L->gamma = model_add_tensor(m, bnname, "weight", T_PARAM, 1, bs, 0)->offset;
+        L->beta = model_add_tensor(m, bnname, "bias", T_PARAM, 1, bs, 0)->offset;
+        L->rmean = model_add_tensor(m, bnname, "running_mean", T_BUFFER, 1, bs, 0)->offset;
+        L->rvar = model_add_tensor(m, bnname, "running_var", T_BUFFER, 1, bs, 0)->offset;
+        L->bn = (int)model_add_tensor(m, bnname, "num_batches_tracked", T_COUNT, 0, NULL,
+                                      0)->offset;
+        m->nbn++;
+    }
+}
+
+/* The bilinear corners of every polar sample point (grid_sample, align_corners=True,
+ * zero padding): radius r_i = 1 + i (H/2 - 2) / (nr - 1) (torch.linspace(1, H/2 - 1, nr)),
+ * angle 2 pi t / nt, about the frame centre ((H-1)/2, (H-1)/2) where lcae_prep puts the
+ * beam, y = c + r sin, x = c + r cos (pixel units, row 0 at the top). */
+static void fill_sampling(model_polar *p, int H)
+{
+    double c = (H - 1) / 2.0;
+    for (int i = 0; i < p->nr; i++)
+        for (int t = 0; t < p->nt; t++) {
+            double r = 1 + i * (H / 2.0 - 2) / (p->nr - 1), th = 2 * PI * t / p->nt;
+            double gy = c + r * sin(th), gx = c + r * cos(th);
+            double y0 = floor(gy), x0 = floor(gx), fy = gy - y0, fx = gx - x0;
+            int64_t at = ((int64_t)i * p->nt + t) * 4;
+            for (int k = 0; k < 4; k++) {
+                int y = (int)y0 + (k >> 1), x = (int)x0 + (k & 1);
+                double wv = ((k >> 1) ? fy : 1 - fy) * ((k & 1) ? fx : 1 - fx);
+                int inside = y >= 0 && y < H && x >= 0 && x < H;
+                p->sidx[at + k] = inside ? y * H + x : 0;
+                p->swt[at + k] = inside ? (float)wv : 0.0f;
+            }
+        }
+    for (int k = 0; k < POLAR_ORDERS; k++)
+        for (int t = 0; t < p->nt; t++) {
+            double a = 2 * PI * (double)((int64_t)k * t % p->nt) / p->nt;
+            p->dft_cos[k * p->nt + t] = (float)cos(a);
+            p->dft_sin[k * p->nt + t] = (float)sin(a);
+        }
+}
+
+int polar_build_tables(lcae_model *m)
+{
+    const lcae_model_config *c = &m->cfg;
+    if (c->input_size < 32 || c->input_size % 32 || c->input_size > 4096 || c->base < 1 ||
+        c->base > 1024 || c->latent_ch < 1 || c->latent_ch > 1024 || c->invariant < 1 ||
+        c->latent <= c->invariant || c->latent > 4096)
+        return lcae_fail(LCAE_EUSAGE, "polar model sizes: expected an input size that is a "
+                         "multiple of 32, positive widths and 1 <= invariant < latent, found "
+                         "input %d, base %d, decoder channels %d, invariant %d, latent %d",
+                         c->input_size, c->base, c->latent_ch, c->invariant, c->latent);
+    model_polar *p = lcae_calloc(1, sizeof *p);
+    if (!p)
+        return LCAE_ENOMEM;
+    m->polar = p;
+    int b = c->base, nr = c->input_size / 2, nt = LCAE_POLAR_ANGLES;
+    p->nr = nr;
+    p->nt = nt;
+    p->ninv = c->invariant;
+    p->nvar = c->latent - c->invariant;
+    static const int enc_in[6] = {0, 1, 1, 2, 2, 4}, enc_out[6] = {1, 1, 2, 2, 4, 4},
+                     enc_stride[6] = {1, 2, 1, 2, 2, 2};
+    int h = nr;
+    char wn[16], bn[16];
+    for (int i = 0; i < 6; i++) {
+        snprintf(wn, sizeof wn, "enc.%d.conv", i);
+        snprintf(bn, sizeof bn, "enc.%d.bn", i);
+        add_layer(m, ENC0 + i, PL_CIRC, wn, bn, i ? enc_in[i] * b : 1, enc_out[i] * b, h, nt,
+                  enc_stride[i], 1);
+        h = p->L[ENC0 + i].hout;
+    }
+    p->C = 4 * b;
+    p->R = h; /* nr / 16: four halvings of a multiple of 16 */
+    int CR = p->C * p->R;
+    add_layer(m, INV0, PL_LINEAR, "inv.0", NULL, 2 * CR, POLAR_HIDDEN, 1, 1, 1, 1);
+    add_layer(m, INV0 + 1, PL_LINEAR, "inv.2", NULL, POLAR_HIDDEN, p->ninv, 1, 1, 1, 0);
+    add_layer(m, VAR0, PL_LINEAR, "var.0", NULL, CR * POLAR_BINS, POLAR_HIDDEN, 1, 1, 1, 1);
+    add_layer(m, VAR0 + 1, PL_LINEAR, "var.2", NULL, POLAR_HIDDEN, p->nvar, 1, 1, 1, 0);
+    int dh = nr / 16, dw = nt / 16;
+    add_layer(m, FC0, PL_LINEAR, "dec.fc.0", NULL, c->latent, MODEL_HIDDEN, 1, 1, 1, 1);
+    add_layer(m, FC0 + 1, PL_LINEAR, "dec.fc.2", NULL, MODEL_HIDDEN, c->latent_ch * dh * dw,
+              1, 1, 1, 1);
+    /* dec.net: ConvTranspose (4i), its BatchNorm (4i+1), ReLU (4i+2), block (4i+3: conv
+     * .0, BatchNorm .1), then the final conv (16); channels c, 8b, 4b, 2b, b */
+    int ch[5] = {c->latent_ch, 8 * b, 4 * b, 2 * b, b};
+    for (int i = 0; i < 4; i++) {
+        snprintf(wn, sizeof wn, "dec.net.%d", 4 * i);
+        snprintf(bn, sizeof bn, "dec.net.%d", 4 * i + 1);
+        add_layer(m, NET0 + 2 * i, PL_DECONV, wn, bn, ch[i], ch[i + 1], dh, dw, 2, 1);
+        dh *= 2;
+        dw *= 2;
+        snprintf(wn, sizeof wn, "dec.net.%d.0", 4 * i + 3);
+        snprintf(bn, sizeof bn, "dec.net.%d.1", 4 * i + 3);
+        add_layer(m, NET0 + 2 * i + 1, PL_CONV, wn, bn, ch[i + 1], ch[i + 1], dh, dw, 1, 1);
+    }
+    add_layer(m, NET0 + 8, PL_CONV, "dec.net.16", NULL, b, 1, dh, dw, 1, 0);
+    add_layer(m, AUX0, PL_LINEAR, "aux.0", NULL, p->ninv, POLAR_HIDDEN, 1, 1, 1, 1);
+    add_layer(m, AUX0 + 1, PL_LINEAR, "aux.2", NULL, POLAR_HIDDEN, POLAR_ORDERS * nr, 1, 1, 1,
+              0);
+    int64_t ts[1] = {(int64_t)POLAR_ORDERS * nr};
+    p->tmean = model_add_tensor(m, "lcae_aux_target", "mean", T_BUFFER, 1, ts, 0)->offset;
+    p->tstd = model_add_tensor(m, "lcae_aux_target", "std", T_BUFFER, 1, ts, 0)->offset;
+    size_t np = (size_t)nr * nt * 4;
+    p->sidx = lcae_malloc(np * sizeof *p->sidx);
+    p->swt = lcae_malloc(np * sizeof *p->swt);
+    p->dft_cos = lcae_malloc((size_t)POLAR_ORDERS * nt * sizeof(float));
+    p->dft_sin = lcae_malloc((size_t)POLAR_ORDERS * nt * sizeof(float));
+    if (!p->sidx || !p->swt || !p->dft_cos || !p->dft_sin)
+        return LCAE_ENOMEM;
+    fill_sampling(p, c->input_size);
+    return LCAE_OK;
+}
+
+static void free_work(model_polar *p)
+{
+    free(p->work);
+    free(p->argmax);
+    p->work = NULL;
+    p->argmax = NULL;
+    p->work_batch = p->work_train = 0;
+}
+
+void polar_free(model_polar *p)
+{
+    if (!p)
+        return;
+    free_work(p);
+    free(p->sidx);
+    free(p->swt);
+    free(p->dft_cos);
+    free(p->dft_sin);
+    free(p->tsum);
+    free(p->tsumsq);
+    free(p);
+}
+
+/* Sets the pointers into the work memory at `base` (NULL: counts only); returns the
+ * floats needed. Encoding needs the encoder and the two heads only. */
+static int64_t layout(model_polar *p, float *base, int N, int train)
+{
+    int64_t at = 0, maxio = 0, maxpad = 0, maxfull = 0;
+#define TAKE(n) (at += (n), base ? base + at - (n) : NULL)
+    int64_t img = (int64_t)N * p->nr * p->nt, CR = (int64_t)p->C * p->R;
+    p->img = TAKE(img);
+    int nl = train ? NLAYERS : FC0;
+    for (int i = 0; i < nl; i++) {
+        const pl_layer *L = &p->L[i];
+        int64_t n = (int64_t)N * L->out_size;
+        p->out[i] = TAKE(n);
+        p->pre[i] = train && L->bn >= 0 ? TAKE(n) : p->out[i];
+        p->mean[i] = train && L->bn >= 0 ? TAKE(L->cout) : NULL;
+        p->invstd[i] = train && L->bn >= 0 ? TAKE(L->cout) : NULL;
+        int64_t padn = L->kind == PL_CIRC ? (int64_t)N * L->cin * (L->hin + 2) * (L->win + 2) : 0;
+        int64_t fulln = L->kind == PL_CIRC && L->stride > 1 ? (int64_t)N * L->cout * L->hin * L->win : 0;
+        p->pad[i] = padn ? TAKE(padn) : NULL;
+        p->full[i] = fulln ? TAKE(fulln) : NULL;
+        int64_t io = (int64_t)N * (L->in_size > L->out_size ? L->in_size : L->out_size);
+        maxio = io > maxio ? io : maxio;
+        maxpad = padn > maxpad ? padn : maxpad;
+        maxfull = fulln > maxfull ? fulln : maxfull;
+    }
+    p->gpool = TAKE(N * 2 * CR);
+    p->apool = TAKE(N * CR * POLAR_BINS);
+    p->z = TAKE((int64_t)N * (p->ninv + p->nvar));
+    if (train) {
+        int64_t nT = (int64_t)N * POLAR_ORDERS * p->nr;
+        p->img_raw = TAKE(img);
+        p->target = TAKE(nT);
+        p->gbuf[0] = TAKE(maxio);
+        p->gbuf[1] = TAKE(maxio);
+        p->dpad = TAKE(maxpad);
+        p->dfull = TAKE(maxfull);
+        p->df = TAKE(N * CR * p->nt);
+        p->dz = TAKE((int64_t)N * (p->ninv + p->nvar));
+        p->dzi = TAKE((int64_t)N * p->ninv);
+        p->dzv = TAKE((int64_t)N * p->nvar);
+        p->dy = TAKE(img);
+        p->daux = TAKE(nT);
+        p->dg = TAKE(N * 2 * CR);
+        p->da = TAKE(N * CR * POLAR_BINS);
+    }
+#undef TAKE
+    return at;
+}
+
+static int ensure_work(model_polar *p, int N, int train)
+{
+    if (N <= p->work_batch && (p->work_train || !train))
+        return LCAE_OK;
+    free_work(p);
+    int64_t n = layout(p, NULL, N, train);
+    p->work = lcae_malloc((size_t)n * sizeof(float));
+    p->argmax = lcae_malloc((size_t)N * p->C * p->R * sizeof *p->argmax);
+    if (!p->work || !p->argmax) {
+        free_work(p);
+        return lcae_fail(LCAE_ENOMEM, "out of memory: the polar model's work memory for a "
+                         "batch of %d (%.1f GB)", N, (double)n * 4e-9);
+    }
+    layout(p, p->work, N, train);
+    p->work_batch = N;
+    p->work_train = train;
+    return LCAE_OK;
+}
+
+void polar_image(const lcae_model *m, const float *x, int N, float *out)
+{
+    const model_polar *p = m->polar;
+    int64_t HH = (int64_t)m->cfg.input_size * m->cfg.input_size, P = (int64_t)p->nr * p->nt;
+#pragma omp parallel for schedule(static) if ((int64_t)N * P >= 32768)
+    for (int n = 0; n < N; n++)
+        for (int64_t j = 0; j < P; j++) {
+            const int32_t *ix = p->sidx + 4 * j;
+            const float *wt = p->swt + 4 * j, *img = x + n * HH;
+            out[n * P + j] = wt[0] * img[ix[0]] + wt[1] * img[ix[1]] + wt[2] * img[ix[2]] +
+                             wt[3] * img[ix[3]];
+        }
+}
+
+/* T (N, nr * 7): |sum_t img[r, t] exp(-2 pi i k t / nt)| / nt, k = 0..6 (torch.fft.rfft's
+ * magnitudes over nt), summed in double. */
+static void target_raw(const model_polar *p, const float *img, int N, float *T)
+{
+    int nt = p->nt;
+    for (int64_t row = 0; row < (int64_t)N * p->nr; row++) {
+        const float *v = img + row * nt;
+        for (int k = 0; k < POLAR_ORDERS; k++) {
+            const float *cs = p->dft_cos + k * nt, *sn = p->dft_sin + k * nt;
+            double re = 0, im = 0;
+            for (int t = 0; t < nt; t++) {
+                re += (double)v[t] * cs[t];
+                im -= (double)v[t] * sn[t];
+            }
+            T[row * POLAR_ORDERS + k] = (float)(sqrt(re * re + im * im) / nt);
+        }
+    }
+}
+
+/* (n, h, w) -> (n, h + 2, w + 2): zero rows above and below, the angle wrapped around. */
+static void circ_pad(float *dst, const float *src, int64_t n, int h, int w)
+{
+    int W2 = w + 2;
+    for (int64_t c = 0; c < n; c++) {
+        float *d = dst + c * (h + 2) * W2;
+        const float *s = src + c * h * w;
+        memset(d, 0, sizeof(float) * W2);
+        memset(d + (int64_t)(h + 1) * W2, 0, sizeof(float) * W2);
+        for (int y = 0; y < h; y++) {
+            float *r = d + (int64_t)(y + 1) * W2;
+            memcpy(r + 1, s + (int64_t)y * w, sizeof(float) * w);
+            r[0] = s[(int64_t)y * w + w - 1];
+            r[w + 1] = s[(int64_t)y * w];
+        }
+    }
+}
+
+/* Adjoint of circ_pad: dsrc (n, h, w) = the padded gradient folded back (the padding
+ * rows dropped, the wrapped columns added to the columns they copy). */
+static void circ_unpad(float *dsrc, const float *dpad, int64_t n, int h, int w)
+{
+    int W2 = w + 2;
+    for (int64_t c = 0; c < n; c++)
+        for (int y = 0; y < h; y++) {
+            const float *r = dpad + (c * (h + 2) + y + 1) * W2;
+            float *d = dsrc + (c * h + y) * w;
+            memcpy(d, r + 1, sizeof(float) * w);
+            d[w - 1] += r[0];
+            d[0] += r[w + 1];
+        }
+}
+
+/* One layer's forward (affine, BatchNorm in training or evaluation mode, ReLU).
+ * The circular conv with stride (2, 1) is computed at stride 1 and its even rows kept:
+ * row 2i of the stride-1 output (same padding) is row i of the stride-(2, 1) output;
+ * lcae_conv2d has one stride for both axes. */
+static int layer_forward(lcae_model *m, int i, const float *in, int N, int train)
+{
+    model_polar *p = m->polar;
+    const pl_layer *L = &p->L[i];
+    const float *w = m->params;
+    float *out = p->out[i], *conv_out = p->pre[i];
+    int rc = LCAE_OK;
+    p->in[i] = (float *)in;
+    switch (L->kind) {
+    case PL_CIRC: {
+        circ_pad(p->pad[i], in, (int64_t)N * L->cin, L->hin, L->win);
+        float *dst = L->stride > 1 ? p->full[i] : conv_out;
+        rc = lcae_conv2d_forward(m->nn, dst, p->pad[i], w + L->w, w + L->b, N, L->cin,
+                                 L->hin + 2, L->win + 2, L->cout, 3, 1, 0);
+        if (L->stride > 1)
+            for (int64_t c = 0; c < (int64_t)N * L->cout; c++)
+                for (int y = 0; y < L->hout; y++)
+                    memcpy(conv_out + (c * L->hout + y) * L->wout,
+                           dst + (c * L->hin + (int64_t)y * L->stride) * L->win,
+                           sizeof(float) * L->wout);
+        break;
+    }
+    case PL_CONV:
+        rc = lcae_conv2d_forward(m->nn, conv_out, in, w + L->w, w + L->b, N, L->cin, L->hin,
+                                 L->win, L->cout, 3, 1, 1);
+        break;
+    case PL_DECONV:
+        rc = lcae_convt2d_forward(m->nn, conv_out, in, w + L->w, w + L->b, N, L->cin, L->hin,
+                                  L->win, L->cout, 4, 2, 1);
+        break;
+    case PL_LINEAR:
+        rc = lcae_linear_forward(conv_out, in, w + L->w, w + L->b, N, L->cin, L->cout);
+        break;
+    }
+    if (!rc && L->bn >= 0) {
+        int HW = L->hout * L->wout;
+        if (train) {
+            rc = lcae_batchnorm_forward_train(out, conv_out, w + L->gamma, w + L->beta,
+                                              m->buffers + L->rmean, m->buffers + L->rvar,
+                                              p->mean[i], p->invstd[i], N, L->cout, HW,
+                                              MODEL_BN_MOMENTUM, MODEL_BN_EPS);
+            m->nbt[L->bn]++;
+        } else {
+            rc = lcae_batchnorm_forward_eval(out, conv_out, w + L->gamma, w + L->beta,
+                                             m->buffers + L->rmean, m->buffers + L->rvar, N,
+                                             L->cout, HW, MODEL_BN_EPS);
+        }
+    }
+    if (!rc && L->relu)
+        lcae_relu_forward(out, (int64_t)N * L->out_size);
+    return rc;
+}
+
+/* Backward of layer i from dout (overwritten) to din (NULL: not needed); parameter
+ * gradients accumulate. */
+static int layer_backward(lcae_model *m, int i, float *dout, float *din, int N)
+{
+    model_polar *p = m->polar;
+    const pl_layer *L = &p->L[i];
+    const float *w = m->params;
+    float *g = m->grads;
+    int rc = LCAE_OK;
+    if (L->relu)
+        lcae_relu_backward(dout, p->out[i], (int64_t)N * L->out_size);
+    if (L->bn >= 0 &&
+        (rc = lcae_batchnorm_backward(dout, g + L->gamma, g + L->beta, dout, p->pre[i],
+                                      w + L->gamma, p->mean[i], p->invstd[i], N, L->cout,
+                                      L->hout * L->wout)))
+        return rc;
+    switch (L->kind) {
+    case PL_CIRC: {
+        const float *d = dout;
+        if (L->stride > 1) { /* the stride-1 output's gradient: dout on the even rows */
+            int64_t nc = (int64_t)N * L->cout;
+            memset(p->dfull, 0, sizeof(float) * nc * L->hin * L->win);
+            for (int64_t c = 0; c < nc; c++)
+                for (int y = 0; y < L->hout; y++)
+                    memcpy(p->dfull + (c * L->hin + (int64_t)y * L->stride) * L->win,
+                           dout + (c * L->hout + y) * L->wout, sizeof(float) * L->wout);
+            d = p->dfull;
+        }
+        rc = lcae_conv2d_backward(m->nn, din ? p->dpad : NULL, g + L->w, g + L->b, d,
+                                  p->pad[i], w + L->w, N, L->cin, L->hin + 2, L->win + 2,
+                                  L->cout, 3, 1, 0);
+        if (!rc && din)
+            circ_unpad(din, p->dpad, (int64_t)N * L->cin, L->hin, L->win);
+        break;
+    }
+    case PL_CONV:
+        rc = lcae_conv2d_backward(m->nn, din, g + L->w, g + L->b, dout, p->in[i], w + L->w, N,
+                                  L->cin, L->hin, L->win, L->cout, 3, 1, 1);
+        break;
+    case PL_DECONV:
+        rc = lcae_convt2d_backward(m->nn, din, g + L->w, g + L->b, dout, p->in[i], w + L->w,
+                                   N, L->cin, L->hin, L->win, L->cout, 4, 2, 1);
+        break;
+    case PL_LINEAR:
+        rc = lcae_linear_backward(din, g + L->w, g + L->b, dout, p->in[i], w + L->w, N,
+                                  L->cin, L->cout);
+        break;
+    }
+    return rc;
+}
+
+/* Layers [lo, hi) in order from `in`; the result is p->out[hi - 1]. */
+static int seq_forward(lcae_model *m, int lo, int hi, const float *in, int N, int train)
+{
+    for (int i = lo; i < hi; i++) {
+        int rc = layer_forward(m, i, in, N, train);
+        if (rc)
+            return rc;
+        in = m->polar->out[i];
+    }
+    return LCAE_OK;
+}
+
+/* Layers [lo, hi) backward from dout (the gradient of out[hi - 1], not modified) to din
+ * (the gradient of layer lo's input; NULL: not needed), through gbuf[]. */
+static int seq_backward(lcae_model *m, int lo, int hi, const float *dout, float *din, int N)
+{
+    model_polar *p = m->polar;
+    int cur = 0;
+    memcpy(p->gbuf[0], dout, sizeof(float) * N * p->L[hi - 1].out_size);
+    for (int i = hi - 1; i >= lo; i--) {
+        int rc = layer_backward(m, i, p->gbuf[cur], i == lo ? din : p->gbuf[1 - cur], N);
+        if (rc)
+            return rc;
+        cur = 1 - cur;
+    }
+    return LCAE_OK;
+}
+
+/* Angular bin j of POLAR_BINS over nt angles: [start, end) as adaptive_avg_pool2d. */
+static void bin_range(int nt, int j, int *start, int *end)
+{
+    *start = j * nt / POLAR_BINS;
+    *end = ((j + 1) * nt + POLAR_BINS - 1) / POLAR_BINS;
+}
+
+/* The heads' inputs from f (N, C, R, nt): gpool (N, 2C, R) = mean, max over theta (the
+ * first maximum's angle in argmax), apool (N, C, R, 12) = the angular bins' means. */
+static void pool_forward(model_polar *p, const float *f, int N)
+{
+    int C = p->C, R = p->R, nt = p->nt;
+    int64_t CR = (int64_t)C * R;
+    for (int n = 0; n < N; n++)
+        for (int64_t cr = 0; cr < CR; cr++) {
+            const float *v = f + (n * CR + cr) * nt;
+            double s = 0;
+            int best = 0;
+            for (int t = 0; t < nt; t++) {
+                s += v[t];
+                if (v[t] > v[best])
+                    best = t;
+            }
+            p->gpool[n * 2 * CR + cr] = (float)(s / nt);
+            p->gpool[n * 2 * CR + CR + cr] = v[best];
+            p->argmax[n * CR + cr] = best;
+            for (int j = 0; j < POLAR_BINS; j++) {
+                int t0, t1;
+                bin_range(nt, j, &t0, &t1);
+                double b = 0;
+                for (int t = t0; t < t1; t++)
+                    b += v[t];
+                p->apool[(n * CR + cr) * POLAR_BINS + j] = (float)(b / (t1 - t0));
+            }
+        }
+}
+
+/* df (N, C, R, nt) from dg (gpool's gradient) and da (apool's). The maximum's gradient
+ * goes to the first maximum only; PyTorch's amax splits it among equal maxima, which
+ * differs only where a row of f ties, i.e. in practice a row of ReLU zeros, whose
+ * gradient the ReLU's backward sets to 0 either way. */
+static void pool_backward(model_polar *p, float *df, int N)
+{
+    int C = p->C, R = p->R, nt = p->nt;
+    int64_t CR = (int64_t)C * R;
+    for (int n = 0; n < N; n++)
+        for (int64_t cr = 0; cr < CR; cr++) {
+            float *d = df + (n * CR + cr) * nt, gm = p->dg[n * 2 * CR + cr] / (float)nt;
+            for (int t = 0; t < nt; t++)
+                d[t] = gm;
+            d[p->argmax[n * CR + cr]] += p->dg[n * 2 * CR + CR + cr];
+            for (int j = 0; j < POLAR_BINS; j++) {
+                int t0, t1;
+                bin_range(nt, j, &t0, &t1);
+                float ga = p->da[(n * CR + cr) * POLAR_BINS + j] / (float)(t1 - t0);
+                for (int t = t0; t < t1; t++)
+                    d[t] += ga;
+            }
+        }
+}
+
+/* Encoder and heads from p->img: z (N, latent) = [inv.2's output, var.2's output]. */
+static int encode_forward(lcae_model *m, int N, int train, float *z)
+{
+    model_polar *p = m->polar;
+    int rc;
+    if ((rc = seq_forward(m, ENC0, INV0, p->img, N, train)))
+        return rc;
+    pool_forward(p, p->out[INV0 - 1], N);
+    if ((rc = seq_forward(m, INV0, VAR0, p->gpool, N, train)) ||
+        (rc = seq_forward(m, VAR0, FC0, p->apool, N, train)))
+        return rc;
+    int L = p->ninv + p->nvar;
+    for (int n = 0; n < N; n++) {
+        memcpy(z + (int64_t)n * L, p->out[INV0 + 1] + (int64_t)n * p->ninv,
+               sizeof(float) * p->ninv);
+        memcpy(z + (int64_t)n * L + p->ninv, p->out[VAR0 + 1] + (int64_t)n * p->nvar,
+               sizeof(float) * p->nvar);
+    }
+    return LCAE_OK;
+}
+
+/* mean over n of (pred - target)^2; dpred = scale * 2 (pred - target) / n. */
+static double mse(const float *pred, const float *target, float *dpred, int64_t n,
+                  double scale)
+{
+    double s = 0;
+    float g = (float)(2.0 * scale / (double)n);
+    for (int64_t i = 0; i < n; i++) {
+        float d = pred[i] - target[i];
+        s += (double)d * d;
+        dpred[i] = g * d;
+    }
+    return s / (double)n;
+}
+
+int polar_step(lcae_model *m, const float *x, int N, double degrees, lcae_losses *losses)
+{
+    model_polar *p = m->polar;
+    int rc = ensure_work(p, N, 1);
+    if (rc)
+        return rc;
+    m->step_batch = N;
+    memset(m->grads, 0, (size_t)m->nparams * sizeof(float));
+    /* the rotation: a cyclic shift by s angle steps, img[t] = raw[t - s] (torch.roll) */
+    int nt = p->nt, shift = (int)(lround(degrees / 360.0 * nt) % nt);
+    shift = shift < 0 ? shift + nt : shift;
+    polar_image(m, x, N, p->img_raw);
+    for (int64_t row = 0; row < (int64_t)N * p->nr; row++)
+        for (int t = 0; t < nt; t++)
+            p->img[row * nt + t] = p->img_raw[row * nt + (t - shift + nt) % nt];
+    if ((rc = encode_forward(m, N, 1, p->z)) ||
+        (rc = seq_forward(m, FC0, AUX0, p->z, N, 1)) ||
+        (rc = seq_forward(m, AUX0, NLAYERS, p->out[INV0 + 1], N, 1)))
+        return rc;
+    int64_t nT = (int64_t)N * POLAR_ORDERS * p->nr, nimg = (int64_t)N * p->nr * nt;
+    target_raw(p, p->img, N, p->target);
+    const float *tm = m->buffers + p->tmean, *ts = m->buffers + p->tstd;
+    for (int64_t j = 0; j < nT; j++) {
+        int64_t col = j % (POLAR_ORDERS * p->nr);
+        p->target[j] = (float)((p->target[j] - tm[col]) / (ts[col] + POLAR_STD_EPS));
+    }
+    losses->recon = mse(p->out[AUX0 - 1], p->img, p->dy, nimg, 1.0);
+    losses->aux = mse(p->out[NLAYERS - 1], p->target, p->daux, nT, POLAR_AUX_WEIGHT);
+    losses->total = losses->recon + POLAR_AUX_WEIGHT * losses->aux;
+    if (!isfinite(losses->total))
+        return lcae_fail(LCAE_EFAIL, "training diverged: the loss is %g (recon %g, auxiliary "
+                         "%g)", losses->total, losses->recon, losses->aux);
+    /* decoder -> dz; aux -> dzi; z's two parts -> the heads -> df -> the encoder */
+    int L = p->ninv + p->nvar;
+    if ((rc = seq_backward(m, FC0, AUX0, p->dy, p->dz, N)) ||
+        (rc = seq_backward(m, AUX0, NLAYERS, p->daux, p->dzi, N)))
+        return rc;
+    for (int n = 0; n < N; n++) {
+        for (int j = 0; j < p->ninv; j++)
+            p->dzi[n * p->ninv + j] += p->dz[(int64_t)n * L + j];
+        memcpy(p->dzv + (int64_t)n * p->nvar, p->dz + (int64_t)n * L + p->ninv,
+               sizeof(float) * p->nvar);
+    }
+    if ((rc = seq_backward(m, INV0, VAR0, p->dzi, p->dg, N)) ||
+        (rc = seq_backward(m, VAR0, FC0, p->dzv, p->da, N)))
+        return rc;
+    pool_backward(p, p->df, N);
+    return seq_backward(m, ENC0, INV0, p->df, NULL, N);
+}
+
+int polar_encode_batch(lcae_model *m, const float *x, int N, float *z)
+{
+    model_polar *p = m->polar;
+    int rc = ensure_work(p, N, 0);
+    if (rc)
+        return rc;
+    polar_image(m, x, N, p->img);
+    return encode_forward(m, N, 0, z);
+}
+
+int polar_encode_image(lcae_model *m, const float *img, int N, float *z)
+{
+    model_polar *p = m->polar;
+    int rc = ensure_work(p, N, 0);
+    if (rc)
+        return rc;
+    memcpy(p->img, img, sizeof(float) * N * p->nr * p->nt);
+    return encode_forward(m, N, 0, z);
+}
+
+void polar_last_step(const lcae_model *m, const float **z, const float **recon,
+                     const float **aux)
+{
+    const model_polar *p = m->polar;
+    *z = p->z;
+    *recon = p->out[AUX0 - 1];
+    *aux = p->out[NLAYERS - 1];
+}
+
+int polar_target_begin(lcae_model *m)
+{
+    model_polar *p = m->polar;
+    size_t n = (size_t)POLAR_ORDERS * p->nr;
+    free(p->tsum);
+    free(p->tsumsq);
+    p->tsum = lcae_calloc(n, sizeof *p->tsum);
+    p->tsumsq = lcae_calloc(n, sizeof *p->tsumsq);
+    p->tcount = 0;
+    return p->tsum && p->tsumsq ? LCAE_OK : LCAE_ENOMEM;
+}
+
+int polar_target_add(lcae_model *m, const float *x, int N)
+{
+    model_polar *p = m->polar;
+    int nT = POLAR_ORDERS * p->nr;
+    float *T = lcae_malloc((size_t)N * nT * sizeof *T);
+    int rc = T ? ensure_work(p, N, 0) : LCAE_ENOMEM;
+    if (rc) {
+        free(T);
+        return rc;
+    }
+    polar_image(m, x, N, p->img);
+    target_raw(p, p->img, N, T);
+    for (int n = 0; n < N; n++)
+        for (int j = 0; j < nT; j++) {
+            double v = T[(int64_t)n * nT + j];
+            p->tsum[j] += v;
+            p->tsumsq[j] += v * v;
+        }
+    p->tcount += N;
+    free(T);
+    return LCAE_OK;
+}
+
+int polar_target_end(lcae_model *m)
+{
+    model_polar *p = m->polar;
+    if (p->tcount < 2)
+        return lcae_fail(LCAE_EUSAGE, "polar model: the target's standardization needs at "
+                         "least 2 patterns, found %lld", (long long)p->tcount);
+    double n = (double)p->tcount;
+    for (int j = 0; j < POLAR_ORDERS * p->nr; j++) {
+        double mean = p->tsum[j] / n, var = (p->tsumsq[j] - n * mean * mean) / (n - 1);
+        m->buffers[p->tmean + j] = (float)mean;
+        m->buffers[p->tstd + j] = (float)sqrt(var > 0 ? var : 0);
+    }
+    return LCAE_OK;
+}
