@@ -96,12 +96,12 @@ static void bench_layer(lcae_nn *nn, const layer *l, int N)
     } else {
         flops = 0;
         TIME(fwd, (memcpy(out, in, sizeof(float) * nin),
-                   lcae_batchnorm_forward_train(out, out, w, b, rm, rv, sm, si, N, C, H * H,
+                   lcae_batchnorm_forward_train(nn, out, out, w, b, rm, rv, sm, si, N, C, H * H,
                                                 0.1f, 1e-5f),
-                   lcae_relu_forward(out, (int64_t)nin)));
+                   lcae_relu_forward(nn, out, (int64_t)nin)));
         /* the copy stands for the input that the layer keeps for backward */
-        TIME(bwd, (lcae_relu_backward(dout, out, (int64_t)nin),
-                   lcae_batchnorm_backward(din, dw, db, dout, in, w, sm, si, N, C, H * H)));
+        TIME(bwd, (lcae_relu_backward(nn, dout, out, (int64_t)nin),
+                   lcae_batchnorm_backward(nn, din, dw, db, dout, in, w, sm, si, N, C, H * H)));
     }
     printf("%-12s forward  %9.3f ms %7.1f GFLOP/s\n", l->name, fwd, flops / fwd * 1e-6);
     /* backward: weight gradient and input gradient, twice the forward's products */

@@ -195,7 +195,7 @@ static void test_training_step(const char *dir)
 
     /* the rotation, against the script's numpy computation of the same convention */
     float *xr = malloc((size_t)n * sizeof *xr);
-    lcae_rotate_bilinear(xr, x, N, 32, 32, meta_value("psi1"), 15.5, 15.5, 0.0f);
+    lcae_rotate_bilinear(m->nn, xr, x, N, 32, 32, meta_value("psi1"), 15.5, 15.5, 0.0f);
     compare("input_rot_unmasked", xr, n, 1e-5);
     free(xr);
 

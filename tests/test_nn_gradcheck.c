@@ -12,6 +12,9 @@
 
 #include "lcae/nn.h"
 
+/* the context of the nn calls that need no other state */
+static lcae_nn *g_nn;
+
 static uint64_t rng = 88172645463325252ull;
 static float randu(void) /* uniform in [-1, 1) */
 {
@@ -122,7 +125,7 @@ static float bn_rm[8], bn_rv[8], bn_sm[8], bn_si[8];
 static void bn_fwd(layer *l)
 {
     int *s = l->shape;
-    CHECK(lcae_batchnorm_forward_train(l->out, l->args[0], l->args[1], l->args[2], bn_rm, bn_rv,
+    CHECK(lcae_batchnorm_forward_train(g_nn, l->out, l->args[0], l->args[1], l->args[2], bn_rm, bn_rv,
                                        bn_sm, bn_si, s[0], s[1], s[2], 0.1f, 1e-5f) == LCAE_OK);
 }
 
@@ -140,7 +143,7 @@ static void check_batchnorm(void)
     l.out = malloc(sizeof(float) * l.nout);
     l.R = randv(l.nout, 1);
     bn_fwd(&l);
-    CHECK(lcae_batchnorm_backward(l.grad[0], l.grad[1], l.grad[2], l.R, l.args[0], l.args[1],
+    CHECK(lcae_batchnorm_backward(g_nn, l.grad[0], l.grad[1], l.grad[2], l.R, l.args[0], l.args[1],
                                   bn_sm, bn_si, N, C, HW) == LCAE_OK);
     gradcheck(&l, 1e-3f, 2e-3);
     for (int a = 0; a < 3; a++)
@@ -151,7 +154,7 @@ static void check_batchnorm(void)
 static void relu_fwd(layer *l)
 {
     memcpy(l->out, l->args[0], sizeof(float) * l->nout);
-    lcae_relu_forward(l->out, l->nout);
+    lcae_relu_forward(g_nn, l->out, l->nout);
 }
 
 static void check_relu(void)
@@ -166,14 +169,14 @@ static void check_relu(void)
     l.grad[0] = malloc(sizeof(float) * 40);
     relu_fwd(&l);
     memcpy(l.grad[0], l.R, sizeof(float) * 40);
-    lcae_relu_backward(l.grad[0], l.out, 40);
+    lcae_relu_backward(g_nn, l.grad[0], l.out, 40);
     gradcheck(&l, 1e-3f, 2e-3);
     free(l.args[0]), free(l.grad[0]), free(l.out), free(l.R);
 }
 
 static void linear_fwd(layer *l)
 {
-    CHECK(lcae_linear_forward(l->out, l->args[0], l->args[1], l->args[2], l->shape[0],
+    CHECK(lcae_linear_forward(g_nn, l->out, l->args[0], l->args[1], l->args[2], l->shape[0],
                               l->shape[1], l->shape[2]) == LCAE_OK);
 }
 
@@ -191,7 +194,7 @@ static void check_linear(void)
     }
     l.out = malloc(sizeof(float) * l.nout);
     l.R = randv(l.nout, 1);
-    CHECK(lcae_linear_backward(l.grad[0], l.grad[1], l.grad[2], l.R, l.args[0], l.args[1], N,
+    CHECK(lcae_linear_backward(g_nn, l.grad[0], l.grad[1], l.grad[2], l.R, l.args[0], l.args[1], N,
                                I, O) == LCAE_OK);
     gradcheck(&l, 0.05f, 1e-4);
     for (int a = 0; a < 3; a++)
@@ -203,12 +206,12 @@ static void check_linear(void)
 static float loss_target[64];
 static void l1_fwd(layer *l)
 {
-    l->out[0] = (float)lcae_clipped_l1(l->args[0], loss_target, NULL, l->len[0], 1.0f, 2.5f) *
+    l->out[0] = (float)lcae_clipped_l1(g_nn, l->args[0], loss_target, NULL, l->len[0], 1.0f, 2.5f) *
                 2.5f;
 }
 static void rot_fwd(layer *l)
 {
-    l->out[0] = (float)lcae_rot_loss(l->args[0], l->args[1], NULL, NULL, 4, 6, 4, 3.0f) * 3.0f;
+    l->out[0] = (float)lcae_rot_loss(g_nn, l->args[0], l->args[1], NULL, NULL, 4, 6, 4, 3.0f) * 3.0f;
 }
 
 static void check_losses(void)
@@ -226,7 +229,7 @@ static void check_losses(void)
             l.args[0][i] += 0.05f;
     }
     l.grad[0] = malloc(sizeof(float) * 64);
-    lcae_clipped_l1(l.args[0], loss_target, l.grad[0], 64, 1.0f, 2.5f);
+    lcae_clipped_l1(g_nn, l.args[0], loss_target, l.grad[0], 64, 1.0f, 2.5f);
     gradcheck(&l, 1e-3f, 2e-3);
     free(l.args[0]), free(l.grad[0]);
 
@@ -240,7 +243,7 @@ static void check_losses(void)
             r.args[0][i] += 0.05f;
     r.grad[0] = malloc(sizeof(float) * 24);
     r.grad[1] = malloc(sizeof(float) * 24);
-    lcae_rot_loss(r.args[0], r.args[1], r.grad[0], r.grad[1], 4, 6, 4, 3.0f);
+    lcae_rot_loss(g_nn, r.args[0], r.args[1], r.grad[0], r.grad[1], 4, 6, 4, 3.0f);
     gradcheck(&r, 1e-3f, 2e-3);
     free(r.args[0]), free(r.args[1]), free(r.grad[0]), free(r.grad[1]);
 }
@@ -252,6 +255,7 @@ int main(void)
     omp_set_num_threads(1);
     lcae_nn *nn;
     CHECK(lcae_nn_create(&nn) == LCAE_OK);
+    g_nn = nn;
     check_conv(nn, "conv 3x3", 2, 2, 5, 6, 3, 3, 1, 0);
     check_conv(nn, "conv 4x4/2", 2, 2, 6, 6, 3, 4, 2, 0);
     check_conv(nn, "conv C=1", 1, 1, 7, 7, 2, 3, 1, 0);

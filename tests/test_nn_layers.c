@@ -5,6 +5,9 @@
  * summation order (ours vs oneDNN's) stays near 1e-6. */
 #include "nn_fixture.h"
 
+/* the context of the nn calls that need no other state */
+static lcae_nn *g_nn;
+
 static const double tol = 1e-4;
 
 static float *filled(int64_t n, float v)
@@ -111,7 +114,7 @@ static void check_batchnorm(const char *cs)
     memcpy(rm0, rmean, sizeof(float) * C);
     memcpy(rv0, rvar, sizeof(float) * C);
 
-    CHECK(lcae_batchnorm_forward_train(out, in, gamma, beta, rmean, rvar, smean, sinv, N, C,
+    CHECK(lcae_batchnorm_forward_train(g_nn, out, in, gamma, beta, rmean, rvar, smean, sinv, N, C,
                                        HW, 0.1f, 1e-5f) == LCAE_OK);
     snprintf(name, sizeof name, "%s_out", cs);
     fx_compare(name, out, n, tol);
@@ -124,7 +127,7 @@ static void check_batchnorm(const char *cs)
     snprintf(name, sizeof name, "%s_save_invstd", cs);
     fx_compare(name, sinv, C, tol);
 
-    CHECK(lcae_batchnorm_backward(din, dg, dbeta, dout, in, gamma, smean, sinv, N, C, HW) ==
+    CHECK(lcae_batchnorm_backward(g_nn, din, dg, dbeta, dout, in, gamma, smean, sinv, N, C, HW) ==
           LCAE_OK);
     snprintf(name, sizeof name, "%s_din", cs);
     fx_compare(name, din, n, tol);
@@ -135,14 +138,14 @@ static void check_batchnorm(const char *cs)
     /* din aliasing dout */
     float *alias = filled(n, 0);
     memcpy(alias, dout, sizeof(float) * n);
-    CHECK(lcae_batchnorm_backward(alias, dg, dbeta, alias, in, gamma, smean, sinv, N, C, HW) ==
+    CHECK(lcae_batchnorm_backward(g_nn, alias, dg, dbeta, alias, in, gamma, smean, sinv, N, C, HW) ==
           LCAE_OK);
     snprintf(name, sizeof name, "%s_din", cs);
     fx_compare(name, alias, n, tol);
 
     /* evaluation mode with the running statistics after the training step; in place */
     memcpy(out, in, sizeof(float) * n);
-    CHECK(lcae_batchnorm_forward_eval(out, out, gamma, beta, rmean, rvar, N, C, HW, 1e-5f) ==
+    CHECK(lcae_batchnorm_forward_eval(g_nn, out, out, gamma, beta, rmean, rvar, N, C, HW, 1e-5f) ==
           LCAE_OK);
     snprintf(name, sizeof name, "%s_out_eval", cs);
     fx_compare(name, out, n, tol);
@@ -150,7 +153,7 @@ static void check_batchnorm(const char *cs)
     memcpy(out, in, sizeof(float) * n);
     memcpy(rmean, rm0, sizeof(float) * C);
     memcpy(rvar, rv0, sizeof(float) * C);
-    CHECK(lcae_batchnorm_forward_train(out, out, gamma, beta, rmean, rvar, smean, sinv, N, C,
+    CHECK(lcae_batchnorm_forward_train(g_nn, out, out, gamma, beta, rmean, rvar, smean, sinv, N, C,
                                        HW, 0.1f, 1e-5f) == LCAE_OK);
     snprintf(name, sizeof name, "%s_out", cs);
     fx_compare(name, out, n, tol);
@@ -163,9 +166,9 @@ static void check_relu(void)
 {
     int64_t n;
     float *x = fx_load("relu_in", &n), *d = fx_load("relu_dout", NULL);
-    lcae_relu_forward(x, n);
+    lcae_relu_forward(g_nn, x, n);
     fx_compare("relu_out", x, n, 0);
-    lcae_relu_backward(d, x, n);
+    lcae_relu_backward(g_nn, d, x, n);
     fx_compare("relu_din", d, n, 0);
     free(x), free(d);
 }
@@ -179,9 +182,9 @@ static void check_linear(void)
     float *b = fx_load("linear_bias", NULL), *dout = fx_load("linear_dout", NULL);
     float *out = filled((int64_t)N * O, NAN), *din = filled((int64_t)N * I, NAN);
     float *dw = filled((int64_t)O * I, 0), *db = filled(O, 0);
-    CHECK(lcae_linear_forward(out, in, w, b, N, I, O) == LCAE_OK);
+    CHECK(lcae_linear_forward(g_nn, out, in, w, b, N, I, O) == LCAE_OK);
     fx_compare("linear_out", out, (int64_t)N * O, tol);
-    CHECK(lcae_linear_backward(din, dw, db, dout, in, w, N, I, O) == LCAE_OK);
+    CHECK(lcae_linear_backward(g_nn, din, dw, db, dout, in, w, N, I, O) == LCAE_OK);
     fx_compare("linear_din", din, (int64_t)N * I, tol);
     fx_compare("linear_dweight", dw, (int64_t)O * I, tol);
     fx_compare("linear_dbias", db, O, tol);
@@ -203,8 +206,8 @@ static void check_linear_split(void)
         b[i] = 0.01f * i;
     for (int i = 0; i < N * O; i++)
         dout[i] = sinf(1.1f * i + 2);
-    CHECK(lcae_linear_forward(out, in, w, b, N, I, O) == LCAE_OK);
-    CHECK(lcae_linear_backward(din, dw, db, dout, in, w, N, I, O) == LCAE_OK);
+    CHECK(lcae_linear_forward(g_nn, out, in, w, b, N, I, O) == LCAE_OK);
+    CHECK(lcae_linear_backward(g_nn, din, dw, db, dout, in, w, N, I, O) == LCAE_OK);
     double worst = 0;
     for (int n = 0; n < N; n++)
         for (int o = 0; o < O; o++) {
@@ -271,6 +274,7 @@ int main(void)
 {
     lcae_nn *nn;
     CHECK(lcae_nn_create(&nn) == LCAE_OK);
+    g_nn = nn;
     const char *convs[] = {"conv_first", "conv_3x3", "conv_down", "conv_down_odd",
                            "conv_down_wide"};
     for (size_t i = 0; i < sizeof convs / sizeof *convs; i++)

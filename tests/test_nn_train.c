@@ -6,6 +6,9 @@
  * bilinear and nearest, with a default and an explicit centre and a non-zero fill. */
 #include "nn_fixture.h"
 
+/* the context of the nn calls that need no other state */
+static lcae_nn *g_nn;
+
 static const double tol = 1e-4;
 
 static void check_clipped_l1(void)
@@ -15,14 +18,14 @@ static void check_clipped_l1(void)
     float *pred = fx_load("l1_pred", NULL), *target = fx_load("l1_target", NULL);
     float *par = fx_load("l1_params", NULL), *want = fx_load("l1_loss", NULL);
     float *d = malloc(sizeof(float) * n);
-    double loss = lcae_clipped_l1(pred, target, d, n, par[0], par[1]);
+    double loss = lcae_clipped_l1(g_nn, pred, target, d, n, par[0], par[1]);
     CHECK_CLOSE(loss, want[0], tol);
     fx_compare("l1_dpred", d, n, tol);
     /* the cases at the kinks, exactly: equal (0), at +-clip (+-1/n * scale), beyond (0) */
     float g = par[1] / n;
     CHECK(d[0] == 0 && d[3] == 0);
     CHECK(d[4] == g && d[5] == -g && d[6] == 0 && d[7] == 0);
-    CHECK_CLOSE(lcae_clipped_l1(pred, target, NULL, n, par[0], par[1]), want[0], tol);
+    CHECK_CLOSE(lcae_clipped_l1(g_nn, pred, target, NULL, n, par[0], par[1]), want[0], tol);
     free(pred), free(target), free(par), free(want), free(d);
 }
 
@@ -35,11 +38,11 @@ static void check_mse(void)
     float *pred = fx_load("mse_pred", NULL), *target = fx_load("mse_target", NULL);
     float *par = fx_load("mse_params", NULL), *want = fx_load("mse_loss", NULL);
     float *d = malloc(sizeof(float) * n);
-    double loss = lcae_mse(pred, target, d, n, par[0]);
+    double loss = lcae_mse(g_nn, pred, target, d, n, par[0]);
     CHECK_CLOSE(loss, want[0], tol);
     fx_compare("mse_dpred", d, n, tol);
     CHECK(d[0] == 0 && d[4] == 0);
-    CHECK_CLOSE(lcae_mse(pred, target, NULL, n, par[0]), want[0], tol);
+    CHECK_CLOSE(lcae_mse(g_nn, pred, target, NULL, n, par[0]), want[0], tol);
     free(pred), free(target), free(par), free(want), free(d);
 }
 
@@ -53,11 +56,11 @@ static void check_rot_loss(void)
     float *d1 = malloc(sizeof(float) * N * D), *d2 = malloc(sizeof(float) * N * D);
     for (int i = 0; i < N * D; i++)
         d1[i] = d2[i] = NAN; /* overwritten, also outside the first dims */
-    double loss = lcae_rot_loss(z1, z2, d1, d2, N, D, dims, par[0]);
+    double loss = lcae_rot_loss(g_nn, z1, z2, d1, d2, N, D, dims, par[0]);
     CHECK_CLOSE(loss, want[0], tol);
     fx_compare("rot_dz1", d1, (int64_t)N * D, tol);
     fx_compare("rot_dz2", d2, (int64_t)N * D, tol);
-    CHECK_CLOSE(lcae_rot_loss(z1, z2, NULL, NULL, N, D, dims, par[0]), want[0], tol);
+    CHECK_CLOSE(lcae_rot_loss(g_nn, z1, z2, NULL, NULL, N, D, dims, par[0]), want[0], tol);
     free(z1), free(z2), free(par), free(want), free(d1), free(d2);
 }
 
@@ -72,7 +75,7 @@ static void check_adam(void)
     for (int t = 0; t < steps; t++) {
         snprintf(name, sizeof name, "adam_grad%d", t);
         float *g = fx_load(name, NULL);
-        lcae_adam_step(p, g, mo, v, n, t + 1, par[0], par[1], par[2], par[3]);
+        lcae_adam_step(g_nn, p, g, mo, v, n, t + 1, par[0], par[1], par[2], par[3]);
         snprintf(name, sizeof name, "adam_param%d", t + 1);
         fx_compare(name, p, n, tol);
         snprintf(name, sizeof name, "adam_m%d", t + 1);
@@ -115,10 +118,10 @@ static void check_rotation(void)
         snprintf(name, sizeof name, "rotate%d_tie", c);
         float *tie = fx_load(name, NULL);
         /* float32 parameters: the fixture's centres are exact in float */
-        lcae_rotate_bilinear(out, in, N, H, W, par[0], par[1], par[2], par[3]);
+        lcae_rotate_bilinear(g_nn, out, in, N, H, W, par[0], par[1], par[2], par[3]);
         snprintf(name, sizeof name, "rotate%d_bilinear", c);
         fx_compare(name, out, n, tol);
-        lcae_rotate_nearest(out, in, N, H, W, par[0], par[1], par[2], par[3]);
+        lcae_rotate_nearest(g_nn, out, in, N, H, W, par[0], par[1], par[2], par[3]);
         snprintf(name, sizeof name, "rotate%d_nearest", c);
         float *want = fx_load(name, NULL);
         int bad = 0, ties = 0;
@@ -139,10 +142,12 @@ static void check_rotation(void)
 
 int main(void)
 {
+    CHECK(lcae_nn_create(&g_nn) == LCAE_OK);
     check_clipped_l1();
     check_mse();
     check_rot_loss();
     check_adam();
     check_rotation();
+    lcae_nn_free(g_nn);
     return test_done("test_nn_train");
 }

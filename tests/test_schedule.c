@@ -8,6 +8,10 @@
 #include "nn_fixture.h"
 
 #include "lcae/model.h"
+#include "lcae/nn.h"
+
+/* the context of the Adam calls */
+static lcae_nn *g_nn;
 
 static double *load64(const char *name, int64_t *count)
 {
@@ -39,7 +43,7 @@ static double adam_run(int c, int T, int n, int applied, double max_lr, int cycl
         lcae_lr_at(LCAE_LR_ONECYCLE, max_lr, t, T, &lr, &beta1);
         snprintf(name, sizeof name, "sched%d_grad%d", c, t);
         float *g = fx_load(name, NULL);
-        lcae_adam_step(p, g, m, v, n, t + 1, lr, cycle_beta1 ? beta1 : 0.9, 0.999, 1e-8);
+        lcae_adam_step(g_nn, p, g, m, v, n, t + 1, lr, cycle_beta1 ? beta1 : 0.9, 0.999, 1e-8);
         free(g);
         snprintf(name, sizeof name, "sched%d_p%d", c, t + 1);
         if (compare_each)
@@ -58,6 +62,7 @@ static double adam_run(int c, int T, int n, int applied, double max_lr, int cycl
 
 int main(void)
 {
+    CHECK(lcae_nn_create(&g_nn) == LCAE_OK);
     int count;
     fx_meta("sched_count", &count, 1);
     char name[64];
@@ -112,5 +117,6 @@ int main(void)
     double lr, beta1;
     lcae_lr_at(LCAE_LR_CONSTANT, 3e-4, 17, 100, &lr, &beta1);
     CHECK(lr == 3e-4 && beta1 == 0.9);
+    lcae_nn_free(g_nn);
     return test_done("test_schedule");
 }

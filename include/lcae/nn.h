@@ -1,7 +1,13 @@
-/* lcae nn: the compute layer. Each layer is a forward and a backward function over plain
- * float buffers whose shapes are given in the comment; no hidden state except the
- * scratch memory held by an lcae_nn context. This interface is kept narrow so that
- * another backend (CUDA) can implement the same calls without touching src/model.
+/* lcae nn: the compute layer, a backend interface. Each layer is a forward and a backward
+ * function over float buffers whose shapes are given in the comment; no hidden state
+ * except what an lcae_nn context holds. Every compute call takes the context, and the
+ * buffers it reads and writes (activations, gradients, masks, parameters) are the
+ * context's: allocated with lcae_nn_alloc and filled from / read back to host memory
+ * with lcae_nn_upload / lcae_nn_download. This keeps the interface one that another
+ * backend (CUDA) can implement without touching src/model; the CPU backend of this
+ * folder is the only one, and its buffers are host memory. The reference convolutions
+ * at the end are plain loops, the ground truth that tests hold every backend's
+ * convolutions to.
  *
  * Conventions (as PyTorch):
  *  - images are NCHW, row-major: x[((n*C + c)*H + y)*W + x];
@@ -29,11 +35,20 @@
 extern "C" {
 #endif
 
-/* Scratch memory (im2col columns and the like), grown on demand, reused across calls;
- * one context serves one calling thread at a time. */
+/* A context: the backend's memory (buffers, and the scratch memory of the layers,
+ * grown on demand and reused across calls); one context serves one calling thread at a
+ * time. */
 typedef struct lcae_nn lcae_nn;
 int lcae_nn_create(lcae_nn **out);
 void lcae_nn_free(lcae_nn *nn);
+
+/* A buffer of `count` floats for the compute calls, 64-byte aligned (contents undefined),
+ * or NULL with a message if out of memory; release with lcae_nn_release (NULL is a no-op). */
+float *lcae_nn_alloc(lcae_nn *nn, int64_t count);
+void lcae_nn_release(lcae_nn *nn, float *buf);
+/* Copies `count` floats from host memory into a buffer, and from a buffer to the host. */
+void lcae_nn_upload(lcae_nn *nn, float *buf, const float *host, int64_t count);
+void lcae_nn_download(lcae_nn *nn, float *host, const float *buf, int64_t count);
 
 /* Output side of a convolution: (H + 2*pad - k) / stride + 1. */
 static inline int lcae_conv_out_size(int h, int k, int stride, int pad)
@@ -48,6 +63,19 @@ int lcae_conv2d_forward(lcae_nn *nn, float *out, const float *in, const float *w
 int lcae_conv2d_backward(lcae_nn *nn, float *din, float *dweight, float *dbias,
                          const float *dout, const float *in, const float *weight, int N,
                          int C, int H, int W, int K, int k, int stride, int pad);
+/* Evaluation-mode Conv2d + BatchNorm2d (running statistics) + ReLU (if relu) in one call:
+ * the BatchNorm is folded into the convolution's weight and bias, w' = w a,
+ * b' = (b - mean) a + beta with a = gamma / sqrt(var + eps) per output channel, and
+ * the ReLU applied as the output is written. bias may be NULL. */
+int lcae_conv2d_bn_relu_eval(lcae_nn *nn, float *out, const float *in, const float *weight,
+                             const float *bias, const float *gamma, const float *beta,
+                             const float *running_mean, const float *running_var, float eps,
+                             int relu, int N, int C, int H, int W, int K, int k, int stride,
+                             int pad);
+/* The algorithm the Conv2d calls use for a layer of this shape, by name ("winograd" or
+ * "im2col"; the input gradient and the weight gradient may differ, see conv.c). */
+const char *lcae_conv2d_algorithm(lcae_nn *nn, int C, int H, int W, int K, int k, int stride,
+                                  int pad);
 
 /* ---- ConvTranspose2d: in (N, C, H, W) -> out (N, K, Ho, Wo), Ho = (H-1)*stride - 2*pad + k */
 int lcae_convt2d_forward(lcae_nn *nn, float *out, const float *in, const float *weight,
@@ -62,28 +90,45 @@ int lcae_convt2d_backward(lcae_nn *nn, float *din, float *dweight, float *dbias,
  * save_mean/save_invstd (C each) for the backward pass, and updates the running
  * statistics: running = (1 - momentum) * running + momentum * batch, with the unbiased
  * batch variance (n / (n - 1)), n = N*HW. in and out may alias. */
-int lcae_batchnorm_forward_train(float *out, const float *in, const float *gamma,
+int lcae_batchnorm_forward_train(lcae_nn *nn, float *out, const float *in, const float *gamma,
                                  const float *beta, float *running_mean, float *running_var,
                                  float *save_mean, float *save_invstd, int N, int C, int HW,
                                  float momentum, float eps);
 /* Evaluation: running statistics. in and out may alias. */
-int lcae_batchnorm_forward_eval(float *out, const float *in, const float *gamma,
+int lcae_batchnorm_forward_eval(lcae_nn *nn, float *out, const float *in, const float *gamma,
                                 const float *beta, const float *running_mean,
                                 const float *running_var, int N, int C, int HW, float eps);
 /* `in` is the forward input (pre-normalization). din may alias dout. */
-int lcae_batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout,
+int lcae_batchnorm_backward(lcae_nn *nn, float *din, float *dgamma, float *dbeta, const float *dout,
                             const float *in, const float *gamma, const float *save_mean,
                             const float *save_invstd, int N, int C, int HW);
 
+/* relu(BatchNorm(in)) with saved batch statistics, as lcae_batchnorm_forward_train
+ * computed its output (y = x a + b, a = gamma invstd, b = beta - mean a, same float
+ * operations, so bit-identical), then max(y, 0): to recompute a layer's output for the
+ * backward pass instead of storing it. */
+void lcae_batchnorm_relu_apply(lcae_nn *nn, float *out, const float *in, const float *gamma,
+                               const float *beta, const float *save_mean,
+                               const float *save_invstd, int N, int C, int HW);
+
+/* ---- element-wise operations over N images of HW values and an (HW) mask ----------------
+ * mask_mul: out = in * mask (in and out may alias); mask_select: out = mask != 0 ? a : b;
+ * add: y (n) += x (n). */
+void lcae_mask_mul(lcae_nn *nn, float *out, const float *in, const float *mask, int N,
+                   int64_t HW);
+void lcae_mask_select(lcae_nn *nn, float *out, const float *a, const float *b,
+                      const float *mask, int N, int64_t HW);
+void lcae_add(lcae_nn *nn, float *y, const float *x, int64_t n);
+
 /* ---- ReLU over n values: in place; backward masks dout where the output was 0 --------- */
-void lcae_relu_forward(float *x, int64_t n);
-void lcae_relu_backward(float *dx, const float *out, int64_t n);
+void lcae_relu_forward(lcae_nn *nn, float *x, int64_t n);
+void lcae_relu_backward(lcae_nn *nn, float *dx, const float *out, int64_t n);
 
 /* ---- Linear: in (N, In) -> out (N, Out), weight (Out, In) --------------------------
  * (not I/O: <complex.h>, which cblas.h includes, defines I as a macro) */
-int lcae_linear_forward(float *out, const float *in, const float *weight, const float *bias,
+int lcae_linear_forward(lcae_nn *nn, float *out, const float *in, const float *weight, const float *bias,
                         int N, int In, int Out);
-int lcae_linear_backward(float *din, float *dweight, float *dbias, const float *dout,
+int lcae_linear_backward(lcae_nn *nn, float *din, float *dweight, float *dbias, const float *dout,
                          const float *in, const float *weight, int N, int In,
                          int Out);
 
@@ -92,23 +137,23 @@ int lcae_linear_backward(float *din, float *dweight, float *dbias, const float *
  * Writes dpred (n) = d loss / d pred, scaled by `scale` (the loss's weight); the
  * gradient is 0 where |pred - target| > c (clip saturates) and sign(d)/n elsewhere
  * (0 at d == 0, as PyTorch's abs). Returns the loss. */
-double lcae_clipped_l1(const float *pred, const float *target, float *dpred, int64_t n,
+double lcae_clipped_l1(lcae_nn *nn, const float *pred, const float *target, float *dpred, int64_t n,
                        float clip, float scale);
 /* Mean squared error (the other reconstruction loss): mean over n of (pred - target)^2.
  * Writes dpred (n) = d loss / d pred = 2 (pred - target) / n, scaled by `scale`, if not
  * NULL. Returns the loss. */
-double lcae_mse(const float *pred, const float *target, float *dpred, int64_t n, float scale);
+double lcae_mse(lcae_nn *nn, const float *pred, const float *target, float *dpred, int64_t n, float scale);
 /* Rotation-invariance loss over the first `dims` of the D latent features of N pairs:
  * mean over N*dims of |z1 - z2|. Writes (if not NULL) dz1, dz2 (N, D) scaled by `scale`,
  * zero outside the first `dims` features; OVERWRITES them. Returns the loss. */
-double lcae_rot_loss(const float *z1, const float *z2, float *dz1, float *dz2, int N, int D,
+double lcae_rot_loss(lcae_nn *nn, const float *z1, const float *z2, float *dz1, float *dz2, int N, int D,
                      int dims, float scale);
 
 /* ---- Adam (torch.optim.Adam, bias-corrected), over one flat array of n parameters ------
  * step counts from 1. m and v are the first and second moments (n each). lr and beta1
  * may change from step to step (a schedule such as OneCycleLR's): as PyTorch, the bias
  * correction 1 - beta1^step uses the current beta1. */
-void lcae_adam_step(float *param, const float *grad, float *m, float *v, int64_t n,
+void lcae_adam_step(lcae_nn *nn, float *param, const float *grad, float *m, float *v, int64_t n,
                     int64_t step, double lr, double beta1, double beta2, double eps);
 
 /* ---- image rotation -------------------------------------------------------------------
@@ -120,11 +165,29 @@ void lcae_adam_step(float *param, const float *grad, float *m, float *v, int64_t
  * of an (H, W) image is ((H - 1) / 2, (W - 1) / 2); with that centre and fill 0 these
  * equal torchvision.transforms.functional.rotate(img, degrees) (grid_sample,
  * align_corners=False), to float rounding of the sampling points. */
-void lcae_rotate_bilinear(float *out, const float *in, int N, int H, int W, double degrees,
+void lcae_rotate_bilinear(lcae_nn *nn, float *out, const float *in, int N, int H, int W, double degrees,
                           double cy, double cx, float fill);
 /* The published code's variant: nearest-neighbour sampling. */
-void lcae_rotate_nearest(float *out, const float *in, int N, int H, int W, double degrees,
+void lcae_rotate_nearest(lcae_nn *nn, float *out, const float *in, int N, int H, int W, double degrees,
                          double cy, double cx, float fill);
+
+/* ---- the reference convolutions ----------------------------------------------------------
+ * The Conv2d and ConvTranspose2d calls above (same arguments and semantics, host
+ * memory, no context) as plain loops over the definition, one thread, accumulating in
+ * double: slow, and independent of every fast algorithm; the tests hold each backend's
+ * convolutions to these. LCAE_OK or LCAE_ENOMEM (their double accumulators). */
+int lcae_ref_conv2d_forward(float *out, const float *in, const float *weight,
+                            const float *bias, int N, int C, int H, int W, int K, int k,
+                             int stride, int pad);
+int lcae_ref_conv2d_backward(float *din, float *dweight, float *dbias, const float *dout,
+                              const float *in, const float *weight, int N, int C, int H,
+                              int W, int K, int k, int stride, int pad);
+int lcae_ref_convt2d_forward(float *out, const float *in, const float *weight,
+                              const float *bias, int N, int C, int H, int W, int K, int k,
+                              int stride, int pad);
+int lcae_ref_convt2d_backward(float *din, float *dweight, float *dbias, const float *dout,
+                               const float *in, const float *weight, int N, int C, int H,
+                               int W, int K, int k, int stride, int pad);
 
 #ifdef __cplusplus
 }

@@ -3,16 +3,18 @@
 
 #include "nn/nn_internal.h"
 
-void lcae_relu_forward(float *x, int64_t n)
+void lcae_relu_forward(lcae_nn *nn, float *x, int64_t n)
 {
+    (void)nn; /* the CPU backend keeps no state for this call */
 #pragma omp parallel for schedule(static) if (n >= NN_PAR_MIN)
     for (int64_t i = 0; i < n; i++)
         x[i] = x[i] > 0 ? x[i] : 0.0f;
 }
 
 /* PyTorch's threshold_backward: the gradient passes where the output is > 0. */
-void lcae_relu_backward(float *dx, const float *out, int64_t n)
+void lcae_relu_backward(lcae_nn *nn, float *dx, const float *out, int64_t n)
 {
+    (void)nn; /* the CPU backend keeps no state for this call */
 #pragma omp parallel for schedule(static) if (n >= NN_PAR_MIN)
     for (int64_t i = 0; i < n; i++)
         dx[i] = out[i] > 0 ? dx[i] : 0.0f;
@@ -23,9 +25,10 @@ void lcae_relu_backward(float *dx, const float *out, int64_t n)
  * the thread count only. Block b of n columns: [b * n / T, (b + 1) * n / T). */
 #define BLOCK_LO(b, n, T) ((int)((int64_t)(b) * (n) / (T)))
 
-int lcae_linear_forward(float *out, const float *in, const float *weight, const float *bias,
+int lcae_linear_forward(lcae_nn *nn, float *out, const float *in, const float *weight, const float *bias,
                         int N, int In, int Out)
 {
+    (void)nn; /* the CPU backend keeps no state for this call */
 #pragma omp parallel if ((int64_t)N * In * Out >= NN_PAR_MIN)
     {
         int T = omp_get_num_threads(), t = omp_get_thread_num();
@@ -42,10 +45,11 @@ int lcae_linear_forward(float *out, const float *in, const float *weight, const 
     return LCAE_OK;
 }
 
-int lcae_linear_backward(float *din, float *dweight, float *dbias, const float *dout,
+int lcae_linear_backward(lcae_nn *nn, float *din, float *dweight, float *dbias, const float *dout,
                          const float *in, const float *weight, int N, int In,
                          int Out)
 {
+    (void)nn; /* the CPU backend keeps no state for this call */
 #pragma omp parallel if ((int64_t)N * In * Out >= NN_PAR_MIN)
     {
         int T = omp_get_num_threads(), t = omp_get_thread_num();

@@ -11,9 +11,10 @@
 
 #include "nn/nn_internal.h"
 
-void lcae_adam_step(float *param, const float *grad, float *m, float *v, int64_t n,
+void lcae_adam_step(lcae_nn *nn, float *param, const float *grad, float *m, float *v, int64_t n,
                     int64_t step, double lr, double beta1, double beta2, double eps)
 {
+    (void)nn; /* the CPU backend keeps no state for this call */
     double bc1 = 1.0 - pow(beta1, (double)step), bc2 = 1.0 - pow(beta2, (double)step);
     float step_size = (float)(lr / bc1), bc2_sqrt = (float)sqrt(bc2);
     float b1 = (float)beta1, b2 = (float)beta2, eps_f = (float)eps;

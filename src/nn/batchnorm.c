@@ -58,11 +58,12 @@ static void grad_sums(const float *x, const float *dy, int n, float mean, double
     }
 }
 
-int lcae_batchnorm_forward_train(float *out, const float *in, const float *gamma,
+int lcae_batchnorm_forward_train(lcae_nn *nn, float *out, const float *in, const float *gamma,
                                  const float *beta, float *running_mean, float *running_var,
                                  float *save_mean, float *save_invstd, int N, int C, int HW,
                                  float momentum, float eps)
 {
+    (void)nn; /* the CPU backend keeps no state for this call */
     int64_t count = (int64_t)N * HW;
 #pragma omp parallel for schedule(static) if ((int64_t)N * C * HW >= NN_PAR_MIN)
     for (int c = 0; c < C; c++) {
@@ -91,10 +92,11 @@ int lcae_batchnorm_forward_train(float *out, const float *in, const float *gamma
     return LCAE_OK;
 }
 
-int lcae_batchnorm_forward_eval(float *out, const float *in, const float *gamma,
+int lcae_batchnorm_forward_eval(lcae_nn *nn, float *out, const float *in, const float *gamma,
                                 const float *beta, const float *running_mean,
                                 const float *running_var, int N, int C, int HW, float eps)
 {
+    (void)nn; /* the CPU backend keeps no state for this call */
 #pragma omp parallel for collapse(2) schedule(static) if ((int64_t)N * C * HW >= NN_PAR_MIN)
     for (int n = 0; n < N; n++)
         for (int c = 0; c < C; c++) {
@@ -108,10 +110,29 @@ int lcae_batchnorm_forward_eval(float *out, const float *in, const float *gamma,
     return LCAE_OK;
 }
 
-int lcae_batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout,
+void lcae_batchnorm_relu_apply(lcae_nn *nn, float *out, const float *in, const float *gamma,
+                               const float *beta, const float *save_mean,
+                               const float *save_invstd, int N, int C, int HW)
+{
+    (void)nn;
+#pragma omp parallel for collapse(2) schedule(static) if ((int64_t)N * C * HW >= NN_PAR_MIN)
+    for (int n = 0; n < N; n++)
+        for (int c = 0; c < C; c++) {
+            float a = gamma[c] * save_invstd[c], b = beta[c] - save_mean[c] * a;
+            const float *x = in + ((size_t)n * C + c) * HW;
+            float *y = out + ((size_t)n * C + c) * HW;
+            for (int p = 0; p < HW; p++) {
+                float v = x[p] * a + b;
+                y[p] = v > 0 ? v : 0;
+            }
+        }
+}
+
+int lcae_batchnorm_backward(lcae_nn *nn, float *din, float *dgamma, float *dbeta, const float *dout,
                             const float *in, const float *gamma, const float *save_mean,
                             const float *save_invstd, int N, int C, int HW)
 {
+    (void)nn; /* the CPU backend keeps no state for this call */
     int64_t count = (int64_t)N * HW;
 #pragma omp parallel for schedule(static) if ((int64_t)N * C * HW >= NN_PAR_MIN)
     for (int c = 0; c < C; c++) {

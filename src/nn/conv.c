@@ -14,6 +14,7 @@
  * the backward passes split the batch into a fixed number of chunks (set by the batch
  * size, weight size and thread count, not by timing), accumulate each chunk's weight
  * gradient separately and sum the chunks in order. */
+#include <math.h>
 #include <string.h>
 
 #include <omp.h>
@@ -143,15 +144,23 @@ static void col2im(float *img, const float *col, int C, int H, int W, int k, int
             }
 }
 
-/* out (K, P) += bias per channel, over the pixels [p0, p1) */
-static void add_bias(float *out, const float *bias, int K, size_t P, size_t p0, size_t p1)
+/* out (K, P) += bias per channel (if not NULL), then max(out, 0) if relu, over the pixels
+ * [p0, p1) */
+static void epilogue(float *out, const float *bias, int relu, int K, size_t P, size_t p0,
+                     size_t p1)
 {
-    if (!bias)
+    if (!bias && !relu)
         return;
     for (int c = 0; c < K; c++) {
-        float *o = out + c * P, b = bias[c];
-        for (size_t p = p0; p < p1; p++)
-            o[p] += b;
+        float *o = out + c * P, b = bias ? bias[c] : 0.0f;
+        if (relu)
+            for (size_t p = p0; p < p1; p++) {
+                float v = o[p] + b;
+                o[p] = v > 0 ? v : 0.0f;
+            }
+        else
+            for (size_t p = p0; p < p1; p++)
+                o[p] += b;
     }
 }
 
@@ -311,8 +320,9 @@ static int backward_batch(lcae_nn *nn, const geom *g, const geom *gx, const floa
     return LCAE_OK;
 }
 
-int lcae_conv2d_forward(lcae_nn *nn, float *out, const float *in, const float *weight,
-                        const float *bias, int N, int C, int H, int W, int K, int k,
+/* Conv2d forward with the epilogue (bias, ReLU) applied band by band while in cache. */
+static int conv_forward(lcae_nn *nn, float *out, const float *in, const float *weight,
+                        const float *bias, int relu, int N, int C, int H, int W, int K, int k,
                         int stride, int pad)
 {
     int Ho = lcae_conv_out_size(H, k, stride, pad), Wo = lcae_conv_out_size(W, k, stride, pad);
@@ -331,10 +341,38 @@ int lcae_conv2d_forward(lcae_nn *nn, float *out, const float *in, const float *w
                 int oy0 = b * g.rows, oy1 = oy0 + g.rows < Ho ? oy0 + g.rows : Ho;
                 float *o = out + (size_t)n * K * P;
                 conv_band(&g, col, o, in + (size_t)n * C * H * W, weight, oy0, oy1);
-                add_bias(o, bias, K, P, (size_t)oy0 * Wo, (size_t)oy1 * Wo);
+                epilogue(o, bias, relu, K, P, (size_t)oy0 * Wo, (size_t)oy1 * Wo);
             }
     }
     return LCAE_OK;
+}
+
+int lcae_conv2d_forward(lcae_nn *nn, float *out, const float *in, const float *weight,
+                        const float *bias, int N, int C, int H, int W, int K, int k,
+                        int stride, int pad)
+{
+    return conv_forward(nn, out, in, weight, bias, 0, N, C, H, W, K, k, stride, pad);
+}
+
+int lcae_conv2d_bn_relu_eval(lcae_nn *nn, float *out, const float *in, const float *weight,
+                             const float *bias, const float *gamma, const float *beta,
+                             const float *running_mean, const float *running_var, float eps,
+                             int relu, int N, int C, int H, int W, int K, int k, int stride,
+                             int pad)
+{
+    size_t per = (size_t)C * k * k;
+    float *wf = nn_scratch(nn, NN_SCRATCH_WEIGHT, per * K + K);
+    if (!wf)
+        return LCAE_ENOMEM;
+    float *bf = wf + per * K;
+    for (int o = 0; o < K; o++) {
+        /* a as lcae_batchnorm_forward_eval computes it */
+        float a = gamma[o] / sqrtf(running_var[o] + eps);
+        for (size_t i = 0; i < per; i++)
+            wf[o * per + i] = weight[o * per + i] * a;
+        bf[o] = ((bias ? bias[o] : 0.0f) - running_mean[o]) * a + beta[o];
+    }
+    return conv_forward(nn, out, in, wf, bf, relu, N, C, H, W, K, k, stride, pad);
 }
 
 int lcae_conv2d_backward(lcae_nn *nn, float *din, float *dweight, float *dbias,
@@ -391,7 +429,7 @@ int lcae_convt2d_forward(lcae_nn *nn, float *out, const float *in, const float *
                          in + (size_t)n * C * P + (size_t)iy0 * W, P, 0.0f, col, ncol);
                 col2im(o, col, K, Ho, Wo, k, stride, pad, W, iy0, iy1);
             }
-            add_bias(o, bias, K, Po, 0, Po);
+            epilogue(o, bias, 0, K, Po, 0, Po);
         }
     }
     return LCAE_OK;

@@ -6,9 +6,10 @@
 
 static inline float sgn(float d) { return (float)((d > 0) - (d < 0)); }
 
-double lcae_clipped_l1(const float *pred, const float *target, float *dpred, int64_t n,
+double lcae_clipped_l1(lcae_nn *nn, const float *pred, const float *target, float *dpred, int64_t n,
                        float clip, float scale)
 {
+    (void)nn; /* the CPU backend keeps no state for this call */
     double sum = 0;
     float g = scale / (float)n; /* as PyTorch's mean backward: grad / numel */
 #pragma omp parallel for reduction(+ : sum) schedule(static) if (n >= NN_PAR_MIN)
@@ -22,8 +23,9 @@ double lcae_clipped_l1(const float *pred, const float *target, float *dpred, int
     return sum / (double)n;
 }
 
-double lcae_mse(const float *pred, const float *target, float *dpred, int64_t n, float scale)
+double lcae_mse(lcae_nn *nn, const float *pred, const float *target, float *dpred, int64_t n, float scale)
 {
+    (void)nn; /* the CPU backend keeps no state for this call */
     double sum = 0;
     float g = 2.0f * scale / (float)n; /* PyTorch's mse_loss backward: 2 / numel * grad */
 #pragma omp parallel for reduction(+ : sum) schedule(static) if (n >= NN_PAR_MIN)
@@ -36,9 +38,10 @@ double lcae_mse(const float *pred, const float *target, float *dpred, int64_t n,
     return sum / (double)n;
 }
 
-double lcae_rot_loss(const float *z1, const float *z2, float *dz1, float *dz2, int N, int D,
+double lcae_rot_loss(lcae_nn *nn, const float *z1, const float *z2, float *dz1, float *dz2, int N, int D,
                      int dims, float scale)
 {
+    (void)nn; /* the CPU backend keeps no state for this call */
     double sum = 0;
     float g = scale / (float)((int64_t)N * dims);
     for (int i = 0; i < N; i++)

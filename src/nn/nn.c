@@ -1,5 +1,7 @@
-/* The lcae_nn context: scratch memory reused across layer calls. */
+/* The lcae_nn context of the CPU backend: buffers in host memory, and scratch memory
+ * reused across layer calls. */
 #include <stdlib.h>
+#include <string.h>
 
 #include <cblas.h>
 #include <omp.h>
@@ -51,4 +53,32 @@ float *nn_scratch_threads(lcae_nn *nn, int slot, size_t per_thread, size_t *stri
 {
     *stride = (per_thread + 15) / 16 * 16;
     return nn_scratch(nn, slot, *stride * (size_t)omp_get_max_threads());
+}
+
+float *lcae_nn_alloc(lcae_nn *nn, int64_t count)
+{
+    (void)nn; /* host memory: nothing to track */
+    size_t bytes = ((size_t)(count > 0 ? count : 1) * sizeof(float) + 63) / 64 * 64;
+    float *p = aligned_alloc(64, bytes);
+    if (!p)
+        lcae_fail(LCAE_ENOMEM, "out of memory (asked for %zu bytes of layer buffers)", bytes);
+    return p;
+}
+
+void lcae_nn_release(lcae_nn *nn, float *buf)
+{
+    (void)nn;
+    free(buf);
+}
+
+void lcae_nn_upload(lcae_nn *nn, float *buf, const float *host, int64_t count)
+{
+    (void)nn;
+    memcpy(buf, host, (size_t)count * sizeof(float));
+}
+
+void lcae_nn_download(lcae_nn *nn, float *host, const float *buf, int64_t count)
+{
+    (void)nn;
+    memcpy(host, buf, (size_t)count * sizeof(float));
 }

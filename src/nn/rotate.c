@@ -21,9 +21,10 @@ static inline float pixel(const float *img, int H, int W, int y, int x, float fi
     return (y >= 0 && y < H && x >= 0 && x < W) ? img[(size_t)y * W + x] : fill;
 }
 
-void lcae_rotate_bilinear(float *out, const float *in, int N, int H, int W, double degrees,
+void lcae_rotate_bilinear(lcae_nn *nn, float *out, const float *in, int N, int H, int W, double degrees,
                           double cy, double cx, float fill)
 {
+    (void)nn; /* the CPU backend keeps no state for this call */
     double t = degrees * deg_to_rad, c = cos(t), s = sin(t);
 #pragma omp parallel for schedule(static) if ((int64_t)N * H * W >= NN_PAR_MIN)
     for (int y = 0; y < H; y++)
@@ -51,9 +52,10 @@ void lcae_rotate_bilinear(float *out, const float *in, int N, int H, int W, doub
 }
 
 /* Ties round to even, as grid_sample's nearest mode (nearbyint). */
-void lcae_rotate_nearest(float *out, const float *in, int N, int H, int W, double degrees,
+void lcae_rotate_nearest(lcae_nn *nn, float *out, const float *in, int N, int H, int W, double degrees,
                          double cy, double cx, float fill)
 {
+    (void)nn; /* the CPU backend keeps no state for this call */
     double t = degrees * deg_to_rad, c = cos(t), s = sin(t);
 #pragma omp parallel for schedule(static) if ((int64_t)N * H * W >= NN_PAR_MIN)
     for (int y = 0; y < H; y++)
