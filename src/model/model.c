@@ -196,7 +196,7 @@ static void init_params(lcae_model *m, uint64_t seed)
 
 static void free_work(lcae_model *m)
 {
-    free(m->work);
+    lcae_nn_release(m->nn, m->work);
     m->work = NULL;
     m->work_batch = 0;
     m->work_train = 0;
@@ -213,7 +213,9 @@ void lcae_model_free(lcae_model *m)
     free(m->adam_v);
     free(m->buffers);
     free(m->nbt);
-    free(m->mask);
+    free(m->mask_host);
+    if (m->nn)
+        lcae_nn_release(m->nn, m->mask);
     free_work(m);
     polar_free(m->polar);
     lcae_nn_free(m->nn);
@@ -260,9 +262,11 @@ int lcae_model_create(const lcae_model_config *cfg, uint64_t seed, lcae_model **
     m->adam_v = lcae_calloc(1, pb);
     m->buffers = lcae_malloc((size_t)m->nbuffers * sizeof(float));
     m->nbt = lcae_calloc((size_t)m->nbn, sizeof *m->nbt);
-    m->mask = lcae_malloc((size_t)cfg->input_size * cfg->input_size * sizeof(float));
+    int64_t HH = (int64_t)cfg->input_size * cfg->input_size;
+    m->mask_host = lcae_malloc((size_t)HH * sizeof(float));
     if (!m->params || !m->grads || !m->adam_m || !m->adam_v || !m->buffers || !m->nbt ||
-        !m->mask || (rc = lcae_nn_create(&m->nn)) != LCAE_OK) {
+        !m->mask_host || (rc = lcae_nn_create(&m->nn)) != LCAE_OK ||
+        !(m->mask = lcae_nn_alloc(m->nn, HH))) {
         lcae_model_free(m);
         return rc ? rc : LCAE_ENOMEM;
     }
@@ -297,9 +301,10 @@ int64_t model_fill_mask(lcae_model *m)
     for (int y = 0; y < H; y++)
         for (int x = 0; x < H; x++) {
             int in = m->meta.mask == LCAE_MASK_NONE || (y - c) * (y - c) + (x - c) * (x - c) <= r2;
-            m->mask[y * H + x] = in ? 1.0f : 0.0f;
+            m->mask_host[y * H + x] = in ? 1.0f : 0.0f;
             n += in;
         }
+    lcae_nn_upload(m->nn, m->mask, m->mask_host, (int64_t)H * H);
     return n;
 }
 
@@ -325,7 +330,7 @@ static int ensure_work(lcae_model *m, int N, int train)
         for (int i = 0; i < m->nlayers; i++)
             if (m->layers[i].bn >= 0)
                 stats += 4 * (int64_t)m->layers[i].cout;
-    m->work = lcae_malloc((size_t)(total + stats) * sizeof(float));
+    m->work = lcae_nn_alloc(m->nn, total + stats);
     if (!m->work)
         return lcae_fail(LCAE_ENOMEM, "out of memory: the model's work memory for a batch of "
                          "%d (%.1f GB)", N, (double)(total + stats) * 4e-9);
@@ -363,25 +368,14 @@ static float *output(lcae_model *m, model_pass *P, int i)
     return i < 0 ? P->x : m->layers[i].bn >= 0 ? m->act[i & 1] : P->out[i];
 }
 
-/* Recomputes BatchNorm layer i's output relu(bn(pre)) into dst, with the same float
- * operations as lcae_batchnorm_forward_train (y = x * a + b, a = gamma * invstd,
- * b = beta - mean * a), so that the backward pass sees the forward's values. */
+/* Recomputes BatchNorm layer i's output relu(bn(pre)) into dst, bit-identical to the
+ * forward's, so that the backward pass sees the forward's values. */
 static void bn_relu_output(const lcae_model *m, const model_pass *P, int i, int N, float *dst)
 {
     const model_layer *L = &m->layers[i];
-    const float *gamma = m->params + L->gamma, *beta = m->params + L->beta;
-    int64_t HW = (int64_t)L->hout * L->hout;
-#pragma omp parallel for collapse(2) schedule(static)
-    for (int n = 0; n < N; n++)
-        for (int c = 0; c < L->cout; c++) {
-            float a = gamma[c] * P->invstd[i][c], b = beta[c] - P->mean[i][c] * a;
-            const float *x = P->pre[i] + ((size_t)n * L->cout + c) * HW;
-            float *y = dst + ((size_t)n * L->cout + c) * HW;
-            for (int64_t p = 0; p < HW; p++) {
-                float v = x[p] * a + b;
-                y[p] = v > 0 ? v : 0;
-            }
-        }
+    lcae_batchnorm_relu_apply(m->nn, dst, P->pre[i], m->params + L->gamma,
+                              m->params + L->beta, P->mean[i], P->invstd[i], N, L->cout,
+                              L->hout * L->hout);
 }
 
 void model_layer_output(lcae_model *m, int k, int i, float *dst)
@@ -402,7 +396,7 @@ static int layer_affine_forward(lcae_model *m, const model_layer *L, float *out,
     const float *w = m->params;
     switch (L->kind) {
     case LY_LINEAR:
-        return lcae_linear_forward(out, in, w + L->w, w + L->b, N, L->cin, L->cout);
+        return lcae_linear_forward(m->nn, out, in, w + L->w, w + L->b, N, L->cin, L->cout);
     case LY_CONV:
     case LY_CONV_BN:
         return lcae_conv2d_forward(m->nn, out, in, w + L->w, w + L->b, N, L->cin, L->hin,
@@ -425,7 +419,7 @@ static int forward_train(lcae_model *m, model_pass *P, int N)
         float *conv_out = L->bn >= 0 ? P->pre[i] : out;
         int rc = layer_affine_forward(m, L, conv_out, in, N);
         if (!rc && L->bn >= 0) {
-            rc = lcae_batchnorm_forward_train(out, P->pre[i], w + L->gamma, w + L->beta,
+            rc = lcae_batchnorm_forward_train(m->nn, out, P->pre[i], w + L->gamma, w + L->beta,
                                               m->buffers + L->rmean, m->buffers + L->rvar,
                                               P->mean[i], P->invstd[i], N, L->cout,
                                               L->hout * L->hout, MODEL_BN_MOMENTUM,
@@ -435,7 +429,7 @@ static int forward_train(lcae_model *m, model_pass *P, int N)
         if (rc)
             return rc;
         if (L->relu)
-            lcae_relu_forward(out, (int64_t)N * L->out_size);
+            lcae_relu_forward(m->nn, out, (int64_t)N * L->out_size);
     }
     return LCAE_OK;
 }
@@ -457,20 +451,19 @@ static int backward(lcae_model *m, model_pass *P, int N, const float *dz_extra)
             bn_relu_output(m, P, i - 1, N, m->act[(i - 1) & 1]);
         const float *in = output(m, P, i - 1);
         if (i == m->nenc - 1 && dz_extra)
-            for (int64_t j = 0; j < (int64_t)N * L->out_size; j++)
-                dout[j] += dz_extra[j];
+            lcae_add(m->nn, dout, dz_extra, (int64_t)N * L->out_size);
         if (L->relu)
-            lcae_relu_backward(dout, output(m, P, i), (int64_t)N * L->out_size);
+            lcae_relu_backward(m->nn, dout, output(m, P, i), (int64_t)N * L->out_size);
         int rc = LCAE_OK;
         if (L->bn >= 0)
-            rc = lcae_batchnorm_backward(dout, g + L->gamma, g + L->beta, dout, P->pre[i],
+            rc = lcae_batchnorm_backward(m->nn, dout, g + L->gamma, g + L->beta, dout, P->pre[i],
                                          w + L->gamma, P->mean[i], P->invstd[i], N, L->cout,
                                          L->hout * L->hout);
         if (rc)
             return rc;
         switch (L->kind) {
         case LY_LINEAR:
-            rc = lcae_linear_backward(din, g + L->w, g + L->b, dout, in, w + L->w, N, L->cin,
+            rc = lcae_linear_backward(m->nn, din, g + L->w, g + L->b, dout, in, w + L->w, N, L->cin,
                                       L->cout);
             break;
         case LY_CONV:
@@ -498,14 +491,13 @@ static double recon_loss(lcae_model *m, const model_pass *P, int N, int64_t insi
     int64_t HH = (int64_t)m->cfg.input_size * m->cfg.input_size, n = N * HH;
     const float *pred = P->out[m->nlayers - 1];
     if (inside < HH) {
-        for (int64_t j = 0; j < n; j++)
-            m->lossbuf[j] = m->mask[j % HH] != 0 ? pred[j] : P->x[j];
+        lcae_mask_select(m->nn, m->lossbuf, pred, P->x, m->mask, N, HH);
         pred = m->lossbuf;
     }
     double s = (double)HH / (double)inside;
     return s * (m->meta.recon == LCAE_RECON_MSE
-                    ? lcae_mse(pred, P->x, m->g[0], n, (float)s)
-                    : lcae_clipped_l1(pred, P->x, m->g[0], n, MODEL_CLIP, (float)s));
+                    ? lcae_mse(m->nn, pred, P->x, m->g[0], n, (float)s)
+                    : lcae_clipped_l1(m->nn, pred, P->x, m->g[0], n, MODEL_CLIP, (float)s));
 }
 
 int lcae_model_step(lcae_model *m, const float *x, int N, double degrees, lcae_interp interp,
@@ -528,23 +520,24 @@ int lcae_model_step(lcae_model *m, const float *x, int N, double degrees, lcae_i
     int two = m->meta.rot_loss;
     memset(m->grads, 0, (size_t)m->nparams * sizeof(float));
     model_pass *P0 = &m->pass[0], *P1 = &m->pass[1];
-    for (int64_t j = 0; j < n; j++)
-        P0->x[j] = x[j] * m->mask[j % HH];
-    if ((rc = forward_train(m, P0, N)))
-        return rc;
+    lcae_nn_upload(m->nn, P0->x, x, n);
     if (two) {
         /* the rotation samples the unmasked input, with zero (the median) outside */
         double c = (H - 1) / 2.0;
         if (interp == LCAE_INTERP_NEAREST)
-            lcae_rotate_nearest(P1->x, x, N, H, H, degrees, c, c, 0.0f);
+            lcae_rotate_nearest(m->nn, P1->x, P0->x, N, H, H, degrees, c, c, 0.0f);
         else
-            lcae_rotate_bilinear(P1->x, x, N, H, H, degrees, c, c, 0.0f);
-        for (int64_t j = 0; j < n; j++)
-            P1->x[j] *= m->mask[j % HH];
+            lcae_rotate_bilinear(m->nn, P1->x, P0->x, N, H, H, degrees, c, c, 0.0f);
+        lcae_mask_mul(m->nn, P1->x, P1->x, m->mask, N, HH);
+    }
+    lcae_mask_mul(m->nn, P0->x, P0->x, m->mask, N, HH);
+    if ((rc = forward_train(m, P0, N)))
+        return rc;
+    if (two) {
         if ((rc = forward_train(m, P1, N)))
             return rc;
         int D = m->cfg.latent;
-        losses->rot = lcae_rot_loss(P0->out[m->nenc - 1], P1->out[m->nenc - 1], m->dz[0],
+        losses->rot = lcae_rot_loss(m->nn, P0->out[m->nenc - 1], P1->out[m->nenc - 1], m->dz[0],
                                     m->dz[1], N, D, m->meta.invariant_dims,
                                     (float)m->meta.lambda);
         losses->recon_rot = recon_loss(m, P1, N, inside);
@@ -564,7 +557,7 @@ int lcae_model_step(lcae_model *m, const float *x, int N, double degrees, lcae_i
 
 void lcae_model_adam(lcae_model *m, double lr, double beta1)
 {
-    lcae_adam_step(m->params, m->grads, m->adam_m, m->adam_v, m->nparams, ++m->adam_step, lr,
+    lcae_adam_step(m->nn, m->params, m->grads, m->adam_m, m->adam_v, m->nparams, ++m->adam_step, lr,
                    beta1, 0.999, 1e-8);
 }
 
@@ -580,22 +573,25 @@ int lcae_model_encode_batch(lcae_model *m, const float *x, int N, float *z)
     /* the input is masked as in training, into g[1], which layer 0 does not write */
     int64_t HH = (int64_t)m->cfg.input_size * m->cfg.input_size;
     model_fill_mask(m);
-    for (int64_t j = 0; j < N * HH; j++)
-        m->g[1][j] = x[j] * m->mask[j % HH];
+    lcae_nn_upload(m->nn, m->g[1], x, N * HH);
+    lcae_mask_mul(m->nn, m->g[1], m->g[1], m->mask, N, HH);
     const float *w = m->params, *in = m->g[1];
     for (int i = 0; i < m->nenc; i++) {
         const model_layer *L = &m->layers[i];
-        float *out = i == m->nenc - 1 ? z : m->g[i & 1];
-        rc = layer_affine_forward(m, L, out, in, N);
-        if (!rc && L->bn >= 0)
-            rc = lcae_batchnorm_forward_eval(out, out, w + L->gamma, w + L->beta,
-                                             m->buffers + L->rmean, m->buffers + L->rvar, N,
-                                             L->cout, L->hout * L->hout, MODEL_BN_EPS);
+        float *out = m->g[i & 1];
+        /* BatchNorm folded into the convolution, ReLU in its epilogue */
+        if (L->kind == LY_CONV_BN)
+            rc = lcae_conv2d_bn_relu_eval(m->nn, out, in, w + L->w, w + L->b, w + L->gamma,
+                                          w + L->beta, m->buffers + L->rmean,
+                                          m->buffers + L->rvar, MODEL_BN_EPS, L->relu, N,
+                                          L->cin, L->hin, L->hin, L->cout, L->k, L->stride,
+                                          L->pad);
+        else if (!(rc = layer_affine_forward(m, L, out, in, N)) && L->relu)
+            lcae_relu_forward(m->nn, out, (int64_t)N * L->out_size);
         if (rc)
             return rc;
-        if (L->relu)
-            lcae_relu_forward(out, (int64_t)N * L->out_size);
         in = out;
     }
+    lcae_nn_download(m->nn, z, in, (int64_t)N * m->cfg.latent);
     return LCAE_OK;
 }

@@ -4,7 +4,9 @@
  * the sizes come `layers` (the resolved sizes and parameter offsets) and `tensors` (the
  * state_dict: name, shape, where the values live), which drive the allocation, the
  * safetensors file and the PyTorch reference test. Parameters, gradients and Adam's two
- * moments are each ONE allocation of nparams floats, in state_dict order. */
+ * moments are each ONE allocation of nparams floats, in state_dict order. The work
+ * memory (activations, gradients, the mask) are buffers of the lcae_nn context, touched
+ * only by nn calls; the model moves data in and out with lcae_nn_upload/_download. */
 #ifndef LCAE_MODEL_INTERNAL_H
 #define LCAE_MODEL_INTERNAL_H
 
@@ -84,7 +86,8 @@ struct lcae_model {
     float *act[2];    /* BatchNorm layer i's output, in act[i & 1] (N * largest layer) */
     float *dz[2];     /* rotation-loss gradients (N, latent) */
     float *lossbuf;   /* (N, H*H): prediction with the outside of the mask set to target */
-    float *mask;      /* (H*H): 1 inside the mask */
+    float *mask;      /* (H*H): 1 inside the mask (an nn buffer) */
+    float *mask_host; /* its values as model_fill_mask computes them */
 };
 
 /* A model with its layer and tensor tables only (no parameter memory; free with

@@ -398,25 +398,25 @@ static int layer_forward(lcae_model *m, int i, const float *in, int N, int train
                                   L->win, L->cout, 4, 2, 1);
         break;
     case PL_LINEAR:
-        rc = lcae_linear_forward(conv_out, in, w + L->w, w + L->b, N, L->cin, L->cout);
+        rc = lcae_linear_forward(m->nn, conv_out, in, w + L->w, w + L->b, N, L->cin, L->cout);
         break;
     }
     if (!rc && L->bn >= 0) {
         int HW = L->hout * L->wout;
         if (train) {
-            rc = lcae_batchnorm_forward_train(out, conv_out, w + L->gamma, w + L->beta,
+            rc = lcae_batchnorm_forward_train(m->nn, out, conv_out, w + L->gamma, w + L->beta,
                                               m->buffers + L->rmean, m->buffers + L->rvar,
                                               p->mean[i], p->invstd[i], N, L->cout, HW,
                                               MODEL_BN_MOMENTUM, MODEL_BN_EPS);
             m->nbt[L->bn]++;
         } else {
-            rc = lcae_batchnorm_forward_eval(out, conv_out, w + L->gamma, w + L->beta,
+            rc = lcae_batchnorm_forward_eval(m->nn, out, conv_out, w + L->gamma, w + L->beta,
                                              m->buffers + L->rmean, m->buffers + L->rvar, N,
                                              L->cout, HW, MODEL_BN_EPS);
         }
     }
     if (!rc && L->relu)
-        lcae_relu_forward(out, (int64_t)N * L->out_size);
+        lcae_relu_forward(m->nn, out, (int64_t)N * L->out_size);
     return rc;
 }
 
@@ -430,9 +430,9 @@ static int layer_backward(lcae_model *m, int i, float *dout, float *din, int N)
     float *g = m->grads;
     int rc = LCAE_OK;
     if (L->relu)
-        lcae_relu_backward(dout, p->out[i], (int64_t)N * L->out_size);
+        lcae_relu_backward(m->nn, dout, p->out[i], (int64_t)N * L->out_size);
     if (L->bn >= 0 &&
-        (rc = lcae_batchnorm_backward(dout, g + L->gamma, g + L->beta, dout, p->pre[i],
+        (rc = lcae_batchnorm_backward(m->nn, dout, g + L->gamma, g + L->beta, dout, p->pre[i],
                                       w + L->gamma, p->mean[i], p->invstd[i], N, L->cout,
                                       L->hout * L->wout)))
         return rc;
@@ -464,7 +464,7 @@ static int layer_backward(lcae_model *m, int i, float *dout, float *din, int N)
                                    N, L->cin, L->hin, L->win, L->cout, 4, 2, 1);
         break;
     case PL_LINEAR:
-        rc = lcae_linear_backward(din, g + L->w, g + L->b, dout, p->in[i], w + L->w, N,
+        rc = lcae_linear_backward(m->nn, din, g + L->w, g + L->b, dout, p->in[i], w + L->w, N,
                                   L->cin, L->cout);
         break;
     }

@@ -339,7 +339,7 @@ static int probe_load(probe_set *q, lcae_dataset *ds, const lcae_model *m, const
             return rc;
     }
     for (int i = 0; i < q->n; i++)
-        lcae_rotate_bilinear(q->xr + i * HH, q->x + i * HH, 1, H, H,
+        lcae_rotate_bilinear(m->nn, q->xr + i * HH, q->x + i * HH, 1, H, H,
                              360.0 * model_rng_uniform(&r), c, c, 0.0f);
     return LCAE_OK;
 }
