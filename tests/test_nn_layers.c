@@ -241,10 +241,11 @@ static void check_linear_split(void)
 }
 
 /* Work is handed to threads dynamically; the results must not depend on which thread got
- * what: two runs give bit-identical outputs and gradients. */
-static void check_determinism(lcae_nn *nn)
+ * what: two runs give bit-identical outputs and gradients (im2col with C = 6, K = 5;
+ * Winograd with C = 16, K = 12). */
+static void check_determinism(lcae_nn *nn, int C, int K)
 {
-    int N = 16, C = 6, H = 12, K = 5, k = 3;
+    int N = 16, H = 12, k = 3;
     size_t nin = (size_t)N * C * H * H, nout = (size_t)N * K * H * H, nw = (size_t)K * C * k * k;
     float *in = filled(nin, 0), *w = filled(nw, 0), *b = filled(K, 0.5f);
     float *dout = filled(nout, 0), *out[2], *din[2], *dw[2], *db[2];
@@ -287,7 +288,8 @@ int main(void)
     check_relu();
     check_linear();
     check_linear_split();
-    check_determinism(nn);
+    check_determinism(nn, 6, 5);
+    check_determinism(nn, 16, 12);
     lcae_nn_free(nn);
     return test_done("test_nn_layers");
 }

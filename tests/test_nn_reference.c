@@ -14,7 +14,10 @@
 
 #include "lcae/nn.h"
 
-#define TOL 2e-5
+#define TOL 2e-6
+
+/* shapes checked whose Conv2d went through Winograd */
+static int winograd_shapes;
 
 static float *rand_buf(size_t n, unsigned *seed)
 {
@@ -63,9 +66,11 @@ static void check(lcae_nn *nn, int transposed, int N, int C, int H, int W, int K
     float *din = zeros(nin), *rdin = zeros(nin), *sdin = zeros(nin);
     float *dw = zeros(nw), *rdw = zeros(nw), *sdw = zeros(nw);
     float *db = zeros(K), *rdb = zeros(K), *sdb = zeros(K);
-    char what[128];
-    snprintf(what, sizeof what, "%s N%d C%d %dx%d K%d k%d s%d p%d", transposed ? "convT" : "conv",
-             N, C, H, W, K, k, s, p);
+    char what[160];
+    const char *algo = transposed ? "im2col" : lcae_conv2d_algorithm(nn, C, H, W, K, k, s, p);
+    winograd_shapes += !strcmp(algo, "winograd");
+    snprintf(what, sizeof what, "%s N%d C%d %dx%d K%d k%d s%d p%d (%s)",
+             transposed ? "convT" : "conv", N, C, H, W, K, k, s, p, algo);
     if (transposed) {
         CHECK(lcae_convt2d_forward(nn, out, in, w, b, N, C, H, W, K, k, s, p) == LCAE_OK);
         CHECK(lcae_convt2d_backward(nn, din, dw, db, dout, in, w, N, C, H, W, K, k, s, p) ==
@@ -90,6 +95,8 @@ static void check(lcae_nn *nn, int transposed, int N, int C, int H, int W, int K
     double e[4] = {worst(out, ref, scale, nout), worst(din, rdin, sdin, nin),
                    worst(dw, rdw, sdw, nw), worst(db, rdb, sdb, K)};
     const char *names[4] = {"output", "input gradient", "weight gradient", "bias gradient"};
+    if (getenv("LCAE_TEST_VERBOSE"))
+        printf("%s: %.3f %.3f %.3f %.3f of the bound\n", what, e[0], e[1], e[2], e[3]);
     for (int i = 0; i < 4; i++)
         CHECK_MSG(e[i] <= 1, "%s (%s): error %.3g of the bound", what, names[i], e[i]);
 
@@ -139,6 +146,8 @@ int main(void)
         /* wide: more columns than one band */
         check(nn, 0, 2, 64, 24, 24, 48, 3, 1, 1);
     }
+    /* the shapes above must cover the Winograd path (5 shapes, twice) */
+    CHECK_MSG(winograd_shapes == 10, "%d shapes went through Winograd", winograd_shapes);
     lcae_nn_free(nn);
     return test_done("test_nn_reference");
 }

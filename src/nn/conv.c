@@ -179,7 +179,7 @@ static void sum_channels(float *db, const float *d, int K, size_t P)
 /* Chunks of the batch for the weight gradients (nw floats each): 8 (room to rebalance
  * around a stalled core), 4 for weights over 1M floats (memory), at least one per
  * thread, at most one per image. */
-static int grad_chunks(int N, size_t nw)
+int nn_grad_chunks(int N, size_t nw)
 {
     int g = nw > (1u << 20) ? 4 : 8, t = omp_get_max_threads();
     g = g < t ? t : g;
@@ -187,7 +187,7 @@ static int grad_chunks(int N, size_t nw)
 }
 
 /* dst (n) += the per-chunk partial sums (each `stride` apart), in chunk order */
-static void reduce_chunks(float *dst, const float *part, size_t n, size_t stride, int chunks)
+void nn_reduce_chunks(float *dst, const float *part, size_t n, size_t stride, int chunks)
 {
 #pragma omp parallel for schedule(static) if (n * chunks >= NN_PAR_MIN)
     for (size_t i = 0; i < n; i++) {
@@ -211,19 +211,15 @@ static geom conv_geom(int C, int H, int W, int K, int k, int stride, int pad, in
     return g;
 }
 
-/* Columns buffers: one band of g and of g2 (if not NULL) per thread. */
-static float *band_buffers(lcae_nn *nn, const geom *g, const geom *g2, size_t *stride)
+/* Columns buffers: one band of g per thread. */
+static float *band_buffers(lcae_nn *nn, const geom *g, size_t *stride)
 {
     size_t n = (size_t)g->C * g->k * g->k * g->rows * g->Wo;
-    if (g2) {
-        size_t n2 = (size_t)g2->C * g2->k * g2->k * g2->rows * g2->Wo;
-        n = n2 > n ? n2 : n;
-    }
     return nn_scratch_threads(nn, NN_SCRATCH_COL, n, stride);
 }
 
 /* Weight and bias gradient accumulators: `chunks` of (nw + nb) floats, `stride` apart. */
-static float *grad_buffers(lcae_nn *nn, size_t nw, int nb, int chunks, size_t *stride)
+float *nn_grad_buffers(lcae_nn *nn, size_t nw, int nb, int chunks, size_t *stride)
 {
     *stride = (nw + nb + 15) / 16 * 16;
     return nn_scratch(nn, NN_SCRATCH_AUX, *stride * chunks);
@@ -240,28 +236,23 @@ static void conv_band(const geom *g, float *col, float *out, const float *in,
 }
 
 /* Conv2d backward for one image: dw (K, C*k*k) += d (K, Ho*Wo) col^T band by band, and
- * if dx is not NULL, dx (C, H, W): with gx and wflip (stride 1), the Conv2d gx of d with
- * the flipped weight (see lcae_conv2d_backward); otherwise col2im(W^T d). */
-static void conv_backward_image(const geom *g, const geom *gx, const float *wflip,
-                                float *col, float *dx, float *dw, const float *d,
-                                const float *x, const float *weight)
+ * if dx is not NULL, dx (C, H, W) = col2im(W^T d). */
+static void conv_backward_image(const geom *g, float *col, float *dx, float *dw,
+                                const float *d, const float *x, const float *weight)
 {
     int CKK = g->C * g->k * g->k, P = g->Ho * g->Wo;
-    if (dx && !gx)
+    if (dx)
         memset(dx, 0, sizeof(float) * g->C * g->H * g->W);
     for (int oy0 = 0; oy0 < g->Ho; oy0 += g->rows) {
         int oy1 = oy0 + g->rows < g->Ho ? oy0 + g->rows : g->Ho, ncol = (oy1 - oy0) * g->Wo;
         const float *dband = d + (size_t)oy0 * g->Wo;
         im2col(col, x, g->C, g->H, g->W, g->k, g->stride, g->pad, g->Wo, oy0, oy1);
         nn_sgemm(0, 1, g->K, CKK, ncol, 1.0f, dband, P, col, ncol, 1.0f, dw, CKK);
-        if (dx && !gx) {
+        if (dx) {
             nn_sgemm(1, 0, CKK, ncol, g->K, 1.0f, weight, CKK, dband, P, 0.0f, col, ncol);
             col2im(dx, col, g->C, g->H, g->W, g->k, g->stride, g->pad, g->Wo, oy0, oy1);
         }
     }
-    if (dx && gx)
-        for (int y0 = 0; y0 < gx->Ho; y0 += gx->rows)
-            conv_band(gx, col, dx, d, wflip, y0, y0 + gx->rows < gx->Ho ? y0 + gx->rows : gx->Ho);
 }
 
 /* ConvTranspose2d backward for one image, g the geometry of the adjoint Conv2d (from the
@@ -285,15 +276,14 @@ static void convt_backward_image(const geom *g, float *col, float *dx, float *dw
 /* The backward pass over the batch: per-image gradients of images (in, dout) of `nin`,
  * `nout` floats; weight gradients (nw) and bias gradients (nb, the sums of dout's nb
  * channels) accumulated per chunk of the batch and added to dweight, dbias in order. */
-static int backward_batch(lcae_nn *nn, const geom *g, const geom *gx, const float *wflip,
-                          int transposed, float *din, float *dweight, float *dbias,
+static int backward_batch(lcae_nn *nn, const geom *g, int transposed, float *din, float *dweight, float *dbias,
                           const float *dout, const float *in, const float *weight, int N,
                           size_t nin, size_t nout, size_t nw, int nb)
 {
     size_t cstride, gstride;
-    int chunks = grad_chunks(N, nw);
-    float *cols = band_buffers(nn, g, gx, &cstride);
-    float *grads = cols ? grad_buffers(nn, nw, nb, chunks, &gstride) : NULL;
+    int chunks = nn_grad_chunks(N, nw);
+    float *cols = band_buffers(nn, g, &cstride);
+    float *grads = cols ? nn_grad_buffers(nn, nw, nb, chunks, &gstride) : NULL;
     if (!grads)
         return LCAE_ENOMEM;
 #pragma omp parallel
@@ -308,15 +298,14 @@ static int backward_batch(lcae_nn *nn, const geom *g, const geom *gx, const floa
                 if (transposed)
                     convt_backward_image(g, col, dx, dw, dout + n * nout, in + n * nin, weight);
                 else
-                    conv_backward_image(g, gx, wflip, col, dx, dw, dout + n * nout, in + n * nin,
-                                        weight);
+                    conv_backward_image(g, col, dx, dw, dout + n * nout, in + n * nin, weight);
                 sum_channels(dw + nw, dout + n * nout, nb, nout / nb);
             }
         }
     }
-    reduce_chunks(dweight, grads, nw, gstride, chunks);
+    nn_reduce_chunks(dweight, grads, nw, gstride, chunks);
     if (dbias)
-        reduce_chunks(dbias, grads + nw, nb, gstride, chunks);
+        nn_reduce_chunks(dbias, grads + nw, nb, gstride, chunks);
     return LCAE_OK;
 }
 
@@ -325,11 +314,13 @@ static int conv_forward(lcae_nn *nn, float *out, const float *in, const float *w
                         const float *bias, int relu, int N, int C, int H, int W, int K, int k,
                         int stride, int pad)
 {
+    if (nn_winograd_fits(C, H, W, K, k, stride, pad))
+        return nn_winograd_forward(nn, out, in, weight, bias, relu, N, C, H, W, K, pad);
     int Ho = lcae_conv_out_size(H, k, stride, pad), Wo = lcae_conv_out_size(W, k, stride, pad);
     geom g = conv_geom(C, H, W, K, k, stride, pad, Ho, Wo);
     int bands = (Ho + g.rows - 1) / g.rows, P = Ho * Wo;
     size_t cstride;
-    float *cols = band_buffers(nn, &g, NULL, &cstride);
+    float *cols = band_buffers(nn, &g, &cstride);
     if (!cols)
         return LCAE_ENOMEM;
 #pragma omp parallel
@@ -383,9 +374,8 @@ int lcae_conv2d_backward(lcae_nn *nn, float *din, float *dweight, float *dbias,
     geom g = conv_geom(C, H, W, K, k, stride, pad, Ho, Wo);
     /* With stride 1 the input gradient is itself a Conv2d, of dout (K, Ho, Wo) with the
      * weight flipped in space and transposed, wflip[c][k][i][j] = W[k][c][k-1-i][k-1-j],
-     * padding k-1-pad: one product of inner size K*k*k into dx, instead of a product of
-     * inner size K into C*k*k columns that col2im then scatters. */
-    geom gx = conv_geom(K, Ho, Wo, C, k, 1, k - 1 - pad, H, W);
+     * padding k-1-pad: one product of inner size K*k*k into dx (or Winograd), instead of a
+     * product of inner size K into C*k*k columns that col2im then scatters. */
     float *wflip = NULL;
     if (stride == 1 && din) {
         wflip = nn_scratch(nn, NN_SCRATCH_WEIGHT, (size_t)K * C * k * k);
@@ -397,9 +387,21 @@ int lcae_conv2d_backward(lcae_nn *nn, float *din, float *dweight, float *dbias,
                     wflip[((size_t)c * K + o) * k * k + i] =
                         weight[((size_t)o * C + c) * k * k + k * k - 1 - i];
     }
-    return backward_batch(nn, &g, wflip ? &gx : NULL, wflip, 0, din, dweight, dbias, dout, in,
-                          weight, N, (size_t)C * H * W, (size_t)K * Ho * Wo,
-                          (size_t)K * C * k * k, K);
+    int rc = nn_winograd_fits(C, H, W, K, k, stride, pad)
+                 ? nn_winograd_weight_grad(nn, dweight, dbias, dout, in, N, C, H, W, K, pad)
+                 : backward_batch(nn, &g, 0, wflip ? NULL : din, dweight, dbias, dout, in,
+                                  weight, N, (size_t)C * H * W, (size_t)K * Ho * Wo,
+                                  (size_t)K * C * k * k, K);
+    if (!rc && wflip)
+        rc = conv_forward(nn, din, dout, wflip, NULL, 0, N, K, Ho, Wo, C, k, 1, k - 1 - pad);
+    return rc;
+}
+
+const char *lcae_conv2d_algorithm(lcae_nn *nn, int C, int H, int W, int K, int k, int stride,
+                                  int pad)
+{
+    (void)nn;
+    return nn_winograd_fits(C, H, W, K, k, stride, pad) ? "winograd" : "im2col";
 }
 
 /* ConvTranspose2d from (C, H, W) to (K, Ho, Wo) is the adjoint of the Conv2d from
@@ -413,7 +415,7 @@ int lcae_convt2d_forward(lcae_nn *nn, float *out, const float *in, const float *
     geom g = conv_geom(K, Ho, Wo, C, k, stride, pad, H, W);
     int KKK = K * k * k, P = H * W;
     size_t Po = (size_t)Ho * Wo, cstride;
-    float *cols = band_buffers(nn, &g, NULL, &cstride);
+    float *cols = band_buffers(nn, &g, &cstride);
     if (!cols)
         return LCAE_ENOMEM;
 #pragma omp parallel
@@ -441,6 +443,6 @@ int lcae_convt2d_backward(lcae_nn *nn, float *din, float *dweight, float *dbias,
 {
     int Ho = (H - 1) * stride - 2 * pad + k, Wo = (W - 1) * stride - 2 * pad + k;
     geom g = conv_geom(K, Ho, Wo, C, k, stride, pad, H, W);
-    return backward_batch(nn, &g, NULL, NULL, 1, din, dweight, dbias, dout, in, weight, N,
+    return backward_batch(nn, &g, 1, din, dweight, dbias, dout, in, weight, N,
                           (size_t)C * H * W, (size_t)K * Ho * Wo, (size_t)C * K * k * k, K);
 }
