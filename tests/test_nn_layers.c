@@ -1,4 +1,5 @@
-/* src/nn layers against PyTorch (tests/fixtures/nn, tools/make_nn_fixtures.py): Conv2d,
+/* src/nn layers against PyTorch (tests/fixtures/nn, tools/make_nn_fixtures.py and, for
+ * the Conv2d shapes computed with Winograd, tools/make_winograd_fixture.py): Conv2d,
  * ConvTranspose2d, BatchNorm2d (train and eval), ReLU, Linear; forward outputs, input
  * and parameter gradients, running statistics. Tolerance 1e-4 relative (fx_compare):
  * every value is a sum of at most a few hundred float products, so float rounding of the
@@ -277,9 +278,13 @@ int main(void)
     CHECK(lcae_nn_create(&nn) == LCAE_OK);
     g_nn = nn;
     const char *convs[] = {"conv_first", "conv_3x3", "conv_down", "conv_down_odd",
-                           "conv_down_wide"};
+                           "conv_down_wide", "conv_wino", "conv_wino_pad0", "conv_wino_deep"};
     for (size_t i = 0; i < sizeof convs / sizeof *convs; i++)
         check_conv(nn, convs[i], 0);
+    /* the conv_wino cases (tools/make_winograd_fixture.py) go through Winograd */
+    CHECK(!strcmp(lcae_conv2d_algorithm(nn, 16, 9, 10, 12, 3, 1, 1), "winograd"));
+    CHECK(!strcmp(lcae_conv2d_algorithm(nn, 8, 7, 6, 8, 3, 1, 0), "winograd"));
+    CHECK(!strcmp(lcae_conv2d_algorithm(nn, 64, 8, 8, 64, 3, 1, 1), "winograd"));
     const char *convts[] = {"convt_up", "convt_rect", "convt_3x3", "convt_wide"};
     for (size_t i = 0; i < sizeof convts / sizeof *convts; i++)
         check_conv(nn, convts[i], 1);

@@ -100,6 +100,17 @@ static void check(lcae_nn *nn, int transposed, int N, int C, int H, int W, int K
     for (int i = 0; i < 4; i++)
         CHECK_MSG(e[i] <= 1, "%s (%s): error %.3g of the bound", what, names[i], e[i]);
 
+    if (!strcmp(algo, "winograd")) {
+        /* against the im2col path: the same bound */
+        float *alt = zeros(nout);
+        setenv("LCAE_CONV", "im2col", 1);
+        CHECK(!strcmp(lcae_conv2d_algorithm(nn, C, H, W, K, k, s, p), "im2col"));
+        CHECK(lcae_conv2d_forward(nn, alt, in, w, b, N, C, H, W, K, k, s, p) == LCAE_OK);
+        unsetenv("LCAE_CONV");
+        double ea = worst(out, alt, scale, nout);
+        CHECK_MSG(ea <= 1, "%s: Winograd vs im2col: error %.3g of the bound", what, ea);
+        free(alt);
+    }
     if (!transposed) {
         /* the fused evaluation layer against reference conv, then BatchNorm, then ReLU */
         float *g = rand_buf(K, &seed), *beta = rand_buf(K, &seed), *rm = rand_buf(K, &seed);

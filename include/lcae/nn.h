@@ -72,8 +72,12 @@ int lcae_conv2d_bn_relu_eval(lcae_nn *nn, float *out, const float *in, const flo
                              const float *running_mean, const float *running_var, float eps,
                              int relu, int N, int C, int H, int W, int K, int k, int stride,
                              int pad);
-/* The algorithm the Conv2d calls use for a layer of this shape, by name ("winograd" or
- * "im2col"; the input gradient and the weight gradient may differ, see conv.c). */
+/* The algorithm the Conv2d calls use for the forward pass and the weight gradient of a
+ * layer of this shape: "winograd" (F(2x2, 3x3): 3x3, stride 1, padding 0 to 2, 8 or more
+ * channels in and out) or "im2col" (im2col + sgemm: every other layer, or all of them
+ * when the environment has LCAE_CONV=im2col). The input gradient of a stride-1 layer is
+ * the Conv2d of the output gradient with the flipped weight (K and C exchanged, padding
+ * k - 1 - pad) and takes that shape's algorithm. */
 const char *lcae_conv2d_algorithm(lcae_nn *nn, int C, int H, int W, int K, int k, int stride,
                                   int pad);
 

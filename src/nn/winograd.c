@@ -106,6 +106,10 @@ static wg_geom geom(int C, int H, int W, int K, int pad)
 
 int nn_winograd_fits(int C, int H, int W, int K, int k, int stride, int pad)
 {
+    /* LCAE_CONV=im2col turns Winograd off: to compare the two in tests and benchmarks */
+    const char *force = getenv("LCAE_CONV");
+    if (force && !strcmp(force, "im2col"))
+        return 0;
     /* one channel in or out (the models' first and last layers): the products are too
      * thin for the transforms to pay; im2col does those */
     return k == 3 && stride == 1 && pad >= 0 && pad <= 2 && C >= 8 && K >= 8 &&
