@@ -6,8 +6,10 @@
  *     a single timed step, no warm-up, for the paper's model at a minute a step)
  *   bench_model sgemm [THREADS]
  *     prints: the CBLAS sgemm GFLOP/s at 2048 x 2048 (the peak the figures compare with)
- * FLOP counts: a forward pass counts 2 flops per multiply-add of the convolutions and
- * Linear layers; a training step counts 3 times the forward of each of its two passes
+ *   bench_model backend
+ *     prints: lcae_nn_describe's line (the vector set LCAE_SIMD leaves, the sgemm)
+ * FLOP counts (effective GFLOP/s): a forward pass counts 2 flops per multiply-add of the
+ * direct convolutions and Linear layers, whatever algorithm ran (Winograd does fewer); a training step counts 3 times the forward of each of its two passes
  * (forward, input gradient, weight gradient). */
 #include <math.h>
 #include <stdio.h>
@@ -68,6 +70,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_model train|encode SIZE BASE BATCH REPS [THREADS] | "
                         "bench_model sgemm [THREADS]\n");
         return 2;
+    }
+    if (!strcmp(argv[1], "backend")) {
+        lcae_nn *nn;
+        if (lcae_nn_create(&nn))
+            return 1;
+        printf("backend %s\n", lcae_nn_describe(nn));
+        lcae_nn_free(nn);
+        return 0;
     }
     int sg = !strcmp(argv[1], "sgemm");
     int threads = argc > (sg ? 2 : 6) ? atoi(argv[sg ? 2 : 6]) : 2;

@@ -3,12 +3,20 @@
 # each, in one run: for each configuration lcae (BUILD/bench_model) and PyTorch
 # (bench/model_torch.py) run alternately, `rounds` times (the best of each counts: this
 # shared machine's speed drifts by several times within minutes); prints patterns/s of
-# each, the ratio lcae/PyTorch, lcae's achieved GFLOP/s and the CBLAS sgemm peak
-# measured in the same run (before and after).
-# Usage: bash bench/bench_model.sh [BUILD_DIR] [THREADS]   (also: scripts/bench BUILD model)
+# each, the ratio lcae/PyTorch, lcae's effective GFLOP/s (the model's direct-convolution
+# flop count over the time: Winograd layers do fewer multiplies, so this may exceed the
+# sgemm peak) and the CBLAS sgemm peak measured in the same run (before and after).
+# ISA avx2 holds everyone to AVX2 on an AVX-512 machine: lcae's own vector code
+# (LCAE_SIMD=avx2), oneDNN's (ONEDNN_MAX_CPU_ISA=AVX2, lcae's sgemm and PyTorch's) and
+# OpenBLAS's (OPENBLAS_CORETYPE=Haswell, the sgemm peak).
+# Usage: bash bench/bench_model.sh [BUILD_DIR] [THREADS] [ISA: widest|avx2]
+#   (also: scripts/bench BUILD model)
 set -uo pipefail
 build=${1:-build}
 threads=${2:-2}
+if [ "${3:-widest}" = avx2 ]; then
+  export LCAE_SIMD=avx2 ONEDNN_MAX_CPU_ISA=AVX2 OPENBLAS_CORETYPE=Haswell
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 bin=$build/bench_model
 [ -x "$bin" ] || { echo "bench_model: $bin is not built" >&2; exit 1; }
@@ -17,7 +25,8 @@ torch_ok=1
 /usr/bin/python3 -c "import torch" 2>/dev/null || torch_ok=0
 peak() { "$bin" sgemm "$threads" | awk '{print $2}'; }
 p0=$(peak)
-printf "%-34s %12s %12s %7s %12s\n" "configuration ($threads threads)" "lcae pat/s" "torch pat/s" "ratio" "lcae GFLOP/s"
+echo "vector sets: LCAE_SIMD=${LCAE_SIMD:-widest} ONEDNN_MAX_CPU_ISA=${ONEDNN_MAX_CPU_ISA:-widest} OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-widest}; $("$bin" backend)"
+printf "%-34s %12s %12s %7s %12s\n" "configuration ($threads threads)" "lcae pat/s" "torch pat/s" "ratio" "lcae eff. GFLOP/s"
 best() { awk -v a="$1" -v b="$2" 'BEGIN{print (b == "" || a + 0 > b + 0) ? a : b}'; }
 # mode size base batch reps rounds label
 while read -r mode size base batch reps rounds label; do

@@ -25,6 +25,17 @@ check "resume to a third epoch" "[ $? -eq 0 ] && [ \$(grep -c '\"recon_rot\"' $t
 "$lcae" encode "$scan" -m "$tmp/m.safetensors" -o "$tmp/z.npy" --batch 4 2>"$tmp/enc.err"
 check "encode exits 0" "[ $? -eq 0 ] && [ -s $tmp/z.npy ]"
 check "encode shape (6, 16)" "head -c 128 $tmp/z.npy | grep -q \"'shape': (6, 16)\""
+# --verbose: the backend and each layer's algorithm (Winograd: 3x3 stride 1, >= 8
+# channels in and out; here base 2 at 32 x 32, so enc.5 (8 -> 8) and not enc.0 (1 -> 2))
+"$lcae" encode "$scan" -m "$tmp/m.safetensors" -o "$tmp/zv.npy" --verbose -q 2>"$tmp/verbose.err"
+check "verbose: backend" "grep -q '^backend cpu: ' $tmp/verbose.err"
+check "verbose: enc.0 im2col" "grep -q '^enc.0 conv 1->2 32x32 k3/1: forward im2col' $tmp/verbose.err"
+check "verbose: enc.5 winograd" \
+  "grep -q '^enc.5 conv 8->8 8x8 k3/1: forward winograd, input gradient winograd, weight gradient winograd' $tmp/verbose.err"
+LCAE_CONV=im2col "$lcae" encode "$scan" -m "$tmp/m.safetensors" -o "$tmp/zi.npy" --verbose -q \
+  2>"$tmp/verbose.err"
+check "verbose: LCAE_CONV=im2col" "grep -q '^enc.5 conv 8->8 8x8 k3/1: forward im2col' $tmp/verbose.err"
+check "--verbose adds nothing to the output" "cmp -s $tmp/z.npy $tmp/zv.npy"
 
 expect() { # expect STATUS "MESSAGE PART" lcae args...
   local want=$1 msg=$2; shift 2

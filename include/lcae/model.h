@@ -77,6 +77,13 @@ void lcae_model_free(lcae_model *m);
 const lcae_model_config *lcae_model_get_config(const lcae_model *m);
 lcae_model_meta *lcae_model_get_meta(lcae_model *m);
 
+/* The compute backend (lcae_nn_describe) and the convolution algorithm of each layer of
+ * a model of this configuration (the CAE; the polar architecture's layers are not
+ * listed), one line each:
+ * "enc.5 conv 32->32 64x64 k3/1: forward winograd, input gradient winograd, weight
+ * gradient winograd", into buf (size bytes, truncated). For --verbose. */
+int lcae_model_describe(const lcae_model_config *cfg, char *buf, size_t size);
+
 /* Model file: every tensor of the PyTorch state_dict, in its order (F32; the BatchNorm
  * num_batches_tracked I64) and the metadata above, written atomically. Loading takes
  * the sizes from the tensors' shapes (input size from lcae.input_size, or from the first

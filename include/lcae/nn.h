@@ -42,6 +42,10 @@ typedef struct lcae_nn lcae_nn;
 int lcae_nn_create(lcae_nn **out);
 void lcae_nn_free(lcae_nn *nn);
 
+/* The backend, by name, with its choices for this process: for the CPU backend
+ * "cpu: avx512 transforms, oneDNN sgemm" (the vector set as LCAE_SIMD caps it). */
+const char *lcae_nn_describe(lcae_nn *nn);
+
 /* A buffer of `count` floats for the compute calls, 64-byte aligned (contents undefined),
  * or NULL with a message if out of memory; release with lcae_nn_release (NULL is a no-op). */
 float *lcae_nn_alloc(lcae_nn *nn, int64_t count);

@@ -62,6 +62,9 @@ int cli_fail(int status);
 
 /* Set by the global --quiet option (and by each command's --quiet). */
 extern int cli_quiet;
+extern int cli_verbose; /* --verbose */
+/* With --verbose: the backend and each layer's convolution algorithm on stderr. */
+void cli_print_layers(const lcae_model_config *cfg);
 /* A progress reporter on stderr: a bar on a terminal, one line per step otherwise,
  * nothing with --quiet. */
 const lcae_progress *cli_progress(void);

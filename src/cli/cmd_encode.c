@@ -34,6 +34,7 @@ static int run_encode(int npos, char **pos)
     int rc = lcae_model_load(args.model, &m);
     if (rc)
         return cli_fail(rc);
+    cli_print_layers(lcae_model_get_config(m));
     lcae_dataset *ds;
     if ((rc = cli_open_dataset(pos[0], &ds))) {
         lcae_model_free(m);

@@ -148,6 +148,10 @@ static int run_train(int npos, char **pos)
     rc = cli_open_dataset(pos[0], &ds);
     if (rc)
         return rc;
+    lcae_model_config arch = o.arch; /* the input size as lcae_train will find it */
+    if (!lcae_model_input_size(lcae_dataset_get_info(ds)->h, lcae_dataset_get_info(ds)->w,
+                               o.crop, o.bin, &arch.input_size))
+        cli_print_layers(&arch);
     float *beam = NULL;
     rc = cli_beam_map(ds, o.center, &beam);
     if (!rc && (rc = lcae_train(ds, &o, beam, output, cli_progress())))

@@ -9,10 +9,13 @@
 
 int cli_quiet;
 int cli_threads;
+int cli_verbose;
 
 const cli_option cli_common_options[] = {
     {"quiet", 'q', OPT_FLAG, &cli_quiet, NULL, "no progress or notes on stderr"},
     {"threads", 0, OPT_INT, &cli_threads, "T", "threads to use (default: all cores)"},
+    {"verbose", 0, OPT_FLAG, &cli_verbose, NULL,
+     "train, encode: each layer's convolution algorithm and the vector instruction set"},
     {0}};
 
 int cli_error(int code, const char *fmt, ...)
@@ -41,6 +44,14 @@ void cli_note(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
+}
+
+void cli_print_layers(const lcae_model_config *cfg)
+{
+    char buf[4096];
+    if (!cli_verbose || lcae_model_describe(cfg, buf, sizeof buf))
+        return;
+    fprintf(stderr, "%s", buf);
 }
 
 static int parse_i64(const char *s, int64_t *v)

@@ -278,6 +278,42 @@ int lcae_model_create(const lcae_model_config *cfg, uint64_t seed, lcae_model **
 const lcae_model_config *lcae_model_get_config(const lcae_model *m) { return &m->cfg; }
 lcae_model_meta *lcae_model_get_meta(lcae_model *m) { return &m->meta; }
 
+int lcae_model_describe(const lcae_model_config *cfg, char *buf, size_t size)
+{
+    lcae_model *m;
+    lcae_nn *nn;
+    int rc = model_tables(cfg, &m);
+    if (rc)
+        return rc;
+    if ((rc = lcae_nn_create(&nn))) {
+        lcae_model_free(m);
+        return rc;
+    }
+    size_t at = (size_t)snprintf(buf, size, "backend %s\n", lcae_nn_describe(nn));
+    for (int i = 0; cfg->kind != LCAE_ARCH_POLAR && i < m->nlayers && at < size; i++) {
+        const model_layer *L = &m->layers[i];
+        int o = L->hout, C = L->cin, K = L->cout, k = L->k, s = L->stride, p = L->pad;
+        if (L->kind == LY_LINEAR) {
+            at += (size_t)snprintf(buf + at, size - at, "%s linear %d->%d: sgemm\n", L->name,
+                                   C, K);
+            continue;
+        }
+        const char *fwd = "im2col", *dx = "im2col", *dw = "im2col";
+        if (L->kind != LY_DECONV_BN) { /* a convT is the adjoint of an im2col Conv2d */
+            fwd = dw = lcae_conv2d_algorithm(nn, C, L->hin, L->hin, K, k, s, p);
+            if (s == 1) /* the flipped-weight Conv2d of lcae_conv2d_backward */
+                dx = lcae_conv2d_algorithm(nn, K, o, o, C, k, 1, k - 1 - p);
+        }
+        at += (size_t)snprintf(buf + at, size - at, "%s %s %d->%d %dx%d k%d/%d: forward %s, "
+                               "input gradient %s, weight gradient %s\n", L->name,
+                               L->kind == LY_DECONV_BN ? "convT" : "conv", C, K, L->hin,
+                               L->hin, k, s, fwd, i ? dx : "none", dw);
+    }
+    lcae_nn_free(nn);
+    lcae_model_free(m);
+    return LCAE_OK;
+}
+
 double model_forward_flops(const lcae_model *m, int N, int encoder_only)
 {
     double f = 0;

@@ -1,5 +1,6 @@
 /* The lcae_nn context of the CPU backend: buffers in host memory, and scratch memory
  * reused across layer calls. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@
 struct lcae_nn {
     float *buf[NN_SCRATCH_COUNT];
     size_t cap[NN_SCRATCH_COUNT]; /* floats */
+    char name[64];                /* lcae_nn_describe's */
 };
 
 int lcae_nn_create(lcae_nn **out)
@@ -53,6 +55,18 @@ float *nn_scratch_threads(lcae_nn *nn, int slot, size_t per_thread, size_t *stri
 {
     *stride = (per_thread + 15) / 16 * 16;
     return nn_scratch(nn, slot, *stride * (size_t)omp_get_max_threads());
+}
+
+const char *lcae_nn_describe(lcae_nn *nn)
+{
+    snprintf(nn->name, sizeof nn->name, "cpu: %s transforms, %s sgemm", nn_simd_name(),
+#ifdef LCAE_HAVE_DNNL
+             "oneDNN"
+#else
+             "CBLAS"
+#endif
+    );
+    return nn->name;
 }
 
 float *lcae_nn_alloc(lcae_nn *nn, int64_t count)
