@@ -1,9 +1,11 @@
 /* The whole model's speed in lcae: a training step (both passes, rotation loss, backward,
  * Adam) or an encoding batch, at the sizes of bench/bench_model.sh, which runs this and
  * its PyTorch peer (bench/model_torch.py) alternately and prints the ratios.
- *   bench_model train|encode SIZE BASE BATCH REPS [THREADS]
+ *   bench_model train|encode SIZE BASE BATCH REPS [THREADS [cpu]]
  *     prints: patterns/s and GFLOP/s achieved (best of REPS after one warm-up; REPS 1:
- *     a single timed step, no warm-up, for the paper's model at a minute a step)
+ *     a single timed step, no warm-up, for the paper's model at a minute a step); cpu:
+ *     timed with the process's CPU time, not the wall clock (at 1 thread, the figure
+ *     that other jobs on a shared machine disturb least; model_torch.py takes the same)
  *   bench_model sgemm [THREADS]
  *     prints: the CBLAS sgemm GFLOP/s at 2048 x 2048 (the peak the figures compare with)
  *   bench_model backend
@@ -25,10 +27,12 @@
 
 void openblas_set_num_threads(int);
 
+static clockid_t clock_id = CLOCK_MONOTONIC;
+
 static double now(void)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(clock_id, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
@@ -93,6 +97,8 @@ int main(int argc, char **argv)
     lcae_model_config cfg = {.input_size = atoi(argv[2]), .base = atoi(argv[3]),
                              .latent_ch = 4, .latent = 16};
     int N = atoi(argv[4]), reps = atoi(argv[5]);
+    if (argc > 7 && !strcmp(argv[7], "cpu"))
+        clock_id = CLOCK_PROCESS_CPUTIME_ID;
     lcae_model *m;
     if (lcae_model_create(&cfg, 1, &m)) {
         fprintf(stderr, "bench_model: %s\n", lcae_last_error());
