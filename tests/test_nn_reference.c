@@ -71,27 +71,23 @@ static void check(lcae_nn *nn, int transposed, int N, int C, int H, int W, int K
     winograd_shapes += !strcmp(algo, "winograd");
     snprintf(what, sizeof what, "%s N%d C%d %dx%d K%d k%d s%d p%d (%s)",
              transposed ? "convT" : "conv", N, C, H, W, K, k, s, p, algo);
-    if (transposed) {
-        CHECK(lcae_convt2d_forward(nn, out, in, w, b, N, C, H, W, K, k, s, p) == LCAE_OK);
-        CHECK(lcae_convt2d_backward(nn, din, dw, db, dout, in, w, N, C, H, W, K, k, s, p) ==
-              LCAE_OK);
-        CHECK(lcae_ref_convt2d_forward(ref, in, w, b, N, C, H, W, K, k, s, p) == LCAE_OK);
-        CHECK(lcae_ref_convt2d_forward(scale, ain, aw, ab, N, C, H, W, K, k, s, p) == LCAE_OK);
-        CHECK(lcae_ref_convt2d_backward(rdin, rdw, rdb, dout, in, w, N, C, H, W, K, k, s, p) ==
-              LCAE_OK);
-        CHECK(lcae_ref_convt2d_backward(sdin, sdw, sdb, adout, ain, aw, N, C, H, W, K, k, s, p) ==
-              LCAE_OK);
-    } else {
-        CHECK(lcae_conv2d_forward(nn, out, in, w, b, N, C, H, W, K, k, s, p) == LCAE_OK);
-        CHECK(lcae_conv2d_backward(nn, din, dw, db, dout, in, w, N, C, H, W, K, k, s, p) ==
-              LCAE_OK);
-        CHECK(lcae_ref_conv2d_forward(ref, in, w, b, N, C, H, W, K, k, s, p) == LCAE_OK);
-        CHECK(lcae_ref_conv2d_forward(scale, ain, aw, ab, N, C, H, W, K, k, s, p) == LCAE_OK);
-        CHECK(lcae_ref_conv2d_backward(rdin, rdw, rdb, dout, in, w, N, C, H, W, K, k, s, p) ==
-              LCAE_OK);
-        CHECK(lcae_ref_conv2d_backward(sdin, sdw, sdb, adout, ain, aw, N, C, H, W, K, k, s, p) ==
-              LCAE_OK);
-    }
+    /* ConvTranspose2d's calls have Conv2d's arguments */
+    int (*fwd)(lcae_nn *, float *, const float *, const float *, const float *, int, int, int,
+               int, int, int, int, int) = transposed ? lcae_convt2d_forward : lcae_conv2d_forward;
+    int (*bwd)(lcae_nn *, float *, float *, float *, const float *, const float *,
+               const float *, int, int, int, int, int, int, int, int) =
+        transposed ? lcae_convt2d_backward : lcae_conv2d_backward;
+    int (*rfwd)(float *, const float *, const float *, const float *, int, int, int, int, int,
+                int, int, int) = transposed ? lcae_ref_convt2d_forward : lcae_ref_conv2d_forward;
+    int (*rbwd)(float *, float *, float *, const float *, const float *, const float *, int,
+                int, int, int, int, int, int, int) =
+        transposed ? lcae_ref_convt2d_backward : lcae_ref_conv2d_backward;
+    CHECK(fwd(nn, out, in, w, b, N, C, H, W, K, k, s, p) == LCAE_OK);
+    CHECK(bwd(nn, din, dw, db, dout, in, w, N, C, H, W, K, k, s, p) == LCAE_OK);
+    CHECK(rfwd(ref, in, w, b, N, C, H, W, K, k, s, p) == LCAE_OK);
+    CHECK(rfwd(scale, ain, aw, ab, N, C, H, W, K, k, s, p) == LCAE_OK); /* the bounds */
+    CHECK(rbwd(rdin, rdw, rdb, dout, in, w, N, C, H, W, K, k, s, p) == LCAE_OK);
+    CHECK(rbwd(sdin, sdw, sdb, adout, ain, aw, N, C, H, W, K, k, s, p) == LCAE_OK);
     double e[4] = {worst(out, ref, scale, nout), worst(din, rdin, sdin, nin),
                    worst(dw, rdw, sdw, nw), worst(db, rdb, sdb, K)};
     const char *names[4] = {"output", "input gradient", "weight gradient", "bias gradient"};
