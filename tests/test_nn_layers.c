@@ -150,6 +150,19 @@ static void check_batchnorm(const char *cs)
           LCAE_OK);
     snprintf(name, sizeof name, "%s_out_eval", cs);
     fx_compare(name, out, n, tol);
+    /* BatchNorm + ReLU in one pass: bit-identical to the two calls */
+    float *fused = filled(n, NAN), *rm1 = filled(C, 0), *rv1 = filled(C, 0);
+    memcpy(rm1, rm0, sizeof(float) * C);
+    memcpy(rv1, rv0, sizeof(float) * C);
+    CHECK(lcae_batchnorm_relu_forward_train(g_nn, fused, in, gamma, beta, rm1, rv1, smean, sinv,
+                                            N, C, HW, 0.1f, 1e-5f) == LCAE_OK);
+    memcpy(rm1, rm0, sizeof(float) * C);
+    memcpy(rv1, rv0, sizeof(float) * C);
+    CHECK(lcae_batchnorm_forward_train(g_nn, out, in, gamma, beta, rm1, rv1, smean, sinv, N, C,
+                                       HW, 0.1f, 1e-5f) == LCAE_OK);
+    lcae_relu_forward(g_nn, out, n);
+    CHECK(!memcmp(fused, out, sizeof(float) * n));
+    free(fused), free(rm1), free(rv1);
     /* training mode in place */
     memcpy(out, in, sizeof(float) * n);
     memcpy(rmean, rm0, sizeof(float) * C);

@@ -102,6 +102,12 @@ int lcae_batchnorm_forward_train(lcae_nn *nn, float *out, const float *in, const
                                  const float *beta, float *running_mean, float *running_var,
                                  float *save_mean, float *save_invstd, int N, int C, int HW,
                                  float momentum, float eps);
+/* The same followed by ReLU in the same pass (bit-identical to the two calls in turn). */
+int lcae_batchnorm_relu_forward_train(lcae_nn *nn, float *out, const float *in,
+                                      const float *gamma, const float *beta,
+                                      float *running_mean, float *running_var,
+                                      float *save_mean, float *save_invstd, int N, int C,
+                                      int HW, float momentum, float eps);
 /* Evaluation: running statistics. in and out may alias. */
 int lcae_batchnorm_forward_eval(lcae_nn *nn, float *out, const float *in, const float *gamma,
                                 const float *beta, const float *running_mean,

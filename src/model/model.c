@@ -454,17 +454,16 @@ static int forward_train(lcae_model *m, model_pass *P, int N)
         float *out = output(m, P, i);
         float *conv_out = L->bn >= 0 ? P->pre[i] : out;
         int rc = layer_affine_forward(m, L, conv_out, in, N);
-        if (!rc && L->bn >= 0) {
-            rc = lcae_batchnorm_forward_train(m->nn, out, P->pre[i], w + L->gamma, w + L->beta,
-                                              m->buffers + L->rmean, m->buffers + L->rvar,
-                                              P->mean[i], P->invstd[i], N, L->cout,
-                                              L->hout * L->hout, MODEL_BN_MOMENTUM,
-                                              MODEL_BN_EPS);
+        if (!rc && L->bn >= 0) { /* the ReLU, if any, in BatchNorm's pass */
+            rc = (L->relu ? lcae_batchnorm_relu_forward_train : lcae_batchnorm_forward_train)(
+                m->nn, out, P->pre[i], w + L->gamma, w + L->beta, m->buffers + L->rmean,
+                m->buffers + L->rvar, P->mean[i], P->invstd[i], N, L->cout, L->hout * L->hout,
+                MODEL_BN_MOMENTUM, MODEL_BN_EPS);
             m->nbt[L->bn]++;
         }
         if (rc)
             return rc;
-        if (L->relu)
+        if (L->relu && L->bn < 0)
             lcae_relu_forward(m->nn, out, (int64_t)N * L->out_size);
     }
     return LCAE_OK;

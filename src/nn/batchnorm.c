@@ -58,12 +58,12 @@ static void grad_sums(const float *x, const float *dy, int n, float mean, double
     }
 }
 
-int lcae_batchnorm_forward_train(lcae_nn *nn, float *out, const float *in, const float *gamma,
-                                 const float *beta, float *running_mean, float *running_var,
-                                 float *save_mean, float *save_invstd, int N, int C, int HW,
-                                 float momentum, float eps)
+/* Training-mode BatchNorm, then max(y, 0) if relu: the ReLU in the pass that writes y. */
+static void forward_train(float *out, const float *in, const float *gamma, const float *beta,
+                          float *running_mean, float *running_var, float *save_mean,
+                          float *save_invstd, int N, int C, int HW, float momentum, float eps,
+                          int relu)
 {
-    (void)nn; /* the CPU backend keeps no state for this call */
     int64_t count = (int64_t)N * HW;
 #pragma omp parallel for schedule(static) if ((int64_t)N * C * HW >= NN_PAR_MIN)
     for (int c = 0; c < C; c++) {
@@ -85,10 +85,38 @@ int lcae_batchnorm_forward_train(lcae_nn *nn, float *out, const float *in, const
         for (int n = 0; n < N; n++) {
             const float *x = in + ((size_t)n * C + c) * HW;
             float *y = out + ((size_t)n * C + c) * HW;
-            for (int p = 0; p < HW; p++)
-                y[p] = x[p] * a + b;
+            if (relu)
+                for (int p = 0; p < HW; p++) {
+                    float v = x[p] * a + b;
+                    y[p] = v > 0 ? v : 0.0f;
+                }
+            else
+                for (int p = 0; p < HW; p++)
+                    y[p] = x[p] * a + b;
         }
     }
+}
+
+int lcae_batchnorm_forward_train(lcae_nn *nn, float *out, const float *in, const float *gamma,
+                                 const float *beta, float *running_mean, float *running_var,
+                                 float *save_mean, float *save_invstd, int N, int C, int HW,
+                                 float momentum, float eps)
+{
+    (void)nn; /* the CPU backend keeps no state for this call */
+    forward_train(out, in, gamma, beta, running_mean, running_var, save_mean, save_invstd, N,
+                  C, HW, momentum, eps, 0);
+    return LCAE_OK;
+}
+
+int lcae_batchnorm_relu_forward_train(lcae_nn *nn, float *out, const float *in,
+                                      const float *gamma, const float *beta,
+                                      float *running_mean, float *running_var,
+                                      float *save_mean, float *save_invstd, int N, int C,
+                                      int HW, float momentum, float eps)
+{
+    (void)nn;
+    forward_train(out, in, gamma, beta, running_mean, running_var, save_mean, save_invstd, N,
+                  C, HW, momentum, eps, 1);
     return LCAE_OK;
 }
 
