@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "lcae/sim.h"
+#include "lcae/score.h"
 
 static void hand_worked(void)
 {

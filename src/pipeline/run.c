@@ -18,6 +18,7 @@
 
 #include "lcae/features.h"
 #include "lcae/report.h"
+#include "lcae/score.h"
 #include "lcae/stats.h"
 #include "pipeline_internal.h"
 
@@ -394,32 +395,25 @@ static cJSON *cluster_config(run_ctx *c, source_run *s)
 }
 
 /* The scores of one labelling (labels.npy or labels_full.npy) against each truth known,
- * as members "class" and "grain" of j. */
-static int score_labels(const truth_maps *t, const char *path, cJSON *j)
+ * as members "class" and "grain" of j (boundaries from truth_region.npy beside them). */
+static int score_labels(const run_ctx *c, const char *path, cJSON *j)
 {
-    lcae_npy_header h;
-    int32_t *lab;
-    int rc = lcae_npy_load_i32(path, &h, &lab);
-    if (rc)
-        return rc;
-    if (h.count != t->n) {
-        free(lab);
-        return lcae_fail(LCAE_EFAIL, "%s: expected %lld labels, found %lld", path,
-                         (long long)t->n, (long long)h.count);
-    }
     const struct {
-        const char *name;
+        const char *name, *file;
         const int32_t *truth;
-    } against[] = {{"class", t->truth_class}, {"grain", t->truth_grain}};
+    } against[] = {{"class", "truth_class.npy", c->truth.truth_class},
+                   {"grain", "truth_grain.npy", c->truth.truth_grain}};
+    int rc = LCAE_OK;
     for (int a = 0; a < 2 && !rc; a++) {
         if (!against[a].truth)
             continue;
+        char *truth = lcae_path_join(c->truth_dir, against[a].file);
         lcae_score_result r;
-        rc = lcae_score(lab, against[a].truth, t->truth_region, t->n, &r);
+        rc = truth ? lcae_score_file(path, truth, NULL, &r) : LCAE_ENOMEM;
         if (!rc)
             cJSON_AddItemToObject(j, against[a].name, lcae_score_json(&r));
+        free(truth);
     }
-    free(lab);
     return rc;
 }
 
@@ -429,13 +423,13 @@ static int score_labels(const truth_maps *t, const char *path, cJSON *j)
 static int do_score(run_ctx *c, source_run *s)
 {
     cJSON *j = cJSON_CreateObject();
-    int rc = score_labels(&c->truth, s->labels, j);
+    int rc = score_labels(c, s->labels, j);
     const lcae_hdbscan_params *hp = &c->o->hdbscan;
     cJSON_AddNumberToObject(j, "min_cluster_size", (double)hp->min_cluster_size);
     cJSON_AddNumberToObject(j, "min_samples",
                             (double)(hp->min_samples ? hp->min_samples : hp->min_cluster_size));
     if (!rc && s->labels_full)
-        rc = score_labels(&c->truth, s->labels_full, cJSON_AddObjectToObject(j, "full"));
+        rc = score_labels(c, s->labels_full, cJSON_AddObjectToObject(j, "full"));
     char *text = rc ? NULL : cJSON_Print(j);
     cJSON_Delete(j);
     if (rc)
@@ -553,11 +547,8 @@ static int load_results(source_run *s, int64_t n)
         rc = lcae_read_text_file(s->score, 1 << 20, &text, &len);
         if (rc)
             return rc;
-        cJSON *all = cJSON_Parse(text);
+        s->score_json = cJSON_Parse(text);
         free(text);
-        /* the report shows the scores against the class truth */
-        s->score_json = cJSON_DetachItemFromObject(all, "class");
-        cJSON_Delete(all);
     }
     return LCAE_OK;
 }

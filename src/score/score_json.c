@@ -2,7 +2,7 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 
-#include "lcae/sim.h"
+#include "lcae/score.h"
 
 /* JSON has no NaN: null instead. */
 static void add_num(cJSON *j, const char *key, double v)
