@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "lcae/cluster.h"
+#include "core/util.h"
 
 static struct {
     const char *output, *probabilities, *outlier_scores, *tree;
@@ -84,53 +84,12 @@ static int ends_with(const char *s, const char *suffix)
     return a >= b && !strcmp(s + a - b, suffix);
 }
 
-/* The writers return a library status (the message set), for the output set's caller. */
-static int write_f32(lcae_output_set *set, const char *path, const double *v, int64_t n)
-{
-    float *f = lcae_malloc((size_t)(n ? n : 1) * sizeof *f);
-    if (!f)
-        return LCAE_ENOMEM;
-    for (int64_t i = 0; i < n; i++)
-        f[i] = (float)v[i];
-    int rc = lcae_npy_write_in(set, path, LCAE_DT_F32, 1, &n, f);
-    free(f);
-    return rc;
-}
-
-static int write_tree(lcae_output_set *set, const char *path, const lcae_condensed_tree *t)
-{
-    if (ends_with(path, ".csv")) {
-        lcae_atomic_file af;
-        int rc = lcae_atomic_open_in(&af, set, path);
-        if (rc)
-            return rc;
-        fprintf(af.fp, "parent,child,lambda_val,child_size\n");
-        for (int64_t r = 0; r < t->rows; r++)
-            fprintf(af.fp, "%lld,%lld,%.17g,%lld\n", (long long)t->parent[r],
-                    (long long)t->child[r], t->lambda[r], (long long)t->child_size[r]);
-        return lcae_atomic_commit(&af);
-    }
-    double *a = lcae_malloc((size_t)(t->rows * 4 + 1) * sizeof *a);
-    if (!a)
-        return LCAE_ENOMEM;
-    for (int64_t r = 0; r < t->rows; r++) {
-        a[4 * r] = (double)t->parent[r];
-        a[4 * r + 1] = (double)t->child[r];
-        a[4 * r + 2] = t->lambda[r];
-        a[4 * r + 3] = (double)t->child_size[r];
-    }
-    int64_t shape[2] = {t->rows, 4};
-    int rc = lcae_npy_write_in(set, path, LCAE_DT_F64, 2, shape, a);
-    free(a);
-    return rc;
-}
-
 /* The full map's path: LABELS.npy's with "_full" before ".npy" (appended to a name
  * without it). */
 static char *full_labels_path(const char *labels)
 {
     size_t stem = strlen(labels) - (ends_with(labels, ".npy") ? 4 : 0);
-    char *path = lcae_malloc(stem + sizeof "_full.npy");
+    char *path = malloc(stem + sizeof "_full.npy");
     if (path)
         snprintf(path, stem + sizeof "_full.npy", "%.*s_full.npy", (int)stem, labels);
     return path;
@@ -146,56 +105,26 @@ static int run_cluster(int npos, char **pos)
     int rc = cli_hdbscan_params(&p);
     if (rc)
         return rc;
-
-    lcae_npy_header h;
-    double *x;
-    rc = lcae_npy_load_f64(pos[0], &h, &x);
-    if (rc)
-        return cli_fail(rc);
-    if (h.ndim != 2) {
-        free(x);
-        return cli_error(LCAE_EFAIL, "%s: expected a 2-D array (points x features), found "
-                         "%d dimensions", pos[0], h.ndim);
-    }
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    lcae_hdbscan_result res;
-    rc = lcae_hdbscan(x, h.shape[0], h.shape[1], &p, pos[0], cli_progress(), &res);
-    free(x);
-    if (rc)
-        return cli_fail(rc);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-
-    int64_t n = res.n, noise = 0;
-    for (int64_t i = 0; i < n; i++)
-        noise += res.labels[i] < 0;
     char *full = p.assign_noise ? full_labels_path(args.output) : NULL;
-    /* all the outputs or none: a tree that cannot be written leaves no labels either */
-    lcae_output_set *set = NULL;
-    rc = p.assign_noise && !full ? LCAE_ENOMEM : lcae_output_set_new(&set);
-    if (!rc)
-        rc = lcae_npy_write_in(set, args.output, LCAE_DT_I32, 1, &n, res.labels);
-    if (!rc && full)
-        rc = lcae_npy_write_in(set, full, LCAE_DT_I32, 1, &n, res.labels_full);
-    if (!rc && args.probabilities)
-        rc = write_f32(set, args.probabilities, res.probabilities, n);
-    if (!rc && args.outlier_scores)
-        rc = write_f32(set, args.outlier_scores, res.outlier_scores, n);
-    if (!rc && args.tree)
-        rc = write_tree(set, args.tree, &res.tree);
-    int closed = lcae_output_set_close(set, !rc);
-    int status = rc || closed ? cli_fail(rc ? rc : closed) : 0;
-    if (!status)
+    if (p.assign_noise && !full)
+        return cli_error(LCAE_ENOMEM, "out of memory");
+    lcae_cluster_outputs out = {.labels = args.output, .labels_full = full,
+                                .probabilities = args.probabilities,
+                                .outlier_scores = args.outlier_scores, .tree = args.tree};
+    lcae_cluster_summary sum;
+    double t0 = core_now_s();
+    rc = lcae_cluster_file(pos[0], 0, &p, &out, cli_progress(), &sum);
+    if (rc)
+        rc = cli_fail(rc);
+    else
         cli_note("%lld points, min_cluster_size %lld (%s), %lld clusters, %lld noise%s%s%s, "
-                 "%.2f s", (long long)n, (long long)res.min_cluster_size,
+                 "%.2f s", (long long)sum.n, (long long)sum.min_cluster_size,
                  p.min_cluster_size ? "given" : "scaled with the points",
-                 (long long)res.n_clusters, (long long)noise,
-                 res.n_nonfinite ? " (including rows with NaN/Inf)" : "",
-                 full ? "; full map " : "", full ? full : "",
-                 (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
+                 (long long)sum.n_clusters, (long long)sum.n_noise,
+                 sum.n_nonfinite ? " (including rows with NaN/Inf)" : "",
+                 full ? "; full map " : "", full ? full : "", core_now_s() - t0);
     free(full);
-    lcae_hdbscan_result_free(&res);
-    return status;
+    return rc;
 }
 
 static const cli_option *const cluster_groups[] = {cluster_options, cli_hdbscan_options,

@@ -20,6 +20,7 @@
 #include "lcae/report.h"
 #include "lcae/score.h"
 #include "lcae/stats.h"
+#include "core/util.h"
 #include "pipeline_internal.h"
 
 typedef struct {
@@ -29,13 +30,6 @@ typedef struct {
     int force;
     const lcae_progress *p;
 } run_state;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int file_exists(const char *path)
 {
@@ -342,37 +336,19 @@ static cJSON *no_config(run_ctx *c, source_run *s)
     return cJSON_CreateObject();
 }
 
-/* Models may be clustered on their first invariant_dims features only. */
-static int cluster_dims(const run_ctx *c, const source_run *s, int64_t d)
+/* Models may be clustered on their first invariant_dims features only (0: all). */
+static int cluster_dims(const run_ctx *c, const source_run *s)
 {
-    if (s->def->kind != SOURCE_MODEL || !c->o->cluster_on_invariant)
-        return (int)d;
-    return c->o->train.invariant_dims < d ? c->o->train.invariant_dims : (int)d;
+    return s->def->kind == SOURCE_MODEL && c->o->cluster_on_invariant
+               ? c->o->train.invariant_dims : 0;
 }
 
 static int do_cluster(run_ctx *c, source_run *s)
 {
-    lcae_npy_header h;
-    double *z;
-    int rc = lcae_npy_load_f64(s->vectors, &h, &z);
-    if (rc)
-        return rc;
-    int64_t n = h.shape[0], d = h.ndim == 2 ? h.shape[1] : 0;
-    int64_t use = cluster_dims(c, s, d);
-    for (int64_t i = 0; use < d && i < n; i++)
-        memmove(z + i * use, z + i * d, (size_t)use * sizeof *z);
-    lcae_hdbscan_result r;
-    rc = lcae_hdbscan(z, n, use, &c->o->hdbscan, s->vectors, c->rs->p, &r);
-    free(z);
-    if (rc)
-        return rc;
-    int64_t shape[1] = {n};
-    rc = lcae_npy_write(s->labels, LCAE_DT_I32, 1, shape, r.labels);
-    if (!rc)
-        rc = lcae_npy_write(s->probabilities, LCAE_DT_F64, 1, shape, r.probabilities);
-    if (!rc && s->labels_full)
-        rc = lcae_npy_write(s->labels_full, LCAE_DT_I32, 1, shape, r.labels_full);
-    lcae_hdbscan_result_free(&r);
+    lcae_cluster_outputs out = {.labels = s->labels, .labels_full = s->labels_full,
+                                .probabilities = s->probabilities};
+    int rc = lcae_cluster_file(s->vectors, cluster_dims(c, s), &c->o->hdbscan, &out,
+                               c->rs->p, NULL);
     if (!rc && !s->labels_full) { /* an earlier run's full map would not match these labels */
         char *stale = lcae_path_join(s->dir, "labels_full.npy");
         if (!stale)
@@ -499,10 +475,10 @@ static int run_stage(run_ctx *c, source_run *s, const stage_def *st, const char 
     if (stage_current(rs, name, key, outs, n_outs))
         return LCAE_OK;
     int rc = stage_forget(rs, name);
-    double t0 = now_s();
+    double t0 = core_now_s();
     if (!rc)
         rc = st->run(c, s);
-    return rc ? rc : stage_done(rs, name, key, now_s() - t0);
+    return rc ? rc : stage_done(rs, name, key, core_now_s() - t0);
 }
 
 /* Every stage of one source, each key extending its upstream's. */
@@ -692,14 +668,14 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
         sample_key = make_key(NULL, lcae_sim_params_json(&o->sim));
         char *outs[2] = {data_path, truth_class};
         if (!stage_current(&rs, "sample", sample_key, outs, 2)) {
-            double t0 = now_s();
+            double t0 = core_now_s();
             rc = stage_forget(&rs, "sample");
             if (!rc)
                 rc = lcae_make_dirs(sample_dir);
             if (!rc)
                 rc = lcae_simulate(&o->sim, sample_dir, p);
             if (!rc)
-                rc = stage_done(&rs, "sample", sample_key, now_s() - t0);
+                rc = stage_done(&rs, "sample", sample_key, core_now_s() - t0);
         }
         free(truth_class);
         if (rc)
@@ -722,7 +698,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
 
     /* statistics: always computed (one streaming pass), for the report */
     {
-        double t0 = now_s();
+        double t0 = core_now_s();
         lcae_stats_options so = {.virtual_images = 1, .seed = o->train.seed};
         rc = lcae_stats_compute(ds, &so, p, &st);
         if (!rc)
@@ -730,7 +706,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
         if (!rc)
             rc = centring_beam(o, ds, p, stats_dir, &st, &beam);
         if (!rc)
-            rc = stage_done(&rs, "stats", data_key, now_s() - t0);
+            rc = stage_done(&rs, "stats", data_key, core_now_s() - t0);
         if (rc)
             goto done;
     }
@@ -765,7 +741,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
 
     /* the report, always redrawn: it is cheap and shows every stage's current outputs */
     {
-        double t0 = now_s();
+        double t0 = core_now_s();
         timings = cJSON_CreateObject();
         cJSON *stages = cJSON_GetObjectItem(rs.run, "stages");
         cJSON *s;
@@ -787,7 +763,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
         if (!rc)
             rc = lcae_report_write(&ri, report_dir, p);
         if (!rc)
-            rc = stage_done(&rs, "report", "", now_s() - t0);
+            rc = stage_done(&rs, "report", "", core_now_s() - t0);
     }
 
 done:

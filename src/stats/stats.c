@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
 #include "select.h"
 
 /* Percentiles taken from the sample: P16, P50, P84 and, for the density estimates
@@ -52,14 +53,6 @@ typedef struct {
     const lcae_select_plan *plan; /* exact pass 2 */
     const lcae_progress *progress;
 } pass_ctx;
-
-static uint64_t splitmix64(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
 
 static int64_t slot_begin(const pass_ctx *c, int64_t i)
 {
@@ -236,10 +229,11 @@ static int pass1_batch(pass_ctx *c, worker *w, int64_t first, int64_t n)
         } else {
             int64_t k0 = slot_begin(c, i), k1 = slot_begin(c, i + 1);
             for (int64_t k = k0; k < k1; k++) {
-                /* multiply-shift maps 32 random bits onto [0, px) */
+                /* one draw per sample slot, keyed by (seed, slot); multiply-shift maps
+                 * 32 random bits onto [0, px) */
+                uint64_t key = (uint64_t)k, draw = c->seed ^ core_splitmix64(&key);
                 uint64_t j = c->sample_all ? (uint64_t)(k - k0)
-                                           : ((splitmix64(c->seed ^ splitmix64((uint64_t)k)) >>
-                                               32) * (uint64_t)px) >> 32;
+                                           : ((core_splitmix64(&draw) >> 32) * (uint64_t)px) >> 32;
                 c->sample[k] = x[j];
             }
         }
