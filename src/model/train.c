@@ -57,13 +57,6 @@ void lcae_lr_at(lcae_lr_schedule schedule, double lr, int64_t done, int64_t tota
     }
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* NAME.safetensors -> NAME<suffix> (any other name: name + suffix). */
 static char *beside(const char *model_path, const char *suffix)
 {
@@ -570,7 +563,7 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
         char what[64], extra[256], probe_note[96];
         snprintf(what, sizeof what, "epoch %d/%d", epoch + 1, epochs);
         lcae_progress_begin(p, what, planned, "patterns");
-        double t0 = now_s(), sum[4] = {0}, lr = o.lr, beta1 = 0.9;
+        double t0 = core_now_s(), sum[4] = {0}, lr = o.lr, beta1 = 0.9;
         for (int64_t k = 0; k < nsteps; k++) {
             int64_t b0 = k * o.batch;
             int n = (int)(ntrain - b0 < o.batch ? ntrain - b0 : o.batch);
@@ -592,7 +585,7 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
             snprintf(extra, sizeof extra, "loss %.4f", sum[0] / (double)seen);
             lcae_progress_update(p, seen, extra);
         }
-        double secs = now_s() - t0;
+        double secs = core_now_s() - t0;
         cJSON *e = cJSON_CreateObject();
         cJSON_AddNumberToObject(e, "epoch", epoch + 1);
         cJSON_AddNumberToObject(e, "step", (double)s.m->adam_step);
