@@ -170,6 +170,16 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *o, const float *beam_
 int lcae_encode(lcae_model *m, lcae_dataset *ds, const float *beam_map, int batch, float *z,
                 const lcae_progress *p);
 
+/* The encode stage, file to file (lcae encode, lcae run): the model in model_path, every
+ * pattern of ds in batches of `batch`, into out_npy, float32 (count, latent) in scan
+ * order, atomically. For a model trained centred the beam positions are beam_map when
+ * given, else lcae_prep_beam_map(ds, beam_npy) (read from beam_npy, or found in the scan
+ * when that is NULL too); other models ignore both. *latent (may be NULL): the model's
+ * latent size. */
+int lcae_encode_file(const char *model_path, lcae_dataset *ds, const float *beam_map,
+                     const char *beam_npy, int batch, const char *out_npy,
+                     const lcae_progress *p, int *latent);
+
 #ifdef __cplusplus
 }
 #endif

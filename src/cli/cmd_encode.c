@@ -30,34 +30,19 @@ static int run_encode(int npos, char **pos)
     if (args.batch < 1)
         return cli_error(LCAE_EUSAGE, "option --batch: expected a positive number, found %d",
                          args.batch);
-    lcae_model *m;
-    int rc = lcae_model_load(args.model, &m);
-    if (rc)
-        return cli_fail(rc);
     lcae_dataset *ds;
-    if ((rc = cli_open_dataset(pos[0], &ds))) {
-        lcae_model_free(m);
+    int rc = cli_open_dataset(pos[0], &ds);
+    if (rc)
         return rc;
-    }
-    int64_t n = lcae_dataset_get_info(ds)->count, d = lcae_model_get_config(m)->latent;
-    float *z = malloc((size_t)(n * d + 1) * sizeof *z), *beam = NULL;
-    if (!z)
-        rc = cli_error(LCAE_ENOMEM, "out of memory (%lld latent vectors)", (long long)n);
-    else
-        rc = cli_beam_map(ds, lcae_model_get_meta(m)->prep.center, &beam);
-    if (!rc && (rc = lcae_encode(m, ds, beam, args.batch, z, cli_progress())))
+    int d;
+    rc = lcae_encode_file(args.model, ds, NULL, cli_prep.beam_map, args.batch, args.output,
+                          cli_progress(), &d);
+    if (rc)
         rc = cli_fail(rc);
-    if (!rc) {
-        int64_t shape[2] = {n, d};
-        if ((rc = lcae_npy_write(args.output, LCAE_DT_F32, 2, shape, z)))
-            rc = cli_fail(rc);
-        else
-            cli_note("wrote %s (%lld x %lld float32)", args.output, (long long)n, (long long)d);
-    }
-    free(z);
-    free(beam);
+    else
+        cli_note("wrote %s (%lld x %d float32)", args.output,
+                 (long long)lcae_dataset_get_info(ds)->count, d);
     lcae_dataset_close(ds);
-    lcae_model_free(m);
     return rc;
 }
 

@@ -270,20 +270,8 @@ static cJSON *train_config(run_ctx *c, source_run *s)
 
 static int do_encode(run_ctx *c, source_run *s)
 {
-    lcae_model *model;
-    int rc = lcae_model_load(s->model, &model);
-    if (rc)
-        return rc;
-    const lcae_dataset_info *in = lcae_dataset_get_info(c->ds);
-    int d = lcae_model_get_config(model)->latent;
-    float *z = lcae_malloc((size_t)in->count * (size_t)d * sizeof *z);
-    rc = z ? lcae_encode(model, c->ds, c->beam, c->o->encode_batch, z, c->rs->p) : LCAE_ENOMEM;
-    lcae_model_free(model);
-    int64_t shape[2] = {in->count, d};
-    if (!rc)
-        rc = lcae_npy_write(s->vectors, LCAE_DT_F32, 2, shape, z);
-    free(z);
-    return rc;
+    return lcae_encode_file(s->model, c->ds, c->beam, NULL, c->o->encode_batch, s->vectors,
+                            c->rs->p, NULL);
 }
 
 /* An extractor's options: its method's defaults, prepared as the models' patterns are. */
@@ -300,12 +288,7 @@ static lcae_features_options features_options(const run_ctx *c, const source_run
 static int do_features(run_ctx *c, source_run *s)
 {
     lcae_features_options fo = features_options(c, s);
-    lcae_features f = {0};
-    int rc = lcae_features_compute(c->ds, &fo, c->beam, c->rs->p, &f);
-    if (!rc)
-        rc = lcae_features_write(&f, s->vectors);
-    lcae_features_free(&f);
-    return rc;
+    return lcae_features_file(c->ds, &fo, c->beam, NULL, s->vectors, c->rs->p, NULL);
 }
 
 static cJSON *features_config(run_ctx *c, source_run *s)
