@@ -104,14 +104,13 @@ int cli_prep_get(lcae_prep *p);
 int cli_beam_map(lcae_dataset *ds, lcae_center center, float **map);
 
 typedef struct {
-    const char *mask, *interp, *recon, *lr_schedule;
-    int epochs, batch, rot_loss, invariant_dims, base, latent_ch, latent, exact_norm;
-    double lr, lambda, max_angle;
-    int64_t seed, subset, steps;
-    const char *arch; /* cae or polar */
+    lcae_train_options opt; /* the numbers and flags, as the table sets them */
+    const char *mask, *interp, *recon, *lr_schedule, *arch; /* NULL: opt's */
 } cli_train_args;
 extern cli_train_args cli_train;             /* src/cli/cmd_train.c */
 extern const cli_option cli_train_options[];
+/* Fills cli_train.opt with the library's defaults (main, before any table is used). */
+void cli_train_defaults(void);
 int cli_train_options_get(lcae_train_options *o);
 
 extern const cli_option cli_sample_options[]; /* src/cli/cmd_simulate.c */

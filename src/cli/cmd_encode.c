@@ -9,13 +9,13 @@
 static struct {
     const char *model, *output;
     int batch;
-} args = {.batch = 128};
+} args = {.batch = LCAE_ENCODE_BATCH};
 
 static const cli_option encode_options[] = {
     {"model", 'm', OPT_STRING, &args.model, "MODEL.safetensors", "the trained model (required)"},
     {"output", 'o', OPT_STRING, &args.output, "LATENT.npy",
      "latent vectors, float32 (ny*nx, 16) in scan order (required)"},
-    {"batch", 0, OPT_INT, &args.batch, "B", "patterns per batch (default 128)"},
+    {"batch", 0, OPT_INT, &args.batch, "B", "patterns per batch (default)"},
     {"beam-map", 0, OPT_STRING, &cli_prep.beam_map, "FILE.npy",
      "for a model trained centred: the beam positions, (ny, nx, 2) as lcae stats writes "
      "them (default: found in the scan)"},
@@ -51,7 +51,7 @@ static const cli_option *const encode_groups[] = {encode_options, cli_dataset_op
 
 const cli_command cmd_encode = {
     .name = "encode",
-    .usage = "DATA -m MODEL.safetensors -o LATENT.npy [--batch 128] [options]",
+    .usage = "DATA -m MODEL.safetensors -o LATENT.npy [--batch B] [options]",
     .summary = "latent vectors of every pattern of a scan (evaluation mode)",
     .description =
         "Encodes every pattern with the model's own preparation (centring, crop, binning,\n"

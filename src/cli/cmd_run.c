@@ -8,7 +8,7 @@
 #include "lcae/pipeline.h"
 
 static const char *out_dir, *preset = "cpu", *cluster_on = "all", *truth_dir;
-static int force, encode_batch = 128;
+static int force, encode_batch = LCAE_ENCODE_BATCH;
 
 /* The built-in sample's main parameters, under names of their own: in lcae run, --scan
  * is the scan file's shape and --seed, --batch are the training's. 0 / NaN: the
@@ -41,7 +41,7 @@ static const cli_option run_options[] = {
      "cluster all latent features (default, the paper) or the first --invariant-dims"},
     {"truth", 0, OPT_STRING, &truth_dir, "DIR",
      "a folder with truth_class.npy (and truth_region.npy, truth_grain.npy) to score against"},
-    {"encode-batch", 0, OPT_INT, &encode_batch, "B", "patterns per encoding batch (default 128)"},
+    {"encode-batch", 0, OPT_INT, &encode_batch, "B", "patterns per encoding batch (default)"},
     {"force", 0, OPT_FLAG, &force, NULL, "redo every stage, even those that are up to date"},
     {0}};
 
@@ -54,26 +54,16 @@ static const cli_option run_options[] = {
  * PyTorch's OneCycleLR up to 2e-3. */
 static void apply_preset(const char *name)
 {
-    if (!strcmp(name, "paper")) {
+    if (!strcmp(name, "paper")) { /* the library's training defaults are the paper's */
         cli_prep.bin = 1;
         cli_prep.transform = "none";
         cli_prep.center = "none";
-        cli_train.base = 64;
-        cli_train.batch = 32;
-        cli_train.epochs = 10;
-        cli_train.steps = 0;
-        cli_train.subset = 0;
         cli_min_cluster_size = 60;
-        cli_train.lr = 1e-4;
-        cli_train.lr_schedule = "constant";
-        cli_train.recon = "l1";
     } else if (!strcmp(name, "cpu")) {
         cli_prep.bin = 4;
-        cli_train.base = 8;
-        cli_train.batch = 32;
-        cli_train.steps = 1500;
-        cli_train.subset = 0;
-        cli_train.lr = 2e-3;
+        cli_train.opt.arch.base = 8;
+        cli_train.opt.steps = 1500;
+        cli_train.opt.lr = 2e-3;
         cli_train.lr_schedule = "onecycle";
         cli_train.recon = "mse";
     }
