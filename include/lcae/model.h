@@ -165,6 +165,9 @@ struct cJSON *lcae_train_options_json(const lcae_train_options *o);
 int lcae_train(lcae_dataset *ds, const lcae_train_options *o, const float *beam_map,
                const char *model_path, const lcae_progress *p);
 
+/* Patterns per encoding batch unless the caller chooses (lcae encode, lcae run). */
+#define LCAE_ENCODE_BATCH 128
+
 /* Latent vectors of every pattern of the scan, in scan order: z (count, latent).
  * beam_map: as for lcae_train, required when the model was trained centred. */
 int lcae_encode(lcae_model *m, lcae_dataset *ds, const float *beam_map, int batch, float *z,
