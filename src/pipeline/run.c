@@ -344,7 +344,7 @@ static int do_cluster(run_ctx *c, source_run *s)
 
 static cJSON *cluster_config(run_ctx *c, source_run *s)
 {
-    cJSON *j = lcae_hdbscan_params_json(&c->o->hdbscan);
+    cJSON *j = pipeline_hdbscan_params_json(&c->o->hdbscan);
     if (s->def->kind == SOURCE_MODEL) {
         cJSON_AddBoolToObject(j, "cluster_on_invariant", c->o->cluster_on_invariant);
         if (c->o->cluster_on_invariant)
@@ -620,7 +620,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
         goto done;
     }
     rs.run = load_run_json(rs.run_json);
-    config = lcae_run_config_json(o);
+    config = pipeline_run_config_json(o);
     cJSON_DeleteItemFromObject(rs.run, "version");
     cJSON_AddStringToObject(rs.run, "version", lcae_version());
     cJSON_DeleteItemFromObject(rs.run, "config");
@@ -635,7 +635,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
         }
         cJSON *id = cJSON_CreateObject();
         cJSON_AddItemToObject(id, "scan", file_identity(o->data));
-        cJSON_AddItemToObject(id, "open", lcae_open_options_json(&o->open));
+        cJSON_AddItemToObject(id, "open", pipeline_open_options_json(&o->open));
         data_key = make_key(NULL, id);
     } else {
         sample_dir = lcae_path_join(dir, "sample");
@@ -648,7 +648,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
             rc = LCAE_ENOMEM;
             goto done;
         }
-        sample_key = make_key(NULL, lcae_sim_params_json(&o->sim));
+        sample_key = make_key(NULL, pipeline_sim_params_json(&o->sim));
         char *outs[2] = {data_path, truth_class};
         if (!stage_current(&rs, "sample", sample_key, outs, 2)) {
             double t0 = core_now_s();
@@ -708,7 +708,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
     if (!used.hdbscan.min_cluster_size) {
         used.hdbscan.min_cluster_size = lcae_min_cluster_size_for(in->count);
         cJSON *cluster = cJSON_GetObjectItem(config, "cluster");
-        cJSON_ReplaceItemInObject(cluster, "hdbscan", lcae_hdbscan_params_json(&used.hdbscan));
+        cJSON_ReplaceItemInObject(cluster, "hdbscan", pipeline_hdbscan_params_json(&used.hdbscan));
     }
     run_ctx ctx = {.rs = &rs, .o = &used, .ds = ds, .beam = beam, .truth = truth,
                    .truth_dir = truth_dir};

@@ -50,7 +50,7 @@ typedef struct {
     int sample_all; /* every pixel is in the sample, in order */
     uint64_t seed;
     lcae_stats *st;
-    const lcae_select_plan *plan; /* exact pass 2 */
+    const stats_select_plan *plan; /* exact pass 2 */
     const lcae_progress *progress;
 } pass_ctx;
 
@@ -225,7 +225,7 @@ static int pass1_batch(pass_ctx *c, worker *w, int64_t first, int64_t n)
             c->st->variance[i] = (float)var;
         }
         if (c->exact) {
-            lcae_select_count_hi(w->hist, x, px);
+            stats_select_count_hi(w->hist, x, px);
         } else {
             int64_t k0 = slot_begin(c, i), k1 = slot_begin(c, i + 1);
             for (int64_t k = k0; k < k1; k++) {
@@ -244,7 +244,7 @@ static int pass1_batch(pass_ctx *c, worker *w, int64_t first, int64_t n)
 static int pass2_batch(pass_ctx *c, worker *w, int64_t first, int64_t n)
 {
     (void)first;
-    lcae_select_count_lo(c->plan, w->hist, w->buf, n * c->px);
+    stats_select_count_lo(c->plan, w->hist, w->buf, n * c->px);
     return LCAE_OK;
 }
 
@@ -368,7 +368,7 @@ int lcae_stats_compute(lcae_dataset *ds, const lcae_stats_options *opt_in,
     int rc = LCAE_ENOMEM;
     worker *ws = lcae_calloc((size_t)nthreads, sizeof *ws);
     uint64_t *hist = NULL;
-    lcae_select_plan *plan = NULL;
+    stats_select_plan *plan = NULL;
     if (!ws)
         goto done;
     if (c.virtual_images) {
@@ -458,7 +458,7 @@ int lcae_stats_compute(lcae_dataset *ds, const lcae_stats_options *opt_in,
                 hist[b] += ws[t].hist[b];
         static const double p3[NQ_EXACT] = {0.16, 0.5, 0.84};
         double q[NQ_EXACT] = {NAN, NAN, NAN};
-        st->sample_size = lcae_select_plan_init(plan, NQ_EXACT, p3, hist);
+        st->sample_size = stats_select_plan_init(plan, NQ_EXACT, p3, hist);
         if (st->sample_size > 0) {
             size_t bins = (size_t)plan->nbuckets * LCAE_SEL_BINS;
             for (int t = 0; t < nthreads; t++) {
@@ -477,7 +477,7 @@ int lcae_stats_compute(lcae_dataset *ds, const lcae_stats_options *opt_in,
             for (int t = 0; t < nthreads; t++)
                 for (size_t b = 0; b < bins; b++)
                     sum2[b] += ws[t].hist[b];
-            lcae_select_finish(plan, sum2, q);
+            stats_select_finish(plan, sum2, q);
             free(sum2);
         }
         st->p16 = q[0];
