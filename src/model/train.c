@@ -123,7 +123,7 @@ static void fill_run_meta(run_meta *r, const lcae_train_options *o, int epochs, 
 }
 
 /* Resuming: the checkpoint must be of the same run (every option but --epochs). */
-static int check_resume(lcae_st_file *f, const char *ckpt, const lcae_model *m,
+static int check_resume(model_st_file *f, const char *ckpt, const lcae_model *m,
                         const lcae_train_options *o, int64_t total, int *epochs_done,
                         int64_t *adam_step)
 {
@@ -158,7 +158,7 @@ static int check_resume(lcae_st_file *f, const char *ckpt, const lcae_model *m,
     fill_run_meta(&want, o, 0, total, 0, 0);
     int same_total = o->lr_schedule == LCAE_LR_ONECYCLE || o->steps > 0;
     for (int i = 2; i < RUN_META_SAME + same_total; i++) {
-        const char *v = lcae_st_meta(f, want.kv[2 * i]);
+        const char *v = model_st_meta(f, want.kv[2 * i]);
         if (!v || strcmp(v, want.kv[2 * i + 1]))
             return lcae_fail(LCAE_EUSAGE, "%s: cannot resume: %s is %s here and %s in the "
                              "checkpoint", ckpt, want.kv[2 * i] + 5, want.kv[2 * i + 1],
@@ -486,13 +486,13 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
     int fitted = 0;
     int64_t step = 0;
     if (o.resume) {
-        lcae_st_file *f;
+        model_st_file *f;
         if ((rc = model_file_read(s.ckpt, 1, &s.m, &f))) {
             train_free(&s);
             return rc;
         }
         rc = check_resume(f, s.ckpt, s.m, &o, total, &done, &step);
-        lcae_st_close(f);
+        model_st_close(f);
         if (rc) {
             train_free(&s);
             return rc;
