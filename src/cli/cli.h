@@ -57,6 +57,10 @@ int cli_given(const void *dest);
 
 /* "lcae: error: MESSAGE" on stderr; returns the exit status for `code`. */
 int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A named choice of two: *out = values[i] for the names[i] equal to `given` (NULL: *out
+ * kept); else prints a usage error listing the names and returns 2. */
+int cli_choice(const char *option, const char *given, const char *const names[2],
+               const int values[2], int *out);
 /* Prints lcae_last_error() and returns the exit status of a library status code. */
 int cli_fail(int status);
 
@@ -87,7 +91,15 @@ int cli_open_dataset(const char *path, lcae_dataset **ds);
  * as the library's parameters (prints a usage error and returns 2 when one is wrong). */
 extern const cli_option cli_hdbscan_options[]; /* src/cli/cmd_cluster.c */
 int cli_hdbscan_params(lcae_hdbscan_params *p);
-extern int64_t cli_min_cluster_size; /* --min-cluster-size; 0 (default): scaled with n */
+/* The table's destinations: the library's parameters (cli_hdbscan_defaults) and the named
+ * choices (NULL: the library's default). */
+typedef struct {
+    lcae_hdbscan_params p;
+    const char *method, *nonfinite;
+} cli_hdbscan_args;
+extern cli_hdbscan_args cli_hdbscan;
+/* lcae_hdbscan_defaults with min_cluster_size 0: scaled with the points (main calls it). */
+void cli_hdbscan_defaults(void);
 
 /* Pattern preparation (src/cli/prep_options.c): --bin, --crop, --transform, --offset,
  * --center, --beam-map. */

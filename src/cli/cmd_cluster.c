@@ -13,58 +13,50 @@ static struct {
 } args;
 
 /* The HDBSCAN parameters, shared with lcae run. */
-static struct {
-    const char *method, *nonfinite;
-    int64_t min_samples;
-    double epsilon;
-    int allow_single_cluster, assign_noise;
-} hargs = {.method = "eom", .nonfinite = "error"};
-int64_t cli_min_cluster_size; /* 0: scaled with the number of points */
+cli_hdbscan_args cli_hdbscan;
+
+void cli_hdbscan_defaults(void)
+{
+    cli_hdbscan.p = lcae_hdbscan_defaults();
+    cli_hdbscan.p.min_cluster_size = 0; /* lcae's default: scaled with the points */
+}
 
 const cli_option cli_hdbscan_options[] = {
-    {"min-cluster-size", 0, OPT_I64, &cli_min_cluster_size, "N",
+    {"min-cluster-size", 0, OPT_I64, &cli_hdbscan.p.min_cluster_size, "N",
      "smallest cluster (default: scaled with the number of points n, 60 sqrt(n / 65536) "
      "rounded, at least 5: 60 at 65,536 points, the paper's; the library's default is 5)"},
-    {"min-samples", 0, OPT_I64, &hargs.min_samples, "K",
+    {"min-samples", 0, OPT_I64, &cli_hdbscan.p.min_samples, "K",
      "core distance = distance to the K-th nearest other point (default: min-cluster-size)"},
-    {"method", 0, OPT_STRING, &hargs.method, "eom|leaf",
+    {"method", 0, OPT_STRING, &cli_hdbscan.method, "eom|leaf",
      "cluster selection: excess of mass (default) or the leaves of the condensed tree"},
-    {"epsilon", 0, OPT_DOUBLE, &hargs.epsilon, "E",
-     "cluster_selection_epsilon: do not split clusters below distance E (default 0)"},
-    {"allow-single-cluster", 0, OPT_FLAG, &hargs.allow_single_cluster, NULL,
+    {"epsilon", 0, OPT_DOUBLE, &cli_hdbscan.p.epsilon, "E",
+     "cluster_selection_epsilon: do not split clusters below distance E (default)"},
+    {"allow-single-cluster", 0, OPT_FLAG, &cli_hdbscan.p.allow_single_cluster, NULL,
      "let selection return the whole data set as one cluster"},
-    {"nonfinite", 0, OPT_STRING, &hargs.nonfinite, "error|noise",
+    {"nonfinite", 0, OPT_STRING, &cli_hdbscan.nonfinite, "error|noise",
      "rows with NaN/Inf: an error (default) or noise with probability 0, as the library"},
-    {"assign-noise", 0, OPT_FLAG, &hargs.assign_noise, NULL,
+    {"assign-noise", 0, OPT_FLAG, &cli_hdbscan.p.assign_noise, NULL,
      "also a full map, every noise point in the cluster of its nearest clustered point in "
      "mutual reachability (lcae cluster: LABELS_full.npy; lcae run: labels_full.npy)"},
     {0}};
 
 int cli_hdbscan_params(lcae_hdbscan_params *p)
 {
-    *p = lcae_hdbscan_defaults();
+    *p = cli_hdbscan.p;
     /* 0 is the library's "scaled with n", the default: not a size to give */
-    if (cli_given(&cli_min_cluster_size) && cli_min_cluster_size < 2)
+    if (cli_given(&cli_hdbscan.p.min_cluster_size) && p->min_cluster_size < 2)
         return cli_error(LCAE_EUSAGE, "option --min-cluster-size: expected 2 or more, found "
-                         "%lld", (long long)cli_min_cluster_size);
-    p->min_cluster_size = cli_min_cluster_size;
-    p->assign_noise = hargs.assign_noise;
-    p->min_samples = hargs.min_samples;
-    p->epsilon = hargs.epsilon;
-    p->allow_single_cluster = hargs.allow_single_cluster;
-    if (!strcmp(hargs.method, "eom"))
-        p->method = LCAE_SELECT_EOM;
-    else if (!strcmp(hargs.method, "leaf"))
-        p->method = LCAE_SELECT_LEAF;
-    else
-        return cli_error(LCAE_EUSAGE, "option --method: expected eom or leaf, found '%s'",
-                         hargs.method);
-    if (!strcmp(hargs.nonfinite, "noise"))
-        p->nonfinite_noise = 1;
-    else if (strcmp(hargs.nonfinite, "error"))
-        return cli_error(LCAE_EUSAGE, "option --nonfinite: expected error or noise, found '%s'",
-                         hargs.nonfinite);
-    return 0;
+                         "%lld", (long long)p->min_cluster_size);
+    int method = p->method, nonfinite = p->nonfinite_noise;
+    int rc = cli_choice("method", cli_hdbscan.method, (const char *const[]){"eom", "leaf"},
+                        (const int[]){LCAE_SELECT_EOM, LCAE_SELECT_LEAF}, &method);
+    if (!rc)
+        rc = cli_choice("nonfinite", cli_hdbscan.nonfinite,
+                        (const char *const[]){"error", "noise"}, (const int[]){0, 1},
+                        &nonfinite);
+    p->method = (lcae_cluster_selection)method;
+    p->nonfinite_noise = nonfinite;
+    return rc;
 }
 
 static const cli_option cluster_options[] = {

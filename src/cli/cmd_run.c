@@ -58,7 +58,7 @@ static void apply_preset(const char *name)
         cli_prep.bin = 1;
         cli_prep.transform = "none";
         cli_prep.center = "none";
-        cli_min_cluster_size = 60;
+        cli_hdbscan.p.min_cluster_size = 60;
     } else if (!strcmp(name, "cpu")) {
         cli_prep.bin = 4;
         cli_train.opt.arch.base = 8;

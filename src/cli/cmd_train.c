@@ -77,22 +77,6 @@ const cli_option cli_train_options[] = {
      "sampling of the rotation (default bilinear; nearest = the published code)"},
     {0}};
 
-/* A named choice: *out = values[i] for the names[i] equal to `given` (NULL: *out kept);
- * a usage error listing the names otherwise. */
-static int choice(const char *option, const char *given, const char *const names[2],
-                  const int values[2], int *out)
-{
-    if (!given)
-        return 0;
-    for (int i = 0; i < 2; i++)
-        if (!strcmp(given, names[i])) {
-            *out = values[i];
-            return 0;
-        }
-    return cli_error(LCAE_EUSAGE, "option --%s: expected %s or %s, found '%s'", option,
-                     names[0], names[1], given);
-}
-
 int cli_train_options_get(lcae_train_options *o)
 {
     *o = cli_train.opt;
@@ -114,16 +98,16 @@ int cli_train_options_get(lcae_train_options *o)
     o->center = pr.center;
     int mask = o->mask, interp = o->interp, recon = o->recon, sched = o->lr_schedule,
         arch = o->arch.kind;
-    if ((rc = choice("mask", cli_train.mask, (const char *const[]){"disk", "none"},
+    if ((rc = cli_choice("mask", cli_train.mask, (const char *const[]){"disk", "none"},
                      (const int[]){LCAE_MASK_DISK, LCAE_MASK_NONE}, &mask)) ||
-        (rc = choice("interp", cli_train.interp, (const char *const[]){"bilinear", "nearest"},
+        (rc = cli_choice("interp", cli_train.interp, (const char *const[]){"bilinear", "nearest"},
                      (const int[]){LCAE_INTERP_BILINEAR, LCAE_INTERP_NEAREST}, &interp)) ||
-        (rc = choice("recon", cli_train.recon, (const char *const[]){"l1", "mse"},
+        (rc = cli_choice("recon", cli_train.recon, (const char *const[]){"l1", "mse"},
                      (const int[]){LCAE_RECON_L1, LCAE_RECON_MSE}, &recon)) ||
-        (rc = choice("lr-schedule", cli_train.lr_schedule,
+        (rc = cli_choice("lr-schedule", cli_train.lr_schedule,
                      (const char *const[]){"constant", "onecycle"},
                      (const int[]){LCAE_LR_CONSTANT, LCAE_LR_ONECYCLE}, &sched)) ||
-        (rc = choice("arch", cli_train.arch, (const char *const[]){"cae", "polar"},
+        (rc = cli_choice("arch", cli_train.arch, (const char *const[]){"cae", "polar"},
                      (const int[]){LCAE_ARCH_CAE, LCAE_ARCH_POLAR}, &arch)))
         return rc;
     o->mask = (lcae_mask)mask;

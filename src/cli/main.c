@@ -52,6 +52,7 @@ int main(int argc, char **argv)
         execv("/proc/self/exe", argv); /* returns only on failure: go on as we are */
     }
     cli_train_defaults();
+    cli_hdbscan_defaults();
     if (argc < 2) {
         print_usage(stderr);
         return 2;
