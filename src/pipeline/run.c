@@ -442,12 +442,37 @@ static const stage_def *stages_of(source_kind kind)
     return kind == SOURCE_MODEL ? model_stages : features_stages;
 }
 
-/* Runs a stage unless it is up to date. Its recorded key is removed (and run.json
- * saved) before it starts and written again only once all its outputs are in place, so
- * that an interrupted stage is never taken for a finished one. */
+/* The one stage runner: runs fn(arg) as stage `name` unless it is up to date. Its
+ * recorded key is removed (and run.json saved) before it starts and written again only
+ * once all its outputs are in place, so that an interrupted stage is never taken for a
+ * finished one. */
+static int run_keyed(run_state *rs, const char *name, const char *key, char *const *outs,
+                     int n_outs, int (*fn)(void *arg), void *arg)
+{
+    if (stage_current(rs, name, key, outs, n_outs))
+        return LCAE_OK;
+    int rc = stage_forget(rs, name);
+    double t0 = core_now_s();
+    if (!rc)
+        rc = fn(arg);
+    return rc ? rc : stage_done(rs, name, key, core_now_s() - t0);
+}
+
+typedef struct {
+    run_ctx *c;
+    source_run *s;
+    const stage_def *st;
+} source_stage;
+
+static int run_source_stage(void *arg)
+{
+    source_stage *a = arg;
+    return a->st->run(a->c, a->s);
+}
+
+/* A source's stage, named under the source ("standard/train"). */
 static int run_stage(run_ctx *c, source_run *s, const stage_def *st, const char *key)
 {
-    run_state *rs = c->rs;
     char name[96];
     snprintf(name, sizeof name, "%s/%s", s->def->name, st->what);
     char *outs[3];
@@ -455,13 +480,8 @@ static int run_stage(run_ctx *c, source_run *s, const stage_def *st, const char 
     for (int i = 0; i < st->n_outputs; i++) /* NULL: an output not asked for */
         if ((outs[n_outs] = *(char **)((char *)s + st->outputs[i])))
             n_outs++;
-    if (stage_current(rs, name, key, outs, n_outs))
-        return LCAE_OK;
-    int rc = stage_forget(rs, name);
-    double t0 = core_now_s();
-    if (!rc)
-        rc = st->run(c, s);
-    return rc ? rc : stage_done(rs, name, key, core_now_s() - t0);
+    source_stage a = {c, s, st};
+    return run_keyed(c->rs, name, key, outs, n_outs, run_source_stage, &a);
 }
 
 /* Every stage of one source, each key extending its upstream's. */
@@ -564,6 +584,19 @@ static void remove_temporaries(const char *dir, int depth)
     closedir(d);
 }
 
+typedef struct {
+    const lcae_sim_params *sim;
+    const char *dir;
+    const lcae_progress *p;
+} sample_stage;
+
+static int run_sample(void *arg)
+{
+    sample_stage *a = arg;
+    int rc = lcae_make_dirs(a->dir);
+    return rc ? rc : lcae_simulate(a->sim, a->dir, a->p);
+}
+
 /* The statistics' files and, for centred patterns, the beam map: the user's, or found in
  * the scan (its positions and summary written beside the statistics). */
 static int centring_beam(const lcae_run_options *o, lcae_dataset *ds, const lcae_progress *p,
@@ -650,16 +683,8 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
         }
         sample_key = make_key(NULL, pipeline_sim_params_json(&o->sim));
         char *outs[2] = {data_path, truth_class};
-        if (!stage_current(&rs, "sample", sample_key, outs, 2)) {
-            double t0 = core_now_s();
-            rc = stage_forget(&rs, "sample");
-            if (!rc)
-                rc = lcae_make_dirs(sample_dir);
-            if (!rc)
-                rc = lcae_simulate(&o->sim, sample_dir, p);
-            if (!rc)
-                rc = stage_done(&rs, "sample", sample_key, core_now_s() - t0);
-        }
+        sample_stage a = {&o->sim, sample_dir, p};
+        rc = run_keyed(&rs, "sample", sample_key, outs, 2, run_sample, &a);
         free(truth_class);
         if (rc)
             goto done;
