@@ -1,7 +1,6 @@
 /* lcae run [DATA] -o DIR: the paper's whole experiment in one run directory. */
 #include "cli.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,11 +10,12 @@ static const char *out_dir, *preset = "cpu", *cluster_on = "all", *truth_dir;
 static int force, encode_batch = LCAE_ENCODE_BATCH;
 
 /* The built-in sample's main parameters, under names of their own: in lcae run, --scan
- * is the scan file's shape and --seed, --batch are the training's. 0 / NaN: the
- * simulator's default. */
-static int64_t sample_scan[2], sample_seed = -1;
-static int sample_det, sample_grains;
-static double sample_boundary = NAN, sample_dose = NAN;
+ * is the scan file's shape and --seed, --batch are the training's. Parsed into a
+ * parameter set holding the simulator's defaults (shown by the help); those given
+ * override the --sample-preset's. The seed is parsed as an int64_t (negative ones wrap,
+ * as lcae simulate's). */
+static lcae_sim_params sample = LCAE_SIM_DEFAULTS;
+static int64_t sample_scan[2];
 static const char *sample_preset = "default";
 
 static const cli_option run_sample_options[] = {
@@ -23,13 +23,13 @@ static const cli_option run_sample_options[] = {
      "built-in sample: default or lowdose (see 'lcae simulate --help'); the --sample-* "
      "options override it"},
     {"sample-scan", 0, OPT_SHAPE, sample_scan, "NYxNX", "built-in sample: scan shape (128)"},
-    {"sample-det", 0, OPT_INT, &sample_det, "N", "built-in sample: detector N x N (128)"},
-    {"sample-grains", 0, OPT_INT, &sample_grains, "K", "built-in sample: grains (12)"},
-    {"sample-boundary-width", 0, OPT_DOUBLE, &sample_boundary, "W",
-     "built-in sample: boundary width, scan pixels (4)"},
-    {"sample-dose", 0, OPT_DOUBLE, &sample_dose, "D",
-     "built-in sample: electrons per pattern (75000)"},
-    {"sample-seed", 0, OPT_I64, &sample_seed, "S", "built-in sample: random seed (1)"},
+    {"sample-det", 0, OPT_INT, &sample.det, "N", "built-in sample: detector N x N (default)"},
+    {"sample-grains", 0, OPT_INT, &sample.grains, "K", "built-in sample: grains (default)"},
+    {"sample-boundary-width", 0, OPT_DOUBLE, &sample.boundary_width, "W",
+     "built-in sample: boundary width, scan pixels (default)"},
+    {"sample-dose", 0, OPT_DOUBLE, &sample.dose, "D",
+     "built-in sample: electrons per pattern (default)"},
+    {"sample-seed", 0, OPT_I64, &sample.seed, "S", "built-in sample: random seed (default)"},
     {0}};
 
 static const cli_option run_options[] = {
@@ -120,20 +120,20 @@ static int run_run(int npos, char **pos)
         return rc;
     if (lcae_sim_preset(sample_preset, &o.sim))
         return cli_error(LCAE_EUSAGE, "option --sample-preset: %s", lcae_last_error());
-    if (sample_scan[0]) {
+    if (cli_given(sample_scan)) {
         o.sim.ny = sample_scan[0];
         o.sim.nx = sample_scan[1];
     }
-    if (sample_det)
-        o.sim.det = sample_det;
-    if (sample_grains)
-        o.sim.grains = sample_grains;
-    if (!isnan(sample_boundary))
-        o.sim.boundary_width = sample_boundary;
-    if (!isnan(sample_dose))
-        o.sim.dose = sample_dose;
-    if (sample_seed >= 0)
-        o.sim.seed = (uint64_t)sample_seed;
+    if (cli_given(&sample.det))
+        o.sim.det = sample.det;
+    if (cli_given(&sample.grains))
+        o.sim.grains = sample.grains;
+    if (cli_given(&sample.boundary_width))
+        o.sim.boundary_width = sample.boundary_width;
+    if (cli_given(&sample.dose))
+        o.sim.dose = sample.dose;
+    if (cli_given(&sample.seed))
+        o.sim.seed = sample.seed;
     int st = lcae_sim_check(&o.sim);
     if (st)
         return cli_fail(st);
