@@ -7,7 +7,7 @@ lcae=$1
 t=$(mktemp -d /tmp/lcae-cli-run-sizes-XXXXXX)
 source "${LCAE_SOURCE_DIR:?run through ctest}/tests/shell_helpers.sh"
 # 16 x 16 positions of 32 x 32 patterns (binned to 16 x 16), a 2-wide model, 8 steps (as cli_run.sh)
-tiny=(--sample-scan 16 --sample-det 32 --sample-grains 4 --bin 2 --base 2 --steps 8 --subset 64
+tiny=(--sample-scan 16 --sample-det 32 --sample-grains 4 --bin 2 --invariant-bin 1 --base 2 --steps 8 --subset 64
       --batch 16 --encode-batch 64 -q)
 sources="standard invariant polar pca"
 flat() { tr -d ' \t\n' <"$1"; }
