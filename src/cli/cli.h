@@ -109,6 +109,7 @@ typedef struct {
     double lr, lambda, max_angle;
     int64_t seed, subset, steps;
     const char *arch; /* cae or polar */
+    const char *rot_form; /* paper or scaled */
 } cli_train_args;
 extern cli_train_args cli_train;             /* src/cli/cmd_train.c */
 extern const cli_option cli_train_options[];

@@ -75,6 +75,7 @@ static void apply_preset(const char *name)
         cli_train.lr_schedule = "constant";
         cli_train.recon = "l1";
         cli_train.arch = "cae";
+        cli_train.rot_form = "paper";
         cluster_on = "all";
         invariant_bin = 0;
     } else if (!strcmp(name, "cpu")) {

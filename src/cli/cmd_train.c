@@ -15,7 +15,7 @@ cli_train_args cli_train = {
     .epochs = 10, .batch = 32, .lr = 1e-4, .rot_loss = 1, .invariant_dims = 10,
     .lambda = 50, .max_angle = 360, .base = 64, .latent_ch = 4, .latent = 16,
     .mask = "disk", .interp = "bilinear", .recon = "l1", .lr_schedule = "constant",
-    .arch = "cae"};
+    .arch = "cae", .rot_form = "scaled"};
 
 static const cli_option train_options[] = {
     {"output", 'o', OPT_STRING, &output, "MODEL.safetensors",
@@ -33,6 +33,10 @@ const cli_option cli_train_options[] = {
      "cae (default): the paper's autoencoder; polar: invariant by construction (polar "
      "image, circular convs, the first --invariant-dims features pooled over the angle, an "
      "auxiliary head; no rotation loss)"},
+    {"rot-loss-form", 0, OPT_STRING, &cli_train.rot_form, "paper|scaled",
+     "the rotation loss: scaled (default): each invariant feature's |E(x) - E(Rx)| divided "
+     "by its spread over the batch, which shrinking the features cannot lower; paper: the "
+     "published mean |E(x) - E(Rx)|, met by collapsing the invariant features"},
     {"epochs", 0, OPT_INT, &cli_train.epochs, "N",
      "passes over the training positions, used when --steps is 0 (default 10)"},
     {"steps", 0, OPT_I64, &cli_train.steps, "N",
@@ -123,6 +127,11 @@ int cli_train_options_get(lcae_train_options *o)
     else
         return cli_error(LCAE_EUSAGE, "option --lr-schedule: expected constant or onecycle, "
                          "found '%s'", cli_train.lr_schedule);
+    if (!strcmp(cli_train.rot_form, "paper") || !strcmp(cli_train.rot_form, "scaled"))
+        o->rot_form = !strcmp(cli_train.rot_form, "scaled") ? LCAE_ROT_SCALED : LCAE_ROT_PAPER;
+    else
+        return cli_error(LCAE_EUSAGE, "option --rot-loss-form: expected paper or scaled, found "
+                         "'%s'", cli_train.rot_form);
     if (!strcmp(cli_train.arch, "cae") || !strcmp(cli_train.arch, "polar"))
         o->arch.kind = !strcmp(cli_train.arch, "polar") ? LCAE_ARCH_POLAR : LCAE_ARCH_CAE;
     else
