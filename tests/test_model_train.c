@@ -201,6 +201,7 @@ int main(void)
     CHECK_MSG(a && d && memcmp(a->params, d->params, (size_t)a->nparams * 4),
               "another seed gave the same weights");
     CHECK(a && a->nbt[0] == 3 * 6 * 2); /* 6 batches of 8 per epoch, two passes each */
+    CHECK(a && a->meta.rot_form == LCAE_ROT_SCALED); /* the default, kept in the file */
 
     /* save, reload, encode: bit-identical latents */
     if (a) {
