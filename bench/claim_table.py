@@ -164,9 +164,9 @@ def main():
                          + ("{:.0f}".format(st["standard/train"]["seconds"]),
                             "{:.0f}".format(st["invariant/train"]["seconds"])))
     if walls:
-        print("Time of each run in seconds (`lcae run` under nice -n 10 on the shared "
-              "machine; CPU = user + system over all threads), and the wall time of the "
-              "training stages inside it:\n")
+        print("Time of each run in seconds (`lcae run` as claim.sh runs it; CPU = user + "
+              "system over all threads), and the wall time of the training stages inside "
+              "it:\n")
         print("| setting | seed | run: wall | run: CPU | re-cluster on all: wall | "
               "re-cluster: CPU | train standard: wall | train rotation-invariant: wall |")
         print("|---|---|---|---|---|---|---|---|")
