@@ -135,7 +135,7 @@ grep -q -- "--sample-dose: only for the built-in sample" "$t/err" || fail "--sam
 "$lcae" run --help | grep -q -- '--steps N .*(default 1500)' || fail "run --help: cpu preset's steps"
 "$lcae" run --preset paper --help | grep -q -- '--transform .*(default none)' ||
   fail "run --help: the paper preset's transform"
-"$lcae" run --help | grep -q -- '--rot-loss' && fail "run --help lists --rot-loss"
+"$lcae" run --help | grep -q -- '--rot-loss ' && fail "run --help lists --rot-loss"
 run "$lcae" run "$t/missing.raw" -o "$t/x"
 expect_rc 1 "missing scan"
 one_line_error "missing scan"

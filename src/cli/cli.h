@@ -88,6 +88,7 @@ int cli_open_dataset(const char *path, lcae_dataset **ds);
 extern const cli_option cli_hdbscan_options[]; /* src/cli/cmd_cluster.c */
 int cli_hdbscan_params(lcae_hdbscan_params *p);
 extern int64_t cli_min_cluster_size; /* --min-cluster-size; 0 (default): scaled with n */
+extern int cli_assign_noise;         /* --assign-noise (lcae run's cpu preset: on) */
 
 /* Pattern preparation (src/cli/prep_options.c): --bin, --crop, --transform, --offset,
  * --center, --beam-map. */

@@ -17,9 +17,10 @@ static struct {
     const char *method, *nonfinite;
     int64_t min_samples;
     double epsilon;
-    int allow_single_cluster, assign_noise;
+    int allow_single_cluster;
 } hargs = {.method = "eom", .nonfinite = "error"};
 int64_t cli_min_cluster_size; /* 0: scaled with the number of points */
+int cli_assign_noise;
 
 const cli_option cli_hdbscan_options[] = {
     {"min-cluster-size", 0, OPT_I64, &cli_min_cluster_size, "N",
@@ -35,9 +36,10 @@ const cli_option cli_hdbscan_options[] = {
      "let selection return the whole data set as one cluster"},
     {"nonfinite", 0, OPT_STRING, &hargs.nonfinite, "error|noise",
      "rows with NaN/Inf: an error (default) or noise with probability 0, as the library"},
-    {"assign-noise", 0, OPT_FLAG, &hargs.assign_noise, NULL,
+    {"assign-noise", 0, OPT_FLAG, &cli_assign_noise, NULL,
      "also a full map, every noise point in the cluster of its nearest clustered point in "
-     "mutual reachability (lcae cluster: LABELS_full.npy; lcae run: labels_full.npy)"},
+     "mutual reachability, beside the map with noise (lcae cluster: LABELS_full.npy; lcae "
+     "run: labels_full.npy) (default off)"},
     {0}};
 
 int cli_hdbscan_params(lcae_hdbscan_params *p)
@@ -48,7 +50,7 @@ int cli_hdbscan_params(lcae_hdbscan_params *p)
         return cli_error(LCAE_EUSAGE, "option --min-cluster-size: expected 2 or more, found "
                          "%lld", (long long)cli_min_cluster_size);
     p->min_cluster_size = cli_min_cluster_size;
-    p->assign_noise = hargs.assign_noise;
+    p->assign_noise = cli_assign_noise;
     p->min_samples = hargs.min_samples;
     p->epsilon = hargs.epsilon;
     p->allow_single_cluster = hargs.allow_single_cluster;

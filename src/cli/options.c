@@ -232,7 +232,7 @@ static void help_now(const cli_option *o, char *buf, size_t n)
 {
     snprintf(buf, n, "%s", o->help);
     const char *at = strstr(o->help, "(default ");
-    if (!at || o->kind == OPT_FLAG || o->kind == OPT_SHAPE)
+    if (!at || o->kind == OPT_SHAPE)
         return;
     const char *v = at + 9, *e = v + strcspn(v, " ),;:");
     if (e == v)
@@ -242,6 +242,7 @@ static void help_now(const cli_option *o, char *buf, size_t n)
     case OPT_INT: snprintf(now, sizeof now, "%d", *(const int *)o->dest); break;
     case OPT_I64: snprintf(now, sizeof now, "%lld", (long long)*(const int64_t *)o->dest); break;
     case OPT_DOUBLE: snprintf(now, sizeof now, "%g", *(const double *)o->dest); break;
+    case OPT_FLAG: snprintf(now, sizeof now, "%s", *(const int *)o->dest ? "on" : "off"); break;
     default:
         if (!*(const char *const *)o->dest)
             return;
@@ -252,7 +253,7 @@ static void help_now(const cli_option *o, char *buf, size_t n)
     /* the same value written another way (1e-4 and 0.0001) is left as written */
     char *end;
     double a = strtod(written, &end);
-    if (o->kind != OPT_STRING && !*end && a == strtod(now, NULL))
+    if (o->kind != OPT_STRING && o->kind != OPT_FLAG && !*end && a == strtod(now, NULL))
         return;
     if (!strcmp(written, now))
         return;
