@@ -52,7 +52,7 @@ typedef struct {
                                     recorded in run.json and score.json as used */
     int cluster_on_invariant;   /* 1: cluster the rotation-invariant model on its first
                                    invariant_dims features only */
-    int encode_batch;           /* patterns per encoding batch (128) */
+    int encode_batch;           /* patterns per encoding batch (LCAE_ENCODE_BATCH) */
     int force;                  /* redo every stage */
     const char *preset;         /* recorded in run.json */
 } lcae_run_options;
