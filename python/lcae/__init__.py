@@ -24,7 +24,7 @@ from . import _capi
 from ._capi import LcaeError, LcaeUsageError, check, lib
 
 __all__ = ["open", "Dataset", "stats", "features", "train", "Model", "hdbscan",
-           "HDBSCANResult", "score", "simulate", "LcaeError", "LcaeUsageError", "version"]
+           "HDBSCANResult", "score", "simulate", "run", "LcaeError", "LcaeUsageError", "version"]
 
 
 def version():
@@ -161,6 +161,24 @@ class Dataset:
         return f"lcae.Dataset(shape={self.shape}, dtype={self.dtype}, format={self.format})"
 
 
+def _open_options(scan=None, det=None, format=None, dtype=None, byte_order=None,
+                  header_bytes=0, frame_header_bytes=0, frame_footer_bytes=0):
+    """lcae_open_options from the command line's names (see open)."""
+    o = _capi.OpenOptions()
+    if scan is not None:
+        o.scan_ny, o.scan_nx = scan
+    if det is not None:
+        o.det_h, o.det_w = det
+    if format is not None:
+        o.format = _capi.enum(lib.lcae_format_from_name, format, "format")
+    if dtype is not None:
+        o.dtype = _capi.enum(lib.lcae_dtype_from_name, np.dtype(dtype).name, "dtype")
+    o.big_endian = byte_order == "big"
+    o.header_bytes, o.frame_header_bytes = header_bytes, frame_header_bytes
+    o.frame_footer_bytes = frame_footer_bytes
+    return o
+
+
 def open(data, scan=None, det=None, format=None, dtype=None, byte_order=None,
          header_bytes=0, frame_header_bytes=0, frame_footer_bytes=0, name="array"):
     """A Dataset from a path (lcae's readers, the CLI's options: scan=(ny, nx),
@@ -184,18 +202,8 @@ def open(data, scan=None, det=None, format=None, dtype=None, byte_order=None,
         check(lib.lcae_dataset_from_memory(a.ctypes.data, lib.lcae_dtype_from_name(
             _DTYPES[a.dtype].encode()), *a.shape, name.encode(), C.byref(h)))
         return Dataset(h.value, keep=a)
-    o = _capi.OpenOptions()
-    if scan is not None:
-        o.scan_ny, o.scan_nx = scan
-    if det is not None:
-        o.det_h, o.det_w = det
-    if format is not None:
-        o.format = _capi.enum(lib.lcae_format_from_name, format, "format")
-    if dtype is not None:
-        o.dtype = _capi.enum(lib.lcae_dtype_from_name, np.dtype(dtype).name, "dtype")
-    o.big_endian = byte_order == "big"
-    o.header_bytes, o.frame_header_bytes = header_bytes, frame_header_bytes
-    o.frame_footer_bytes = frame_footer_bytes
+    o = _open_options(scan, det, format, dtype, byte_order, header_bytes, frame_header_bytes,
+                      frame_footer_bytes)
     check(lib.lcae_dataset_open(os.fspath(data).encode(), C.byref(o), C.byref(h)))
     return Dataset(h.value)
 
@@ -330,15 +338,8 @@ class Model:
             self._h = None
 
 
-def train(data, path=None, beam_map=None, progress=None, **options):
-    """lcae train: trains an autoencoder and returns the Model. Options as `lcae train`
-    names them, with "_" for "-" (epochs, steps, batch, lr, lr_schedule, recon,
-    rot_loss, invariant_dims, lambda_, max_angle, seed, subset, bin, crop, transform,
-    offset, center, exact_norm, mask, interp, base, latent, arch); lcae's defaults
-    otherwise, and the command line's transform="log", center="beam" (beam_map as for
-    features). `path`: where the model (and its checkpoint and log) is written; a
-    temporary folder when None."""
-    ds = open(data)
+def _train_options(options):
+    """lcae_train_options from `lcae train`'s option names (see train)."""
     o = _capi.TrainOptions()
     lib.lcae_train_defaults(C.byref(o))
     # the command line's preparation: log transform, centred on the direct beam
@@ -364,6 +365,19 @@ def train(data, path=None, beam_map=None, progress=None, **options):
             raise LcaeUsageError(f"train: unknown option '{k}'", 2)
     if o.arch.kind < 0:
         raise LcaeUsageError(f"arch: expected cae or polar, found '{options['arch']}'", 2)
+    return o
+
+
+def train(data, path=None, beam_map=None, progress=None, **options):
+    """lcae train: trains an autoencoder and returns the Model. Options as `lcae train`
+    names them, with "_" for "-" (epochs, steps, batch, lr, lr_schedule, recon,
+    rot_loss, invariant_dims, lambda_, max_angle, seed, subset, bin, crop, transform,
+    offset, center, exact_norm, mask, interp, base, latent, arch); lcae's defaults
+    otherwise, and the command line's transform="log", center="beam" (beam_map as for
+    features). `path`: where the model (and its checkpoint and log) is written; a
+    temporary folder when None."""
+    ds = open(data)
+    o = _train_options(options)
     tmp = None
     if path is None:
         tmp = tempfile.TemporaryDirectory(prefix="lcae-")
@@ -400,17 +414,10 @@ _TREE = np.dtype([("parent", np.int64), ("child", np.int64), ("lambda_val", np.f
                   ("child_size", np.int64)])
 
 
-def hdbscan(X, min_cluster_size=5, min_samples=None, cluster_selection_method="eom",
-            cluster_selection_epsilon=0.0, allow_single_cluster=False, method=None,
-            epsilon=None, nonfinite="error", assign_noise=False, progress=None):
-    """HDBSCAN* as hdbscan.HDBSCAN(approx_min_span_tree=False) computes it, with its
-    parameter names and defaults (method= and epsilon= are short for
-    cluster_selection_method= and cluster_selection_epsilon=); Euclidean, in double,
-    exact. min_cluster_size=None: lcae's size for n points (lcae_min_cluster_size_for).
-    nonfinite="noise" sets rows with NaN/Inf aside as noise, as the library does."""
-    x = np.ascontiguousarray(X, np.float64)
-    if x.ndim != 2:
-        raise LcaeUsageError(f"X: expected a 2-D array (n, d) (found shape {x.shape})", 2)
+def _hdbscan_params(min_cluster_size=5, min_samples=None, cluster_selection_method="eom",
+                    cluster_selection_epsilon=0.0, allow_single_cluster=False, method=None,
+                    epsilon=None, nonfinite="error", assign_noise=False):
+    """lcae_hdbscan_params from the hdbscan library's names (see hdbscan)."""
     method = cluster_selection_method if method is None else method
     epsilon = cluster_selection_epsilon if epsilon is None else epsilon
     if method not in ("eom", "leaf"):
@@ -426,6 +433,23 @@ def hdbscan(X, min_cluster_size=5, min_samples=None, cluster_selection_method="e
     prm.allow_single_cluster = int(allow_single_cluster)
     prm.nonfinite_noise = int(nonfinite == "noise")
     prm.assign_noise = int(assign_noise)
+    return prm
+
+
+def hdbscan(X, min_cluster_size=5, min_samples=None, cluster_selection_method="eom",
+            cluster_selection_epsilon=0.0, allow_single_cluster=False, method=None,
+            epsilon=None, nonfinite="error", assign_noise=False, progress=None):
+    """HDBSCAN* as hdbscan.HDBSCAN(approx_min_span_tree=False) computes it, with its
+    parameter names and defaults (method= and epsilon= are short for
+    cluster_selection_method= and cluster_selection_epsilon=); Euclidean, in double,
+    exact. min_cluster_size=None: lcae's size for n points (lcae_min_cluster_size_for).
+    nonfinite="noise" sets rows with NaN/Inf aside as noise, as the library does."""
+    x = np.ascontiguousarray(X, np.float64)
+    if x.ndim != 2:
+        raise LcaeUsageError(f"X: expected a 2-D array (n, d) (found shape {x.shape})", 2)
+    prm = _hdbscan_params(min_cluster_size, min_samples, cluster_selection_method,
+                          cluster_selection_epsilon, allow_single_cluster, method, epsilon,
+                          nonfinite, assign_noise)
     r = _capi.HdbscanResult()
     p, pp = _progress(progress)
     n, d = x.shape
@@ -491,3 +515,50 @@ def simulate(out_dir, preset="default", progress=None, **params):
     truth = {k: np.load(os.path.join(out_dir, f"truth_{k}.npy"))
              for k in ("class", "region", "grain")}
     return scan, truth
+
+
+# ---- the whole experiment -----------------------------------------------------------
+def run(out_dir, data=None, truth_dir=None, sample=None, train=None, hdbscan=None,
+        cluster_on="all", encode_batch=128, force=False, figure_format="png,pdf",
+        beam_map=None, progress=None, **open_options):
+    """lcae run: statistics, both autoencoders, the polar and PCA features, HDBSCAN, scores
+    and the report in the run directory out_dir, resumable as the command line's. data:
+    a scan file (open_options as lcae.open takes them for files), or None for the built-in
+    sample (`sample`: lcae.simulate's parameters). train: lcae.train's options for both
+    models, hdbscan: lcae.hdbscan's (min_cluster_size None or absent: scaled with the
+    positions). The command line's presets are not applied here: without options this is
+    `lcae train`'s and `lcae cluster`'s defaults (the paper's model, 10 epochs); the cpu
+    preset's recipe is docs/model.md's (docs/python.py passes it). Returns run.json."""
+    o = _capi.RunOptions()
+    if data is not None:
+        o.data = os.fspath(data).encode()
+        ds = open(data, **open_options)  # a bad scan fails here, before any work
+        ds.close()
+        o.open = _open_options(**open_options)
+    elif open_options:
+        raise LcaeUsageError(f"run: {sorted(open_options)[0]}: only for a given scan (data)", 2)
+    if truth_dir is not None:
+        o.truth_dir = os.fspath(truth_dir).encode()
+    check(lib.lcae_sim_preset(b"default", C.byref(o.sim)))
+    for k, v in (sample or {}).items():
+        if k not in dict(_capi.SimParams._fields_):
+            raise LcaeUsageError(f"run: unknown sample parameter '{k}'", 2)
+        setattr(o.sim, k, v)
+    check(lib.lcae_sim_check(C.byref(o.sim)))
+    o.train = _train_options(train or {})
+    hd = {"min_cluster_size": None, **(hdbscan or {})}
+    o.hdbscan = _hdbscan_params(**hd)
+    if cluster_on not in ("all", "invariant"):
+        raise LcaeUsageError(f"cluster_on: expected all or invariant, found '{cluster_on}'", 2)
+    o.cluster_on_invariant = int(cluster_on == "invariant")
+    o.encode_batch, o.force, o.preset = encode_batch, int(force), b"python"
+    if beam_map is not None:
+        o.beam_map = os.fspath(beam_map).encode()
+    f = C.c_uint()
+    check(lib.lcae_figure_formats_parse(figure_format.encode(), C.byref(f)))
+    o.figure_formats = f.value
+    out_dir = os.fspath(out_dir)
+    p, pp = _progress(progress)
+    check(lib.lcae_run(C.byref(o), out_dir.encode(), pp))
+    with builtins.open(os.path.join(out_dir, "run.json")) as fh:
+        return json.load(fh)

@@ -226,6 +226,17 @@ lib.lcae_sim_preset.argtypes = [C.c_char_p, P(SimParams)]
 lib.lcae_simulate.argtypes = [P(SimParams), C.c_char_p, P(Progress)]
 lib.lcae_sim_scan_name.argtypes = [P(SimParams), C.c_char_p, C.c_size_t]
 lib.lcae_sim_scan_name.restype = C.c_char_p
+class RunOptions(C.Structure):
+    _fields_ = [("data", C.c_char_p), ("open", OpenOptions), ("truth_dir", C.c_char_p),
+                ("sim", SimParams), ("train", TrainOptions), ("beam_map", C.c_char_p),
+                ("hdbscan", HdbscanParams), ("cluster_on_invariant", i32),
+                ("encode_batch", i32), ("force", i32), ("preset", C.c_char_p),
+                ("figure_formats", C.c_uint)]
+
+
+lib.lcae_run.argtypes = [P(RunOptions), C.c_char_p, P(Progress)]
+lib.lcae_figure_formats_parse.argtypes = [C.c_char_p, P(C.c_uint)]
+lib.lcae_sim_check.argtypes = [P(SimParams)]
 lib.lcae_score.argtypes = [P(C.c_int32), P(C.c_int32), P(C.c_int32), i64, P(ScoreResult)]
 
 
