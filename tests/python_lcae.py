@@ -140,6 +140,14 @@ for arr in (A, A.astype(">u2"), np.asfortranarray(A), A.astype(np.float64)):
           f"array dataset {arr.dtype} {arr.flags['C_CONTIGUOUS']}")
 ds = lcae.open(A.reshape(30, 16, 16), scan=(6, 5))
 check(ds.shape == A.shape, "(n, h, w) with scan")
+for bad, exc, msg in ((np.zeros((2, 0, 4, 4)), lcae.LcaeError, "implausible shape"),
+                      (np.zeros((2, 4, 4)), lcae.LcaeUsageError, "scan=(ny, nx)"),
+                      (np.zeros((1, 1, 2, 2), np.complex64), lcae.LcaeUsageError, "complex64")):
+    try:
+        lcae.open(bad)
+        check(False, f"{bad.shape} {bad.dtype} accepted")
+    except exc as err:
+        check(msg in str(err), f"{bad.shape} {bad.dtype}: {err}")
 try:
     lcae.open(f"{tmp}/missing.npy")
     check(False, "missing file opened")
