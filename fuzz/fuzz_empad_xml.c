@@ -7,6 +7,6 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     lcae_empad_meta m;
-    lcae_empad_xml_parse("fuzz.xml", (const char *)data, size, &m);
+    io_empad_xml_parse("fuzz.xml", (const char *)data, size, &m);
     return 0;
 }

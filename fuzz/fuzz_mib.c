@@ -5,8 +5,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    lcae_mib_frame f;
-    lcae_mib_parse_frame_header("fuzz.mib", (const char *)data, size, &f);
+    io_mib_frame f;
+    io_mib_parse_frame_header("fuzz.mib", (const char *)data, size, &f);
     const char *path = fuzz_write_input(data, size, ".mib");
     lcae_open_options o = {.format = LCAE_FMT_MIB};
     lcae_dataset *ds;

@@ -6,7 +6,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    lcae_mib_hdr h;
-    lcae_mib_parse_hdr("fuzz.hdr", (const char *)data, size, &h);
+    io_mib_hdr h;
+    io_mib_parse_hdr("fuzz.hdr", (const char *)data, size, &h);
     return 0;
 }

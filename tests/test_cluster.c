@@ -405,6 +405,56 @@ static lcae_hdbscan_params line_params(void)
     return p;
 }
 
+/* lcae_cluster_file: the first `dims` columns of a (20, 3) file give lcae_hdbscan's answer
+ * on those columns (the third column, noise, would split the groups), the outputs asked
+ * for are written (probabilities as float32) and the NULL ones are not; a file that is
+ * not 2-D is refused. */
+static void check_cluster_file(void)
+{
+    double *x2 = line_groups(2), x3[20 * 3];
+    for (int i = 0; i < 20; i++) {
+        x3[3 * i] = x2[2 * i];
+        x3[3 * i + 1] = x2[2 * i + 1];
+        x3[3 * i + 2] = 1000.0 * (i % 2); /* a column that alone would split every group */
+    }
+    char in[512], labels[512], probs[512], flat[512];
+    snprintf(in, sizeof in, "%s/cf_x.npy", test_tmpdir());
+    snprintf(labels, sizeof labels, "%s/cf_labels.npy", test_tmpdir());
+    snprintf(probs, sizeof probs, "%s/cf_probs.npy", test_tmpdir());
+    snprintf(flat, sizeof flat, "%s/cf_flat.npy", test_tmpdir());
+    int64_t shape[2] = {20, 3};
+    CHECK(lcae_npy_write(in, LCAE_DT_F64, 2, shape, x3) == LCAE_OK);
+    lcae_hdbscan_params p = line_params();
+    lcae_cluster_outputs out = {.labels = labels, .probabilities = probs};
+    lcae_cluster_summary sum;
+    CHECK(lcae_cluster_file(in, 2, &p, &out, NULL, &sum) == LCAE_OK);
+    lcae_hdbscan_result r;
+    CHECK(lcae_hdbscan(x2, 20, 2, &p, "x", NULL, &r) == LCAE_OK);
+    CHECK(sum.n == 20 && sum.d == 2 && sum.n_clusters == r.n_clusters && r.n_clusters == 2);
+    lcae_npy_header h;
+    int32_t *lab = NULL;
+    float *pr = NULL;
+    CHECK(lcae_npy_load_i32(labels, &h, &lab) == LCAE_OK && h.count == 20);
+    CHECK(lcae_npy_read_header(probs, &h) == LCAE_OK && h.dtype == LCAE_DT_F32);
+    CHECK(lcae_npy_load_f32(probs, &h, &pr) == LCAE_OK && h.count == 20);
+    int64_t noise = 0;
+    for (int i = 0; lab && pr && i < 20; i++) {
+        CHECK(lab[i] == r.labels[i] && pr[i] == (float)r.probabilities[i]);
+        noise += lab[i] < 0;
+    }
+    CHECK(sum.n_noise == noise);
+    free(lab);
+    free(pr);
+    lcae_hdbscan_result_free(&r);
+    /* a 1-D file: refused, nothing written */
+    int64_t n = 20;
+    CHECK(lcae_npy_write(flat, LCAE_DT_F64, 1, &n, x2) == LCAE_OK);
+    unlink(labels);
+    CHECK(lcae_cluster_file(flat, 0, &p, &out, NULL, NULL) == LCAE_EFAIL);
+    CHECK(access(labels, F_OK) != 0);
+    free(x2);
+}
+
 static void check_hand_cases(void)
 {
     lcae_hdbscan_result r;
@@ -689,6 +739,7 @@ int main(void)
 {
     check_mismatches();
     check_hand_cases();
+    check_cluster_file();
     check_nonfinite();
     check_bad_input();
     check_threads();

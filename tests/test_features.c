@@ -647,7 +647,9 @@ static void check_file(void)
     snprintf(out, sizeof out, "%s/f.npy", test_tmpdir());
     lcae_features_options o = lcae_features_defaults(LCAE_FEATURES_POLAR);
     o.prep.bin = 2;
-    CHECK(lcae_features_file(fixture("scan.npy"), NULL, &o, NULL, out, NULL) == LCAE_OK);
+    lcae_dataset *ds;
+    CHECK(lcae_dataset_open(fixture("scan.npy"), NULL, &ds) == LCAE_OK);
+    CHECK(lcae_features_file(ds, &o, NULL, NULL, out, NULL, NULL) == LCAE_OK);
     lcae_npy_header h;
     CHECK(lcae_npy_read_header(out, &h) == LCAE_OK);
     CHECK(h.ndim == 2 && h.shape[0] == 80 && h.shape[1] == 10 && h.dtype == LCAE_DT_F32);
@@ -666,8 +668,11 @@ static void check_file(void)
                       cJSON_GetObjectItem(j, "prep"), "transform")), "log"));
     cJSON_Delete(j);
     free(text);
-    CHECK(lcae_features_file("/nonexistent/scan.npy", NULL, &o, NULL, out, NULL) ==
-          LCAE_EFAIL);
+    /* an output that cannot be written: an error, and no file */
+    snprintf(out, sizeof out, "%s/missing/f.npy", test_tmpdir());
+    CHECK(lcae_features_file(ds, &o, NULL, NULL, out, NULL, NULL) == LCAE_EFAIL);
+    CHECK(access(out, F_OK) != 0);
+    lcae_dataset_close(ds);
 }
 
 int main(void)

@@ -194,7 +194,7 @@ static void test_empad_xml(void)
         size_t n;
         CHECK(lcae_read_text_file(real_path(rel), 1 << 20, &text, &n) == 0);
         lcae_empad_meta m;
-        int rc = lcae_empad_xml_parse(real, text, n, &m);
+        int rc = io_empad_xml_parse(real, text, n, &m);
         CHECK_MSG(rc == 0 && m.scan_ny == xml[i].ny && m.scan_nx == xml[i].nx &&
                       !strcmp(m.raw_file, xml[i].raw) && m.det_h == 0,
                   "%s: rc %d (%s) scan %lld x %lld raw '%s'", xml[i].name, rc,

@@ -1,11 +1,13 @@
 /* Clustering scores: ARI and AMI on hand-worked cases and against scikit-learn's
  * adjusted_rand_score / adjusted_mutual_info_score (tests/fixtures/metrics, made by
- * tools/make_metrics_fixtures.py); lcae_score's summary on a hand-worked case. */
+ * tools/make_metrics_fixtures.py); lcae_score's summary on a hand-worked case, and
+ * lcae_score_file on the same case from files (the region map beside the truth). */
 #include "test_util.h"
 
 #include <stdint.h>
 
-#include "lcae/sim.h"
+#include "lcae/io.h"
+#include "lcae/score.h"
 
 static void hand_worked(void)
 {
@@ -68,6 +70,48 @@ static void score_hand(void)
     int32_t noise[3] = {-1, -1, -1}, t3[3] = {0, 1, 1};
     CHECK(lcae_score(noise, t3, NULL, 3, &s) == LCAE_OK);
     CHECK(s.clusters == 0 && s.noise_fraction == 1 && isnan(s.purity) && isnan(s.ari_no_noise));
+}
+
+static void write_i32(const char *dir, const char *name, const int32_t *v, int64_t n)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    CHECK(lcae_npy_write(path, LCAE_DT_I32, 1, &n, v) == LCAE_OK);
+}
+
+/* The hand-worked case from files: the same numbers as lcae_score's in memory, the
+ * region map found beside the truth (or given, or absent), and a labelling of another
+ * size refused. */
+static void score_files(void)
+{
+    int32_t lab[8] = {0, 0, 0, 1, 1, -1, 2, 2}, tru[8] = {0, 0, 0, 0, 1, 1, 1, 1};
+    int32_t reg[8] = {0, 0, 0, 1, 1, 1, 2, 2};
+    char dir[512], sub[600], labels[700], truth[700], alone[700], region[700];
+    snprintf(dir, sizeof dir, "%s/score_files", test_tmpdir());
+    snprintf(sub, sizeof sub, "%s/alone", dir);
+    CHECK(lcae_make_dirs(sub) == LCAE_OK);
+    write_i32(dir, "labels.npy", lab, 8);
+    write_i32(dir, "truth_class.npy", tru, 8);
+    write_i32(dir, "truth_region.npy", reg, 8);
+    write_i32(sub, "truth_class.npy", tru, 8);
+    write_i32(sub, "short.npy", lab, 7);
+    snprintf(labels, sizeof labels, "%s/labels.npy", dir);
+    snprintf(truth, sizeof truth, "%s/truth_class.npy", dir);
+    snprintf(alone, sizeof alone, "%s/truth_class.npy", sub);
+    snprintf(region, sizeof region, "%s/truth_region.npy", dir);
+    lcae_score_result mem, f;
+    CHECK(lcae_score(lab, tru, reg, 8, &mem) == LCAE_OK);
+    CHECK(lcae_score_file(labels, truth, NULL, &f) == LCAE_OK);
+    CHECK(f.has_region && f.ari == mem.ari && f.ami == mem.ami &&
+          f.boundary_recovery == mem.boundary_recovery && f.purity == mem.purity);
+    CHECK(lcae_score_file(labels, alone, NULL, &f) == LCAE_OK);
+    CHECK(!f.has_region && isnan(f.boundary_recovery) && f.ari == mem.ari);
+    CHECK(lcae_score_file(labels, alone, region, &f) == LCAE_OK);
+    CHECK(f.has_region && f.boundary_recovery == mem.boundary_recovery);
+    char shorter[700];
+    snprintf(shorter, sizeof shorter, "%s/short.npy", sub);
+    CHECK(lcae_score_file(shorter, truth, NULL, &f) == LCAE_EFAIL);
+    CHECK(strstr(lcae_last_error(), "expected one label per scan position") != NULL);
 }
 
 static double parse_num(const char *s)
@@ -133,6 +177,7 @@ int main(void)
 {
     hand_worked();
     score_hand();
+    score_files();
     against_sklearn();
     return test_done("test_metrics");
 }

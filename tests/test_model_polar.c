@@ -18,18 +18,18 @@
 
 #define TOL 1e-4
 
-static lcae_st_file *exp_file;
+static model_st_file *exp_file;
 static double worst_ratio;
 
 static float *read_expected(const char *name, int64_t *n)
 {
-    const lcae_st_tensor *t = lcae_st_find(exp_file, name);
+    const model_st_tensor *t = model_st_find(exp_file, name);
     if (!t) {
         fprintf(stderr, "fixture lacks %s\n", name);
         exit(1);
     }
     float *v = malloc((size_t)t->count * sizeof *v);
-    if (lcae_st_read_f32(exp_file, t, v)) {
+    if (model_st_read_f32(exp_file, t, v)) {
         fprintf(stderr, "%s\n", lcae_last_error());
         exit(1);
     }
@@ -69,7 +69,7 @@ static void compare(const char *name, const float *got, int64_t n, const char *s
 
 static double meta_value(const char *key)
 {
-    const char *v = lcae_st_meta(exp_file, key);
+    const char *v = model_st_meta(exp_file, key);
     CHECK_MSG(v != NULL, "fixture lacks metadata %s", key);
     return v ? atof(v) : NAN;
 }
@@ -184,11 +184,11 @@ static void test_roundtrip(lcae_model *m, const float *x, int N)
     int rc = lcae_model_load(path, &m2);
     CHECK_MSG(rc == LCAE_OK, "%s", lcae_last_error());
     if (m2) {
-        lcae_st_file *f;
-        CHECK(lcae_st_open(path, &f) == LCAE_OK);
-        const char *arch = lcae_st_meta(f, "lcae.arch");
+        model_st_file *f;
+        CHECK(model_st_open(path, &f) == LCAE_OK);
+        const char *arch = model_st_meta(f, "lcae.arch");
         CHECK(arch && !strcmp(arch, "polar"));
-        lcae_st_close(f);
+        model_st_close(f);
         CHECK(m2->cfg.kind == LCAE_ARCH_POLAR && m2->cfg.input_size == m->cfg.input_size &&
               m2->cfg.invariant == m->cfg.invariant && m2->meta.rot_loss == 0);
         CHECK(lcae_model_encode_batch(m2, x, N, z1) == LCAE_OK);
@@ -206,7 +206,7 @@ int main(void)
     char dir[1024], path[1100];
     snprintf(dir, sizeof dir, "%s/tests/fixtures/polar", src);
     snprintf(path, sizeof path, "%s/expected.safetensors", dir);
-    if (lcae_st_open(path, &exp_file)) {
+    if (model_st_open(path, &exp_file)) {
         fprintf(stderr, "%s\n", lcae_last_error());
         return 1;
     }
@@ -256,6 +256,6 @@ int main(void)
     free(x);
     free(xtrain);
     lcae_model_free(m);
-    lcae_st_close(exp_file);
+    model_st_close(exp_file);
     return test_done("test_model_polar");
 }

@@ -13,13 +13,13 @@
 #include "model/model_internal.h"
 #include "model/safetensors.h"
 
-static lcae_st_file *exp_file;
+static model_st_file *exp_file;
 static double worst_ratio;
 
 /* Compares n floats with the expected tensor `name`. */
 static void compare(const char *name, const float *got, int64_t n, double tol)
 {
-    const lcae_st_tensor *t = lcae_st_find(exp_file, name);
+    const model_st_tensor *t = model_st_find(exp_file, name);
     CHECK_MSG(t != NULL, "fixture lacks %s", name);
     if (!t)
         return;
@@ -28,7 +28,7 @@ static void compare(const char *name, const float *got, int64_t n, double tol)
     if (t->count != n)
         return;
     float *ref = malloc((size_t)n * sizeof *ref);
-    CHECK(lcae_st_read_f32(exp_file, t, ref) == LCAE_OK);
+    CHECK(model_st_read_f32(exp_file, t, ref) == LCAE_OK);
     double scale = 0, err = 0;
     int64_t at = 0;
     for (int64_t i = 0; i < n; i++) {
@@ -49,7 +49,7 @@ static void compare(const char *name, const float *got, int64_t n, double tol)
 
 static double meta_value(const char *key)
 {
-    const char *v = lcae_st_meta(exp_file, key);
+    const char *v = model_st_meta(exp_file, key);
     CHECK_MSG(v != NULL, "fixture lacks metadata %s", key);
     return v ? atof(v) : NAN;
 }
@@ -73,13 +73,13 @@ static lcae_model *load_weights(const char *dir)
 
 static float *read_expected(const char *name, int64_t *n)
 {
-    const lcae_st_tensor *t = lcae_st_find(exp_file, name);
+    const model_st_tensor *t = model_st_find(exp_file, name);
     if (!t) {
         fprintf(stderr, "fixture lacks %s\n", name);
         exit(1);
     }
     float *v = malloc((size_t)t->count * sizeof *v);
-    if (lcae_st_read_f32(exp_file, t, v)) {
+    if (model_st_read_f32(exp_file, t, v)) {
         fprintf(stderr, "%s\n", lcae_last_error());
         exit(1);
     }
@@ -135,9 +135,9 @@ static void compare_state(lcae_model *m, const char *prefix, const float *prev, 
         const model_tensor *t = &m->tensors[i];
         snprintf(name, sizeof name, "%s.%s", prefix, t->name);
         if (t->kind == T_COUNT) {
-            const lcae_st_tensor *e = lcae_st_find(exp_file, name);
+            const model_st_tensor *e = model_st_find(exp_file, name);
             int64_t v = -1;
-            CHECK(e && lcae_st_read_i64(exp_file, e, &v) == LCAE_OK);
+            CHECK(e && model_st_read_i64(exp_file, e, &v) == LCAE_OK);
             CHECK_MSG(m->nbt[t->offset] == v, "%s: %lld vs %lld", name,
                       (long long)m->nbt[t->offset], (long long)v);
             continue;
@@ -320,7 +320,7 @@ int main(void)
     char dir[1024], path[1100];
     snprintf(dir, sizeof dir, "%s/tests/fixtures/model", src);
     snprintf(path, sizeof path, "%s/expected.safetensors", dir);
-    if (lcae_st_open(path, &exp_file)) {
+    if (model_st_open(path, &exp_file)) {
         fprintf(stderr, "%s\n", lcae_last_error());
         return 1;
     }
@@ -328,6 +328,6 @@ int main(void)
     test_training_step(dir);
     test_encode(dir);
     printf("worst error / scale over all compared tensors: %.3g\n", worst_ratio);
-    lcae_st_close(exp_file);
+    model_st_close(exp_file);
     return test_done("test_model_torch");
 }

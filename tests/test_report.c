@@ -195,7 +195,8 @@ int main(int argc, char **argv)
         fprintf(f, "]}\n");
         fclose(f);
     }
-    cJSON *score = cJSON_Parse("{\"ari\": 0.25, \"ami\": 0.5, \"clusters\": 6}");
+    cJSON *score = cJSON_Parse("{\"class\": {\"ari\": 0.25, \"ami\": 0.5, \"clusters\": 6}, "
+                               "\"grain\": {\"ari\": 0.125}}");
     cJSON *config = cJSON_Parse("{\"preset\": \"test\", \"train\": {\"epochs\": 4, \"base\": 8}}");
     cJSON *timings = cJSON_Parse("{\"stats\": 0.5, \"train\": 12.25}");
     lcae_report_clustering cl[2] = {
@@ -275,9 +276,12 @@ int main(int argc, char **argv)
         }
         free(mp);
     }
-    /* the given score is copied; the other is computed: equal to the class truth */
+    /* the given scores are copied; the others are computed: equal to the class truth */
     const cJSON *s0 = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(cls, 0), "score");
-    CHECK(cJSON_Compare(s0, score, 1));
+    CHECK(cJSON_Compare(s0, cJSON_GetObjectItemCaseSensitive(score, "class"), 1));
+    CHECK(cJSON_Compare(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(cls, 0),
+                                                         "score_grain"),
+                        cJSON_GetObjectItemCaseSensitive(score, "grain"), 1));
     const cJSON *s1 = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(cls, 1), "score");
     CHECK_CLOSE(num(s1, "ari"), 1.0, 1e-12);
     CHECK_CLOSE(num(s1, "ami"), 1.0, 1e-12);

@@ -30,13 +30,13 @@ static void expect_refused(const char *what, const char *json, int64_t len, int 
                            const char *needle)
 {
     write_raw(json, len, data);
-    lcae_st_file *f = NULL;
-    int rc = lcae_st_open(path, &f);
+    model_st_file *f = NULL;
+    int rc = model_st_open(path, &f);
     CHECK_MSG(rc == LCAE_EFAIL && f == NULL, "%s: accepted", what);
     const char *msg = lcae_last_error();
     CHECK_MSG(strstr(msg, path) && strstr(msg, needle), "%s: message '%s' lacks '%s'", what,
               msg, needle);
-    lcae_st_close(f);
+    model_st_close(f);
 }
 
 static void test_hostile(void)
@@ -44,8 +44,8 @@ static void test_hostile(void)
     FILE *fp = fopen(path, "wb");
     fwrite("abc", 1, 3, fp);
     fclose(fp);
-    lcae_st_file *f = NULL;
-    CHECK(lcae_st_open(path, &f) == LCAE_EFAIL && !f);
+    model_st_file *f = NULL;
+    CHECK(model_st_open(path, &f) == LCAE_EFAIL && !f);
     CHECK(strstr(lcae_last_error(), "at least 8 bytes"));
     const char *ok = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}";
     expect_refused("length past the end", ok, 1000, 8, "header length");
@@ -97,26 +97,26 @@ static void test_hostile(void)
     const unsigned char hd[10] = {0x00, 0x3c, 0x00, 0xc0, 0x01, 0x00, 0xff, 0x7b, 0xc0, 0x3f};
     fwrite(hd, 1, 10, fp);
     fclose(fp);
-    CHECK_MSG(lcae_st_open(path, &f) == LCAE_OK, "%s", lcae_last_error());
+    CHECK_MSG(model_st_open(path, &f) == LCAE_OK, "%s", lcae_last_error());
     if (f) {
         float h[4] = {0}, bf = 0;
-        CHECK(lcae_st_read_f32(f, lcae_st_find(f, "h"), h) == LCAE_OK);
+        CHECK(model_st_read_f32(f, model_st_find(f, "h"), h) == LCAE_OK);
         CHECK(h[0] == 1.0f && h[1] == -2.0f && h[2] == ldexpf(1.0f, -24) && h[3] == 65504.0f);
-        CHECK(lcae_st_read_f32(f, lcae_st_find(f, "b"), &bf) == LCAE_OK && bf == 1.5f);
-        lcae_st_close(f);
+        CHECK(model_st_read_f32(f, model_st_find(f, "b"), &bf) == LCAE_OK && bf == 1.5f);
+        model_st_close(f);
     }
     /* a valid file with padding spaces, an empty tensor and a scalar */
     write_raw("{\"e\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]},"
               "\"s\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[0,8]}}      ", -1, 8);
-    CHECK_MSG(lcae_st_open(path, &f) == LCAE_OK, "%s", lcae_last_error());
+    CHECK_MSG(model_st_open(path, &f) == LCAE_OK, "%s", lcae_last_error());
     if (f) {
-        const lcae_st_tensor *s = lcae_st_find(f, "s");
+        const model_st_tensor *s = model_st_find(f, "s");
         CHECK(s && s->ndim == 0 && s->count == 1);
         int64_t v = 0;
-        CHECK(s && lcae_st_read_i64(f, s, &v) == LCAE_OK && v == 0x0706050403020100LL);
+        CHECK(s && model_st_read_i64(f, s, &v) == LCAE_OK && v == 0x0706050403020100LL);
         float x;
-        CHECK(s && lcae_st_read_f32(f, s, &x) == LCAE_OK); /* integers convert to float */
-        lcae_st_close(f);
+        CHECK(s && model_st_read_f32(f, s, &x) == LCAE_OK); /* integers convert to float */
+        model_st_close(f);
     }
 }
 
@@ -124,25 +124,25 @@ static void test_roundtrip(void)
 {
     float a[6] = {1, -2.5f, 3e-20f, 4, 5, 6};
     int64_t c = 42;
-    lcae_st_entry e[2] = {{.name = "w.x", .dtype = LCAE_DT_F32, .ndim = 2, .shape = {2, 3}, .data = a},
+    model_st_entry e[2] = {{.name = "w.x", .dtype = LCAE_DT_F32, .ndim = 2, .shape = {2, 3}, .data = a},
                           {.name = "n", .dtype = LCAE_DT_I64, .ndim = 0, .data = &c}};
     const char *meta[4] = {"lcae.k", "v \"quoted\"", "z", ""};
-    CHECK(lcae_st_write(path, e, 2, meta, 2) == LCAE_OK);
-    lcae_st_file *f = NULL;
-    CHECK_MSG(lcae_st_open(path, &f) == LCAE_OK, "%s", lcae_last_error());
+    CHECK(model_st_write(path, e, 2, meta, 2) == LCAE_OK);
+    model_st_file *f = NULL;
+    CHECK_MSG(model_st_open(path, &f) == LCAE_OK, "%s", lcae_last_error());
     if (!f)
         return;
-    CHECK(lcae_st_count(f) == 2 && !strcmp(lcae_st_get(f, 0)->name, "w.x"));
-    const lcae_st_tensor *t = lcae_st_find(f, "w.x");
+    CHECK(model_st_count(f) == 2 && !strcmp(model_st_get(f, 0)->name, "w.x"));
+    const model_st_tensor *t = model_st_find(f, "w.x");
     float b[6] = {0};
     CHECK(t && t->ndim == 2 && t->shape[0] == 2 && t->shape[1] == 3 && t->begin % 8 == 0);
-    CHECK(t && lcae_st_read_f32(f, t, b) == LCAE_OK && !memcmp(a, b, sizeof a));
+    CHECK(t && model_st_read_f32(f, t, b) == LCAE_OK && !memcmp(a, b, sizeof a));
     int64_t d = 0;
-    CHECK(lcae_st_read_i64(f, lcae_st_find(f, "n"), &d) == LCAE_OK && d == 42);
-    CHECK(lcae_st_read_i64(f, t, &d) == LCAE_EFAIL); /* a float tensor is not an integer */
-    CHECK(lcae_st_meta(f, "lcae.k") && !strcmp(lcae_st_meta(f, "lcae.k"), "v \"quoted\""));
-    CHECK(lcae_st_meta(f, "z") && !lcae_st_meta(f, "absent"));
-    lcae_st_close(f);
+    CHECK(model_st_read_i64(f, model_st_find(f, "n"), &d) == LCAE_OK && d == 42);
+    CHECK(model_st_read_i64(f, t, &d) == LCAE_EFAIL); /* a float tensor is not an integer */
+    CHECK(model_st_meta(f, "lcae.k") && !strcmp(model_st_meta(f, "lcae.k"), "v \"quoted\""));
+    CHECK(model_st_meta(f, "z") && !model_st_meta(f, "absent"));
+    model_st_close(f);
     /* the data starts 8-byte aligned: the header length is a multiple of 8 */
     FILE *fp = fopen(path, "rb");
     unsigned char lb[8];
@@ -158,10 +158,10 @@ static void test_model_errors(void)
     CHECK(lcae_model_create(&cfg, 3, &m) == LCAE_OK);
     if (!m)
         return;
-    lcae_st_entry *e = calloc((size_t)m->ntensors, sizeof *e);
+    model_st_entry *e = calloc((size_t)m->ntensors, sizeof *e);
     for (int i = 0; i < m->ntensors; i++) {
         const model_tensor *t = &m->tensors[i];
-        e[i] = (lcae_st_entry){.name = t->name, .ndim = t->ndim,
+        e[i] = (model_st_entry){.name = t->name, .ndim = t->ndim,
                                .dtype = t->kind == T_COUNT ? LCAE_DT_I64 : LCAE_DT_F32,
                                .data = t->kind == T_COUNT ? (void *)&m->nbt[t->offset]
                                                           : (void *)model_tensor_data(m, t)};
@@ -170,9 +170,9 @@ static void test_model_errors(void)
     lcae_model *r = NULL;
     /* without dec.7.norm.running_var */
     int k = (int)(model_find_tensor(m, "dec.7.norm.running_var") - m->tensors);
-    lcae_st_entry keep = e[k];
+    model_st_entry keep = e[k];
     e[k] = e[m->ntensors - 1];
-    CHECK(lcae_st_write(path, e, m->ntensors - 1, NULL, 0) == LCAE_OK);
+    CHECK(model_st_write(path, e, m->ntensors - 1, NULL, 0) == LCAE_OK);
     CHECK(lcae_model_load(path, &r) == LCAE_EFAIL && !r);
     CHECK_MSG(strstr(lcae_last_error(), "'dec.7.norm.running_var' is missing"), "%s",
               lcae_last_error());
@@ -182,7 +182,7 @@ static void test_model_errors(void)
     e[k].shape[3] = 2;
     float *z = calloc(10000, sizeof *z);
     e[k].data = z;
-    CHECK(lcae_st_write(path, e, m->ntensors, NULL, 0) == LCAE_OK);
+    CHECK(model_st_write(path, e, m->ntensors, NULL, 0) == LCAE_OK);
     CHECK(lcae_model_load(path, &r) == LCAE_EFAIL && !r);
     CHECK_MSG(strstr(lcae_last_error(), "'enc.3.conv.weight': expected shape (4, 4, 3, 3), "
                                         "found (4, 4, 3, 2)"), "%s", lcae_last_error());
@@ -190,10 +190,10 @@ static void test_model_errors(void)
     e[k].shape[3] = 3;
     e[k].data = model_tensor_data(m, &m->tensors[k]);
     const char *meta[2] = {"lcae.bin", "two"};
-    CHECK(lcae_st_write(path, e, m->ntensors, meta, 1) == LCAE_OK);
+    CHECK(model_st_write(path, e, m->ntensors, meta, 1) == LCAE_OK);
     CHECK(lcae_model_load(path, &r) == LCAE_EFAIL && strstr(lcae_last_error(), "lcae.bin"));
     /* and the good file loads, with identical values and default metadata */
-    CHECK(lcae_st_write(path, e, m->ntensors, NULL, 0) == LCAE_OK);
+    CHECK(model_st_write(path, e, m->ntensors, NULL, 0) == LCAE_OK);
     CHECK_MSG(lcae_model_load(path, &r) == LCAE_OK, "%s", lcae_last_error());
     CHECK(r && r->cfg.input_size == 32 && r->cfg.base == 2 &&
           !memcmp(r->params, m->params, (size_t)m->nparams * 4) &&

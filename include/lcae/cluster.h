@@ -84,6 +84,30 @@ int lcae_hdbscan(const double *x, int64_t n, int64_t d, const lcae_hdbscan_param
                  const char *name, const lcae_progress *progress, lcae_hdbscan_result *out);
 void lcae_hdbscan_result_free(lcae_hdbscan_result *r);
 
+/* ---- the cluster stage, file to files (lcae cluster, lcae run) ---------------------- */
+/* Where it writes; a NULL member is not written. */
+typedef struct {
+    const char *labels;         /* int32 (n,), -1 noise */
+    const char *labels_full;    /* with assign_noise: int32 (n,), labels_full */
+    const char *probabilities;  /* float32 (n,) */
+    const char *outlier_scores; /* float32 (n,) */
+    const char *tree;           /* the condensed tree (parent, child, lambda, child_size):
+                                   NAME.csv with a header line, else .npy float64 (rows, 4) */
+} lcae_cluster_outputs;
+
+/* What a clustering came to (for the caller's summary). */
+typedef struct {
+    int64_t n, d;           /* points, features used */
+    int64_t min_cluster_size, min_samples, n_clusters, n_noise, n_nonfinite;
+} lcae_cluster_summary;
+
+/* Clusters the (n, D) array in in_npy (any numeric dtype, computed in double) on its
+ * first `dims` features (0, or dims >= D: all) and writes the outputs asked for as one
+ * output set (all or none). summary may be NULL. */
+int lcae_cluster_file(const char *in_npy, int64_t dims, const lcae_hdbscan_params *p,
+                      const lcae_cluster_outputs *out, const lcae_progress *progress,
+                      lcae_cluster_summary *summary);
+
 #ifdef __cplusplus
 }
 #endif

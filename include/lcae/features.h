@@ -174,11 +174,15 @@ char *lcae_features_json_path(const char *npy_path);
  * each atomically. */
 int lcae_features_write(const lcae_features *f, const char *out_npy);
 
-/* File to file: opens `data` (open options may be NULL), computes the features and writes
- * out_npy (float32 (n, dims)) and its JSON, each atomically. */
-int lcae_features_file(const char *data, const lcae_open_options *open,
-                       const lcae_features_options *o, const float *beam_map,
-                       const char *out_npy, const lcae_progress *progress);
+/* The features stage, file to file (lcae features, lcae run): computes the features of
+ * every pattern of ds and writes out_npy (float32 (n, dims)) and its JSON, each
+ * atomically. For prep.center = beam the beam positions are beam_map when given, else
+ * lcae_prep_beam_map(ds, beam_npy) (read from beam_npy, or found in the scan when that is
+ * NULL too). kept (may be NULL): the features computed, for the caller's summary (free
+ * with lcae_features_free). */
+int lcae_features_file(lcae_dataset *ds, const lcae_features_options *o,
+                       const float *beam_map, const char *beam_npy, const char *out_npy,
+                       const lcae_progress *progress, lcae_features *kept);
 
 #ifdef __cplusplus
 }

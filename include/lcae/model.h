@@ -165,10 +165,23 @@ struct cJSON *lcae_train_options_json(const lcae_train_options *o);
 int lcae_train(lcae_dataset *ds, const lcae_train_options *o, const float *beam_map,
                const char *model_path, const lcae_progress *p);
 
+/* Patterns per encoding batch unless the caller chooses (lcae encode, lcae run). */
+#define LCAE_ENCODE_BATCH 128
+
 /* Latent vectors of every pattern of the scan, in scan order: z (count, latent).
  * beam_map: as for lcae_train, required when the model was trained centred. */
 int lcae_encode(lcae_model *m, lcae_dataset *ds, const float *beam_map, int batch, float *z,
                 const lcae_progress *p);
+
+/* The encode stage, file to file (lcae encode, lcae run): the model in model_path, every
+ * pattern of ds in batches of `batch`, into out_npy, float32 (count, latent) in scan
+ * order, atomically. For a model trained centred the beam positions are beam_map when
+ * given, else lcae_prep_beam_map(ds, beam_npy) (read from beam_npy, or found in the scan
+ * when that is NULL too); other models ignore both. *latent (may be NULL): the model's
+ * latent size. */
+int lcae_encode_file(const char *model_path, lcae_dataset *ds, const float *beam_map,
+                     const char *beam_npy, int batch, const char *out_npy,
+                     const lcae_progress *p, int *latent);
 
 #ifdef __cplusplus
 }

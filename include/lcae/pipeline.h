@@ -47,7 +47,7 @@ typedef struct {
     lcae_hdbscan_params hdbscan; /* min_cluster_size 0: lcae_min_cluster_size_for(positions),
                                     recorded in run.json and score.json as used */
     int cluster_on_invariant;   /* 1: cluster the first invariant_dims features only */
-    int encode_batch;           /* patterns per encoding batch (128) */
+    int encode_batch;           /* patterns per encoding batch (LCAE_ENCODE_BATCH) */
     int force;                  /* redo every stage */
     const char *preset;         /* recorded in run.json */
     unsigned figure_formats;    /* the report's figures: LCAE_FIGURE_* (lcae/report.h); 0:

@@ -57,7 +57,10 @@ typedef struct {
     int latent_dims;
     const int32_t *labels;     /* (ny*nx), -1 noise */
     const char *train_log;     /* the model's NAME.log.json (per-epoch loss terms), or NULL */
-    const struct cJSON *score; /* lcae score's JSON object against the class truth, or NULL */
+    /* the scores as lcae run's score.json holds them: {"class": lcae_score_json's object,
+     * "grain": the same against the grain truth}, or NULL: scored here against the truth
+     * maps given below */
+    const struct cJSON *score;
 } lcae_report_clustering;
 
 typedef struct {

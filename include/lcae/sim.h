@@ -1,5 +1,5 @@
 /* lcae sim: the built-in sample (a kinematic polycrystal 4D-STEM simulator with its
- * ground truth) and the scores that compare a clustering with that truth.
+ * ground truth; its region codes and the scores against it are in lcae/score.h).
  *
  * Units: scan positions in scan pixels (x = column, y = row); detector positions in
  * detector pixels, column then row, origin at the centre of pixel (0, 0); reciprocal
@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "lcae/core.h"
+#include "lcae/score.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -154,45 +155,6 @@ int lcae_simulate(const lcae_sim_params *p, const char *dir, const lcae_progress
 /* The name of the scan file lcae_simulate writes for p: "scan_x{NX}_y{NY}.raw" or
  * "scan.npy" (into buf, truncated to size). Returns buf. */
 const char *lcae_sim_scan_name(const lcae_sim_params *p, char *buf, size_t size);
-
-/* Region codes of truth_region.npy. */
-enum { LCAE_REGION_GRAIN = 0, LCAE_REGION_BOUNDARY = 1, LCAE_REGION_AMORPHOUS = 2 };
-
-/* ---- scores ------------------------------------------------------------------------
- * Labels are any int32 values (-1, noise, is an ordinary label here); n > 0.
- * Adjusted Rand index (Hubert and Arabie), as scikit-learn's adjusted_rand_score. */
-int lcae_adjusted_rand_index(const int32_t *truth, const int32_t *pred, int64_t n,
-                             double *ari);
-/* Adjusted mutual information with the arithmetic-mean normalisation (scikit-learn's
- * default, average_method="arithmetic"): (MI - E[MI]) / (mean(H(truth), H(pred)) - E[MI]),
- * with E[MI] computed exactly under the hypergeometric model as scikit-learn does. */
-int lcae_adjusted_mutual_info(const int32_t *truth, const int32_t *pred, int64_t n,
-                              double *ami);
-
-typedef struct {
-    int64_t n;                 /* positions scored */
-    int clusters;              /* distinct labels other than -1 */
-    int classes;               /* distinct true classes */
-    double noise_fraction;     /* share of positions labelled -1 */
-    double ari, ami;           /* -1 as its own label */
-    double ari_no_noise, ami_no_noise; /* positions labelled -1 left out (NaN if all) */
-    double fragmentation;      /* mean over true classes of the clusters whose majority
-                                  class it is (1 is ideal) */
-    double purity;             /* share of clustered positions in their cluster's
-                                  majority class (noise left out) */
-    double boundary_recovery;  /* share of true boundary positions in clusters made
-                                  mostly (> 50 %) of boundary positions; NaN without a
-                                  region map or without boundary positions */
-} lcae_score_result;
-
-/* `region` (LCAE_REGION_* per position) may be NULL. */
-int lcae_score(const int32_t *labels, const int32_t *truth, const int32_t *region,
-               int64_t n, lcae_score_result *out);
-
-/* The result as a JSON object with keys positions, clusters, classes, noise_fraction,
- * ari, ami, ari_no_noise, ami_no_noise, fragmentation, purity, boundary_recovery (NaN as
- * null). Caller frees with cJSON_Delete. */
-struct cJSON *lcae_score_json(const lcae_score_result *s);
 
 #ifdef __cplusplus
 }

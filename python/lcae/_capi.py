@@ -204,7 +204,7 @@ lib.lcae_hdbscan.argtypes = [P(dbl), i64, i64, P(HdbscanParams), C.c_char_p, P(P
 lib.lcae_hdbscan_result_free.argtypes = [P(HdbscanResult)]
 
 
-# ---- sim.h ------------------------------------------------------------------------
+# ---- sim.h, score.h ------------------------------------------------------------------------
 class SimParams(C.Structure):
     _fields_ = [("ny", i64), ("nx", i64), ("det", i32), ("grains", i32),
                 ("boundary_width", dbl), ("dose", dbl), ("seed", u64), ("kv", dbl),
@@ -219,7 +219,8 @@ class SimParams(C.Structure):
 class ScoreResult(C.Structure):
     _fields_ = [("n", i64), ("clusters", i32), ("classes", i32), ("noise_fraction", dbl),
                 ("ari", dbl), ("ami", dbl), ("ari_no_noise", dbl), ("ami_no_noise", dbl),
-                ("fragmentation", dbl), ("purity", dbl), ("boundary_recovery", dbl)]
+                ("fragmentation", dbl), ("purity", dbl), ("boundary_recovery", dbl),
+                ("has_region", i32)]
 
 
 lib.lcae_sim_preset.argtypes = [C.c_char_p, P(SimParams)]

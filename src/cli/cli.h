@@ -57,6 +57,10 @@ int cli_given(const void *dest);
 
 /* "lcae: error: MESSAGE" on stderr; returns the exit status for `code`. */
 int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A named choice of two: *out = values[i] for the names[i] equal to `given` (NULL: *out
+ * kept); else prints a usage error listing the names and returns 2. */
+int cli_choice(const char *option, const char *given, const char *const names[2],
+               const int values[2], int *out);
 /* Prints lcae_last_error() and returns the exit status of a library status code. */
 int cli_fail(int status);
 
@@ -87,7 +91,15 @@ int cli_open_dataset(const char *path, lcae_dataset **ds);
  * as the library's parameters (prints a usage error and returns 2 when one is wrong). */
 extern const cli_option cli_hdbscan_options[]; /* src/cli/cmd_cluster.c */
 int cli_hdbscan_params(lcae_hdbscan_params *p);
-extern int64_t cli_min_cluster_size; /* --min-cluster-size; 0 (default): scaled with n */
+/* The table's destinations: the library's parameters (cli_hdbscan_defaults) and the named
+ * choices (NULL: the library's default). */
+typedef struct {
+    lcae_hdbscan_params p;
+    const char *method, *nonfinite;
+} cli_hdbscan_args;
+extern cli_hdbscan_args cli_hdbscan;
+/* lcae_hdbscan_defaults with min_cluster_size 0: scaled with the points (main calls it). */
+void cli_hdbscan_defaults(void);
 
 /* Pattern preparation (src/cli/prep_options.c): --bin, --crop, --transform, --offset,
  * --center, --beam-map. */
@@ -104,14 +116,13 @@ int cli_prep_get(lcae_prep *p);
 int cli_beam_map(lcae_dataset *ds, lcae_center center, float **map);
 
 typedef struct {
-    const char *mask, *interp, *recon, *lr_schedule;
-    int epochs, batch, rot_loss, invariant_dims, base, latent_ch, latent, exact_norm;
-    double lr, lambda, max_angle;
-    int64_t seed, subset, steps;
-    const char *arch; /* cae or polar */
+    lcae_train_options opt; /* the numbers and flags, as the table sets them */
+    const char *mask, *interp, *recon, *lr_schedule, *arch; /* NULL: opt's */
 } cli_train_args;
 extern cli_train_args cli_train;             /* src/cli/cmd_train.c */
 extern const cli_option cli_train_options[];
+/* Fills cli_train.opt with the library's defaults (main, before any table is used). */
+void cli_train_defaults(void);
 int cli_train_options_get(lcae_train_options *o);
 
 extern const cli_option cli_sample_options[]; /* src/cli/cmd_simulate.c */

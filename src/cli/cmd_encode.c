@@ -9,13 +9,13 @@
 static struct {
     const char *model, *output;
     int batch;
-} args = {.batch = 128};
+} args = {.batch = LCAE_ENCODE_BATCH};
 
 static const cli_option encode_options[] = {
     {"model", 'm', OPT_STRING, &args.model, "MODEL.safetensors", "the trained model (required)"},
     {"output", 'o', OPT_STRING, &args.output, "LATENT.npy",
      "latent vectors, float32 (ny*nx, 16) in scan order (required)"},
-    {"batch", 0, OPT_INT, &args.batch, "B", "patterns per batch (default 128)"},
+    {"batch", 0, OPT_INT, &args.batch, "B", "patterns per batch (default)"},
     {"beam-map", 0, OPT_STRING, &cli_prep.beam_map, "FILE.npy",
      "for a model trained centred: the beam positions, (ny, nx, 2) as lcae stats writes "
      "them (default: found in the scan)"},
@@ -30,34 +30,19 @@ static int run_encode(int npos, char **pos)
     if (args.batch < 1)
         return cli_error(LCAE_EUSAGE, "option --batch: expected a positive number, found %d",
                          args.batch);
-    lcae_model *m;
-    int rc = lcae_model_load(args.model, &m);
-    if (rc)
-        return cli_fail(rc);
     lcae_dataset *ds;
-    if ((rc = cli_open_dataset(pos[0], &ds))) {
-        lcae_model_free(m);
+    int rc = cli_open_dataset(pos[0], &ds);
+    if (rc)
         return rc;
-    }
-    int64_t n = lcae_dataset_get_info(ds)->count, d = lcae_model_get_config(m)->latent;
-    float *z = malloc((size_t)(n * d + 1) * sizeof *z), *beam = NULL;
-    if (!z)
-        rc = cli_error(LCAE_ENOMEM, "out of memory (%lld latent vectors)", (long long)n);
-    else
-        rc = cli_beam_map(ds, lcae_model_get_meta(m)->prep.center, &beam);
-    if (!rc && (rc = lcae_encode(m, ds, beam, args.batch, z, cli_progress())))
+    int d;
+    rc = lcae_encode_file(args.model, ds, NULL, cli_prep.beam_map, args.batch, args.output,
+                          cli_progress(), &d);
+    if (rc)
         rc = cli_fail(rc);
-    if (!rc) {
-        int64_t shape[2] = {n, d};
-        if ((rc = lcae_npy_write(args.output, LCAE_DT_F32, 2, shape, z)))
-            rc = cli_fail(rc);
-        else
-            cli_note("wrote %s (%lld x %lld float32)", args.output, (long long)n, (long long)d);
-    }
-    free(z);
-    free(beam);
+    else
+        cli_note("wrote %s (%lld x %d float32)", args.output,
+                 (long long)lcae_dataset_get_info(ds)->count, d);
     lcae_dataset_close(ds);
-    lcae_model_free(m);
     return rc;
 }
 
@@ -66,7 +51,7 @@ static const cli_option *const encode_groups[] = {encode_options, cli_dataset_op
 
 const cli_command cmd_encode = {
     .name = "encode",
-    .usage = "DATA -m MODEL.safetensors -o LATENT.npy [--batch 128] [options]",
+    .usage = "DATA -m MODEL.safetensors -o LATENT.npy [--batch B] [options]",
     .summary = "latent vectors of every pattern of a scan (evaluation mode)",
     .description =
         "Encodes every pattern with the model's own preparation (centring, crop, binning,\n"

@@ -116,16 +116,10 @@ static int run_features(int npos, char **pos)
     lcae_dataset *ds;
     if ((rc = cli_open_dataset(pos[0], &ds)))
         return rc;
-    float *beam = NULL;
     lcae_features f = {0};
-    rc = cli_beam_map(ds, o.prep.center, &beam);
-    if (!rc) {
-        int status = lcae_features_compute(ds, &o, beam, cli_progress(), &f);
-        if (!status)
-            status = lcae_features_write(&f, args.output);
-        if (status)
-            rc = cli_fail(status);
-    }
+    rc = lcae_features_file(ds, &o, NULL, cli_prep.beam_map, args.output, cli_progress(), &f);
+    if (rc)
+        rc = cli_fail(rc);
     if (!rc) {
         char *jp = lcae_features_json_path(args.output);
         double sum = 0;
@@ -141,7 +135,6 @@ static int run_features(int npos, char **pos)
         free(jp);
     }
     lcae_features_free(&f);
-    free(beam);
     lcae_dataset_close(ds);
     return rc;
 }

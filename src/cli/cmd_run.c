@@ -1,7 +1,6 @@
 /* lcae run [DATA] -o DIR: the paper's whole experiment in one run directory. */
 #include "cli.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,14 +9,15 @@
 
 static const char *out_dir, *preset = "cpu", *cluster_on = "all", *truth_dir;
 static const char *figure_format = "png,pdf";
-static int force, encode_batch = 128;
+static int force, encode_batch = LCAE_ENCODE_BATCH;
 
 /* The built-in sample's main parameters, under names of their own: in lcae run, --scan
- * is the scan file's shape and --seed, --batch are the training's. 0 / NaN: the
- * simulator's default. */
-static int64_t sample_scan[2], sample_seed = -1;
-static int sample_det, sample_grains;
-static double sample_boundary = NAN, sample_dose = NAN;
+ * is the scan file's shape and --seed, --batch are the training's. Parsed into a
+ * parameter set holding the simulator's defaults (shown by the help); those given
+ * override the --sample-preset's. The seed is parsed as an int64_t (negative ones wrap,
+ * as lcae simulate's). */
+static lcae_sim_params sample = LCAE_SIM_DEFAULTS;
+static int64_t sample_scan[2];
 static const char *sample_preset = "default";
 
 static const cli_option run_sample_options[] = {
@@ -25,13 +25,13 @@ static const cli_option run_sample_options[] = {
      "built-in sample: default or lowdose (see 'lcae simulate --help'); the --sample-* "
      "options override it"},
     {"sample-scan", 0, OPT_SHAPE, sample_scan, "NYxNX", "built-in sample: scan shape (128)"},
-    {"sample-det", 0, OPT_INT, &sample_det, "N", "built-in sample: detector N x N (128)"},
-    {"sample-grains", 0, OPT_INT, &sample_grains, "K", "built-in sample: grains (12)"},
-    {"sample-boundary-width", 0, OPT_DOUBLE, &sample_boundary, "W",
-     "built-in sample: boundary width, scan pixels (4)"},
-    {"sample-dose", 0, OPT_DOUBLE, &sample_dose, "D",
-     "built-in sample: electrons per pattern (75000)"},
-    {"sample-seed", 0, OPT_I64, &sample_seed, "S", "built-in sample: random seed (1)"},
+    {"sample-det", 0, OPT_INT, &sample.det, "N", "built-in sample: detector N x N (default)"},
+    {"sample-grains", 0, OPT_INT, &sample.grains, "K", "built-in sample: grains (default)"},
+    {"sample-boundary-width", 0, OPT_DOUBLE, &sample.boundary_width, "W",
+     "built-in sample: boundary width, scan pixels (default)"},
+    {"sample-dose", 0, OPT_DOUBLE, &sample.dose, "D",
+     "built-in sample: electrons per pattern (default)"},
+    {"sample-seed", 0, OPT_I64, &sample.seed, "S", "built-in sample: random seed (default)"},
     {0}};
 
 static const cli_option run_options[] = {
@@ -43,7 +43,7 @@ static const cli_option run_options[] = {
      "cluster all latent features (default, the paper) or the first --invariant-dims"},
     {"truth", 0, OPT_STRING, &truth_dir, "DIR",
      "a folder with truth_class.npy (and truth_region.npy, truth_grain.npy) to score against"},
-    {"encode-batch", 0, OPT_INT, &encode_batch, "B", "patterns per encoding batch (default 128)"},
+    {"encode-batch", 0, OPT_INT, &encode_batch, "B", "patterns per encoding batch (default)"},
     {"force", 0, OPT_FLAG, &force, NULL, "redo every stage, even those that are up to date"},
     {"figure-format", 0, OPT_STRING, &figure_format, "LIST",
      "the report's figures: png plus any of pdf, svg (default png,pdf)"},
@@ -58,26 +58,16 @@ static const cli_option run_options[] = {
  * PyTorch's OneCycleLR up to 2e-3. */
 static void apply_preset(const char *name)
 {
-    if (!strcmp(name, "paper")) {
+    if (!strcmp(name, "paper")) { /* the library's training defaults are the paper's */
         cli_prep.bin = 1;
         cli_prep.transform = "none";
         cli_prep.center = "none";
-        cli_train.base = 64;
-        cli_train.batch = 32;
-        cli_train.epochs = 10;
-        cli_train.steps = 0;
-        cli_train.subset = 0;
-        cli_min_cluster_size = 60;
-        cli_train.lr = 1e-4;
-        cli_train.lr_schedule = "constant";
-        cli_train.recon = "l1";
+        cli_hdbscan.p.min_cluster_size = 60;
     } else if (!strcmp(name, "cpu")) {
         cli_prep.bin = 4;
-        cli_train.base = 8;
-        cli_train.batch = 32;
-        cli_train.steps = 1500;
-        cli_train.subset = 0;
-        cli_train.lr = 2e-3;
+        cli_train.opt.arch.base = 8;
+        cli_train.opt.steps = 1500;
+        cli_train.opt.lr = 2e-3;
         cli_train.lr_schedule = "onecycle";
         cli_train.recon = "mse";
     }
@@ -136,20 +126,20 @@ static int run_run(int npos, char **pos)
         return rc;
     if (lcae_sim_preset(sample_preset, &o.sim))
         return cli_error(LCAE_EUSAGE, "option --sample-preset: %s", lcae_last_error());
-    if (sample_scan[0]) {
+    if (cli_given(sample_scan)) {
         o.sim.ny = sample_scan[0];
         o.sim.nx = sample_scan[1];
     }
-    if (sample_det)
-        o.sim.det = sample_det;
-    if (sample_grains)
-        o.sim.grains = sample_grains;
-    if (!isnan(sample_boundary))
-        o.sim.boundary_width = sample_boundary;
-    if (!isnan(sample_dose))
-        o.sim.dose = sample_dose;
-    if (sample_seed >= 0)
-        o.sim.seed = (uint64_t)sample_seed;
+    if (cli_given(&sample.det))
+        o.sim.det = sample.det;
+    if (cli_given(&sample.grains))
+        o.sim.grains = sample.grains;
+    if (cli_given(&sample.boundary_width))
+        o.sim.boundary_width = sample.boundary_width;
+    if (cli_given(&sample.dose))
+        o.sim.dose = sample.dose;
+    if (cli_given(&sample.seed))
+        o.sim.seed = sample.seed;
     int st = lcae_sim_check(&o.sim);
     if (st)
         return cli_fail(st);

@@ -5,12 +5,10 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
-#include "lcae/sim.h"
+#include "lcae/score.h"
 
 static int json;
 static const char *region_path;
@@ -22,53 +20,14 @@ static const cli_option score_options[] = {
     {"json", 0, OPT_FLAG, &json, NULL, "one JSON object on stdout"},
     {0}};
 
-static int load_labels(const char *path, int64_t *n, int32_t **out)
-{
-    lcae_npy_header h;
-    int rc = lcae_npy_load_i32(path, &h, out);
-    if (rc)
-        return cli_fail(rc);
-    *n = h.count;
-    return 0;
-}
-
 static int run_score(int npos, char **pos)
 {
     (void)npos;
-    int32_t *labels = NULL, *truth = NULL, *region = NULL;
-    int64_t nl = 0, nt = 0, nr = 0;
-    char *auto_region = NULL;
-    int rc = load_labels(pos[0], &nl, &labels);
-    if (!rc)
-        rc = load_labels(pos[1], &nt, &truth);
-    if (!rc && nl != nt)
-        rc = cli_error(LCAE_EFAIL, "%s: %lld labels, but %s has %lld (expected one label per "
-                       "scan position)", pos[0], (long long)nl, pos[1], (long long)nt);
-    const char *rpath = region_path;
-    if (!rc && !rpath) {
-        /* the simulator writes truth_region.npy beside truth_class.npy */
-        const char *slash = strrchr(pos[1], '/');
-        size_t dl = slash ? (size_t)(slash - pos[1] + 1) : 0;
-        auto_region = malloc(dl + 32);
-        if (auto_region) {
-            snprintf(auto_region, dl + 32, "%.*struth_region.npy", (int)dl, pos[1]);
-            if (access(auto_region, R_OK) == 0)
-                rpath = auto_region;
-        }
-    }
-    if (!rc && rpath) {
-        rc = load_labels(rpath, &nr, &region);
-        if (!rc && nr != nt)
-            rc = cli_error(LCAE_EFAIL, "%s: %lld positions, but %s has %lld (expected the "
-                           "same scan)", rpath, (long long)nr, pos[1], (long long)nt);
-    }
     lcae_score_result s;
-    if (!rc) {
-        int st = lcae_score(labels, truth, region, nt, &s);
-        if (st)
-            rc = cli_fail(st);
-    }
-    if (!rc && json) {
+    int rc = lcae_score_file(pos[0], pos[1], region_path, &s);
+    if (rc)
+        return cli_fail(rc);
+    if (json) {
         cJSON *j = lcae_score_json(&s);
         char *text = cJSON_PrintUnformatted(j);
         cJSON_Delete(j);
@@ -77,7 +36,7 @@ static int run_score(int npos, char **pos)
         else
             rc = cli_error(LCAE_ENOMEM, "out of memory");
         free(text);
-    } else if (!rc) {
+    } else {
         printf("positions            %lld\n", (long long)s.n);
         printf("clusters             %d (true classes %d)\n", s.clusters, s.classes);
         printf("noise fraction       %.4f\n", s.noise_fraction);
@@ -86,15 +45,11 @@ static int run_score(int npos, char **pos)
         printf("fragmentation        %.3f clusters per true class\n", s.fragmentation);
         printf("purity               %.4f\n", s.purity);
         if (isnan(s.boundary_recovery))
-            printf("boundary recovery    n/a (%s)\n", rpath ? "no boundary positions"
-                                                          : "no region map: --region");
+            printf("boundary recovery    n/a (%s)\n", s.has_region ? "no boundary positions"
+                                                               : "no region map: --region");
         else
             printf("boundary recovery    %.4f\n", s.boundary_recovery);
     }
-    free(labels);
-    free(truth);
-    free(region);
-    free(auto_region);
     return rc;
 }
 

@@ -10,12 +10,17 @@
 static const char *output;
 static int resume;
 
-/* The training options, shared with lcae run (whose presets change these defaults). */
-cli_train_args cli_train = {
-    .epochs = 10, .batch = 32, .lr = 1e-4, .rot_loss = 1, .invariant_dims = 10,
-    .lambda = 50, .max_angle = 360, .base = 64, .latent_ch = 4, .latent = 16,
-    .mask = "disk", .interp = "bilinear", .recon = "l1", .lr_schedule = "constant",
-    .arch = "cae"};
+/* The training options, shared with lcae run (whose presets change them before parsing):
+ * the table's numbers go straight into the library's options, which cli_train_defaults
+ * fills with lcae_train_defaults, so that no default is written here; their help shows
+ * the value held ("(default)", see cli_print_help). Named choices parse from strings,
+ * NULL keeping the library's default. */
+cli_train_args cli_train;
+
+void cli_train_defaults(void)
+{
+    lcae_train_defaults(&cli_train.opt);
+}
 
 static const cli_option train_options[] = {
     {"output", 'o', OPT_STRING, &output, "MODEL.safetensors",
@@ -23,44 +28,48 @@ static const cli_option train_options[] = {
     {"resume", 0, OPT_FLAG, &resume, NULL,
      "continue from MODEL.ckpt.safetensors (same options; --epochs may grow)"},
     /* not in the table lcae run shares: run trains both models */
-    {"rot-loss", 0, OPT_FLAG, &cli_train.rot_loss, NULL,
+    {"rot-loss", 0, OPT_FLAG, &cli_train.opt.rot_loss, NULL,
      "rotation-invariance loss and rotated pass (default on; --no-rot-loss: the paper's "
      "standard model, L_recon(x) only)"},
     {0}};
 
+/* seed is a uint64_t: parsed as an int64_t (the same object, read back as one to refuse a
+ * negative value) */
 const cli_option cli_train_options[] = {
     {"arch", 0, OPT_STRING, &cli_train.arch, "cae|polar",
      "cae (default): the paper's autoencoder; polar: invariant by construction (polar "
      "image, circular convs, the first --invariant-dims features pooled over the angle, an "
      "auxiliary head; no rotation loss)"},
-    {"epochs", 0, OPT_INT, &cli_train.epochs, "N",
-     "passes over the training positions, used when --steps is 0 (default 10)"},
-    {"steps", 0, OPT_I64, &cli_train.steps, "N",
-     "optimizer steps in all, 0: --epochs decide (default 0); N: ceil(N / steps per epoch) "
+    {"epochs", 0, OPT_INT, &cli_train.opt.epochs, "N",
+     "passes over the training positions, used when --steps is 0 (default)"},
+    {"steps", 0, OPT_I64, &cli_train.opt.steps, "N",
+     "optimizer steps in all, 0: --epochs decide (default); N: ceil(N / steps per epoch) "
      "reshuffled passes, the last one stopping at step N (checkpoint and log per pass)"},
-    {"batch", 0, OPT_INT, &cli_train.batch, "B", "patterns per step (default 32)"},
-    {"lr", 0, OPT_DOUBLE, &cli_train.lr, "LR",
-     "Adam learning rate; onecycle's maximum (default 1e-4)"},
+    {"batch", 0, OPT_INT, &cli_train.opt.batch, "B", "patterns per step (default)"},
+    {"lr", 0, OPT_DOUBLE, &cli_train.opt.lr, "LR",
+     "Adam learning rate; onecycle's maximum (default)"},
     {"lr-schedule", 0, OPT_STRING, &cli_train.lr_schedule, "constant|onecycle",
      "constant (default) or PyTorch's OneCycleLR over all steps (pct_start 0.25, cosine, "
      "from LR/25 up to LR, down to LR/25e4; Adam's beta1 0.95 -> 0.85 -> 0.95)"},
     {"recon", 0, OPT_STRING, &cli_train.recon, "l1|mse",
      "reconstruction loss inside the mask: l1 (default, the paper's clipped L1) or mse"},
-    {"invariant-dims", 0, OPT_INT, &cli_train.invariant_dims, "N",
-     "latent features the rotation loss applies to (default 10; 16 = the published code)"},
-    {"lambda", 0, OPT_DOUBLE, &cli_train.lambda, "L", "weight of the rotation loss (default 50)"},
-    {"max-angle", 0, OPT_DOUBLE, &cli_train.max_angle, "DEG",
-     "rotation angle uniform in [0, DEG) per batch (default 360; 260 = the published code)"},
-    {"seed", 0, OPT_I64, &cli_train.seed, "S",
-     "initialization, shuffling, angles, subset, normalization sample (default 0)"},
-    {"subset", 0, OPT_I64, &cli_train.subset, "K",
-     "train on K randomly drawn positions, 0: all (default 0; encode covers all)"},
-    {"exact-norm", 0, OPT_FLAG, &cli_train.exact_norm, NULL,
+    {"invariant-dims", 0, OPT_INT, &cli_train.opt.invariant_dims, "N",
+     "latent features the rotation loss applies to (default; 16 = the published code)"},
+    {"lambda", 0, OPT_DOUBLE, &cli_train.opt.lambda, "L", "weight of the rotation loss (default)"},
+    {"max-angle", 0, OPT_DOUBLE, &cli_train.opt.max_angle, "DEG",
+     "rotation angle uniform in [0, DEG) per batch (default; 260 = the published code)"},
+    {"seed", 0, OPT_I64, &cli_train.opt.seed, "S",
+     "initialization, shuffling, angles, subset, normalization sample (default)"},
+    {"subset", 0, OPT_I64, &cli_train.opt.subset, "K",
+     "train on K randomly drawn positions, 0: all (default; encode covers all)"},
+    {"exact-norm", 0, OPT_FLAG, &cli_train.opt.exact_norm, NULL,
      "exact median and scale of the prepared pixels (a second pass; default: from the "
      "statistics' sample of 2^23 pixels of every pattern, its standard error in the log)"},
-    {"base", 0, OPT_INT, &cli_train.base, "W", "width of the first block, 64 in the paper (default 64)"},
-    {"latent-channels", 0, OPT_INT, &cli_train.latent_ch, "C", "channels at 1/16 size (default 4)"},
-    {"latent", 0, OPT_INT, &cli_train.latent, "D", "latent features (default 16)"},
+    {"base", 0, OPT_INT, &cli_train.opt.arch.base, "W",
+     "width of the first block, 64 in the paper (default)"},
+    {"latent-channels", 0, OPT_INT, &cli_train.opt.arch.latent_ch, "C",
+     "channels at 1/16 size (default)"},
+    {"latent", 0, OPT_INT, &cli_train.opt.arch.latent, "D", "latent features (default)"},
     {"mask", 0, OPT_STRING, &cli_train.mask, "disk|none",
      "disk (default): inputs of both passes masked to the inscribed disk, loss inside it; "
      "none: the published zero fill"},
@@ -70,27 +79,14 @@ const cli_option cli_train_options[] = {
 
 int cli_train_options_get(lcae_train_options *o)
 {
-    lcae_train_defaults(o);
-    o->arch.base = cli_train.base;
-    o->arch.latent_ch = cli_train.latent_ch;
-    o->arch.latent = cli_train.latent;
-    o->epochs = cli_train.epochs;
-    if (cli_train.steps < 0)
+    *o = cli_train.opt;
+    if (o->steps < 0)
         return cli_error(LCAE_EUSAGE, "option --steps: expected a non-negative number, found "
-                         "%lld", (long long)cli_train.steps);
-    o->steps = cli_train.steps;
-    o->batch = cli_train.batch;
-    o->lr = cli_train.lr;
-    o->rot_loss = cli_train.rot_loss;
-    o->invariant_dims = cli_train.invariant_dims;
-    o->lambda = cli_train.lambda;
-    o->max_angle = cli_train.max_angle;
-    if (cli_train.seed < 0 || cli_train.subset < 0)
+                         "%lld", (long long)o->steps);
+    if ((int64_t)o->seed < 0 || o->subset < 0)
         return cli_error(LCAE_EUSAGE, "options --seed and --subset: expected non-negative "
-                         "numbers, found %lld and %lld", (long long)cli_train.seed,
-                         (long long)cli_train.subset);
-    o->seed = (uint64_t)cli_train.seed;
-    o->subset = cli_train.subset;
+                         "numbers, found %lld and %lld", (long long)(int64_t)o->seed,
+                         (long long)o->subset);
     lcae_prep pr;
     int rc = cli_prep_get(&pr);
     if (rc)
@@ -100,35 +96,26 @@ int cli_train_options_get(lcae_train_options *o)
     o->transform = pr.transform;
     o->offset = pr.offset;
     o->center = pr.center;
-    o->exact_norm = cli_train.exact_norm;
-    if (!strcmp(cli_train.mask, "disk") || !strcmp(cli_train.mask, "none"))
-        o->mask = !strcmp(cli_train.mask, "none") ? LCAE_MASK_NONE : LCAE_MASK_DISK;
-    else
-        return cli_error(LCAE_EUSAGE, "option --mask: expected disk or none, found '%s'",
-                         cli_train.mask);
-    if (!strcmp(cli_train.interp, "bilinear") || !strcmp(cli_train.interp, "nearest"))
-        o->interp = !strcmp(cli_train.interp, "nearest") ? LCAE_INTERP_NEAREST
-                                                         : LCAE_INTERP_BILINEAR;
-    else
-        return cli_error(LCAE_EUSAGE, "option --interp: expected bilinear or nearest, found "
-                         "'%s'", cli_train.interp);
-    if (!strcmp(cli_train.recon, "l1") || !strcmp(cli_train.recon, "mse"))
-        o->recon = !strcmp(cli_train.recon, "mse") ? LCAE_RECON_MSE : LCAE_RECON_L1;
-    else
-        return cli_error(LCAE_EUSAGE, "option --recon: expected l1 or mse, found '%s'",
-                         cli_train.recon);
-    if (!strcmp(cli_train.lr_schedule, "constant") || !strcmp(cli_train.lr_schedule, "onecycle"))
-        o->lr_schedule = !strcmp(cli_train.lr_schedule, "onecycle") ? LCAE_LR_ONECYCLE
-                                                                    : LCAE_LR_CONSTANT;
-    else
-        return cli_error(LCAE_EUSAGE, "option --lr-schedule: expected constant or onecycle, "
-                         "found '%s'", cli_train.lr_schedule);
-    if (!strcmp(cli_train.arch, "cae") || !strcmp(cli_train.arch, "polar"))
-        o->arch.kind = !strcmp(cli_train.arch, "polar") ? LCAE_ARCH_POLAR : LCAE_ARCH_CAE;
-    else
-        return cli_error(LCAE_EUSAGE, "option --arch: expected cae or polar, found '%s'",
-                         cli_train.arch);
-    if (cli_train.base < 1 || cli_train.latent_ch < 1 || cli_train.latent < 1)
+    int mask = o->mask, interp = o->interp, recon = o->recon, sched = o->lr_schedule,
+        arch = o->arch.kind;
+    if ((rc = cli_choice("mask", cli_train.mask, (const char *const[]){"disk", "none"},
+                     (const int[]){LCAE_MASK_DISK, LCAE_MASK_NONE}, &mask)) ||
+        (rc = cli_choice("interp", cli_train.interp, (const char *const[]){"bilinear", "nearest"},
+                     (const int[]){LCAE_INTERP_BILINEAR, LCAE_INTERP_NEAREST}, &interp)) ||
+        (rc = cli_choice("recon", cli_train.recon, (const char *const[]){"l1", "mse"},
+                     (const int[]){LCAE_RECON_L1, LCAE_RECON_MSE}, &recon)) ||
+        (rc = cli_choice("lr-schedule", cli_train.lr_schedule,
+                     (const char *const[]){"constant", "onecycle"},
+                     (const int[]){LCAE_LR_CONSTANT, LCAE_LR_ONECYCLE}, &sched)) ||
+        (rc = cli_choice("arch", cli_train.arch, (const char *const[]){"cae", "polar"},
+                     (const int[]){LCAE_ARCH_CAE, LCAE_ARCH_POLAR}, &arch)))
+        return rc;
+    o->mask = (lcae_mask)mask;
+    o->interp = (lcae_interp)interp;
+    o->recon = (lcae_recon)recon;
+    o->lr_schedule = (lcae_lr_schedule)sched;
+    o->arch.kind = (lcae_arch)arch;
+    if (o->arch.base < 1 || o->arch.latent_ch < 1 || o->arch.latent < 1)
         return cli_error(LCAE_EUSAGE, "options --base, --latent-channels, --latent: expected "
                          "positive numbers");
     return 0;

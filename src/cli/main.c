@@ -51,6 +51,8 @@ int main(int argc, char **argv)
         setenv("OMP_WAIT_POLICY", "passive", 1);
         execv("/proc/self/exe", argv); /* returns only on failure: go on as we are */
     }
+    cli_train_defaults();
+    cli_hdbscan_defaults();
     if (argc < 2) {
         print_usage(stderr);
         return 2;

@@ -26,6 +26,20 @@ int cli_error(int code, const char *fmt, ...)
     return code == LCAE_EUSAGE ? 2 : 1;
 }
 
+int cli_choice(const char *option, const char *given, const char *const names[2],
+               const int values[2], int *out)
+{
+    if (!given)
+        return 0;
+    for (int i = 0; i < 2; i++)
+        if (!strcmp(given, names[i])) {
+            *out = values[i];
+            return 0;
+        }
+    return cli_error(LCAE_EUSAGE, "option --%s: expected %s or %s, found '%s'", option,
+                     names[0], names[1], given);
+}
+
 int cli_fail(int status)
 {
     return cli_error(status, "%s", lcae_last_error());
@@ -225,28 +239,43 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, char **pos, int *np
     return 0;
 }
 
-/* The help line with its "(default V)" showing the value the option holds now, which a
- * command's init (lcae run's presets) may have changed from the one written in the table.
- * Only a plain "(default V" is rewritten; "(default: ...)" stays as written. */
+/* The value an option holds now, as help shows it; 0 if it has none to show. */
+static int value_now(const cli_option *o, char *now, size_t n)
+{
+    switch (o->kind) {
+    case OPT_INT: snprintf(now, n, "%d", *(const int *)o->dest); return 1;
+    case OPT_I64: snprintf(now, n, "%lld", (long long)*(const int64_t *)o->dest); return 1;
+    case OPT_DOUBLE: snprintf(now, n, "%g", *(const double *)o->dest); return 1;
+    case OPT_STRING:
+        if (!*(const char *const *)o->dest)
+            return 0;
+        snprintf(now, n, "%s", *(const char *const *)o->dest);
+        return 1;
+    default: return 0;
+    }
+}
+
+/* The help line with its default showing the value the option holds now: "(default)",
+ * "(default;" or "(default," in the table (an option whose default is the library's, not
+ * written in the table) gets the value, "(default V)"; a written "(default V" is rewritten when a command's init (lcae run's
+ * presets) changed the value; "(default: ...)" stays as written. */
 static void help_now(const cli_option *o, char *buf, size_t n)
 {
     snprintf(buf, n, "%s", o->help);
+    char now[64];
+    if (!value_now(o, now, sizeof now))
+        return;
+    const char *bare = strstr(o->help, "(default");
+    if (bare && strchr(");,", bare[8])) {
+        snprintf(buf, n, "%.*s(default %s%s", (int)(bare - o->help), o->help, now, bare + 8);
+        return;
+    }
     const char *at = strstr(o->help, "(default ");
-    if (!at || o->kind == OPT_FLAG || o->kind == OPT_SHAPE)
+    if (!at)
         return;
     const char *v = at + 9, *e = v + strcspn(v, " ),;:");
     if (e == v)
         return;
-    char now[64];
-    switch (o->kind) {
-    case OPT_INT: snprintf(now, sizeof now, "%d", *(const int *)o->dest); break;
-    case OPT_I64: snprintf(now, sizeof now, "%lld", (long long)*(const int64_t *)o->dest); break;
-    case OPT_DOUBLE: snprintf(now, sizeof now, "%g", *(const double *)o->dest); break;
-    default:
-        if (!*(const char *const *)o->dest)
-            return;
-        snprintf(now, sizeof now, "%s", *(const char *const *)o->dest);
-    }
     char written[64];
     snprintf(written, sizeof written, "%.*s", (int)(e - v), v);
     /* the same value written another way (1e-4 and 0.0001) is left as written */

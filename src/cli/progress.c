@@ -1,6 +1,7 @@
 /* Progress on stderr: on a terminal a bar with count, rate and ETA redrawn at most
  * 10 times a second; otherwise (pipes, CI) one line when each step ends. */
 #include "cli.h"
+#include "core/util.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -15,13 +16,6 @@ typedef struct {
 } bar_state;
 
 static bar_state bar;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void fmt_duration(char *buf, size_t n, double s)
 {
@@ -40,7 +34,7 @@ static void p_begin(void *ctx, const char *what, int64_t total, const char *unit
     snprintf(bar.unit, sizeof bar.unit, "%s", unit ? unit : "");
     bar.total = total;
     bar.done = 0;
-    bar.start = now_s();
+    bar.start = core_now_s();
     bar.last_draw = 0;
     bar.tty = isatty(STDERR_FILENO);
 }
@@ -51,7 +45,7 @@ static void p_update(void *ctx, int64_t done, const char *extra)
     bar.done = done;
     if (!bar.tty)
         return;
-    double t = now_s();
+    double t = core_now_s();
     if (t - bar.last_draw < 0.1 && done < bar.total)
         return;
     bar.last_draw = t;
@@ -72,7 +66,7 @@ static void p_update(void *ctx, int64_t done, const char *extra)
 static void p_end(void *ctx, const char *summary)
 {
     (void)ctx;
-    double el = now_s() - bar.start;
+    double el = core_now_s() - bar.start;
     if (bar.tty)
         fputs("\r\033[K", stderr);
     if (bar.total == 0 && bar.done == 0) { /* a step with nothing counted: "up to date" */

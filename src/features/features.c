@@ -310,19 +310,25 @@ int lcae_features_write(const lcae_features *f, const char *out_npy)
     return rc;
 }
 
-int lcae_features_file(const char *data, const lcae_open_options *open,
-                       const lcae_features_options *o, const float *beam_map,
-                       const char *out_npy, const lcae_progress *progress)
+int lcae_features_file(lcae_dataset *ds, const lcae_features_options *o,
+                       const float *beam_map, const char *beam_npy, const char *out_npy,
+                       const lcae_progress *progress, lcae_features *kept)
 {
-    lcae_dataset *ds;
-    int rc = lcae_dataset_open(data, open, &ds);
-    if (rc)
-        return rc;
-    lcae_features f;
-    rc = lcae_features_compute(ds, o, beam_map, progress, &f);
+    float *found = NULL;
+    int rc = LCAE_OK;
+    if (!beam_map && o->prep.center == LCAE_CENTER_BEAM) {
+        rc = lcae_prep_beam_map(ds, beam_npy, progress, &found);
+        beam_map = found;
+    }
+    lcae_features f = {0};
+    if (!rc)
+        rc = lcae_features_compute(ds, o, beam_map, progress, &f);
     if (!rc)
         rc = lcae_features_write(&f, out_npy);
-    lcae_features_free(&f);
-    lcae_dataset_close(ds);
+    if (!rc && kept)
+        *kept = f;
+    else
+        lcae_features_free(&f);
+    free(found);
     return rc;
 }

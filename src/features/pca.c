@@ -5,6 +5,7 @@
  * the same numbers. The first pass shifts the rows by the mean of the first batch (a
  * pilot mean, so that second moments accumulate without cancellation) and corrects for
  * the shift once the exact mean is known; later passes centre on the exact mean. */
+#include "core/util.h"
 #include "lcae/features.h"
 
 #include <cblas.h>
@@ -285,20 +286,12 @@ static int orthonormalize(double *a, int rows, int k)
 }
 
 /* Standard normal deviates from a seeded splitmix64 stream (Box-Muller). */
-static uint64_t splitmix64(uint64_t *state)
-{
-    uint64_t x = (*state += 0x9e3779b97f4a7c15ull);
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
-
 static void gaussian_fill(double *v, size_t n, uint64_t seed)
 {
     uint64_t st = seed ^ 0x5ca1ab1e0ddba11ull;
     for (size_t i = 0; i < n; i += 2) {
-        double u = ((double)(splitmix64(&st) >> 11) + 0.5) * 0x1p-53;
-        double w = (double)(splitmix64(&st) >> 11) * 0x1p-53;
+        double u = ((double)(core_splitmix64(&st) >> 11) + 0.5) * 0x1p-53;
+        double w = (double)(core_splitmix64(&st) >> 11) * 0x1p-53;
         double r = sqrt(-2 * log(u));
         v[i] = r * cos(6.283185307179586 * w);
         if (i + 1 < n)

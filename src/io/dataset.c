@@ -28,7 +28,7 @@ lcae_format lcae_format_from_name(const char *name)
     return LCAE_FMT_AUTO;
 }
 
-int lcae_check_shape(const char *path, lcae_dataset_info *info)
+int io_check_shape(const char *path, lcae_dataset_info *info)
 {
     /* 2^40 patterns or 2^24-pixel sides are no real detector or scan: refuse early
      * rather than overflow a size computation */
@@ -42,7 +42,7 @@ int lcae_check_shape(const char *path, lcae_dataset_info *info)
     return LCAE_OK;
 }
 
-int lcae_scan_shape_from_name(const char *path, int64_t *ny, int64_t *nx)
+int io_scan_shape_from_name(const char *path, int64_t *ny, int64_t *nx)
 {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
@@ -92,11 +92,11 @@ typedef int (*opener)(lcae_dataset *ds, const lcae_open_options *opt);
 static opener opener_for(lcae_format f)
 {
     switch (f) {
-    case LCAE_FMT_EMPAD: return lcae_open_empad;
-    case LCAE_FMT_RAW: return lcae_open_raw;
-    case LCAE_FMT_NPY: return lcae_open_npy;
-    case LCAE_FMT_MIB: return lcae_open_mib;
-    case LCAE_FMT_HDF5: return lcae_open_hdf5;
+    case LCAE_FMT_EMPAD: return io_open_empad;
+    case LCAE_FMT_RAW: return io_open_raw;
+    case LCAE_FMT_NPY: return io_open_npy;
+    case LCAE_FMT_MIB: return io_open_mib;
+    case LCAE_FMT_HDF5: return io_open_hdf5;
     default: return NULL;
     }
 }

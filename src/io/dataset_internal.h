@@ -23,11 +23,11 @@ struct lcae_dataset {
 
 /* Each reader fills ds->info, ds->ops and ds->state, or returns an error (message set,
  * nothing left allocated in ds->state). */
-int lcae_open_raw(lcae_dataset *ds, const lcae_open_options *opt);
-int lcae_open_empad(lcae_dataset *ds, const lcae_open_options *opt);
-int lcae_open_npy(lcae_dataset *ds, const lcae_open_options *opt);
-int lcae_open_mib(lcae_dataset *ds, const lcae_open_options *opt);
-int lcae_open_hdf5(lcae_dataset *ds, const lcae_open_options *opt);
+int io_open_raw(lcae_dataset *ds, const lcae_open_options *opt);
+int io_open_empad(lcae_dataset *ds, const lcae_open_options *opt);
+int io_open_npy(lcae_dataset *ds, const lcae_open_options *opt);
+int io_open_mib(lcae_dataset *ds, const lcae_open_options *opt);
+int io_open_hdf5(lcae_dataset *ds, const lcae_open_options *opt);
 
 /* Raw layout reader shared by EMPAD, raw and formats that are raw after a header
  * (npy): fixed-size frames at a fixed stride. */
@@ -39,13 +39,13 @@ typedef struct {
     int64_t frame_stride;  /* bytes from one frame's first pixel to the next's */
 } lcae_raw_layout;
 
-int lcae_raw_attach(lcae_dataset *ds, const lcae_raw_layout *layout);
+int io_raw_attach(lcae_dataset *ds, const lcae_raw_layout *layout);
 
 /* Scan shape from a name like "scan_x256_y256.raw" (x = columns). 0 if absent. */
-int lcae_scan_shape_from_name(const char *path, int64_t *ny, int64_t *nx);
+int io_scan_shape_from_name(const char *path, int64_t *ny, int64_t *nx);
 
 /* Checks and fills info->count; message names `path`. */
-int lcae_check_shape(const char *path, lcae_dataset_info *info);
+int io_check_shape(const char *path, lcae_dataset_info *info);
 
 
 /* ---- parsers, exposed for tests and fuzzers ------------------------------------ */
@@ -55,7 +55,7 @@ typedef struct {
     int64_t scan_ny, scan_nx; /* <pix_y>/<pix_x>, else scan_parameters mode="acquire" */
     int64_t det_h, det_w;     /* <detector_height>/<detector_width> (lcae's extension) */
 } lcae_empad_meta;
-int lcae_empad_xml_parse(const char *xml_path, const char *text, size_t n, lcae_empad_meta *m);
+int io_empad_xml_parse(const char *xml_path, const char *text, size_t n, lcae_empad_meta *m);
 
 /* Merlin .mib per-frame header ("MQ1,000001,00384,01,0256,0256,U08,   1x1,..."). */
 typedef struct {
@@ -66,18 +66,18 @@ typedef struct {
     lcae_dtype dtype;     /* U08/U16/U32/U64 (stored big endian); INVALID for RAW */
     int raw_mode;         /* R64: undecoded counter bits */
     int depth;            /* counter depth (1, 6, 12, 24) from the "MQ1A" fields; 0 unknown */
-} lcae_mib_frame;
+} io_mib_frame;
 /* RAW (R64) 1-bit frame of a single chip (w x h) or a quad (header w x h = 4*256 x 256,
  * decoded to 2h x w/2) into out, pixel values 0 or 1. */
-void lcae_mib_decode_r1(const unsigned char *in, int64_t w, int64_t h, int quad, float *out);
-int lcae_mib_parse_frame_header(const char *path, const char *text, size_t n, lcae_mib_frame *f);
+void io_mib_decode_r1(const unsigned char *in, int64_t w, int64_t h, int quad, float *out);
+int io_mib_parse_frame_header(const char *path, const char *text, size_t n, io_mib_frame *f);
 
 /* Merlin .hdr acquisition sidecar: the fields that give the scan shape (0: absent). */
 typedef struct {
     int64_t frames;             /* Frames in Acquisition (Number) */
     int64_t frames_per_trigger; /* Frames per Trigger (Number): one scan row */
     int64_t scan_x, scan_y;     /* ScanX / ScanY (newer Merlin software) */
-} lcae_mib_hdr;
-int lcae_mib_parse_hdr(const char *path, const char *text, size_t n, lcae_mib_hdr *h);
+} io_mib_hdr;
+int io_mib_parse_hdr(const char *path, const char *text, size_t n, io_mib_hdr *h);
 
 #endif

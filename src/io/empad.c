@@ -23,14 +23,14 @@
 #define EMPAD_XML_MAX (1 << 20) /* the real ones are 1-5 KB */
 
 /* A decimal element text as a positive count; 0 if the element is absent. */
-static int xml_count(const char *xml_path, const lcae_xml *parent, const char *name,
+static int xml_count(const char *xml_path, const io_xml *parent, const char *name,
                      int64_t *out)
 {
     *out = 0;
-    const lcae_xml *e = parent ? lcae_xml_child(parent, name) : NULL;
+    const io_xml *e = parent ? io_xml_child(parent, name) : NULL;
     if (!e)
         return LCAE_OK;
-    const char *t = lcae_xml_text(e);
+    const char *t = io_xml_text(e);
     char *end;
     errno = 0;
     long long v = strtoll(t, &end, 10);
@@ -41,21 +41,21 @@ static int xml_count(const char *xml_path, const lcae_xml *parent, const char *n
     return LCAE_OK;
 }
 
-int lcae_empad_xml_parse(const char *xml_path, const char *text, size_t n, lcae_empad_meta *m)
+int io_empad_xml_parse(const char *xml_path, const char *text, size_t n, lcae_empad_meta *m)
 {
     memset(m, 0, sizeof *m);
     char err[200];
-    lcae_xml *root = lcae_xml_parse(text, n, err, sizeof err);
+    io_xml *root = io_xml_parse(text, n, err, sizeof err);
     if (!root)
         return lcae_fail(LCAE_EFAIL, "%s: not well-formed XML (%s)", xml_path, err);
     int rc = LCAE_OK;
-    if (strcmp(lcae_xml_name(root), "root")) {
+    if (strcmp(io_xml_name(root), "root")) {
         rc = lcae_fail(LCAE_EFAIL, "%s: not an EMPAD XML (expected root element <root>, "
-                       "found <%s>)", xml_path, lcae_xml_name(root));
+                       "found <%s>)", xml_path, io_xml_name(root));
         goto done;
     }
-    const lcae_xml *raw = lcae_xml_child(root, "raw_file");
-    const char *fn = raw ? lcae_xml_attr(raw, "filename") : NULL;
+    const io_xml *raw = io_xml_child(root, "raw_file");
+    const char *fn = raw ? io_xml_attr(raw, "filename") : NULL;
     if (fn) {
         /* the instrument may record a full path; only the name is relocatable */
         const char *base = strrchr(fn, '/');
@@ -63,11 +63,11 @@ int lcae_empad_xml_parse(const char *xml_path, const char *text, size_t n, lcae_
         base = base && (!bs || base > bs) ? base + 1 : bs ? bs + 1 : fn;
         snprintf(m->raw_file, sizeof m->raw_file, "%s", base);
     }
-    const lcae_xml *type = lcae_xml_child(root, "type");
+    const io_xml *type = io_xml_child(root, "type");
     int64_t a, b;
-    if (type && !strcmp(lcae_xml_text(type), "series")) {
+    if (type && !strcmp(io_xml_text(type), "series")) {
         /* a time series of frames: one scan row */
-        const lcae_xml *sp = lcae_xml_child(root, "scan_parameters");
+        const io_xml *sp = io_xml_child(root, "scan_parameters");
         if ((rc = xml_count(xml_path, root, "count", &a)) ||
             (rc = xml_count(xml_path, sp, "series_count", &b)))
             goto done;
@@ -81,10 +81,10 @@ int lcae_empad_xml_parse(const char *xml_path, const char *text, size_t n, lcae_
             (rc = xml_count(xml_path, root, "pix_x", &b)))
             goto done;
         if (!a || !b) {
-            const lcae_xml *sp = lcae_xml_child(root, "scan_parameters");
-            while (sp && !(lcae_xml_attr(sp, "mode") &&
-                           !strcmp(lcae_xml_attr(sp, "mode"), "acquire")))
-                sp = lcae_xml_next(sp, "scan_parameters");
+            const io_xml *sp = io_xml_child(root, "scan_parameters");
+            while (sp && !(io_xml_attr(sp, "mode") &&
+                           !strcmp(io_xml_attr(sp, "mode"), "acquire")))
+                sp = io_xml_next(sp, "scan_parameters");
             if ((rc = xml_count(xml_path, sp, "scan_resolution_y", &a)) ||
                 (rc = xml_count(xml_path, sp, "scan_resolution_x", &b)))
                 goto done;
@@ -108,7 +108,7 @@ int lcae_empad_xml_parse(const char *xml_path, const char *text, size_t n, lcae_
     m->det_h = a;
     m->det_w = b;
 done:
-    lcae_xml_free(root);
+    io_xml_free(root);
     return rc;
 }
 
@@ -119,7 +119,7 @@ static int load_meta(const char *raw_path, const char *xml_path, lcae_empad_meta
     size_t n;
     int rc = lcae_read_text_file(xml_path, EMPAD_XML_MAX, &text, &n);
     if (!rc) {
-        rc = lcae_empad_xml_parse(xml_path, text, n, m);
+        rc = io_empad_xml_parse(xml_path, text, n, m);
         free(text);
     }
     if (rc) {
@@ -216,7 +216,7 @@ static int find_companion(const char *raw_path, char **xml_path, lcae_empad_meta
     return rc;
 }
 
-int lcae_open_empad(lcae_dataset *ds, const lcae_open_options *opt)
+int io_open_empad(lcae_dataset *ds, const lcae_open_options *opt)
 {
     lcae_open_options o = *opt;
     o.det_h = EMPAD_H;
@@ -240,7 +240,7 @@ int lcae_open_empad(lcae_dataset *ds, const lcae_open_options *opt)
             o.scan_ny = m.scan_ny;
             o.scan_nx = m.scan_nx;
             source = xml;
-        } else if (lcae_scan_shape_from_name(ds->path, &o.scan_ny, &o.scan_nx)) {
+        } else if (io_scan_shape_from_name(ds->path, &o.scan_ny, &o.scan_nx)) {
             source = "the file name";
         } else {
             rc = xml ? lcae_fail(LCAE_EUSAGE, "%s: EMPAD scan shape unknown (%s records none "
@@ -255,7 +255,7 @@ int lcae_open_empad(lcae_dataset *ds, const lcae_open_options *opt)
     }
     o.frame_footer_bytes = EMPAD_META_ROWS * o.det_w * 4;
     /* An EMPAD file is exactly its frames: any other size means the shape is wrong.
-     * (Out-of-range shapes are refused by lcae_open_raw with their own message.) */
+     * (Out-of-range shapes are refused by io_open_raw with their own message.) */
     int64_t stride = (o.det_h + EMPAD_META_ROWS) * o.det_w * 4;
     if (o.scan_ny > 0 && o.scan_nx > 0 && o.scan_ny <= (1 << 24) && o.scan_nx <= (1 << 24) &&
         (ds->info.file_bytes % stride || ds->info.file_bytes / stride != o.scan_ny * o.scan_nx)) {
@@ -271,5 +271,5 @@ int lcae_open_empad(lcae_dataset *ds, const lcae_open_options *opt)
         return rc;
     }
     free(xml);
-    return lcae_open_raw(ds, &o);
+    return io_open_raw(ds, &o);
 }

@@ -521,13 +521,13 @@ static int h5_open_locked(lcae_dataset *ds, const lcae_open_options *opt, h5_sta
         return lcae_fail(LCAE_EFAIL, "%s: dataset %s has %d dimensions (expected 4-D (ny, nx, "
                          "h, w) or 3-D (n, h, w))", ds->path, st->name, rank);
     }
-    if ((rc = lcae_check_shape(ds->path, &ds->info)))
+    if ((rc = io_check_shape(ds->path, &ds->info)))
         return rc;
     ds->info.dtype = dt;
     return check_filters(ds->path, st->name, st->dset);
 }
 
-int lcae_open_hdf5(lcae_dataset *ds, const lcae_open_options *opt)
+int io_open_hdf5(lcae_dataset *ds, const lcae_open_options *opt)
 {
     h5_state *st = lcae_calloc(1, sizeof *st);
     if (!st)

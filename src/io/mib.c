@@ -52,7 +52,7 @@ static int64_t count_in(const char *s, int64_t lo, int64_t hi)
     return *s || v < lo ? -1 : v;
 }
 
-int lcae_mib_parse_frame_header(const char *path, const char *text, size_t n, lcae_mib_frame *f)
+int io_mib_parse_frame_header(const char *path, const char *text, size_t n, io_mib_frame *f)
 {
     memset(f, 0, sizeof *f);
     const char *p = text, *end = text + n;
@@ -132,7 +132,7 @@ static void r1_stripe(const unsigned char *in, int64_t n, float *out, int revers
         }
 }
 
-void lcae_mib_decode_r1(const unsigned char *in, int64_t w, int64_t h, int quad, float *out)
+void io_mib_decode_r1(const unsigned char *in, int64_t w, int64_t h, int quad, float *out)
 {
     if (!quad) {
         r1_stripe(in, w * h / 8, out, 0);
@@ -151,17 +151,17 @@ void lcae_mib_decode_r1(const unsigned char *in, int64_t w, int64_t h, int quad,
     }
 }
 
-int lcae_mib_parse_hdr(const char *path, const char *text, size_t n, lcae_mib_hdr *h)
+int io_mib_parse_hdr(const char *path, const char *text, size_t n, io_mib_hdr *h)
 {
     memset(h, 0, sizeof *h);
     const char *p = text, *end = text + n;
     if (n < 3 || memcmp(text, "HDR", 3))
         return lcae_fail(LCAE_EFAIL, "%s: not a Merlin .hdr file (expected 'HDR,' first)", path);
     static const struct { const char *key; size_t off; } keys[] = {
-        {"Frames in Acquisition (Number)", offsetof(lcae_mib_hdr, frames)},
-        {"Frames per Trigger (Number)", offsetof(lcae_mib_hdr, frames_per_trigger)},
-        {"ScanX", offsetof(lcae_mib_hdr, scan_x)},
-        {"ScanY", offsetof(lcae_mib_hdr, scan_y)}};
+        {"Frames in Acquisition (Number)", offsetof(io_mib_hdr, frames)},
+        {"Frames per Trigger (Number)", offsetof(io_mib_hdr, frames_per_trigger)},
+        {"ScanX", offsetof(io_mib_hdr, scan_x)},
+        {"ScanY", offsetof(io_mib_hdr, scan_y)}};
     /* "Key:\tvalue" lines up to "End"; the file is padded with NULs */
     while (p < end && *p) {
         const char *eol = p;
@@ -195,13 +195,13 @@ int lcae_mib_parse_hdr(const char *path, const char *text, size_t n, lcae_mib_hd
 
 /* The header of the frame at `off` into f (message names `path` and the frame). */
 static int read_frame_header(int fd, const char *path, int64_t off, int64_t index,
-                             lcae_mib_frame *f)
+                             io_mib_frame *f)
 {
     char buf[4096]; /* real headers are 384 (one chip) or 768 (quad) bytes */
     ssize_t got = pread(fd, buf, sizeof buf, off);
     if (got < 0)
         return lcae_fail(LCAE_EFAIL, "%s: read failed (%s)", path, strerror(errno));
-    int rc = lcae_mib_parse_frame_header(path, buf, (size_t)got, f);
+    int rc = io_mib_parse_frame_header(path, buf, (size_t)got, f);
     if (rc && index > 0) {
         char msg[512];
         snprintf(msg, sizeof msg, "%s", lcae_last_error());
@@ -230,10 +230,10 @@ static int shape_from_hdr(const char *mib_path, int64_t *ny, int64_t *nx, char *
     }
     char *text;
     size_t n;
-    lcae_mib_hdr h;
+    io_mib_hdr h;
     int rc = lcae_read_text_file(hp, MIB_HDR_MAX, &text, &n);
     if (!rc) {
-        rc = lcae_mib_parse_hdr(hp, text, n, &h);
+        rc = io_mib_parse_hdr(hp, text, n, &h);
         free(text);
     }
     if (rc) {
@@ -287,7 +287,7 @@ static int r1_read(lcae_dataset *ds, int64_t first, int64_t count, float *out)
             got += r;
         }
         if (!rc)
-            lcae_mib_decode_r1(buf, st->raw_w, st->raw_h, st->quad, out + i * px);
+            io_mib_decode_r1(buf, st->raw_w, st->raw_h, st->quad, out + i * px);
     }
     free(buf);
     return rc;
@@ -305,12 +305,12 @@ static void r1_close(lcae_dataset *ds)
 static const lcae_reader_ops r1_ops = {r1_read, r1_close};
 
 /* Takes over fd on success. */
-static int attach_r1(lcae_dataset *ds, int fd, const lcae_mib_frame *f, int64_t stride)
+static int attach_r1(lcae_dataset *ds, int fd, const io_mib_frame *f, int64_t stride)
 {
     int quad = f->chips == 4;
     ds->info.h = quad ? 2 * f->h : f->h;
     ds->info.w = quad ? f->w / 2 : f->w;
-    int rc = lcae_check_shape(ds->path, &ds->info);
+    int rc = io_check_shape(ds->path, &ds->info);
     if (rc)
         return rc;
     r1_state *st = lcae_malloc(sizeof *st);
@@ -323,12 +323,12 @@ static int attach_r1(lcae_dataset *ds, int fd, const lcae_mib_frame *f, int64_t 
     return LCAE_OK;
 }
 
-int lcae_open_mib(lcae_dataset *ds, const lcae_open_options *opt)
+int io_open_mib(lcae_dataset *ds, const lcae_open_options *opt)
 {
     int fd = open(ds->path, O_RDONLY);
     if (fd < 0)
         return lcae_fail(LCAE_EFAIL, "%s: cannot open (%s)", ds->path, strerror(errno));
-    lcae_mib_frame f, g;
+    io_mib_frame f, g;
     int rc = read_frame_header(fd, ds->path, 0, 0, &f);
     if (rc)
         goto done;
@@ -406,7 +406,7 @@ int lcae_open_mib(lcae_dataset *ds, const lcae_open_options *opt)
     L.swap = lcae_dtype_size(f.dtype) > 1; /* big endian as stored */
     L.data_offset = f.header_bytes;
     L.frame_stride = stride;
-    rc = lcae_raw_attach(ds, &L);
+    rc = io_raw_attach(ds, &L);
 done:
     if (fd >= 0)
         close(fd);

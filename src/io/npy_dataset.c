@@ -10,7 +10,7 @@ static int npy_scan_dtype(lcae_dtype t)
            t == LCAE_DT_I32 || t == LCAE_DT_F32 || t == LCAE_DT_F64;
 }
 
-int lcae_open_npy(lcae_dataset *ds, const lcae_open_options *opt)
+int io_open_npy(lcae_dataset *ds, const lcae_open_options *opt)
 {
     lcae_npy_header h;
     int rc = lcae_npy_read_header(ds->path, &h);
@@ -54,5 +54,5 @@ int lcae_open_npy(lcae_dataset *ds, const lcae_open_options *opt)
     L.swap = h.big_endian; /* lcae runs on little-endian machines only */
     L.data_offset = h.data_offset;
     L.frame_stride = ds->info.h * ds->info.w * (int64_t)lcae_dtype_size(h.dtype);
-    return lcae_raw_attach(ds, &L);
+    return io_raw_attach(ds, &L);
 }

@@ -63,9 +63,9 @@ static void raw_close(lcae_dataset *ds)
 
 static const lcae_reader_ops raw_ops = {raw_read, raw_close};
 
-int lcae_raw_attach(lcae_dataset *ds, const lcae_raw_layout *layout)
+int io_raw_attach(lcae_dataset *ds, const lcae_raw_layout *layout)
 {
-    int rc = lcae_check_shape(ds->path, &ds->info);
+    int rc = io_check_shape(ds->path, &ds->info);
     if (rc)
         return rc;
     int64_t frame_bytes = ds->info.h * ds->info.w * (int64_t)lcae_dtype_size(layout->dtype);
@@ -97,7 +97,7 @@ int lcae_raw_attach(lcae_dataset *ds, const lcae_raw_layout *layout)
     return LCAE_OK;
 }
 
-int lcae_open_raw(lcae_dataset *ds, const lcae_open_options *opt)
+int io_open_raw(lcae_dataset *ds, const lcae_open_options *opt)
 {
     if (!opt->det_h || !opt->det_w || !opt->dtype)
         return lcae_fail(LCAE_EUSAGE, "%s: raw format needs --det HxW and --dtype", ds->path);
@@ -120,7 +120,7 @@ int lcae_open_raw(lcae_dataset *ds, const lcae_open_options *opt)
     ds->info.ny = opt->scan_ny;
     ds->info.nx = opt->scan_nx;
     if ((!ds->info.ny || !ds->info.nx) &&
-        !lcae_scan_shape_from_name(ds->path, &ds->info.ny, &ds->info.nx))
+        !io_scan_shape_from_name(ds->path, &ds->info.ny, &ds->info.nx))
         return lcae_fail(LCAE_EUSAGE, "%s: scan shape unknown (give --scan NYxNX)", ds->path);
-    return lcae_raw_attach(ds, &L);
+    return io_raw_attach(ds, &L);
 }

@@ -12,13 +12,13 @@
 #define XML_MAX_DEPTH 128
 #define XML_MAX_NODES 1000000
 
-struct lcae_xml {
+struct io_xml {
     char *name;
     char *text;
     size_t text_len, text_cap;
     char **attrs; /* name, value, name, value, ... */
     int nattrs;
-    lcae_xml *child, *last_child, *next;
+    io_xml *child, *last_child, *next;
 };
 
 typedef struct {
@@ -196,10 +196,10 @@ static char *read_name(parser *ps)
     return name;
 }
 
-static void node_free(lcae_xml *e)
+static void node_free(io_xml *e)
 {
     while (e) {
-        lcae_xml *next = e->next;
+        io_xml *next = e->next;
         node_free(e->child);
         for (int i = 0; i < 2 * e->nattrs; i++)
             free(e->attrs[i]);
@@ -211,7 +211,7 @@ static void node_free(lcae_xml *e)
     }
 }
 
-static int parse_attrs(parser *ps, lcae_xml *e)
+static int parse_attrs(parser *ps, io_xml *e)
 {
     for (;;) {
         skip_space(ps);
@@ -269,7 +269,7 @@ static int parse_attrs(parser *ps, lcae_xml *e)
 }
 
 /* At '<' of a start tag: parses the element and its content into a new node. */
-static lcae_xml *parse_element(parser *ps, int depth)
+static io_xml *parse_element(parser *ps, int depth)
 {
     if (depth > XML_MAX_DEPTH) {
         fail(ps, "elements nested deeper than %d", XML_MAX_DEPTH);
@@ -280,7 +280,7 @@ static lcae_xml *parse_element(parser *ps, int depth)
         return NULL;
     }
     advance(ps, 1);
-    lcae_xml *e = calloc(1, sizeof *e);
+    io_xml *e = calloc(1, sizeof *e);
     if (!e) {
         fail(ps, "out of memory");
         return NULL;
@@ -332,7 +332,7 @@ static lcae_xml *parse_element(parser *ps, int depth)
             if (skip_past(ps, "?>", "processing instruction"))
                 goto bad;
         } else if (*ps->p == '<') {
-            lcae_xml *c = parse_element(ps, depth + 1);
+            io_xml *c = parse_element(ps, depth + 1);
             if (!c)
                 goto bad;
             if (e->last_child)
@@ -393,7 +393,7 @@ static int skip_misc(parser *ps)
     }
 }
 
-lcae_xml *lcae_xml_parse(const char *text, size_t n, char *err, size_t errlen)
+io_xml *io_xml_parse(const char *text, size_t n, char *err, size_t errlen)
 {
     parser ps = {text, text + n, 1, 0, err, errlen, 0};
     if (errlen)
@@ -410,7 +410,7 @@ lcae_xml *lcae_xml_parse(const char *text, size_t n, char *err, size_t errlen)
         fail(&ps, "expected the root element");
         return NULL;
     }
-    lcae_xml *root = parse_element(&ps, 0);
+    io_xml *root = parse_element(&ps, 0);
     if (!root)
         return NULL;
     if (skip_misc(&ps) || ps.p < ps.end) {
@@ -421,13 +421,13 @@ lcae_xml *lcae_xml_parse(const char *text, size_t n, char *err, size_t errlen)
     return root;
 }
 
-void lcae_xml_free(lcae_xml *root) { node_free(root); }
+void io_xml_free(io_xml *root) { node_free(root); }
 
-const char *lcae_xml_name(const lcae_xml *e) { return e->name; }
+const char *io_xml_name(const io_xml *e) { return e->name; }
 
-const char *lcae_xml_text(const lcae_xml *e) { return e->text ? e->text : ""; }
+const char *io_xml_text(const io_xml *e) { return e->text ? e->text : ""; }
 
-const char *lcae_xml_attr(const lcae_xml *e, const char *name)
+const char *io_xml_attr(const io_xml *e, const char *name)
 {
     for (int i = 0; i < e->nattrs; i++)
         if (!strcmp(e->attrs[2 * i], name))
@@ -435,7 +435,7 @@ const char *lcae_xml_attr(const lcae_xml *e, const char *name)
     return NULL;
 }
 
-const lcae_xml *lcae_xml_next(const lcae_xml *e, const char *name)
+const io_xml *io_xml_next(const io_xml *e, const char *name)
 {
     for (e = e->next; e; e = e->next)
         if (!name || !strcmp(e->name, name))
@@ -443,10 +443,10 @@ const lcae_xml *lcae_xml_next(const lcae_xml *e, const char *name)
     return NULL;
 }
 
-const lcae_xml *lcae_xml_child(const lcae_xml *e, const char *name)
+const io_xml *io_xml_child(const io_xml *e, const char *name)
 {
-    const lcae_xml *c = e->child;
+    const io_xml *c = e->child;
     if (!c || !name || !strcmp(c->name, name))
         return c;
-    return lcae_xml_next(c, name);
+    return io_xml_next(c, name);
 }

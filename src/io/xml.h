@@ -6,21 +6,21 @@
 
 #include <stddef.h>
 
-typedef struct lcae_xml lcae_xml;
+typedef struct io_xml io_xml;
 
 /* Parses `n` bytes (need not be NUL-terminated) and returns the root element, or NULL
- * with a message in `err` ("line 3: expected '>' ..."). Free with lcae_xml_free. */
-lcae_xml *lcae_xml_parse(const char *text, size_t n, char *err, size_t errlen);
-void lcae_xml_free(lcae_xml *root);
+ * with a message in `err` ("line 3: expected '>' ..."). Free with io_xml_free. */
+io_xml *io_xml_parse(const char *text, size_t n, char *err, size_t errlen);
+void io_xml_free(io_xml *root);
 
-const char *lcae_xml_name(const lcae_xml *e);
+const char *io_xml_name(const io_xml *e);
 /* The element's own text (character data and CDATA directly inside it, entities
  * decoded, leading and trailing white space removed); "" if none. */
-const char *lcae_xml_text(const lcae_xml *e);
-const char *lcae_xml_attr(const lcae_xml *e, const char *name); /* NULL if absent */
+const char *io_xml_text(const io_xml *e);
+const char *io_xml_attr(const io_xml *e, const char *name); /* NULL if absent */
 /* First child named `name` (any child if name is NULL), and the next sibling after
  * `e` with that name; NULL when there is none. */
-const lcae_xml *lcae_xml_child(const lcae_xml *e, const char *name);
-const lcae_xml *lcae_xml_next(const lcae_xml *e, const char *name);
+const io_xml *io_xml_child(const io_xml *e, const char *name);
+const io_xml *io_xml_next(const io_xml *e, const char *name);
 
 #endif

@@ -242,9 +242,11 @@ int lcae_model_create(const lcae_model_config *cfg, uint64_t seed, lcae_model **
     int rc = model_tables(cfg, &m);
     if (rc)
         return rc;
-    m->meta = (lcae_model_meta){.prep = {.bin = 1, .median = NAN, .scale = NAN},
-                                .mask = LCAE_MASK_DISK, .recon = LCAE_RECON_L1,
-                                .rot_loss = 1, .invariant_dims = 10, .lambda = 50,
+    lcae_train_options d; /* a new model's metadata: the training defaults' */
+    lcae_train_defaults(&d);
+    m->meta = (lcae_model_meta){.prep = {.bin = d.bin, .median = NAN, .scale = NAN},
+                                .mask = d.mask, .recon = d.recon, .rot_loss = d.rot_loss,
+                                .invariant_dims = d.invariant_dims, .lambda = d.lambda,
                                 .seed = seed};
     if (m->meta.invariant_dims > cfg->latent)
         m->meta.invariant_dims = cfg->latent;

@@ -63,7 +63,7 @@ int model_file_write(const lcae_model *m, const char *path, int with_adam,
     if (with_adam)
         for (int i = 0; i < nt; i++)
             ne += m->tensors[i].kind == T_PARAM ? 2 : 0;
-    lcae_st_entry *e = lcae_calloc((size_t)ne, sizeof *e);
+    model_st_entry *e = lcae_calloc((size_t)ne, sizeof *e);
     char(*names)[48] = lcae_calloc((size_t)ne, sizeof *names);
     if (!kv || !e || !names) {
         free(kv);
@@ -80,7 +80,7 @@ int model_file_write(const lcae_model *m, const char *path, int with_adam,
             const model_tensor *t = &m->tensors[i];
             if (pass && t->kind != T_PARAM)
                 continue;
-            lcae_st_entry *x = &e[k];
+            model_st_entry *x = &e[k];
             snprintf(names[k], sizeof names[k], "%s%s", pass == 0 ? "" : pass == 1 ? "adam.m." : "adam.v.", t->name);
             x->name = names[k];
             x->ndim = t->ndim;
@@ -95,7 +95,7 @@ int model_file_write(const lcae_model *m, const char *path, int with_adam,
             }
             k++;
         }
-    int rc = lcae_st_write(path, e, ne, kv, nmeta);
+    int rc = model_st_write(path, e, ne, kv, nmeta);
     free(kv);
     free(e);
     free(names);
@@ -117,10 +117,10 @@ static void shape_str(char *buf, size_t n, int ndim, const int64_t *shape)
 }
 
 /* A tensor that must be there with `ndim` dimensions; its shape. */
-static int need(lcae_st_file *f, const char *path, const char *name, int ndim,
-                const lcae_st_tensor **t)
+static int need(model_st_file *f, const char *path, const char *name, int ndim,
+                const model_st_tensor **t)
 {
-    *t = lcae_st_find(f, name);
+    *t = model_st_find(f, name);
     if (!*t)
         return lcae_fail(LCAE_EFAIL, "%s: tensor '%s' is missing (not a model of the "
                          "published architecture?)", path, name);
@@ -131,10 +131,10 @@ static int need(lcae_st_file *f, const char *path, const char *name, int ndim,
 }
 
 /* A metadata name (its index as from_name gives it; 0 if the key is absent). */
-static int meta_name(lcae_st_file *f, const char *path, const char *key, const char *expected,
+static int meta_name(model_st_file *f, const char *path, const char *key, const char *expected,
                      int (*from_name)(const char *), int *value)
 {
-    const char *text = lcae_st_meta(f, key);
+    const char *text = model_st_meta(f, key);
     *value = text ? from_name(text) : 0;
     if (*value < 0)
         return lcae_fail(LCAE_EFAIL, "%s: metadata %s: expected %s, found '%.40s'", path, key,
@@ -142,10 +142,10 @@ static int meta_name(lcae_st_file *f, const char *path, const char *key, const c
     return LCAE_OK;
 }
 
-int model_meta_number(lcae_st_file *f, const char *path, const char *key, double lo,
+int model_meta_number(model_st_file *f, const char *path, const char *key, double lo,
                       double hi, int integer, double *v)
 {
-    const char *s = lcae_st_meta(f, key);
+    const char *s = model_st_meta(f, key);
     if (!s)
         return -1;
     char *end;
@@ -162,14 +162,14 @@ int model_meta_number(lcae_st_file *f, const char *path, const char *key, double
  * user's file) polar if the invariant head inv.0 is there; the input size from
  * lcae.input_size, else from the shapes (the CAE's first Linear takes
  * latent_ch * (H/16)^2; the polar target has 7 * H/2 values). */
-static int read_config(lcae_st_file *f, const char *path, lcae_model_config *cfg)
+static int read_config(model_st_file *f, const char *path, lcae_model_config *cfg)
 {
-    const char *arch = lcae_st_meta(f, "lcae.arch");
+    const char *arch = model_st_meta(f, "lcae.arch");
     if (arch && strcmp(arch, "cae") && strcmp(arch, "polar"))
         return lcae_fail(LCAE_EFAIL, "%s: metadata lcae.arch: expected cae or polar, found "
                          "'%.40s'", path, arch);
-    int polar = arch ? !strcmp(arch, "polar") : lcae_st_find(f, "inv.0.weight") != NULL;
-    const lcae_st_tensor *t0, *t8, *t10, *t12;
+    int polar = arch ? !strcmp(arch, "polar") : model_st_find(f, "inv.0.weight") != NULL;
+    const model_st_tensor *t0, *t8, *t10, *t12;
     int rc;
     if (polar) {
         if ((rc = need(f, path, "enc.0.conv.weight", 4, &t0)) ||
@@ -197,7 +197,7 @@ static int read_config(lcae_st_file *f, const char *path, lcae_model_config *cfg
     if (rc == LCAE_OK) {
         cfg->input_size = (int)v;
     } else if (polar) {
-        const lcae_st_tensor *t = lcae_st_find(f, "lcae_aux_target.mean");
+        const model_st_tensor *t = model_st_find(f, "lcae_aux_target.mean");
         if (!t)
             return lcae_fail(LCAE_EFAIL, "%s: tensor 'lcae_aux_target.mean' is missing (a "
                              "polar model needs its target's standardization)", path);
@@ -209,11 +209,11 @@ static int read_config(lcae_st_file *f, const char *path, lcae_model_config *cfg
     return LCAE_OK;
 }
 
-int model_file_read(const char *path, int with_adam, lcae_model **out, lcae_st_file **fout)
+int model_file_read(const char *path, int with_adam, lcae_model **out, model_st_file **fout)
 {
     *out = NULL;
-    lcae_st_file *f;
-    int rc = lcae_st_open(path, &f);
+    model_st_file *f;
+    int rc = model_st_open(path, &f);
     if (rc)
         return rc;
     lcae_model *m = NULL;
@@ -228,7 +228,7 @@ int model_file_read(const char *path, int with_adam, lcae_model **out, lcae_st_f
     char want[96], found[96];
     for (int i = 0; i < m->ntensors; i++) {
         const model_tensor *mt = &m->tensors[i];
-        const lcae_st_tensor *t = lcae_st_find(f, mt->name);
+        const model_st_tensor *t = model_st_find(f, mt->name);
         if (!t) {
             shape_str(want, sizeof want, mt->ndim, mt->shape);
             rc = lcae_fail(LCAE_EFAIL, "%s: tensor '%s' is missing (expected shape %s)", path,
@@ -252,19 +252,19 @@ int model_file_read(const char *path, int with_adam, lcae_model **out, lcae_st_f
         goto fail;
     for (int i = 0; i < m->ntensors; i++) {
         const model_tensor *mt = &m->tensors[i];
-        const lcae_st_tensor *t = lcae_st_find(f, mt->name);
-        rc = mt->kind == T_COUNT ? lcae_st_read_i64(f, t, &m->nbt[mt->offset])
-                                 : lcae_st_read_f32(f, t, model_tensor_data(m, mt));
+        const model_st_tensor *t = model_st_find(f, mt->name);
+        rc = mt->kind == T_COUNT ? model_st_read_i64(f, t, &m->nbt[mt->offset])
+                                 : model_st_read_f32(f, t, model_tensor_data(m, mt));
         if (!rc && with_adam && mt->kind == T_PARAM) {
             char name[64];
             for (int k = 0; k < 2 && !rc; k++) {
                 snprintf(name, sizeof name, "%s%s", k ? "adam.v." : "adam.m.", mt->name);
-                const lcae_st_tensor *a = lcae_st_find(f, name);
+                const model_st_tensor *a = model_st_find(f, name);
                 if (!a || a->count != mt->count)
                     rc = lcae_fail(LCAE_EFAIL, "%s: checkpoint tensor '%s' is missing or "
                                    "misshapen", path, name);
                 else
-                    rc = lcae_st_read_f32(f, a, (k ? m->adam_v : m->adam_m) + mt->offset);
+                    rc = model_st_read_f32(f, a, (k ? m->adam_v : m->adam_m) + mt->offset);
             }
         }
         if (rc)
@@ -305,10 +305,10 @@ int model_file_read(const char *path, int with_adam, lcae_model **out, lcae_st_f
     rc = model_meta_number(f, path, "lcae.seed", 0, 1.8446744073709552e19, 1, &v);
     if (rc > 0)
         goto fail;
-    const char *seed = lcae_st_meta(f, "lcae.seed");
+    const char *seed = model_st_meta(f, "lcae.seed");
     if (seed)
         me->seed = strtoull(seed, NULL, 10);
-    const char *mask = lcae_st_meta(f, "lcae.mask");
+    const char *mask = model_st_meta(f, "lcae.mask");
     if (mask && strcmp(mask, "disk") && strcmp(mask, "none")) {
         rc = lcae_fail(LCAE_EFAIL, "%s: metadata lcae.mask: expected disk or none, found "
                        "'%.40s'", path, mask);
@@ -316,7 +316,7 @@ int model_file_read(const char *path, int with_adam, lcae_model **out, lcae_st_f
     }
     me->mask = mask && !strcmp(mask, "none") ? LCAE_MASK_NONE : LCAE_MASK_DISK;
     /* absent (earlier versions, PyTorch users): the paper's clipped L1 */
-    const char *recon = lcae_st_meta(f, "lcae.recon");
+    const char *recon = model_st_meta(f, "lcae.recon");
     if (recon && strcmp(recon, "l1") && strcmp(recon, "mse")) {
         rc = lcae_fail(LCAE_EFAIL, "%s: metadata lcae.recon: expected l1 or mse, found "
                        "'%.40s'", path, recon);
@@ -338,12 +338,12 @@ int model_file_read(const char *path, int with_adam, lcae_model **out, lcae_st_f
     if (fout)
         *fout = f;
     else
-        lcae_st_close(f);
+        model_st_close(f);
     *out = m;
     return LCAE_OK;
 fail:
     lcae_model_free(m);
-    lcae_st_close(f);
+    model_st_close(f);
     return rc ? rc : LCAE_EFAIL;
 }
 

@@ -12,6 +12,7 @@
 
 #include "lcae/model.h"
 #include "lcae/nn.h"
+#include "core/util.h"
 
 #define MODEL_MAX_LAYERS 24
 #define MODEL_MAX_TENSORS 160
@@ -145,20 +146,12 @@ typedef struct {
     uint64_t s[4];
 } model_rng;
 
-static inline uint64_t model_splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 /* Independent streams from one seed: (seed, stream) -> generator. */
 static inline void model_rng_seed(model_rng *r, uint64_t seed, uint64_t stream)
 {
     uint64_t x = seed ^ (stream * 0xd1342543de82ef95ULL + 0x2545f4914f6cdd1dULL);
     for (int i = 0; i < 4; i++)
-        r->s[i] = model_splitmix64(&x);
+        r->s[i] = core_splitmix64(&x);
 }
 
 static inline uint64_t model_rng_next(model_rng *r)

@@ -13,12 +13,12 @@
 /* Larger headers are refused: the reference implementation's limit is 100 MB. */
 #define ST_MAX_HEADER (100LL << 20)
 
-struct lcae_st_file {
+struct model_st_file {
     char *path;
     FILE *fp;
     int64_t data_start, data_bytes;
     int n;
-    lcae_st_tensor *t;
+    model_st_tensor *t;
     int nmeta;
     char **meta; /* key, value, key, value, ... */
 };
@@ -56,7 +56,7 @@ static size_t st_dtype_size(int dt)
     return dt == LCAE_ST_F16 || dt == LCAE_ST_BF16 ? 2 : lcae_dtype_size((lcae_dtype)dt);
 }
 
-void lcae_st_close(lcae_st_file *f)
+void model_st_close(model_st_file *f)
 {
     if (!f)
         return;
@@ -95,16 +95,16 @@ static int json_count(const cJSON *j, int64_t *v)
 
 static int cmp_name(const void *a, const void *b)
 {
-    return strcmp(((const lcae_st_tensor *)a)->name, ((const lcae_st_tensor *)b)->name);
+    return strcmp(((const model_st_tensor *)a)->name, ((const model_st_tensor *)b)->name);
 }
 
 static int cmp_begin(const void *a, const void *b)
 {
-    const lcae_st_tensor *x = a, *y = b;
+    const model_st_tensor *x = a, *y = b;
     return x->begin < y->begin ? -1 : x->begin > y->begin ? 1 : (x->end > y->end) - (x->end < y->end);
 }
 
-static int parse_tensor(lcae_st_file *f, const cJSON *j, lcae_st_tensor *t)
+static int parse_tensor(model_st_file *f, const cJSON *j, model_st_tensor *t)
 {
     const char *p = f->path;
     if (!cJSON_IsObject(j))
@@ -154,7 +154,7 @@ static int parse_tensor(lcae_st_file *f, const cJSON *j, lcae_st_tensor *t)
     return t->name ? LCAE_OK : LCAE_ENOMEM;
 }
 
-static int parse_header(lcae_st_file *f, const char *text, int64_t len)
+static int parse_header(model_st_file *f, const char *text, int64_t len)
 {
     const char *p = f->path;
     cJSON *root = cJSON_ParseWithLength(text, (size_t)len);
@@ -212,7 +212,7 @@ static int parse_header(lcae_st_file *f, const char *text, int64_t len)
         f->n++;
     }
     /* duplicate names and overlapping data are refused (sorted copies keep file order) */
-    lcae_st_tensor *s = lcae_malloc(((size_t)f->n + 1) * sizeof *s);
+    model_st_tensor *s = lcae_malloc(((size_t)f->n + 1) * sizeof *s);
     if (!s) {
         rc = LCAE_ENOMEM;
         goto done;
@@ -233,10 +233,10 @@ done:
     return rc;
 }
 
-int lcae_st_open(const char *path, lcae_st_file **out)
+int model_st_open(const char *path, model_st_file **out)
 {
     *out = NULL;
-    lcae_st_file *f = lcae_calloc(1, sizeof *f);
+    model_st_file *f = lcae_calloc(1, sizeof *f);
     if (!f)
         return LCAE_ENOMEM;
     int rc = LCAE_OK;
@@ -289,18 +289,18 @@ int lcae_st_open(const char *path, lcae_st_file **out)
     return LCAE_OK;
 fail:
     free(text);
-    lcae_st_close(f);
+    model_st_close(f);
     return rc;
 }
 
-int lcae_st_count(const lcae_st_file *f) { return f->n; }
+int model_st_count(const model_st_file *f) { return f->n; }
 
-const lcae_st_tensor *lcae_st_get(const lcae_st_file *f, int i)
+const model_st_tensor *model_st_get(const model_st_file *f, int i)
 {
     return i >= 0 && i < f->n ? &f->t[i] : NULL;
 }
 
-const lcae_st_tensor *lcae_st_find(const lcae_st_file *f, const char *name)
+const model_st_tensor *model_st_find(const model_st_file *f, const char *name)
 {
     for (int i = 0; i < f->n; i++)
         if (!strcmp(f->t[i].name, name))
@@ -308,7 +308,7 @@ const lcae_st_tensor *lcae_st_find(const lcae_st_file *f, const char *name)
     return NULL;
 }
 
-const char *lcae_st_meta(const lcae_st_file *f, const char *key)
+const char *model_st_meta(const model_st_file *f, const char *key)
 {
     for (int i = 0; i < f->nmeta; i++)
         if (!strcmp(f->meta[2 * i], key))
@@ -317,7 +317,7 @@ const char *lcae_st_meta(const lcae_st_file *f, const char *key)
 }
 
 /* The tensor's bytes, malloc'd. */
-static int read_bytes(lcae_st_file *f, const lcae_st_tensor *t, void **buf)
+static int read_bytes(model_st_file *f, const model_st_tensor *t, void **buf)
 {
     size_t n = (size_t)(t->end - t->begin);
     *buf = lcae_malloc(n ? n : 1);
@@ -341,7 +341,7 @@ static float half_to_f32(uint16_t h)
     return s ? -v : v;
 }
 
-int lcae_st_read_f32(lcae_st_file *f, const lcae_st_tensor *t, float *dst)
+int model_st_read_f32(model_st_file *f, const model_st_tensor *t, float *dst)
 {
     void *buf;
     int rc = read_bytes(f, t, &buf);
@@ -363,7 +363,7 @@ int lcae_st_read_f32(lcae_st_file *f, const lcae_st_tensor *t, float *dst)
     return LCAE_OK;
 }
 
-int lcae_st_read_i64(lcae_st_file *f, const lcae_st_tensor *t, int64_t *dst)
+int model_st_read_i64(model_st_file *f, const model_st_tensor *t, int64_t *dst)
 {
     if (t->dtype == LCAE_ST_F16 || t->dtype == LCAE_ST_BF16 || t->dtype == LCAE_DT_F32 ||
         t->dtype == LCAE_DT_F64 || t->dtype == LCAE_DT_U64)
@@ -391,7 +391,7 @@ int lcae_st_read_i64(lcae_st_file *f, const lcae_st_tensor *t, int64_t *dst)
     return LCAE_OK;
 }
 
-int lcae_st_write(const char *path, const lcae_st_entry *e, int n, const char *const *meta,
+int model_st_write(const char *path, const model_st_entry *e, int n, const char *const *meta,
                   int nmeta)
 {
     cJSON *root = cJSON_CreateObject();

@@ -21,24 +21,24 @@ typedef struct {
     int64_t shape[LCAE_ST_MAXDIM];
     int64_t count;      /* product of shape (1 for a scalar) */
     int64_t begin, end; /* bytes, relative to the data section */
-} lcae_st_tensor;
+} model_st_tensor;
 
-typedef struct lcae_st_file lcae_st_file;
+typedef struct model_st_file model_st_file;
 
 /* Opens and validates the whole header (offsets inside the file, sizes matching the
  * shapes, no overlaps, metadata values strings). */
-int lcae_st_open(const char *path, lcae_st_file **out);
-void lcae_st_close(lcae_st_file *f);
-int lcae_st_count(const lcae_st_file *f);
-const lcae_st_tensor *lcae_st_get(const lcae_st_file *f, int i);
-const lcae_st_tensor *lcae_st_find(const lcae_st_file *f, const char *name);
+int model_st_open(const char *path, model_st_file **out);
+void model_st_close(model_st_file *f);
+int model_st_count(const model_st_file *f);
+const model_st_tensor *model_st_get(const model_st_file *f, int i);
+const model_st_tensor *model_st_find(const model_st_file *f, const char *name);
 /* A metadata value, or NULL. */
-const char *lcae_st_meta(const lcae_st_file *f, const char *key);
+const char *model_st_meta(const model_st_file *f, const char *key);
 /* Reads tensor t converted to float32 (F32, F64, F16, BF16, integer types) into dst
  * (t->count values). */
-int lcae_st_read_f32(lcae_st_file *f, const lcae_st_tensor *t, float *dst);
+int model_st_read_f32(model_st_file *f, const model_st_tensor *t, float *dst);
 /* Reads an integer tensor (I64, I32, ...) into dst (t->count values). */
-int lcae_st_read_i64(lcae_st_file *f, const lcae_st_tensor *t, int64_t *dst);
+int model_st_read_i64(model_st_file *f, const model_st_tensor *t, int64_t *dst);
 
 /* ---- writing ---- */
 typedef struct {
@@ -47,11 +47,11 @@ typedef struct {
     int ndim;
     int64_t shape[LCAE_ST_MAXDIM];
     const void *data; /* native (little-endian) values */
-} lcae_st_entry;
+} model_st_entry;
 
 /* Writes n tensors (in the given order) and nmeta key/value string pairs
  * (meta[2*i], meta[2*i+1]) to path atomically. */
-int lcae_st_write(const char *path, const lcae_st_entry *e, int n, const char *const *meta,
+int model_st_write(const char *path, const model_st_entry *e, int n, const char *const *meta,
                   int nmeta);
 
 #endif

@@ -57,13 +57,6 @@ void lcae_lr_at(lcae_lr_schedule schedule, double lr, int64_t done, int64_t tota
     }
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* NAME.safetensors -> NAME<suffix> (any other name: name + suffix). */
 static char *beside(const char *model_path, const char *suffix)
 {
@@ -130,7 +123,7 @@ static void fill_run_meta(run_meta *r, const lcae_train_options *o, int epochs, 
 }
 
 /* Resuming: the checkpoint must be of the same run (every option but --epochs). */
-static int check_resume(lcae_st_file *f, const char *ckpt, const lcae_model *m,
+static int check_resume(model_st_file *f, const char *ckpt, const lcae_model *m,
                         const lcae_train_options *o, int64_t total, int *epochs_done,
                         int64_t *adam_step)
 {
@@ -165,7 +158,7 @@ static int check_resume(lcae_st_file *f, const char *ckpt, const lcae_model *m,
     fill_run_meta(&want, o, 0, total, 0, 0);
     int same_total = o->lr_schedule == LCAE_LR_ONECYCLE || o->steps > 0;
     for (int i = 2; i < RUN_META_SAME + same_total; i++) {
-        const char *v = lcae_st_meta(f, want.kv[2 * i]);
+        const char *v = model_st_meta(f, want.kv[2 * i]);
         if (!v || strcmp(v, want.kv[2 * i + 1]))
             return lcae_fail(LCAE_EUSAGE, "%s: cannot resume: %s is %s here and %s in the "
                              "checkpoint", ckpt, want.kv[2 * i] + 5, want.kv[2 * i + 1],
@@ -493,13 +486,13 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
     int fitted = 0;
     int64_t step = 0;
     if (o.resume) {
-        lcae_st_file *f;
+        model_st_file *f;
         if ((rc = model_file_read(s.ckpt, 1, &s.m, &f))) {
             train_free(&s);
             return rc;
         }
         rc = check_resume(f, s.ckpt, s.m, &o, total, &done, &step);
-        lcae_st_close(f);
+        model_st_close(f);
         if (rc) {
             train_free(&s);
             return rc;
@@ -570,7 +563,7 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
         char what[64], extra[256], probe_note[96];
         snprintf(what, sizeof what, "epoch %d/%d", epoch + 1, epochs);
         lcae_progress_begin(p, what, planned, "patterns");
-        double t0 = now_s(), sum[4] = {0}, lr = o.lr, beta1 = 0.9;
+        double t0 = core_now_s(), sum[4] = {0}, lr = o.lr, beta1 = 0.9;
         for (int64_t k = 0; k < nsteps; k++) {
             int64_t b0 = k * o.batch;
             int n = (int)(ntrain - b0 < o.batch ? ntrain - b0 : o.batch);
@@ -592,7 +585,7 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
             snprintf(extra, sizeof extra, "loss %.4f", sum[0] / (double)seen);
             lcae_progress_update(p, seen, extra);
         }
-        double secs = now_s() - t0;
+        double secs = core_now_s() - t0;
         cJSON *e = cJSON_CreateObject();
         cJSON_AddNumberToObject(e, "epoch", epoch + 1);
         cJSON_AddNumberToObject(e, "step", (double)s.m->adam_step);

@@ -4,7 +4,7 @@
 
 #include "pipeline_internal.h"
 
-cJSON *lcae_open_options_json(const lcae_open_options *o)
+cJSON *pipeline_open_options_json(const lcae_open_options *o)
 {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "format", lcae_format_name(o->format));
@@ -28,7 +28,7 @@ static void add_u64(cJSON *j, const char *key, uint64_t v)
     cJSON_AddStringToObject(j, key, buf);
 }
 
-cJSON *lcae_sim_params_json(const lcae_sim_params *p)
+cJSON *pipeline_sim_params_json(const lcae_sim_params *p)
 {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddNumberToObject(j, "ny", (double)p->ny);
@@ -61,7 +61,7 @@ cJSON *lcae_sim_params_json(const lcae_sim_params *p)
     return j;
 }
 
-cJSON *lcae_hdbscan_params_json(const lcae_hdbscan_params *p)
+cJSON *pipeline_hdbscan_params_json(const lcae_hdbscan_params *p)
 {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddNumberToObject(j, "min_cluster_size", (double)p->min_cluster_size);
@@ -75,21 +75,21 @@ cJSON *lcae_hdbscan_params_json(const lcae_hdbscan_params *p)
     return j;
 }
 
-cJSON *lcae_run_config_json(const lcae_run_options *o)
+cJSON *pipeline_run_config_json(const lcae_run_options *o)
 {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "preset", o->preset ? o->preset : "");
     if (o->data) {
         cJSON_AddStringToObject(j, "data", o->data);
-        cJSON_AddItemToObject(j, "open", lcae_open_options_json(&o->open));
+        cJSON_AddItemToObject(j, "open", pipeline_open_options_json(&o->open));
         if (o->truth_dir)
             cJSON_AddStringToObject(j, "truth", o->truth_dir);
     } else {
-        cJSON_AddItemToObject(j, "sample", lcae_sim_params_json(&o->sim));
+        cJSON_AddItemToObject(j, "sample", pipeline_sim_params_json(&o->sim));
     }
     cJSON_AddItemToObject(j, "train", lcae_train_options_json(&o->train));
     cJSON *c = cJSON_AddObjectToObject(j, "cluster");
-    cJSON_AddItemToObject(c, "hdbscan", lcae_hdbscan_params_json(&o->hdbscan));
+    cJSON_AddItemToObject(c, "hdbscan", pipeline_hdbscan_params_json(&o->hdbscan));
     /* "positions": lcae_min_cluster_size_for(positions) (lcae_run records the size) */
     cJSON_AddStringToObject(c, "min_cluster_size_from",
                             o->hdbscan.min_cluster_size ? "given" : "positions");

@@ -7,10 +7,10 @@
 
 #include "lcae/pipeline.h"
 
-cJSON *lcae_open_options_json(const lcae_open_options *o);
-cJSON *lcae_sim_params_json(const lcae_sim_params *p);
-cJSON *lcae_hdbscan_params_json(const lcae_hdbscan_params *p);
+cJSON *pipeline_open_options_json(const lcae_open_options *o);
+cJSON *pipeline_sim_params_json(const lcae_sim_params *p);
+cJSON *pipeline_hdbscan_params_json(const lcae_hdbscan_params *p);
 /* Everything: preset, scan or sample, training, clustering. */
-cJSON *lcae_run_config_json(const lcae_run_options *o);
+cJSON *pipeline_run_config_json(const lcae_run_options *o);
 
 #endif

@@ -18,7 +18,9 @@
 
 #include "lcae/features.h"
 #include "lcae/report.h"
+#include "lcae/score.h"
 #include "lcae/stats.h"
+#include "core/util.h"
 #include "pipeline_internal.h"
 
 typedef struct {
@@ -28,13 +30,6 @@ typedef struct {
     int force;
     const lcae_progress *p;
 } run_state;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int file_exists(const char *path)
 {
@@ -275,20 +270,8 @@ static cJSON *train_config(run_ctx *c, source_run *s)
 
 static int do_encode(run_ctx *c, source_run *s)
 {
-    lcae_model *model;
-    int rc = lcae_model_load(s->model, &model);
-    if (rc)
-        return rc;
-    const lcae_dataset_info *in = lcae_dataset_get_info(c->ds);
-    int d = lcae_model_get_config(model)->latent;
-    float *z = lcae_malloc((size_t)in->count * (size_t)d * sizeof *z);
-    rc = z ? lcae_encode(model, c->ds, c->beam, c->o->encode_batch, z, c->rs->p) : LCAE_ENOMEM;
-    lcae_model_free(model);
-    int64_t shape[2] = {in->count, d};
-    if (!rc)
-        rc = lcae_npy_write(s->vectors, LCAE_DT_F32, 2, shape, z);
-    free(z);
-    return rc;
+    return lcae_encode_file(s->model, c->ds, c->beam, NULL, c->o->encode_batch, s->vectors,
+                            c->rs->p, NULL);
 }
 
 /* An extractor's options: its method's defaults, prepared as the models' patterns are. */
@@ -305,12 +288,7 @@ static lcae_features_options features_options(const run_ctx *c, const source_run
 static int do_features(run_ctx *c, source_run *s)
 {
     lcae_features_options fo = features_options(c, s);
-    lcae_features f = {0};
-    int rc = lcae_features_compute(c->ds, &fo, c->beam, c->rs->p, &f);
-    if (!rc)
-        rc = lcae_features_write(&f, s->vectors);
-    lcae_features_free(&f);
-    return rc;
+    return lcae_features_file(c->ds, &fo, c->beam, NULL, s->vectors, c->rs->p, NULL);
 }
 
 static cJSON *features_config(run_ctx *c, source_run *s)
@@ -341,37 +319,19 @@ static cJSON *no_config(run_ctx *c, source_run *s)
     return cJSON_CreateObject();
 }
 
-/* Models may be clustered on their first invariant_dims features only. */
-static int cluster_dims(const run_ctx *c, const source_run *s, int64_t d)
+/* Models may be clustered on their first invariant_dims features only (0: all). */
+static int cluster_dims(const run_ctx *c, const source_run *s)
 {
-    if (s->def->kind != SOURCE_MODEL || !c->o->cluster_on_invariant)
-        return (int)d;
-    return c->o->train.invariant_dims < d ? c->o->train.invariant_dims : (int)d;
+    return s->def->kind == SOURCE_MODEL && c->o->cluster_on_invariant
+               ? c->o->train.invariant_dims : 0;
 }
 
 static int do_cluster(run_ctx *c, source_run *s)
 {
-    lcae_npy_header h;
-    double *z;
-    int rc = lcae_npy_load_f64(s->vectors, &h, &z);
-    if (rc)
-        return rc;
-    int64_t n = h.shape[0], d = h.ndim == 2 ? h.shape[1] : 0;
-    int64_t use = cluster_dims(c, s, d);
-    for (int64_t i = 0; use < d && i < n; i++)
-        memmove(z + i * use, z + i * d, (size_t)use * sizeof *z);
-    lcae_hdbscan_result r;
-    rc = lcae_hdbscan(z, n, use, &c->o->hdbscan, s->vectors, c->rs->p, &r);
-    free(z);
-    if (rc)
-        return rc;
-    int64_t shape[1] = {n};
-    rc = lcae_npy_write(s->labels, LCAE_DT_I32, 1, shape, r.labels);
-    if (!rc)
-        rc = lcae_npy_write(s->probabilities, LCAE_DT_F64, 1, shape, r.probabilities);
-    if (!rc && s->labels_full)
-        rc = lcae_npy_write(s->labels_full, LCAE_DT_I32, 1, shape, r.labels_full);
-    lcae_hdbscan_result_free(&r);
+    lcae_cluster_outputs out = {.labels = s->labels, .labels_full = s->labels_full,
+                                .probabilities = s->probabilities};
+    int rc = lcae_cluster_file(s->vectors, cluster_dims(c, s), &c->o->hdbscan, &out,
+                               c->rs->p, NULL);
     if (!rc && !s->labels_full) { /* an earlier run's full map would not match these labels */
         char *stale = lcae_path_join(s->dir, "labels_full.npy");
         if (!stale)
@@ -384,7 +344,7 @@ static int do_cluster(run_ctx *c, source_run *s)
 
 static cJSON *cluster_config(run_ctx *c, source_run *s)
 {
-    cJSON *j = lcae_hdbscan_params_json(&c->o->hdbscan);
+    cJSON *j = pipeline_hdbscan_params_json(&c->o->hdbscan);
     if (s->def->kind == SOURCE_MODEL) {
         cJSON_AddBoolToObject(j, "cluster_on_invariant", c->o->cluster_on_invariant);
         if (c->o->cluster_on_invariant)
@@ -394,32 +354,25 @@ static cJSON *cluster_config(run_ctx *c, source_run *s)
 }
 
 /* The scores of one labelling (labels.npy or labels_full.npy) against each truth known,
- * as members "class" and "grain" of j. */
-static int score_labels(const truth_maps *t, const char *path, cJSON *j)
+ * as members "class" and "grain" of j (boundaries from truth_region.npy beside them). */
+static int score_labels(const run_ctx *c, const char *path, cJSON *j)
 {
-    lcae_npy_header h;
-    int32_t *lab;
-    int rc = lcae_npy_load_i32(path, &h, &lab);
-    if (rc)
-        return rc;
-    if (h.count != t->n) {
-        free(lab);
-        return lcae_fail(LCAE_EFAIL, "%s: expected %lld labels, found %lld", path,
-                         (long long)t->n, (long long)h.count);
-    }
     const struct {
-        const char *name;
+        const char *name, *file;
         const int32_t *truth;
-    } against[] = {{"class", t->truth_class}, {"grain", t->truth_grain}};
+    } against[] = {{"class", "truth_class.npy", c->truth.truth_class},
+                   {"grain", "truth_grain.npy", c->truth.truth_grain}};
+    int rc = LCAE_OK;
     for (int a = 0; a < 2 && !rc; a++) {
         if (!against[a].truth)
             continue;
+        char *truth = lcae_path_join(c->truth_dir, against[a].file);
         lcae_score_result r;
-        rc = lcae_score(lab, against[a].truth, t->truth_region, t->n, &r);
+        rc = truth ? lcae_score_file(path, truth, NULL, &r) : LCAE_ENOMEM;
         if (!rc)
             cJSON_AddItemToObject(j, against[a].name, lcae_score_json(&r));
+        free(truth);
     }
-    free(lab);
     return rc;
 }
 
@@ -429,13 +382,13 @@ static int score_labels(const truth_maps *t, const char *path, cJSON *j)
 static int do_score(run_ctx *c, source_run *s)
 {
     cJSON *j = cJSON_CreateObject();
-    int rc = score_labels(&c->truth, s->labels, j);
+    int rc = score_labels(c, s->labels, j);
     const lcae_hdbscan_params *hp = &c->o->hdbscan;
     cJSON_AddNumberToObject(j, "min_cluster_size", (double)hp->min_cluster_size);
     cJSON_AddNumberToObject(j, "min_samples",
                             (double)(hp->min_samples ? hp->min_samples : hp->min_cluster_size));
     if (!rc && s->labels_full)
-        rc = score_labels(&c->truth, s->labels_full, cJSON_AddObjectToObject(j, "full"));
+        rc = score_labels(c, s->labels_full, cJSON_AddObjectToObject(j, "full"));
     char *text = rc ? NULL : cJSON_Print(j);
     cJSON_Delete(j);
     if (rc)
@@ -489,12 +442,37 @@ static const stage_def *stages_of(source_kind kind)
     return kind == SOURCE_MODEL ? model_stages : features_stages;
 }
 
-/* Runs a stage unless it is up to date. Its recorded key is removed (and run.json
- * saved) before it starts and written again only once all its outputs are in place, so
- * that an interrupted stage is never taken for a finished one. */
+/* The one stage runner: runs fn(arg) as stage `name` unless it is up to date. Its
+ * recorded key is removed (and run.json saved) before it starts and written again only
+ * once all its outputs are in place, so that an interrupted stage is never taken for a
+ * finished one. */
+static int run_keyed(run_state *rs, const char *name, const char *key, char *const *outs,
+                     int n_outs, int (*fn)(void *arg), void *arg)
+{
+    if (stage_current(rs, name, key, outs, n_outs))
+        return LCAE_OK;
+    int rc = stage_forget(rs, name);
+    double t0 = core_now_s();
+    if (!rc)
+        rc = fn(arg);
+    return rc ? rc : stage_done(rs, name, key, core_now_s() - t0);
+}
+
+typedef struct {
+    run_ctx *c;
+    source_run *s;
+    const stage_def *st;
+} source_stage;
+
+static int run_source_stage(void *arg)
+{
+    source_stage *a = arg;
+    return a->st->run(a->c, a->s);
+}
+
+/* A source's stage, named under the source ("standard/train"). */
 static int run_stage(run_ctx *c, source_run *s, const stage_def *st, const char *key)
 {
-    run_state *rs = c->rs;
     char name[96];
     snprintf(name, sizeof name, "%s/%s", s->def->name, st->what);
     char *outs[3];
@@ -502,13 +480,8 @@ static int run_stage(run_ctx *c, source_run *s, const stage_def *st, const char 
     for (int i = 0; i < st->n_outputs; i++) /* NULL: an output not asked for */
         if ((outs[n_outs] = *(char **)((char *)s + st->outputs[i])))
             n_outs++;
-    if (stage_current(rs, name, key, outs, n_outs))
-        return LCAE_OK;
-    int rc = stage_forget(rs, name);
-    double t0 = now_s();
-    if (!rc)
-        rc = st->run(c, s);
-    return rc ? rc : stage_done(rs, name, key, now_s() - t0);
+    source_stage a = {c, s, st};
+    return run_keyed(c->rs, name, key, outs, n_outs, run_source_stage, &a);
 }
 
 /* Every stage of one source, each key extending its upstream's. */
@@ -553,11 +526,8 @@ static int load_results(source_run *s, int64_t n)
         rc = lcae_read_text_file(s->score, 1 << 20, &text, &len);
         if (rc)
             return rc;
-        cJSON *all = cJSON_Parse(text);
+        s->score_json = cJSON_Parse(text);
         free(text);
-        /* the report shows the scores against the class truth */
-        s->score_json = cJSON_DetachItemFromObject(all, "class");
-        cJSON_Delete(all);
     }
     return LCAE_OK;
 }
@@ -612,6 +582,19 @@ static void remove_temporaries(const char *dir, int depth)
         free(path);
     }
     closedir(d);
+}
+
+typedef struct {
+    const lcae_sim_params *sim;
+    const char *dir;
+    const lcae_progress *p;
+} sample_stage;
+
+static int run_sample(void *arg)
+{
+    sample_stage *a = arg;
+    int rc = lcae_make_dirs(a->dir);
+    return rc ? rc : lcae_simulate(a->sim, a->dir, a->p);
 }
 
 /* The statistics' files and, for centred patterns, the beam map: the user's, or found in
@@ -670,7 +653,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
         goto done;
     }
     rs.run = load_run_json(rs.run_json);
-    config = lcae_run_config_json(o);
+    config = pipeline_run_config_json(o);
     cJSON_DeleteItemFromObject(rs.run, "version");
     cJSON_AddStringToObject(rs.run, "version", lcae_version());
     cJSON_DeleteItemFromObject(rs.run, "config");
@@ -685,7 +668,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
         }
         cJSON *id = cJSON_CreateObject();
         cJSON_AddItemToObject(id, "scan", file_identity(o->data));
-        cJSON_AddItemToObject(id, "open", lcae_open_options_json(&o->open));
+        cJSON_AddItemToObject(id, "open", pipeline_open_options_json(&o->open));
         data_key = make_key(NULL, id);
     } else {
         sample_dir = lcae_path_join(dir, "sample");
@@ -698,18 +681,10 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
             rc = LCAE_ENOMEM;
             goto done;
         }
-        sample_key = make_key(NULL, lcae_sim_params_json(&o->sim));
+        sample_key = make_key(NULL, pipeline_sim_params_json(&o->sim));
         char *outs[2] = {data_path, truth_class};
-        if (!stage_current(&rs, "sample", sample_key, outs, 2)) {
-            double t0 = now_s();
-            rc = stage_forget(&rs, "sample");
-            if (!rc)
-                rc = lcae_make_dirs(sample_dir);
-            if (!rc)
-                rc = lcae_simulate(&o->sim, sample_dir, p);
-            if (!rc)
-                rc = stage_done(&rs, "sample", sample_key, now_s() - t0);
-        }
+        sample_stage a = {&o->sim, sample_dir, p};
+        rc = run_keyed(&rs, "sample", sample_key, outs, 2, run_sample, &a);
         free(truth_class);
         if (rc)
             goto done;
@@ -731,7 +706,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
 
     /* statistics: always computed (one streaming pass), for the report */
     {
-        double t0 = now_s();
+        double t0 = core_now_s();
         lcae_stats_options so = {.virtual_images = 1, .seed = o->train.seed};
         rc = lcae_stats_compute(ds, &so, p, &st);
         if (!rc)
@@ -739,7 +714,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
         if (!rc)
             rc = centring_beam(o, ds, p, stats_dir, &st, &beam);
         if (!rc)
-            rc = stage_done(&rs, "stats", data_key, now_s() - t0);
+            rc = stage_done(&rs, "stats", data_key, core_now_s() - t0);
         if (rc)
             goto done;
     }
@@ -758,7 +733,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
     if (!used.hdbscan.min_cluster_size) {
         used.hdbscan.min_cluster_size = lcae_min_cluster_size_for(in->count);
         cJSON *cluster = cJSON_GetObjectItem(config, "cluster");
-        cJSON_ReplaceItemInObject(cluster, "hdbscan", lcae_hdbscan_params_json(&used.hdbscan));
+        cJSON_ReplaceItemInObject(cluster, "hdbscan", pipeline_hdbscan_params_json(&used.hdbscan));
     }
     run_ctx ctx = {.rs = &rs, .o = &used, .ds = ds, .beam = beam, .truth = truth,
                    .truth_dir = truth_dir};
@@ -774,7 +749,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
 
     /* the report, always redrawn: it is cheap and shows every stage's current outputs */
     {
-        double t0 = now_s();
+        double t0 = core_now_s();
         timings = cJSON_CreateObject();
         cJSON *stages = cJSON_GetObjectItem(rs.run, "stages");
         cJSON *s;
@@ -798,7 +773,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
         if (!rc)
             rc = lcae_report_write(&ri, report_dir, p);
         if (!rc)
-            rc = stage_done(&rs, "report", "", now_s() - t0);
+            rc = stage_done(&rs, "report", "", core_now_s() - t0);
     }
 
 done:

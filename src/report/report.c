@@ -247,12 +247,20 @@ static cJSON *build_json(report_ctx *r)
             cJSON_AddNumberToObject(p, "pc1_variance_fraction", cl->explained[0]);
             cJSON_AddNumberToObject(p, "pc2_variance_fraction", cl->explained[1]);
         }
-        if (cl->in->score)
-            cJSON_AddItemToObject(o, "score", cJSON_Duplicate((const cJSON *)cl->in->score, 1));
-        else if (cl->has_class)
-            cJSON_AddItemToObject(o, "score", lcae_score_json(&cl->class_score));
-        if (cl->has_grain)
-            cJSON_AddItemToObject(o, "score_grain", lcae_score_json(&cl->grain_score));
+        const cJSON *given = cl->in->score;
+        const struct {
+            const char *key, *given;
+            int has;
+            const lcae_score_result *score;
+        } scores[2] = {{"score", "class", cl->has_class, &cl->class_score},
+                       {"score_grain", "grain", cl->has_grain, &cl->grain_score}};
+        for (int k = 0; k < 2; k++) {
+            const cJSON *g = cJSON_GetObjectItemCaseSensitive(given, scores[k].given);
+            if (g)
+                cJSON_AddItemToObject(o, scores[k].key, cJSON_Duplicate(g, 1));
+            else if (scores[k].has)
+                cJSON_AddItemToObject(o, scores[k].key, lcae_score_json(scores[k].score));
+        }
         if (cl->in->train_log) {
             cJSON_AddStringToObject(o, "train_log", cl->in->train_log);
             cJSON *probe = latent_probe_json(cl->in->train_log);
@@ -465,7 +473,7 @@ int lcae_report_write(const lcae_report_input *in, const char *dir, const lcae_p
                             &cl->class_score);
             cl->has_class = !rc;
         }
-        if (!rc && in->truth_grain) {
+        if (!rc && in->truth_grain && !cl->in->score) {
             rc = lcae_score(cl->in->labels, in->truth_grain, in->truth_region, r.n,
                             &cl->grain_score);
             cl->has_grain = !rc;

@@ -11,7 +11,7 @@
 
 #include "lcae/io.h"
 #include "lcae/report.h"
-#include "lcae/sim.h"
+#include "lcae/score.h"
 #include "lcae/stats.h"
 
 /* Figure 2 shows at most this many clusters (the largest) per clustering. */
@@ -39,8 +39,7 @@ typedef struct {
     double center[64];  /* the mean latent vector */
     double explained[2];/* share of the total variance along each */
     int64_t pca_rows;   /* finite rows used */
-    /* scores computed here: against the class truth when no score was given, and
-     * against the grain truth */
+    /* scores computed here when none were given */
     int has_class, has_grain;
     lcae_score_result class_score, grain_score;
 } report_clustering;

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "core/util.h"
 #include "lcae/sim.h"
 
 #define SIM_PI 3.14159265358979323846
@@ -25,24 +26,16 @@ typedef struct {
     uint64_t s;
 } sim_rng;
 
-static inline uint64_t sim_mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 static inline sim_rng sim_rng_key(uint64_t seed, uint64_t purpose, uint64_t index)
 {
-    sim_rng r = {sim_mix64(sim_mix64(seed + 0x9e3779b97f4a7c15ULL * purpose) ^ index)};
-    r.s = sim_mix64(r.s + index);
+    sim_rng r = {core_mix64(core_mix64(seed + 0x9e3779b97f4a7c15ULL * purpose) ^ index)};
+    r.s = core_mix64(r.s + index);
     return r;
 }
 
 static inline uint64_t sim_next(sim_rng *r)
 {
-    r->s += 0x9e3779b97f4a7c15ULL;
-    return sim_mix64(r->s);
+    return core_splitmix64(&r->s);
 }
 
 /* Uniform in [0, 1) with 53 random bits. */

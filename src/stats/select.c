@@ -14,7 +14,7 @@ static float key_to_f32(uint32_t k)
     return v;
 }
 
-int64_t lcae_select_plan_init(lcae_select_plan *pl, int nq, const double *p,
+int64_t stats_select_plan_init(stats_select_plan *pl, int nq, const double *p,
                               const uint64_t *hist)
 {
     memset(pl, 0, sizeof *pl);
@@ -49,7 +49,7 @@ int64_t lcae_select_plan_init(lcae_select_plan *pl, int nq, const double *p,
     return pl->n;
 }
 
-void lcae_select_finish(const lcae_select_plan *pl, const uint64_t *hist2, double *q)
+void stats_select_finish(const stats_select_plan *pl, const uint64_t *hist2, double *q)
 {
     double v[2 * LCAE_SEL_MAXQ];
     for (int r = 0; r < 2 * pl->nq; r++) {
@@ -76,14 +76,14 @@ int lcae_percentiles_f32(const float *x, int64_t n, int nq, const double *p, dou
         if (!(p[i] >= 0 && p[i] <= 1))
             return lcae_fail(LCAE_EUSAGE, "percentiles: p must lie in [0, 1] (found %g)", p[i]);
     uint64_t *hist = lcae_calloc(LCAE_SEL_BINS, sizeof *hist);
-    lcae_select_plan *pl = lcae_malloc(sizeof *pl);
+    stats_select_plan *pl = lcae_malloc(sizeof *pl);
     if (!hist || !pl) {
         free(hist);
         free(pl);
         return LCAE_ENOMEM;
     }
-    lcae_select_count_hi(hist, x, n);
-    int64_t nf = lcae_select_plan_init(pl, nq, p, hist);
+    stats_select_count_hi(hist, x, n);
+    int64_t nf = stats_select_plan_init(pl, nq, p, hist);
     if (nfinite)
         *nfinite = nf;
     free(hist);
@@ -98,8 +98,8 @@ int lcae_percentiles_f32(const float *x, int64_t n, int nq, const double *p, dou
         free(pl);
         return LCAE_ENOMEM;
     }
-    lcae_select_count_lo(pl, hist2, x, n);
-    lcae_select_finish(pl, hist2, q);
+    stats_select_count_lo(pl, hist2, x, n);
+    stats_select_finish(pl, hist2, q);
     free(hist2);
     free(pl);
     return LCAE_OK;

@@ -17,9 +17,9 @@
 #define LCAE_SEL_MAXQ 16
 #define LCAE_SEL_BINS 65536
 
-static inline int lcae_f32_finite_bits(uint32_t u) { return (u & 0x7f800000u) != 0x7f800000u; }
+static inline int stats_f32_finite_bits(uint32_t u) { return (u & 0x7f800000u) != 0x7f800000u; }
 
-static inline uint32_t lcae_f32_key(uint32_t u)
+static inline uint32_t stats_f32_key(uint32_t u)
 {
     return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
 }
@@ -35,29 +35,29 @@ typedef struct {
     int nbuckets;
     uint32_t bucket[2 * LCAE_SEL_MAXQ];
     uint8_t slot_of_hi[LCAE_SEL_BINS]; /* 0: not chosen, else slot + 1 */
-} lcae_select_plan;
+} stats_select_plan;
 
 /* Pass 1: hist[key >> 16] += 1 for every finite value. */
-static inline void lcae_select_count_hi(uint64_t *hist, const float *x, int64_t n)
+static inline void stats_select_count_hi(uint64_t *hist, const float *x, int64_t n)
 {
     for (int64_t i = 0; i < n; i++) {
         uint32_t u;
         memcpy(&u, &x[i], 4);
-        if (lcae_f32_finite_bits(u))
-            hist[lcae_f32_key(u) >> 16]++;
+        if (stats_f32_finite_bits(u))
+            hist[stats_f32_key(u) >> 16]++;
     }
 }
 
 /* Pass 2: hist2[slot * 65536 + (key & 0xffff)] += 1 for finite values in chosen buckets. */
-static inline void lcae_select_count_lo(const lcae_select_plan *pl, uint64_t *hist2,
+static inline void stats_select_count_lo(const stats_select_plan *pl, uint64_t *hist2,
                                         const float *x, int64_t n)
 {
     for (int64_t i = 0; i < n; i++) {
         uint32_t u;
         memcpy(&u, &x[i], 4);
-        if (!lcae_f32_finite_bits(u))
+        if (!stats_f32_finite_bits(u))
             continue;
-        uint32_t k = lcae_f32_key(u);
+        uint32_t k = stats_f32_key(u);
         int s = pl->slot_of_hi[k >> 16];
         if (s)
             hist2[(size_t)(s - 1) * LCAE_SEL_BINS + (k & 0xffffu)]++;
@@ -66,9 +66,9 @@ static inline void lcae_select_count_lo(const lcae_select_plan *pl, uint64_t *hi
 
 /* After pass 1 (hist summed over threads): ranks and chosen buckets. Returns the number
  * of finite values (0: nothing to select, pass 2 not needed). */
-int64_t lcae_select_plan_init(lcae_select_plan *pl, int nq, const double *p,
+int64_t stats_select_plan_init(stats_select_plan *pl, int nq, const double *p,
                               const uint64_t *hist);
 /* After pass 2: the nq percentiles. */
-void lcae_select_finish(const lcae_select_plan *pl, const uint64_t *hist2, double *q);
+void stats_select_finish(const stats_select_plan *pl, const uint64_t *hist2, double *q);
 
 #endif

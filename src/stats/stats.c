@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
 #include "select.h"
 
 /* Percentiles taken from the sample: P16, P50, P84 and, for the density estimates
@@ -49,17 +50,9 @@ typedef struct {
     int sample_all; /* every pixel is in the sample, in order */
     uint64_t seed;
     lcae_stats *st;
-    const lcae_select_plan *plan; /* exact pass 2 */
+    const stats_select_plan *plan; /* exact pass 2 */
     const lcae_progress *progress;
 } pass_ctx;
-
-static uint64_t splitmix64(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
 
 static int64_t slot_begin(const pass_ctx *c, int64_t i)
 {
@@ -232,14 +225,15 @@ static int pass1_batch(pass_ctx *c, worker *w, int64_t first, int64_t n)
             c->st->variance[i] = (float)var;
         }
         if (c->exact) {
-            lcae_select_count_hi(w->hist, x, px);
+            stats_select_count_hi(w->hist, x, px);
         } else {
             int64_t k0 = slot_begin(c, i), k1 = slot_begin(c, i + 1);
             for (int64_t k = k0; k < k1; k++) {
-                /* multiply-shift maps 32 random bits onto [0, px) */
+                /* one draw per sample slot, keyed by (seed, slot); multiply-shift maps
+                 * 32 random bits onto [0, px) */
+                uint64_t key = (uint64_t)k, draw = c->seed ^ core_splitmix64(&key);
                 uint64_t j = c->sample_all ? (uint64_t)(k - k0)
-                                           : ((splitmix64(c->seed ^ splitmix64((uint64_t)k)) >>
-                                               32) * (uint64_t)px) >> 32;
+                                           : ((core_splitmix64(&draw) >> 32) * (uint64_t)px) >> 32;
                 c->sample[k] = x[j];
             }
         }
@@ -250,7 +244,7 @@ static int pass1_batch(pass_ctx *c, worker *w, int64_t first, int64_t n)
 static int pass2_batch(pass_ctx *c, worker *w, int64_t first, int64_t n)
 {
     (void)first;
-    lcae_select_count_lo(c->plan, w->hist, w->buf, n * c->px);
+    stats_select_count_lo(c->plan, w->hist, w->buf, n * c->px);
     return LCAE_OK;
 }
 
@@ -374,7 +368,7 @@ int lcae_stats_compute(lcae_dataset *ds, const lcae_stats_options *opt_in,
     int rc = LCAE_ENOMEM;
     worker *ws = lcae_calloc((size_t)nthreads, sizeof *ws);
     uint64_t *hist = NULL;
-    lcae_select_plan *plan = NULL;
+    stats_select_plan *plan = NULL;
     if (!ws)
         goto done;
     if (c.virtual_images) {
@@ -464,7 +458,7 @@ int lcae_stats_compute(lcae_dataset *ds, const lcae_stats_options *opt_in,
                 hist[b] += ws[t].hist[b];
         static const double p3[NQ_EXACT] = {0.16, 0.5, 0.84};
         double q[NQ_EXACT] = {NAN, NAN, NAN};
-        st->sample_size = lcae_select_plan_init(plan, NQ_EXACT, p3, hist);
+        st->sample_size = stats_select_plan_init(plan, NQ_EXACT, p3, hist);
         if (st->sample_size > 0) {
             size_t bins = (size_t)plan->nbuckets * LCAE_SEL_BINS;
             for (int t = 0; t < nthreads; t++) {
@@ -483,7 +477,7 @@ int lcae_stats_compute(lcae_dataset *ds, const lcae_stats_options *opt_in,
             for (int t = 0; t < nthreads; t++)
                 for (size_t b = 0; b < bins; b++)
                     sum2[b] += ws[t].hist[b];
-            lcae_select_finish(plan, sum2, q);
+            stats_select_finish(plan, sum2, q);
             free(sum2);
         }
         st->p16 = q[0];

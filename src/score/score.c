@@ -1,13 +1,16 @@
 /* Clustering scores against a ground truth: ARI and AMI as scikit-learn computes them
  * (adjusted_rand_score; adjusted_mutual_info_score with average_method="arithmetic"),
- * and the summary of lcae score. Contingency tables are kept sparse (sorted pairs), so
- * any number of distinct labels is fine. */
+ * the summary of lcae score, and that summary from files. Contingency tables are kept
+ * sparse (sorted pairs), so any number of distinct labels is fine. */
 #define _DEFAULT_SOURCE /* lgamma_r: lgamma writes the global signgam */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "lcae/sim.h"
+#include "lcae/io.h"
+#include "lcae/score.h"
 
 static int cmp_i32(const void *a, const void *b)
 {
@@ -241,6 +244,7 @@ int lcae_score(const int32_t *labels, const int32_t *truth, const int32_t *regio
     if (rc)
         return rc;
     out->n = n;
+    out->has_region = region != NULL;
     int32_t *li = lcae_malloc((size_t)n * sizeof *li), *ti = lcae_malloc((size_t)n * sizeof *ti);
     int32_t *lv = NULL, *sub_l = NULL, *sub_t = NULL;
     int64_t *cells = NULL, *bnd = NULL, *size = NULL;
@@ -332,5 +336,60 @@ done:
     free(cells);
     free(bnd);
     free(size);
+    return rc;
+}
+
+/* One integer per position from an .npy file (any shape); *n its count. */
+static int load_labels(const char *path, int64_t *n, int32_t **out)
+{
+    lcae_npy_header h;
+    int rc = lcae_npy_load_i32(path, &h, out);
+    *n = rc ? 0 : h.count;
+    return rc;
+}
+
+/* *path: truth_region.npy in truth's folder if it is there, else NULL. */
+static int region_beside(const char *truth, char **path)
+{
+    const char *slash = strrchr(truth, '/');
+    size_t dl = slash ? (size_t)(slash - truth + 1) : 0;
+    *path = lcae_malloc(dl + sizeof "truth_region.npy");
+    if (!*path)
+        return LCAE_ENOMEM;
+    snprintf(*path, dl + sizeof "truth_region.npy", "%.*struth_region.npy", (int)dl, truth);
+    if (access(*path, R_OK) != 0) {
+        free(*path);
+        *path = NULL;
+    }
+    return LCAE_OK;
+}
+
+int lcae_score_file(const char *labels_npy, const char *truth_npy, const char *region_npy,
+                    lcae_score_result *out)
+{
+    int32_t *labels = NULL, *truth = NULL, *region = NULL;
+    int64_t nl = 0, nt = 0, nr = 0;
+    char *beside = NULL;
+    int rc = region_npy ? LCAE_OK : region_beside(truth_npy, &beside);
+    const char *rpath = region_npy ? region_npy : beside;
+    if (!rc)
+        rc = load_labels(labels_npy, &nl, &labels);
+    if (!rc)
+        rc = load_labels(truth_npy, &nt, &truth);
+    if (!rc && nl != nt)
+        rc = lcae_fail(LCAE_EFAIL, "%s: %lld labels, but %s has %lld (expected one label per "
+                       "scan position)", labels_npy, (long long)nl, truth_npy, (long long)nt);
+    if (!rc && rpath) {
+        rc = load_labels(rpath, &nr, &region);
+        if (!rc && nr != nt)
+            rc = lcae_fail(LCAE_EFAIL, "%s: %lld positions, but %s has %lld (expected the "
+                           "same scan)", rpath, (long long)nr, truth_npy, (long long)nt);
+    }
+    if (!rc)
+        rc = lcae_score(labels, truth, region, nt, out);
+    free(labels);
+    free(truth);
+    free(region);
+    free(beside);
     return rc;
 }

@@ -1,0 +1,111 @@
+/* The cluster stage from file to files: lcae cluster and lcae run's cluster stages. */
+#include "lcae/cluster.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lcae/io.h"
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && !strcmp(s + a - b, suffix);
+}
+
+/* n doubles as float32 (probabilities and outlier scores lie in [0, 1]: float32 keeps
+ * them to 6e-8, and they are the same dtype as the latent vectors). */
+static int write_f32(lcae_output_set *set, const char *path, const double *v, int64_t n)
+{
+    float *f = lcae_malloc((size_t)(n ? n : 1) * sizeof *f);
+    if (!f)
+        return LCAE_ENOMEM;
+    for (int64_t i = 0; i < n; i++)
+        f[i] = (float)v[i];
+    int rc = lcae_npy_write_in(set, path, LCAE_DT_F32, 1, &n, f);
+    free(f);
+    return rc;
+}
+
+static int write_tree(lcae_output_set *set, const char *path, const lcae_condensed_tree *t)
+{
+    if (ends_with(path, ".csv")) {
+        lcae_atomic_file af;
+        int rc = lcae_atomic_open_in(&af, set, path);
+        if (rc)
+            return rc;
+        fprintf(af.fp, "parent,child,lambda_val,child_size\n");
+        for (int64_t r = 0; r < t->rows; r++)
+            fprintf(af.fp, "%lld,%lld,%.17g,%lld\n", (long long)t->parent[r],
+                    (long long)t->child[r], t->lambda[r], (long long)t->child_size[r]);
+        return lcae_atomic_commit(&af);
+    }
+    double *a = lcae_malloc((size_t)(t->rows * 4 + 1) * sizeof *a);
+    if (!a)
+        return LCAE_ENOMEM;
+    for (int64_t r = 0; r < t->rows; r++) {
+        a[4 * r] = (double)t->parent[r];
+        a[4 * r + 1] = (double)t->child[r];
+        a[4 * r + 2] = t->lambda[r];
+        a[4 * r + 3] = (double)t->child_size[r];
+    }
+    int64_t shape[2] = {t->rows, 4};
+    int rc = lcae_npy_write_in(set, path, LCAE_DT_F64, 2, shape, a);
+    free(a);
+    return rc;
+}
+
+static int write_outputs(const lcae_hdbscan_result *r, const lcae_cluster_outputs *out)
+{
+    int64_t n = r->n;
+    lcae_output_set *set = NULL;
+    int rc = lcae_output_set_new(&set);
+    if (!rc && out->labels)
+        rc = lcae_npy_write_in(set, out->labels, LCAE_DT_I32, 1, &n, r->labels);
+    if (!rc && out->labels_full && r->labels_full)
+        rc = lcae_npy_write_in(set, out->labels_full, LCAE_DT_I32, 1, &n, r->labels_full);
+    if (!rc && out->probabilities)
+        rc = write_f32(set, out->probabilities, r->probabilities, n);
+    if (!rc && out->outlier_scores)
+        rc = write_f32(set, out->outlier_scores, r->outlier_scores, n);
+    if (!rc && out->tree)
+        rc = write_tree(set, out->tree, &r->tree);
+    int closed = lcae_output_set_close(set, !rc);
+    return rc ? rc : closed;
+}
+
+int lcae_cluster_file(const char *in_npy, int64_t dims, const lcae_hdbscan_params *p,
+                      const lcae_cluster_outputs *out, const lcae_progress *progress,
+                      lcae_cluster_summary *summary)
+{
+    lcae_npy_header h;
+    double *x;
+    int rc = lcae_npy_load_f64(in_npy, &h, &x);
+    if (rc)
+        return rc;
+    if (h.ndim != 2) {
+        free(x);
+        return lcae_fail(LCAE_EFAIL, "%s: expected a 2-D array (points x features), found %d "
+                         "dimensions", in_npy, h.ndim);
+    }
+    int64_t n = h.shape[0], d = h.shape[1], use = dims > 0 && dims < d ? dims : d;
+    for (int64_t i = 0; use < d && i < n; i++) /* the first `use` columns, packed */
+        memmove(x + i * use, x + i * d, (size_t)use * sizeof *x);
+    lcae_hdbscan_result r;
+    rc = lcae_hdbscan(x, n, use, p, in_npy, progress, &r);
+    free(x);
+    if (rc)
+        return rc;
+    rc = write_outputs(&r, out);
+    if (!rc && summary) {
+        *summary = (lcae_cluster_summary){.n = n, .d = use,
+                                          .min_cluster_size = r.min_cluster_size,
+                                          .min_samples = r.min_samples,
+                                          .n_clusters = r.n_clusters,
+                                          .n_nonfinite = r.n_nonfinite};
+        for (int64_t i = 0; i < n; i++)
+            summary->n_noise += r.labels[i] < 0;
+    }
+    lcae_hdbscan_result_free(&r);
+    return rc;
+}

@@ -1,0 +1,24 @@
+/* Small helpers every module uses (internal: not part of the public API). */
+#ifndef LCAE_CORE_UTIL_H
+#define LCAE_CORE_UTIL_H
+
+#include <stdint.h>
+
+/* Seconds on the monotonic clock (differences only). */
+double core_now_s(void);
+
+/* splitmix64's finaliser: a bijective mix of 64 bits (Steele et al. 2014). */
+static inline uint64_t core_mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* splitmix64: advances *state by the golden-ratio increment and returns its mix. */
+static inline uint64_t core_splitmix64(uint64_t *state)
+{
+    return core_mix64(*state += 0x9e3779b97f4a7c15ULL);
+}
+
+#endif
