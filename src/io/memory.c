@@ -46,7 +46,7 @@ int lcae_dataset_from_memory(const void *data, lcae_dtype dtype, int64_t ny, int
     ds->path = path;
     ds->info = (lcae_dataset_info){.format = LCAE_FMT_NPY, .ny = ny, .nx = nx, .h = h, .w = w,
                                    .dtype = dtype};
-    int rc = lcae_check_shape(name, &ds->info);
+    int rc = io_check_shape(name, &ds->info);
     if (rc) {
         lcae_dataset_close(ds);
         free(s);
