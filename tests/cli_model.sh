@@ -35,6 +35,14 @@ expect() { # expect STATUS "MESSAGE PART" lcae args...
 }
 expect 2 "model file is required" train "$scan"
 expect 2 "option --mask" train "$scan" -o "$tmp/x.safetensors" --mask ring
+expect 2 "option --rot-loss-form: expected paper or scaled, found 'vicreg'" train "$scan" \
+  -o "$tmp/x.safetensors" --rot-loss-form vicreg
+# the default form is the scaled one, recorded in the log and the model; resuming with
+# the paper's form is refused, naming the option
+check "the log records the scaled form" "grep -q '\"rot_loss_form\":[[:space:]]*\"scaled\"' $tmp/m.log.json"
+check "the model records the scaled form" "grep -aq '\"lcae.rot_form\":\"scaled\"' $tmp/m.safetensors"
+expect 2 "cannot resume: --rot-loss-form" train "$scan" -o "$tmp/m.safetensors" --crop 64 \
+  --bin 2 --base 2 --epochs 4 --batch 3 --seed 4 --resume --rot-loss-form paper
 expect 2 "not square" train "$scan" -o "$tmp/x.safetensors"
 expect 2 "multiple of 16" train "$scan" -o "$tmp/x.safetensors" --crop 40
 expect 2 "binning" train "$scan" -o "$tmp/x.safetensors" --crop 64 --bin 3

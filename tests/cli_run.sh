@@ -8,7 +8,7 @@ t=$(mktemp -d /tmp/lcae-cli-run-XXXXXX)
 source "${LCAE_SOURCE_DIR:?run through ctest}/tests/shell_helpers.sh"
 # 16 x 16 positions of 32 x 32 patterns (binned to 16 x 16), a 2-wide model, two epochs
 # (8 steps of 16 of the 64 positions; onecycle needs at least 5)
-model=(--bin 2 --base 2 --steps 8 --subset 64 --batch 16 --min-cluster-size 8 --encode-batch 64)
+model=(--bin 2 --invariant-bin 1 --base 2 --steps 8 --subset 64 --batch 16 --min-cluster-size 8 --encode-batch 64)
 tiny=(--sample-scan 16 --sample-det 32 --sample-grains 4 "${model[@]}")
 d=$t/r
 
@@ -44,9 +44,18 @@ for m in polar pca; do
     fail "$m/score.json: class ARI is not lcae score's ($ari)"
 done
 grep -q 'Angular Fourier magnitudes' "$d/report/report.json" || fail "report: no polar source"
-grep -q '"rot_loss":[[:space:]]*true' "$d/invariant/model.log.json" &&
-  grep -q '"rot_loss":[[:space:]]*false' "$d/standard/model.log.json" ||
-  fail "model logs: rot_loss should be true for invariant, false for standard"
+# the cpu preset: the rotation-invariant model is the polar one at --invariant-bin (here
+# 1: 32 x 32 inputs), clustered on its 10 invariant features; the standard model the CAE
+# without the rotation loss at --bin (16 x 16)
+log_has() { grep -q "\"$2\":[[:space:]]*$3" "$d/$1/model.log.json" || fail "$1 model log: $2 is not $3"; }
+log_has invariant arch '"polar"'
+log_has invariant rot_loss false
+log_has invariant bin 1
+log_has standard arch '"cae"'
+log_has standard rot_loss false
+log_has standard bin 2
+grep -q '"on":[[:space:]]*"invariant"' "$d/run.json" ||
+  fail "run.json: the cpu preset should cluster the invariant model on its invariant features"
 find "$d" -name '*.tmp.*' | grep -q . && fail "temporary files left"
 
 # resuming: nothing is redone
@@ -91,6 +100,17 @@ one_line_error "run without -o"
 run "$lcae" run -o "$t/x" --preset fast
 expect_rc 2 "unknown preset"
 one_line_error "unknown preset"
+# --arch cae: the paper's rotation-invariant model (the rotation loss), clustered on all 16
+run "$lcae" run -o "$t/cae" "${tiny[@]}" --arch cae --cluster-on all -q
+expect_rc 0 "run with the paper's rotation-invariant model"
+grep -q '"rot_loss":[[:space:]]*true' "$t/cae/invariant/model.log.json" &&
+  grep -q '"arch":[[:space:]]*"cae"' "$t/cae/invariant/model.log.json" ||
+  fail "--arch cae: the invariant model should be the CAE with the rotation loss"
+grep -q '"rot_loss":[[:space:]]*false' "$t/cae/standard/model.log.json" ||
+  fail "--arch cae: the standard model has no rotation loss"
+run "$lcae" run -o "$t/x" --invariant-bin 3
+expect_rc 2 "run --invariant-bin 3"
+one_line_error "run --invariant-bin 3"
 run "$lcae" run -o "$t/x" --cluster-on some
 expect_rc 2 "bad --cluster-on"
 for f in --rot-loss --no-rot-loss; do # run trains both models: the option has no meaning
@@ -115,7 +135,7 @@ grep -q -- "--sample-dose: only for the built-in sample" "$t/err" || fail "--sam
 "$lcae" run --help | grep -q -- '--steps N .*(default 1500)' || fail "run --help: cpu preset's steps"
 "$lcae" run --preset paper --help | grep -q -- '--transform .*(default none)' ||
   fail "run --help: the paper preset's transform"
-"$lcae" run --help | grep -q -- '--rot-loss' && fail "run --help lists --rot-loss"
+"$lcae" run --help | grep -q -- '--rot-loss ' && fail "run --help lists --rot-loss"
 run "$lcae" run "$t/missing.raw" -o "$t/x"
 expect_rc 1 "missing scan"
 one_line_error "missing scan"

@@ -9,7 +9,7 @@
 lcae=$1
 t=$(mktemp -d /tmp/lcae-cli-run-kill-XXXXXX)
 source "${LCAE_SOURCE_DIR:?run through ctest}/tests/shell_helpers.sh"
-tiny=(--sample-scan 16 --sample-det 32 --sample-grains 4 --bin 2 --base 2 --steps 8 --subset 64
+tiny=(--sample-scan 16 --sample-det 32 --sample-grains 4 --bin 2 --invariant-bin 1 --base 2 --steps 8 --subset 64
       --batch 16 --min-cluster-size 8 --encode-batch 64)
 outputs=(standard/labels.npy standard/score.json invariant/labels.npy invariant/score.json
          standard/model.safetensors invariant/model.safetensors stats/variance.npy)

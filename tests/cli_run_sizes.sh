@@ -7,15 +7,16 @@ lcae=$1
 t=$(mktemp -d /tmp/lcae-cli-run-sizes-XXXXXX)
 source "${LCAE_SOURCE_DIR:?run through ctest}/tests/shell_helpers.sh"
 # 16 x 16 positions of 32 x 32 patterns (binned to 16 x 16), a 2-wide model, 8 steps (as cli_run.sh)
-tiny=(--sample-scan 16 --sample-det 32 --sample-grains 4 --bin 2 --base 2 --steps 8 --subset 64
+tiny=(--sample-scan 16 --sample-det 32 --sample-grains 4 --bin 2 --invariant-bin 1 --base 2 --steps 8 --subset 64
       --batch 16 --encode-batch 64 -q)
 sources="standard invariant polar pca"
 flat() { tr -d ' \t\n' <"$1"; }
 d=$t/r
 
-# 256 positions: round(60 sqrt(256 / 65536)) = 4, at least 5
-run "$lcae" run -o "$d" "${tiny[@]}" --assign-noise
-expect_rc 0 "run --assign-noise"
+# 256 positions: round(60 sqrt(256 / 65536)) = 4, at least 5; the cpu preset writes the
+# full maps (--assign-noise) unasked
+run "$lcae" run -o "$d" "${tiny[@]}"
+expect_rc 0 "run (the cpu preset's --assign-noise)"
 flat "$d/run.json" | grep -q '"hdbscan":{"min_cluster_size":5,"min_samples":5,[^}]*"assign_noise":true}' ||
   fail "run.json: the scaled min_cluster_size 5 and assign_noise"
 flat "$d/run.json" | grep -q '"min_cluster_size_from":"positions"' ||
@@ -33,9 +34,9 @@ for m in $sources; do
   grep -q '"noise_fraction":0,' "$t/out" || fail "$m/labels_full.npy has noise: $out"
 done
 
-# without --assign-noise: reclustered, the full map removed, no "full" scores
-run "$lcae" run -o "$d" "${tiny[@]}" --min-cluster-size 8
-expect_rc 0 "run without --assign-noise"
+# --no-assign-noise: reclustered, the full map removed, no "full" scores
+run "$lcae" run -o "$d" "${tiny[@]}" --min-cluster-size 8 --no-assign-noise
+expect_rc 0 "run --no-assign-noise"
 flat "$d/run.json" | grep -q '"hdbscan":{"min_cluster_size":8,.*"min_cluster_size_from":"given"' ||
   fail "run.json: the given min_cluster_size"
 for m in $sources; do
@@ -49,6 +50,8 @@ run "$lcae" run -o "$t/p" --preset paper "${tiny[@]}" --bin 2
 expect_rc 0 "paper preset"
 flat "$t/p/run.json" | grep -q '"hdbscan":{"min_cluster_size":60,.*"min_cluster_size_from":"given"' ||
   fail "run.json: the paper preset's min_cluster_size 60"
+flat "$t/p/run.json" | grep -q '"assign_noise":false' || fail "run.json: the paper preset assigns noise"
+[ -e "$t/p/standard/labels_full.npy" ] && fail "the paper preset wrote a full map"
 
 echo "cli_run_sizes: $fails failed"
 [ "$fails" = 0 ]

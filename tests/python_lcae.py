@@ -203,18 +203,20 @@ except lcae.LcaeError as err:
 
 # ---- lcae.run: the command line's run on the tiny sample, the same labels ------------
 model = dict(bin=2, base=2, steps=8, subset=64, batch=16)
-# the cpu preset's recipe beyond what is given (lcae run applies it; lcae.run does not)
-recipe = dict(lr=2e-3, lr_schedule="onecycle", recon="mse")
+# the cpu preset's settings beyond what is given (lcae run applies them; lcae.run does not)
+recipe = dict(lr=2e-3, lr_schedule="onecycle", recon="mse", arch="polar")
 rj = lcae.run(f"{tmp}/py-run", sample=dict(ny=16, nx=16, det=32, grains=4),
-              train={**model, **recipe}, hdbscan=dict(min_cluster_size=8), encode_batch=64,
+              train={**model, **recipe}, invariant_bin=1, cluster_on="invariant",
+              hdbscan=dict(min_cluster_size=8, assign_noise=True), encode_batch=64,
               figure_format="png,svg", progress=False)
 check(set(rj["stages"]) >= {"stats", "report"}, f"run.json stages {sorted(rj['stages'])}")
 cli("run", "-o", f"{tmp}/cli-run", "--sample-scan", 16, "--sample-det", 32, "--sample-grains", 4,
-    *[a for k, v in model.items() for a in (f"--{k}", v)], "--min-cluster-size", 8,
-    "--encode-batch", 64)
+    *[a for k, v in model.items() for a in (f"--{k}", v)], "--invariant-bin", 1,
+    "--min-cluster-size", 8, "--encode-batch", 64)
 for src in ("standard", "invariant", "polar", "pca"):
-    a, b = (np.load(f"{tmp}/{d}/{src}/labels.npy") for d in ("py-run", "cli-run"))
-    check(np.array_equal(a, b), f"run: {src} labels differ from lcae run's")
+    for f in ("labels", "labels_full"):
+        a, b = (np.load(f"{tmp}/{d}/{src}/{f}.npy") for d in ("py-run", "cli-run"))
+        check(np.array_equal(a, b), f"run: {src} {f} differ from lcae run's")
 check(os.path.exists(f"{tmp}/py-run/report/fig1_cluster_maps.svg") and
       not os.path.exists(f"{tmp}/py-run/report/fig1_cluster_maps.pdf") and
       os.path.exists(f"{tmp}/cli-run/report/fig1_cluster_maps.pdf"), "figure formats of the runs")

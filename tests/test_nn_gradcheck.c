@@ -211,6 +211,12 @@ static void rot_fwd(layer *l)
     l->out[0] = (float)lcae_rot_loss(l->args[0], l->args[1], NULL, NULL, 4, 6, 4, 3.0f) * 3.0f;
 }
 
+static void rot_scaled_fwd(layer *l)
+{
+    l->out[0] = (float)lcae_rot_loss_scaled(l->args[0], l->args[1], NULL, NULL, 4, 6, 4, 3.0f) *
+                3.0f;
+}
+
 static void check_losses(void)
 {
     float one = 1, out;
@@ -241,6 +247,11 @@ static void check_losses(void)
     r.grad[0] = malloc(sizeof(float) * 24);
     r.grad[1] = malloc(sizeof(float) * 24);
     lcae_rot_loss(r.args[0], r.args[1], r.grad[0], r.grad[1], 4, 6, 4, 3.0f);
+    gradcheck(&r, 1e-3f, 2e-3);
+    /* the scaled form: the same pairs, its gradient through the batch spread included */
+    r.name = "rot_loss_scaled";
+    r.forward = rot_scaled_fwd;
+    lcae_rot_loss_scaled(r.args[0], r.args[1], r.grad[0], r.grad[1], 4, 6, 4, 3.0f);
     gradcheck(&r, 1e-3f, 2e-3);
     free(r.args[0]), free(r.args[1]), free(r.grad[0]), free(r.grad[1]);
 }

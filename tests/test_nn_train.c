@@ -61,6 +61,31 @@ static void check_rot_loss(void)
     free(z1), free(z2), free(par), free(want), free(d1), free(d2);
 }
 
+/* The scaled form, its gradient through the batch spread included; and the property it
+ * is for: the loss of c z is the loss of z. */
+static void check_rot_loss_scaled(void)
+{
+    int m[3];
+    fx_meta("rotw_meta", m, 3);
+    int N = m[0], D = m[1], dims = m[2];
+    float *z1 = fx_load("rotw_z1", NULL), *z2 = fx_load("rotw_z2", NULL);
+    float *par = fx_load("rotw_params", NULL), *want = fx_load("rotw_loss", NULL);
+    float *d1 = malloc(sizeof(float) * N * D), *d2 = malloc(sizeof(float) * N * D);
+    for (int i = 0; i < N * D; i++)
+        d1[i] = d2[i] = NAN; /* overwritten, also outside the first dims */
+    double loss = lcae_rot_loss_scaled(z1, z2, d1, d2, N, D, dims, par[0]);
+    CHECK_CLOSE(loss, want[0], tol);
+    fx_compare("rotw_dz1", d1, (int64_t)N * D, tol);
+    fx_compare("rotw_dz2", d2, (int64_t)N * D, tol);
+    for (int i = 0; i < N * D; i++)
+        z1[i] *= 4.0f, z2[i] *= 4.0f;
+    CHECK_CLOSE(lcae_rot_loss_scaled(z1, z2, NULL, NULL, N, D, dims, par[0]), want[0], 1e-3);
+    /* one pattern: no spread, no gradient through it, the loss finite */
+    double one = lcae_rot_loss_scaled(z1, z2, d1, d2, 1, D, dims, par[0]);
+    CHECK(isfinite(one) && isfinite(d1[0]));
+    free(z1), free(z2), free(par), free(want), free(d1), free(d2);
+}
+
 static void check_adam(void)
 {
     int m[2];
@@ -142,6 +167,7 @@ int main(void)
     check_clipped_l1();
     check_mse();
     check_rot_loss();
+    check_rot_loss_scaled();
     check_adam();
     check_rotation();
     return test_done("test_nn_train");

@@ -192,6 +192,14 @@ static void test_model_errors(void)
     const char *meta[2] = {"lcae.bin", "two"};
     CHECK(model_st_write(path, e, m->ntensors, meta, 1) == LCAE_OK);
     CHECK(lcae_model_load(path, &r) == LCAE_EFAIL && strstr(lcae_last_error(), "lcae.bin"));
+    const char *form[2] = {"lcae.rot_form", "vicreg"};
+    CHECK(model_st_write(path, e, m->ntensors, form, 1) == LCAE_OK);
+    CHECK(lcae_model_load(path, &r) == LCAE_EFAIL &&
+          strstr(lcae_last_error(), "lcae.rot_form: expected paper or scaled, found 'vicreg'"));
+    form[1] = "scaled";
+    CHECK(model_st_write(path, e, m->ntensors, form, 1) == LCAE_OK);
+    CHECK(lcae_model_load(path, &r) == LCAE_OK && lcae_model_get_meta(r)->rot_form == LCAE_ROT_SCALED);
+    lcae_model_free(r);
     /* and the good file loads, with identical values and default metadata */
     CHECK(model_st_write(path, e, m->ntensors, NULL, 0) == LCAE_OK);
     CHECK_MSG(lcae_model_load(path, &r) == LCAE_OK, "%s", lcae_last_error());
@@ -199,6 +207,7 @@ static void test_model_errors(void)
           !memcmp(r->params, m->params, (size_t)m->nparams * 4) &&
           !memcmp(r->buffers, m->buffers, (size_t)m->nbuffers * 4));
     CHECK(r && isnan(lcae_model_get_meta(r)->prep.median));
+    CHECK(r && lcae_model_get_meta(r)->rot_form == LCAE_ROT_PAPER); /* earlier files, PyTorch's */
     lcae_model_free(r);
     free(z);
     free(e);

@@ -261,4 +261,29 @@ for i, (N, H, W, deg, cy, cx, fill) in enumerate(ROT):
     save("rotate%d_nearest" % i, near[:, 0])
     save("rotate%d_tie" % i, tie, np.int32)
 
+# Scaled rotation loss: mean over the first dims features of |z1 - z2| / (std of z1's
+# feature over the batch + 1e-6), differentiated through the std too (unlike
+# tools/research/train.py's "scalefree", which detached it and so still rewarded
+# shrinking); one feature with a tiny spread so that the division matters. Its own
+# generator, so that the arrays above do not change.
+g = torch.Generator().manual_seed(99)
+N, D, dims, scale = 6, 16, 10, 50.0
+z1 = torch.randn(N, D, generator=g)
+z2 = z1 + 0.3 * torch.randn(N, D, generator=g)
+z1[:, 2] = 0.01 * z1[:, 2] + 1.5
+z2[1, :4] = z1[1, :4]
+z1.requires_grad_()
+z2.requires_grad_()
+dz = z2[:, :dims] - z1[:, :dims]
+spread = z1[:, :dims].std(0)
+rl = (dz.abs() / (spread + 1e-6)).mean()
+(scale * rl).backward()
+save("rotw_meta", (N, D, dims), np.int32)
+save("rotw_params", (scale,))
+save("rotw_z1", z1)
+save("rotw_z2", z2)
+save("rotw_loss", [rl.item()])
+save("rotw_dz1", z1.grad)
+save("rotw_dz2", z2.grad)
+
 print("wrote %d arrays, %d bytes of data, to %s" % (len(written), sum(written), OUT))

@@ -49,19 +49,26 @@ typedef enum { LCAE_INTERP_BILINEAR = 0, LCAE_INTERP_NEAREST = 1 } lcae_interp;
 /* The reconstruction loss: the paper's clipped L1 (differences clipped at +-10) or the
  * mean squared error, both over the mask's pixels. */
 typedef enum { LCAE_RECON_L1 = 0, LCAE_RECON_MSE = 1 } lcae_recon;
+/* The rotation loss's form. paper: mean |E(x)[:N] - E(Rx)[:N]|, which the encoder meets
+ * by shrinking the invariant features towards a constant (their spread falls to 1e-5 of
+ * the others': docs/model.md). scaled: each feature's difference divided by that
+ * feature's standard deviation over the batch (of the unrotated pass; lcae_rot_loss_scaled),
+ * a loss that shrinking the features cannot lower. */
+typedef enum { LCAE_ROT_PAPER = 0, LCAE_ROT_SCALED = 1 } lcae_rot_form;
 /* The learning rate over the steps: constant, or PyTorch's OneCycleLR (see lcae_lr_at). */
 typedef enum { LCAE_LR_CONSTANT = 0, LCAE_LR_ONECYCLE = 1 } lcae_lr_schedule;
 
 /* What is needed to use a model on new data and how it was trained; saved as the
  * safetensors metadata (lcae.median, lcae.scale, lcae.norm, lcae.transform, lcae.offset,
  * lcae.center, lcae.input_size, lcae.bin, lcae.crop, lcae.mask, lcae.recon, lcae.invariant_dims,
- * lcae.lambda, lcae.rot_loss, lcae.seed, lcae.version, lcae.arch; lcae.sigma68 too when the scale
+ * lcae.lambda, lcae.rot_loss, lcae.rot_form, lcae.seed, lcae.version, lcae.arch; lcae.sigma68 too when the scale
  * is sigma68, as models of earlier versions have it). */
 typedef struct {
     lcae_prep prep;         /* the patterns' preparation: bin 1, 2 or 4 */
     lcae_mask mask;         /* disk: inputs of both passes masked, loss inside the disk */
     lcae_recon recon;       /* L_recon: l1 (clipped, the paper's) or mse */
     int rot_loss;           /* 1: trained with the rotation pass and loss */
+    lcae_rot_form rot_form; /* L_rot's form (absent from a file: paper) */
     int invariant_dims;     /* N: L_rot over the first N latent features */
     double lambda;          /* weight of L_rot */
     uint64_t seed;
@@ -126,8 +133,9 @@ typedef struct {
     lcae_lr_schedule lr_schedule; /* constant */
     lcae_recon recon;       /* l1 */
     int rot_loss;           /* 1 (a polar model has none: it is invariant by construction) */
+    lcae_rot_form rot_form; /* scaled (the paper's form: paper) */
     int invariant_dims;     /* 10 */
-    double lambda;          /* 50 */
+    double lambda;          /* 1 (the paper's form: 50) */
     double max_angle;       /* degrees, 360: psi uniform in [0, max_angle) per batch */
     uint64_t seed;
     int64_t subset;         /* 0: all patterns; K: K positions drawn at random */

@@ -103,6 +103,13 @@ double lcae_mse(const float *pred, const float *target, float *dpred, int64_t n,
  * zero outside the first `dims` features; OVERWRITES them. Returns the loss. */
 double lcae_rot_loss(const float *z1, const float *z2, float *dz1, float *dz2, int N, int D,
                      int dims, float scale);
+/* The scaled rotation loss: mean over N*dims of |z1 - z2| / (s_j + 1e-6), s_j the standard
+ * deviation (unbiased, as torch.std) of z1's feature j over the batch, differentiated
+ * through s_j too: the loss is the same for z and c z, so shrinking the features cannot
+ * lower it. Gradients as lcae_rot_loss's. A feature with no spread (s_j = 0, or N < 2)
+ * has no gradient through s_j (PyTorch's would be NaN). */
+double lcae_rot_loss_scaled(const float *z1, const float *z2, float *dz1, float *dz2, int N,
+                            int D, int dims, float scale);
 
 /* ---- Adam (torch.optim.Adam, bias-corrected), over one flat array of n parameters ------
  * step counts from 1. m and v are the first and second moments (n each). lr and beta1

@@ -39,14 +39,19 @@ typedef struct {
     const char *truth_dir;      /* folder with truth_class.npy (+ truth_region.npy,
                                    truth_grain.npy) for a given scan; NULL: none */
     lcae_sim_params sim;        /* the built-in sample */
-    lcae_train_options train;   /* both models; rot_loss is set per model; its prep
-                                   options (bin, crop, transform, offset, center) are
-                                   also the feature extractors' */
+    lcae_train_options train;   /* both models; its prep options (bin, crop, transform,
+                                   offset, center) are also the feature extractors'. The
+                                   standard model is always the paper's autoencoder
+                                   without the rotation loss (arch.kind and rot_loss are
+                                   ignored for it); arch.kind is the rotation-invariant
+                                   model's: cae with the rotation loss, or polar */
+    int invariant_bin;          /* the rotation-invariant model's binning; 0: train.bin */
     const char *beam_map;       /* centring: the beam positions ((ny, nx, 2) .npy); NULL:
                                    found in the scan (DIR/stats/beam_position.npy) */
     lcae_hdbscan_params hdbscan; /* min_cluster_size 0: lcae_min_cluster_size_for(positions),
                                     recorded in run.json and score.json as used */
-    int cluster_on_invariant;   /* 1: cluster the first invariant_dims features only */
+    int cluster_on_invariant;   /* 1: cluster the rotation-invariant model on its first
+                                   invariant_dims features only */
     int encode_batch;           /* patterns per encoding batch (LCAE_ENCODE_BATCH) */
     int force;                  /* redo every stage */
     const char *preset;         /* recorded in run.json */

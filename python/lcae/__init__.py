@@ -302,6 +302,7 @@ def features(data, method="polar", dims=None, bin=None, crop=None, transform=Non
 # ---- models ---------------------------------------------------------------------------
 _TRAIN_ENUMS = {"lr_schedule": ("constant", "onecycle"), "recon": ("l1", "mse"),
                 "mask": ("disk", "none"), "interp": ("bilinear", "nearest"),
+                "rot_form": ("paper", "scaled"),
                 "arch": ("cae", "polar")}
 
 
@@ -371,7 +372,7 @@ def _train_options(options):
 def train(data, path=None, beam_map=None, progress=None, **options):
     """lcae train: trains an autoencoder and returns the Model. Options as `lcae train`
     names them, with "_" for "-" (epochs, steps, batch, lr, lr_schedule, recon,
-    rot_loss, invariant_dims, lambda_, max_angle, seed, subset, bin, crop, transform,
+    rot_loss, rot_form, invariant_dims, lambda_, max_angle, seed, subset, bin, crop, transform,
     offset, center, exact_norm, mask, interp, base, latent, arch); lcae's defaults
     otherwise, and the command line's transform="log", center="beam" (beam_map as for
     features). `path`: where the model (and its checkpoint and log) is written; a
@@ -519,14 +520,15 @@ def simulate(out_dir, preset="default", progress=None, **params):
 
 # ---- the whole experiment -----------------------------------------------------------
 def run(out_dir, data=None, truth_dir=None, sample=None, train=None, hdbscan=None,
-        cluster_on="all", encode_batch=128, force=False, figure_format="png,pdf",
+        invariant_bin=0, cluster_on="all", encode_batch=128, force=False, figure_format="png,pdf",
         beam_map=None, progress=None, **open_options):
     """lcae run: statistics, both autoencoders, the polar and PCA features, HDBSCAN, scores
     and the report in the run directory out_dir, resumable as the command line's. data:
     a scan file (open_options as lcae.open takes them for files), or None for the built-in
     sample (`sample`: lcae.simulate's parameters). train: lcae.train's options for both
     models, hdbscan: lcae.hdbscan's (min_cluster_size None or absent: scaled with the
-    positions). The command line's presets are not applied here: without options this is
+    positions); invariant_bin: the rotation-invariant model's binning (0: train's). The
+    command line's presets are not applied here: without options this is
     `lcae train`'s and `lcae cluster`'s defaults (the paper's model, 10 epochs); the cpu
     preset's recipe is docs/model.md's (docs/python.py passes it). Returns run.json."""
     o = _capi.RunOptions()
@@ -551,6 +553,7 @@ def run(out_dir, data=None, truth_dir=None, sample=None, train=None, hdbscan=Non
     if cluster_on not in ("all", "invariant"):
         raise LcaeUsageError(f"cluster_on: expected all or invariant, found '{cluster_on}'", 2)
     o.cluster_on_invariant = int(cluster_on == "invariant")
+    o.invariant_bin = invariant_bin
     o.encode_batch, o.force, o.preset = encode_batch, int(force), b"python"
     if beam_map is not None:
         o.beam_map = os.fspath(beam_map).encode()

@@ -156,7 +156,7 @@ class ModelConfig(C.Structure):
 class TrainOptions(C.Structure):
     _fields_ = [("arch", ModelConfig), ("epochs", i32), ("steps", i64), ("batch", i32),
                 ("lr", dbl), ("lr_schedule", i32), ("recon", i32), ("rot_loss", i32),
-                ("invariant_dims", i32), ("lambda_", dbl), ("max_angle", dbl), ("seed", u64),
+                ("rot_form", i32), ("invariant_dims", i32), ("lambda_", dbl), ("max_angle", dbl), ("seed", u64),
                 ("subset", i64), ("bin", i32), ("crop", i32), ("transform", i32),
                 ("offset", dbl), ("center", i32), ("exact_norm", i32), ("mask", i32),
                 ("interp", i32), ("resume", i32)]
@@ -229,7 +229,8 @@ lib.lcae_sim_scan_name.argtypes = [P(SimParams), C.c_char_p, C.c_size_t]
 lib.lcae_sim_scan_name.restype = C.c_char_p
 class RunOptions(C.Structure):
     _fields_ = [("data", C.c_char_p), ("open", OpenOptions), ("truth_dir", C.c_char_p),
-                ("sim", SimParams), ("train", TrainOptions), ("beam_map", C.c_char_p),
+                ("sim", SimParams), ("train", TrainOptions), ("invariant_bin", i32),
+                ("beam_map", C.c_char_p),
                 ("hdbscan", HdbscanParams), ("cluster_on_invariant", i32),
                 ("encode_batch", i32), ("force", i32), ("preset", C.c_char_p),
                 ("figure_formats", C.c_uint)]

@@ -117,7 +117,7 @@ int cli_beam_map(lcae_dataset *ds, lcae_center center, float **map);
 
 typedef struct {
     lcae_train_options opt; /* the numbers and flags, as the table sets them */
-    const char *mask, *interp, *recon, *lr_schedule, *arch; /* NULL: opt's */
+    const char *mask, *interp, *recon, *lr_schedule, *arch, *rot_form; /* NULL: opt's */
 } cli_train_args;
 extern cli_train_args cli_train;             /* src/cli/cmd_train.c */
 extern const cli_option cli_train_options[];

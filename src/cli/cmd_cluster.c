@@ -37,7 +37,8 @@ const cli_option cli_hdbscan_options[] = {
      "rows with NaN/Inf: an error (default) or noise with probability 0, as the library"},
     {"assign-noise", 0, OPT_FLAG, &cli_hdbscan.p.assign_noise, NULL,
      "also a full map, every noise point in the cluster of its nearest clustered point in "
-     "mutual reachability (lcae cluster: LABELS_full.npy; lcae run: labels_full.npy)"},
+     "mutual reachability, beside the map with noise (lcae cluster: LABELS_full.npy; lcae "
+     "run: labels_full.npy) (default)"},
     {0}};
 
 int cli_hdbscan_params(lcae_hdbscan_params *p)

@@ -9,7 +9,7 @@
 
 static const char *out_dir, *preset = "cpu", *cluster_on = "all", *truth_dir;
 static const char *figure_format = "png,pdf";
-static int force, encode_batch = LCAE_ENCODE_BATCH;
+static int force, encode_batch = LCAE_ENCODE_BATCH, invariant_bin;
 
 /* The built-in sample's main parameters, under names of their own: in lcae run, --scan
  * is the scan file's shape and --seed, --batch are the training's. Parsed into a
@@ -40,7 +40,10 @@ static const cli_option run_options[] = {
      "cpu (default): a reduced model that runs the built-in sample in minutes on a CPU; "
      "paper: METHOD.md exactly"},
     {"cluster-on", 0, OPT_STRING, &cluster_on, "all|invariant",
-     "cluster all latent features (default, the paper) or the first --invariant-dims"},
+     "cluster the rotation-invariant model on all its latent features (the paper) or on "
+     "the first --invariant-dims (default all); the standard model: always all"},
+    {"invariant-bin", 0, OPT_INT, &invariant_bin, "B",
+     "sum-binning of the rotation-invariant model's patterns, 0: --bin (default 0)"},
     {"truth", 0, OPT_STRING, &truth_dir, "DIR",
      "a folder with truth_class.npy (and truth_region.npy, truth_grain.npy) to score against"},
     {"encode-batch", 0, OPT_INT, &encode_batch, "B", "patterns per encoding batch (default)"},
@@ -50,12 +53,19 @@ static const cli_option run_options[] = {
     {0}};
 
 /* The presets' training settings. The paper's: METHOD.md, HDBSCAN at 60 whatever the
- * scan's size. The CPU preset keeps the method's models (both, the rotation loss with
- * N = 10 and lambda = 50), scales HDBSCAN's min_cluster_size with the positions, and uses
- * the measured recipe for a small budget (docs/model.md, "The CPU preset's recipe"):
- * patterns binned 4 x 4 (32 x 32 for a 128 detector), a narrow network, MSE (the clipped
- * L1 barely trains on normalized log data), 1,500 steps of 32 over all positions with
- * PyTorch's OneCycleLR up to 2e-3. */
+ * scan's size, the rotation-invariant model the paper's autoencoder with its rotation
+ * loss in the published form (N = 10, lambda = 50), clustered on all 16 features. The CPU
+ * preset scales HDBSCAN's min_cluster_size with the positions and uses the measured
+ * recipe for a small budget (docs/model.md, "The CPU preset's recipe"): patterns binned
+ * 4 x 4 (32 x 32 for a 128 detector), a narrow network, MSE (the clipped L1 barely trains
+ * on normalized log data), 1,500 steps of 32 over all positions with PyTorch's
+ * OneCycleLR up to 2e-3; its rotation-invariant model is the polar one (invariant by
+ * construction: the paper's rotation loss collapses its invariant features), on patterns
+ * binned 2 x 2 (at 32 x 32 its polar image of 16 radii is too coarse to ignore rotation:
+ * docs/model.md), clustered on its invariant features (its other 6 carry the
+ * orientation). It also writes the full maps (--assign-noise): at low dose HDBSCAN leaves
+ * two thirds of the positions as noise in the invariant features, whose full map still
+ * finds the classes (docs/results.md). */
 static void apply_preset(const char *name)
 {
     if (!strcmp(name, "paper")) { /* the library's training defaults are the paper's */
@@ -63,6 +73,11 @@ static void apply_preset(const char *name)
         cli_prep.transform = "none";
         cli_prep.center = "none";
         cli_hdbscan.p.min_cluster_size = 60;
+        cli_train.arch = "cae";
+        cli_train.rot_form = "paper";
+        cli_train.opt.lambda = 50;
+        cluster_on = "all";
+        invariant_bin = 0;
     } else if (!strcmp(name, "cpu")) {
         cli_prep.bin = 4;
         cli_train.opt.arch.base = 8;
@@ -70,6 +85,10 @@ static void apply_preset(const char *name)
         cli_train.opt.lr = 2e-3;
         cli_train.lr_schedule = "onecycle";
         cli_train.recon = "mse";
+        cli_train.arch = "polar";
+        cli_hdbscan.p.assign_noise = 1;
+        cluster_on = "invariant";
+        invariant_bin = 2;
     }
 }
 
@@ -99,6 +118,9 @@ static int run_run(int npos, char **pos)
     if (strcmp(cluster_on, "all") && strcmp(cluster_on, "invariant"))
         return cli_error(LCAE_EUSAGE, "option --cluster-on: expected all or invariant, found "
                          "'%s'", cluster_on);
+    if (invariant_bin != 0 && invariant_bin != 1 && invariant_bin != 2 && invariant_bin != 4)
+        return cli_error(LCAE_EUSAGE, "option --invariant-bin: expected 0, 1, 2 or 4, found %d",
+                         invariant_bin);
     if (encode_batch < 1)
         return cli_error(LCAE_EUSAGE, "option --encode-batch: expected a positive number, "
                          "found %d", encode_batch);
@@ -117,6 +139,7 @@ static int run_run(int npos, char **pos)
     o.preset = preset;
     o.force = force;
     o.encode_batch = encode_batch;
+    o.invariant_bin = invariant_bin;
     o.beam_map = cli_prep.beam_map;
     o.cluster_on_invariant = !strcmp(cluster_on, "invariant");
     rc = cli_train_options_get(&o.train);
@@ -178,12 +201,17 @@ const cli_command cmd_run = {
         "is not run again; --force redoes them.\n\n"
         "Presets (the options below override them; their defaults shown are the preset's):\n"
         "  cpu    --bin 4 --base 8 --batch 32 --steps 1500 (all positions) --recon mse\n"
-        "         --lr-schedule onecycle --lr 2e-3 --transform log (the default)\n"
+        "         --lr-schedule onecycle --lr 2e-3 --transform log (the default);\n"
+        "         rotation-invariant model: --arch polar --invariant-bin 2\n"
+        "         --cluster-on invariant; --assign-noise\n"
         "  paper  --bin 1 --base 64 --batch 32 --epochs 10, all positions, --recon l1\n"
         "         --lr-schedule constant --lr 1e-4 --transform none --center none\n"
         "         --min-cluster-size 60 (METHOD.md; the cpu preset scales min_cluster_size\n"
-        "         with the positions: 'lcae cluster --help')\n"
-        "Both: --invariant-dims 10 --lambda 50 --max-angle 360.\n\n"
+        "         with the positions: 'lcae cluster --help'); rotation-invariant model:\n"
+        "         --arch cae --rot-loss-form paper --lambda 50 --cluster-on all\n"
+        "Both: --invariant-dims 10 --max-angle 360. The standard model is always the\n"
+        "paper's autoencoder without the rotation loss; --arch, --rot-loss-form, --lambda,\n"
+        "--max-angle and --cluster-on choose the rotation-invariant model's.\n\n"
         "DIR/run.json, DIR/sample/, DIR/stats/, DIR/standard/ and DIR/invariant/ (each\n"
         "model.safetensors, latent.npy, labels.npy, probabilities.npy, score.json; with\n"
         "--assign-noise also labels_full.npy, scored under \"full\"), and\n"

@@ -37,9 +37,14 @@ static const cli_option train_options[] = {
  * negative value) */
 const cli_option cli_train_options[] = {
     {"arch", 0, OPT_STRING, &cli_train.arch, "cae|polar",
-     "cae (default): the paper's autoencoder; polar: invariant by construction (polar "
-     "image, circular convs, the first --invariant-dims features pooled over the angle, an "
-     "auxiliary head; no rotation loss)"},
+     "cae: the paper's autoencoder; polar: invariant by construction (polar image, circular "
+     "convs, the first --invariant-dims features pooled over the angle, an auxiliary head; "
+     "no rotation loss); in lcae run, the rotation-invariant model's (default cae)"},
+    {"rot-loss-form", 0, OPT_STRING, &cli_train.rot_form, "paper|scaled",
+     "the rotation loss: scaled, each invariant feature's |E(x) - E(Rx)| divided by its "
+     "spread over the batch, which shrinking the features cannot lower; paper, the "
+     "published mean |E(x) - E(Rx)| (with --lambda 50), met by collapsing the invariant "
+     "features (default scaled)"},
     {"epochs", 0, OPT_INT, &cli_train.opt.epochs, "N",
      "passes over the training positions, used when --steps is 0 (default)"},
     {"steps", 0, OPT_I64, &cli_train.opt.steps, "N",
@@ -55,7 +60,8 @@ const cli_option cli_train_options[] = {
      "reconstruction loss inside the mask: l1 (default, the paper's clipped L1) or mse"},
     {"invariant-dims", 0, OPT_INT, &cli_train.opt.invariant_dims, "N",
      "latent features the rotation loss applies to (default; 16 = the published code)"},
-    {"lambda", 0, OPT_DOUBLE, &cli_train.opt.lambda, "L", "weight of the rotation loss (default)"},
+    {"lambda", 0, OPT_DOUBLE, &cli_train.opt.lambda, "L",
+     "weight of the rotation loss (default; the paper's form: 50)"},
     {"max-angle", 0, OPT_DOUBLE, &cli_train.opt.max_angle, "DEG",
      "rotation angle uniform in [0, DEG) per batch (default; 260 = the published code)"},
     {"seed", 0, OPT_I64, &cli_train.opt.seed, "S",
@@ -97,7 +103,7 @@ int cli_train_options_get(lcae_train_options *o)
     o->offset = pr.offset;
     o->center = pr.center;
     int mask = o->mask, interp = o->interp, recon = o->recon, sched = o->lr_schedule,
-        arch = o->arch.kind;
+        arch = o->arch.kind, rot_form = o->rot_form;
     if ((rc = cli_choice("mask", cli_train.mask, (const char *const[]){"disk", "none"},
                      (const int[]){LCAE_MASK_DISK, LCAE_MASK_NONE}, &mask)) ||
         (rc = cli_choice("interp", cli_train.interp, (const char *const[]){"bilinear", "nearest"},
@@ -108,8 +114,12 @@ int cli_train_options_get(lcae_train_options *o)
                      (const char *const[]){"constant", "onecycle"},
                      (const int[]){LCAE_LR_CONSTANT, LCAE_LR_ONECYCLE}, &sched)) ||
         (rc = cli_choice("arch", cli_train.arch, (const char *const[]){"cae", "polar"},
-                     (const int[]){LCAE_ARCH_CAE, LCAE_ARCH_POLAR}, &arch)))
+                     (const int[]){LCAE_ARCH_CAE, LCAE_ARCH_POLAR}, &arch)) ||
+        (rc = cli_choice("rot-loss-form", cli_train.rot_form,
+                     (const char *const[]){"paper", "scaled"},
+                     (const int[]){LCAE_ROT_PAPER, LCAE_ROT_SCALED}, &rot_form)))
         return rc;
+    o->rot_form = (lcae_rot_form)rot_form;
     o->mask = (lcae_mask)mask;
     o->interp = (lcae_interp)interp;
     o->recon = (lcae_recon)recon;

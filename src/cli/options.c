@@ -246,6 +246,7 @@ static int value_now(const cli_option *o, char *now, size_t n)
     case OPT_INT: snprintf(now, n, "%d", *(const int *)o->dest); return 1;
     case OPT_I64: snprintf(now, n, "%lld", (long long)*(const int64_t *)o->dest); return 1;
     case OPT_DOUBLE: snprintf(now, n, "%g", *(const double *)o->dest); return 1;
+    case OPT_FLAG: snprintf(now, n, "%s", *(const int *)o->dest ? "on" : "off"); return 1;
     case OPT_STRING:
         if (!*(const char *const *)o->dest)
             return 0;
@@ -281,7 +282,7 @@ static void help_now(const cli_option *o, char *buf, size_t n)
     /* the same value written another way (1e-4 and 0.0001) is left as written */
     char *end;
     double a = strtod(written, &end);
-    if (o->kind != OPT_STRING && !*end && a == strtod(now, NULL))
+    if (o->kind != OPT_STRING && o->kind != OPT_FLAG && !*end && a == strtod(now, NULL))
         return;
     if (!strcmp(written, now))
         return;

@@ -546,9 +546,10 @@ int lcae_model_step(lcae_model *m, const float *x, int N, double degrees, lcae_i
         if ((rc = forward_train(m, P1, N)))
             return rc;
         int D = m->cfg.latent;
-        losses->rot = lcae_rot_loss(P0->out[m->nenc - 1], P1->out[m->nenc - 1], m->dz[0],
-                                    m->dz[1], N, D, m->meta.invariant_dims,
-                                    (float)m->meta.lambda);
+        losses->rot = (m->meta.rot_form == LCAE_ROT_SCALED ? lcae_rot_loss_scaled
+                                                           : lcae_rot_loss)(
+            P0->out[m->nenc - 1], P1->out[m->nenc - 1], m->dz[0], m->dz[1], N, D,
+            m->meta.invariant_dims, (float)m->meta.lambda);
         losses->recon_rot = recon_loss(m, P1, N, inside);
         if ((rc = backward(m, P1, N, m->dz[1])))
             return rc;

@@ -52,6 +52,7 @@ int model_file_write(const lcae_model *m, const char *path, int with_adam,
     meta_add(&ml, "lcae.mask", "%s", me->mask == LCAE_MASK_NONE ? "none" : "disk");
     meta_add(&ml, "lcae.recon", "%s", me->recon == LCAE_RECON_MSE ? "mse" : "l1");
     meta_add(&ml, "lcae.rot_loss", "%d", me->rot_loss);
+    meta_add(&ml, "lcae.rot_form", "%s", me->rot_form == LCAE_ROT_SCALED ? "scaled" : "paper");
     meta_add(&ml, "lcae.invariant_dims", "%d", me->invariant_dims);
     meta_add(&ml, "lcae.lambda", "%.17g", me->lambda);
     meta_add(&ml, "lcae.seed", "%llu", (unsigned long long)me->seed);
@@ -323,6 +324,14 @@ int model_file_read(const char *path, int with_adam, lcae_model **out, model_st_
         goto fail;
     }
     me->recon = recon && !strcmp(recon, "mse") ? LCAE_RECON_MSE : LCAE_RECON_L1;
+    /* absent (earlier versions, PyTorch users): the paper's form */
+    const char *rot_form = model_st_meta(f, "lcae.rot_form");
+    if (rot_form && strcmp(rot_form, "paper") && strcmp(rot_form, "scaled")) {
+        rc = lcae_fail(LCAE_EFAIL, "%s: metadata lcae.rot_form: expected paper or scaled, "
+                       "found '%.40s'", path, rot_form);
+        goto fail;
+    }
+    me->rot_form = rot_form && !strcmp(rot_form, "scaled") ? LCAE_ROT_SCALED : LCAE_ROT_PAPER;
     /* the preparation's names; absent (earlier versions, PyTorch users): the paper's */
     int norm, transform, center;
     if ((rc = meta_name(f, path, "lcae.norm", "sigma68 or std", lcae_norm_rule_from_name,

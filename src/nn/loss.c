@@ -54,3 +54,43 @@ double lcae_rot_loss(const float *z1, const float *z2, float *dz1, float *dz2, i
         }
     return sum / ((double)N * dims);
 }
+
+double lcae_rot_loss_scaled(const float *z1, const float *z2, float *dz1, float *dz2, int N,
+                            int D, int dims, float scale)
+{
+    double total = 0, g = (double)scale / ((double)N * dims);
+    for (int j = 0; j < D; j++) {
+        if (j >= dims) { /* no gradient outside the invariant features */
+            for (int i = 0; i < N; i++) {
+                if (dz1)
+                    dz1[(size_t)i * D + j] = 0.0f;
+                if (dz2)
+                    dz2[(size_t)i * D + j] = 0.0f;
+            }
+            continue;
+        }
+        double mean = 0, ss = 0, abs_sum = 0;
+        for (int i = 0; i < N; i++)
+            mean += z1[(size_t)i * D + j];
+        mean /= N;
+        for (int i = 0; i < N; i++) {
+            size_t at = (size_t)i * D + j;
+            ss += (z1[at] - mean) * (z1[at] - mean);
+            abs_sum += fabsf(z1[at] - z2[at]);
+        }
+        double sd = N > 1 ? sqrt(ss / (N - 1)) : 0, s = sd + 1e-6;
+        total += abs_sum / s;
+        /* d/dz1_k of sum_i |d_i| / s: sgn(d_k) / s - (sum_i |d_i| / s^2) ds/dz1_k, with
+         * ds/dz1_k = (z1_k - mean) / ((N - 1) sd) */
+        double through_s = sd > 0 ? abs_sum / (s * s) / ((N - 1) * sd) : 0;
+        for (int i = 0; i < N; i++) {
+            size_t at = (size_t)i * D + j;
+            double dd = sgn(z1[at] - z2[at]) / s;
+            if (dz1)
+                dz1[at] = (float)(g * (dd - through_s * (z1[at] - mean)));
+            if (dz2)
+                dz2[at] = (float)(-g * dd);
+        }
+    }
+    return total / ((double)N * dims);
+}

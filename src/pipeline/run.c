@@ -179,7 +179,8 @@ typedef enum { SOURCE_MODEL, SOURCE_FEATURES } source_kind;
 typedef struct {
     const char *name, *title;
     source_kind kind;
-    int rot_loss;                /* models: trained with the rotation loss */
+    int invariant;               /* models: the rotation-invariant one (lcae_run_options'
+                                    arch, invariant_bin, cluster_on_invariant) */
     lcae_features_method method; /* extractors */
 } source_def;
 
@@ -253,19 +254,34 @@ static int source_run_paths(source_run *s, const char *dir, int assign_noise)
 }
 
 /* ---- the stages -------------------------------------------------------------------- */
-static int do_train(run_ctx *c, source_run *s)
+/* A model's training options: the standard model is the paper's autoencoder without the
+ * rotation loss; the rotation-invariant one has the run's architecture (the paper's with
+ * its rotation loss, or the polar model, invariant by construction) and binning. */
+static lcae_train_options model_train_options(const run_ctx *c, const source_run *s)
 {
     lcae_train_options t = c->o->train;
-    t.rot_loss = s->def->rot_loss;
+    if (!s->def->invariant) {
+        t.arch.kind = LCAE_ARCH_CAE;
+        t.rot_loss = 0;
+    } else {
+        t.rot_loss = t.arch.kind == LCAE_ARCH_CAE;
+        if (c->o->invariant_bin)
+            t.bin = c->o->invariant_bin;
+    }
+    return t;
+}
+
+static int do_train(run_ctx *c, source_run *s)
+{
+    lcae_train_options t = model_train_options(c, s);
     t.resume = 0;
     return lcae_train(c->ds, &t, c->beam, s->model, c->rs->p);
 }
 
 static cJSON *train_config(run_ctx *c, source_run *s)
 {
-    cJSON *j = lcae_train_options_json(&c->o->train);
-    cJSON_ReplaceItemInObject(j, "rot_loss", cJSON_CreateBool(s->def->rot_loss));
-    return j;
+    lcae_train_options t = model_train_options(c, s);
+    return lcae_train_options_json(&t);
 }
 
 static int do_encode(run_ctx *c, source_run *s)
@@ -319,11 +335,11 @@ static cJSON *no_config(run_ctx *c, source_run *s)
     return cJSON_CreateObject();
 }
 
-/* Models may be clustered on their first invariant_dims features only (0: all). */
+/* The rotation-invariant model may be clustered on its first invariant_dims features only
+ * (0: all; the standard model has no invariant features: it is always clustered on all). */
 static int cluster_dims(const run_ctx *c, const source_run *s)
 {
-    return s->def->kind == SOURCE_MODEL && c->o->cluster_on_invariant
-               ? c->o->train.invariant_dims : 0;
+    return s->def->invariant && c->o->cluster_on_invariant ? c->o->train.invariant_dims : 0;
 }
 
 static int do_cluster(run_ctx *c, source_run *s)
@@ -345,7 +361,7 @@ static int do_cluster(run_ctx *c, source_run *s)
 static cJSON *cluster_config(run_ctx *c, source_run *s)
 {
     cJSON *j = pipeline_hdbscan_params_json(&c->o->hdbscan);
-    if (s->def->kind == SOURCE_MODEL) {
+    if (s->def->invariant) {
         cJSON_AddBoolToObject(j, "cluster_on_invariant", c->o->cluster_on_invariant);
         if (c->o->cluster_on_invariant)
             cJSON_AddNumberToObject(j, "invariant_dims", c->o->train.invariant_dims);
