@@ -9,7 +9,7 @@
 #
 #     make build && PYTHONPATH=python /usr/bin/python3 docs/python.py [OUT_DIR]
 #
-# `make test` runs it (ctest's py_python) with LCAE_DOC_SMALL=1: a 32 x 32 scan of 32 x 32
+# `make test` runs it (ctest's py_python) with LCAE_DOC_SMALL=1: a 32 x 32 scan of 64 x 64
 # patterns and a few training steps instead of the full 128 x 128 sample and the cpu
 # preset's 1,500 steps.
 import os
