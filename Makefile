@@ -8,7 +8,7 @@ CMAKE_ARGS ?=
 # `make`, where a compiler other than Debian's may warn about something new.
 WERROR    ?= OFF
 
-.PHONY: all deps deps-test build build-asan demo test test-release test-asan fuzz bench clean
+.PHONY: all deps deps-test build build-asan demo test test-release test-asan fuzz bench clean python
 
 all: build
 
@@ -59,6 +59,13 @@ test-asan:
 fuzz: deps
 	@$(MAKE) --no-print-directory build-asan WERROR=ON
 	@scripts/fuzz $(ASAN)
+
+# The Python package: liblcae.so beside python/lcae, so that `pip install ./python` (in a
+# virtual environment: Debian's own Python refuses system-wide pip installs) or
+# PYTHONPATH=python finds it.
+python: deps build
+	@cp $(BUILD)/liblcae.so python/lcae/liblcae.so
+	@echo "lcae: python/lcae is ready: PYTHONPATH=$(CURDIR)/python, or pip install ./python"
 
 bench: deps build
 	@scripts/install-deps bench

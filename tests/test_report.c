@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -40,7 +41,9 @@ static float pattern_value(int i, int y, int x)
     return (float)v;
 }
 
-static int png_size(const char *path, int *w, int *h)
+/* Decodes a PNG: its size and (greys != NULL) how many pixels are neither black nor
+ * white nor coloured, the edges of anti-aliased black text on white. */
+static int png_size_greys(const char *path, int *w, int *h, long *greys)
 {
     png_image im;
     memset(&im, 0, sizeof im);
@@ -50,12 +53,61 @@ static int png_size(const char *path, int *w, int *h)
     im.format = PNG_FORMAT_RGB;
     unsigned char *buf = malloc(PNG_IMAGE_SIZE(im));
     int ok = buf && png_image_finish_read(&im, NULL, buf, 0, NULL);
+    for (size_t i = 0; ok && greys && i < (size_t)im.width * im.height; i++) {
+        const unsigned char *p = buf + 3 * i;
+        *greys += p[0] == p[1] && p[1] == p[2] && p[0] > 0 && p[0] < 255;
+    }
     free(buf);
     if (!ok)
         return -1;
     *w = (int)im.width;
     *h = (int)im.height;
     return 0;
+}
+
+static int png_size(const char *path, int *w, int *h)
+{
+    return png_size_greys(path, w, h, NULL);
+}
+
+/* A whole file in memory (NUL-terminated), or NULL. */
+static char *slurp(const char *path, size_t *n)
+{
+    char *t = NULL;
+    if (lcae_read_text_file(path, 64 << 20, &t, n) != LCAE_OK) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+static int contains(const char *t, size_t n, const char *what)
+{
+    size_t k = strlen(what);
+    for (size_t i = 0; i + k <= n; i++)
+        if (!memcmp(t + i, what, k))
+            return 1;
+    return 0;
+}
+
+/* A figure's PDF beside its PNG (`png` ends in .png): one page of the PNG's size at 96
+ * dpi (0.75 pt a pixel), the text in DejaVu Sans (embedded), a complete file. */
+static void check_pdf(const char *png, int w, int h)
+{
+    char path[700];
+    size_t n = 0;
+    snprintf(path, sizeof path, "%.*s.pdf", (int)strlen(png) - 4, png);
+    char *t = slurp(path, &n);
+    CHECK_MSG(t != NULL, "%s missing", path);
+    if (!t)
+        return;
+    char box[96];
+    snprintf(box, sizeof box, "/MediaBox [ 0 0 %g %g ]", w * 0.75, h * 0.75);
+    CHECK_MSG(n > 8 && !memcmp(t, "%PDF-1.", 7), "%s: no PDF header", path);
+    CHECK_MSG(contains(t, n, box), "%s: no %s", path, box);
+    CHECK_MSG(contains(t, n, "+DejaVuSans"), "%s: text not in DejaVu Sans", path);
+    CHECK_MSG(n > 6 && contains(t + n - 7, 7, "%%EOF"), "%s: truncated", path);
+    free(t);
 }
 
 static cJSON *load_json(const char *path)
@@ -281,7 +333,13 @@ int main(int argc, char **argv)
         CHECK_MSG(fo != NULL, "%s not listed", expect[e]);
         snprintf(path, sizeof path, "%s/%s", out, expect[e]);
         int w = 0, h = 0;
-        CHECK_MSG(png_size(path, &w, &h) == 0, "%s does not decode", path);
+        long greys = 0;
+        CHECK_MSG(png_size_greys(path, &w, &h, &greys) == 0, "%s does not decode", path);
+        /* titles at least: the 5 x 7 bitmap font had no grey pixel */
+        CHECK_MSG(greys > 500, "%s: %ld grey pixels: no anti-aliased text", path, greys);
+        check_pdf(path, w, h);
+        snprintf(path + strlen(path) - 3, 4, "svg");
+        CHECK_MSG(access(path, F_OK) != 0, "%s written without being asked for", path);
         if (fo)
             CHECK_MSG(w == num(fo, "width") && h == num(fo, "height"), "%s: %d x %d", expect[e],
                       w, h);
@@ -316,7 +374,10 @@ int main(int argc, char **argv)
         for (int i = 0; i < N; i++)
             none[i] = -1;
         lcae_report_clustering only = {.name = "allnoise", .labels = none};
-        lcae_report_input min = {.ds = ds, .clusterings = &only, .n_clusterings = 1};
+        /* PNG and SVG only (no PDF), and a scale bar */
+        lcae_report_input min = {.ds = ds, .clusterings = &only, .n_clusterings = 1,
+                                 .figure_formats = LCAE_FIGURE_PNG | LCAE_FIGURE_SVG,
+                                 .step_nm = 1.5};
         char dir2[600];
         snprintf(dir2, sizeof dir2, "%s/minimal", tmp);
         mkdir(dir2, 0755);
@@ -332,6 +393,37 @@ int main(int argc, char **argv)
         snprintf(path, sizeof path, "%s/fig2_allnoise_clusters.png", dir2);
         int w, h;
         CHECK(png_size(path, &w, &h) == 0);
+        snprintf(path, sizeof path, "%s/fig2_allnoise_clusters.svg", dir2);
+        size_t n = 0;
+        char *svg = slurp(path, &n);
+        char size[64];
+        snprintf(size, sizeof size, "width=\"%gpt\" height=\"%gpt\"", w * 0.75, h * 0.75);
+        CHECK_MSG(svg && !strncmp(svg, "<?xml", 5) && contains(svg, n, size) &&
+                      contains(svg, n, "</svg>"), "%s: not an SVG of %s", path, size);
+        free(svg);
+        snprintf(path, sizeof path, "%s/fig1_cluster_maps.pdf", dir2);
+        CHECK_MSG(access(path, F_OK) != 0, "%s written without being asked for", path);
+        /* bad formats and steps are refused */
+        min.figure_formats = 8;
+        CHECK(lcae_report_write(&min, dir2, NULL) == LCAE_EUSAGE);
+        min.figure_formats = 0;
+        min.step_nm = -1;
+        CHECK(lcae_report_write(&min, dir2, NULL) == LCAE_EUSAGE);
+    }
+
+    /* --figure-format's lists */
+    {
+        unsigned f = 0;
+        CHECK(lcae_figure_formats_parse("png,pdf,svg", &f) == LCAE_OK &&
+              f == (LCAE_FIGURE_PNG | LCAE_FIGURE_PDF | LCAE_FIGURE_SVG));
+        CHECK(lcae_figure_formats_parse("svg,png", &f) == LCAE_OK &&
+              f == (LCAE_FIGURE_PNG | LCAE_FIGURE_SVG));
+        CHECK(lcae_figure_formats_parse("pdf", &f) == LCAE_EUSAGE &&
+              strstr(lcae_last_error(), "with png"));
+        CHECK(lcae_figure_formats_parse("png,eps", &f) == LCAE_EUSAGE &&
+              strstr(lcae_last_error(), "'eps'"));
+        CHECK(lcae_figure_formats_parse("png,", &f) == LCAE_OK && f == LCAE_FIGURE_PNG);
+        CHECK(lcae_figure_formats_parse("", &f) == LCAE_EUSAGE);
     }
 
     /* the report's files are one output set: a folder in report.html's place, or a

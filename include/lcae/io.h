@@ -171,6 +171,11 @@ const char *lcae_dataset_path(const lcae_dataset *ds);
 /* Patterns first .. first+count-1 into out (count*h*w float32). Safe to call from
  * several threads at once (readers whose library is not thread-safe serialize). */
 int lcae_dataset_read(lcae_dataset *ds, int64_t first, int64_t count, float *out);
+/* A scan the caller holds in memory, C order (ny, nx, h, w) of `dtype` in native byte
+ * order (a numpy array): read in place, so `data` must outlive the dataset. `name` names
+ * it in messages. */
+int lcae_dataset_from_memory(const void *data, lcae_dtype dtype, int64_t ny, int64_t nx,
+                             int64_t h, int64_t w, const char *name, lcae_dataset **out);
 
 /* ---- EMPAD writer (the simulator's output, test files) ---------------------------
  * Frames of h x w float32 little endian followed by 2 metadata rows of w float32

@@ -55,6 +55,8 @@ typedef struct {
     int encode_batch;           /* patterns per encoding batch (LCAE_ENCODE_BATCH) */
     int force;                  /* redo every stage */
     const char *preset;         /* recorded in run.json */
+    unsigned figure_formats;    /* the report's figures: LCAE_FIGURE_* (lcae/report.h); 0:
+                                   PNG + PDF */
 } lcae_run_options;
 
 /* Runs (or resumes) the experiment in `dir` (created if missing). Progress reports one

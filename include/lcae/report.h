@@ -43,6 +43,11 @@ void lcae_image_viridis(const float *v, int64_t n, double lo, double hi, int log
 void lcae_image_labels(const int32_t *labels, int64_t n, uint8_t *rgb);
 
 
+/* The formats of the report's figures: PNG (always: report.html embeds it), PDF, SVG. */
+enum { LCAE_FIGURE_PNG = 1, LCAE_FIGURE_PDF = 2, LCAE_FIGURE_SVG = 4 };
+/* Parses a comma-separated list of "png", "pdf", "svg" (png required) into *formats. */
+int lcae_figure_formats_parse(const char *list, unsigned *formats);
+
 /* ---- the run report (lcae run): figures, report.html, report.json -------------------
  * One clustering of the scan: a model's latent vectors and the labels HDBSCAN gave them. */
 typedef struct {
@@ -71,14 +76,17 @@ typedef struct {
     const float *beam;
     const struct cJSON *config;       /* the run's configuration (run.json), or NULL */
     const struct cJSON *timings;      /* seconds per stage, or NULL */
+    unsigned figure_formats;          /* LCAE_FIGURE_* (PNG is always written); 0: PNG + PDF */
+    double step_nm;                   /* scan step, for scale bars on the maps; 0: unknown */
 } lcae_report_input;
 
-/* Writes into the existing folder `dir`: PNG figures (variance map beside the cluster
- * maps; per cluster its mask and mean pattern on a log scale; virtual bright field and
- * annular dark field; latent PCA coloured by cluster; training-loss curves; the beam
- * position maps when centred; truth maps beside the clusters when known), report.html (self-contained, hover shows the pattern
- * at a scan position and its clusters) and report.json (every number shown): all or
- * none (one output set, lcae/io.h). */
+/* Writes into the existing folder `dir`: figures drawn with cairo, PNG and PDF / SVG
+ * beside it as figure_formats asks (variance map beside the cluster maps; per cluster its
+ * mask and mean pattern on a log scale; virtual bright field and annular dark field;
+ * latent PCA coloured by cluster; training-loss curves; the beam position maps when
+ * centred; truth maps beside the clusters when known), report.html (self-contained, the
+ * PNGs embedded, hover shows the pattern at a scan position and its clusters) and
+ * report.json (every number shown): all or none (one output set, lcae/io.h). */
 int lcae_report_write(const lcae_report_input *in, const char *dir, const lcae_progress *p);
 
 #ifdef __cplusplus

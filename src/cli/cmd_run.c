@@ -5,8 +5,10 @@
 #include <string.h>
 
 #include "lcae/pipeline.h"
+#include "lcae/report.h"
 
 static const char *out_dir, *preset = "cpu", *cluster_on = "all", *truth_dir;
+static const char *figure_format = "png,pdf";
 static int force, encode_batch = LCAE_ENCODE_BATCH, invariant_bin;
 
 /* The built-in sample's main parameters, under names of their own: in lcae run, --scan
@@ -46,6 +48,8 @@ static const cli_option run_options[] = {
      "a folder with truth_class.npy (and truth_region.npy, truth_grain.npy) to score against"},
     {"encode-batch", 0, OPT_INT, &encode_batch, "B", "patterns per encoding batch (default)"},
     {"force", 0, OPT_FLAG, &force, NULL, "redo every stage, even those that are up to date"},
+    {"figure-format", 0, OPT_STRING, &figure_format, "LIST",
+     "the report's figures: png plus any of pdf, svg (default png,pdf)"},
     {0}};
 
 /* The presets' training settings. The paper's: METHOD.md, HDBSCAN at 60 whatever the
@@ -128,6 +132,8 @@ static int run_run(int npos, char **pos)
         return cli_error(LCAE_EUSAGE, "option --truth: the built-in sample brings its own "
                          "truth (give a scan file to use --truth)");
     lcae_run_options o = {0};
+    if (lcae_figure_formats_parse(figure_format, &o.figure_formats))
+        return cli_error(LCAE_EUSAGE, "option --figure-format: %s", lcae_last_error());
     o.data = npos ? pos[0] : NULL;
     o.truth_dir = truth_dir;
     o.preset = preset;

@@ -782,7 +782,9 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
         lcae_report_input ri = {.data_path = data_path, .ds = ds, .stats = &st,
                                 .clusterings = cl, .n_clusterings = NSOURCES, .truth_class = tc,
                                 .truth_region = tr, .truth_grain = tg, .beam = beam, .config = config,
-                                .timings = timings};
+                                .timings = timings, .figure_formats = o->figure_formats,
+                                /* the built-in sample's step is known: scale bars */
+                                .step_nm = o->data ? 0 : o->sim.step_nm};
         rc = lcae_make_dirs(report_dir);
         if (!rc)
             rc = lcae_report_write(&ri, report_dir, p);

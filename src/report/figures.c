@@ -1,21 +1,19 @@
-/* The report's PNG figures. Scan maps are drawn map_scale times enlarged (nearest
- * neighbour), so every map is at least ~256 pixels wide; text is the 5 x 7 font at
- * twice its size. Continuous maps use viridis with a colour bar, labels the categorical
- * palette with noise in grey. */
+/* The report's figures (drawn with cairo: figure.h). Scan maps are drawn map_scale times
+ * enlarged with sharp pixels, so every map is at least ~256 pixels wide, with a scale bar
+ * in nm when the scan step is known. Continuous maps use viridis with a colour bar,
+ * labels the categorical palette with noise in grey. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "figure.h"
-#include "font.h"
 #include "report_internal.h"
 
 #define MARGIN 16
 #define GAP 28
 #define TITLE_H FIG_LINE_H(FIG_TEXT)
 #define MAX_LEGEND 24
-#define PI 3.14159265358979323846
 
 /* ---- panels: title lines, an image, a colour bar or a legend under it ---------------- */
 typedef struct {
@@ -27,6 +25,12 @@ typedef struct {
     int nleg;
     char names[MAX_LEGEND + 2][24];
     uint8_t colors[MAX_LEGEND + 2][3];
+    int scan_map;   /* a map of the scan positions: gets the scale bar */
+    double step_nm; /* scan step (0: unknown, no scale bar) */
+    /* circles over the image: centre (x, y) and radius in image pixels, colour */
+    int ncirc;
+    double circ[3][3];
+    uint8_t circ_rgb[3][3];
 } panel;
 
 static int panel_lines(const panel *p)
@@ -42,7 +46,7 @@ static int panel_legend_h(const panel *p, int width)
     const char *names[MAX_LEGEND + 2];
     for (int i = 0; i < p->nleg; i++)
         names[i] = p->names[i];
-    return fig_legend(NULL, 0, 0, width, p->nleg, names, (const uint8_t(*)[3])p->colors, 0);
+    return fig_legend(NULL, 0, 0, width, p->nleg, names, (const uint8_t(*)[3])p->colors);
 }
 
 static void panel_size(const panel *p, int *w, int *h)
@@ -57,7 +61,7 @@ static void panel_size(const panel *p, int *w, int *h)
     *h = panel_lines(p) * TITLE_H + 6 + mh + (p->nleg ? 10 + panel_legend_h(p, pw) : 0);
 }
 
-static void panel_draw(fig_canvas *c, const panel *p, int x, int y)
+static int panel_draw(fig_canvas *c, const panel *p, int x, int y)
 {
     int pw, ph;
     panel_size(p, &pw, &ph);
@@ -66,15 +70,24 @@ static void panel_draw(fig_canvas *c, const panel *p, int x, int y)
         fig_text(c, x, y + i * TITLE_H, p->title[i], FIG_TEXT, i ? fig_grey : fig_black);
     int my = y + nl * TITLE_H + 6;
     int mw = fig_scaled(p->iw, p->scale), mh = fig_scaled(p->ih, p->scale);
-    fig_blit(c, x, my, p->rgb, p->iw, p->ih, p->scale);
+    int rc = fig_blit(c, x, my, p->rgb, p->iw, p->ih, p->scale);
+    double f = fig_scale_factor(p->scale);
+    fig_clip(c, x, my, mw, mh);
+    for (int i = 0; i < p->ncirc; i++)
+        fig_circle(c, x + (p->circ[i][0] + 0.5) * f, my + (p->circ[i][1] + 0.5) * f,
+                   p->circ[i][2] * f, 1.5, p->circ_rgb[i]);
+    fig_unclip(c);
+    if (p->scan_map)
+        fig_scalebar(c, x, my + mh, mw, p->iw, p->step_nm);
     if (p->bar)
         fig_colorbar(c, x + mw + 8, my, mh, p->lo, p->hi, p->log_scale);
     if (p->nleg) {
         const char *names[MAX_LEGEND + 2];
         for (int i = 0; i < p->nleg; i++)
             names[i] = p->names[i];
-        fig_legend(c, x, my + mh + 10, pw, p->nleg, names, (const uint8_t(*)[3])p->colors, 1);
+        fig_legend(c, x, my + mh + 10, pw, p->nleg, names, (const uint8_t(*)[3])p->colors);
     }
+    return rc;
 }
 
 /* The legend of a label map: the first MAX_LEGEND labels that occur, then noise. */
@@ -93,17 +106,18 @@ static void panel_label_legend(panel *p, const int64_t *sizes, int32_t k, int64_
     }
 }
 
-static int add_figure(report_ctx *r, const fig_canvas *c, const char *file, const char *caption)
+/* Writes the figure as `name`.png (and .pdf / .svg as asked). */
+static int add_figure(report_ctx *r, const fig_canvas *c, const char *name, const char *caption)
 {
     if (r->nfig >= (int)(sizeof r->fig / sizeof r->fig[0]))
         return lcae_fail(LCAE_EUSAGE, "%s: too many figures", r->dir);
     report_figure *f = &r->fig[r->nfig];
-    snprintf(f->file, sizeof f->file, "%s", file);
+    snprintf(f->file, sizeof f->file, "%s.png", name);
     snprintf(f->caption, sizeof f->caption, "%s", caption);
-    char *path = lcae_path_join(r->dir, file);
+    char *path = lcae_path_join(r->dir, name);
     if (!path)
         return LCAE_ENOMEM;
-    int rc = fig_write(c, r->out, path, &f->png, &f->bytes);
+    int rc = fig_write(c, r->out, path, r->figure_formats, &f->png, &f->bytes);
     free(path);
     if (rc)
         return rc;
@@ -142,13 +156,15 @@ static int write_row(report_ctx *r, panel *ps, int n, const char *title, const c
     if (title)
         fig_text(&c, MARGIN, MARGIN, title, FIG_TEXT, fig_black);
     int x = MARGIN;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n && !rc; i++) {
         int pw, ph;
         panel_size(&ps[i], &pw, &ph);
-        panel_draw(&c, &ps[i], x, top);
+        ps[i].step_nm = r->in->step_nm;
+        rc = panel_draw(&c, &ps[i], x, top);
         x += pw + GAP;
     }
-    rc = add_figure(r, &c, file, caption);
+    if (!rc)
+        rc = add_figure(r, &c, file, caption);
     fig_free(&c);
     return rc;
 }
@@ -181,6 +197,7 @@ static int continuous_panel(panel *p, const float *v, int64_t ny, int64_t nx, in
     p->iw = (int)nx;
     p->ih = (int)ny;
     p->scale = scale;
+    p->scan_map = 1;
     return LCAE_OK;
 }
 
@@ -195,6 +212,7 @@ static int label_panel(panel *p, const int32_t *labels, int64_t ny, int64_t nx, 
     p->iw = (int)nx;
     p->ih = (int)ny;
     p->scale = scale;
+    p->scan_map = 1;
     return LCAE_OK;
 }
 
@@ -229,7 +247,7 @@ static int fig1(report_ctx *r)
         panel_label_legend(&ps[1 + c], cl->sizes, cl->k, cl->noise, "");
     }
     if (!rc)
-        rc = write_row(r, ps, n, NULL, "fig1_cluster_maps.png",
+        rc = write_row(r, ps, n, NULL, "fig1_cluster_maps",
                        "Figure 1: the variance of each diffraction pattern over the detector "
                        "beside the cluster map of each model (HDBSCAN labels; noise in grey).");
     for (int i = 0; i < n; i++)
@@ -323,16 +341,20 @@ static int fig2(report_ctx *r, const report_clustering *cl)
         double pct = 100.0 * (double)cl->sizes[lab] / (double)r->n;
         snprintf(label, sizeof label, pct < 1 ? "cluster %d: %.2f%%" : "cluster %d: %.1f%%",
                  (int)lab, pct);
-        fig_rect(&c, x, y, 7 * FIG_TEXT, 7 * FIG_TEXT, col);
-        fig_text(&c, x + 7 * FIG_TEXT + 6, y, label, FIG_TEXT, fig_black);
-        fig_blit(&c, x, y + TITLE_H + 4, mask, (int)r->nx, (int)r->ny, ms);
+        int sw = FIG_CAP_H(FIG_TEXT) + 2;
+        fig_rect(&c, x, y - 1, sw, sw, col);
+        fig_text(&c, x + sw + 6, y, label, FIG_TEXT, fig_black);
+        rc = fig_blit(&c, x, y + TITLE_H + 4, mask, (int)r->nx, (int)r->ny, ms);
         fig_frame(&c, x - 1, y + TITLE_H + 3, mw + 2, mh + 2, fig_light);
-        fig_blit(&c, x + mw + 8, y + TITLE_H + 4, pat, r->pw, r->ph, ps);
+        if (!rc)
+            rc = fig_blit(&c, x + mw + 8, y + TITLE_H + 4, pat, r->pw, r->ph, ps);
+        if (rc)
+            goto done;
     }
     if (bar_w)
         fig_colorbar(&c, MARGIN + grid_w + 12, top + TITLE_H + 4, box, r->pat_lo, r->pat_hi, 1);
     char file[96], caption[400];
-    snprintf(file, sizeof file, "fig2_%s_clusters.png", cl->in->name);
+    snprintf(file, sizeof file, "fig2_%s_clusters", cl->in->name);
     snprintf(caption, sizeof caption,
              "Figure 2 (%s): for each cluster (%s), its mask over the scan and its mean "
              "diffraction pattern on a log scale shared by all clusters and models%s.",
@@ -344,20 +366,6 @@ done:
     free(pat);
     fig_free(&c);
     return rc;
-}
-
-/* Circle outline on an image drawn at scale `s` (centre in detector pixels). */
-static void circle(fig_canvas *c, int x0, int y0, int s, double cx, double cy, double rad,
-                   const uint8_t rgb[3])
-{
-    double f = s > 0 ? s : 1.0 / -s;
-    int steps = (int)(2 * PI * rad * f) + 16;
-    for (int i = 0; i < steps; i++) {
-        double a = 2 * PI * i / steps;
-        int x = x0 + (int)lround((cx + 0.5 + rad * cos(a)) * f - 0.5);
-        int y = y0 + (int)lround((cy + 0.5 + rad * sin(a)) * f - 0.5);
-        fig_dot(c, x, y, 0, rgb);
-    }
 }
 
 /* Virtual bright field and annular dark field, and the mean pattern with both detectors. */
@@ -398,26 +406,18 @@ static int fig_virtual(report_ctx *r)
     snprintf(ps[2].title[0], sizeof ps[2].title[0], "Mean pattern (log), detectors");
     snprintf(ps[2].title[1], sizeof ps[2].title[1], "centre (%.1f, %.1f), r %.2f px", r->cx,
              r->cy, r->r_half);
-    fig_canvas tmp;
-    if (!rc) {
-        /* the circles go into the panel's image: draw it enlarged on its own canvas */
-        rc = fig_init(&tmp, fig_scaled((int)r->w, ds), fig_scaled((int)r->h, ds));
-        if (!rc) {
-            fig_blit(&tmp, 0, 0, rgb[2], (int)r->w, (int)r->h, ds);
-            const uint8_t white[3] = {255, 255, 255}, red[3] = {230, 60, 40};
-            circle(&tmp, 0, 0, ds, r->cx, r->cy, r->r_half, white);
-            circle(&tmp, 0, 0, ds, r->cx, r->cy, 2 * r->r_half, red);
-            circle(&tmp, 0, 0, ds, r->cx, r->cy, 4 * r->r_half, red);
-            free(rgb[2]);
-            rgb[2] = tmp.px;
-            ps[2].rgb = tmp.px;
-            ps[2].iw = tmp.w;
-            ps[2].ih = tmp.h;
-            ps[2].scale = 1;
-        }
+    /* the detectors over the mean pattern: the disk (white), the annulus (red) */
+    static const uint8_t white[3] = {255, 255, 255}, red[3] = {230, 60, 40};
+    const double radius[3] = {r->r_half, 2 * r->r_half, 4 * r->r_half};
+    for (int k = 0; k < 3; k++) {
+        ps[2].circ[k][0] = r->cx;
+        ps[2].circ[k][1] = r->cy;
+        ps[2].circ[k][2] = radius[k];
+        memcpy(ps[2].circ_rgb[k], k ? red : white, 3);
     }
+    ps[2].ncirc = 3;
     if (!rc)
-        rc = write_row(r, ps, 3, NULL, "virtual_bf_adf.png",
+        rc = write_row(r, ps, 3, NULL, "virtual_bf_adf",
                        "Virtual detectors, centred on the centre of mass of the mean pattern "
                        "(less its median): bright field sums the disk out to the radius where "
                        "the mean pattern's azimuthal average falls to half its peak above that "
@@ -435,16 +435,16 @@ typedef struct {
     int ylog;
 } axes;
 
-static int ax_x(const axes *a, double v)
+static double ax_x(const axes *a, double v)
 {
-    return a->x + (int)lround((v - a->x0) / (a->x1 - a->x0) * (a->w - 1));
+    return a->x + (v - a->x0) / (a->x1 - a->x0) * a->w;
 }
 
-static int ax_y(const axes *a, double v)
+static double ax_y(const axes *a, double v)
 {
     double t = a->ylog ? (log10(v) - log10(a->y0)) / (log10(a->y1) - log10(a->y0))
                        : (v - a->y0) / (a->y1 - a->y0);
-    return a->y + a->h - 1 - (int)lround(t * (a->h - 1));
+    return a->y + a->h - t * a->h;
 }
 
 /* Room left of the plot for the y tick labels. */
@@ -455,28 +455,28 @@ static void draw_axes(fig_canvas *c, const axes *a, const char *xlabel, const ch
                       int integer_x)
 {
     fig_frame(c, a->x - 1, a->y - 1, a->w + 2, a->h + 2, fig_black);
+    /* tick marks on the pixel grid (+0.5: a 1-unit line covers one pixel row) */
     double t[12];
     char buf[32];
     int n = fig_ticks(a->x0, a->x1, 0, t, 7);
     for (int i = 0; i < n; i++) {
         if (integer_x && t[i] != floor(t[i]))
             continue;
-        int x = ax_x(a, t[i]);
-        fig_rect(c, x, a->y + a->h, 1, 5, fig_black);
+        double x = floor(ax_x(a, t[i])) + 0.5;
+        fig_line(c, x, a->y + a->h, x, a->y + a->h + 5, 1, fig_black);
         fig_format(t[i], buf, sizeof buf);
-        fig_text_centered(c, x, a->y + a->h + 8, buf, FIG_TEXT, fig_black);
+        fig_text_centered(c, x, a->y + a->h + 9, buf, FIG_SMALL, fig_black);
     }
     n = fig_ticks(a->y0, a->y1, a->ylog, t, 6);
     for (int i = 0; i < n; i++) {
-        int y = ax_y(a, t[i]);
-        fig_rect(c, a->x - 6, y, 5, 1, fig_black);
+        double y = floor(ax_y(a, t[i])) + 0.5;
+        fig_line(c, a->x - 6, y, a->x - 1, y, 1, fig_black);
         fig_format(t[i], buf, sizeof buf);
-        fig_text_right(c, a->x - 9, y - LCAE_FONT_HEIGHT * FIG_TEXT / 2, buf, FIG_TEXT, fig_black);
+        fig_text_right(c, a->x - 9, y - FIG_CAP_H(FIG_SMALL) / 2.0, buf, FIG_SMALL, fig_black);
     }
     fig_text_centered(c, a->x + a->w / 2, a->y + a->h + 8 + TITLE_H + 4, xlabel, FIG_TEXT,
                       fig_black);
-    fig_text_up(c, a->x - AXIS_LEFT + 2, a->y + a->h / 2 + fig_text_width(ylabel, FIG_TEXT) / 2,
-                ylabel, FIG_TEXT, fig_black);
+    fig_text_up(c, a->x - AXIS_LEFT + 2, a->y + a->h / 2.0, ylabel, FIG_TEXT, fig_black);
 }
 
 static uint64_t splitmix64(uint64_t *s)
@@ -539,8 +539,7 @@ static int fig_pca(report_ctx *r, const report_clustering *cl)
         names[i] = leg.names[i];
     axes a = {.x = MARGIN + AXIS_LEFT, .y = MARGIN + 2 * TITLE_H + 10, .w = 440, .h = 440,
               .x0 = lo[0], .x1 = hi[0], .y0 = lo[1], .y1 = hi[1]};
-    int leg_h = fig_legend(NULL, 0, 0, a.w, leg.nleg, names,
-                           (const uint8_t(*)[3])leg.colors, 0);
+    int leg_h = fig_legend(NULL, 0, 0, a.w, leg.nleg, names, (const uint8_t(*)[3])leg.colors);
     char title[2][200];
     snprintf(title[0], sizeof title[0], "%s: latent space (PCA)",
              cl->in->title ? cl->in->title : cl->in->name);
@@ -565,12 +564,12 @@ static int fig_pca(report_ctx *r, const report_clustering *cl)
                     continue;
                 uint8_t col[3];
                 lcae_palette_label(lab, col);
-                fig_dot(&c, ax_x(&a, p[2 * j]), ax_y(&a, p[2 * j + 1]), 1, col);
+                fig_dot(&c, ax_x(&a, p[2 * j]), ax_y(&a, p[2 * j + 1]), 1.6, col);
             }
         fig_legend(&c, a.x, a.y + a.h + AXIS_BOTTOM + 12, a.w, leg.nleg, names,
-                   (const uint8_t(*)[3])leg.colors, 1);
+                   (const uint8_t(*)[3])leg.colors);
         char file[96], caption[300];
-        snprintf(file, sizeof file, "latent_pca_%s.png", cl->in->name);
+        snprintf(file, sizeof file, "latent_pca_%s", cl->in->name);
         snprintf(caption, sizeof caption,
                  "Latent vectors of the %s model projected on their two principal axes "
                  "(covariance of all finite latent vectors), coloured by cluster; at most "
@@ -684,7 +683,8 @@ static int fig_loss(report_ctx *r)
                 continue;
             uint8_t col[3];
             lcae_palette_label(t, col);
-            int px = -1, py = -1;
+            double px = 0, py = 0;
+            int first = 1;
             cJSON_ArrayForEach(e, ep) {
                 cJSON *en = cJSON_GetObjectItemCaseSensitive(e, "epoch");
                 cJSON *v = cJSON_GetObjectItemCaseSensitive(e, terms[t].key);
@@ -693,21 +693,22 @@ static int fig_loss(report_ctx *r)
                 double y = v->valuedouble * (t == 3 ? lambda : 1);
                 if (!isfinite(y) || (a.ylog && y <= 0))
                     continue;
-                int qx = ax_x(&a, en->valuedouble), qy = ax_y(&a, y);
-                if (px >= 0)
-                    fig_line(&c, px, py, qx, qy, col);
-                fig_dot(&c, qx, qy, 2, col);
+                double qx = ax_x(&a, en->valuedouble), qy = ax_y(&a, y);
+                if (!first)
+                    fig_line(&c, px, py, qx, qy, 2, col);
+                fig_dot(&c, qx, qy, 3, col);
                 px = qx;
                 py = qy;
+                first = 0;
             }
             names[nl] = terms[t].name;
             memcpy(cols[nl++], col, 3);
         }
         fig_legend(&c, a.x, a.y + a.h + AXIS_BOTTOM + 12, a.w, nl, names,
-                   (const uint8_t(*)[3])cols, 1);
+                   (const uint8_t(*)[3])cols);
         x += panel_w;
     }
-    rc = add_figure(r, &c, "loss.png",
+    rc = add_figure(r, &c, "loss",
                     "Training loss per epoch (means over the epoch's batches): the total, the "
                     "reconstruction of the pattern and of its rotated copy, and the weighted "
                     "rotation-invariance term.");
@@ -788,7 +789,7 @@ static int fig_truth(report_ctx *r)
         np++;
     }
     if (!rc)
-        rc = write_row(r, ps, np, NULL, "truth.png",
+        rc = write_row(r, ps, np, NULL, "truth",
                        "The simulated sample's ground truth (classes: phase and zone axis; "
                        "regions; grains) beside the cluster maps. Colours of truth and "
                        "clusters are independent.");
@@ -824,7 +825,7 @@ static int fig_beam(report_ctx *r)
         snprintf(ps[k].title[1], sizeof ps[k].title[1], "from the frame centre, pixels");
     }
     if (!rc)
-        rc = write_row(r, ps, 2, NULL, "beam_position.png",
+        rc = write_row(r, ps, 2, NULL, "beam_position",
                        "The direct beam's position in each pattern relative to the detector "
                        "centre (the fitted descan map, in detector pixels): every pattern was "
                        "shifted by it before the models and features saw it.");

@@ -370,6 +370,28 @@ static int write_arrays(report_ctx *r)
     return rc;
 }
 
+int lcae_figure_formats_parse(const char *list, unsigned *formats)
+{
+    static const char *const names[3] = {"png", "pdf", "svg"};
+    unsigned f = 0;
+    for (const char *s = list ? list : ""; *s;) {
+        size_t n = strcspn(s, ",");
+        int k = 0;
+        while (k < 3 && !(strlen(names[k]) == n && !strncmp(s, names[k], n)))
+            k++;
+        if (k == 3)
+            return lcae_fail(LCAE_EUSAGE, "figure format '%.*s' (expected png, pdf or svg)",
+                             (int)n, s);
+        f |= 1u << k;
+        s += n + (s[n] == ',');
+    }
+    if (!(f & LCAE_FIGURE_PNG))
+        return lcae_fail(LCAE_EUSAGE, "figure formats '%s' (expected a list with png: "
+                         "report.html embeds the PNGs)", list ? list : "");
+    *formats = f;
+    return LCAE_OK;
+}
+
 static int check_input(const lcae_report_input *in, const char *dir)
 {
     if (!in || !dir || !in->ds)
@@ -392,6 +414,12 @@ static int check_input(const lcae_report_input *in, const char *dir)
             return lcae_fail(LCAE_EUSAGE, "%s: clustering %s has %d latent features (expected "
                              "1..64)", dir, cl->name, cl->latent_dims);
     }
+    if (in->figure_formats & ~(unsigned)(LCAE_FIGURE_PNG | LCAE_FIGURE_PDF | LCAE_FIGURE_SVG))
+        return lcae_fail(LCAE_EUSAGE, "%s: figure formats 0x%x (expected LCAE_FIGURE_* flags)",
+                         dir, in->figure_formats);
+    if (!(in->step_nm >= 0) || !isfinite(in->step_nm))
+        return lcae_fail(LCAE_EUSAGE, "%s: scan step %g nm (expected >= 0, 0 unknown)", dir,
+                         in->step_nm);
     const int32_t *maps[3] = {in->truth_class, in->truth_region, in->truth_grain};
     int64_t n = lcae_dataset_get_info(in->ds)->count;
     for (int m = 0; m < 3; m++)
@@ -410,7 +438,9 @@ int lcae_report_write(const lcae_report_input *in, const char *dir, const lcae_p
         return rc;
     const lcae_dataset_info *di = lcae_dataset_get_info(in->ds);
     report_ctx r = {.in = in, .dir = dir, .ny = di->ny, .nx = di->nx, .h = di->h, .w = di->w,
-                    .n = di->count, .ncl = in->n_clusterings};
+                    .n = di->count, .ncl = in->n_clusterings,
+                    .figure_formats = in->figure_formats ? in->figure_formats
+                                                         : LCAE_FIGURE_PNG | LCAE_FIGURE_PDF};
     /* maps at least ~256 pixels wide, at most ~1024 tall */
     r.map_scale = (int)((256 + r.nx - 1) / r.nx);
     while (r.map_scale > 1 && r.ny * r.map_scale > 1024)

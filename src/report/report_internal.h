@@ -76,6 +76,7 @@ typedef struct {
     float *thumbs;        /* (tny, tnx, th, tw) */
     double thumb_lo, thumb_hi; /* the log scale of the sprite (values, not logs) */
     double pat_lo, pat_hi;     /* the log scale of figure 2's mean patterns */
+    unsigned figure_formats; /* LCAE_FIGURE_* the figures are written in */
     report_figure fig[32];
     int nfig;
     cJSON *json;          /* report.json */
