@@ -46,47 +46,47 @@ static void check_mse(void)
     free(pred), free(target), free(par), free(want), free(d);
 }
 
-static void check_rot_loss(void)
-{
-    int m[3];
-    fx_meta("rot_meta", m, 3);
-    int N = m[0], D = m[1], dims = m[2];
-    float *z1 = fx_load("rot_z1", NULL), *z2 = fx_load("rot_z2", NULL);
-    float *par = fx_load("rot_params", NULL), *want = fx_load("rot_loss", NULL);
-    float *d1 = malloc(sizeof(float) * N * D), *d2 = malloc(sizeof(float) * N * D);
-    for (int i = 0; i < N * D; i++)
-        d1[i] = d2[i] = NAN; /* overwritten, also outside the first dims */
-    double loss = lcae_rot_loss(g_nn, z1, z2, d1, d2, N, D, dims, par[0]);
-    CHECK_CLOSE(loss, want[0], tol);
-    fx_compare("rot_dz1", d1, (int64_t)N * D, tol);
-    fx_compare("rot_dz2", d2, (int64_t)N * D, tol);
-    CHECK_CLOSE(lcae_rot_loss(g_nn, z1, z2, NULL, NULL, N, D, dims, par[0]), want[0], tol);
-    free(z1), free(z2), free(par), free(want), free(d1), free(d2);
-}
+typedef double (*rot_loss_fn)(lcae_nn *, const float *, const float *, float *, float *, int,
+                              int, int, float);
 
-/* The scaled form, its gradient through the batch spread included; and the property it
- * is for: the loss of c z is the loss of z. */
-static void check_rot_loss_scaled(void)
+/* A rotation loss against its fixture NAME_* (tools/make_nn_fixtures.py): the loss with
+ * and without gradients, and both gradients (overwritten everywhere, also outside the
+ * first dims). The scaled form ("rotw", its gradient through the batch spread included)
+ * is also checked for the property it is for: the loss of c z is the loss of z; and with
+ * one pattern (no spread, no gradient through it) the loss stays finite. */
+static void check_rot_loss(const char *name, rot_loss_fn loss_fn, int scaled)
 {
+    char key[32];
     int m[3];
-    fx_meta("rotw_meta", m, 3);
+    snprintf(key, sizeof key, "%s_meta", name);
+    fx_meta(key, m, 3);
     int N = m[0], D = m[1], dims = m[2];
-    float *z1 = fx_load("rotw_z1", NULL), *z2 = fx_load("rotw_z2", NULL);
-    float *par = fx_load("rotw_params", NULL), *want = fx_load("rotw_loss", NULL);
+    float *a[4];
+    const char *parts[4] = {"z1", "z2", "params", "loss"};
+    for (int k = 0; k < 4; k++) {
+        snprintf(key, sizeof key, "%s_%s", name, parts[k]);
+        a[k] = fx_load(key, NULL);
+    }
+    float *z1 = a[0], *z2 = a[1], scale = a[2][0], want = a[3][0];
     float *d1 = malloc(sizeof(float) * N * D), *d2 = malloc(sizeof(float) * N * D);
     for (int i = 0; i < N * D; i++)
-        d1[i] = d2[i] = NAN; /* overwritten, also outside the first dims */
-    double loss = lcae_rot_loss_scaled(g_nn, z1, z2, d1, d2, N, D, dims, par[0]);
-    CHECK_CLOSE(loss, want[0], tol);
-    fx_compare("rotw_dz1", d1, (int64_t)N * D, tol);
-    fx_compare("rotw_dz2", d2, (int64_t)N * D, tol);
-    for (int i = 0; i < N * D; i++)
-        z1[i] *= 4.0f, z2[i] *= 4.0f;
-    CHECK_CLOSE(lcae_rot_loss_scaled(g_nn, z1, z2, NULL, NULL, N, D, dims, par[0]), want[0], 1e-3);
-    /* one pattern: no spread, no gradient through it, the loss finite */
-    double one = lcae_rot_loss_scaled(g_nn, z1, z2, d1, d2, 1, D, dims, par[0]);
-    CHECK(isfinite(one) && isfinite(d1[0]));
-    free(z1), free(z2), free(par), free(want), free(d1), free(d2);
+        d1[i] = d2[i] = NAN;
+    CHECK_CLOSE(loss_fn(g_nn, z1, z2, d1, d2, N, D, dims, scale), want, tol);
+    snprintf(key, sizeof key, "%s_dz1", name);
+    fx_compare(key, d1, (int64_t)N * D, tol);
+    snprintf(key, sizeof key, "%s_dz2", name);
+    fx_compare(key, d2, (int64_t)N * D, tol);
+    CHECK_CLOSE(loss_fn(g_nn, z1, z2, NULL, NULL, N, D, dims, scale), want, tol);
+    if (scaled) {
+        for (int i = 0; i < N * D; i++)
+            z1[i] *= 4.0f, z2[i] *= 4.0f;
+        CHECK_CLOSE(loss_fn(g_nn, z1, z2, NULL, NULL, N, D, dims, scale), want, 1e-3);
+        double one = loss_fn(g_nn, z1, z2, d1, d2, 1, D, dims, scale);
+        CHECK(isfinite(one) && isfinite(d1[0]));
+    }
+    for (int k = 0; k < 4; k++)
+        free(a[k]);
+    free(d1), free(d2);
 }
 
 static void check_adam(void)
@@ -170,8 +170,8 @@ int main(void)
     CHECK(lcae_nn_create(&g_nn) == LCAE_OK);
     check_clipped_l1();
     check_mse();
-    check_rot_loss();
-    check_rot_loss_scaled();
+    check_rot_loss("rot", lcae_rot_loss, 0);
+    check_rot_loss("rotw", lcae_rot_loss_scaled, 1);
     check_adam();
     check_rotation();
     lcae_nn_free(g_nn);

@@ -143,6 +143,19 @@ static int meta_name(model_st_file *f, const char *path, const char *key, const 
     return LCAE_OK;
 }
 
+/* A metadata name of two choices: *second is 1 for `b`, 0 for `a` or when the key is
+ * absent (earlier versions, PyTorch users: `a` is the paper's choice). */
+static int meta_choice(model_st_file *f, const char *path, const char *key, const char *a,
+                       const char *b, int *second)
+{
+    const char *text = model_st_meta(f, key);
+    if (text && strcmp(text, a) && strcmp(text, b))
+        return lcae_fail(LCAE_EFAIL, "%s: metadata %s: expected %s or %s, found '%.40s'", path,
+                         key, a, b, text);
+    *second = text && !strcmp(text, b);
+    return LCAE_OK;
+}
+
 int model_meta_number(model_st_file *f, const char *path, const char *key, double lo,
                       double hi, int integer, double *v)
 {
@@ -309,29 +322,14 @@ int model_file_read(const char *path, int with_adam, lcae_model **out, model_st_
     const char *seed = model_st_meta(f, "lcae.seed");
     if (seed)
         me->seed = strtoull(seed, NULL, 10);
-    const char *mask = model_st_meta(f, "lcae.mask");
-    if (mask && strcmp(mask, "disk") && strcmp(mask, "none")) {
-        rc = lcae_fail(LCAE_EFAIL, "%s: metadata lcae.mask: expected disk or none, found "
-                       "'%.40s'", path, mask);
+    int mask_none, mse, scaled;
+    if ((rc = meta_choice(f, path, "lcae.mask", "disk", "none", &mask_none)) ||
+        (rc = meta_choice(f, path, "lcae.recon", "l1", "mse", &mse)) ||
+        (rc = meta_choice(f, path, "lcae.rot_form", "paper", "scaled", &scaled)))
         goto fail;
-    }
-    me->mask = mask && !strcmp(mask, "none") ? LCAE_MASK_NONE : LCAE_MASK_DISK;
-    /* absent (earlier versions, PyTorch users): the paper's clipped L1 */
-    const char *recon = model_st_meta(f, "lcae.recon");
-    if (recon && strcmp(recon, "l1") && strcmp(recon, "mse")) {
-        rc = lcae_fail(LCAE_EFAIL, "%s: metadata lcae.recon: expected l1 or mse, found "
-                       "'%.40s'", path, recon);
-        goto fail;
-    }
-    me->recon = recon && !strcmp(recon, "mse") ? LCAE_RECON_MSE : LCAE_RECON_L1;
-    /* absent (earlier versions, PyTorch users): the paper's form */
-    const char *rot_form = model_st_meta(f, "lcae.rot_form");
-    if (rot_form && strcmp(rot_form, "paper") && strcmp(rot_form, "scaled")) {
-        rc = lcae_fail(LCAE_EFAIL, "%s: metadata lcae.rot_form: expected paper or scaled, "
-                       "found '%.40s'", path, rot_form);
-        goto fail;
-    }
-    me->rot_form = rot_form && !strcmp(rot_form, "scaled") ? LCAE_ROT_SCALED : LCAE_ROT_PAPER;
+    me->mask = mask_none ? LCAE_MASK_NONE : LCAE_MASK_DISK;
+    me->recon = mse ? LCAE_RECON_MSE : LCAE_RECON_L1;
+    me->rot_form = scaled ? LCAE_ROT_SCALED : LCAE_ROT_PAPER;
     /* the preparation's names; absent (earlier versions, PyTorch users): the paper's */
     int norm, transform, center;
     if ((rc = meta_name(f, path, "lcae.norm", "sigma68 or std", lcae_norm_rule_from_name,
