@@ -61,7 +61,11 @@ same_outputs "$d" "stale"
 # one run at a time in a folder
 "$lcae" run -o "$t/lock" "${tiny[@]}" -q --steps 1600 &
 pid=$!
-sleep 0.5
+# the first run holds the lock from just after DIR/.lock appears (created, then locked at
+# once); waiting for the file, not a fixed time, keeps a loaded machine from starting the
+# second run first
+for _ in $(seq 300); do [ -e "$t/lock/.lock" ] && break; sleep 0.1; done
+sleep 0.2 # open and flock are two calls
 run "$lcae" run -o "$t/lock" "${tiny[@]}" -q
 expect_rc 1 "a second run in a folder in use"
 grep -q 'another lcae run is using this folder' "$t/err" || fail "lock message: $err"
