@@ -68,7 +68,8 @@ static const cli_option run_options[] = {
  * finds the classes (docs/results.md). */
 static void apply_preset(const char *name)
 {
-    if (!strcmp(name, "paper")) { /* the library's training defaults are the paper's */
+    if (!strcmp(name, "paper")) { /* the library's training defaults are the paper's but for
+                                    * the rotation loss's form and weight, set here */
         cli_prep.bin = 1;
         cli_prep.transform = "none";
         cli_prep.center = "none";
