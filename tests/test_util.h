@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 static int test_failures;
@@ -44,20 +46,57 @@ static inline int test_done(const char *name)
     return test_failures ? 1 : 0;
 }
 
-/* A fresh temporary folder for this test (removed by the OS's tmp cleaning; tests
- * write only inside it). */
+/* A fresh temporary folder for this test; tests write only inside it. It is removed at
+ * exit when every check passed, and kept (its path printed) for a look when one failed.
+ * Only the process that made it removes it: a forked child's exit leaves it alone. */
+/* rm -r of a folder the test made (no symbolic links are followed: lstat). */
+static void test_remove_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return;
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                continue;
+            char child[4096];
+            snprintf(child, sizeof child, "%s/%s", path, e->d_name);
+            test_remove_tree(child);
+        }
+        if (d)
+            closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+static char test_tmpdir_path[] = "/tmp/lcae-test-XXXXXX";
+static pid_t test_tmpdir_owner;
+
+static void test_tmpdir_cleanup(void)
+{
+    if (getpid() != test_tmpdir_owner)
+        return;
+    if (test_failures)
+        fprintf(stderr, "test files kept in %s\n", test_tmpdir_path);
+    else
+        test_remove_tree(test_tmpdir_path);
+}
+
 static inline const char *test_tmpdir(void)
 {
-    static char dir[] = "/tmp/lcae-test-XXXXXX";
-    static int made;
-    if (!made) {
-        if (!mkdtemp(dir)) {
+    if (!test_tmpdir_owner) {
+        if (!mkdtemp(test_tmpdir_path)) {
             perror("mkdtemp");
             exit(1);
         }
-        made = 1;
+        test_tmpdir_owner = getpid();
+        atexit(test_tmpdir_cleanup);
     }
-    return dir;
+    return test_tmpdir_path;
 }
 
 /* The project's reference data (../shared: real detector files, the hdbscan library's
