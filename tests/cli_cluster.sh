@@ -137,5 +137,33 @@ run "$lcae" cluster "$t/w.npy" -o "$t/g/L.npy" --assign-noise=yes "${opts[@]}"
 expect_rc 2 "--assign-noise with a value"
 one_line_error "--assign-noise with a value"
 
+# --- --smooth: the fixture map (tests/fixtures/smooth, 7 x 9 positions, two NaN rows)
+# smoothed 3 x 3 clusters as the fixture's own smoothed map (scipy's) does
+fx=$LCAE_SOURCE_DIR/tests/fixtures/smooth
+sopts=(--min-cluster-size 5 --nonfinite noise)
+mkdir "$t/s"
+run "$lcae" cluster "$fx/smooth3.npy" -o "$t/s/want.npy" "${sopts[@]}" -q
+run "$lcae" cluster "$fx/map.npy" -o "$t/s/L.npy" --smooth on --scan 7x9 "${sopts[@]}"
+expect_rc 0 "--smooth on"
+grep -q "feature noise share 0.0150: features smoothed 3 x 3" "$t/err" ||
+  fail "--smooth on: note $err"
+[ "$(i32 "$t/s/L.npy")" = "$(i32 "$t/s/want.npy")" ] || fail "--smooth on: labels differ"
+run "$lcae" cluster "$fx/map.npy" -o "$t/s/A.npy" --smooth auto --scan 7x9 "${sopts[@]}"
+grep -q "feature noise share 0.0150: features not smoothed" "$t/err" ||
+  fail "--smooth auto: note $err"
+run "$lcae" cluster "$fx/map.npy" -o "$t/s/L.npy" --smooth on "${sopts[@]}"
+expect_rc 2 "--smooth without --scan"
+grep -q "needs the scan's shape" "$t/err" || fail "--smooth without --scan: $err"
+run "$lcae" cluster "$fx/map.npy" -o "$t/s/L.npy" --smooth on --scan 8x9 "${sopts[@]}"
+expect_rc 1 "--scan of another size"
+one_line_error "--scan of another size"
+grep -q "map.npy: expected 72 rows (a 8 x 9 scan) to smooth, found 63" "$t/err" ||
+  fail "--scan of another size: $err"
+run "$lcae" cluster "$fx/map.npy" -o "$t/s/L.npy" --smooth maybe --scan 7x9
+expect_rc 2 "--smooth maybe"
+run "$lcae" cluster "$fx/map.npy" -o "$t/s/L.npy" --smooth on --smooth-size 4 --scan 7x9
+expect_rc 2 "--smooth-size 4"
+one_line_error "--smooth-size 4"
+
 if [ $fails -gt 0 ]; then echo "cli_cluster: $fails failed" >&2; exit 1; fi
 echo "cli_cluster: all passed"

@@ -206,7 +206,7 @@ model = dict(bin=2, base=2, steps=8, subset=64, batch=16)
 # the cpu preset's settings beyond what is given (lcae run applies them; lcae.run does not)
 recipe = dict(lr=2e-3, lr_schedule="onecycle", recon="mse", arch="polar")
 rj = lcae.run(f"{tmp}/py-run", sample=dict(ny=16, nx=16, det=32, grains=4),
-              train={**model, **recipe}, invariant_bin=1, cluster_on="invariant",
+              train={**model, **recipe}, invariant_bin=1, cluster_on="invariant", smooth="auto",
               hdbscan=dict(min_cluster_size=8, assign_noise=True), encode_batch=64,
               figure_format="png,svg", progress=False)
 check(set(rj["stages"]) >= {"stats", "report"}, f"run.json stages {sorted(rj['stages'])}")

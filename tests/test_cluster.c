@@ -427,7 +427,7 @@ static void check_cluster_file(void)
     lcae_hdbscan_params p = line_params();
     lcae_cluster_outputs out = {.labels = labels, .probabilities = probs};
     lcae_cluster_summary sum;
-    CHECK(lcae_cluster_file(in, 2, &p, &out, NULL, &sum) == LCAE_OK);
+    CHECK(lcae_cluster_file(in, 2, &p, NULL, &out, NULL, &sum) == LCAE_OK);
     lcae_hdbscan_result r;
     CHECK(lcae_hdbscan(x2, 20, 2, &p, "x", NULL, &r) == LCAE_OK);
     CHECK(sum.n == 20 && sum.d == 2 && sum.n_clusters == r.n_clusters && r.n_clusters == 2);
@@ -450,7 +450,7 @@ static void check_cluster_file(void)
     int64_t n = 20;
     CHECK(lcae_npy_write(flat, LCAE_DT_F64, 1, &n, x2) == LCAE_OK);
     unlink(labels);
-    CHECK(lcae_cluster_file(flat, 0, &p, &out, NULL, NULL) == LCAE_EFAIL);
+    CHECK(lcae_cluster_file(flat, 0, &p, NULL, &out, NULL, NULL) == LCAE_EFAIL);
     CHECK(access(labels, F_OK) != 0);
     free(x2);
 }

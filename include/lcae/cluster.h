@@ -84,6 +84,36 @@ int lcae_hdbscan(const double *x, int64_t n, int64_t d, const lcae_hdbscan_param
                  const char *name, const lcae_progress *progress, lcae_hdbscan_result *out);
 void lcae_hdbscan_result_free(lcae_hdbscan_result *r);
 
+/* ---- spatial smoothing of the feature map (before clustering) ------------------------
+ * Features are one row per scan position in scan order (row i = position (i / nx, i % nx)).
+ * At low dose a position's features carry shot noise that HDBSCAN reads as sparse
+ * density (two thirds of the positions noise); averaging each position's features with
+ * its neighbours' (a size x size window, cut at the scan's edge) lowers the noise at the
+ * cost of blurring boundaries by size / 2 positions. The noise share says which case a
+ * map is: median over neighbouring pairs (horizontal and vertical) of |x_a - x_b|^2,
+ * over 2 x the features' total variance (sum over features, population variance): the
+ * share of the variance that changes from one position to the next. Rows with NaN/Inf
+ * take no part in either and are left as they are. */
+typedef enum { LCAE_SMOOTH_OFF = 0, LCAE_SMOOTH_AUTO = 1, LCAE_SMOOTH_ON = 2 } lcae_smooth_mode;
+
+typedef struct {
+    lcae_smooth_mode mode;  /* AUTO: smooth when noise share > auto_threshold */
+    int64_t ny, nx;         /* the scan's shape: ny * nx = rows of the feature map */
+    int size;               /* window side, odd, >= 3 */
+    double auto_threshold;  /* 0: LCAE_SMOOTH_AUTO_THRESHOLD */
+} lcae_smooth_params;
+
+/* AUTO's threshold, chosen by measurement (docs/clustering.md): maps of high-dose
+ * simulations score 0.001-0.006, where smoothing costs boundaries and gains nothing; the
+ * low-dose ones where it pays score 0.06-0.17. */
+#define LCAE_SMOOTH_AUTO_THRESHOLD 0.03
+
+/* The noise share of the (ny * nx, d) map x (0 for a constant map). */
+int lcae_feature_noise_share(const double *x, int64_t ny, int64_t nx, int64_t d,
+                             double *share);
+/* x (ny * nx, d) replaced by its size x size window means (size odd). */
+int lcae_smooth_features(double *x, int64_t ny, int64_t nx, int64_t d, int size);
+
 /* ---- the cluster stage, file to files (lcae cluster, lcae run) ---------------------- */
 /* Where it writes; a NULL member is not written. */
 typedef struct {
@@ -93,20 +123,24 @@ typedef struct {
     const char *outlier_scores; /* float32 (n,) */
     const char *tree;           /* the condensed tree (parent, child, lambda, child_size):
                                    NAME.csv with a header line, else .npy float64 (rows, 4) */
+    const char *summary;        /* JSON: lcae_cluster_summary's members under their names */
 } lcae_cluster_outputs;
 
 /* What a clustering came to (for the caller's summary). */
 typedef struct {
     int64_t n, d;           /* points, features used */
     int64_t min_cluster_size, min_samples, n_clusters, n_noise, n_nonfinite;
+    double noise_share;     /* of the features clustered (-1: not computed, smoothing off) */
+    int smoothed;           /* window side the features were smoothed with, 0: not */
 } lcae_cluster_summary;
 
 /* Clusters the (n, D) array in in_npy (any numeric dtype, computed in double) on its
- * first `dims` features (0, or dims >= D: all) and writes the outputs asked for as one
- * output set (all or none). summary may be NULL. */
+ * first `dims` features (0, or dims >= D: all), smoothed as `smooth` says (NULL: not;
+ * its shape must hold n positions), and writes the outputs asked for as one output set
+ * (all or none). summary may be NULL. */
 int lcae_cluster_file(const char *in_npy, int64_t dims, const lcae_hdbscan_params *p,
-                      const lcae_cluster_outputs *out, const lcae_progress *progress,
-                      lcae_cluster_summary *summary);
+                      const lcae_smooth_params *smooth, const lcae_cluster_outputs *out,
+                      const lcae_progress *progress, lcae_cluster_summary *summary);
 
 #ifdef __cplusplus
 }

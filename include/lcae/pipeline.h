@@ -52,6 +52,8 @@ typedef struct {
                                     recorded in run.json and score.json as used */
     int cluster_on_invariant;   /* 1: cluster the rotation-invariant model on its first
                                    invariant_dims features only */
+    lcae_smooth_params smooth;  /* the feature maps' smoothing before clustering (its shape
+                                   is the scan's, filled in by the run) */
     int encode_batch;           /* patterns per encoding batch (LCAE_ENCODE_BATCH) */
     int force;                  /* redo every stage */
     const char *preset;         /* recorded in run.json */

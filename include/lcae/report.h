@@ -61,6 +61,9 @@ typedef struct {
      * "grain": the same against the grain truth}, or NULL: scored here against the truth
      * maps given below */
     const struct cJSON *score;
+    /* the clustering's summary as lcae run's cluster.json holds it (lcae_cluster_summary:
+     * noise_share, smoothed, ...), or NULL */
+    const struct cJSON *cluster;
 } lcae_report_clustering;
 
 typedef struct {

@@ -520,14 +520,16 @@ def simulate(out_dir, preset="default", progress=None, **params):
 
 # ---- the whole experiment -----------------------------------------------------------
 def run(out_dir, data=None, truth_dir=None, sample=None, train=None, hdbscan=None,
-        invariant_bin=0, cluster_on="all", encode_batch=128, force=False, figure_format="png,pdf",
-        beam_map=None, progress=None, **open_options):
+        invariant_bin=0, cluster_on="all", smooth="off", smooth_size=3, encode_batch=128,
+        force=False, figure_format="png,pdf", beam_map=None, progress=None, **open_options):
     """lcae run: statistics, both autoencoders, the polar and PCA features, HDBSCAN, scores
     and the report in the run directory out_dir, resumable as the command line's. data:
     a scan file (open_options as lcae.open takes them for files), or None for the built-in
     sample (`sample`: lcae.simulate's parameters). train: lcae.train's options for both
     models, hdbscan: lcae.hdbscan's (min_cluster_size None or absent: scaled with the
-    positions); invariant_bin: the rotation-invariant model's binning (0: train's). The
+    positions); invariant_bin: the rotation-invariant model's binning (0: train's); smooth:
+    off, auto or on, smooth_size: the feature maps' smoothing before clustering (lcae
+    cluster --smooth, --smooth-size). The
     command line's presets are not applied here: without options this is
     `lcae train`'s and `lcae cluster`'s defaults (the paper's model, 10 epochs); the cpu
     preset's recipe is docs/model.md's (docs/python.py passes it). Returns run.json."""
@@ -553,6 +555,10 @@ def run(out_dir, data=None, truth_dir=None, sample=None, train=None, hdbscan=Non
     if cluster_on not in ("all", "invariant"):
         raise LcaeUsageError(f"cluster_on: expected all or invariant, found '{cluster_on}'", 2)
     o.cluster_on_invariant = int(cluster_on == "invariant")
+    modes = ("off", "auto", "on")
+    if smooth not in modes:
+        raise LcaeUsageError(f"smooth: expected off, auto or on, found '{smooth}'", 2)
+    o.smooth.mode, o.smooth.size = modes.index(smooth), smooth_size  # threshold 0: lcae's
     o.invariant_bin = invariant_bin
     o.encode_batch, o.force, o.preset = encode_batch, int(force), b"python"
     if beam_map is not None:

@@ -227,11 +227,16 @@ lib.lcae_sim_preset.argtypes = [C.c_char_p, P(SimParams)]
 lib.lcae_simulate.argtypes = [P(SimParams), C.c_char_p, P(Progress)]
 lib.lcae_sim_scan_name.argtypes = [P(SimParams), C.c_char_p, C.c_size_t]
 lib.lcae_sim_scan_name.restype = C.c_char_p
+class SmoothParams(C.Structure):
+    _fields_ = [("mode", i32), ("ny", i64), ("nx", i64), ("size", i32), ("auto_threshold", dbl)]
+
+
 class RunOptions(C.Structure):
     _fields_ = [("data", C.c_char_p), ("open", OpenOptions), ("truth_dir", C.c_char_p),
                 ("sim", SimParams), ("train", TrainOptions), ("invariant_bin", i32),
                 ("beam_map", C.c_char_p),
                 ("hdbscan", HdbscanParams), ("cluster_on_invariant", i32),
+                ("smooth", SmoothParams),
                 ("encode_batch", i32), ("force", i32), ("preset", C.c_char_p),
                 ("figure_formats", C.c_uint)]
 

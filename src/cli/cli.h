@@ -104,6 +104,16 @@ extern cli_hdbscan_args cli_hdbscan;
 /* lcae_hdbscan_defaults with min_cluster_size 0: scaled with the points (main calls it). */
 void cli_hdbscan_defaults(void);
 
+/* Smoothing of the feature map before clustering (src/cli/cmd_cluster.c): --smooth
+ * off|auto|on, --smooth-size K; the scan's shape is the caller's to fill in. */
+extern const cli_option cli_smooth_options[];
+typedef struct {
+    const char *mode; /* off, auto or on */
+    int size;
+} cli_smooth_args;
+extern cli_smooth_args cli_smooth;
+int cli_smooth_params(lcae_smooth_params *sp);
+
 /* Pattern preparation (src/cli/prep_options.c): --bin, --crop, --transform, --offset,
  * --center, --beam-map. */
 typedef struct {

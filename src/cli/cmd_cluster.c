@@ -10,6 +10,7 @@
 
 static struct {
     const char *output, *probabilities, *outlier_scores, *tree;
+    int64_t scan[2];
 } args;
 
 /* The HDBSCAN parameters, shared with lcae run. */
@@ -60,6 +61,35 @@ int cli_hdbscan_params(lcae_hdbscan_params *p)
     return rc;
 }
 
+/* lcae cluster smooths only when asked (it needs --scan); lcae run's CPU preset: auto. */
+cli_smooth_args cli_smooth = {.mode = "off", .size = 3};
+
+const cli_option cli_smooth_options[] = {
+    {"smooth", 0, OPT_STRING, &cli_smooth.mode, "off|auto|on",
+     "average each position's features with its neighbours' before clustering: on, off, "
+     "or auto: when the map's noise share (the share of the features' variance that "
+     "changes from one position to the next) exceeds 0.03, as at low dose "
+     "(docs/clustering.md) (default)"},
+    {"smooth-size", 0, OPT_INT, &cli_smooth.size, "K",
+     "the smoothing window: K x K scan positions, K odd (default)"},
+    {0}};
+
+int cli_smooth_params(lcae_smooth_params *sp)
+{
+    static const char *const names[] = {"off", "auto", "on"};
+    int m = 0;
+    while (m < 3 && strcmp(cli_smooth.mode, names[m]))
+        m++;
+    if (m == 3)
+        return cli_error(LCAE_EUSAGE, "option --smooth: expected off, auto or on, found '%s'",
+                         cli_smooth.mode);
+    if (cli_smooth.size < 3 || cli_smooth.size % 2 == 0)
+        return cli_error(LCAE_EUSAGE, "option --smooth-size: expected an odd number of 3 or "
+                         "more, found %d", cli_smooth.size);
+    *sp = (lcae_smooth_params){.mode = (lcae_smooth_mode)m, .size = cli_smooth.size};
+    return 0;
+}
+
 static const cli_option cluster_options[] = {
     {"output", 'o', OPT_STRING, &args.output, "LABELS.npy",
      "cluster labels, int32 (n,), -1 = noise (required)"},
@@ -69,6 +99,8 @@ static const cli_option cluster_options[] = {
      "GLOSH outlier scores, float32 (n,) (1 for rows set aside)"},
     {"tree", 0, OPT_STRING, &args.tree, "FILE",
      "condensed tree: parent, child, lambda, child_size; .csv or .npy (rows, 4) float64"},
+    {"scan", 0, OPT_SHAPE, args.scan, "NYxNX",
+     "the scan's shape, rows of LATENT.npy in scan order (x fastest): needed by --smooth"},
     {0}};
 
 static int ends_with(const char *s, const char *suffix)
@@ -95,9 +127,17 @@ static int run_cluster(int npos, char **pos)
         return cli_error(LCAE_EUSAGE, "option -o LABELS.npy is required (see 'lcae cluster "
                          "--help')");
     lcae_hdbscan_params p;
+    lcae_smooth_params sm;
     int rc = cli_hdbscan_params(&p);
+    if (!rc)
+        rc = cli_smooth_params(&sm);
     if (rc)
         return rc;
+    if (sm.mode != LCAE_SMOOTH_OFF && !cli_given(args.scan))
+        return cli_error(LCAE_EUSAGE, "option --smooth %s: needs the scan's shape (--scan "
+                         "NYxNX)", cli_smooth.mode);
+    sm.ny = args.scan[0];
+    sm.nx = args.scan[1];
     char *full = p.assign_noise ? full_labels_path(args.output) : NULL;
     if (p.assign_noise && !full)
         return cli_error(LCAE_ENOMEM, "out of memory");
@@ -106,22 +146,32 @@ static int run_cluster(int npos, char **pos)
                                 .outlier_scores = args.outlier_scores, .tree = args.tree};
     lcae_cluster_summary sum;
     double t0 = core_now_s();
-    rc = lcae_cluster_file(pos[0], 0, &p, &out, cli_progress(), &sum);
+    rc = lcae_cluster_file(pos[0], 0, &p, &sm, &out, cli_progress(), &sum);
     if (rc)
         rc = cli_fail(rc);
-    else
+    else {
+        if (sum.noise_share >= 0)
+        {
+            if (sum.smoothed)
+                cli_note("feature noise share %.4f: features smoothed %d x %d",
+                         sum.noise_share, sum.smoothed, sum.smoothed);
+            else
+                cli_note("feature noise share %.4f: features not smoothed", sum.noise_share);
+        }
         cli_note("%lld points, min_cluster_size %lld (%s), %lld clusters, %lld noise%s%s%s, "
                  "%.2f s", (long long)sum.n, (long long)sum.min_cluster_size,
                  p.min_cluster_size ? "given" : "scaled with the points",
                  (long long)sum.n_clusters, (long long)sum.n_noise,
                  sum.n_nonfinite ? " (including rows with NaN/Inf)" : "",
                  full ? "; full map " : "", full ? full : "", core_now_s() - t0);
+    }
     free(full);
     return rc;
 }
 
 static const cli_option *const cluster_groups[] = {cluster_options, cli_hdbscan_options,
-                                                   cli_common_options, NULL};
+                                                   cli_smooth_options, cli_common_options,
+                                                   NULL};
 
 const cli_command cmd_cluster = {
     .name = "cluster",

@@ -65,7 +65,8 @@ static const cli_option run_options[] = {
  * docs/model.md), clustered on its invariant features (its other 6 carry the
  * orientation). It also writes the full maps (--assign-noise): at low dose HDBSCAN leaves
  * two thirds of the positions as noise in the invariant features, whose full map still
- * finds the classes (docs/results.md). */
+ * finds the classes (docs/results.md); and it smooths a feature map whose noise share
+ * says it is noisy (--smooth auto: at low dose), which the paper does not. */
 static void apply_preset(const char *name)
 {
     if (!strcmp(name, "paper")) { /* the library's training defaults are the paper's but for
@@ -79,6 +80,7 @@ static void apply_preset(const char *name)
         cli_train.opt.lambda = 50;
         cluster_on = "all";
         invariant_bin = 0;
+        cli_smooth.mode = "off";
     } else if (!strcmp(name, "cpu")) {
         cli_prep.bin = 4;
         cli_train.opt.arch.base = 8;
@@ -90,6 +92,7 @@ static void apply_preset(const char *name)
         cli_hdbscan.p.assign_noise = 1;
         cluster_on = "invariant";
         invariant_bin = 2;
+        cli_smooth.mode = "auto";
     }
 }
 
@@ -146,6 +149,8 @@ static int run_run(int npos, char **pos)
     rc = cli_train_options_get(&o.train);
     if (!rc)
         rc = cli_hdbscan_params(&o.hdbscan);
+    if (!rc)
+        rc = cli_smooth_params(&o.smooth);
     if (rc)
         return rc;
     if (lcae_sim_preset(sample_preset, &o.sim))
@@ -186,7 +191,7 @@ static int run_run(int npos, char **pos)
 }
 
 static const cli_option *const run_groups[] = {
-    run_options, cli_train_options, cli_prep_options, cli_hdbscan_options, run_sample_options,
+    run_options, cli_train_options, cli_prep_options, cli_hdbscan_options, cli_smooth_options, run_sample_options,
     cli_dataset_options, cli_common_options, NULL};
 
 const cli_command cmd_run = {

@@ -55,7 +55,27 @@ static int write_tree(lcae_output_set *set, const char *path, const lcae_condens
     return rc;
 }
 
-static int write_outputs(const lcae_hdbscan_result *r, const lcae_cluster_outputs *out)
+static int write_summary(lcae_output_set *set, const char *path, const lcae_cluster_summary *s)
+{
+    lcae_atomic_file af;
+    int rc = lcae_atomic_open_in(&af, set, path);
+    if (rc)
+        return rc;
+    fprintf(af.fp, "{\n  \"points\": %lld,\n  \"features\": %lld,\n  \"min_cluster_size\": %lld,\n"
+            "  \"min_samples\": %lld,\n  \"clusters\": %lld,\n  \"noise\": %lld,\n"
+            "  \"nonfinite\": %lld,\n  \"noise_share\": ", (long long)s->n, (long long)s->d,
+            (long long)s->min_cluster_size, (long long)s->min_samples,
+            (long long)s->n_clusters, (long long)s->n_noise, (long long)s->n_nonfinite);
+    if (s->noise_share >= 0)
+        fprintf(af.fp, "%.9g", s->noise_share);
+    else
+        fprintf(af.fp, "null");
+    fprintf(af.fp, ",\n  \"smoothed\": %d\n}\n", s->smoothed);
+    return lcae_atomic_commit(&af);
+}
+
+static int write_outputs(const lcae_hdbscan_result *r, const lcae_cluster_summary *sum,
+                         const lcae_cluster_outputs *out)
 {
     int64_t n = r->n;
     lcae_output_set *set = NULL;
@@ -70,13 +90,40 @@ static int write_outputs(const lcae_hdbscan_result *r, const lcae_cluster_output
         rc = write_f32(set, out->outlier_scores, r->outlier_scores, n);
     if (!rc && out->tree)
         rc = write_tree(set, out->tree, &r->tree);
+    if (!rc && out->summary)
+        rc = write_summary(set, out->summary, sum);
     int closed = lcae_output_set_close(set, !rc);
     return rc ? rc : closed;
 }
 
+/* The smoothing `sm` asks for, of the (n, d) map x read from in_npy: its noise share
+ * (-1 when off) and the window it was smoothed with (0: not smoothed). */
+static int smooth_map(const char *in_npy, double *x, int64_t n, int64_t d,
+                      const lcae_smooth_params *sm, double *share, int *smoothed)
+{
+    *share = -1;
+    *smoothed = 0;
+    if (!sm || sm->mode == LCAE_SMOOTH_OFF)
+        return LCAE_OK;
+    if (sm->size < 3 || sm->size % 2 == 0)
+        return lcae_fail(LCAE_EUSAGE, "smoothing window: expected an odd size of 3 or more, "
+                         "found %d", sm->size);
+    if (sm->ny * sm->nx != n)
+        return lcae_fail(LCAE_EFAIL, "%s: expected %lld rows (a %lld x %lld scan) to smooth, "
+                         "found %lld", in_npy, (long long)(sm->ny * sm->nx),
+                         (long long)sm->ny, (long long)sm->nx, (long long)n);
+    int rc = lcae_feature_noise_share(x, sm->ny, sm->nx, d, share);
+    double threshold = sm->auto_threshold > 0 ? sm->auto_threshold : LCAE_SMOOTH_AUTO_THRESHOLD;
+    if (rc || (sm->mode == LCAE_SMOOTH_AUTO && !(*share > threshold)))
+        return rc;
+    rc = lcae_smooth_features(x, sm->ny, sm->nx, d, sm->size);
+    *smoothed = rc ? 0 : sm->size;
+    return rc;
+}
+
 int lcae_cluster_file(const char *in_npy, int64_t dims, const lcae_hdbscan_params *p,
-                      const lcae_cluster_outputs *out, const lcae_progress *progress,
-                      lcae_cluster_summary *summary)
+                      const lcae_smooth_params *smooth, const lcae_cluster_outputs *out,
+                      const lcae_progress *progress, lcae_cluster_summary *summary)
 {
     lcae_npy_header h;
     double *x;
@@ -91,21 +138,27 @@ int lcae_cluster_file(const char *in_npy, int64_t dims, const lcae_hdbscan_param
     int64_t n = h.shape[0], d = h.shape[1], use = dims > 0 && dims < d ? dims : d;
     for (int64_t i = 0; use < d && i < n; i++) /* the first `use` columns, packed */
         memmove(x + i * use, x + i * d, (size_t)use * sizeof *x);
+    double share;
+    int smoothed;
+    rc = smooth_map(in_npy, x, n, use, smooth, &share, &smoothed);
+    if (rc) {
+        free(x);
+        return rc;
+    }
     lcae_hdbscan_result r;
     rc = lcae_hdbscan(x, n, use, p, in_npy, progress, &r);
     free(x);
     if (rc)
         return rc;
-    rc = write_outputs(&r, out);
-    if (!rc && summary) {
-        *summary = (lcae_cluster_summary){.n = n, .d = use,
-                                          .min_cluster_size = r.min_cluster_size,
-                                          .min_samples = r.min_samples,
-                                          .n_clusters = r.n_clusters,
-                                          .n_nonfinite = r.n_nonfinite};
-        for (int64_t i = 0; i < n; i++)
-            summary->n_noise += r.labels[i] < 0;
-    }
+    lcae_cluster_summary sum = {.n = n, .d = use, .min_cluster_size = r.min_cluster_size,
+                                .min_samples = r.min_samples, .n_clusters = r.n_clusters,
+                                .n_nonfinite = r.n_nonfinite, .noise_share = share,
+                                .smoothed = smoothed};
+    for (int64_t i = 0; i < n; i++)
+        sum.n_noise += r.labels[i] < 0;
+    rc = write_outputs(&r, &sum, out);
+    if (!rc && summary)
+        *summary = sum;
     lcae_hdbscan_result_free(&r);
     return rc;
 }

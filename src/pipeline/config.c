@@ -75,6 +75,17 @@ cJSON *pipeline_hdbscan_params_json(const lcae_hdbscan_params *p)
     return j;
 }
 
+cJSON *pipeline_smooth_params_json(const lcae_smooth_params *p)
+{
+    static const char *const modes[] = {"off", "auto", "on"};
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "mode", modes[p->mode]);
+    cJSON_AddNumberToObject(j, "size", p->size);
+    cJSON_AddNumberToObject(j, "auto_threshold", p->auto_threshold > 0 ? p->auto_threshold
+                                                                       : LCAE_SMOOTH_AUTO_THRESHOLD);
+    return j;
+}
+
 cJSON *pipeline_run_config_json(const lcae_run_options *o)
 {
     cJSON *j = cJSON_CreateObject();
@@ -95,6 +106,7 @@ cJSON *pipeline_run_config_json(const lcae_run_options *o)
     cJSON_AddStringToObject(c, "min_cluster_size_from",
                             o->hdbscan.min_cluster_size ? "given" : "positions");
     cJSON_AddStringToObject(c, "on", o->cluster_on_invariant ? "invariant" : "all");
+    cJSON_AddItemToObject(c, "smooth", pipeline_smooth_params_json(&o->smooth));
     cJSON_AddNumberToObject(j, "encode_batch", o->encode_batch);
     return j;
 }

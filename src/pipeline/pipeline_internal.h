@@ -10,6 +10,7 @@
 cJSON *pipeline_open_options_json(const lcae_open_options *o);
 cJSON *pipeline_sim_params_json(const lcae_sim_params *p);
 cJSON *pipeline_hdbscan_params_json(const lcae_hdbscan_params *p);
+cJSON *pipeline_smooth_params_json(const lcae_smooth_params *p);
 /* Everything: preset, scan or sample, training, clustering. */
 cJSON *pipeline_run_config_json(const lcae_run_options *o);
 

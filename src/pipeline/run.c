@@ -205,6 +205,7 @@ typedef struct {
     const float *beam;  /* (count, 2) direct-beam positions, NULL when not centred */
     truth_maps truth;
     const char *truth_dir;
+    int64_t ny, nx;     /* the scan's shape (feature maps are smoothed over it) */
 } run_ctx;
 
 /* One source's folder, files and (for the report) results. */
@@ -213,10 +214,11 @@ typedef struct {
     char *dir;
     char *model, *log, *vectors, *labels, *probabilities, *score;
     char *labels_full; /* with assign_noise, else NULL (not an output) */
+    char *cluster;     /* cluster.json: the clustering's summary (lcae_cluster_summary) */
     float *z;       /* (n, dims): latent vectors or features */
     int dims;
     int32_t *lab;   /* (n) */
-    cJSON *score_json;
+    cJSON *score_json, *cluster_json;
 } source_run;
 
 static void source_run_free(source_run *s)
@@ -228,10 +230,12 @@ static void source_run_free(source_run *s)
     free(s->labels);
     free(s->probabilities);
     free(s->labels_full);
+    free(s->cluster);
     free(s->score);
     free(s->z);
     free(s->lab);
     cJSON_Delete(s->score_json);
+    cJSON_Delete(s->cluster_json);
 }
 
 static int source_run_paths(source_run *s, const char *dir, int assign_noise)
@@ -246,9 +250,11 @@ static int source_run_paths(source_run *s, const char *dir, int assign_noise)
     s->labels = lcae_path_join(s->dir, "labels.npy");
     s->probabilities = lcae_path_join(s->dir, "probabilities.npy");
     s->score = lcae_path_join(s->dir, "score.json");
+    s->cluster = lcae_path_join(s->dir, "cluster.json");
     if (assign_noise && !(s->labels_full = lcae_path_join(s->dir, "labels_full.npy")))
         return LCAE_ENOMEM;
-    if (!s->model || !s->log || !s->vectors || !s->labels || !s->probabilities || !s->score)
+    if (!s->model || !s->log || !s->vectors || !s->labels || !s->probabilities || !s->score ||
+        !s->cluster)
         return LCAE_ENOMEM;
     return lcae_make_dirs(s->dir);
 }
@@ -345,8 +351,11 @@ static int cluster_dims(const run_ctx *c, const source_run *s)
 static int do_cluster(run_ctx *c, source_run *s)
 {
     lcae_cluster_outputs out = {.labels = s->labels, .labels_full = s->labels_full,
-                                .probabilities = s->probabilities};
-    int rc = lcae_cluster_file(s->vectors, cluster_dims(c, s), &c->o->hdbscan, &out,
+                                .probabilities = s->probabilities, .summary = s->cluster};
+    lcae_smooth_params sm = c->o->smooth;
+    sm.ny = c->ny;
+    sm.nx = c->nx;
+    int rc = lcae_cluster_file(s->vectors, cluster_dims(c, s), &c->o->hdbscan, &sm, &out,
                                c->rs->p, NULL);
     if (!rc && !s->labels_full) { /* an earlier run's full map would not match these labels */
         char *stale = lcae_path_join(s->dir, "labels_full.npy");
@@ -361,6 +370,7 @@ static int do_cluster(run_ctx *c, source_run *s)
 static cJSON *cluster_config(run_ctx *c, source_run *s)
 {
     cJSON *j = pipeline_hdbscan_params_json(&c->o->hdbscan);
+    cJSON_AddItemToObject(j, "smooth", pipeline_smooth_params_json(&c->o->smooth));
     if (s->def->invariant) {
         cJSON_AddBoolToObject(j, "cluster_on_invariant", c->o->cluster_on_invariant);
         if (c->o->cluster_on_invariant)
@@ -432,7 +442,7 @@ typedef struct {
     const char *what;
     int (*run)(run_ctx *c, source_run *s);
     cJSON *(*config)(run_ctx *c, source_run *s); /* what its key adds to the upstream's */
-    size_t outputs[3];                            /* offsets of source_run paths */
+    size_t outputs[4];                            /* offsets of source_run paths */
     int n_outputs;
     int needs_truth;
 } stage_def;
@@ -442,13 +452,13 @@ static const stage_def model_stages[] = {
     {"train", do_train, train_config, {OUT(model)}, 1, 0},
     {"encode", do_encode, no_config, {OUT(vectors)}, 1, 0},
     {"cluster", do_cluster, cluster_config,
-     {OUT(labels), OUT(probabilities), OUT(labels_full)}, 3, 0},
+     {OUT(labels), OUT(probabilities), OUT(cluster), OUT(labels_full)}, 4, 0},
     {"score", do_score, score_config, {OUT(score)}, 1, 1},
     {NULL, NULL, NULL, {0}, 0, 0}};
 static const stage_def features_stages[] = {
     {"features", do_features, features_config, {OUT(vectors)}, 1, 0},
     {"cluster", do_cluster, cluster_config,
-     {OUT(labels), OUT(probabilities), OUT(labels_full)}, 3, 0},
+     {OUT(labels), OUT(probabilities), OUT(cluster), OUT(labels_full)}, 4, 0},
     {"score", do_score, score_config, {OUT(score)}, 1, 1},
     {NULL, NULL, NULL, {0}, 0, 0}};
 #undef OUT
@@ -491,7 +501,7 @@ static int run_stage(run_ctx *c, source_run *s, const stage_def *st, const char 
 {
     char name[96];
     snprintf(name, sizeof name, "%s/%s", s->def->name, st->what);
-    char *outs[3];
+    char *outs[4];
     int n_outs = 0;
     for (int i = 0; i < st->n_outputs; i++) /* NULL: an output not asked for */
         if ((outs[n_outs] = *(char **)((char *)s + st->outputs[i])))
@@ -519,6 +529,22 @@ static int run_source(run_ctx *c, source_run *s, const char *data_key)
     return rc;
 }
 
+/* *j: the JSON in path (NULL when it is missing or damaged: the report leaves it out). */
+static int load_json_if_present(const char *path, cJSON **j)
+{
+    *j = NULL;
+    if (!file_exists(path))
+        return LCAE_OK;
+    char *text;
+    size_t len;
+    int rc = lcae_read_text_file(path, 1 << 20, &text, &len);
+    if (rc)
+        return rc;
+    *j = cJSON_Parse(text);
+    free(text);
+    return LCAE_OK;
+}
+
 /* Reads a source's outputs back for the report. */
 static int load_results(source_run *s, int64_t n)
 {
@@ -536,16 +562,8 @@ static int load_results(source_run *s, int64_t n)
     if (h.count != n)
         return lcae_fail(LCAE_EFAIL, "%s: expected %lld labels, found %lld", s->labels,
                          (long long)n, (long long)h.count);
-    if (file_exists(s->score)) {
-        char *text;
-        size_t len;
-        rc = lcae_read_text_file(s->score, 1 << 20, &text, &len);
-        if (rc)
-            return rc;
-        s->score_json = cJSON_Parse(text);
-        free(text);
-    }
-    return LCAE_OK;
+    rc = load_json_if_present(s->score, &s->score_json);
+    return rc ? rc : load_json_if_present(s->cluster, &s->cluster_json);
 }
 
 /* One run at a time in a folder: an exclusive lock on DIR/.lock, held (by the open file
@@ -752,7 +770,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
         cJSON_ReplaceItemInObject(cluster, "hdbscan", pipeline_hdbscan_params_json(&used.hdbscan));
     }
     run_ctx ctx = {.rs = &rs, .o = &used, .ds = ds, .beam = beam, .truth = truth,
-                   .truth_dir = truth_dir};
+                   .truth_dir = truth_dir, .ny = in->ny, .nx = in->nx};
     for (int k = 0; k < NSOURCES && !rc; k++) {
         rc = source_run_paths(&src[k], dir, used.hdbscan.assign_noise);
         if (!rc)
@@ -778,7 +796,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
                 .name = src[k].def->name, .title = src[k].def->title, .latent = src[k].z,
                 .latent_dims = src[k].dims, .labels = src[k].lab,
                 .train_log = src[k].def->kind == SOURCE_MODEL ? src[k].log : NULL,
-                .score = src[k].score_json};
+                .score = src[k].score_json, .cluster = src[k].cluster_json};
         lcae_report_input ri = {.data_path = data_path, .ds = ds, .stats = &st,
                                 .clusterings = cl, .n_clusterings = NSOURCES, .truth_class = tc,
                                 .truth_region = tr, .truth_grain = tg, .beam = beam, .config = config,

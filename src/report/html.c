@@ -366,10 +366,26 @@ static int sb_sprite(sbuf *b, report_ctx *r)
     return LCAE_OK;
 }
 
+/* The "features smoothed" cell from lcae run's cluster.json: "3 x 3 (0.168)", "no
+ * (0.004)" under --smooth auto, "no" when smoothing was off, "" when unknown. */
+static void sb_smoothing(sbuf *b, const cJSON *cluster)
+{
+    const cJSON *share = cJSON_GetObjectItemCaseSensitive(cluster, "noise_share");
+    int size = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cluster, "smoothed"));
+    if (cluster && size > 0)
+        sb_printf(b, "%d x %d (%.3f)", size, size, cJSON_GetNumberValue(share));
+    else if (cluster && cJSON_IsNumber(share))
+        sb_printf(b, "no (%.3f)", cJSON_GetNumberValue(share));
+    else if (cluster)
+        sb_str(b, "no");
+    sb_str(b, "</td><td>");
+}
+
 static void sb_clusters(sbuf *b, report_ctx *r)
 {
     sb_str(b, "<h2 id=\"clusters\">Clusters</h2>\n<table><tr><th>model</th><th class=\"n\">"
               "clusters</th><th class=\"n\">noise</th><th class=\"n\">noise %</th>"
+              "<th>features smoothed (noise share)</th>"
               "<th>sizes of the largest (positions)</th></tr>\n");
     for (int c = 0; c < r->ncl; c++) {
         const report_clustering *cl = &r->cl[c];
@@ -378,6 +394,7 @@ static void sb_clusters(sbuf *b, report_ctx *r)
         sb_printf(b, "</td><td class=\"n\">%d</td><td class=\"n\">%lld</td><td class=\"n\">%.2f"
                      "</td><td>", cl->nclusters, (long long)cl->noise,
                   100.0 * (double)cl->noise / (double)r->n);
+        sb_smoothing(b, cl->in->cluster);
         for (int s = 0; s < cl->nshown && s < 12; s++) {
             uint8_t col[3];
             lcae_palette_label(cl->shown[s], col);

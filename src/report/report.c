@@ -247,6 +247,8 @@ static cJSON *build_json(report_ctx *r)
             cJSON_AddNumberToObject(p, "pc1_variance_fraction", cl->explained[0]);
             cJSON_AddNumberToObject(p, "pc2_variance_fraction", cl->explained[1]);
         }
+        if (cl->in->cluster)
+            cJSON_AddItemToObject(o, "cluster", cJSON_Duplicate(cl->in->cluster, 1));
         const cJSON *given = cl->in->score;
         const struct {
             const char *key, *given;
