@@ -199,9 +199,12 @@ int main(int argc, char **argv)
                                "\"grain\": {\"ari\": 0.125}}");
     cJSON *config = cJSON_Parse("{\"preset\": \"test\", \"train\": {\"epochs\": 4, \"base\": 8}}");
     cJSON *timings = cJSON_Parse("{\"stats\": 0.5, \"train\": 12.25}");
+    /* lcae run's cluster.json: the standard model's map smoothed, the other's not */
+    cJSON *smoothed = cJSON_Parse("{\"noise_share\": 0.1684, \"smoothed\": 3}");
     lcae_report_clustering cl[2] = {
         {.name = "standard", .title = "Standard autoencoder", .latent = lat_std,
-         .latent_dims = DIMS, .labels = lab_std, .train_log = logp, .score = score},
+         .latent_dims = DIMS, .labels = lab_std, .train_log = logp, .score = score,
+         .cluster = smoothed},
         {.name = "invariant", .title = "Rotation-invariant", .latent = lat_inv,
          .latent_dims = DIMS, .labels = lab_inv, .train_log = NULL, .score = NULL}};
     lcae_report_input in = {.data_path = scan, .ds = ds, .stats = &st, .clusterings = cl,
@@ -364,6 +367,8 @@ int main(int argc, char **argv)
         CHECK(strstr(html, "12.25") != NULL);
         CHECK(strstr(html, "<th>invariance error</th><td class=\"n\">0.5</td><td class=\"n\">"
                            "n/a</td>") != NULL);
+        /* the clusters table's smoothing cell: window and noise share, empty when unknown */
+        CHECK(strstr(html, "</td><td>3 x 3 (0.168)</td><td>") != NULL);
     }
     free(html);
 
@@ -468,6 +473,7 @@ int main(int argc, char **argv)
 
     cJSON_Delete(j);
     cJSON_Delete(score);
+    cJSON_Delete(smoothed);
     cJSON_Delete(config);
     cJSON_Delete(timings);
     lcae_stats_free(&st);
