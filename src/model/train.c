@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lcae/mpi.h"
 #include "model/model_file.h"
 #include "model/model_internal.h"
 
@@ -657,17 +658,25 @@ int lcae_encode(lcae_model *m, lcae_dataset *ds, const float *beam_map, int batc
         free(idx);
         return LCAE_ENOMEM;
     }
-    lcae_progress_begin(p, "encode", in->count, "patterns");
-    for (int64_t b0 = 0; b0 < in->count && !rc; b0 += batch) {
-        int n = (int)(in->count - b0 < batch ? in->count - b0 : batch);
+    /* Under MPI each rank encodes a contiguous range of whole batches, the batches one
+     * process would encode (so the same numbers), and every rank gets every row. */
+    int64_t nbatches = (in->count + batch - 1) / batch, blo, bhi;
+    lcae_mpi_range(nbatches, &blo, &bhi);
+    int64_t lo = blo * batch, hi = bhi * batch < in->count ? bhi * batch : in->count;
+    lcae_progress_begin(p, "encode", hi - lo, "patterns");
+    for (int64_t b0 = lo; b0 < hi && !rc; b0 += batch) {
+        int n = (int)(hi - b0 < batch ? hi - b0 : batch);
         for (int i = 0; i < n; i++)
             idx[i] = b0 + i;
         rc = lcae_prep_read(ds, pr, size, beam_map, idx, n, raw, x);
         if (!rc)
             rc = lcae_model_encode_batch(m, x, n, z + (size_t)b0 * m->cfg.latent);
-        lcae_progress_update(p, b0 + n, NULL);
+        lcae_progress_update(p, b0 + n - lo, NULL);
     }
     lcae_progress_end(p, rc ? "failed" : NULL);
+    rc = lcae_mpi_check(rc);
+    if (!rc)
+        rc = lcae_mpi_gather_rows(z, lo, hi, (size_t)m->cfg.latent * sizeof *z, -1);
     free(raw);
     free(x);
     free(idx);
