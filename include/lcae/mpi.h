@@ -13,8 +13,8 @@
  * replicas must not drift apart).
  *
  * Failures: a rank whose own work failed passes its status to lcae_mpi_check, a collective
- * that tells every rank; the others then return LCAE_EFAIL with lcae_mpi_peer_failed()
- * set, and print nothing (the failing rank prints its own one-line message). A failure
+ * that tells every rank; the others then return LCAE_EFAIL. lcae_mpi_peer_failed() is set
+ * on every rank but the lowest failing one, which alone prints its one-line message. A failure
  * that was not shared that way (lcae_mpi_abort) ends the whole job, so that no rank waits
  * forever in a collective its peer will never enter.
  */
@@ -43,10 +43,11 @@ int lcae_mpi_size(void);
 void lcae_mpi_range(int64_t n, int64_t *lo, int64_t *hi);
 
 /* Collective: every rank passes its own status. Returns `status` on a rank that failed,
- * LCAE_EFAIL (lcae_mpi_peer_failed() then 1, message "another rank failed") on the others
- * when any failed, LCAE_OK when none did. */
+ * LCAE_EFAIL (message "rank R failed") on the others when any failed, LCAE_OK when none
+ * did. */
 int lcae_mpi_check(int status);
-/* 1 after lcae_mpi_check reported another rank's failure. */
+/* 1 after lcae_mpi_check reported a failure of which a lower rank (or, if this rank did
+ * not fail, any other) gives the message. */
 int lcae_mpi_peer_failed(void);
 
 /* Collective, in place: rows [lo, hi) of buf (this rank's share, each row_bytes long;

@@ -404,6 +404,7 @@ typedef struct {
     cJSON *json;
     lcae_model *m;
     probe_set probe;
+    int spread; /* data-parallel over the MPI ranks */
 } train_state;
 
 static void train_free(train_state *s)
@@ -440,7 +441,7 @@ static int train_step(train_state *s, lcae_dataset *ds, const float *beam_map, i
                       const int64_t *idx, int n, double angle, lcae_interp interp,
                       lcae_losses *L)
 {
-    if (lcae_mpi_size() == 1) {
+    if (!s->spread) {
         int rc = load_batch(ds, &s->m->meta, beam_map, H, idx, n, s->raw, s->x);
         return rc ? rc : lcae_model_step(s->m, s->x, n, angle, interp, L);
     }
@@ -515,7 +516,9 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
         return lcae_fail(LCAE_EUSAGE, "training centred on the beam needs the beam map");
     if (o.center != LCAE_CENTER_BEAM)
         beam_map = NULL;
-    train_state s = {0};
+    /* the polar model is not spread (its step has no batch synchronisation): under MPI
+     * every rank trains it whole, alike, and rank 0 writes it */
+    train_state s = {.spread = lcae_mpi_size() > 1 && o.arch.kind != LCAE_ARCH_POLAR};
     s.ckpt = beside(model_path, ".ckpt.safetensors");
     s.log = beside(model_path, ".log.json");
     int64_t ntrain = o.subset && o.subset < in->count ? o.subset : in->count;
@@ -531,12 +534,11 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
     int epochs = o.steps ? (int)((o.steps + per_epoch - 1) / per_epoch) : o.epochs;
     int ranks = lcae_mpi_size(), writer = lcae_mpi_rank() == 0;
     int64_t last = ntrain % o.batch; /* the last batch's size, if it is one (>= 2) */
-    if (ranks > 1 && (o.arch.kind == LCAE_ARCH_POLAR || o.batch < ranks ||
-                      (last >= 2 && last < ranks)))
-        return lcae_fail(LCAE_EUSAGE, "training on %d MPI ranks: expected the cae model and "
-                         "at least one pattern per rank in every batch (batch %d, the last "
-                         "%lld), found %s", ranks, o.batch, (long long)(last >= 2 ? last : o.batch),
-                         o.arch.kind == LCAE_ARCH_POLAR ? "the polar model" : "fewer");
+    if (ranks > 1 && o.arch.kind != LCAE_ARCH_POLAR &&
+        (o.batch < ranks || (last >= 2 && last < ranks)))
+        return lcae_fail(LCAE_EUSAGE, "training on %d MPI ranks: expected at least one "
+                         "pattern per rank in every batch, found batches of %d and %lld",
+                         ranks, o.batch, (long long)(last >= 2 ? last : o.batch));
     if (o.lr_schedule == LCAE_LR_ONECYCLE && total < 5)
         return lcae_fail(LCAE_EUSAGE, "training options: the onecycle schedule needs at least 5 "
                          "steps, found %lld", (long long)total);

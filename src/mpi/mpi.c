@@ -97,10 +97,9 @@ int lcae_mpi_check(int status)
     if (first == INT_MAX)
         return LCAE_OK;
     shared_failure = 1;
-    if (status)
-        return status;
-    peer_failed = 1;
-    return lcae_fail(LCAE_EFAIL, "rank %d failed", first - 1);
+    /* the lowest failing rank speaks for all (several may fail alike, e.g. bad options) */
+    peer_failed = first - 1 != myrank;
+    return status ? status : lcae_fail(LCAE_EFAIL, "rank %d failed", first - 1);
 }
 
 int lcae_mpi_gather_rows(void *buf, int64_t lo, int64_t hi, size_t row_bytes, int root)
