@@ -52,7 +52,7 @@ for ((r = 0; r < rounds; r++)); do
 done
 cmp -s "$work/z1.npy" "$work/z2.npy" || echo "bench_mpi: warning: the latents of 1 and 2 ranks differ" >&2
 cmp -s "$work/f1.npy" "$work/f2.npy" || echo "bench_mpi: warning: the features of 1 and 2 ranks differ" >&2
-echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc --all) cores; load at the end: $(cut -d" " -f1-3 /proc/loadavg)"
 printf "%-44s %10s %10s %8s\n" "128 x 128 scan, 64 x 64 patterns, 1 thread/rank" "1 rank" "2 ranks" "speed-up"
 for k in encode features; do
   printf "%-44s %9ss %9ss %7.2fx\n" "lcae $k (seconds)" "${best[${k}1]}" "${best[${k}2]}" \

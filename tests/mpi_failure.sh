@@ -6,8 +6,6 @@
 lcae=$1
 t=$(mktemp -d /tmp/lcae-mpi-failure-XXXXXX)
 source "${LCAE_SOURCE_DIR:?run through ctest}/tests/shell_helpers.sh"
-mpi() { "${LCAE_MPIEXEC:?run through ctest}" --allow-run-as-root --oversubscribe -np "$@"; }
-export OMP_NUM_THREADS=1
 
 # --- a NaN in the last pattern of a float32 scan (8 x 10 positions of 16 x 16): rank 1's
 # half; written byte by byte (header, then 80 patterns of 1.0 but the last value NaN)

@@ -6,8 +6,6 @@
 lcae=$1
 t=$(mktemp -d /tmp/lcae-mpi-part-XXXXXX)
 source "${LCAE_SOURCE_DIR:?run through ctest}/tests/shell_helpers.sh"
-mpi() { "${LCAE_MPIEXEC:?run through ctest}" --allow-run-as-root --oversubscribe -np "$@"; }
-export OMP_NUM_THREADS=1
 
 # 24 x 20 positions of 32 x 32 patterns: 480 patterns, 491,520 pixels, more than the
 # statistics' sample below (so the sample is drawn, not every pixel)

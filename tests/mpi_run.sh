@@ -9,8 +9,6 @@
 lcae=$1
 t=$(mktemp -d /tmp/lcae-mpi-run-XXXXXX)
 source "${LCAE_SOURCE_DIR:?run through ctest}/tests/shell_helpers.sh"
-mpi() { "${LCAE_MPIEXEC:?run through ctest}" --allow-run-as-root --oversubscribe -np "$@"; }
-export OMP_NUM_THREADS=1
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import json' 2>/dev/null ||
   missing "/usr/bin/python3"
 # cli_run.sh's tiny run: 16 x 16 positions of 32 x 32 patterns, 2-wide models, 8 steps

@@ -9,8 +9,6 @@
 lcae=$1
 t=$(mktemp -d /tmp/lcae-mpi-train-XXXXXX)
 source "${LCAE_SOURCE_DIR:?run through ctest}/tests/shell_helpers.sh"
-mpi() { "${LCAE_MPIEXEC:?run through ctest}" --allow-run-as-root --oversubscribe -np "$@"; }
-export OMP_NUM_THREADS=1
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import numpy' 2>/dev/null ||
   missing "numpy (/usr/bin/python3)"
 
