@@ -30,12 +30,13 @@ int lcae_mpi_built(void)
     return 1;
 }
 
-/* Started by a launcher (mpirun, srun)? A plain `lcae ...` then stays out of MPI: Open
- * MPI's singleton start forks a daemon, which a single-process run has no use for. */
+/* Started by a launcher (mpirun: OMPI_*; srun: PMIx or PMI-2)? A plain `lcae ...` then
+ * stays out of MPI: Open MPI's singleton start forks a daemon, which a single-process run
+ * has no use for. (Not SLURM_PROCID: a batch script's own steps have it too.) */
 static int launched(void)
 {
     static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK",
-                                       "PMI_SIZE", "SLURM_PROCID"};
+                                       "PMI_SIZE"};
     for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
         if (getenv(vars[i]))
             return 1;
