@@ -42,14 +42,16 @@ deps-test:
 	    *) echo "lcae: npm ci failed (CI=$$CI: the browser test must run)" >&2; exit 1 ;; \
 	  esac
 
+# The builds `make test` runs have MPI (LCAE_MPI=ON: the tests/mpi_*.sh under mpirun);
+# a plain `make` uses it when it is installed (AUTO).
 test-release:
-	@$(MAKE) --no-print-directory build WERROR=ON
+	@$(MAKE) --no-print-directory build WERROR=ON CMAKE_ARGS="$(CMAKE_ARGS) -DLCAE_MPI=ON"
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # LSan cannot run under ptrace-less containers reliably, and OpenBLAS/OpenMP keep
 # thread pools alive at exit: leaks are checked by the fuzzers (detect_leaks=1) only.
 test-asan:
-	@$(MAKE) --no-print-directory build-asan WERROR=ON
+	@$(MAKE) --no-print-directory build-asan WERROR=ON CMAKE_ARGS="$(CMAKE_ARGS) -DLCAE_MPI=ON"
 	@cd $(ASAN) && ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
 

@@ -56,3 +56,6 @@ expect() {
   fi
   [ "$before" = "$after" ] || fail "lcae $*: files appeared: $after"
 }
+# mpi N CMD...: CMD on N MPI ranks (tests/mpi_*.sh; ctest sets LCAE_MPIEXEC in an MPI
+# build), as root and beyond the cores if need be
+mpi() { "${LCAE_MPIEXEC:?run through ctest}" --allow-run-as-root --oversubscribe -np "$@"; }

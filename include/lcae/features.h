@@ -154,7 +154,9 @@ typedef struct {
 
 /* Features of every pattern of `ds`. beam_map: (count, 2) (y, x) per pattern for
  * prep.center = beam (required then), else ignored. All cores; memory: the output, the
- * PCA's sketch (randomized: n x (dims + oversample) doubles) and a few batches. */
+ * PCA's sketch (randomized: n x (dims + oversample) doubles) and a few batches. Under MPI
+ * (lcae/mpi.h), called on every rank: each computes the rows of its range, and every rank
+ * gets the features (memory then also n x row_dims floats: docs/mpi.md). */
 int lcae_features_compute(lcae_dataset *ds, const lcae_features_options *o,
                           const float *beam_map, const lcae_progress *progress,
                           lcae_features *out);
@@ -179,7 +181,7 @@ int lcae_features_write(const lcae_features *f, const char *out_npy);
  * atomically. For prep.center = beam the beam positions are beam_map when given, else
  * lcae_prep_beam_map(ds, beam_npy) (read from beam_npy, or found in the scan when that is
  * NULL too). kept (may be NULL): the features computed, for the caller's summary (free
- * with lcae_features_free). */
+ * with lcae_features_free). Under MPI, called on every rank; rank 0 writes. */
 int lcae_features_file(lcae_dataset *ds, const lcae_features_options *o,
                        const float *beam_map, const char *beam_npy, const char *out_npy,
                        const lcae_progress *progress, lcae_features *kept);

@@ -176,7 +176,9 @@ struct cJSON *lcae_train_options_json(const lcae_train_options *o);
  * Trains on the scan and writes `model_path` when training ends; after every epoch,
  * beside it (for model_path = NAME.safetensors), NAME.ckpt.safetensors (the model plus
  * Adam's state, to resume from) and NAME.log.json (the options and each epoch's loss
- * terms); each file atomically. Same seed and thread count: the same model. */
+ * terms); each file atomically. Same seed and thread count: the same model.
+ * Under MPI (lcae/mpi.h, docs/mpi.md), called on every rank: data-parallel (each rank a
+ * share of every batch; the polar model whole on every rank), rank 0 writes the files. */
 int lcae_train(lcae_dataset *ds, const lcae_train_options *o, const float *beam_map,
                const char *model_path, const lcae_progress *p);
 
@@ -184,7 +186,8 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *o, const float *beam_
 #define LCAE_ENCODE_BATCH 128
 
 /* Latent vectors of every pattern of the scan, in scan order: z (count, latent).
- * beam_map: as for lcae_train, required when the model was trained centred. */
+ * beam_map: as for lcae_train, required when the model was trained centred. Under MPI,
+ * called on every rank: each encodes its range of batches, and every rank gets all of z. */
 int lcae_encode(lcae_model *m, lcae_dataset *ds, const float *beam_map, int batch, float *z,
                 const lcae_progress *p);
 
@@ -193,7 +196,7 @@ int lcae_encode(lcae_model *m, lcae_dataset *ds, const float *beam_map, int batc
  * order, atomically. For a model trained centred the beam positions are beam_map when
  * given, else lcae_prep_beam_map(ds, beam_npy) (read from beam_npy, or found in the scan
  * when that is NULL too); other models ignore both. *latent (may be NULL): the model's
- * latent size. */
+ * latent size. Under MPI, called on every rank; rank 0 writes. */
 int lcae_encode_file(const char *model_path, lcae_dataset *ds, const float *beam_map,
                      const char *beam_npy, int batch, const char *out_npy,
                      const lcae_progress *p, int *latent);

@@ -42,6 +42,19 @@ typedef struct lcae_nn lcae_nn;
 int lcae_nn_create(lcae_nn **out);
 void lcae_nn_free(lcae_nn *nn);
 
+/* Data-parallel training: each of several processes holds a share of the batch, and the
+ * batch statistics (BatchNorm's, the scaled rotation loss's spread) and the loss means are
+ * over the whole batch. sum: element-wise sums of n doubles over the processes, in place,
+ * the same bits on every one; share: n floats from the first process to every one; batch:
+ * the whole batch's size (the N of a call is the process's share). NULL (the default):
+ * one process. The hook lives as long as the context uses it. */
+typedef struct {
+    int (*sum)(double *x, int64_t n);
+    int (*share)(float *x, int64_t n);
+    int batch;
+} lcae_nn_sync;
+void lcae_nn_set_sync(lcae_nn *nn, const lcae_nn_sync *sync);
+
 /* The backend, by name, with its choices for this process: for the CPU backend
  * "cpu: avx512 transforms, oneDNN sgemm" (the vector set as LCAE_SIMD caps it). */
 const char *lcae_nn_describe(lcae_nn *nn);

@@ -84,7 +84,9 @@ typedef struct lcae_stats {
 } lcae_stats;
 
 /* Reads the whole scan once (twice with exact), all cores, memory bounded by a few
- * batches of patterns per thread plus the sample. `opt` may be NULL (sampled quantiles,
+ * batches of patterns per thread plus the sample. Under MPI (lcae/mpi.h), called on every
+ * rank: each reads its range of positions, and every rank gets the figures (the same as
+ * one process's; docs/mpi.md). `opt` may be NULL (sampled quantiles,
  * default size, seed 0, no virtual images, non-finite values counted). On failure `st`
  * holds nothing to free. */
 int lcae_stats_compute(lcae_dataset *ds, const lcae_stats_options *opt,

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "lcae/mpi.h"
+
 static struct {
     int exact;
     int64_t sample, seed;
@@ -120,26 +122,32 @@ static int run_stats(int npos, char **pos)
     rc = cli_compute_stats(ds, 1, !ignore_nonfinite, &st);
     /* everything is computed before anything is written: a scan without a beam leaves
      * no output */
+    /* Under MPI every rank holds the statistics; rank 0 alone finds the beam (not
+     * partitioned: docs/mpi.md) and writes, and the others learn how that went. */
+    int writer = lcae_mpi_rank() == 0;
     if (!rc && with_beam) {
-        int status = lcae_beam_compute(ds, &bo, cli_progress(), &beam);
-        if (status)
+        int status = writer ? lcae_beam_compute(ds, &bo, cli_progress(), &beam) : LCAE_OK;
+        if ((status = lcae_mpi_check(status)))
             rc = cli_fail(status);
     }
     if (!rc) {
         /* every output or none (one output set, renamed when all are written) */
         lcae_output_set *set = NULL;
-        int status = lcae_make_dirs(out_dir);
-        if (!status)
-            status = lcae_output_set_new(&set);
-        if (!status)
-            status = lcae_stats_write_in(set, ds, &st, with_beam ? &beam : NULL, out_dir);
-        if (!status && with_beam)
-            status = lcae_beam_write_in(set, &beam, out_dir);
-        int closed = lcae_output_set_close(set, !status);
-        if (status || closed)
-            rc = cli_fail(status ? status : closed);
+        int status = LCAE_OK, closed = LCAE_OK;
+        if (writer) {
+            status = lcae_make_dirs(out_dir);
+            if (!status)
+                status = lcae_output_set_new(&set);
+            if (!status)
+                status = lcae_stats_write_in(set, ds, &st, with_beam ? &beam : NULL, out_dir);
+            if (!status && with_beam)
+                status = lcae_beam_write_in(set, &beam, out_dir);
+            closed = lcae_output_set_close(set, !status);
+        }
+        if ((status = lcae_mpi_check(status ? status : closed)))
+            rc = cli_fail(status);
     }
-    if (!rc) {
+    if (!rc && writer) { /* the beam is on rank 0 only */
         char m[160];
         cli_note("median %.7g, sigma68 %.7g (%s); wrote %s/{sum,variance,mean_pattern%s}.npy "
                  "and stats.json", st.median, st.sigma68, cli_quantile_method(&st, m, sizeof m),

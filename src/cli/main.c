@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lcae/mpi.h"
+
 /* Every subcommand, in the order of the flow. */
 static const cli_command *const commands[] = {
     &cmd_info,
@@ -40,6 +42,8 @@ static void print_usage(FILE *out)
     fprintf(out, "\n'lcae help COMMAND' or 'lcae COMMAND --help' for a command's options.\n");
 }
 
+static int run_command(int argc, char **argv);
+
 int main(int argc, char **argv)
 {
     /* OpenMP threads that spin while they wait for a peer the OS has descheduled make
@@ -51,6 +55,17 @@ int main(int argc, char **argv)
         setenv("OMP_WAIT_POLICY", "passive", 1);
         execv("/proc/self/exe", argv); /* returns only on failure: go on as we are */
     }
+    /* one rank unless started by mpirun or srun (docs/mpi.md) */
+    int rc = lcae_mpi_init(&argc, &argv);
+    if (rc)
+        return cli_fail(rc);
+    rc = run_command(argc, argv);
+    lcae_mpi_finish(rc);
+    return rc;
+}
+
+static int run_command(int argc, char **argv)
+{
     cli_train_defaults();
     cli_hdbscan_defaults();
     if (argc < 2) {

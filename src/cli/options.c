@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lcae/mpi.h"
+
 int cli_quiet;
 int cli_threads;
 int cli_verbose;
@@ -20,6 +22,8 @@ const cli_option cli_common_options[] = {
 
 int cli_error(int code, const char *fmt, ...)
 {
+    if (lcae_mpi_peer_failed()) /* under MPI, the rank that failed says why */
+        return code == LCAE_EUSAGE ? 2 : 1;
     va_list ap;
     va_start(ap, fmt);
     fputs("lcae: error: ", stderr);
@@ -50,7 +54,7 @@ int cli_fail(int status)
 
 void cli_note(const char *fmt, ...)
 {
-    if (cli_quiet)
+    if (cli_quiet || lcae_mpi_rank()) /* under MPI, rank 0 speaks for all */
         return;
     va_list ap;
     va_start(ap, fmt);

@@ -2,6 +2,7 @@
  * 10 times a second; otherwise (pipes, CI) one line when each step ends. */
 #include "cli.h"
 #include "core/util.h"
+#include "lcae/mpi.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -83,5 +84,5 @@ static const lcae_progress stderr_progress = {p_begin, p_update, p_end, NULL};
 
 const lcae_progress *cli_progress(void)
 {
-    return cli_quiet ? NULL : &stderr_progress;
+    return cli_quiet || lcae_mpi_rank() ? NULL : &stderr_progress; /* rank 0 speaks for all */
 }

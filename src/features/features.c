@@ -1,6 +1,9 @@
 /* Features of a scan (include/lcae/features.h): the rows PCA sees are recomputed from the
  * scan on every pass (read, prepared and, for polar, transformed in groups of patterns
- * over all cores), so memory does not grow with the scan beyond the output. */
+ * over all cores), so memory does not grow with the scan beyond the output.
+ * Under MPI (lcae/mpi.h) each rank computes the rows of its range of positions once; the
+ * rows are gathered on every rank, and each runs the same PCA on them in memory (the rows
+ * one process would have streamed, so the same numbers), at the cost of holding all rows. */
 #include "lcae/features.h"
 
 #include <cjson/cJSON.h>
@@ -9,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "lcae/mpi.h"
 
 /* patterns read and prepared together by one thread */
 #define CHUNK 16
@@ -118,18 +123,43 @@ static int scan_rows(void *vctx, int64_t first, int n, float *out)
     return c->rc ? lcae_fail(c->rc, "%s", c->msg) : LCAE_OK;
 }
 
-/* The polar magnitudes themselves (dims 0): one pass, no PCA. */
-static int plain_rows(rows_ctx *c, int64_t n, const lcae_progress *p, float *x)
+/* Rows [lo, hi) into x (n, row_dims) in one pass: the polar magnitudes themselves (dims
+ * 0), or this rank's rows under MPI. */
+static int plain_rows(rows_ctx *c, int64_t lo, int64_t hi, const char *what,
+                      const lcae_progress *p, float *x)
 {
-    lcae_progress_begin(p, "polar features", n, "patterns");
+    lcae_progress_begin(p, what, hi - lo, "patterns");
     int rc = LCAE_OK;
-    for (int64_t b0 = 0; b0 < n && !rc; b0 += PLAIN_BATCH) {
-        int nb = (int)(n - b0 < PLAIN_BATCH ? n - b0 : PLAIN_BATCH);
+    for (int64_t b0 = lo; b0 < hi && !rc; b0 += PLAIN_BATCH) {
+        int nb = (int)(hi - b0 < PLAIN_BATCH ? hi - b0 : PLAIN_BATCH);
         rc = scan_rows(c, b0, nb, x + (size_t)b0 * (size_t)c->row_dims);
-        lcae_progress_update(p, b0 + nb, NULL);
+        lcae_progress_update(p, b0 + nb - lo, NULL);
     }
     lcae_progress_end(p, rc ? "stopped by an error" : NULL);
     return rc;
+}
+
+/* Under MPI: every row, each rank computing its range, gathered on every rank. */
+static int all_rows(rows_ctx *c, int64_t n, const char *what, const lcae_progress *p,
+                    float *x)
+{
+    int64_t lo, hi;
+    lcae_mpi_range(n, &lo, &hi);
+    int rc = lcae_mpi_check(plain_rows(c, lo, hi, what, p, x));
+    return rc ? rc : lcae_mpi_gather_rows(x, lo, hi, (size_t)c->row_dims * sizeof *x, -1);
+}
+
+/* The PCA's row callback over rows held in memory: ctx is a memory_rows. */
+typedef struct {
+    const float *x;
+    int d;
+} memory_rows;
+
+static int memory_row_copy(void *vctx, int64_t first, int n, float *out)
+{
+    const memory_rows *m = vctx;
+    memcpy(out, m->x + (size_t)first * (size_t)m->d, (size_t)n * (size_t)m->d * sizeof *out);
+    return LCAE_OK;
 }
 
 void lcae_features_free(lcae_features *f)
@@ -194,7 +224,9 @@ int lcae_features_compute(lcae_dataset *ds, const lcae_features_options *o,
     } else if (polar && o->dims == 0) {
         f.dims = f.row_dims;
         f.x = lcae_malloc((size_t)f.n * (size_t)f.dims * sizeof *f.x);
-        rc = f.x ? plain_rows(&c, f.n, progress, f.x) : LCAE_ENOMEM;
+        rc = !f.x ? LCAE_ENOMEM
+             : lcae_mpi_size() > 1 ? all_rows(&c, f.n, "polar features", progress, f.x)
+                                   : plain_rows(&c, 0, f.n, "polar features", progress, f.x);
     } else {
         lcae_pca_options po = lcae_pca_defaults(o->dims);
         po.solver = o->solver;
@@ -203,7 +235,17 @@ int lcae_features_compute(lcae_dataset *ds, const lcae_features_options *o,
         po.seed = o->seed;
         char what[32];
         snprintf(what, sizeof what, "%s features", lcae_features_method_name(o->method));
-        rc = lcae_pca(scan_rows, &c, f.n, f.row_dims, &po, what, progress, &f.pca);
+        if (lcae_mpi_size() == 1) {
+            rc = lcae_pca(scan_rows, &c, f.n, f.row_dims, &po, what, progress, &f.pca);
+        } else {
+            memory_rows mr = {lcae_malloc((size_t)f.n * (size_t)f.row_dims * sizeof(float)),
+                              f.row_dims};
+            rc = !mr.x ? LCAE_ENOMEM : all_rows(&c, f.n, what, progress, (float *)mr.x);
+            if (!rc)
+                rc = lcae_pca(memory_row_copy, &mr, f.n, f.row_dims, &po, what, progress,
+                              &f.pca);
+            free((float *)mr.x);
+        }
         if (!rc) {
             f.has_pca = 1;
             f.dims = o->dims;
@@ -298,9 +340,11 @@ int lcae_features_write(const lcae_features *f, const char *out_npy)
     if (!text)
         rc = lcae_fail(LCAE_ENOMEM, "%s: out of memory", json_path);
     int64_t shape[2] = {f->n, f->dims};
-    if (!rc)
+    /* under MPI every rank holds the features, rank 0 writes them */
+    int writer = lcae_mpi_rank() == 0;
+    if (!rc && writer)
         rc = lcae_npy_write(out_npy, LCAE_DT_F32, 2, shape, f->x);
-    if (!rc) {
+    if (!rc && writer) {
         size_t len = strlen(text);
         text[len] = '\n'; /* cJSON_Print leaves no final newline; its NUL is ours */
         rc = lcae_write_file_atomic(json_path, text, len + 1);
@@ -323,8 +367,8 @@ int lcae_features_file(lcae_dataset *ds, const lcae_features_options *o,
     lcae_features f = {0};
     if (!rc)
         rc = lcae_features_compute(ds, o, beam_map, progress, &f);
-    if (!rc)
-        rc = lcae_features_write(&f, out_npy);
+    if (!rc) /* rank 0 writes, the others learn how that went */
+        rc = lcae_mpi_check(lcae_features_write(&f, out_npy));
     if (!rc && kept)
         *kept = f;
     else

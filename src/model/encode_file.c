@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "lcae/model.h"
+#include "lcae/mpi.h"
 
 int lcae_encode_file(const char *model_path, lcae_dataset *ds, const float *beam_map,
                      const char *beam_npy, int batch, const char *out_npy,
@@ -23,8 +24,11 @@ int lcae_encode_file(const char *model_path, lcae_dataset *ds, const float *beam
     if (!rc)
         rc = lcae_encode(m, ds, beam_map, batch, z, p);
     int64_t shape[2] = {n, d};
-    if (!rc)
-        rc = lcae_npy_write(out_npy, LCAE_DT_F32, 2, shape, z);
+    if (!rc) { /* under MPI, rank 0 writes what every rank holds, and tells them */
+        if (lcae_mpi_rank() == 0)
+            rc = lcae_npy_write(out_npy, LCAE_DT_F32, 2, shape, z);
+        rc = lcae_mpi_check(rc);
+    }
     if (!rc && latent)
         *latent = (int)d;
     free(z);

@@ -532,6 +532,8 @@ static double recon_loss(lcae_model *m, const model_pass *P, int N, int64_t insi
         pred = m->lossbuf;
     }
     double s = (double)HH / (double)inside;
+    if (m->sync) /* this process's share of the whole batch's mean */
+        s *= (double)N / m->sync->batch;
     return s * (m->meta.recon == LCAE_RECON_MSE
                     ? lcae_mse(m->nn, pred, P->x, m->g[0], n, (float)s)
                     : lcae_clipped_l1(m->nn, pred, P->x, m->g[0], n, MODEL_CLIP, (float)s));

@@ -78,6 +78,9 @@ struct lcae_model {
     int64_t *nbt;                            /* nbn: num_batches_tracked */
     int64_t adam_step;
     lcae_nn *nn;
+    /* data-parallel training (train.c): this process's share of each batch, the batch
+     * statistics and loss means over the whole batch (lcae_nn_set_sync); NULL: one process */
+    const lcae_nn_sync *sync;
     /* work memory (one allocation) for up to work_batch samples */
     int work_batch, work_train;
     int step_batch; /* N of the last training step */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lcae/mpi.h"
 #include "model/model_file.h"
 #include "model/model_internal.h"
 
@@ -403,6 +404,7 @@ typedef struct {
     cJSON *json;
     lcae_model *m;
     probe_set probe;
+    int spread; /* data-parallel over the MPI ranks */
 } train_state;
 
 static void train_free(train_state *s)
@@ -416,6 +418,59 @@ static void train_free(train_state *s)
     free(s->x);
     cJSON_Delete(s->json);
     lcae_model_free(s->m);
+}
+
+/* Data-parallel training under MPI (docs/mpi.md): every rank runs the same loop over the
+ * same global batches (the shuffle, angles and seed of one process), takes its contiguous
+ * share of each batch (lcae_mpi_range), and the model's batch statistics and loss means are
+ * over the whole batch (lcae_nn_sync); the gradients are summed over the ranks, so that the
+ * replicas take the same Adam step. Rank 0 measures the probe set and writes the files. */
+static int sync_sum(double *x, int64_t n)
+{
+    return lcae_mpi_sum_f64(x, n);
+}
+
+static int sync_share(float *x, int64_t n)
+{
+    return lcae_mpi_bcast(x, (size_t)n * sizeof *x, 0);
+}
+
+/* One optimizer step's gradients and losses on this rank's share of the global batch
+ * idx[0..n-1]; under MPI the gradients and losses are summed over the ranks. */
+static int train_step(train_state *s, lcae_dataset *ds, const float *beam_map, int H,
+                      const int64_t *idx, int n, double angle, lcae_interp interp,
+                      lcae_losses *L)
+{
+    if (!s->spread) {
+        int rc = load_batch(ds, &s->m->meta, beam_map, H, idx, n, s->raw, s->x);
+        return rc ? rc : lcae_model_step(s->m, s->x, n, angle, interp, L);
+    }
+    int64_t lo, hi;
+    lcae_mpi_range(n, &lo, &hi);
+    lcae_nn_sync sync = {sync_sum, sync_share, n};
+    int rc = lcae_mpi_check(load_batch(ds, &s->m->meta, beam_map, H, idx + lo, (int)(hi - lo),
+                                       s->raw, s->x));
+    if (rc)
+        return rc;
+    s->m->sync = &sync;
+    lcae_nn_set_sync(s->m->nn, &sync);
+    rc = lcae_mpi_check(lcae_model_step(s->m, s->x, (int)(hi - lo), angle, interp, L));
+    s->m->sync = NULL;
+    lcae_nn_set_sync(s->m->nn, NULL);
+    double terms[4] = {L->total, L->recon, L->recon_rot, L->rot};
+    if (!rc)
+        rc = lcae_mpi_sum_f32(s->m->grads, s->m->nparams);
+    if (!rc)
+        rc = lcae_mpi_sum_f64(terms, 4);
+    *L = (lcae_losses){.total = terms[0], .recon = terms[1], .recon_rot = terms[2],
+                       .rot = terms[3]};
+    return rc;
+}
+
+/* Under MPI rank 0 writes (status: its own), and every rank learns how that went. */
+static int written(int status)
+{
+    return lcae_mpi_check(status);
 }
 
 /* The polar model's auxiliary target standardization, over the training positions
@@ -461,7 +516,9 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
         return lcae_fail(LCAE_EUSAGE, "training centred on the beam needs the beam map");
     if (o.center != LCAE_CENTER_BEAM)
         beam_map = NULL;
-    train_state s = {0};
+    /* the polar model is not spread (its step has no batch synchronisation): under MPI
+     * every rank trains it whole, alike, and rank 0 writes it */
+    train_state s = {.spread = lcae_mpi_size() > 1 && o.arch.kind != LCAE_ARCH_POLAR};
     s.ckpt = beside(model_path, ".ckpt.safetensors");
     s.log = beside(model_path, ".log.json");
     int64_t ntrain = o.subset && o.subset < in->count ? o.subset : in->count;
@@ -475,6 +532,13 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
     int64_t per_epoch = ntrain / o.batch + (ntrain % o.batch >= 2);
     int64_t total = o.steps ? o.steps : (int64_t)o.epochs * per_epoch;
     int epochs = o.steps ? (int)((o.steps + per_epoch - 1) / per_epoch) : o.epochs;
+    int ranks = lcae_mpi_size(), writer = lcae_mpi_rank() == 0;
+    int64_t last = ntrain % o.batch; /* the last batch's size, if it is one (>= 2) */
+    if (ranks > 1 && o.arch.kind != LCAE_ARCH_POLAR &&
+        (o.batch < ranks || (last >= 2 && last < ranks)))
+        return lcae_fail(LCAE_EUSAGE, "training on %d MPI ranks: expected at least one "
+                         "pattern per rank in every batch, found batches of %d and %lld",
+                         ranks, o.batch, (long long)(last >= 2 ? last : o.batch));
     if (o.lr_schedule == LCAE_LR_ONECYCLE && total < 5)
         return lcae_fail(LCAE_EUSAGE, "training options: the onecycle schedule needs at least 5 "
                          "steps, found %lld", (long long)total);
@@ -542,8 +606,8 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
         train_free(&s);
         return rc;
     }
-    if ((rc = probe_load(&s.probe, ds, s.m, beam_map, s.train, ntrain, o.seed, o.batch, s.order,
-                         s.raw))) {
+    if (writer && (rc = probe_load(&s.probe, ds, s.m, beam_map, s.train, ntrain, o.seed,
+                                   o.batch, s.order, s.raw))) {
         train_free(&s);
         return rc;
     }
@@ -576,8 +640,7 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
             int n = (int)(ntrain - b0 < o.batch ? ntrain - b0 : o.batch);
             double angle = model_rng_uniform(&r) * o.max_angle;
             lcae_losses L;
-            if ((rc = load_batch(ds, &s.m->meta, beam_map, H, s.order + b0, n, s.raw, s.x)) ||
-                (rc = lcae_model_step(s.m, s.x, n, angle, o.interp, &L))) {
+            if ((rc = train_step(&s, ds, beam_map, H, s.order + b0, n, angle, o.interp, &L))) {
                 lcae_progress_end(p, "failed");
                 train_free(&s);
                 return rc;
@@ -606,10 +669,12 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
         cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(s.json, "epochs"), e);
         run_meta rm;
         fill_run_meta(&rm, &o, epochs, total, epoch + 1, s.m->adam_step);
-        if ((rc = probe_measure(&s.probe, s.m, o.batch, invariant, e, probe_note,
-                                sizeof probe_note)) ||
-            (rc = model_file_write(s.m, s.ckpt, 1, rm.kv, RUN_META_KEYS)) ||
-            (rc = write_log(s.json, s.log))) {
+        probe_note[0] = 0;
+        if (writer && !(rc = probe_measure(&s.probe, s.m, o.batch, invariant, e, probe_note,
+                                           sizeof probe_note)) &&
+            !(rc = model_file_write(s.m, s.ckpt, 1, rm.kv, RUN_META_KEYS)))
+            rc = write_log(s.json, s.log);
+        if ((rc = written(rc))) {
             lcae_progress_end(p, "failed");
             train_free(&s);
             return rc;
@@ -621,7 +686,7 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
     }
     /* the model itself is put in place only when training ends (also when a resumed run
      * finds every epoch done): a model file is always a finished one */
-    rc = lcae_model_save(s.m, model_path);
+    rc = written(writer ? lcae_model_save(s.m, model_path) : LCAE_OK);
     train_free(&s);
     return rc;
 }
@@ -657,17 +722,25 @@ int lcae_encode(lcae_model *m, lcae_dataset *ds, const float *beam_map, int batc
         free(idx);
         return LCAE_ENOMEM;
     }
-    lcae_progress_begin(p, "encode", in->count, "patterns");
-    for (int64_t b0 = 0; b0 < in->count && !rc; b0 += batch) {
-        int n = (int)(in->count - b0 < batch ? in->count - b0 : batch);
+    /* Under MPI each rank encodes a contiguous range of whole batches, the batches one
+     * process would encode (so the same numbers), and every rank gets every row. */
+    int64_t nbatches = (in->count + batch - 1) / batch, blo, bhi;
+    lcae_mpi_range(nbatches, &blo, &bhi);
+    int64_t lo = blo * batch, hi = bhi * batch < in->count ? bhi * batch : in->count;
+    lcae_progress_begin(p, "encode", hi - lo, "patterns");
+    for (int64_t b0 = lo; b0 < hi && !rc; b0 += batch) {
+        int n = (int)(hi - b0 < batch ? hi - b0 : batch);
         for (int i = 0; i < n; i++)
             idx[i] = b0 + i;
         rc = lcae_prep_read(ds, pr, size, beam_map, idx, n, raw, x);
         if (!rc)
             rc = lcae_model_encode_batch(m, x, n, z + (size_t)b0 * m->cfg.latent);
-        lcae_progress_update(p, b0 + n, NULL);
+        lcae_progress_update(p, b0 + n - lo, NULL);
     }
     lcae_progress_end(p, rc ? "failed" : NULL);
+    rc = lcae_mpi_check(rc);
+    if (!rc)
+        rc = lcae_mpi_gather_rows(z, lo, hi, (size_t)m->cfg.latent * sizeof *z, -1);
     free(raw);
     free(x);
     free(idx);

@@ -1,6 +1,7 @@
 /* The loss terms and their gradients, with PyTorch's conventions at the kinks: clamp
  * passes the gradient on the closed interval [-c, c] and abs has gradient 0 at 0. */
 #include <math.h>
+#include <stdlib.h>
 
 #include "nn/nn_internal.h"
 
@@ -38,12 +39,16 @@ double lcae_mse(lcae_nn *nn, const float *pred, const float *target, float *dpre
     return sum / (double)n;
 }
 
+/* Data-parallel (lcae_nn_set_sync): means over the whole batch (this process's terms of
+ * them), the scaled form's spread from the whole batch's sums. A failed sum over the
+ * processes gives a NaN loss. */
 double lcae_rot_loss(lcae_nn *nn, const float *z1, const float *z2, float *dz1, float *dz2, int N, int D,
                      int dims, float scale)
 {
-    (void)nn; /* the CPU backend keeps no state for this call */
+    const lcae_nn_sync *sy = nn_sync(nn);
+    int64_t NB = sy ? sy->batch : N; /* the whole batch */
     double sum = 0;
-    float g = scale / (float)((int64_t)N * dims);
+    float g = scale / (float)(NB * dims);
     for (int i = 0; i < N; i++)
         for (int j = 0; j < D; j++) {
             size_t at = (size_t)i * D + j;
@@ -55,14 +60,42 @@ double lcae_rot_loss(lcae_nn *nn, const float *z1, const float *z2, float *dz1, 
             if (dz2)
                 dz2[at] = -s;
         }
-    return sum / ((double)N * dims);
+    return sum / ((double)NB * dims);
 }
 
 double lcae_rot_loss_scaled(lcae_nn *nn, const float *z1, const float *z2, float *dz1,
                             float *dz2, int N, int D, int dims, float scale)
 {
-    (void)nn;
-    double total = 0, g = (double)scale / ((double)N * dims);
+    const lcae_nn_sync *sy = nn_sync(nn);
+    int64_t NB = sy ? sy->batch : N; /* the whole batch */
+    double total = 0, g = (double)scale / ((double)NB * dims);
+    /* per invariant feature j: sum[j] of z1, then sum[dims + 2j] of (z1 - mean)^2 and
+     * sum[dims + 2j + 1] of |z1 - z2|, over the batch; mine[j]: this process's |z1 - z2|
+     * (its share of the loss) */
+    double *sum = lcae_calloc((size_t)4 * dims, sizeof *sum), *mine = sum + 3 * dims;
+    if (!sum)
+        return NAN;
+    for (int j = 0; j < dims; j++)
+        for (int i = 0; i < N; i++)
+            sum[j] += z1[(size_t)i * D + j];
+    if (sy && sy->sum(sum, dims)) {
+        free(sum);
+        return NAN;
+    }
+    for (int j = 0; j < dims; j++) {
+        double mean = sum[j] / NB, ss = 0, abs_sum = 0;
+        for (int i = 0; i < N; i++) {
+            size_t at = (size_t)i * D + j;
+            ss += (z1[at] - mean) * (z1[at] - mean);
+            abs_sum += fabsf(z1[at] - z2[at]);
+        }
+        sum[dims + 2 * j] = ss;
+        sum[dims + 2 * j + 1] = mine[j] = abs_sum;
+    }
+    if (sy && sy->sum(sum + dims, 2 * dims)) {
+        free(sum);
+        return NAN;
+    }
     for (int j = 0; j < D; j++) {
         if (j >= dims) { /* no gradient outside the invariant features */
             for (int i = 0; i < N; i++) {
@@ -73,20 +106,12 @@ double lcae_rot_loss_scaled(lcae_nn *nn, const float *z1, const float *z2, float
             }
             continue;
         }
-        double mean = 0, ss = 0, abs_sum = 0;
-        for (int i = 0; i < N; i++)
-            mean += z1[(size_t)i * D + j];
-        mean /= N;
-        for (int i = 0; i < N; i++) {
-            size_t at = (size_t)i * D + j;
-            ss += (z1[at] - mean) * (z1[at] - mean);
-            abs_sum += fabsf(z1[at] - z2[at]);
-        }
-        double sd = N > 1 ? sqrt(ss / (N - 1)) : 0, s = sd + 1e-6;
-        total += abs_sum / s;
+        double mean = sum[j] / NB, ss = sum[dims + 2 * j], abs_sum = sum[dims + 2 * j + 1];
+        double sd = NB > 1 ? sqrt(ss / (NB - 1)) : 0, s = sd + 1e-6;
+        total += mine[j] / s;
         /* d/dz1_k of sum_i |d_i| / s: sgn(d_k) / s - (sum_i |d_i| / s^2) ds/dz1_k, with
          * ds/dz1_k = (z1_k - mean) / ((N - 1) sd) */
-        double through_s = sd > 0 ? abs_sum / (s * s) / ((N - 1) * sd) : 0;
+        double through_s = sd > 0 ? abs_sum / (s * s) / ((NB - 1) * sd) : 0;
         for (int i = 0; i < N; i++) {
             size_t at = (size_t)i * D + j;
             double dd = sgn(z1[at] - z2[at]) / s;
@@ -96,5 +121,6 @@ double lcae_rot_loss_scaled(lcae_nn *nn, const float *z1, const float *z2, float
                 dz2[at] = (float)(-g * dd);
         }
     }
-    return total / ((double)N * dims);
+    free(sum);
+    return total / ((double)NB * dims);
 }

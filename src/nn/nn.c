@@ -13,7 +13,18 @@ struct lcae_nn {
     float *buf[NN_SCRATCH_COUNT];
     size_t cap[NN_SCRATCH_COUNT]; /* floats */
     char name[64];                /* lcae_nn_describe's */
+    const lcae_nn_sync *sync;     /* data-parallel training, or NULL */
 };
+
+void lcae_nn_set_sync(lcae_nn *nn, const lcae_nn_sync *sync)
+{
+    nn->sync = sync;
+}
+
+const lcae_nn_sync *nn_sync(const lcae_nn *nn)
+{
+    return nn->sync;
+}
 
 int lcae_nn_create(lcae_nn **out)
 {

@@ -6,6 +6,9 @@
 
 #include "lcae/nn.h"
 
+/* The context's data-parallel hook (lcae_nn_set_sync), or NULL. */
+const lcae_nn_sync *nn_sync(const lcae_nn *nn);
+
 /* Element-wise loops over fewer values than this run on one thread: a parallel region's
  * barrier costs more than the work, and far more when another job holds a core. */
 #define NN_PAR_MIN (1 << 15)

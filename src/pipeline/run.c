@@ -1,5 +1,10 @@
 /* lcae run: the stages of the experiment in one run directory, resumable through the
- * stage keys recorded in run.json (see include/lcae/pipeline.h). */
+ * stage keys recorded in run.json (see include/lcae/pipeline.h).
+ * Under MPI (docs/mpi.md) every rank walks the same stages: the statistics, training,
+ * encoding and features are spread over the ranks (those stages' own collectives); rank 0
+ * alone holds the lock, decides which stages are up to date, simulates the sample, finds
+ * the beam (broadcast to the others), clusters, scores, draws the report and writes
+ * run.json, and tells the others how that went (lcae_mpi_check). */
 #include "lcae/pipeline.h"
 
 #include <cjson/cJSON.h>
@@ -17,6 +22,7 @@
 #include <unistd.h>
 
 #include "lcae/features.h"
+#include "lcae/mpi.h"
 #include "lcae/report.h"
 #include "lcae/score.h"
 #include "lcae/stats.h"
@@ -61,6 +67,8 @@ static cJSON *load_run_json(const char *path)
 
 static int save_run_json(run_state *rs)
 {
+    if (lcae_mpi_rank()) /* rank 0 keeps the record */
+        return LCAE_OK;
     char *text = cJSON_Print(rs->run);
     if (!text)
         return lcae_fail(LCAE_ENOMEM, "%s: out of memory", rs->run_json);
@@ -445,22 +453,23 @@ typedef struct {
     size_t outputs[4];                            /* offsets of source_run paths */
     int n_outputs;
     int needs_truth;
+    int spread; /* over the MPI ranks (else run by rank 0) */
 } stage_def;
 
 #define OUT(field) offsetof(source_run, field)
 static const stage_def model_stages[] = {
-    {"train", do_train, train_config, {OUT(model)}, 1, 0},
-    {"encode", do_encode, no_config, {OUT(vectors)}, 1, 0},
+    {"train", do_train, train_config, {OUT(model)}, 1, 0, 1},
+    {"encode", do_encode, no_config, {OUT(vectors)}, 1, 0, 1},
     {"cluster", do_cluster, cluster_config,
-     {OUT(labels), OUT(probabilities), OUT(cluster), OUT(labels_full)}, 4, 0},
-    {"score", do_score, score_config, {OUT(score)}, 1, 1},
-    {NULL, NULL, NULL, {0}, 0, 0}};
+     {OUT(labels), OUT(probabilities), OUT(cluster), OUT(labels_full)}, 4, 0, 0},
+    {"score", do_score, score_config, {OUT(score)}, 1, 1, 0},
+    {NULL, NULL, NULL, {0}, 0, 0, 0}};
 static const stage_def features_stages[] = {
-    {"features", do_features, features_config, {OUT(vectors)}, 1, 0},
+    {"features", do_features, features_config, {OUT(vectors)}, 1, 0, 1},
     {"cluster", do_cluster, cluster_config,
-     {OUT(labels), OUT(probabilities), OUT(cluster), OUT(labels_full)}, 4, 0},
-    {"score", do_score, score_config, {OUT(score)}, 1, 1},
-    {NULL, NULL, NULL, {0}, 0, 0}};
+     {OUT(labels), OUT(probabilities), OUT(cluster), OUT(labels_full)}, 4, 0, 0},
+    {"score", do_score, score_config, {OUT(score)}, 1, 1, 0},
+    {NULL, NULL, NULL, {0}, 0, 0, 0}};
 #undef OUT
 
 static const stage_def *stages_of(source_kind kind)
@@ -473,14 +482,21 @@ static const stage_def *stages_of(source_kind kind)
  * once all its outputs are in place, so that an interrupted stage is never taken for a
  * finished one. */
 static int run_keyed(run_state *rs, const char *name, const char *key, char *const *outs,
-                     int n_outs, int (*fn)(void *arg), void *arg)
+                     int n_outs, int spread, int (*fn)(void *arg), void *arg)
 {
-    if (stage_current(rs, name, key, outs, n_outs))
-        return LCAE_OK;
-    int rc = stage_forget(rs, name);
+    /* under MPI: rank 0's decision; a spread stage runs on every rank (its failures are
+     * shared inside it), any other on rank 0 */
+    int writer = lcae_mpi_rank() == 0;
+    int current = writer ? stage_current(rs, name, key, outs, n_outs) : 0;
+    int rc = lcae_mpi_bcast(&current, sizeof current, 0);
+    if (rc || current)
+        return rc;
+    rc = stage_forget(rs, name);
     double t0 = core_now_s();
-    if (!rc)
+    if (spread && !rc)
         rc = fn(arg);
+    else if (!spread)
+        rc = lcae_mpi_check(!rc && writer ? fn(arg) : rc);
     return rc ? rc : stage_done(rs, name, key, core_now_s() - t0);
 }
 
@@ -507,7 +523,7 @@ static int run_stage(run_ctx *c, source_run *s, const stage_def *st, const char 
         if ((outs[n_outs] = *(char **)((char *)s + st->outputs[i])))
             n_outs++;
     source_stage a = {c, s, st};
-    return run_keyed(c->rs, name, key, outs, n_outs, run_source_stage, &a);
+    return run_keyed(c->rs, name, key, outs, n_outs, st->spread, run_source_stage, &a);
 }
 
 /* Every stage of one source, each key extending its upstream's. */
@@ -517,7 +533,8 @@ static int run_source(run_ctx *c, source_run *s, const char *data_key)
     int rc = key ? LCAE_OK : lcae_fail(LCAE_ENOMEM, "out of memory");
     for (const stage_def *st = stages_of(s->def->kind); !rc && st->what; st++) {
         if (st->needs_truth && !c->truth.truth_class) {
-            unlink(s->score); /* no truth: a score from an earlier run would mislead */
+            if (lcae_mpi_rank() == 0) /* no truth: a score from an earlier run would mislead */
+                unlink(s->score);
             continue;
         }
         char *k = make_key(key, st->config(c, s));
@@ -657,6 +674,17 @@ static int centring_beam(const lcae_run_options *o, lcae_dataset *ds, const lcae
     return rc;
 }
 
+/* Under MPI: rank 0's beam map (when the patterns are centred) to every rank. */
+static int share_beam(const lcae_run_options *o, int64_t count, float **beam)
+{
+    if (lcae_mpi_size() == 1 || o->train.center != LCAE_CENTER_BEAM)
+        return LCAE_OK;
+    size_t bytes = (size_t)count * 2 * sizeof **beam;
+    if (lcae_mpi_rank() && !(*beam = lcae_malloc(bytes)))
+        return LCAE_ENOMEM; /* not shared: the job is aborted (lcae/mpi.h) */
+    return lcae_mpi_bcast(*beam, bytes, 0);
+}
+
 int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
 {
     run_state rs = {.dir = dir, .force = o->force, .p = p};
@@ -672,13 +700,15 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
     lcae_stats st = {0};
     float *beam = NULL; /* (count, 2) direct-beam positions, when the patterns are centred */
     cJSON *config = NULL, *timings = NULL;
+    int writer = lcae_mpi_rank() == 0, report_due = 0;
     int rc = lcae_make_dirs(dir);
     if (rc)
         return rc;
-    int lock = lock_dir(dir);
-    if (lock < 0)
-        return LCAE_EFAIL;
-    remove_temporaries(dir, 1);
+    int lock = writer ? lock_dir(dir) : -1;
+    if ((rc = lcae_mpi_check(writer && lock < 0 ? LCAE_EFAIL : LCAE_OK)))
+        return rc;
+    if (writer)
+        remove_temporaries(dir, 1);
     rs.run_json = lcae_path_join(dir, "run.json");
     stats_dir = lcae_path_join(dir, "stats");
     report_dir = lcae_path_join(dir, "report");
@@ -718,7 +748,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
         sample_key = make_key(NULL, pipeline_sim_params_json(&o->sim));
         char *outs[2] = {data_path, truth_class};
         sample_stage a = {&o->sim, sample_dir, p};
-        rc = run_keyed(&rs, "sample", sample_key, outs, 2, run_sample, &a);
+        rc = run_keyed(&rs, "sample", sample_key, outs, 2, 0, run_sample, &a);
         free(truth_class);
         if (rc)
             goto done;
@@ -743,10 +773,14 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
         double t0 = core_now_s();
         lcae_stats_options so = {.virtual_images = 1, .seed = o->train.seed};
         rc = lcae_stats_compute(ds, &so, p, &st);
-        if (!rc)
+        if (!rc && writer)
             rc = lcae_make_dirs(stats_dir);
-        if (!rc)
+        if (!rc && writer)
             rc = centring_beam(o, ds, p, stats_dir, &st, &beam);
+        if (!rc)
+            rc = lcae_mpi_check(rc);
+        if (!rc)
+            rc = share_beam(o, in->count, &beam);
         if (!rc)
             rc = stage_done(&rs, "stats", data_key, core_now_s() - t0);
         if (rc)
@@ -775,10 +809,13 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
         rc = source_run_paths(&src[k], dir, used.hdbscan.assign_noise);
         if (!rc)
             rc = run_source(&ctx, &src[k], data_key);
-        if (!rc)
-            rc = load_results(&src[k], in->count);
+        if (!rc) /* the results are rank 0's, for the report */
+            rc = lcae_mpi_check(writer ? load_results(&src[k], in->count) : LCAE_OK);
     }
     if (rc)
+        goto done;
+    report_due = 1; /* on every rank: the report is rank 0's, which tells the others */
+    if (!writer)
         goto done;
 
     /* the report, always redrawn: it is cheap and shows every stage's current outputs */
@@ -811,6 +848,8 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
     }
 
 done:
+    if (report_due)
+        rc = lcae_mpi_check(rc);
     for (int k = 0; k < NSOURCES; k++)
         source_run_free(&src[k]);
     lcae_dataset_close(ds);
@@ -829,6 +868,7 @@ done:
     cJSON_Delete(rs.run);
     cJSON_Delete(config);
     cJSON_Delete(timings);
-    close(lock);
+    if (lock >= 0)
+        close(lock);
     return rc;
 }

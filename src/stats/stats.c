@@ -1,7 +1,11 @@
 /* Dataset statistics in one streaming pass (two with exact quantiles): OpenMP over
  * batches of patterns, each thread reading its own batches; per-thread accumulators are
  * combined in thread order after the pass, and batches go to threads round-robin
- * (schedule(static, 1)), so a given thread count always gives the same numbers. */
+ * (schedule(static, 1)), so a given thread count always gives the same numbers.
+ * Under MPI (lcae/mpi.h) each rank reads its contiguous range of positions; what is kept
+ * per pattern (moments, virtual images, sample slots) is gathered and merged in scan order
+ * as one process does, counts and histograms are summed exactly, so every figure but the
+ * mean pattern's double sums (added per rank, then over the ranks) is the single process's. */
 #include "lcae/stats.h"
 
 #include <math.h>
@@ -10,6 +14,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "lcae/mpi.h"
 #include "select.h"
 
 /* Percentiles taken from the sample: P16, P50, P84 and, for the density estimates
@@ -37,6 +42,7 @@ typedef struct {
 typedef struct {
     lcae_dataset *ds;
     const lcae_dataset_info *in;
+    int64_t lo, hi;              /* this rank's patterns [lo, hi) (all of them: one rank) */
     int64_t px, batch, nbatches; /* px: values per (prepared) pattern */
     int64_t raw_px;              /* values per stored pattern */
     /* per pattern: finite values, their mean and population variance, merged in scan
@@ -260,8 +266,8 @@ static int stats_job(void *ctx, int thread, int64_t bi, int64_t *patterns)
     stats_pass *sp = ctx;
     pass_ctx *c = sp->c;
     worker *w = &sp->ws[thread];
-    int64_t first = bi * c->batch;
-    int64_t n = c->in->count - first < c->batch ? c->in->count - first : c->batch;
+    int64_t first = c->lo + bi * c->batch;
+    int64_t n = c->hi - first < c->batch ? c->hi - first : c->batch;
     *patterns = n;
     int rc = lcae_dataset_read(c->ds, first, n, w->raw ? w->raw : w->buf);
     if (!rc && w->raw)
@@ -274,8 +280,54 @@ static int run_pass(pass_ctx *c, worker *ws, int nthreads, const char *what,
                     int (*fn)(pass_ctx *, worker *, int64_t, int64_t))
 {
     stats_pass sp = {c, ws, fn};
-    return lcae_parallel_jobs(nthreads, c->nbatches, c->in->count, what, c->progress,
-                              stats_job, &sp);
+    int rc = lcae_parallel_jobs(nthreads, c->nbatches, c->hi - c->lo, what, c->progress,
+                                stats_job, &sp);
+    return lcae_mpi_check(rc); /* one rank's failure stops all */
+}
+
+/* After pass 1 under MPI: what each rank kept per pattern of its range (moments, virtual
+ * images) and its sample slots, from every rank to every rank. */
+static int gather_pass1(pass_ctx *c)
+{
+    int64_t lo = c->lo, hi = c->hi;
+    int rc = lcae_mpi_gather_rows(c->pat_n, lo, hi, sizeof(double), -1);
+    if (!rc)
+        rc = lcae_mpi_gather_rows(c->pat_mean, lo, hi, sizeof(double), -1);
+    if (!rc)
+        rc = lcae_mpi_gather_rows(c->pat_var, lo, hi, sizeof(double), -1);
+    if (!rc && c->virtual_images)
+        rc = lcae_mpi_gather_rows(c->st->sum, lo, hi, sizeof(float), -1);
+    if (!rc && c->virtual_images)
+        rc = lcae_mpi_gather_rows(c->st->variance, lo, hi, sizeof(float), -1);
+    if (!rc && c->nsample)
+        rc = lcae_mpi_gather_rows(c->sample, slot_begin(c, lo), slot_begin(c, hi),
+                                  sizeof(float), -1);
+    return rc;
+}
+
+/* The mean pattern: the threads' sums in thread order, then over the ranks; divided by
+ * the number of finite values at each detector pixel. */
+static int mean_pattern(pass_ctx *c, worker *ws, int nthreads)
+{
+    int64_t px = c->px, count = c->in->count;
+    double *s = lcae_calloc((size_t)px, sizeof *s);
+    uint64_t *nf = lcae_calloc((size_t)px, sizeof *nf);
+    int rc = s && nf ? LCAE_OK : LCAE_ENOMEM;
+    for (int64_t j = 0; !rc && j < px; j++)
+        for (int t = 0; t < nthreads; t++) {
+            s[j] += ws[t].acc[j];
+            nf[j] += ws[t].nf_at ? (uint64_t)ws[t].nf_at[j] : 0;
+        }
+    if (!rc)
+        rc = lcae_mpi_sum_f64(s, px);
+    if (!rc)
+        rc = lcae_mpi_sum_u64(nf, px);
+    for (int64_t j = 0; !rc && j < px; j++)
+        c->st->mean_pattern[j] = (int64_t)nf[j] < count ? (float)(s[j] / (double)(count - (int64_t)nf[j]))
+                                                        : NAN;
+    free(s);
+    free(nf);
+    return rc;
 }
 
 void lcae_stats_free(lcae_stats *st)
@@ -352,14 +404,16 @@ int lcae_stats_compute(lcae_dataset *ds, const lcae_stats_options *opt_in,
     st->seed = opt.seed;
     st->first_nonfinite = -1;
     int nthreads = omp_get_max_threads();
-    /* about 4 MiB per batch, but at least 4 batches per thread when the scan allows */
+    lcae_mpi_range(in->count, &c.lo, &c.hi);
+    int64_t mine = c.hi - c.lo;
+    /* about 4 MiB per batch, but at least 4 batches per thread when the range allows */
     c.batch = BATCH_BYTES / ((c.px > c.raw_px ? c.px : c.raw_px) * 4);
-    int64_t even = (in->count + 4 * nthreads - 1) / (4 * nthreads);
+    int64_t even = (mine + 4 * nthreads - 1) / (4 * nthreads);
     if (c.batch > even)
         c.batch = even;
     if (c.batch < 1)
         c.batch = 1;
-    c.nbatches = (in->count + c.batch - 1) / c.batch;
+    c.nbatches = (mine + c.batch - 1) / c.batch;
     if (!c.exact) {
         c.sample_all = st->pixels <= S;
         c.nsample = c.sample_all ? st->pixels : S;
@@ -403,20 +457,28 @@ int lcae_stats_compute(lcae_dataset *ds, const lcae_stats_options *opt_in,
     rc = run_pass(&c, ws, nthreads, "statistics", pass1_batch);
     if (rc)
         goto done;
+    if ((rc = gather_pass1(&c)))
+        goto done;
 
-    /* combine per-thread results in thread order */
+    /* combine per-thread results in thread order, then over the ranks */
     double mn = INFINITY, mx = -INFINITY;
     moments all = {0};
     for (int64_t i = 0; i < in->count; i++)
         merge_moments(&all, c.pat_n[i], c.pat_mean[i], c.pat_var[i]);
+    int64_t first_nf = INT64_MAX, nonfinite = 0;
     for (int t = 0; t < nthreads; t++) {
         mn = fmin(mn, ws[t].min);
         mx = fmax(mx, ws[t].max);
-        st->nonfinite += ws[t].nonfinite;
-        if (ws[t].first_nonfinite >= 0 &&
-            (st->first_nonfinite < 0 || ws[t].first_nonfinite < st->first_nonfinite))
-            st->first_nonfinite = ws[t].first_nonfinite;
+        nonfinite += ws[t].nonfinite;
+        if (ws[t].first_nonfinite >= 0 && ws[t].first_nonfinite < first_nf)
+            first_nf = ws[t].first_nonfinite;
     }
+    if ((rc = lcae_mpi_min_f64(&mn, 1)) || (rc = lcae_mpi_max_f64(&mx, 1)) ||
+        (rc = lcae_mpi_sum_u64((uint64_t *)&nonfinite, 1)) ||
+        (rc = lcae_mpi_min_i64(&first_nf, 1)))
+        goto done;
+    st->nonfinite = nonfinite;
+    st->first_nonfinite = first_nf == INT64_MAX ? -1 : first_nf;
     int any_finite = st->nonfinite < st->pixels;
     st->min = any_finite ? mn : NAN;
     st->max = any_finite ? mx : NAN;
@@ -431,17 +493,8 @@ int lcae_stats_compute(lcae_dataset *ds, const lcae_stats_options *opt_in,
                        (long long)(f % in->nx));
         goto done;
     }
-    if (c.virtual_images) {
-        for (int64_t j = 0; j < c.px; j++) {
-            double s = 0;
-            int64_t nf = 0;
-            for (int t = 0; t < nthreads; t++) {
-                s += ws[t].acc[j];
-                nf += ws[t].nf_at ? ws[t].nf_at[j] : 0;
-            }
-            st->mean_pattern[j] = nf < in->count ? (float)(s / (double)(in->count - nf)) : NAN;
-        }
-    }
+    if (c.virtual_images && (rc = mean_pattern(&c, ws, nthreads)))
+        goto done;
 
     if (!c.exact) {
         rc = sample_quantiles(&c, st);
@@ -456,6 +509,9 @@ int lcae_stats_compute(lcae_dataset *ds, const lcae_stats_options *opt_in,
         for (int t = 0; t < nthreads; t++)
             for (int b = 0; b < LCAE_SEL_BINS; b++)
                 hist[b] += ws[t].hist[b];
+        if ((rc = lcae_mpi_sum_u64(hist, LCAE_SEL_BINS)))
+            goto done;
+        rc = LCAE_ENOMEM;
         static const double p3[NQ_EXACT] = {0.16, 0.5, 0.84};
         double q[NQ_EXACT] = {NAN, NAN, NAN};
         st->sample_size = stats_select_plan_init(plan, NQ_EXACT, p3, hist);
@@ -477,8 +533,12 @@ int lcae_stats_compute(lcae_dataset *ds, const lcae_stats_options *opt_in,
             for (int t = 0; t < nthreads; t++)
                 for (size_t b = 0; b < bins; b++)
                     sum2[b] += ws[t].hist[b];
-            stats_select_finish(plan, sum2, q);
+            rc = lcae_mpi_sum_u64(sum2, (int64_t)bins);
+            if (!rc)
+                stats_select_finish(plan, sum2, q);
             free(sum2);
+            if (rc)
+                goto done;
         }
         st->p16 = q[0];
         st->median = q[1];
