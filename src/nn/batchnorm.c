@@ -34,21 +34,31 @@ static void shifted_sums(const float *x, int n, float shift, double *s1, double 
     }
 }
 
-/* *sdy += sum(dy), *sdot += sum((x - mean) * dy) over n values. */
-static void grad_sums(const float *x, const float *dy, int n, float mean, double *sdy,
-                      double *sdot)
+/* dy masked by the ReLU that followed the BatchNorm (if relu): where its output
+ * y = x a + b (the forward's float operations) is not > 0, the gradient is 0, as
+ * lcae_relu_backward would have set it from the stored output. */
+static inline float relu_masked(float dy, float x, int relu, float a, float b)
+{
+    return !relu || x * a + b > 0 ? dy : 0.0f;
+}
+
+/* *sdy += sum(dy), *sdot += sum((x - mean) * dy) over n values (dy masked as above). */
+static inline void grad_sums(const float *x, const float *dy, int n, float mean, int relu,
+                             float ra, float rb, double *sdy, double *sdot)
 {
     for (int p0 = 0; p0 < n; p0 += BLOCK) {
         int p1 = p0 + BLOCK < n ? p0 + BLOCK : n, p = p0;
         float a[8] = {0}, b[8] = {0};
         for (; p + 8 <= p1; p += 8)
             for (int j = 0; j < 8; j++) {
-                a[j] += dy[p + j];
-                b[j] += (x[p + j] - mean) * dy[p + j];
+                float d = relu_masked(dy[p + j], x[p + j], relu, ra, rb);
+                a[j] += d;
+                b[j] += (x[p + j] - mean) * d;
             }
         for (; p < p1; p++) {
-            a[0] += dy[p];
-            b[0] += (x[p] - mean) * dy[p];
+            float d = relu_masked(dy[p], x[p], relu, ra, rb);
+            a[0] += d;
+            b[0] += (x[p] - mean) * d;
         }
         double u = 0, v = 0;
         for (int j = 0; j < 8; j++)
@@ -156,19 +166,23 @@ void lcae_batchnorm_relu_apply(lcae_nn *nn, float *out, const float *in, const f
         }
 }
 
-int lcae_batchnorm_backward(lcae_nn *nn, float *din, float *dgamma, float *dbeta, const float *dout,
-                            const float *in, const float *gamma, const float *save_mean,
-                            const float *save_invstd, int N, int C, int HW)
+/* The backward pass of BatchNorm, of ReLU(BatchNorm) if relu (the ReLU's mask computed
+ * from x in both of its passes over the data, instead of a pass of its own). */
+static void backward(float *din, float *dgamma, float *dbeta, const float *dout,
+                     const float *in, const float *gamma, const float *beta,
+                     const float *save_mean, const float *save_invstd, int N, int C, int HW,
+                     int relu)
 {
-    (void)nn; /* the CPU backend keeps no state for this call */
     int64_t count = (int64_t)N * HW;
 #pragma omp parallel for schedule(static) if ((int64_t)N * C * HW >= NN_PAR_MIN)
     for (int c = 0; c < C; c++) {
         float mean = save_mean[c], invstd = save_invstd[c];
+        /* the forward's y = x ra + rb, as lcae_batchnorm_relu_apply computes it */
+        float ra = relu ? gamma[c] * invstd : 0.0f, rb = relu ? beta[c] - mean * ra : 0.0f;
         double sum_dy = 0, dot = 0; /* sum(dy), sum((x - mean) * dy) */
         for (int n = 0; n < N; n++)
             grad_sums(in + ((size_t)n * C + c) * HW, dout + ((size_t)n * C + c) * HW, HW, mean,
-                      &sum_dy, &dot);
+                      relu, ra, rb, &sum_dy, &dot);
         dgamma[c] += (float)(dot * invstd);
         dbeta[c] += (float)sum_dy;
         /* dx = gamma * invstd * (dy - mean(dy) - (x - mean) * invstd^2 * mean((x-mean) dy)) */
@@ -178,9 +192,31 @@ int lcae_batchnorm_backward(lcae_nn *nn, float *din, float *dgamma, float *dbeta
             const float *x = in + ((size_t)n * C + c) * HW;
             const float *dy = dout + ((size_t)n * C + c) * HW;
             float *dx = din + ((size_t)n * C + c) * HW;
-            for (int p = 0; p < HW; p++)
-                dx[p] = (dy[p] - mdy - (x[p] - mean) * k) * g;
+            if (relu)
+                for (int p = 0; p < HW; p++)
+                    dx[p] = (relu_masked(dy[p], x[p], 1, ra, rb) - mdy - (x[p] - mean) * k) * g;
+            else
+                for (int p = 0; p < HW; p++)
+                    dx[p] = (dy[p] - mdy - (x[p] - mean) * k) * g;
         }
     }
+}
+
+int lcae_batchnorm_backward(lcae_nn *nn, float *din, float *dgamma, float *dbeta, const float *dout,
+                            const float *in, const float *gamma, const float *save_mean,
+                            const float *save_invstd, int N, int C, int HW)
+{
+    (void)nn; /* the CPU backend keeps no state for this call */
+    backward(din, dgamma, dbeta, dout, in, gamma, NULL, save_mean, save_invstd, N, C, HW, 0);
+    return LCAE_OK;
+}
+
+int lcae_batchnorm_relu_backward(lcae_nn *nn, float *din, float *dgamma, float *dbeta,
+                                 const float *dout, const float *in, const float *gamma,
+                                 const float *beta, const float *save_mean,
+                                 const float *save_invstd, int N, int C, int HW)
+{
+    (void)nn;
+    backward(din, dgamma, dbeta, dout, in, gamma, beta, save_mean, save_invstd, N, C, HW, 1);
     return LCAE_OK;
 }
