@@ -45,7 +45,8 @@
 #undef WNAME
 
 typedef struct {
-    void (*input_seg)(float *, size_t, float *, float *, float *, int);
+    void (*input_seg)(float *, size_t, const float *const *, int, int, float *, float *, float *,
+                      int);
     void (*output_seg)(float *, float *, const float *, size_t, int, int, float, int, float *);
     void (*grad_seg)(float *, size_t, const float *, const float *, float *, float *, float *,
                      int);
@@ -116,7 +117,8 @@ int nn_winograd_fits(int C, int H, int W, int K, int k, int stride, int pad)
            H + 2 * pad - 2 >= 2 && W + 2 * pad - 2 >= 2;
 }
 
-/* Per-thread scratch: V (16 C T), M or D (16 K T), rows (16 (tw + 2)). */
+/* Per-thread scratch: V (16 C T), M or D (16 K T), rows (16 (tw + 2): grad_block's
+ * 14 tw + 2, or input_block's 10 (tw + 1) and a zero row of 2 tw + 2). */
 static float *thread_buffers(lcae_nn *nn, const wg_geom *g, size_t *stride)
 {
     size_t n = (size_t)16 * (g->C + g->K) * g->T + 16 * ((size_t)g->tw + 2);
@@ -155,22 +157,29 @@ static int next_segment(const wg_geom *g, long t, long t0, long t1, segment *s)
     return 1;
 }
 
-/* V[xi][c][col ..] of the tiles [t0, t1) of the batch `in` (N, C, H, W) */
+/* V[xi][c][col ..] of the tiles [t0, t1) of the batch `in` (N, C, H, W); buf: the
+ * thread's rows scratch. The transform reads the image rows in place; rows above or
+ * below the image are a row of zeros. */
 static void input_block(const wg_geom *g, const wg_kernels *kr, const float *in, long t0,
                         long t1, float *V, float *buf)
 {
+    float *zeros = buf + 10 * ((size_t)g->tw + 1); /* after d, e and o of the widest segment */
+    memset(zeros, 0, sizeof(float) * (2 * (size_t)g->tw + 2));
     segment s;
     for (long t = t0; next_segment(g, t, t0, t1, &s); t += s.nt) {
-        int len = 2 * s.nt + 2;
+        int len = 2 * s.nt + 2, x0 = 2 * s.tx0 - g->pad;
+        /* the columns [lo, hi) of the segment that are inside the image */
+        int lo = x0 < 0 ? -x0 : 0, hi = g->W - x0 < len ? g->W - x0 : len;
+        hi = hi < lo ? lo : hi;
         float *d = buf, *e = d + 4 * len, *o = e + s.nt + 1;
         for (int c = 0; c < g->C; c++) {
-            const float *img = in + ((size_t)s.n * g->C + c) * g->H * g->W;
+            const float *img = in + ((size_t)s.n * g->C + c) * g->H * g->W, *src[4];
             for (int i = 0; i < 4; i++) {
                 int y = 2 * s.ty - g->pad + i;
-                load_row(d + i * len, y >= 0 && y < g->H ? img + (size_t)y * g->W : NULL,
-                         2 * s.tx0 - g->pad, len, g->W);
+                src[i] = y >= 0 && y < g->H ? img + (size_t)y * g->W + x0 : zeros;
             }
-            kr->input_seg(V + (size_t)c * g->T + s.col, (size_t)g->C * g->T, d, e, o, s.nt);
+            kr->input_seg(V + (size_t)c * g->T + s.col, (size_t)g->C * g->T, src, lo, hi, d, e,
+                          o, s.nt);
         }
     }
 }

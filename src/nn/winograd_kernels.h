@@ -13,17 +13,29 @@ WTARGET static void WNAME(split)(float *restrict e, float *restrict o, const flo
     }
 }
 
-/* Input tiles: rows d (4 rows of 2 nt + 2 values starting at the segment's first column),
- * transformed to V[xi * vstride + t] = (B^T d B)[xi] of tile t < nt, xi = 4 a + b. */
-WTARGET static void WNAME(input_seg)(float *restrict V, size_t vstride, float *restrict d,
-                                     float *restrict e, float *restrict o, int nt)
+/* Input tiles: the 4 input rows src[i] (each read at [lo, hi) only, 0 elsewhere: the
+ * padding, and whole rows outside the image are given as a row of zeros) of the
+ * segment's 2 nt + 2 columns, transformed to V[xi * vstride + t] = (B^T d B)[xi] of tile
+ * t < nt, xi = 4 a + b; d is scratch of 4 (2 nt + 2) floats. */
+WTARGET static void WNAME(input_seg)(float *restrict V, size_t vstride,
+                                     const float *const *src, int lo, int hi,
+                                     float *restrict d, float *restrict e, float *restrict o,
+                                     int nt)
 {
     int len = 2 * nt + 2;
     float *d0 = d, *d1 = d + len, *d2 = d + 2 * len, *d3 = d + 3 * len;
-    for (int x = 0; x < len; x++) { /* B^T d, in place: rows a = 0..3 */
-        float a0 = d0[x] - d2[x], a1 = d1[x] + d2[x], a2 = d2[x] - d1[x], a3 = d1[x] - d3[x];
-        d0[x] = a0, d1[x] = a1, d2[x] = a2, d3[x] = a3;
+    const float *restrict s0 = src[0], *restrict s1 = src[1], *restrict s2 = src[2],
+                          *restrict s3 = src[3];
+    for (int x = 0; x < lo; x++) /* B^T of zero columns */
+        d0[x] = d1[x] = d2[x] = d3[x] = 0.0f;
+    for (int x = lo; x < hi; x++) { /* B^T d: rows a = 0..3 */
+        d0[x] = s0[x] - s2[x];
+        d1[x] = s1[x] + s2[x];
+        d2[x] = s2[x] - s1[x];
+        d3[x] = s1[x] - s3[x];
     }
+    for (int x = hi; x < len; x++)
+        d0[x] = d1[x] = d2[x] = d3[x] = 0.0f;
     for (int a = 0; a < 4; a++) { /* (B^T d) B: columns b = 0..3 of each tile */
         WNAME(split)(e, o, d + a * len, nt + 1);
         float *v0 = V + (4 * a) * vstride, *v1 = v0 + vstride, *v2 = v1 + vstride,
