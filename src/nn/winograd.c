@@ -48,8 +48,8 @@ typedef struct {
     void (*input_seg)(float *, size_t, const float *const *, int, int, float *, float *, float *,
                       int);
     void (*output_seg)(float *, float *, const float *, size_t, int, int, float, int, float *);
-    void (*grad_seg)(float *, size_t, const float *, const float *, float *, float *, float *,
-                     int);
+    void (*grad_seg)(float *, size_t, const float *, const float *, int, float *, float *,
+                     float *, int);
 } wg_kernels;
 
 static const wg_kernels kernels_base = {input_seg_base, output_seg_base, grad_seg_base};
@@ -118,25 +118,12 @@ int nn_winograd_fits(int C, int H, int W, int K, int k, int stride, int pad)
 }
 
 /* Per-thread scratch: V (16 C T), M or D (16 K T), rows (16 (tw + 2): grad_block's
- * 14 tw + 2, or input_block's 10 (tw + 1) and a zero row of 2 tw + 2). */
+ * 10 tw + 2 and a zero row of 2 tw at 12 (tw + 1), or input_block's 10 (tw + 1) and a
+ * zero row of 2 tw + 2 after them). */
 static float *thread_buffers(lcae_nn *nn, const wg_geom *g, size_t *stride)
 {
     size_t n = (size_t)16 * (g->C + g->K) * g->T + 16 * ((size_t)g->tw + 2);
     return nn_scratch_threads(nn, NN_SCRATCH_COL, n, stride);
-}
-
-/* dst (len) = row[x0 .. x0 + len) with 0 outside [0, W) or where row is NULL */
-static void load_row(float *dst, const float *row, int x0, int len, int W)
-{
-    if (!row) {
-        memset(dst, 0, sizeof(float) * len);
-        return;
-    }
-    int lo = x0 < 0 ? -x0 : 0, hi = W - x0 < len ? W - x0 : len;
-    hi = hi < lo ? lo : hi;
-    memset(dst, 0, sizeof(float) * lo);
-    memcpy(dst + lo, row + x0 + lo, sizeof(float) * (hi - lo));
-    memset(dst + hi, 0, sizeof(float) * (len - hi));
 }
 
 /* The segments of tiles [t0, t1): runs of one tile row of one image. */
@@ -247,21 +234,24 @@ int nn_winograd_forward(lcae_nn *nn, float *out, const float *in, const float *w
     return LCAE_OK;
 }
 
-/* D[xi][k][col ..] = (A dy A^T)[xi] of the tiles [t0, t1) of dout (N, K, Ho, Wo) */
+/* D[xi][k][col ..] = (A dy A^T)[xi] of the tiles [t0, t1) of dout (N, K, Ho, Wo); buf:
+ * the thread's rows scratch. Rows are read in place; a row below the image is a row of
+ * zeros. */
 static void grad_block(const wg_geom *g, const wg_kernels *kr, const float *dout, long t0,
                        long t1, float *D, float *buf)
 {
+    float *zeros = buf + 12 * ((size_t)g->tw + 1); /* after r, e and o of the widest segment */
+    memset(zeros, 0, sizeof(float) * 2 * (size_t)g->tw);
     segment s;
     for (long t = t0; next_segment(g, t, t0, t1, &s); t += s.nt) {
-        int len = 2 * s.nt;
-        float *g0 = buf, *g1 = g0 + len, *r = g1 + len, *e = r + 4 * len, *o = e + s.nt + 1;
+        int len = 2 * s.nt, hi = g->Wo - 2 * s.tx0 < len ? g->Wo - 2 * s.tx0 : len;
+        float *r = buf, *e = r + 4 * len, *o = e + s.nt + 1;
         for (int k = 0; k < g->K; k++) {
             const float *img = dout + ((size_t)s.n * g->K + k) * g->Ho * g->Wo;
             int y = 2 * s.ty;
-            load_row(g0, img + (size_t)y * g->Wo, 2 * s.tx0, len, g->Wo);
-            load_row(g1, y + 1 < g->Ho ? img + (size_t)(y + 1) * g->Wo : NULL, 2 * s.tx0, len,
-                     g->Wo);
-            kr->grad_seg(D + (size_t)k * g->T + s.col, (size_t)g->K * g->T, g0, g1, r, e, o,
+            const float *g0 = img + (size_t)y * g->Wo + 2 * s.tx0;
+            const float *g1 = y + 1 < g->Ho ? g0 + g->Wo : zeros;
+            kr->grad_seg(D + (size_t)k * g->T + s.col, (size_t)g->K * g->T, g0, g1, hi, r, e, o,
                          s.nt);
         }
     }

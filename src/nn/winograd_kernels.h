@@ -91,21 +91,23 @@ WTARGET static void WNAME(output_seg)(float *restrict y0, float *restrict y1, co
     }
 }
 
-/* Output-gradient tiles for the weight gradient: rows g0, g1 (2 nt values each, zero
- * beyond the image) transformed to D[xi * dstride + t] = (A dy A^T)[xi]; r is scratch of
- * 8 nt floats. */
+/* Output-gradient tiles for the weight gradient: rows g0, g1 (2 nt values each, read
+ * at [0, hi) only, 0 beyond: the image's edge; a row below the image is a row of zeros)
+ * transformed to D[xi * dstride + t] = (A dy A^T)[xi]; r is scratch of 8 nt floats. */
 WTARGET static void WNAME(grad_seg)(float *restrict D, size_t dstride, const float *restrict g0,
-                                    const float *restrict g1, float *restrict r,
+                                    const float *restrict g1, int hi, float *restrict r,
                                     float *restrict e, float *restrict o, int nt)
 {
     int len = 2 * nt;
     float *r0 = r, *r1 = r + len, *r2 = r + 2 * len, *r3 = r + 3 * len;
-    for (int x = 0; x < len; x++) { /* A dy: rows dy0, dy0 + dy1, dy0 - dy1, -dy1 */
+    for (int x = 0; x < hi; x++) { /* A dy: rows dy0, dy0 + dy1, dy0 - dy1, -dy1 */
         r0[x] = g0[x];
         r1[x] = g0[x] + g1[x];
         r2[x] = g0[x] - g1[x];
         r3[x] = -g1[x];
     }
+    for (int x = hi; x < len; x++) /* -0 as -g1 of a zero */
+        r0[x] = r1[x] = r2[x] = 0.0f, r3[x] = -0.0f;
     for (int a = 0; a < 4; a++) { /* (A dy) A^T: the same over the columns */
         WNAME(split)(e, o, r + a * len, nt);
         float *v0 = D + (4 * a) * dstride, *v1 = v0 + dstride, *v2 = v1 + dstride,
