@@ -34,31 +34,39 @@ static void shifted_sums(const float *x, int n, float shift, double *s1, double 
     }
 }
 
-/* dy masked by the ReLU that followed the BatchNorm (if relu): where its output
- * y = x a + b (the forward's float operations) is not > 0, the gradient is 0, as
- * lcae_relu_backward would have set it from the stored output. */
-static inline float relu_masked(float dy, float x, int relu, float a, float b)
+/* dm = dy masked by the ReLU that followed the BatchNorm: 0 where its output
+ * y = x ra + rb (the forward's float operations) is not > 0, as lcae_relu_backward sets
+ * it from the stored output; over n values. */
+static void relu_mask(float *dm, const float *dy, const float *restrict x, int n, float ra,
+                      float rb)
 {
-    return !relu || x * a + b > 0 ? dy : 0.0f;
+    for (int p = 0; p < n; p++) {
+        float y = x[p] * ra + rb, d = dy[p]; /* loaded unconditionally: a vector select */
+        dm[p] = y > 0 ? d : 0.0f;
+    }
 }
 
-/* *sdy += sum(dy), *sdot += sum((x - mean) * dy) over n values (dy masked as above). */
-static inline void grad_sums(const float *x, const float *dy, int n, float mean, int relu,
-                             float ra, float rb, double *sdy, double *sdot)
+/* *sdy += sum(dy), *sdot += sum((x - mean) * dy) over n values; if relu, of dy masked
+ * (relu_mask), which is written to dm (may alias dy) block by block while in cache. */
+static void grad_sums(const float *x, const float *dy, float *dm, int n, float mean, int relu,
+                      float ra, float rb, double *sdy, double *sdot)
 {
     for (int p0 = 0; p0 < n; p0 += BLOCK) {
         int p1 = p0 + BLOCK < n ? p0 + BLOCK : n, p = p0;
+        const float *d = dy;
+        if (relu) {
+            relu_mask(dm + p0, dy + p0, x + p0, p1 - p0, ra, rb);
+            d = dm;
+        }
         float a[8] = {0}, b[8] = {0};
         for (; p + 8 <= p1; p += 8)
             for (int j = 0; j < 8; j++) {
-                float d = relu_masked(dy[p + j], x[p + j], relu, ra, rb);
-                a[j] += d;
-                b[j] += (x[p + j] - mean) * d;
+                a[j] += d[p + j];
+                b[j] += (x[p + j] - mean) * d[p + j];
             }
         for (; p < p1; p++) {
-            float d = relu_masked(dy[p], x[p], relu, ra, rb);
-            a[0] += d;
-            b[0] += (x[p] - mean) * d;
+            a[0] += d[p];
+            b[0] += (x[p] - mean) * d[p];
         }
         double u = 0, v = 0;
         for (int j = 0; j < 8; j++)
@@ -180,9 +188,10 @@ static void backward(float *din, float *dgamma, float *dbeta, const float *dout,
         /* the forward's y = x ra + rb, as lcae_batchnorm_relu_apply computes it */
         float ra = relu ? gamma[c] * invstd : 0.0f, rb = relu ? beta[c] - mean * ra : 0.0f;
         double sum_dy = 0, dot = 0; /* sum(dy), sum((x - mean) * dy) */
-        for (int n = 0; n < N; n++)
-            grad_sums(in + ((size_t)n * C + c) * HW, dout + ((size_t)n * C + c) * HW, HW, mean,
-                      relu, ra, rb, &sum_dy, &dot);
+        for (int n = 0; n < N; n++) {
+            size_t o = ((size_t)n * C + c) * HW;
+            grad_sums(in + o, dout + o, din + o, HW, mean, relu, ra, rb, &sum_dy, &dot);
+        }
         dgamma[c] += (float)(dot * invstd);
         dbeta[c] += (float)sum_dy;
         /* dx = gamma * invstd * (dy - mean(dy) - (x - mean) * invstd^2 * mean((x-mean) dy)) */
@@ -190,14 +199,11 @@ static void backward(float *din, float *dgamma, float *dbeta, const float *dout,
         float mdy = (float)(sum_dy / count), g = gamma[c] * invstd;
         for (int n = 0; n < N; n++) {
             const float *x = in + ((size_t)n * C + c) * HW;
-            const float *dy = dout + ((size_t)n * C + c) * HW;
             float *dx = din + ((size_t)n * C + c) * HW;
-            if (relu)
-                for (int p = 0; p < HW; p++)
-                    dx[p] = (relu_masked(dy[p], x[p], 1, ra, rb) - mdy - (x[p] - mean) * k) * g;
-            else
-                for (int p = 0; p < HW; p++)
-                    dx[p] = (dy[p] - mdy - (x[p] - mean) * k) * g;
+            /* with relu, din holds dy masked (grad_sums) */
+            const float *dy = relu ? dx : dout + ((size_t)n * C + c) * HW;
+            for (int p = 0; p < HW; p++)
+                dx[p] = (dy[p] - mdy - (x[p] - mean) * k) * g;
         }
     }
 }
