@@ -26,7 +26,11 @@ rates() { "$bin" $args --only "$1" | awk '$2 == "forward" {f = $5} $2 == "backwa
                                         END {print f, b}'; }
 for isa in widest avx2; do
   (
-    [ $isa = avx2 ] && export LCAE_SIMD=avx2 ONEDNN_MAX_CPU_ISA=AVX2 OPENBLAS_CORETYPE=Haswell
+    if [ $isa = avx2 ]; then
+      export LCAE_SIMD=avx2 ONEDNN_MAX_CPU_ISA=AVX2 OPENBLAS_CORETYPE=Haswell
+    else
+      unset LCAE_SIMD ONEDNN_MAX_CPU_ISA OPENBLAS_CORETYPE
+    fi
     peak=$("$bin" $args --only sgemm1024 | awk '$1 == "nn_sgemm1024" {print $5}')
     echo "vector set: $isa ($("$build/bench_model" backend | cut -d' ' -f2-)); base $base," \
          "batch $batch, side $size, $threads thread(s); sgemm peak (1024^3): $peak GFLOP/s"
