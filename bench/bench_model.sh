@@ -16,6 +16,8 @@ build=${1:-build}
 threads=${2:-2}
 if [ "${3:-widest}" = avx2 ]; then
   export LCAE_SIMD=avx2 ONEDNN_MAX_CPU_ISA=AVX2 OPENBLAS_CORETYPE=Haswell
+else # the widest set, whatever the environment held (a shell may export CORETYPE)
+  unset LCAE_SIMD ONEDNN_MAX_CPU_ISA OPENBLAS_CORETYPE
 fi
 here=$(cd "$(dirname "$0")" && pwd)
 bin=$build/bench_model

@@ -163,6 +163,23 @@ static void check_batchnorm(const char *cs)
     lcae_relu_forward(g_nn, out, n);
     CHECK(!memcmp(fused, out, sizeof(float) * n));
     free(fused), free(rm1), free(rv1);
+    /* the backward of ReLU(BatchNorm) in one call: bit-identical to the output recomputed,
+     * lcae_relu_backward, then lcae_batchnorm_backward */
+    float *d1 = filled(n, 0), *d2 = filled(n, 0), *g1 = filled(2 * C, 0), *g2 = filled(2 * C, 0);
+    memcpy(d1, dout, sizeof(float) * n);
+    memcpy(d2, dout, sizeof(float) * n);
+    CHECK(lcae_batchnorm_relu_backward(g_nn, d1, g1, g1 + C, d1, in, gamma, beta, smean, sinv,
+                                       N, C, HW) == LCAE_OK);
+    lcae_batchnorm_relu_apply(g_nn, out, in, gamma, beta, smean, sinv, N, C, HW);
+    lcae_relu_backward(g_nn, d2, out, n);
+    CHECK(lcae_batchnorm_backward(g_nn, d2, g2, g2 + C, d2, in, gamma, smean, sinv, N, C, HW) ==
+          LCAE_OK);
+    CHECK(!memcmp(d1, d2, sizeof(float) * n) && !memcmp(g1, g2, sizeof(float) * 2 * C));
+    int masked = 0; /* the case masks some gradients, so the check means something */
+    for (int64_t i = 0; i < n; i++)
+        masked += out[i] == 0;
+    CHECK(masked > 0 && masked < n);
+    free(d1), free(d2), free(g1), free(g2);
     /* training mode in place */
     memcpy(out, in, sizeof(float) * n);
     memcpy(rmean, rm0, sizeof(float) * C);

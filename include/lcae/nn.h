@@ -129,6 +129,14 @@ int lcae_batchnorm_forward_eval(lcae_nn *nn, float *out, const float *in, const 
 int lcae_batchnorm_backward(lcae_nn *nn, float *din, float *dgamma, float *dbeta, const float *dout,
                             const float *in, const float *gamma, const float *save_mean,
                             const float *save_invstd, int N, int C, int HW);
+/* The backward pass of ReLU(BatchNorm(in)) (training mode, the batch statistics and beta
+ * of the forward): bit-identical to lcae_relu_backward with the output that
+ * lcae_batchnorm_relu_apply recomputes, then lcae_batchnorm_backward; the ReLU's mask
+ * comes from `in` in the same passes, without the output. din may alias dout. */
+int lcae_batchnorm_relu_backward(lcae_nn *nn, float *din, float *dgamma, float *dbeta,
+                                 const float *dout, const float *in, const float *gamma,
+                                 const float *beta, const float *save_mean,
+                                 const float *save_invstd, int N, int C, int HW);
 
 /* relu(BatchNorm(in)) with saved batch statistics, as lcae_batchnorm_forward_train
  * computed its output (y = x a + b, a = gamma invstd, b = beta - mean a, same float

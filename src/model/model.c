@@ -482,20 +482,26 @@ static int backward(lcae_model *m, model_pass *P, int N, const float *dz_extra)
     for (int i = m->nlayers - 1; i >= 0; i--) {
         const model_layer *L = &m->layers[i];
         float *dout = m->g[cur], *din = i ? m->g[1 - cur] : NULL;
-        /* this layer's output is where the previous iteration put it (or stored); its
-         * input, if a BatchNorm layer's, is recomputed into the other act[] buffer */
+        /* this layer's input, if a BatchNorm layer's output, is recomputed into the other
+         * act[] buffer (a BatchNorm layer's own ReLU mask comes from pre; the other
+         * layers' outputs are stored) */
         if (i > 0 && m->layers[i - 1].bn >= 0)
             bn_relu_output(m, P, i - 1, N, m->act[(i - 1) & 1]);
         const float *in = output(m, P, i - 1);
         if (i == m->nenc - 1 && dz_extra)
             lcae_add(m->nn, dout, dz_extra, (int64_t)N * L->out_size);
-        if (L->relu)
-            lcae_relu_backward(m->nn, dout, output(m, P, i), (int64_t)N * L->out_size);
         int rc = LCAE_OK;
-        if (L->bn >= 0)
+        if (L->bn >= 0 && L->relu) /* the ReLU's mask from pre, in BatchNorm's passes */
+            rc = lcae_batchnorm_relu_backward(m->nn, dout, g + L->gamma, g + L->beta, dout,
+                                              P->pre[i], w + L->gamma, w + L->beta,
+                                              P->mean[i], P->invstd[i], N, L->cout,
+                                              L->hout * L->hout);
+        else if (L->bn >= 0)
             rc = lcae_batchnorm_backward(m->nn, dout, g + L->gamma, g + L->beta, dout, P->pre[i],
                                          w + L->gamma, P->mean[i], P->invstd[i], N, L->cout,
                                          L->hout * L->hout);
+        else if (L->relu)
+            lcae_relu_backward(m->nn, dout, output(m, P, i), (int64_t)N * L->out_size);
         if (rc)
             return rc;
         switch (L->kind) {

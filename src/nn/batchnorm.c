@@ -35,21 +35,39 @@ static void shifted_sums(const float *x, int n, float shift, double *s1, double 
     }
 }
 
-/* *sdy += sum(dy), *sdot += sum((x - mean) * dy) over n values. */
-static void grad_sums(const float *x, const float *dy, int n, float mean, double *sdy,
-                      double *sdot)
+/* dm = dy masked by the ReLU that followed the BatchNorm: 0 where its output
+ * y = x ra + rb (the forward's float operations) is not > 0, as lcae_relu_backward sets
+ * it from the stored output; over n values. */
+static void relu_mask(float *dm, const float *dy, const float *restrict x, int n, float ra,
+                      float rb)
+{
+    for (int p = 0; p < n; p++) {
+        float y = x[p] * ra + rb, d = dy[p]; /* loaded unconditionally: a vector select */
+        dm[p] = y > 0 ? d : 0.0f;
+    }
+}
+
+/* *sdy += sum(dy), *sdot += sum((x - mean) * dy) over n values; if relu, of dy masked
+ * (relu_mask), which is written to dm (may alias dy) block by block while in cache. */
+static void grad_sums(const float *x, const float *dy, float *dm, int n, float mean, int relu,
+                      float ra, float rb, double *sdy, double *sdot)
 {
     for (int p0 = 0; p0 < n; p0 += BLOCK) {
         int p1 = p0 + BLOCK < n ? p0 + BLOCK : n, p = p0;
+        const float *d = dy;
+        if (relu) {
+            relu_mask(dm + p0, dy + p0, x + p0, p1 - p0, ra, rb);
+            d = dm;
+        }
         float a[8] = {0}, b[8] = {0};
         for (; p + 8 <= p1; p += 8)
             for (int j = 0; j < 8; j++) {
-                a[j] += dy[p + j];
-                b[j] += (x[p + j] - mean) * dy[p + j];
+                a[j] += d[p + j];
+                b[j] += (x[p + j] - mean) * d[p + j];
             }
         for (; p < p1; p++) {
-            a[0] += dy[p];
-            b[0] += (x[p] - mean) * dy[p];
+            a[0] += d[p];
+            b[0] += (x[p] - mean) * d[p];
         }
         double u = 0, v = 0;
         for (int j = 0; j < 8; j++)
@@ -209,28 +227,32 @@ void lcae_batchnorm_relu_apply(lcae_nn *nn, float *out, const float *in, const f
         }
 }
 
-/* Channel c's dx from the batch's sum(dy) and sum((x - mean) dy) over `count` values. */
+/* Channel c's dx from the batch's sum(dy) and sum((x - mean) dy) over `count` values;
+ * with relu, din already holds dy masked by the ReLU (grad_sums). */
 static void channel_dx(float *din, const float *dout, const float *in, int c, double sum_dy,
                        double dot, int64_t count, float gamma, float mean, float invstd, int N,
-                       int C, int HW)
+                       int C, int HW, int relu)
 {
     /* dx = gamma * invstd * (dy - mean(dy) - (x - mean) * invstd^2 * mean((x-mean) dy)) */
     float k = (float)(dot / count) * invstd * invstd;
     float mdy = (float)(sum_dy / count), g = gamma * invstd;
     for (int n = 0; n < N; n++) {
         const float *x = in + ((size_t)n * C + c) * HW;
-        const float *dy = dout + ((size_t)n * C + c) * HW;
         float *dx = din + ((size_t)n * C + c) * HW;
+        const float *dy = relu ? dx : dout + ((size_t)n * C + c) * HW;
         for (int p = 0; p < HW; p++)
             dx[p] = (dy[p] - mdy - (x[p] - mean) * k) * g;
     }
 }
 
-/* Data-parallel (lcae_nn_set_sync): dgamma and dbeta from this process's share (the
+/* The backward pass of BatchNorm, of ReLU(BatchNorm) if relu (the ReLU's mask computed
+ * from x in both of its passes over the data, instead of a pass of its own).
+ * Data-parallel (lcae_nn_set_sync): dgamma and dbeta from this process's share (the
  * gradients are summed over the processes afterwards), dx from the whole batch's sums. */
-int lcae_batchnorm_backward(lcae_nn *nn, float *din, float *dgamma, float *dbeta, const float *dout,
-                            const float *in, const float *gamma, const float *save_mean,
-                            const float *save_invstd, int N, int C, int HW)
+static int backward(lcae_nn *nn, float *din, float *dgamma, float *dbeta, const float *dout,
+                    const float *in, const float *gamma, const float *beta,
+                    const float *save_mean, const float *save_invstd, int N, int C, int HW,
+                    int relu)
 {
     int64_t count = (int64_t)N * HW;
     const lcae_nn_sync *sy = nn_sync(nn);
@@ -241,17 +263,21 @@ int lcae_batchnorm_backward(lcae_nn *nn, float *din, float *dgamma, float *dbeta
 #pragma omp parallel for schedule(static) if ((int64_t)N * C * HW >= NN_PAR_MIN)
     for (int c = 0; c < C; c++) {
         float mean = save_mean[c], invstd = save_invstd[c];
+        /* the forward's y = x ra + rb, as lcae_batchnorm_relu_apply computes it */
+        float ra = relu ? gamma[c] * invstd : 0.0f, rb = relu ? beta[c] - mean * ra : 0.0f;
         double sum_dy = 0, dot = 0; /* sum(dy), sum((x - mean) * dy) */
-        for (int n = 0; n < N; n++)
-            grad_sums(in + ((size_t)n * C + c) * HW, dout + ((size_t)n * C + c) * HW, HW, mean,
-                      &sum_dy, &dot);
+        for (int n = 0; n < N; n++) {
+            size_t o = ((size_t)n * C + c) * HW;
+            grad_sums(in + o, dout + o, din + o, HW, mean, relu, ra, rb, &sum_dy, &dot);
+        }
         dgamma[c] += (float)(dot * invstd);
         dbeta[c] += (float)sum_dy;
         if (sums) {
             sums[2 * c] = sum_dy;
             sums[2 * c + 1] = dot;
         } else {
-            channel_dx(din, dout, in, c, sum_dy, dot, count, gamma[c], mean, invstd, N, C, HW);
+            channel_dx(din, dout, in, c, sum_dy, dot, count, gamma[c], mean, invstd, N, C, HW,
+                       relu);
         }
     }
     if (!sums)
@@ -263,8 +289,25 @@ int lcae_batchnorm_backward(lcae_nn *nn, float *din, float *dgamma, float *dbeta
 #pragma omp parallel for schedule(static) if ((int64_t)N * C * HW >= NN_PAR_MIN)
         for (int c = 0; c < C; c++)
             channel_dx(din, dout, in, c, sums[2 * c], sums[2 * c + 1], total, gamma[c],
-                       save_mean[c], save_invstd[c], N, C, HW);
+                       save_mean[c], save_invstd[c], N, C, HW, relu);
     }
     free(sums);
     return rc;
+}
+
+int lcae_batchnorm_backward(lcae_nn *nn, float *din, float *dgamma, float *dbeta, const float *dout,
+                            const float *in, const float *gamma, const float *save_mean,
+                            const float *save_invstd, int N, int C, int HW)
+{
+    return backward(nn, din, dgamma, dbeta, dout, in, gamma, NULL, save_mean, save_invstd, N,
+                    C, HW, 0);
+}
+
+int lcae_batchnorm_relu_backward(lcae_nn *nn, float *din, float *dgamma, float *dbeta,
+                                 const float *dout, const float *in, const float *gamma,
+                                 const float *beta, const float *save_mean,
+                                 const float *save_invstd, int N, int C, int HW)
+{
+    return backward(nn, din, dgamma, dbeta, dout, in, gamma, beta, save_mean, save_invstd, N,
+                    C, HW, 1);
 }

@@ -45,10 +45,11 @@
 #undef WNAME
 
 typedef struct {
-    void (*input_seg)(float *, size_t, float *, float *, float *, int);
+    void (*input_seg)(float *, size_t, const float *const *, int, int, float *, float *, float *,
+                      int);
     void (*output_seg)(float *, float *, const float *, size_t, int, int, float, int, float *);
-    void (*grad_seg)(float *, size_t, const float *, const float *, float *, float *, float *,
-                     int);
+    void (*grad_seg)(float *, size_t, const float *, const float *, int, float *, float *,
+                     float *, int);
 } wg_kernels;
 
 static const wg_kernels kernels_base = {input_seg_base, output_seg_base, grad_seg_base};
@@ -116,25 +117,13 @@ int nn_winograd_fits(int C, int H, int W, int K, int k, int stride, int pad)
            H + 2 * pad - 2 >= 2 && W + 2 * pad - 2 >= 2;
 }
 
-/* Per-thread scratch: V (16 C T), M or D (16 K T), rows (16 (tw + 2)). */
+/* Per-thread scratch: V (16 C T), M or D (16 K T), rows (16 (tw + 2): grad_block's
+ * 10 tw + 2 and a zero row of 2 tw at 12 (tw + 1), or input_block's 10 (tw + 1) and a
+ * zero row of 2 tw + 2 after them). */
 static float *thread_buffers(lcae_nn *nn, const wg_geom *g, size_t *stride)
 {
     size_t n = (size_t)16 * (g->C + g->K) * g->T + 16 * ((size_t)g->tw + 2);
     return nn_scratch_threads(nn, NN_SCRATCH_COL, n, stride);
-}
-
-/* dst (len) = row[x0 .. x0 + len) with 0 outside [0, W) or where row is NULL */
-static void load_row(float *dst, const float *row, int x0, int len, int W)
-{
-    if (!row) {
-        memset(dst, 0, sizeof(float) * len);
-        return;
-    }
-    int lo = x0 < 0 ? -x0 : 0, hi = W - x0 < len ? W - x0 : len;
-    hi = hi < lo ? lo : hi;
-    memset(dst, 0, sizeof(float) * lo);
-    memcpy(dst + lo, row + x0 + lo, sizeof(float) * (hi - lo));
-    memset(dst + hi, 0, sizeof(float) * (len - hi));
 }
 
 /* The segments of tiles [t0, t1): runs of one tile row of one image. */
@@ -155,22 +144,29 @@ static int next_segment(const wg_geom *g, long t, long t0, long t1, segment *s)
     return 1;
 }
 
-/* V[xi][c][col ..] of the tiles [t0, t1) of the batch `in` (N, C, H, W) */
+/* V[xi][c][col ..] of the tiles [t0, t1) of the batch `in` (N, C, H, W); buf: the
+ * thread's rows scratch. The transform reads the image rows in place; rows above or
+ * below the image are a row of zeros. */
 static void input_block(const wg_geom *g, const wg_kernels *kr, const float *in, long t0,
                         long t1, float *V, float *buf)
 {
+    float *zeros = buf + 10 * ((size_t)g->tw + 1); /* after d, e and o of the widest segment */
+    memset(zeros, 0, sizeof(float) * (2 * (size_t)g->tw + 2));
     segment s;
     for (long t = t0; next_segment(g, t, t0, t1, &s); t += s.nt) {
-        int len = 2 * s.nt + 2;
+        int len = 2 * s.nt + 2, x0 = 2 * s.tx0 - g->pad;
+        /* the columns [lo, hi) of the segment that are inside the image */
+        int lo = x0 < 0 ? -x0 : 0, hi = g->W - x0 < len ? g->W - x0 : len;
+        hi = hi < lo ? lo : hi;
         float *d = buf, *e = d + 4 * len, *o = e + s.nt + 1;
         for (int c = 0; c < g->C; c++) {
-            const float *img = in + ((size_t)s.n * g->C + c) * g->H * g->W;
+            const float *img = in + ((size_t)s.n * g->C + c) * g->H * g->W, *src[4];
             for (int i = 0; i < 4; i++) {
                 int y = 2 * s.ty - g->pad + i;
-                load_row(d + i * len, y >= 0 && y < g->H ? img + (size_t)y * g->W : NULL,
-                         2 * s.tx0 - g->pad, len, g->W);
+                src[i] = y >= 0 && y < g->H ? img + (size_t)y * g->W + x0 : zeros;
             }
-            kr->input_seg(V + (size_t)c * g->T + s.col, (size_t)g->C * g->T, d, e, o, s.nt);
+            kr->input_seg(V + (size_t)c * g->T + s.col, (size_t)g->C * g->T, src, lo, hi, d, e,
+                          o, s.nt);
         }
     }
 }
@@ -238,21 +234,24 @@ int nn_winograd_forward(lcae_nn *nn, float *out, const float *in, const float *w
     return LCAE_OK;
 }
 
-/* D[xi][k][col ..] = (A dy A^T)[xi] of the tiles [t0, t1) of dout (N, K, Ho, Wo) */
+/* D[xi][k][col ..] = (A dy A^T)[xi] of the tiles [t0, t1) of dout (N, K, Ho, Wo); buf:
+ * the thread's rows scratch. Rows are read in place; a row below the image is a row of
+ * zeros. */
 static void grad_block(const wg_geom *g, const wg_kernels *kr, const float *dout, long t0,
                        long t1, float *D, float *buf)
 {
+    float *zeros = buf + 12 * ((size_t)g->tw + 1); /* after r, e and o of the widest segment */
+    memset(zeros, 0, sizeof(float) * 2 * (size_t)g->tw);
     segment s;
     for (long t = t0; next_segment(g, t, t0, t1, &s); t += s.nt) {
-        int len = 2 * s.nt;
-        float *g0 = buf, *g1 = g0 + len, *r = g1 + len, *e = r + 4 * len, *o = e + s.nt + 1;
+        int len = 2 * s.nt, hi = g->Wo - 2 * s.tx0 < len ? g->Wo - 2 * s.tx0 : len;
+        float *r = buf, *e = r + 4 * len, *o = e + s.nt + 1;
         for (int k = 0; k < g->K; k++) {
             const float *img = dout + ((size_t)s.n * g->K + k) * g->Ho * g->Wo;
             int y = 2 * s.ty;
-            load_row(g0, img + (size_t)y * g->Wo, 2 * s.tx0, len, g->Wo);
-            load_row(g1, y + 1 < g->Ho ? img + (size_t)(y + 1) * g->Wo : NULL, 2 * s.tx0, len,
-                     g->Wo);
-            kr->grad_seg(D + (size_t)k * g->T + s.col, (size_t)g->K * g->T, g0, g1, r, e, o,
+            const float *g0 = img + (size_t)y * g->Wo + 2 * s.tx0;
+            const float *g1 = y + 1 < g->Ho ? g0 + g->Wo : zeros;
+            kr->grad_seg(D + (size_t)k * g->T + s.col, (size_t)g->K * g->T, g0, g1, hi, r, e, o,
                          s.nt);
         }
     }

@@ -13,17 +13,29 @@ WTARGET static void WNAME(split)(float *restrict e, float *restrict o, const flo
     }
 }
 
-/* Input tiles: rows d (4 rows of 2 nt + 2 values starting at the segment's first column),
- * transformed to V[xi * vstride + t] = (B^T d B)[xi] of tile t < nt, xi = 4 a + b. */
-WTARGET static void WNAME(input_seg)(float *restrict V, size_t vstride, float *restrict d,
-                                     float *restrict e, float *restrict o, int nt)
+/* Input tiles: the 4 input rows src[i] (each read at [lo, hi) only, 0 elsewhere: the
+ * padding, and whole rows outside the image are given as a row of zeros) of the
+ * segment's 2 nt + 2 columns, transformed to V[xi * vstride + t] = (B^T d B)[xi] of tile
+ * t < nt, xi = 4 a + b; d is scratch of 4 (2 nt + 2) floats. */
+WTARGET static void WNAME(input_seg)(float *restrict V, size_t vstride,
+                                     const float *const *src, int lo, int hi,
+                                     float *restrict d, float *restrict e, float *restrict o,
+                                     int nt)
 {
     int len = 2 * nt + 2;
     float *d0 = d, *d1 = d + len, *d2 = d + 2 * len, *d3 = d + 3 * len;
-    for (int x = 0; x < len; x++) { /* B^T d, in place: rows a = 0..3 */
-        float a0 = d0[x] - d2[x], a1 = d1[x] + d2[x], a2 = d2[x] - d1[x], a3 = d1[x] - d3[x];
-        d0[x] = a0, d1[x] = a1, d2[x] = a2, d3[x] = a3;
+    const float *restrict s0 = src[0], *restrict s1 = src[1], *restrict s2 = src[2],
+                          *restrict s3 = src[3];
+    for (int x = 0; x < lo; x++) /* B^T of zero columns */
+        d0[x] = d1[x] = d2[x] = d3[x] = 0.0f;
+    for (int x = lo; x < hi; x++) { /* B^T d: rows a = 0..3 */
+        d0[x] = s0[x] - s2[x];
+        d1[x] = s1[x] + s2[x];
+        d2[x] = s2[x] - s1[x];
+        d3[x] = s1[x] - s3[x];
     }
+    for (int x = hi; x < len; x++)
+        d0[x] = d1[x] = d2[x] = d3[x] = 0.0f;
     for (int a = 0; a < 4; a++) { /* (B^T d) B: columns b = 0..3 of each tile */
         WNAME(split)(e, o, d + a * len, nt + 1);
         float *v0 = V + (4 * a) * vstride, *v1 = v0 + vstride, *v2 = v1 + vstride,
@@ -79,21 +91,23 @@ WTARGET static void WNAME(output_seg)(float *restrict y0, float *restrict y1, co
     }
 }
 
-/* Output-gradient tiles for the weight gradient: rows g0, g1 (2 nt values each, zero
- * beyond the image) transformed to D[xi * dstride + t] = (A dy A^T)[xi]; r is scratch of
- * 8 nt floats. */
+/* Output-gradient tiles for the weight gradient: rows g0, g1 (2 nt values each, read
+ * at [0, hi) only, 0 beyond: the image's edge; a row below the image is a row of zeros)
+ * transformed to D[xi * dstride + t] = (A dy A^T)[xi]; r is scratch of 8 nt floats. */
 WTARGET static void WNAME(grad_seg)(float *restrict D, size_t dstride, const float *restrict g0,
-                                    const float *restrict g1, float *restrict r,
+                                    const float *restrict g1, int hi, float *restrict r,
                                     float *restrict e, float *restrict o, int nt)
 {
     int len = 2 * nt;
     float *r0 = r, *r1 = r + len, *r2 = r + 2 * len, *r3 = r + 3 * len;
-    for (int x = 0; x < len; x++) { /* A dy: rows dy0, dy0 + dy1, dy0 - dy1, -dy1 */
+    for (int x = 0; x < hi; x++) { /* A dy: rows dy0, dy0 + dy1, dy0 - dy1, -dy1 */
         r0[x] = g0[x];
         r1[x] = g0[x] + g1[x];
         r2[x] = g0[x] - g1[x];
         r3[x] = -g1[x];
     }
+    for (int x = hi; x < len; x++) /* -0 as -g1 of a zero */
+        r0[x] = r1[x] = r2[x] = 0.0f, r3[x] = -0.0f;
     for (int a = 0; a < 4; a++) { /* (A dy) A^T: the same over the columns */
         WNAME(split)(e, o, r + a * len, nt);
         float *v0 = D + (4 * a) * dstride, *v1 = v0 + dstride, *v2 = v1 + dstride,
