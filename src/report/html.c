@@ -371,7 +371,8 @@ static int sb_sprite(sbuf *b, report_ctx *r)
 static void sb_smoothing(sbuf *b, const cJSON *cluster)
 {
     const cJSON *share = cJSON_GetObjectItemCaseSensitive(cluster, "noise_share");
-    int size = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cluster, "smoothed"));
+    const cJSON *window = cJSON_GetObjectItemCaseSensitive(cluster, "smoothed");
+    int size = cJSON_IsNumber(window) ? (int)cJSON_GetNumberValue(window) : 0;
     if (cluster && size > 0)
         sb_printf(b, "%d x %d (%.3f)", size, size, cJSON_GetNumberValue(share));
     else if (cluster && cJSON_IsNumber(share))
