@@ -71,32 +71,35 @@ int lcae_feature_noise_share(const double *x, int64_t ny, int64_t nx, int64_t d,
     return LCAE_OK;
 }
 
-/* Box sums of width `size` along one axis of the (ny, nx, d) arrays sum and count, in
- * place: step is the stride between neighbours along the axis (d for x, nx d for y), len
- * the axis length, lines/line_stride the other axis. Windows are cut at the scan's edge. */
-static int box_sum_axis(double *sum, double *count, int64_t len, int64_t step,
-                        int64_t lines, int64_t line_stride, int64_t d, int size)
+/* Box sums of width `size` along one axis, in place, of the (ny * nx, d) sums and the
+ * (ny * nx) counts: `lines` lines of `len` positions each, position k of line l at index
+ * l * line_step + k * step (x: step 1, line_step nx; y: step nx, line_step 1). Windows are
+ * cut at the scan's edge. */
+static int box_sum_axis(double *sum, double *count, int64_t len, int64_t step, int64_t lines,
+                        int64_t line_step, int64_t d, int size)
 {
     int64_t r = size / 2;
     double *line = lcae_malloc((size_t)(len * (d + 1)) * sizeof *line);
     if (!line)
         return LCAE_ENOMEM;
+    double *line_count = line + len * d;
     for (int64_t l = 0; l < lines; l++) {
-        double *s = sum + l * line_stride, *c = count + l * line_stride / d;
-        for (int64_t k = 0; k < len; k++) { /* the line's values, then its counts */
-            memcpy(line + k * d, s + k * step, (size_t)d * sizeof *line);
-            line[len * d + k] = c[k * step / d];
+        for (int64_t k = 0; k < len; k++) { /* a copy of the line: the sums are rewritten */
+            int64_t i = l * line_step + k * step;
+            memcpy(line + k * d, sum + i * d, (size_t)d * sizeof *line);
+            line_count[k] = count[i];
         }
         for (int64_t k = 0; k < len; k++) {
+            int64_t i = l * line_step + k * step;
             int64_t lo = k - r < 0 ? 0 : k - r, hi = k + r >= len ? len - 1 : k + r;
-            double *out = s + k * step, n = 0;
+            double *out = sum + i * d, n = 0;
             memset(out, 0, (size_t)d * sizeof *out);
             for (int64_t q = lo; q <= hi; q++) {
                 for (int64_t j = 0; j < d; j++)
                     out[j] += line[q * d + j];
-                n += line[len * d + q];
+                n += line_count[q];
             }
-            c[k * step / d] = n;
+            count[i] = n;
         }
     }
     free(line);
@@ -118,9 +121,9 @@ int lcae_smooth_features(double *x, int64_t ny, int64_t nx, int64_t d, int size)
         for (int64_t j = 0; j < d; j++)
             sum[i * d + j] = ok ? x[i * d + j] : 0;
     }
-    int rc = box_sum_axis(sum, count, nx, d, ny, nx * d, d, size);
+    int rc = box_sum_axis(sum, count, nx, 1, ny, nx, d, size); /* along x */
     if (!rc)
-        rc = box_sum_axis(sum, count, ny, nx * d, nx, d, d, size);
+        rc = box_sum_axis(sum, count, ny, nx, nx, 1, d, size); /* along y */
     for (int64_t i = 0; !rc && i < n; i++)
         if (row_finite(x + i * d, d)) /* count >= 1: the row itself */
             for (int64_t j = 0; j < d; j++)

@@ -43,17 +43,28 @@ static int file_exists(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* run.json from an earlier run, or a new object; a damaged one is started afresh (every
- * stage then reruns), since it is only a record of what was done. */
+/* *j: the JSON in path, of at most max_bytes (NULL when the file is missing or damaged). */
+static int load_json_if_present(const char *path, size_t max_bytes, cJSON **j)
+{
+    *j = NULL;
+    if (!file_exists(path))
+        return LCAE_OK;
+    char *text;
+    size_t len;
+    int rc = lcae_read_text_file(path, max_bytes, &text, &len);
+    if (rc)
+        return rc;
+    *j = cJSON_Parse(text);
+    free(text);
+    return LCAE_OK;
+}
+
+/* run.json from an earlier run, or a new object; a damaged or unreadable one is started
+ * afresh (every stage then reruns), since it is only a record of what was done. */
 static cJSON *load_run_json(const char *path)
 {
-    cJSON *j = NULL;
-    if (file_exists(path)) {
-        char *text;
-        size_t n;
-        j = lcae_read_text_file(path, 16 << 20, &text, &n) == LCAE_OK ? cJSON_Parse(text) : NULL;
-        free(text);
-    }
+    cJSON *j;
+    load_json_if_present(path, 16 << 20, &j);
     if (!cJSON_IsObject(j)) {
         cJSON_Delete(j);
         j = cJSON_CreateObject();
@@ -546,22 +557,6 @@ static int run_source(run_ctx *c, source_run *s, const char *data_key)
     return rc;
 }
 
-/* *j: the JSON in path (NULL when it is missing or damaged: the report leaves it out). */
-static int load_json_if_present(const char *path, cJSON **j)
-{
-    *j = NULL;
-    if (!file_exists(path))
-        return LCAE_OK;
-    char *text;
-    size_t len;
-    int rc = lcae_read_text_file(path, 1 << 20, &text, &len);
-    if (rc)
-        return rc;
-    *j = cJSON_Parse(text);
-    free(text);
-    return LCAE_OK;
-}
-
 /* Reads a source's outputs back for the report. */
 static int load_results(source_run *s, int64_t n)
 {
@@ -579,8 +574,8 @@ static int load_results(source_run *s, int64_t n)
     if (h.count != n)
         return lcae_fail(LCAE_EFAIL, "%s: expected %lld labels, found %lld", s->labels,
                          (long long)n, (long long)h.count);
-    rc = load_json_if_present(s->score, &s->score_json);
-    return rc ? rc : load_json_if_present(s->cluster, &s->cluster_json);
+    rc = load_json_if_present(s->score, 1 << 20, &s->score_json);
+    return rc ? rc : load_json_if_present(s->cluster, 1 << 20, &s->cluster_json);
 }
 
 /* One run at a time in a folder: an exclusive lock on DIR/.lock, held (by the open file
