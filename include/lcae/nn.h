@@ -51,9 +51,14 @@ void lcae_nn_free(lcae_nn *nn);
 typedef struct {
     int (*sum)(double *x, int64_t n);
     int (*share)(float *x, int64_t n);
+    int (*sum_floats)(float *x, int64_t n); /* as sum, over floats (a gradient block) */
     int batch;
 } lcae_nn_sync;
 void lcae_nn_set_sync(lcae_nn *nn, const lcae_nn_sync *sync);
+/* Element-wise sums of a buffer of n floats over the processes, in place (the gradients
+ * of data-parallel training, before the optimizer step), through the sync hook's
+ * sum_floats; LCAE_OK without a hook, else what the hook returns. */
+int lcae_nn_sync_sum(lcae_nn *nn, float *buf, int64_t n);
 
 /* The backend, by name, with its choices for this process: for the CPU backend
  * "cpu: avx512 transforms, oneDNN sgemm" (the vector set as LCAE_SIMD caps it). */
@@ -148,12 +153,13 @@ void lcae_batchnorm_relu_apply(lcae_nn *nn, float *out, const float *in, const f
 
 /* ---- element-wise operations over N images of HW values and an (HW) mask ----------------
  * mask_mul: out = in * mask (in and out may alias); mask_select: out = mask != 0 ? a : b;
- * add: y (n) += x (n). */
+ * add: y (n) += x (n); fill: x (n) = value. */
 void lcae_mask_mul(lcae_nn *nn, float *out, const float *in, const float *mask, int N,
                    int64_t HW);
 void lcae_mask_select(lcae_nn *nn, float *out, const float *a, const float *b,
                       const float *mask, int N, int64_t HW);
 void lcae_add(lcae_nn *nn, float *y, const float *x, int64_t n);
+void lcae_fill(lcae_nn *nn, float *x, float value, int64_t n);
 
 /* ---- ReLU over n values: in place; backward masks dout where the output was 0 --------- */
 void lcae_relu_forward(lcae_nn *nn, float *x, int64_t n);

@@ -602,7 +602,7 @@ int polar_step(lcae_model *m, const float *x, int N, double degrees, lcae_losses
     if (rc)
         return rc;
     m->step_batch = N;
-    memset(m->grads, 0, (size_t)m->nparams * sizeof(float));
+    lcae_fill(m->nn, m->grads, 0.0f, m->nparams);
     /* the rotation: a cyclic shift by s angle steps, img[t] = raw[t - s] (torch.roll) */
     int nt = p->nt, shift = (int)(lround(degrees / 360.0 * nt) % nt);
     shift = shift < 0 ? shift + nt : shift;
@@ -716,10 +716,17 @@ int polar_target_end(lcae_model *m)
         return lcae_fail(LCAE_EUSAGE, "polar model: the target's standardization needs at "
                          "least 2 patterns, found %lld", (long long)p->tcount);
     double n = (double)p->tcount;
-    for (int j = 0; j < POLAR_ORDERS * p->nr; j++) {
+    int nT = POLAR_ORDERS * p->nr;
+    float *mean_std = lcae_malloc(2 * (size_t)nT * sizeof *mean_std); /* (2, nT) */
+    if (!mean_std)
+        return LCAE_ENOMEM;
+    for (int j = 0; j < nT; j++) {
         double mean = p->tsum[j] / n, var = (p->tsumsq[j] - n * mean * mean) / (n - 1);
-        m->buffers[p->tmean + j] = (float)mean;
-        m->buffers[p->tstd + j] = (float)sqrt(var > 0 ? var : 0);
+        mean_std[j] = (float)mean;
+        mean_std[nT + j] = (float)sqrt(var > 0 ? var : 0);
     }
+    lcae_nn_upload(m->nn, m->buffers + p->tmean, mean_std, nT);
+    lcae_nn_upload(m->nn, m->buffers + p->tstd, mean_std + nT, nT);
+    free(mean_std);
     return LCAE_OK;
 }

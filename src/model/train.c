@@ -435,6 +435,11 @@ static int sync_share(float *x, int64_t n)
     return lcae_mpi_bcast(x, (size_t)n * sizeof *x, 0);
 }
 
+static int sync_sum_floats(float *x, int64_t n)
+{
+    return lcae_mpi_sum_f32(x, n);
+}
+
 /* One optimizer step's gradients and losses on this rank's share of the global batch
  * idx[0..n-1]; under MPI the gradients and losses are summed over the ranks. */
 static int train_step(train_state *s, lcae_dataset *ds, const float *beam_map, int H,
@@ -447,7 +452,8 @@ static int train_step(train_state *s, lcae_dataset *ds, const float *beam_map, i
     }
     int64_t lo, hi;
     lcae_mpi_range(n, &lo, &hi);
-    lcae_nn_sync sync = {sync_sum, sync_share, n};
+    lcae_nn_sync sync = {.sum = sync_sum, .share = sync_share, .sum_floats = sync_sum_floats,
+                         .batch = n};
     int rc = lcae_mpi_check(load_batch(ds, &s->m->meta, beam_map, H, idx + lo, (int)(hi - lo),
                                        s->raw, s->x));
     if (rc)
@@ -455,11 +461,11 @@ static int train_step(train_state *s, lcae_dataset *ds, const float *beam_map, i
     s->m->sync = &sync;
     lcae_nn_set_sync(s->m->nn, &sync);
     rc = lcae_mpi_check(lcae_model_step(s->m, s->x, (int)(hi - lo), angle, interp, L));
+    if (!rc) /* the gradient block, in the backend's memory */
+        rc = lcae_nn_sync_sum(s->m->nn, s->m->grads, s->m->nparams);
     s->m->sync = NULL;
     lcae_nn_set_sync(s->m->nn, NULL);
     double terms[4] = {L->total, L->recon, L->recon_rot, L->rot};
-    if (!rc)
-        rc = lcae_mpi_sum_f32(s->m->grads, s->m->nparams);
     if (!rc)
         rc = lcae_mpi_sum_f64(terms, 4);
     *L = (lcae_losses){.total = terms[0], .recon = terms[1], .recon_rot = terms[2],
