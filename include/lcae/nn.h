@@ -219,6 +219,64 @@ void lcae_rotate_bilinear(lcae_nn *nn, float *out, const float *in, int N, int H
 void lcae_rotate_nearest(lcae_nn *nn, float *out, const float *in, int N, int H, int W, double degrees,
                          double cy, double cx, float fill);
 
+/* ---- layout copies over planes (n planes of h rows of w) --------------------------------
+ * pad_circular: in (n, h, w) -> out (n, h + 2, w + 2), zero rows above and below, the
+ * columns wrapped around (out[y + 1][0] = in[y][w - 1], out[y + 1][w + 1] = in[y][0]: the
+ * polar image's angle); its backward folds dout (n, h + 2, w + 2) back into din (n, h, w),
+ * the wrapped columns added to the ones they copy.
+ * row_stride: in (n, h, w) -> out (n, (h - 1) / stride + 1, w), every stride-th row
+ * (x[..., ::stride, :]); its backward scatters dout back to those rows of din, 0 elsewhere.
+ * Both backwards OVERWRITE din. */
+void lcae_pad_circular_forward(lcae_nn *nn, float *out, const float *in, int64_t n, int h,
+                               int w);
+void lcae_pad_circular_backward(lcae_nn *nn, float *din, const float *dout, int64_t n,
+                                int h, int w);
+void lcae_row_stride_forward(lcae_nn *nn, float *out, const float *in, int64_t n, int h,
+                             int w, int stride);
+void lcae_row_stride_backward(lcae_nn *nn, float *din, const float *dout, int64_t n, int h,
+                              int w, int stride);
+/* Cyclic shift of each of `rows` rows of w: out[r][t] = in[r][(t - shift) mod w]
+ * (torch.roll(x, shift, -1)); any shift, negative too. */
+void lcae_roll(lcae_nn *nn, float *out, const float *in, int64_t rows, int w, int shift);
+/* A block of rows x cols: dst[r * dst_ld + c] = src[r * src_ld + c], or += if accumulate
+ * (the concatenation of feature vectors along columns and its backward). */
+void lcae_copy_block(lcae_nn *nn, float *dst, int64_t dst_ld, const float *src,
+                     int64_t src_ld, int64_t rows, int64_t cols, int accumulate);
+
+/* ---- pooling along the last axis ----------------------------------------------------------
+ * meanmax: in (N, C, L) -> out (N, 2C) = [mean over L, max over L] (torch.cat([x.mean(-1),
+ * x.amax(-1)], 1)), the mean summed in double; its backward OVERWRITES din (N, C, L) from
+ * dout (N, 2C) and the forward's in, the maximum's gradient going to the first maximum
+ * only (PyTorch's amax splits it among equal maxima).
+ * adaptive_avg: in (rows, L) -> out (rows, bins), bin j the mean over [floor(j L / bins),
+ * ceil((j + 1) L / bins)) (F.adaptive_avg_pool1d), summed in double; its backward ADDS to
+ * din (rows, L), so that it follows meanmax's backward over the same input. */
+void lcae_meanmax_pool_forward(lcae_nn *nn, float *out, const float *in, int N, int64_t C,
+                               int L);
+void lcae_meanmax_pool_backward(lcae_nn *nn, float *din, const float *dout, const float *in,
+                                int N, int64_t C, int L);
+void lcae_adaptive_avg_pool_forward(lcae_nn *nn, float *out, const float *in, int64_t rows,
+                                    int L, int bins);
+void lcae_adaptive_avg_pool_backward(lcae_nn *nn, float *din, const float *dout,
+                                     int64_t rows, int L, int bins);
+
+/* ---- the polar model's input and auxiliary target --------------------------------------
+ * polar_sample: each of N images (H, W) sampled bilinearly at nr radii x nt angles about
+ * (cy, cx): radius r_i = r0 + i (r1 - r0) / (nr - 1), angle 2 pi t / nt, the point
+ * y = cy + r sin, x = cx + r cos (pixel units, row 0 at the top); corners outside the
+ * frame count as 0 (grid_sample with align_corners=True and zero padding). out (N, nr, nt).
+ * dft_magnitudes: out (rows, orders) = |sum_t in[r][t] exp(-2 pi i k t / n)| / n,
+ * k < orders (torch.fft.rfft(x).abs()[..., :orders] / n), summed in double; LCAE_OK or
+ * LCAE_ENOMEM (its tables).
+ * standardize: x (rows, cols) = (x - mean[c]) / (std[c] + eps), the difference in float,
+ * the division in double. */
+void lcae_polar_sample(lcae_nn *nn, float *out, const float *in, int N, int H, int W, int nr,
+                       int nt, double r0, double r1, double cy, double cx);
+int lcae_dft_magnitudes(lcae_nn *nn, float *out, const float *in, int64_t rows, int n,
+                        int orders);
+void lcae_standardize(lcae_nn *nn, float *x, const float *mean, const float *std, double eps,
+                      int64_t rows, int64_t cols);
+
 /* ---- the reference convolutions ----------------------------------------------------------
  * The Conv2d and ConvTranspose2d calls above (same arguments and semantics, host
  * memory, no context) as plain loops over the definition, one thread, accumulating in

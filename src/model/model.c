@@ -268,13 +268,12 @@ void lcae_model_free(lcae_model *m)
     free(m->nbt);
     free(m->mask_host);
     if (m->nn) {
-        float **state[] = {&m->params, &m->grads, &m->adam_m, &m->adam_v, &m->buffers,
-                           &m->mask};
+        float *state[] = {m->params, m->grads, m->adam_m, m->adam_v, m->buffers, m->mask};
         for (size_t i = 0; i < sizeof state / sizeof *state; i++)
-            lcae_nn_release(m->nn, *state[i]);
+            lcae_nn_release(m->nn, state[i]);
         free_work(m);
     }
-    polar_free(m->polar);
+    polar_free(m->polar, m->nn);
     lcae_nn_free(m->nn);
     free(m);
 }

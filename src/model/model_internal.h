@@ -142,10 +142,11 @@ int64_t model_fill_mask(lcae_model *m);
 
 /* The layer and tensor tables of cfg (kind polar) and the sampling tables; m->polar. */
 int polar_build_tables(lcae_model *m);
-void polar_free(model_polar *p);
+void polar_free(model_polar *p, lcae_nn *nn);
 int polar_step(lcae_model *m, const float *x, int N, double degrees, lcae_losses *losses);
 int polar_encode_batch(lcae_model *m, const float *x, int N, float *z);
-/* The polar image (N, nr, LCAE_POLAR_ANGLES) of prepared patterns x (N, H, H). */
+/* The polar image out (N, nr, LCAE_POLAR_ANGLES) of prepared patterns x (N, H, H), both
+ * nn buffers (host memory on the CPU backend, which the tests pass). */
 void polar_image(const lcae_model *m, const float *x, int N, float *out);
 /* Evaluation-mode z (N, latent) of polar images img (N, nr, nt) (encode_batch after
  * polar_image): for tests of the invariance. */
