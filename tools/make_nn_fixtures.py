@@ -286,4 +286,103 @@ save("rotw_loss", [rl.item()])
 save("rotw_dz1", z1.grad)
 save("rotw_dz2", z2.grad)
 
+# The polar model's operations (nn.h: layout copies, pooling, polar sampling, DFT
+# magnitudes, standardization), each from PyTorch's own call; gradients by autograd from
+# a random upstream gradient `dout`. Their own generator, so the arrays above do not change.
+g = torch.Generator().manual_seed(7)
+
+
+def rand_grad(*shape):
+    return torch.randn(*shape, generator=g)
+
+
+# circular padding along the width, zero along the height: (n, h, w) -> (n, h+2, w+2)
+n, h, w = 3, 4, 5
+x = torch.randn(1, n, h, w, generator=g).requires_grad_()
+y = F.pad(F.pad(x, (1, 1, 0, 0), mode="circular"), (0, 0, 1, 1))
+dout = rand_grad(*y.shape)
+y.backward(dout)
+save("padc_meta", (n, h, w), np.int32)
+save("padc_in", x[0])
+save("padc_out", y[0])
+save("padc_dout", dout[0])
+save("padc_din", x.grad[0])
+
+# every stride-th row, an odd and an even height
+for i, (n, h, w, stride) in enumerate(((2, 7, 3, 2), (3, 8, 4, 2), (1, 6, 2, 3))):
+    x = torch.randn(n, h, w, generator=g).requires_grad_()
+    y = x[:, ::stride, :]
+    dout = rand_grad(*y.shape)
+    y.backward(dout)
+    save("rows%d_meta" % i, (n, h, w, stride), np.int32)
+    save("rows%d_in" % i, x)
+    save("rows%d_out" % i, y)
+    save("rows%d_dout" % i, dout)
+    save("rows%d_din" % i, x.grad)
+
+# torch.roll along the last axis, shifts negative and beyond the width
+x = torch.randn(4, 9, generator=g)
+for i, shift in enumerate((3, -2, 20, 0)):
+    save("roll%d_meta" % i, (4, 9, shift), np.int32)
+    save("roll%d_out" % i, torch.roll(x, shift, -1))
+save("roll_in", x)
+
+# mean and max over the last axis, concatenated: (N, C, L) -> (N, 2C)
+N, C, L = 3, 5, 96
+x = torch.randn(N, C, L, generator=g).requires_grad_()
+y = torch.cat([x.mean(-1), x.amax(-1)], 1)
+dout = rand_grad(*y.shape)
+y.backward(dout)
+save("meanmax_meta", (N, C, L), np.int32)
+save("meanmax_in", x)
+save("meanmax_out", y)
+save("meanmax_dout", dout)
+save("meanmax_din", x.grad)
+
+# adaptive average pooling: the model's 96 angles in 12 bins, and uneven bins
+for i, (rows, L, bins) in enumerate(((6, 96, 12), (4, 10, 4), (3, 7, 5))):
+    x = torch.randn(rows, L, generator=g).requires_grad_()
+    y = F.adaptive_avg_pool1d(x[None], bins)[0]
+    dout = rand_grad(*y.shape)
+    y.backward(dout)
+    save("apool%d_meta" % i, (rows, L, bins), np.int32)
+    save("apool%d_in" % i, x)
+    save("apool%d_out" % i, y)
+    save("apool%d_dout" % i, dout)
+    save("apool%d_din" % i, x.grad)
+
+# polar sampling: grid_sample (bilinear, zero padding, align_corners=True) of (N, H, W)
+# images at nr radii r0..r1 x nt angles about (cy, cx), y = cy + r sin, x = cx + r cos
+for i, (N, H, W, nr, nt, r0, r1, cy, cx) in enumerate(((2, 16, 16, 8, 24, 1.0, 7.0, 7.5, 7.5),
+                                                       (1, 12, 15, 5, 10, 0.5, 8.0, 5.0, 6.5))):
+    img = torch.randn(N, 1, H, W, generator=g, dtype=torch.float64)
+    r = torch.linspace(r0, r1, nr, dtype=torch.float64)[:, None]
+    th = 2 * np.pi * torch.arange(nt, dtype=torch.float64)[None, :] / nt
+    gy, gx = cy + r * torch.sin(th), cx + r * torch.cos(th)
+    grid = torch.stack([2 * gx / (W - 1) - 1, 2 * gy / (H - 1) - 1], -1)[None].expand(N, -1, -1, -1)
+    out = F.grid_sample(img, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+    save("psample%d_meta" % i, (N, H, W, nr, nt), np.int32)
+    save("psample%d_params" % i, (r0, r1, cy, cx))
+    save("psample%d_in" % i, img[:, 0])
+    save("psample%d_out" % i, out[:, 0])
+
+# |rfft| of rows, the first orders, / n (in double from the float32 input)
+rows, n, orders = 5, 96, 7
+x = torch.randn(rows, n, generator=g)
+save("dft_meta", (rows, n, orders), np.int32)
+save("dft_in", x)
+save("dft_out", torch.fft.rfft(x.double()).abs()[:, :orders] / n)
+
+# per-column standardization (x - mean) / (std + eps)
+rows, cols, eps = 4, 7, 1e-6
+x = torch.randn(rows, cols, generator=g)
+mean = torch.randn(cols, generator=g)
+std = torch.rand(cols, generator=g) + 0.1
+save("stdz_meta", (rows, cols), np.int32)
+save("stdz_params", (eps,))
+save("stdz_in", x)
+save("stdz_mean", mean)
+save("stdz_std", std)
+save("stdz_out", (x.double() - mean.double()) / (std.double() + eps))
+
 print("wrote %d arrays, %d bytes of data, to %s" % (len(written), sum(written), OUT))
