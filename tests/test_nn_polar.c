@@ -45,45 +45,6 @@ static void check_pad_circular(void)
     free(in), free(dout), free(out), free(din);
 }
 
-static void check_row_stride(void)
-{
-    for (int i = 0; i < 3; i++) {
-        char cs[16];
-        int m[4];
-        snprintf(cs, sizeof cs, "rows%d", i);
-        char meta[32];
-        snprintf(meta, sizeof meta, "%s_meta", cs);
-        fx_meta(meta, m, 4);
-        int64_t n = m[0], h = m[1], w = m[2], ho = (h - 1) / m[3] + 1;
-        float *in = load(cs, "in"), *dout = load(cs, "dout");
-        float *out = zeros(n * ho * w), *din = zeros(n * h * w);
-        for (int64_t j = 0; j < n * h * w; j++) /* the backward must overwrite */
-            din[j] = 5.0f;
-        lcae_row_stride_forward(g_nn, out, in, n, (int)h, (int)w, m[3]);
-        compare(cs, "out", out, n * ho * w, 0);
-        lcae_row_stride_backward(g_nn, din, dout, n, (int)h, (int)w, m[3]);
-        compare(cs, "din", din, n * h * w, 0);
-        free(in), free(dout), free(out), free(din);
-    }
-}
-
-static void check_roll(void)
-{
-    float *in = fx_load("roll_in", NULL);
-    for (int i = 0; i < 4; i++) {
-        char cs[16], meta[32];
-        int m[3];
-        snprintf(cs, sizeof cs, "roll%d", i);
-        snprintf(meta, sizeof meta, "%s_meta", cs);
-        fx_meta(meta, m, 3);
-        float *out = zeros((int64_t)m[0] * m[1]);
-        lcae_roll(g_nn, out, in, m[0], m[1], m[2]);
-        compare(cs, "out", out, (int64_t)m[0] * m[1], 0);
-        free(out);
-    }
-    free(in);
-}
-
 static void check_meanmax(void)
 {
     int m[3];
@@ -98,45 +59,79 @@ static void check_meanmax(void)
     free(in), free(dout), free(out), free(din);
 }
 
-/* The backward adds to din: it starts at 1 here, and 1 is taken off before comparing. */
-static void check_adaptive_avg(void)
+/* The cases of a family (rows0, rows1, ...): each with its name and meta (m). */
+static void check_rows(const char *cs, const int *m)
 {
-    for (int i = 0; i < 3; i++) {
-        char cs[16], meta[32];
-        int m[3];
-        snprintf(cs, sizeof cs, "apool%d", i);
-        snprintf(meta, sizeof meta, "%s_meta", cs);
-        fx_meta(meta, m, 3);
-        int64_t rows = m[0], L = m[1], bins = m[2];
-        float *in = load(cs, "in"), *dout = load(cs, "dout");
-        float *out = zeros(rows * bins), *din = zeros(rows * L);
-        lcae_adaptive_avg_pool_forward(g_nn, out, in, rows, (int)L, (int)bins);
-        compare(cs, "out", out, rows * bins, 1e-6);
-        for (int64_t j = 0; j < rows * L; j++)
-            din[j] = 1.0f;
-        lcae_adaptive_avg_pool_backward(g_nn, din, dout, rows, (int)L, (int)bins);
-        for (int64_t j = 0; j < rows * L; j++)
-            din[j] -= 1.0f;
-        compare(cs, "din", din, rows * L, 1e-6);
-        free(in), free(dout), free(out), free(din);
-    }
+    int64_t n = m[0], h = m[1], w = m[2], ho = (h - 1) / m[3] + 1;
+    float *in = load(cs, "in"), *dout = load(cs, "dout");
+    float *out = zeros(n * ho * w), *din = zeros(n * h * w);
+    for (int64_t j = 0; j < n * h * w; j++) /* the backward must overwrite */
+        din[j] = 5.0f;
+    lcae_row_stride_forward(g_nn, out, in, n, (int)h, (int)w, m[3]);
+    compare(cs, "out", out, n * ho * w, 0);
+    lcae_row_stride_backward(g_nn, din, dout, n, (int)h, (int)w, m[3]);
+    compare(cs, "din", din, n * h * w, 0);
+    free(in), free(dout), free(out), free(din);
 }
 
-static void check_polar_sample(void)
+/* all cases roll the same input (rows, w) by their shift */
+static void check_roll(const char *cs, const int *m)
 {
-    for (int i = 0; i < 2; i++) {
-        char cs[16], meta[32];
-        int m[5];
-        snprintf(cs, sizeof cs, "psample%d", i);
-        snprintf(meta, sizeof meta, "%s_meta", cs);
-        fx_meta(meta, m, 5);
-        int N = m[0], H = m[1], W = m[2], nr = m[3], nt = m[4];
-        float *in = load(cs, "in"), *par = load(cs, "params");
-        float *out = zeros((int64_t)N * nr * nt);
-        lcae_polar_sample(g_nn, out, in, N, H, W, nr, nt, par[0], par[1], par[2], par[3]);
-        compare(cs, "out", out, (int64_t)N * nr * nt, 1e-5);
-        free(in), free(par), free(out);
-    }
+    float *in = fx_load("roll_in", NULL), *out = zeros((int64_t)m[0] * m[1]);
+    lcae_roll(g_nn, out, in, m[0], m[1], m[2]);
+    compare(cs, "out", out, (int64_t)m[0] * m[1], 0);
+    free(in), free(out);
+}
+
+/* The backward adds to din: it starts at 1 here, and 1 is taken off before comparing. */
+static void check_adaptive_avg(const char *cs, const int *m)
+{
+    int64_t rows = m[0], L = m[1], bins = m[2];
+    float *in = load(cs, "in"), *dout = load(cs, "dout");
+    float *out = zeros(rows * bins), *din = zeros(rows * L);
+    lcae_adaptive_avg_pool_forward(g_nn, out, in, rows, (int)L, (int)bins);
+    compare(cs, "out", out, rows * bins, 1e-6);
+    for (int64_t j = 0; j < rows * L; j++)
+        din[j] = 1.0f;
+    lcae_adaptive_avg_pool_backward(g_nn, din, dout, rows, (int)L, (int)bins);
+    for (int64_t j = 0; j < rows * L; j++)
+        din[j] -= 1.0f;
+    compare(cs, "din", din, rows * L, 1e-6);
+    free(in), free(dout), free(out), free(din);
+}
+
+static void check_polar_sample(const char *cs, const int *m)
+{
+    int N = m[0], H = m[1], W = m[2], nr = m[3], nt = m[4];
+    float *in = load(cs, "in"), *par = load(cs, "params");
+    float *out = zeros((int64_t)N * nr * nt);
+    lcae_polar_sample(g_nn, out, in, N, H, W, nr, nt, par[0], par[1], par[2], par[3]);
+    compare(cs, "out", out, (int64_t)N * nr * nt, 1e-5);
+    free(in), free(par), free(out);
+}
+
+static const struct {
+    const char *family; /* the cases' names, "%d" their index */
+    int cases, nmeta;
+    void (*check)(const char *cs, const int *m);
+} families[] = {
+    {"rows%d", 3, 4, check_rows},
+    {"roll%d", 4, 3, check_roll},
+    {"apool%d", 3, 3, check_adaptive_avg},
+    {"psample%d", 2, 5, check_polar_sample},
+};
+
+static void check_families(void)
+{
+    for (size_t f = 0; f < sizeof families / sizeof *families; f++)
+        for (int i = 0; i < families[f].cases; i++) {
+            char cs[16], meta[32];
+            int m[8];
+            snprintf(cs, sizeof cs, families[f].family, i);
+            snprintf(meta, sizeof meta, "%s_meta", cs);
+            fx_meta(meta, m, families[f].nmeta);
+            families[f].check(cs, m);
+        }
 }
 
 static void check_dft(void)
@@ -226,11 +221,8 @@ int main(void)
 {
     CHECK(lcae_nn_create(&g_nn) == LCAE_OK);
     check_pad_circular();
-    check_row_stride();
-    check_roll();
     check_meanmax();
-    check_adaptive_avg();
-    check_polar_sample();
+    check_families();
     check_dft();
     check_standardize();
     check_copy_block_fill();

@@ -44,34 +44,21 @@ CONV = {
     "conv_down_odd": (1, 2, 7, 9, 3, 4, 2, 1),  # odd sizes: the last row/column unused
     "conv_down_wide": (1, 2, 22, 27, 3, 4, 2, 1),  # rows long enough for the SIMD paths
 }
-for name, meta in CONV.items():
-    N, C, H, W, K, k, s, p = meta
-    x = randn(N, C, H, W).requires_grad_()
-    conv = torch.nn.Conv2d(C, K, k, stride=s, padding=p)
-    y = conv(x)
-    dout = randn(*y.shape)
-    y.backward(dout)
-    save(name + "_meta", meta, np.int32)
-    save(name + "_in", x)
-    save(name + "_weight", conv.weight)
-    save(name + "_bias", conv.bias)
-    save(name + "_out", y)
-    save(name + "_dout", dout)
-    save(name + "_din", x.grad)
-    save(name + "_dweight", conv.weight.grad)
-    save(name + "_dbias", conv.bias.grad)
 
-# ---- ConvTranspose2d -----------------------------------------------------------------
+# ---- ConvTranspose2d (the same meta) ---------------------------------------------------
 CONVT = {
     "convt_up": (2, 4, 4, 4, 3, 4, 2, 1),    # the 4x4/2 upsampling of the decoder
     "convt_rect": (1, 3, 5, 3, 2, 4, 2, 1),  # non-square
     "convt_3x3": (2, 2, 5, 5, 3, 3, 1, 1),   # stride 1: the adjoint of a 3x3 conv
     "convt_wide": (1, 3, 9, 13, 2, 4, 2, 1),  # rows long enough for the SIMD paths
 }
-for name, meta in CONVT.items():
+
+# both tables, Conv2d's first (the order of the random draws)
+for name, meta, module in [(n, m, torch.nn.Conv2d) for n, m in CONV.items()] + \
+        [(n, m, torch.nn.ConvTranspose2d) for n, m in CONVT.items()]:
     N, C, H, W, K, k, s, p = meta
     x = randn(N, C, H, W).requires_grad_()
-    conv = torch.nn.ConvTranspose2d(C, K, k, stride=s, padding=p)
+    conv = module(C, K, k, stride=s, padding=p)
     y = conv(x)
     dout = randn(*y.shape)
     y.backward(dout)

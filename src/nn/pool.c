@@ -51,33 +51,40 @@ static void bin_range(int n, int bins, int j, int *start, int *end)
     *end = ((j + 1) * n + bins - 1) / bins;
 }
 
-void lcae_adaptive_avg_pool_forward(lcae_nn *nn, float *out, const float *in, int64_t rows,
-                                    int L, int bins)
+/* One loop over the bins for both passes: the forward (backward 0: src = in (rows, L),
+ * dst = out (rows, bins), the bins' means) and the backward (backward 1: src = dout
+ * (rows, bins), dst = din (rows, L), each bin's gradient over its width added). */
+static void adaptive_avg_pass(float *dst, const float *src, int64_t rows, int L, int bins,
+                              int backward)
 {
-    (void)nn;
 #pragma omp parallel for schedule(static) if (rows * L >= NN_PAR_MIN)
     for (int64_t r = 0; r < rows; r++)
         for (int j = 0; j < bins; j++) {
             int t0, t1;
             bin_range(L, bins, j, &t0, &t1);
-            double b = 0;
-            for (int t = t0; t < t1; t++)
-                b += in[r * L + t];
-            out[r * bins + j] = (float)(b / (t1 - t0));
+            if (backward) {
+                float g = src[r * bins + j] / (float)(t1 - t0);
+                for (int t = t0; t < t1; t++)
+                    dst[r * L + t] += g;
+            } else {
+                double b = 0;
+                for (int t = t0; t < t1; t++)
+                    b += src[r * L + t];
+                dst[r * bins + j] = (float)(b / (t1 - t0));
+            }
         }
+}
+
+void lcae_adaptive_avg_pool_forward(lcae_nn *nn, float *out, const float *in, int64_t rows,
+                                    int L, int bins)
+{
+    (void)nn;
+    adaptive_avg_pass(out, in, rows, L, bins, 0);
 }
 
 void lcae_adaptive_avg_pool_backward(lcae_nn *nn, float *din, const float *dout,
                                      int64_t rows, int L, int bins)
 {
     (void)nn;
-#pragma omp parallel for schedule(static) if (rows * L >= NN_PAR_MIN)
-    for (int64_t r = 0; r < rows; r++)
-        for (int j = 0; j < bins; j++) {
-            int t0, t1;
-            bin_range(L, bins, j, &t0, &t1);
-            float g = dout[r * bins + j] / (float)(t1 - t0);
-            for (int t = t0; t < t1; t++)
-                din[r * L + t] += g;
-        }
+    adaptive_avg_pass(din, dout, rows, L, bins, 1);
 }
