@@ -16,32 +16,17 @@ static float *zeros(int64_t n)
     return calloc((size_t)(n ? n : 1), sizeof(float));
 }
 
-/* fixture `<cs>_<what>` */
-static float *load(const char *cs, const char *what)
-{
-    char name[96];
-    snprintf(name, sizeof name, "%s_%s", cs, what);
-    return fx_load(name, NULL);
-}
-
-static void compare(const char *cs, const char *what, const float *got, int64_t n, double tol)
-{
-    char name[96];
-    snprintf(name, sizeof name, "%s_%s", cs, what);
-    fx_compare(name, got, n, tol);
-}
-
 static void check_pad_circular(void)
 {
     int m[3];
     fx_meta("padc_meta", m, 3);
     int64_t n = m[0], h = m[1], w = m[2], np = n * (h + 2) * (w + 2);
-    float *in = load("padc", "in"), *dout = load("padc", "dout");
+    float *in = fx_load("padc_in", NULL), *dout = fx_load("padc_dout", NULL);
     float *out = zeros(np), *din = zeros(n * h * w);
     lcae_pad_circular_forward(g_nn, out, in, n, (int)h, (int)w);
-    compare("padc", "out", out, np, 0);
+    fx_compare("padc_out", out, np, 0);
     lcae_pad_circular_backward(g_nn, din, dout, n, (int)h, (int)w);
-    compare("padc", "din", din, n * h * w, 1e-6);
+    fx_compare("padc_din", din, n * h * w, 1e-6);
     free(in), free(dout), free(out), free(din);
 }
 
@@ -50,27 +35,27 @@ static void check_meanmax(void)
     int m[3];
     fx_meta("meanmax_meta", m, 3);
     int N = m[0], C = m[1], L = m[2];
-    float *in = load("meanmax", "in"), *dout = load("meanmax", "dout");
+    float *in = fx_load("meanmax_in", NULL), *dout = fx_load("meanmax_dout", NULL);
     float *out = zeros((int64_t)N * 2 * C), *din = zeros((int64_t)N * C * L);
     lcae_meanmax_pool_forward(g_nn, out, in, N, C, L);
-    compare("meanmax", "out", out, (int64_t)N * 2 * C, 1e-6);
+    fx_compare("meanmax_out", out, (int64_t)N * 2 * C, 1e-6);
     lcae_meanmax_pool_backward(g_nn, din, dout, in, N, C, L);
-    compare("meanmax", "din", din, (int64_t)N * C * L, 1e-6);
+    fx_compare("meanmax_din", din, (int64_t)N * C * L, 1e-6);
     free(in), free(dout), free(out), free(din);
 }
 
-/* The cases of a family (rows0, rows1, ...): each with its name and meta (m). */
+/* Every stride-th row: meta n, h, w, stride. */
 static void check_rows(const char *cs, const int *m)
 {
     int64_t n = m[0], h = m[1], w = m[2], ho = (h - 1) / m[3] + 1;
-    float *in = load(cs, "in"), *dout = load(cs, "dout");
+    float *in = fx_loadf("%s_in", cs), *dout = fx_loadf("%s_dout", cs);
     float *out = zeros(n * ho * w), *din = zeros(n * h * w);
     for (int64_t j = 0; j < n * h * w; j++) /* the backward must overwrite */
         din[j] = 5.0f;
     lcae_row_stride_forward(g_nn, out, in, n, (int)h, (int)w, m[3]);
-    compare(cs, "out", out, n * ho * w, 0);
+    fx_comparef(out, n * ho * w, 0, "%s_out", cs);
     lcae_row_stride_backward(g_nn, din, dout, n, (int)h, (int)w, m[3]);
-    compare(cs, "din", din, n * h * w, 0);
+    fx_comparef(din, n * h * w, 0, "%s_din", cs);
     free(in), free(dout), free(out), free(din);
 }
 
@@ -79,7 +64,7 @@ static void check_roll(const char *cs, const int *m)
 {
     float *in = fx_load("roll_in", NULL), *out = zeros((int64_t)m[0] * m[1]);
     lcae_roll(g_nn, out, in, m[0], m[1], m[2]);
-    compare(cs, "out", out, (int64_t)m[0] * m[1], 0);
+    fx_comparef(out, (int64_t)m[0] * m[1], 0, "%s_out", cs);
     free(in), free(out);
 }
 
@@ -87,26 +72,26 @@ static void check_roll(const char *cs, const int *m)
 static void check_adaptive_avg(const char *cs, const int *m)
 {
     int64_t rows = m[0], L = m[1], bins = m[2];
-    float *in = load(cs, "in"), *dout = load(cs, "dout");
+    float *in = fx_loadf("%s_in", cs), *dout = fx_loadf("%s_dout", cs);
     float *out = zeros(rows * bins), *din = zeros(rows * L);
     lcae_adaptive_avg_pool_forward(g_nn, out, in, rows, (int)L, (int)bins);
-    compare(cs, "out", out, rows * bins, 1e-6);
+    fx_comparef(out, rows * bins, 1e-6, "%s_out", cs);
     for (int64_t j = 0; j < rows * L; j++)
         din[j] = 1.0f;
     lcae_adaptive_avg_pool_backward(g_nn, din, dout, rows, (int)L, (int)bins);
     for (int64_t j = 0; j < rows * L; j++)
         din[j] -= 1.0f;
-    compare(cs, "din", din, rows * L, 1e-6);
+    fx_comparef(din, rows * L, 1e-6, "%s_din", cs);
     free(in), free(dout), free(out), free(din);
 }
 
 static void check_polar_sample(const char *cs, const int *m)
 {
     int N = m[0], H = m[1], W = m[2], nr = m[3], nt = m[4];
-    float *in = load(cs, "in"), *par = load(cs, "params");
+    float *in = fx_loadf("%s_in", cs), *par = fx_loadf("%s_params", cs);
     float *out = zeros((int64_t)N * nr * nt);
     lcae_polar_sample(g_nn, out, in, N, H, W, nr, nt, par[0], par[1], par[2], par[3]);
-    compare(cs, "out", out, (int64_t)N * nr * nt, 1e-5);
+    fx_comparef(out, (int64_t)N * nr * nt, 1e-5, "%s_out", cs);
     free(in), free(par), free(out);
 }
 
@@ -125,11 +110,10 @@ static void check_families(void)
 {
     for (size_t f = 0; f < sizeof families / sizeof *families; f++)
         for (int i = 0; i < families[f].cases; i++) {
-            char cs[16], meta[32];
+            char cs[16];
             int m[8];
             snprintf(cs, sizeof cs, families[f].family, i);
-            snprintf(meta, sizeof meta, "%s_meta", cs);
-            fx_meta(meta, m, families[f].nmeta);
+            fx_metaf(m, families[f].nmeta, "%s_meta", cs);
             families[f].check(cs, m);
         }
 }

@@ -96,24 +96,18 @@ static void check_adam(void)
     int n = m[0], steps = m[1];
     float *par = fx_load("adam_params", NULL), *p = fx_load("adam_param0", NULL);
     float *mo = calloc(n, sizeof(float)), *v = calloc(n, sizeof(float));
-    char name[64];
     for (int t = 0; t < steps; t++) {
-        snprintf(name, sizeof name, "adam_grad%d", t);
-        float *g = fx_load(name, NULL);
+        float *g = fx_loadf("adam_grad%d", t);
         lcae_adam_step(g_nn, p, g, mo, v, n, t + 1, par[0], par[1], par[2], par[3]);
-        snprintf(name, sizeof name, "adam_param%d", t + 1);
-        fx_compare(name, p, n, tol);
-        snprintf(name, sizeof name, "adam_m%d", t + 1);
-        fx_compare(name, mo, n, tol);
-        snprintf(name, sizeof name, "adam_v%d", t + 1);
-        fx_compare(name, v, n, tol);
+        fx_comparef(p, n, tol, "adam_param%d", t + 1);
+        fx_comparef(mo, n, tol, "adam_m%d", t + 1);
+        fx_comparef(v, n, tol, "adam_v%d", t + 1);
         free(g);
     }
     /* the update itself, not just the parameter (which moves by ~lr): compare
      * param - param0 with PyTorch's over all steps */
     float *p0 = fx_load("adam_param0", NULL);
-    snprintf(name, sizeof name, "adam_param%d", steps);
-    float *pw = fx_load(name, NULL);
+    float *pw = fx_loadf("adam_param%d", steps);
     double worst = 0;
     for (int i = 0; i < n; i++) {
         double dw = (double)pw[i] - p0[i], dg = (double)p[i] - p0[i];
@@ -129,26 +123,19 @@ static void check_rotation(void)
 {
     int count;
     fx_meta("rot_count", &count, 1);
-    char name[64];
     for (int c = 0; c < count; c++) {
         int m[3];
-        snprintf(name, sizeof name, "rotate%d_meta", c);
-        fx_meta(name, m, 3);
+        fx_metaf(m, 3, "rotate%d_meta", c);
         int N = m[0], H = m[1], W = m[2];
         int64_t n = (int64_t)N * H * W;
-        snprintf(name, sizeof name, "rotate%d_params", c);
-        float *par = fx_load(name, NULL);
-        snprintf(name, sizeof name, "rotate%d_in", c);
-        float *in = fx_load(name, NULL), *out = malloc(sizeof(float) * n);
-        snprintf(name, sizeof name, "rotate%d_tie", c);
-        float *tie = fx_load(name, NULL);
+        float *par = fx_loadf("rotate%d_params", c);
+        float *in = fx_loadf("rotate%d_in", c), *out = malloc(sizeof(float) * n);
+        float *tie = fx_loadf("rotate%d_tie", c);
         /* float32 parameters: the fixture's centres are exact in float */
         lcae_rotate_bilinear(g_nn, out, in, N, H, W, par[0], par[1], par[2], par[3]);
-        snprintf(name, sizeof name, "rotate%d_bilinear", c);
-        fx_compare(name, out, n, tol);
+        fx_comparef(out, n, tol, "rotate%d_bilinear", c);
         lcae_rotate_nearest(g_nn, out, in, N, H, W, par[0], par[1], par[2], par[3]);
-        snprintf(name, sizeof name, "rotate%d_nearest", c);
-        float *want = fx_load(name, NULL);
+        float *want = fx_loadf("rotate%d_nearest", c);
         int bad = 0, ties = 0;
         for (int64_t i = 0; i < n; i++) {
             if (tie[i % (H * W)]) { /* a tie: either neighbour is right */
@@ -158,9 +145,9 @@ static void check_rotation(void)
             /* exact but for the fixture's (x - fill) + fill rounding */
             bad += fabsf(out[i] - want[i]) > 1e-6f * fmaxf(1.0f, fabsf(want[i]));
         }
-        CHECK_MSG(bad == 0, "%s: %d of %lld pixels differ from torchvision (%d ties skipped)",
-                  name, bad, (long long)n, ties);
-        CHECK_MSG(ties * 20 < n, "%s: too many ties to be a test (%d)", name, ties);
+        CHECK_MSG(bad == 0, "rotate%d_nearest: %d of %lld pixels differ from torchvision (%d "
+                  "ties skipped)", c, bad, (long long)n, ties);
+        CHECK_MSG(ties * 20 < n, "rotate%d_nearest: too many ties to be a test (%d)", c, ties);
         free(par), free(in), free(out), free(tie), free(want);
     }
 }
