@@ -15,6 +15,20 @@
 static model_st_file *exp_file;
 static double worst_ratio; /* the largest error / scale compared so far */
 
+/* Opens tests/fixtures/<name>/expected.safetensors into exp_file, the folder's path in
+ * dir; 0, or 1 with the message printed. */
+static int open_expected(const char *name, char *dir, size_t size)
+{
+    char path[1200];
+    snprintf(dir, size, "%s/tests/fixtures/%s", test_env("LCAE_SOURCE_DIR"), name);
+    snprintf(path, sizeof path, "%s/expected.safetensors", dir);
+    if (model_st_open(path, &exp_file)) {
+        fprintf(stderr, "%s\n", lcae_last_error());
+        return 1;
+    }
+    return 0;
+}
+
 /* The expected tensor `name` as floats (malloc'd), its count in *n; exits if missing. */
 static float *read_expected(const char *name, int64_t *n)
 {

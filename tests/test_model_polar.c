@@ -144,14 +144,9 @@ static void test_roundtrip(lcae_model *m, const float *x, int N)
 
 int main(void)
 {
-    const char *src = test_env("LCAE_SOURCE_DIR");
     char dir[1024], path[1100];
-    snprintf(dir, sizeof dir, "%s/tests/fixtures/polar", src);
-    snprintf(path, sizeof path, "%s/expected.safetensors", dir);
-    if (model_st_open(path, &exp_file)) {
-        fprintf(stderr, "%s\n", lcae_last_error());
+    if (open_expected("polar", dir, sizeof dir))
         return 1;
-    }
     snprintf(path, sizeof path, "%s/weights.safetensors", dir);
     lcae_model *m = NULL;
     int rc = lcae_model_load(path, &m);

@@ -229,14 +229,9 @@ static void test_table(const char *dir)
 
 int main(void)
 {
-    const char *src = test_env("LCAE_SOURCE_DIR");
-    char dir[1024], path[1100];
-    snprintf(dir, sizeof dir, "%s/tests/fixtures/model", src);
-    snprintf(path, sizeof path, "%s/expected.safetensors", dir);
-    if (model_st_open(path, &exp_file)) {
-        fprintf(stderr, "%s\n", lcae_last_error());
+    char dir[1024];
+    if (open_expected("model", dir, sizeof dir))
         return 1;
-    }
     test_table(dir); /* a copy of ../shared/reference-state-dict-keys.txt */
     test_training_step(dir);
     test_encode(dir);

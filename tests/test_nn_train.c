@@ -11,22 +11,44 @@ static lcae_nn *g_nn;
 
 static const double tol = 1e-4;
 
+/* The two reconstruction losses with a case's parameters (clip and scale; scale). */
+static double l1_of(const float *pred, const float *target, float *d, int64_t n,
+                    const float *par)
+{
+    return lcae_clipped_l1(g_nn, pred, target, d, n, par[0], par[1]);
+}
+
+static double mse_of(const float *pred, const float *target, float *d, int64_t n,
+                     const float *par)
+{
+    return lcae_mse(g_nn, pred, target, d, n, par[0]);
+}
+
+/* A loss case ("l1", "mse"): the loss and dpred against PyTorch, and the loss again
+ * without dpred; dpred (n) into d for the checks at the kinks. */
+static void check_loss(const char *cs, double (*loss_of)(const float *, const float *,
+                                                         float *, int64_t, const float *),
+                       float *d, int n, float *par)
+{
+    float *pred = fx_loadf("%s_pred", cs), *target = fx_loadf("%s_target", cs);
+    float *want = fx_loadf("%s_loss", cs);
+    CHECK_CLOSE(loss_of(pred, target, d, n, par), want[0], tol);
+    fx_comparef(d, n, tol, "%s_dpred", cs);
+    CHECK_CLOSE(loss_of(pred, target, NULL, n, par), want[0], tol);
+    free(pred), free(target), free(want);
+}
+
+/* Clipped L1 at the kinks, exactly: equal (0), at +-clip (+-1/n * scale), beyond (0). */
 static void check_clipped_l1(void)
 {
     int n;
     fx_meta("l1_meta", &n, 1);
-    float *pred = fx_load("l1_pred", NULL), *target = fx_load("l1_target", NULL);
-    float *par = fx_load("l1_params", NULL), *want = fx_load("l1_loss", NULL);
-    float *d = malloc(sizeof(float) * n);
-    double loss = lcae_clipped_l1(g_nn, pred, target, d, n, par[0], par[1]);
-    CHECK_CLOSE(loss, want[0], tol);
-    fx_compare("l1_dpred", d, n, tol);
-    /* the cases at the kinks, exactly: equal (0), at +-clip (+-1/n * scale), beyond (0) */
+    float *par = fx_load("l1_params", NULL), *d = malloc(sizeof(float) * n);
+    check_loss("l1", l1_of, d, n, par);
     float g = par[1] / n;
     CHECK(d[0] == 0 && d[3] == 0);
     CHECK(d[4] == g && d[5] == -g && d[6] == 0 && d[7] == 0);
-    CHECK_CLOSE(lcae_clipped_l1(g_nn, pred, target, NULL, n, par[0], par[1]), want[0], tol);
-    free(pred), free(target), free(par), free(want), free(d);
+    free(par), free(d);
 }
 
 /* MSE (tools/make_schedule_fixture.py writes its fixture); differences of 0 have
@@ -35,15 +57,10 @@ static void check_mse(void)
 {
     int n;
     fx_meta("mse_meta", &n, 1);
-    float *pred = fx_load("mse_pred", NULL), *target = fx_load("mse_target", NULL);
-    float *par = fx_load("mse_params", NULL), *want = fx_load("mse_loss", NULL);
-    float *d = malloc(sizeof(float) * n);
-    double loss = lcae_mse(g_nn, pred, target, d, n, par[0]);
-    CHECK_CLOSE(loss, want[0], tol);
-    fx_compare("mse_dpred", d, n, tol);
+    float *par = fx_load("mse_params", NULL), *d = malloc(sizeof(float) * n);
+    check_loss("mse", mse_of, d, n, par);
     CHECK(d[0] == 0 && d[4] == 0);
-    CHECK_CLOSE(lcae_mse(g_nn, pred, target, NULL, n, par[0]), want[0], tol);
-    free(pred), free(target), free(par), free(want), free(d);
+    free(par), free(d);
 }
 
 typedef double (*rot_loss_fn)(lcae_nn *, const float *, const float *, float *, float *, int,

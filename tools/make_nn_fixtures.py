@@ -31,6 +31,13 @@ def save(name, t, dtype=np.float32):
     written.append(a.nbytes)
 
 
+def save_case(case, meta, **arrays):
+    """A case's integer meta (<case>_meta, int32) and its float32 arrays <case>_<key>."""
+    save(case + "_meta", meta, np.int32)
+    for key, a in arrays.items():
+        save(case + "_" + key, a)
+
+
 def randn(*shape):
     return torch.randn(*shape, dtype=torch.float32)
 
@@ -168,13 +175,8 @@ z1.requires_grad_()
 z2.requires_grad_()
 rl = torch.mean(torch.abs(z1[:, :dims] - z2[:, :dims]))
 (scale * rl).backward()
-save("rot_meta", (N, D, dims), np.int32)
-save("rot_params", (scale,))
-save("rot_z1", z1)
-save("rot_z2", z2)
-save("rot_loss", [rl.item()])
-save("rot_dz1", z1.grad)
-save("rot_dz2", z2.grad)
+save_case("rot", (N, D, dims), params=(scale,), z1=z1, z2=z2, loss=[rl.item()], dz1=z1.grad,
+          dz2=z2.grad)
 
 # ---- Adam ----------------------------------------------------------------------------
 # Several steps of torch.optim.Adam with given gradients; some gradients tiny so that eps
@@ -265,13 +267,8 @@ dz = z2[:, :dims] - z1[:, :dims]
 spread = z1[:, :dims].std(0)
 rl = (dz.abs() / (spread + 1e-6)).mean()
 (scale * rl).backward()
-save("rotw_meta", (N, D, dims), np.int32)
-save("rotw_params", (scale,))
-save("rotw_z1", z1)
-save("rotw_z2", z2)
-save("rotw_loss", [rl.item()])
-save("rotw_dz1", z1.grad)
-save("rotw_dz2", z2.grad)
+save_case("rotw", (N, D, dims), params=(scale,), z1=z1, z2=z2, loss=[rl.item()], dz1=z1.grad,
+          dz2=z2.grad)
 
 # The polar model's operations (nn.h: layout copies, pooling, polar sampling, DFT
 # magnitudes, standardization), each from PyTorch's own call; gradients by autograd from
@@ -289,11 +286,7 @@ x = torch.randn(1, n, h, w, generator=g).requires_grad_()
 y = F.pad(F.pad(x, (1, 1, 0, 0), mode="circular"), (0, 0, 1, 1))
 dout = rand_grad(*y.shape)
 y.backward(dout)
-save("padc_meta", (n, h, w), np.int32)
-save("padc_in", x[0])
-save("padc_out", y[0])
-save("padc_dout", dout[0])
-save("padc_din", x.grad[0])
+save_case("padc", (n, h, w), **{"in": x[0]}, out=y[0], dout=dout[0], din=x.grad[0])
 
 # every stride-th row, an odd and an even height
 for i, (n, h, w, stride) in enumerate(((2, 7, 3, 2), (3, 8, 4, 2), (1, 6, 2, 3))):
@@ -301,11 +294,7 @@ for i, (n, h, w, stride) in enumerate(((2, 7, 3, 2), (3, 8, 4, 2), (1, 6, 2, 3))
     y = x[:, ::stride, :]
     dout = rand_grad(*y.shape)
     y.backward(dout)
-    save("rows%d_meta" % i, (n, h, w, stride), np.int32)
-    save("rows%d_in" % i, x)
-    save("rows%d_out" % i, y)
-    save("rows%d_dout" % i, dout)
-    save("rows%d_din" % i, x.grad)
+    save_case("rows%d" % i, (n, h, w, stride), **{"in": x}, out=y, dout=dout, din=x.grad)
 
 # torch.roll along the last axis, shifts negative and beyond the width
 x = torch.randn(4, 9, generator=g)
@@ -320,11 +309,7 @@ x = torch.randn(N, C, L, generator=g).requires_grad_()
 y = torch.cat([x.mean(-1), x.amax(-1)], 1)
 dout = rand_grad(*y.shape)
 y.backward(dout)
-save("meanmax_meta", (N, C, L), np.int32)
-save("meanmax_in", x)
-save("meanmax_out", y)
-save("meanmax_dout", dout)
-save("meanmax_din", x.grad)
+save_case("meanmax", (N, C, L), **{"in": x}, out=y, dout=dout, din=x.grad)
 
 # adaptive average pooling: the model's 96 angles in 12 bins, and uneven bins
 for i, (rows, L, bins) in enumerate(((6, 96, 12), (4, 10, 4), (3, 7, 5))):
@@ -332,11 +317,7 @@ for i, (rows, L, bins) in enumerate(((6, 96, 12), (4, 10, 4), (3, 7, 5))):
     y = F.adaptive_avg_pool1d(x[None], bins)[0]
     dout = rand_grad(*y.shape)
     y.backward(dout)
-    save("apool%d_meta" % i, (rows, L, bins), np.int32)
-    save("apool%d_in" % i, x)
-    save("apool%d_out" % i, y)
-    save("apool%d_dout" % i, dout)
-    save("apool%d_din" % i, x.grad)
+    save_case("apool%d" % i, (rows, L, bins), **{"in": x}, out=y, dout=dout, din=x.grad)
 
 # polar sampling: grid_sample (bilinear, zero padding, align_corners=True) of (N, H, W)
 # images at nr radii r0..r1 x nt angles about (cy, cx), y = cy + r sin, x = cx + r cos
@@ -348,28 +329,21 @@ for i, (N, H, W, nr, nt, r0, r1, cy, cx) in enumerate(((2, 16, 16, 8, 24, 1.0, 7
     gy, gx = cy + r * torch.sin(th), cx + r * torch.cos(th)
     grid = torch.stack([2 * gx / (W - 1) - 1, 2 * gy / (H - 1) - 1], -1)[None].expand(N, -1, -1, -1)
     out = F.grid_sample(img, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
-    save("psample%d_meta" % i, (N, H, W, nr, nt), np.int32)
-    save("psample%d_params" % i, (r0, r1, cy, cx))
-    save("psample%d_in" % i, img[:, 0])
-    save("psample%d_out" % i, out[:, 0])
+    save_case("psample%d" % i, (N, H, W, nr, nt), params=(r0, r1, cy, cx), **{"in": img[:, 0]},
+              out=out[:, 0])
 
 # |rfft| of rows, the first orders, / n (in double from the float32 input)
 rows, n, orders = 5, 96, 7
 x = torch.randn(rows, n, generator=g)
-save("dft_meta", (rows, n, orders), np.int32)
-save("dft_in", x)
-save("dft_out", torch.fft.rfft(x.double()).abs()[:, :orders] / n)
+save_case("dft", (rows, n, orders), **{"in": x},
+          out=torch.fft.rfft(x.double()).abs()[:, :orders] / n)
 
 # per-column standardization (x - mean) / (std + eps)
 rows, cols, eps = 4, 7, 1e-6
 x = torch.randn(rows, cols, generator=g)
 mean = torch.randn(cols, generator=g)
 std = torch.rand(cols, generator=g) + 0.1
-save("stdz_meta", (rows, cols), np.int32)
-save("stdz_params", (eps,))
-save("stdz_in", x)
-save("stdz_mean", mean)
-save("stdz_std", std)
-save("stdz_out", (x.double() - mean.double()) / (std.double() + eps))
+save_case("stdz", (rows, cols), params=(eps,), **{"in": x}, mean=mean, std=std,
+          out=(x.double() - mean.double()) / (std.double() + eps))
 
 print("wrote %d arrays, %d bytes of data, to %s" % (len(written), sum(written), OUT))
