@@ -259,6 +259,15 @@ void polar_image(const lcae_model *m, const float *x, int N, float *out)
     lcae_polar_sample(m->nn, out, x, N, p->H, p->H, p->nr, p->nt, 1, p->H / 2.0 - 1, c, c);
 }
 
+/* The polar image dst (N, nr, nt, an nn buffer) of prepared patterns x (N, H, H, host
+ * memory), through p->x. */
+static void polar_input(lcae_model *m, const float *x, int N, float *dst)
+{
+    model_polar *p = m->polar;
+    lcae_nn_upload(m->nn, p->x, x, (int64_t)N * p->H * p->H);
+    polar_image(m, p->x, N, dst);
+}
+
 /* One layer's forward (affine, BatchNorm in training or evaluation mode, ReLU).
  * The circular conv with stride (2, 1) is computed at stride 1 and its even rows kept:
  * row 2i of the stride-1 output (same padding) is row i of the stride-(2, 1) output;
@@ -422,8 +431,7 @@ int polar_step(lcae_model *m, const float *x, int N, double degrees, lcae_losses
     lcae_fill(m->nn, m->grads, 0.0f, m->nparams);
     /* the rotation: a cyclic shift by s angle steps, img[t] = raw[t - s] (torch.roll) */
     int nt = p->nt, shift = (int)(lround(degrees / 360.0 * nt) % nt);
-    lcae_nn_upload(m->nn, p->x, x, (int64_t)N * p->H * p->H);
-    polar_image(m, p->x, N, p->img_raw);
+    polar_input(m, x, N, p->img_raw);
     lcae_roll(m->nn, p->img, p->img_raw, (int64_t)N * p->nr, nt, shift);
     if ((rc = encode_forward(m, N, 1)) ||
         (rc = seq_forward(m, FC0, AUX0, p->z, N, 1)) ||
@@ -460,35 +468,31 @@ int polar_step(lcae_model *m, const float *x, int N, double degrees, lcae_losses
     return seq_backward(m, ENC0, INV0, p->df, NULL, N);
 }
 
-/* z (N, latent, host memory) of the polar images in p->img. */
-static int encode_z(lcae_model *m, int N, float *z)
+/* z (N, latent) of prepared patterns x (N, H, H), or (x NULL) of polar images img
+ * (N, nr, nt); host memory. */
+static int encode_host(lcae_model *m, const float *x, const float *img, int N, float *z)
 {
     model_polar *p = m->polar;
-    int rc = encode_forward(m, N, 0);
-    if (!rc)
+    int rc = ensure_work(m, N, 0);
+    if (rc)
+        return rc;
+    if (x)
+        polar_input(m, x, N, p->img);
+    else
+        lcae_nn_upload(m->nn, p->img, img, (int64_t)N * p->nr * p->nt);
+    if (!(rc = encode_forward(m, N, 0)))
         lcae_nn_download(m->nn, z, p->z, (int64_t)N * (p->ninv + p->nvar));
     return rc;
 }
 
 int polar_encode_batch(lcae_model *m, const float *x, int N, float *z)
 {
-    model_polar *p = m->polar;
-    int rc = ensure_work(m, N, 0);
-    if (rc)
-        return rc;
-    lcae_nn_upload(m->nn, p->x, x, (int64_t)N * p->H * p->H);
-    polar_image(m, p->x, N, p->img);
-    return encode_z(m, N, z);
+    return encode_host(m, x, NULL, N, z);
 }
 
 int polar_encode_image(lcae_model *m, const float *img, int N, float *z)
 {
-    model_polar *p = m->polar;
-    int rc = ensure_work(m, N, 0);
-    if (rc)
-        return rc;
-    lcae_nn_upload(m->nn, p->img, img, (int64_t)N * p->nr * p->nt);
-    return encode_z(m, N, z);
+    return encode_host(m, NULL, img, N, z);
 }
 
 void polar_last_step(const lcae_model *m, const float **z, const float **recon,
@@ -519,8 +523,7 @@ int polar_target_add(lcae_model *m, const float *x, int N)
     float *T = lcae_malloc((size_t)N * nT * sizeof *T);
     int rc = T ? ensure_work(m, N, 0) : LCAE_ENOMEM;
     if (!rc) {
-        lcae_nn_upload(m->nn, p->x, x, (int64_t)N * p->H * p->H);
-        polar_image(m, p->x, N, p->img);
+        polar_input(m, x, N, p->img);
         rc = lcae_dft_magnitudes(m->nn, p->target, p->img, (int64_t)N * p->nr, p->nt,
                                  POLAR_ORDERS);
     }
