@@ -9,14 +9,6 @@
 #include "lcae/io.h"
 #include "test_util.h"
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) && !defined(SANITIZED)
-#define SANITIZED 1
-#endif
 #ifdef SANITIZED
 #define MAX_FIXTURE_POINTS 5000 /* the 16k set takes minutes under ASan */
 #else

@@ -390,22 +390,35 @@ static const char *files[] = {"scan_x18_y20.raw", "scan_x18_y20.xml", "truth.jso
                               "truth_grain.npy", "truth_class.npy", "truth_region.npy",
                               "truth_angle.npy", "truth_thickness.npy"};
 
+/* A new folder <tmpdir>/<name>; its path into dir (512 bytes). */
+static void new_dir(char *dir, const char *name)
+{
+    snprintf(dir, 512, "%s/%s", test_tmpdir(), name);
+    mkdir(dir, 0777);
+}
+
+/* p simulated into new folders `a` on 1 thread in p's batches and `b` on 2 threads in
+ * one batch of 256 (their paths into d1 and d2, 512 bytes each), whose bytes must not
+ * depend on either. */
+static void simulate_both_ways(lcae_sim_params *p, char *d1, const char *a, char *d2,
+                               const char *b)
+{
+    new_dir(d1, a);
+    new_dir(d2, b);
+    omp_set_num_threads(1);
+    CHECK(lcae_simulate(p, d1, NULL) == LCAE_OK);
+    omp_set_num_threads(2);
+    p->batch = 256;
+    CHECK(lcae_simulate(p, d2, NULL) == LCAE_OK);
+}
+
 static void test_threads(void)
 {
     lcae_sim_params p;
     small_params(&p);
     char d1[512], d2[512], d3[512];
-    snprintf(d1, sizeof d1, "%s/t1", test_tmpdir());
-    snprintf(d2, sizeof d2, "%s/t2", test_tmpdir());
-    snprintf(d3, sizeof d3, "%s/t3", test_tmpdir());
-    mkdir(d1, 0777);
-    mkdir(d2, 0777);
-    mkdir(d3, 0777);
-    omp_set_num_threads(1);
-    CHECK(lcae_simulate(&p, d1, NULL) == LCAE_OK);
-    omp_set_num_threads(2);
-    p.batch = 256; /* nor on the batch size (one batch here, seven above) */
-    CHECK(lcae_simulate(&p, d2, NULL) == LCAE_OK);
+    simulate_both_ways(&p, d1, "t1", d2, "t2");
+    new_dir(d3, "t3");
     p.seed = 43;
     CHECK(lcae_simulate(&p, d3, NULL) == LCAE_OK);
     for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
@@ -451,17 +464,8 @@ static void test_lowdose_scan(void)
     p.ny = p.nx = 32;
     p.batch = 7;
     char d1[512], d2[512], de[512], a[640], b[640];
-    snprintf(d1, sizeof d1, "%s/low1", test_tmpdir());
-    snprintf(d2, sizeof d2, "%s/low2", test_tmpdir());
-    snprintf(de, sizeof de, "%s/lowe", test_tmpdir());
-    mkdir(d1, 0777);
-    mkdir(d2, 0777);
-    mkdir(de, 0777);
-    omp_set_num_threads(1);
-    CHECK(lcae_simulate(&p, d1, NULL) == LCAE_OK);
-    omp_set_num_threads(2);
-    p.batch = 256;
-    CHECK(lcae_simulate(&p, d2, NULL) == LCAE_OK);
+    simulate_both_ways(&p, d1, "low1", d2, "low2");
+    new_dir(de, "lowe");
     char name[96];
     CHECK(!strcmp(lcae_sim_scan_name(&p, name, sizeof name), "scan.npy"));
     p.format = LCAE_SIM_EMPAD;
@@ -559,8 +563,7 @@ static void test_variance_map(void)
     p.grains = 8;
     p.seed = 5;
     char dir[512], raw[600], reg[600];
-    snprintf(dir, sizeof dir, "%s/var", test_tmpdir());
-    mkdir(dir, 0777);
+    new_dir(dir, "var");
     CHECK(lcae_simulate(&p, dir, NULL) == LCAE_OK);
     snprintf(raw, sizeof raw, "%s/scan_x40_y40.raw", dir);
     snprintf(reg, sizeof reg, "%s/truth_region.npy", dir);

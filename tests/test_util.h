@@ -12,6 +12,17 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+/* SANITIZED: built with AddressSanitizer (clang's __has_feature, gcc's macro), where the
+ * largest brute-force checks would take minutes. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(SANITIZED)
+#define SANITIZED 1
+#endif
+
 static int test_failures;
 static int test_checks;
 
