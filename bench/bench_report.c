@@ -29,31 +29,22 @@ static double now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-static int32_t *load_beside(const char *scan, const char *name, int64_t n)
+/* A map of n values in the folder of `scan`: int32 labels (f32 0) or float32 (f32 1);
+ * NULL if it cannot be read, with a message when it is `required`. */
+static void *load_beside(const char *scan, const char *name, int64_t n, int f32, int required)
 {
     char path[1024];
     const char *slash = strrchr(scan, '/');
     int dl = slash ? (int)(slash - scan + 1) : 0;
     snprintf(path, sizeof path, "%.*s%s", dl, scan, name);
     lcae_npy_header h;
-    int32_t *v = NULL;
-    if (lcae_npy_load_i32(path, &h, &v) || h.count != n) {
-        fprintf(stderr, "bench_report: %s: %s\n", path, lcae_last_error());
-        free(v);
-        return NULL;
-    }
-    return v;
-}
-
-static float *load_f32_beside(const char *scan, const char *name, int64_t n)
-{
-    char path[1024];
-    const char *slash = strrchr(scan, '/');
-    int dl = slash ? (int)(slash - scan + 1) : 0;
-    snprintf(path, sizeof path, "%.*s%s", dl, scan, name);
-    lcae_npy_header h;
-    float *v = NULL;
-    if (lcae_npy_load_f32(path, &h, &v) || h.count != n) {
+    int32_t *vi = NULL;
+    float *vf = NULL;
+    int rc = f32 ? lcae_npy_load_f32(path, &h, &vf) : lcae_npy_load_i32(path, &h, &vi);
+    void *v = f32 ? (void *)vf : (void *)vi;
+    if (rc || h.count != n) {
+        if (required)
+            fprintf(stderr, "bench_report: %s: %s\n", path, lcae_last_error());
         free(v);
         return NULL;
     }
@@ -74,10 +65,10 @@ int main(int argc, char **argv)
     mkdir(argv[2], 0755);
     const lcae_dataset_info *di = lcae_dataset_get_info(ds);
     int64_t n = di->count;
-    int32_t *tclass = load_beside(argv[1], "truth_class.npy", n);
-    int32_t *tgrain = load_beside(argv[1], "truth_grain.npy", n);
-    int32_t *tregion = load_beside(argv[1], "truth_region.npy", n);
-    float *thick = load_f32_beside(argv[1], "truth_thickness.npy", n);
+    int32_t *tclass = load_beside(argv[1], "truth_class.npy", n, 0, 1);
+    int32_t *tgrain = load_beside(argv[1], "truth_grain.npy", n, 0, 1);
+    int32_t *tregion = load_beside(argv[1], "truth_region.npy", n, 0, 1);
+    float *thick = load_beside(argv[1], "truth_thickness.npy", n, 1, 0); /* optional */
     if (!tclass || !tgrain || !tregion)
         return 1;
     enum { D = 16 };

@@ -358,23 +358,6 @@ static void test_counting(void)
     free(lam);
 }
 
-static unsigned char *slurp(const char *path, long *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    *n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)*n + 1);
-    if (fread(b, 1, (size_t)*n, f) != (size_t)*n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    return b;
-}
-
 static void small_params(lcae_sim_params *p)
 {
     lcae_sim_defaults(p);
@@ -426,12 +409,12 @@ static void test_threads(void)
         snprintf(a, sizeof a, "%s/%s", d1, files[f]);
         snprintf(b, sizeof b, "%s/%s", d2, files[f]);
         snprintf(c, sizeof c, "%s/%s", d3, files[f]);
-        long na = 0, nb = 0, nc = 0;
-        unsigned char *ba = slurp(a, &na), *bb = slurp(b, &nb), *bc = slurp(c, &nc);
+        size_t na = 0, nb = 0, nc = 0;
+        char *ba = test_slurp(a, &na), *bb = test_slurp(b, &nb), *bc = test_slurp(c, &nc);
         CHECK_MSG(ba && bb && na == nb && !memcmp(ba, bb, (size_t)na), "%s differs between 1 "
                   "thread in batches of 7 and 2 threads in one batch", files[f]);
         if (f == 0) {
-            CHECK(na == 20L * 18 * 66 * 64 * 4);
+            CHECK(na == (size_t)20 * 18 * 66 * 64 * 4);
             CHECK_MSG(bc && nc == na && memcmp(ba, bc, (size_t)na), "another seed, same scan");
         }
         free(ba);
@@ -442,8 +425,8 @@ static void test_threads(void)
 
 static int same_file(const char *a, const char *b)
 {
-    long na = 0, nb = 0;
-    unsigned char *ba = slurp(a, &na), *bb = slurp(b, &nb);
+    size_t na = 0, nb = 0;
+    char *ba = test_slurp(a, &na), *bb = test_slurp(b, &nb);
     int same = ba && bb && na == nb && !memcmp(ba, bb, (size_t)na);
     free(ba);
     free(bb);
@@ -481,8 +464,8 @@ static void test_lowdose_scan(void)
     struct stat sb;
     CHECK_MSG(stat(a, &sb) != 0, "an EMPAD .xml beside scan.npy");
     snprintf(a, sizeof a, "%s/truth.json", d1);
-    long nj = 0;
-    char *json = (char *)slurp(a, &nj);
+    size_t nj = 0;
+    char *json = test_slurp(a, &nj);
     CHECK(json && strstr(json, "\"scan_file\":\t\"scan.npy\"") &&
           strstr(json, "\"scan_dtype\":\t\"uint16\"") && strstr(json, "\"type\":\t\"counting\""));
     free(json);
