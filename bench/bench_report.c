@@ -10,6 +10,7 @@
  * grain in two along the thickness and drops 3 % of positions as noise, "invariant" is the
  * class truth; latent vectors are the labels plus seeded noise. Truth maps are read from
  * beside the scan (lcae simulate's truth_*.npy). */
+#define _DEFAULT_SOURCE /* wait4 (bench_util.h) */
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -18,16 +19,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "lcae/io.h"
 #include "lcae/report.h"
 #include "lcae/stats.h"
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 /* A map of n values in the folder of `scan`: int32 labels (f32 0) or float32 (f32 1);
  * NULL if it cannot be read, with a message when it is `required`. */
@@ -90,14 +85,14 @@ int main(int argc, char **argv)
         }
     }
 
-    double t0 = now();
+    double t0 = bench_now();
     lcae_stats st;
     lcae_stats_options so = {.virtual_images = 1};
     if (lcae_stats_compute(ds, &so, NULL, &st)) {
         fprintf(stderr, "bench_report: %s\n", lcae_last_error());
         return 1;
     }
-    double t_stats = now() - t0;
+    double t_stats = bench_now() - t0;
     lcae_report_clustering cl[2] = {
         {.name = "standard", .title = "Standard autoencoder", .latent = lat[0],
          .latent_dims = D, .labels = std_lab},
@@ -106,12 +101,12 @@ int main(int argc, char **argv)
     lcae_report_input in = {.data_path = argv[1], .ds = ds, .stats = &st, .clusterings = cl,
                             .n_clusterings = 2, .truth_class = tclass,
                             .truth_region = tregion, .truth_grain = tgrain};
-    t0 = now();
+    t0 = bench_now();
     if (lcae_report_write(&in, argv[2], NULL)) {
         fprintf(stderr, "bench_report: %s\n", lcae_last_error());
         return 1;
     }
-    double t_report = now() - t0;
+    double t_report = bench_now() - t0;
     char path[1024];
     snprintf(path, sizeof path, "%s/report.html", argv[2]);
     struct stat sb;
