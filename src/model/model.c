@@ -478,7 +478,7 @@ void model_layer_output(lcae_model *m, int k, int i, float *dst)
     if (m->layers[i].bn >= 0)
         bn_relu_output(m, P, i, m->step_batch, dst);
     else
-        memcpy(dst, P->out[i], (size_t)n * sizeof *dst);
+        lcae_nn_download(m->nn, dst, P->out[i], n);
 }
 
 /* The layer's Linear, Conv2d or ConvTranspose2d with its bias, before any BatchNorm and

@@ -26,8 +26,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-
 
 typedef enum { PL_CIRC, PL_CONV, PL_DECONV, PL_LINEAR } pl_kind;
 
