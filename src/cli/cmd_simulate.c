@@ -32,7 +32,7 @@ const cli_option cli_sample_options[] = {
     {"grains", 0, OPT_INT, &P.grains, "K", "Voronoi grains (default)"},
     {"boundary-width", 0, OPT_DOUBLE, &P.boundary_width, "W", "boundary width, scan pixels (default)"},
     {"dose", 0, OPT_DOUBLE, &P.dose, "D", "electrons per pattern (default, 12 pA, 1 ms)"},
-    {"seed", 0, OPT_I64, &seed, "S", "random seed (default 1)"},
+    {"seed", 0, OPT_I64, &seed, "S", "random seed (default: 1)"},
     {"thickness", 0, OPT_DOUBLE, &P.thickness_nm, "NM", "mean thickness, nm (default)"},
     {"thickness-var", 0, OPT_DOUBLE, &P.thickness_var, "V", "relative thickness variation (default)"},
     {"bend", 0, OPT_DOUBLE, &P.bend_deg, "DEG", "in-plane rotation across a grain (default)"},
