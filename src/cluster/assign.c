@@ -44,14 +44,14 @@ static void scan_leaf(const assign_ctx *A, int64_t leaf, int64_t pos, double cq,
 {
     const cl_kdtree *t = A->t;
     const double *q = cl_pt(t, pos);
-    /* a point farther than the best mutual reachability cannot win or tie; once that is
-     * core(q), the least possible, only a point as near as the best can */
-    double reach = b->mr == cq ? b->dist : b->mr;
-    uint64_t cand[2];
-    cl_leaf_candidates(t, leaf, pos, reach * reach, cand);
-    for (int w = 0; w < 2; w++)
-        for (uint64_t c = cand[w]; c; c &= c - 1) {
-            int64_t j = t->start[leaf] + 64 * w + __builtin_ctzll(c), pj = t->idx[j];
+    for (int64_t c0 = 0; c0 < t->end[leaf] - t->start[leaf]; c0 += 64) {
+        /* a point farther than the best mutual reachability cannot win or tie; once that
+         * is core(q), the least possible, only a point as near as the best can */
+        double reach = b->mr == cq ? b->dist : b->mr;
+        uint64_t cand = cl_leaf_candidates(t, leaf, c0, t->pts32 + pos * t->d,
+                                           cl_f32_limit(t->f32_abs, t->f32_rel, reach * reach));
+        for (; cand; cand &= cand - 1) {
+            int64_t j = t->start[leaf] + c0 + __builtin_ctzll(cand), pj = t->idx[j];
             if (A->label[pj] < 0 || A->core[pj] > b->mr)
                 continue;
             double dist = sqrt(cl_rdist(q, cl_pt(t, j), t->d));
@@ -59,6 +59,7 @@ static void scan_leaf(const assign_ctx *A, int64_t leaf, int64_t pos, double cq,
             if (closer(mr, dist, pj, b))
                 *b = (nearest){mr, dist, pj};
         }
+    }
 }
 
 /* 1 if node (bounds mr and lb of the query's mutual reachability and distance to its

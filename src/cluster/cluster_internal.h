@@ -3,7 +3,6 @@
 #define LCAE_CLUSTER_INTERNAL_H
 
 #include <math.h>
-#include <omp.h>
 #include <stdint.h>
 
 #include "lcae/core.h"
@@ -19,37 +18,27 @@
  * are copied into tree order: tree position p holds point idx[p], features cl_pt(tree, p)
  * (d of them, then zeros up to dp, a multiple of CL_DLANES, for cl_node_lb2).
  * Node 0 is the root; a node covers tree positions [start, end), its children are
- * left/right (-1 for a leaf), its bounding box lo/hi (dp each, like the points). For the
- * float filter (cl_leaf_candidates) each leaf's points are also kept in float, less the
- * leaf's centre (so that |a|^2 + |b|^2 - 2 a.b, with a the query less the same centre,
- * cancels no more than the distances from the centre make it), transposed: coordinate
- * k of its j-th point at blk32[blk_off[leaf] + k * cl_leaf_pad(leaf) + j] for k < d,
- * its squared norm (float) in row k = d. */
+ * left/right (-1 for a leaf), its bounding box lo/hi (dp each, like the points). Each
+ * leaf's points are also kept in float, transposed, for cl_leaf_candidates: coordinate k
+ * of the leaf's j-th point at blk32[blk_off[leaf] + k * cl_leaf_pad(leaf) + j]. */
 typedef struct cl_kdtree cl_kdtree;
 struct cl_kdtree {
     int64_t n, d, dp;
     int64_t n_nodes, cap;
     double *pts;                 /* (n, dp) in tree order */
+    float *pts32;                /* (n, d) the same in float, to filter candidates */
     float *blk32;                /* leaves' points in float, transposed (see above) */
-    int f32_ok;                  /* 0: coordinates too large for the float filter */
-    double f32_rel;              /* see cl_dot_limit */
-    int nth;                     /* threads qbuf has room for */
-    float *qbuf;                 /* (nth, 4, dp): each thread's queries less a leaf centre */
+    double f32_abs, f32_rel;     /* see cl_f32_limit */
     int64_t *idx;                /* (n) point at each tree position */
     int64_t *start, *end, *left, *right;
     int64_t *blk_off;            /* (n_nodes) leaves: offset in blk32 */
-    double *blk_norm2;           /* (n_nodes) leaves: bound of their float points' |b|^2 */
     double *lo, *hi;             /* (n_nodes, dp) bounding box, zeros past d */
     double *center, *radius;     /* (n_nodes, dp) zeros past d, (n_nodes): bounding ball */
     double lb_shrink;            /* see cl_node_lb2 */
-    /* the kernels for this processor (kernels.c): the masks of a whole leaf (bit j of
-     * word j / 64 for the leaf's j-th point) for one query (tree position pos, squared
-     * distance rd) and for four (cl_leaf_candidates[4]), qc room for four queries;
-     * and cl_node_lb2's squared box and centre distances */
-    void (*cand)(const cl_kdtree *t, int64_t leaf, int64_t pos, double rd, float *qc,
-                 uint64_t bits[2]);
-    void (*cand4)(const cl_kdtree *t, int64_t leaf, const int64_t pos[4], const double rd[4],
-                  float *qc, uint64_t bits[4][2]);
+    /* the kernels for this processor (kernels.c): cl_leaf_candidates's mask
+     * for float limit lim, and cl_node_lb2's squared box and centre distances */
+    uint64_t (*cand)(const cl_kdtree *t, int64_t leaf, int64_t c0, const float *q32,
+                     float lim);
     void (*sums)(const cl_kdtree *t, int64_t a, int64_t b, int64_t pos, double out[4]);
 };
 
@@ -67,7 +56,7 @@ static inline int64_t cl_leaf_pad(const cl_kdtree *t, int64_t leaf)
     return (t->end[leaf] - t->start[leaf] + CL_LANES - 1) / CL_LANES * CL_LANES;
 }
 
-/* Sets t->cand, t->cand4 and t->sums to the kernels for this processor (kernels.c). */
+/* Sets t->cand and t->sums to the kernels for this processor (kernels.c). */
 void cl_pick_kernels(cl_kdtree *t);
 
 /* Median split on the widest side down to leaves of fewer than 2*CL_LEAF points. */
@@ -92,115 +81,31 @@ static inline double cl_rdist(const double *a, const double *b, int64_t d)
     return s;
 }
 
-/* The exact squared distances (cl_rdist, bit for bit) from q to up to four candidates
- * of a leaf: the lowest set bits of *cand (cleared there), bit j for tree position
- * base + j, into pos[] and rd[]; returns how many (0 when *cand is empty). Four
- * independent chains of additions, where one distance at a time waits on each addition
- * in turn. */
-static inline int cl_rdist_next4(const cl_kdtree *t, const double *q, int64_t base,
-                                 uint64_t *cand, int64_t pos[4], double rd[4])
+/* A float squared distance above this limit proves the exact distance exceeds
+ * sqrt(rd): the rounding of coordinates to float moves a distance by at most f32_abs
+ * (absolute), and the float sum is off by at most a factor (1 + f32_rel). */
+static inline double cl_f32_limit(double f32_abs, double f32_rel, double rd)
 {
-    const double *b[4];
-    int nc = 0;
-    for (; *cand && nc < 4; *cand &= *cand - 1) {
-        pos[nc] = base + __builtin_ctzll(*cand);
-        b[nc] = cl_pt(t, pos[nc]);
-        nc++;
-    }
-    for (int e = nc; e < 4; e++) /* unused: the query to itself */
-        b[e] = q;
-    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    for (int64_t k = 0; k < t->d; k++) {
-        double t0 = q[k] - b[0][k], t1 = q[k] - b[1][k];
-        double t2 = q[k] - b[2][k], t3 = q[k] - b[3][k];
-        s0 += t0 * t0;
-        s1 += t1 * t1;
-        s2 += t2 * t2;
-        s3 += t3 * t3;
-    }
-    rd[0] = s0;
-    rd[1] = s1;
-    rd[2] = s2;
-    rd[3] = s3;
-    return nc;
+    if (isinf(rd))
+        return INFINITY;
+    double r = sqrt(rd) + f32_abs;
+    return r * r * (1 + f32_rel);
 }
 
-/* The float filter computes, for a query a and a point b of a leaf, both less the
- * leaf's centre c and rounded to float, s = |a|^2 + |b|^2 - 2 a.b (the dot-product
- * form: one fused multiply-add per point pair and coordinate). s above the limit
- * returned proves that the exact squared distance (cl_rdist) exceeds rd:
- *  - cl_rdist is within a relative (d + 1) 2^-53 of the exact distance, whose square
- *    root is therefore at most sqrt(rd) (1 + d 2^-52) when cl_rdist <= rd;
- *  - each float coordinate is x - c rounded in double and then to float, off by at most
- *    2^-23.9 |x - c|, which moves the distance by at most 2^-22 (|a| + |b|);
- *  - s differs from the squared distance of the float vectors by at most
- *    (d + 2) 2^-24 (|a| + |b|)^2: the norms and the dot product are sums of d terms,
- *    each off by d 2^-24 of its magnitude, then two more roundings (f32_rel doubles it).
- * So s <= (sqrt(rd) (1 + d 2^-52) + 2^-22 ab)^2 + f32_rel ab^2 (ab = |a| + |b|), which
- * is at most rd (1 + 2^-19) + (f32_rel + 2^-23) ab^2 ((x + y)^2 <= (1 + 2^-20) x^2 +
- * (1 + 2^20) y^2), and ab^2 <= 2 (|a|^2 + |b|^2): no square root. |a|^2 is bounded by
- * qn (a float sum within 2^-24 of it) times 1 + 2^-22, |b|^2 by the leaf's blk_norm2.
- * The limit is rounded up to float; +inf when there is no bound yet (rd = +inf). */
-static inline float cl_dot_limit(const cl_kdtree *t, int64_t leaf, float qn, double rd)
+/* Bit j set for each point c0 + j of the leaf (j < 64, c0 + j < its count) whose float
+ * squared distance from q32 (d floats) is at most rd_lim (a squared distance from
+ * cl_f32_limit): the candidates that the exact distance must decide. */
+static inline uint64_t cl_leaf_candidates(const cl_kdtree *t, int64_t leaf, int64_t c0,
+                                          const float *q32, double rd_lim)
 {
-    double e = 2 * (t->f32_rel + 0x1p-23) * ((double)qn * (1 + 0x1p-22) + t->blk_norm2[leaf]);
-    double lim = (rd * (1 + 0x1p-19) + e) * (1 + 0x1p-40); /* its own roundings */
-    /* up to float: a relative 2^-22 more than the rounding to nearest can take off, and
-     * the smallest normal float for values near zero (+inf stays +inf) */
-    return (float)(lim * (1 + 0x1p-22) + 0x1p-126);
-}
-
-/* Each thread's room for four queries in qbuf (NULL when the tree has none for it). */
-static inline float *cl_thread_qbuf(const cl_kdtree *t)
-{
-    int th = omp_get_thread_num();
-    return th < t->nth ? t->qbuf + (int64_t)th * 4 * t->dp : NULL;
-}
-
-/* The candidates of the leaf (at most 2 * CL_LEAF points) for the float filter of
- * cl_dot_limit: bits[w], bit j for the leaf's point 64 w + j, set unless the filter
- * rules out an exact squared distance from tree position pos of at most rd; the exact
- * distance decides the rest. */
-static inline void cl_leaf_candidates(const cl_kdtree *t, int64_t leaf, int64_t pos,
-                                      double rd, uint64_t bits[2])
-{
-    int64_t cnt = t->end[leaf] - t->start[leaf];
-    uint64_t all[2] = {cnt < 64 ? (UINT64_C(1) << cnt) - 1 : ~UINT64_C(0),
-                       cnt <= 64 ? 0 : cnt < 128 ? (UINT64_C(1) << (cnt - 64)) - 1
-                                                 : ~UINT64_C(0)};
-    float *qc = cl_thread_qbuf(t);
-    if (isinf(rd) || !t->f32_ok || !qc) { /* no bound yet, or no filtering */
-        bits[0] = all[0];
-        bits[1] = all[1];
-        return;
-    }
-    t->cand(t, leaf, pos, rd, qc, bits);
-    bits[0] &= all[0];
-    bits[1] &= all[1];
-}
-
-/* The same for four queries: bits[i] for tree position pos[i] and squared distance
- * rd[i]. Four queries share each load of the leaf's points. */
-static inline void cl_leaf_candidates4(const cl_kdtree *t, int64_t leaf, const int64_t pos[4],
-                                       const double rd[4], uint64_t bits[4][2])
-{
-    int64_t cnt = t->end[leaf] - t->start[leaf];
-    uint64_t all[2] = {cnt < 64 ? (UINT64_C(1) << cnt) - 1 : ~UINT64_C(0),
-                       cnt <= 64 ? 0 : cnt < 128 ? (UINT64_C(1) << (cnt - 64)) - 1
-                                                 : ~UINT64_C(0)};
-    float *buf = cl_thread_qbuf(t);
-    if (!t->f32_ok || !buf) { /* no filtering */
-        for (int i = 0; i < 4; i++) {
-            bits[i][0] = all[0];
-            bits[i][1] = all[1];
-        }
-        return;
-    }
-    t->cand4(t, leaf, pos, rd, buf, bits);
-    for (int i = 0; i < 4; i++) {
-        bits[i][0] &= all[0];
-        bits[i][1] &= all[1];
-    }
+    int64_t cnt = t->end[leaf] - t->start[leaf] - c0;
+    uint64_t all = cnt < 64 ? (UINT64_C(1) << cnt) - 1 : ~UINT64_C(0);
+    if (isinf(rd_lim)) /* no bound yet, or coordinates beyond float's range (inf - inf) */
+        return all;
+    float lim = (float)rd_lim; /* rounded up, so that no candidate is lost */
+    if ((double)lim < rd_lim)
+        lim = nextafterf(lim, INFINITY);
+    return t->cand(t, leaf, c0, q32, lim) & all;
 }
 
 /* Lower bounds of the distance from the point at tree position pos to any point of

@@ -13,10 +13,9 @@
 void cl_kdtree_free(cl_kdtree *t)
 {
     free(t->pts);
-    free(t->qbuf);
+    free(t->pts32);
     free(t->blk32);
     free(t->blk_off);
-    free(t->blk_norm2);
     free(t->idx);
     free(t->start);
     free(t->end);
@@ -194,8 +193,8 @@ double cl_node_node_lb(const cl_kdtree *t, int64_t a, int64_t b)
     return box > ball ? box : ball;
 }
 
-/* Points into tree order, each node's bounding ball (centroid, radius), then the
- * leaves' float blocks. */
+/* Points into tree order, the leaves' float blocks, then each node's bounding ball
+ * (centroid, radius). */
 static int finish(cl_kdtree *t, const double *x, const int64_t *rows)
 {
     int64_t d = t->d, total = 0;
@@ -203,13 +202,9 @@ static int finish(cl_kdtree *t, const double *x, const int64_t *rows)
     if (!off)
         return LCAE_ENOMEM;
     t->blk_off = off;
-    double *bn = realloc(t->blk_norm2, (size_t)t->n_nodes * sizeof *bn);
-    if (!bn)
-        return LCAE_ENOMEM;
-    t->blk_norm2 = bn;
     for (int64_t node = 0; node < t->n_nodes; node++) {
         off[node] = total;
-        total += t->left[node] < 0 ? (d + 1) * cl_leaf_pad(t, node) : 0;
+        total += t->left[node] < 0 ? d * cl_leaf_pad(t, node) : 0;
     }
     free(t->blk32);
     t->blk32 = lcae_calloc((size_t)(total > 0 ? total : 1), sizeof *t->blk32);
@@ -219,17 +214,32 @@ static int finish(cl_kdtree *t, const double *x, const int64_t *rows)
     for (int64_t p = 0; p < t->n; p++) {
         double *v = t->pts + p * t->dp;
         memcpy(v, x + row_of(rows, t->idx[p]) * d, (size_t)d * sizeof *x);
-        for (int64_t k = 0; k < d; k++)
+        for (int64_t k = 0; k < d; k++) {
+            t->pts32[p * d + k] = (float)v[k];
             big = fmax(big, fabs(v[k]));
+        }
     }
+    for (int64_t node = 0; node < t->n_nodes; node++) {
+        if (t->left[node] >= 0)
+            continue;
+        int64_t s = t->start[node], pad = cl_leaf_pad(t, node);
+        for (int64_t p = s; p < t->end[node]; p++)
+            for (int64_t k = 0; k < d; k++)
+                t->blk32[off[node] + k * pad + p - s] = t->pts32[p * d + k];
+    }
+    /* each coordinate difference is off by at most 3 float roundings of |x| <= big
+     * (2^-22 big is generous), so the float distance by sqrt(d) times that; a float sum
+     * of d products, in any order and with or without fused multiply-adds, is off by at
+     * most a relative (d + 2) 2^-24 (doubled for margin) */
     /* cl_node_lb2: a sum of dp non-negative terms in any order is within a relative
      * (dp - 1) 2^-53 of the exact sum: shrunk by 8 (dp + 2) 2^-53, it is below what
      * cl_rdist computes for any point of the node (box), or below the exact distance to
-     * the centre (ball). cl_dot_limit: f32_rel is (d + 2) 2^-24, doubled; coordinates
-     * beyond 1e15 could overflow the float squared norms: no filtering then. */
+     * the centre (ball) */
     t->lb_shrink = 1 - ldexp((double)(t->dp + 2), -50);
+    t->f32_abs = sqrt((double)d) * ldexp(big, -22);
     t->f32_rel = (double)(d + 2) * ldexp(1.0, -23);
-    t->f32_ok = big <= 1e15;
+    if (big > 1e30) /* beyond float's range: no filtering (a limit of +inf) */
+        t->f32_abs = INFINITY;
 #pragma omp parallel for schedule(dynamic, 16)
     for (int64_t node = 0; node < t->n_nodes; node++) {
         double *c = t->center + node * t->dp, r = 0;
@@ -245,23 +255,6 @@ static int finish(cl_kdtree *t, const double *x, const int64_t *rows)
             r = fmax(r, cl_rdist(c, cl_pt(t, p), d));
         /* a hair larger, so that rounding in the bound never excludes a point */
         t->radius[node] = sqrt(r) * (1 + 1e-12);
-        if (t->left[node] >= 0)
-            continue;
-        /* the leaf's points less its centre, as the kernels make the queries */
-        int64_t pad = cl_leaf_pad(t, node);
-        float *blk = t->blk32 + off[node], top = 0;
-        for (int64_t p = s; p < e; p++) {
-            double nrm = 0;
-            for (int64_t k = 0; k < d; k++) {
-                float f = (float)(cl_pt(t, p)[k] - c[k]);
-                blk[k * pad + p - s] = f;
-                nrm += (double)f * f;
-            }
-            blk[d * pad + p - s] = (float)nrm;
-            top = fmaxf(top, (float)nrm);
-        }
-        /* the float squared norm is within 2^-24 of the norm (and its double sum) */
-        bn[node] = (double)top * (1 + 0x1p-22);
     }
     return LCAE_OK;
 }
@@ -275,10 +268,9 @@ static int alloc_points(cl_kdtree *t, int64_t n, int64_t d)
     t->dp = (d + CL_DLANES - 1) / CL_DLANES * CL_DLANES;
     cl_pick_kernels(t);
     t->pts = lcae_calloc((size_t)(n * t->dp), sizeof *t->pts); /* zero padding */
-    t->nth = omp_get_max_threads();
-    t->qbuf = lcae_malloc((size_t)(t->nth * 4 * t->dp) * sizeof *t->qbuf);
+    t->pts32 = lcae_malloc((size_t)(n * d) * sizeof *t->pts32);
     t->idx = lcae_malloc((size_t)n * sizeof *t->idx);
-    return t->pts && t->qbuf && t->idx ? LCAE_OK : LCAE_ENOMEM;
+    return t->pts && t->pts32 && t->idx ? LCAE_OK : LCAE_ENOMEM;
 }
 
 int cl_kdtree_build(cl_kdtree *t, const double *x, const int64_t *rows, int64_t n, int64_t d)
@@ -480,35 +472,24 @@ typedef struct {
     int64_t *pos; /* (queries, m) */
 } knn_batch;
 
-/* Leaf R for the queries act[0..nact) (indices from q0), four at a time through the
- * float filter (the last group repeats its last query). */
+/* Leaf R for the queries act[0..nact) (indices from q0). */
 static void batch_scan(const knn_batch *B, int64_t R, const int32_t *act, int nact)
 {
     const cl_kdtree *t = B->t;
-    int64_t m = B->m;
-    for (int a0 = 0; a0 < nact; a0 += 4) {
-        int g = nact - a0 < 4 ? nact - a0 : 4;
-        int64_t pos[4];
-        double lim[4];
-        uint64_t cand[4][2];
-        for (int i = 0; i < 4; i++) {
-            int32_t a = act[a0 + (i < g ? i : g - 1)];
-            pos[i] = B->q0 + a;
-            lim[i] = B->rd[a * m];
-        }
-        cl_leaf_candidates4(t, R, pos, lim, cand);
-        for (int i = 0; i < g; i++) {
-            double *rd = B->rd + act[a0 + i] * m;
-            int64_t *hp = B->pos + act[a0 + i] * m;
-            const double *q = cl_pt(t, pos[i]);
-            for (int w = 0; w < 2; w++) {
-                int64_t j[4];
-                double v[4];
-                for (int nc; (nc = cl_rdist_next4(t, q, t->start[R] + 64 * w, &cand[i][w],
-                                                  j, v)) > 0;)
-                    for (int e = 0; e < nc; e++) /* the heap in the candidates' order */
-                        if (v[e] < rd[0])
-                            heap_push(rd, hp, m, v[e], j[e]);
+    int64_t d = t->d, m = B->m, cnt = t->end[R] - t->start[R];
+    for (int a = 0; a < nact; a++) {
+        int64_t p = B->q0 + act[a];
+        double *rd = B->rd + act[a] * m;
+        int64_t *pos = B->pos + act[a] * m;
+        const double *q = cl_pt(t, p);
+        for (int64_t c0 = 0; c0 < cnt; c0 += 64) {
+            uint64_t cand = cl_leaf_candidates(t, R, c0, t->pts32 + p * d,
+                                               cl_f32_limit(t->f32_abs, t->f32_rel, rd[0]));
+            for (; cand; cand &= cand - 1) {
+                int64_t j = t->start[R] + c0 + __builtin_ctzll(cand);
+                double v = cl_rdist(q, cl_pt(t, j), d);
+                if (v < rd[0])
+                    heap_push(rd, pos, m, v, j);
             }
         }
     }

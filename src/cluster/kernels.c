@@ -62,7 +62,6 @@ static inline uint64_t lanes_le(const void *v, float lim) /* other processors */
 void cl_pick_kernels(cl_kdtree *t)
 {
     t->cand = leaf_candidates_base;
-    t->cand4 = leaf_candidates4_base;
     t->sums = node_sums_base;
 #ifdef CL_X86_KERNELS
     const char *cap = getenv("LCAE_SIMD");
@@ -71,11 +70,9 @@ void cl_pick_kernels(cl_kdtree *t)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma") && !no512) {
         t->cand = leaf_candidates_avx512;
-        t->cand4 = leaf_candidates4_avx512;
         t->sums = node_sums_avx512;
     } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && !no256) {
         t->cand = leaf_candidates_avx2;
-        t->cand4 = leaf_candidates4_avx2;
         t->sums = node_sums_avx2;
     }
 #endif

@@ -83,35 +83,26 @@ static double scan_leaf(const boruvka *B, int64_t R, int64_t i, int64_t ci, doub
     const cl_kdtree *t = B->t;
     const double *q = cl_pt(t, i);
     int64_t pi = t->idx[i];
-    /* float distances first (cl_dot_limit), the exact ones for what passes, four at a
-     * time, in the candidates' order */
-    uint64_t cand[2];
-    cl_leaf_candidates(t, R, i, b * b, cand);
-    for (int w = 0; w < 2; w++) {
-        uint64_t keep = 0;
-        for (uint64_t c = cand[w]; c; c &= c - 1) {
-            int64_t j = t->start[R] + 64 * w + __builtin_ctzll(c);
-            if (B->pcomp[j] != ci && B->pcore[j] <= b)
-                keep |= c & -c;
-        }
-        int64_t js[4];
-        double rd[4];
-        for (int nc; (nc = cl_rdist_next4(t, q, t->start[R] + 64 * w, &keep, js, rd)) > 0;)
-            for (int e = 0; e < nc; e++) {
-                int64_t j = js[e];
-                if (B->pcore[j] > b)
-                    continue;
-                double wt = fmax(fmax(B->pcore[i], B->pcore[j]), sqrt(rd[e]));
-                if (wt > b)
-                    continue;
-                int64_t pj = t->idx[j];
-                int64_t lo = pi < pj ? pi : pj, hi = pi < pj ? pj : pi;
-                if (key_less(wt, lo, hi, best)) {
-                    *best = (edge_key){wt, lo, hi};
-                    b = wt;
-                    lower_bound(&B->bound[ci], wt);
-                }
+    /* float distances first (cl_f32_limit), the exact one for what passes */
+    for (int64_t c0 = 0; c0 < t->end[R] - t->start[R]; c0 += 64) {
+        uint64_t cand = cl_leaf_candidates(t, R, c0, t->pts32 + i * t->d,
+                                           cl_f32_limit(t->f32_abs, t->f32_rel, b * b));
+        for (; cand; cand &= cand - 1) {
+            int64_t j = t->start[R] + c0 + __builtin_ctzll(cand);
+            if (B->pcomp[j] == ci || B->pcore[j] > b)
+                continue;
+            double rd = cl_rdist(q, cl_pt(t, j), t->d);
+            double w = fmax(fmax(B->pcore[i], B->pcore[j]), sqrt(rd));
+            if (w > b)
+                continue;
+            int64_t pj = t->idx[j];
+            int64_t lo = pi < pj ? pi : pj, hi = pi < pj ? pj : pi;
+            if (key_less(w, lo, hi, best)) {
+                *best = (edge_key){w, lo, hi};
+                b = w;
+                lower_bound(&B->bound[ci], w);
             }
+        }
     }
     return b;
 }
