@@ -34,7 +34,10 @@ typedef enum { LCAE_TRANSFORM_NONE = 0, LCAE_TRANSFORM_SQRT = 1, LCAE_TRANSFORM_
     lcae_transform;
 typedef enum { LCAE_CENTER_NONE = 0, LCAE_CENTER_BEAM = 1 } lcae_center;
 
-const char *lcae_transform_name(lcae_transform t); /* "none", "sqrt", "log" */
+/* The names by value, NULL-terminated (option tables' choices). */
+extern const char *const lcae_transform_names[]; /* "none", "sqrt", "log" */
+extern const char *const lcae_center_names[];    /* "none", "beam" */
+const char *lcae_transform_name(lcae_transform t);
 int lcae_transform_from_name(const char *name);    /* -1 if unknown */
 const char *lcae_center_name(lcae_center c);       /* "none", "beam" */
 int lcae_center_from_name(const char *name);

@@ -19,7 +19,8 @@ typedef enum {
     OPT_I64,    /* int64_t */
     OPT_DOUBLE, /* double */
     OPT_STRING, /* const char * */
-    OPT_SHAPE   /* int64_t[2]: "N" (N x N) or "AxB" */
+    OPT_SHAPE,  /* int64_t[2]: "N" (N x N) or "AxB" */
+    OPT_FIELD   /* a library table's row: cli_field */
 } cli_opt_kind;
 
 typedef struct {
@@ -30,6 +31,18 @@ typedef struct {
     const char *metavar; /* NULL for flags */
     const char *help;    /* one line; defaults are stated in it */
 } cli_option;
+
+/* An option from a library table (kind OPT_FIELD, dest a cli_field): parsed, checked and
+ * shown by its row (lcae_option), which sets the field in the struct s. */
+typedef struct {
+    const lcae_option *row;
+    void *s;
+} cli_field;
+/* The rows of a library options table whose flags have none of `skip` and (if `only`)
+ * some of `only`, as options setting the fields of *s: out and fields hold cap entries,
+ * out ends with an empty one. */
+void cli_options_from(const lcae_option *table, void *s, unsigned skip, unsigned only,
+                      cli_option *out, cli_field *fields, int cap);
 
 typedef struct {
     const char *name;        /* "train" */
@@ -42,7 +55,18 @@ typedef struct {
     /* Optional: sees the arguments before they are parsed (lcae run applies its
      * --preset's defaults here, so that the other options override them). */
     void (*init)(int argc, char **argv);
+    const struct cli_preset *presets; /* NULL, or named lists of option values: help */
 } cli_command;
+
+/* A preset: option values ({"bin", "4"}, ...; a flag's "on" or "off") applied as if given
+ * before the command line's own (which override them), listed by the command's help. */
+typedef struct cli_preset {
+    const char *name;              /* NULL ends a list */
+    const char *const (*values)[2]; /* ends with {NULL, NULL} */
+} cli_preset;
+/* Applies the preset `name` of cmd->presets (an unknown name: nothing; the caller reports
+ * it); returns 2 after printing the error if a value does not parse. */
+int cli_apply_preset(const cli_command *cmd, const char *name);
 
 /* Parses argv (argv[0] is the command name). Returns 0 and the positional arguments in
  * pos (npos of them; pos must hold argc entries), 2 after printing a usage error, or -1
@@ -128,13 +152,12 @@ int cli_prep_get(lcae_prep *p);
  * Prints the error and returns the exit status. */
 int cli_beam_map(lcae_dataset *ds, lcae_center center, float **map);
 
-typedef struct {
-    lcae_train_options opt; /* the numbers and flags, as the table sets them */
-    const char *mask, *interp, *recon, *lr_schedule, *arch, *rot_form; /* NULL: opt's */
-} cli_train_args;
-extern cli_train_args cli_train;             /* src/cli/cmd_train.c */
-extern const cli_option cli_train_options[];
-/* Fills cli_train.opt with the library's defaults (main, before any table is used). */
+/* The training options (src/cli/cmd_train.c) from lcae_train_option_table but for the
+ * preparation's (cli_prep_options) and --rot-loss (lcae train's own). */
+extern lcae_train_options cli_train;
+extern cli_option cli_train_options[];
+/* Fills cli_train with the library's defaults and the tables from the library's (main,
+ * before any table is used). */
 void cli_train_defaults(void);
 int cli_train_options_get(lcae_train_options *o);
 

@@ -49,7 +49,7 @@ static const cli_option run_options[] = {
     {"encode-batch", 0, OPT_INT, &encode_batch, "B", "patterns per encoding batch (default)"},
     {"force", 0, OPT_FLAG, &force, NULL, "redo every stage, even those that are up to date"},
     {"figure-format", 0, OPT_STRING, &figure_format, "LIST",
-     "the report's figures: png plus any of pdf, svg (default png,pdf)"},
+     "the report's figures: png plus any of pdf, svg (default: png,pdf)"},
     {0}};
 
 /* The presets' training settings. The paper's: METHOD.md, HDBSCAN at 60 whatever the
@@ -67,39 +67,24 @@ static const cli_option run_options[] = {
  * two thirds of the positions as noise in the invariant features, whose full map still
  * finds the classes (docs/results.md); and it smooths a feature map whose noise share
  * says it is noisy (--smooth auto: at low dose), which the paper does not. */
-static void apply_preset(const char *name)
-{
-    if (!strcmp(name, "paper")) { /* the library's training defaults are the paper's but for
-                                    * the rotation loss's form and weight, set here */
-        cli_prep.bin = 1;
-        cli_prep.transform = "none";
-        cli_prep.center = "none";
-        cli_hdbscan.p.min_cluster_size = 60;
-        cli_train.arch = "cae";
-        cli_train.rot_form = "paper";
-        cli_train.opt.lambda = 50;
-        cluster_on = "all";
-        invariant_bin = 0;
-        cli_smooth.mode = "off";
-    } else if (!strcmp(name, "cpu")) {
-        cli_prep.bin = 4;
-        cli_train.opt.arch.base = 8;
-        cli_train.opt.steps = 1500;
-        cli_train.opt.lr = 2e-3;
-        cli_train.lr_schedule = "onecycle";
-        cli_train.recon = "mse";
-        cli_train.arch = "polar";
-        cli_hdbscan.p.assign_noise = 1;
-        cluster_on = "invariant";
-        invariant_bin = 2;
-        cli_smooth.mode = "auto";
-    }
-}
+static const char *const preset_cpu[][2] = {
+    {"bin", "4"}, {"base", "8"}, {"steps", "1500"}, {"lr", "2e-3"}, {"lr-schedule", "onecycle"},
+    {"recon", "mse"}, {"arch", "polar"}, {"invariant-bin", "2"}, {"cluster-on", "invariant"},
+    {"assign-noise", "on"}, {"smooth", "auto"}, {NULL, NULL}};
+/* the library's training defaults are the paper's but for the rotation loss's form and
+ * weight, set here */
+static const char *const preset_paper[][2] = {
+    {"bin", "1"}, {"transform", "none"}, {"center", "none"}, {"min-cluster-size", "60"},
+    {"arch", "cae"}, {"rot-loss-form", "paper"}, {"lambda", "50"}, {"cluster-on", "all"},
+    {"invariant-bin", "0"}, {"smooth", "off"}, {NULL, NULL}};
+static const cli_preset run_presets[] = {{"cpu", preset_cpu}, {"paper", preset_paper}, {0}};
+
+static int preset_status;
 
 static void run_init(int argc, char **argv)
 {
     /* an unknown name is reported after parsing */
-    apply_preset(cli_peek_option(argc, argv, "preset", preset));
+    preset_status = cli_apply_preset(&cmd_run, cli_peek_option(argc, argv, "preset", preset));
 }
 
 /* Options that mean nothing in this run are an error naming the first one given: the
@@ -114,6 +99,8 @@ static int refuse_given(const cli_option *table, const char *why)
 
 static int run_run(int npos, char **pos)
 {
+    if (preset_status)
+        return preset_status;
     if (!out_dir)
         return cli_error(LCAE_EUSAGE, "run: the run directory is required (-o DIR)");
     if (strcmp(preset, "cpu") && strcmp(preset, "paper"))
@@ -205,19 +192,12 @@ const cli_command cmd_run = {
         "DATA it simulates the built-in sample into DIR/sample and scores against its\n"
         "truth. A stage whose outputs exist and match the configuration (DIR/run.json)\n"
         "is not run again; --force redoes them.\n\n"
-        "Presets (the options below override them; their defaults shown are the preset's):\n"
-        "  cpu    --bin 4 --base 8 --batch 32 --steps 1500 (all positions) --recon mse\n"
-        "         --lr-schedule onecycle --lr 2e-3 --transform log (the default);\n"
-        "         rotation-invariant model: --arch polar --invariant-bin 2\n"
-        "         --cluster-on invariant; --assign-noise\n"
-        "  paper  --bin 1 --base 64 --batch 32 --epochs 10, all positions, --recon l1\n"
-        "         --lr-schedule constant --lr 1e-4 --transform none --center none\n"
-        "         --min-cluster-size 60 (METHOD.md; the cpu preset scales min_cluster_size\n"
-        "         with the positions: 'lcae cluster --help'); rotation-invariant model:\n"
-        "         --arch cae --rot-loss-form paper --lambda 50 --cluster-on all\n"
-        "Both: --invariant-dims 10 --max-angle 360. The standard model is always the\n"
-        "paper's autoencoder without the rotation loss; --arch, --rot-loss-form, --lambda,\n"
-        "--max-angle and --cluster-on choose the rotation-invariant model's.\n\n"
+        "--preset cpu (the default) or paper sets the options listed under presets below;\n"
+        "the options given override them, and the defaults shown are the preset's. paper\n"
+        "is METHOD.md (the cpu preset scales min_cluster_size with the positions: 'lcae\n"
+        "cluster --help'). The standard model is always the paper's autoencoder without\n"
+        "the rotation loss; --arch, --rot-loss-form, --lambda, --max-angle and\n"
+        "--cluster-on choose the rotation-invariant model's.\n\n"
         "DIR/run.json, DIR/sample/, DIR/stats/, DIR/standard/ and DIR/invariant/ (each\n"
         "model.safetensors, latent.npy, labels.npy, probabilities.npy, score.json; with\n"
         "--assign-noise also labels_full.npy, scored under \"full\"), and\n"
@@ -227,4 +207,5 @@ const cli_command cmd_run = {
     .max_positional = 1,
     .run = run_run,
     .init = run_init,
+    .presets = run_presets,
 };

@@ -98,7 +98,7 @@ cJSON *pipeline_run_config_json(const lcae_run_options *o)
     } else {
         cJSON_AddItemToObject(j, "sample", pipeline_sim_params_json(&o->sim));
     }
-    cJSON_AddItemToObject(j, "train", lcae_train_options_json(&o->train));
+    cJSON_AddItemToObject(j, "train", lcae_options_json(lcae_train_option_table, &o->train));
     cJSON_AddNumberToObject(j, "invariant_bin", o->invariant_bin);
     cJSON *c = cJSON_AddObjectToObject(j, "cluster");
     cJSON_AddItemToObject(c, "hdbscan", pipeline_hdbscan_params_json(&o->hdbscan));

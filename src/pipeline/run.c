@@ -306,7 +306,7 @@ static int do_train(run_ctx *c, source_run *s)
 static cJSON *train_config(run_ctx *c, source_run *s)
 {
     lcae_train_options t = model_train_options(c, s);
-    return lcae_train_options_json(&t);
+    return lcae_options_json(lcae_train_option_table, &t);
 }
 
 static int do_encode(run_ctx *c, source_run *s)

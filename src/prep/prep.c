@@ -10,8 +10,8 @@
 
 #include "lcae/stats.h"
 
-static const char *const transform_names[] = {"none", "sqrt", "log"};
-static const char *const center_names[] = {"none", "beam"};
+const char *const lcae_transform_names[] = {"none", "sqrt", "log", NULL};
+const char *const lcae_center_names[] = {"none", "beam", NULL};
 
 static int name_index(const char *const *names, int n, const char *name)
 {
@@ -23,11 +23,11 @@ static int name_index(const char *const *names, int n, const char *name)
 
 const char *lcae_transform_name(lcae_transform t)
 {
-    return (unsigned)t < 3 ? transform_names[t] : "?";
+    return (unsigned)t < 3 ? lcae_transform_names[t] : "?";
 }
-int lcae_transform_from_name(const char *name) { return name_index(transform_names, 3, name); }
-const char *lcae_center_name(lcae_center c) { return (unsigned)c < 2 ? center_names[c] : "?"; }
-int lcae_center_from_name(const char *name) { return name_index(center_names, 2, name); }
+int lcae_transform_from_name(const char *name) { return name_index(lcae_transform_names, 3, name); }
+const char *lcae_center_name(lcae_center c) { return (unsigned)c < 2 ? lcae_center_names[c] : "?"; }
+int lcae_center_from_name(const char *name) { return name_index(lcae_center_names, 2, name); }
 
 int lcae_prep_size(int64_t h, int64_t w, int crop, int bin, int *size)
 {
