@@ -167,6 +167,10 @@ enum {
 extern const lcae_option lcae_train_option_table[];
 /* Every option at its table default. */
 void lcae_train_defaults(lcae_train_options *o);
+/* LCAE_OK if the options are in their ranges (the table's, and: epochs >= 1 unless steps
+ * decide, invariant_dims <= latent); else LCAE_EUSAGE naming the first option that is
+ * not. lcae_train checks them first. */
+int lcae_train_check(const lcae_train_options *o);
 
 /* The learning rate and Adam's beta1 for the step after `done` of `total` steps. constant:
  * (lr, 0.9). onecycle: torch.optim.lr_scheduler.OneCycleLR(max_lr = lr, total_steps =

@@ -48,7 +48,7 @@ int cli_train_options_get(lcae_train_options *o)
     o->transform = pr.transform;
     o->offset = pr.offset;
     o->center = pr.center;
-    return lcae_options_check(lcae_train_option_table, o) ? cli_fail(LCAE_EUSAGE) : 0;
+    return lcae_train_check(o) ? cli_fail(LCAE_EUSAGE) : 0;
 }
 
 static int run_train(int npos, char **pos)

@@ -111,6 +111,20 @@ void lcae_train_defaults(lcae_train_options *o)
     lcae_options_defaults(lcae_train_option_table, o);
 }
 
+int lcae_train_check(const lcae_train_options *o)
+{
+    int rc = lcae_options_check(lcae_train_option_table, o);
+    if (rc)
+        return rc;
+    if (o->steps == 0 && o->epochs < 1)
+        return lcae_fail(LCAE_EUSAGE, "option --epochs: expected 1 or more (or --steps), "
+                         "found %d", o->epochs);
+    if ((o->rot_loss || o->arch.kind == LCAE_ARCH_POLAR) && o->invariant_dims > o->arch.latent)
+        return lcae_fail(LCAE_EUSAGE, "option --invariant-dims: expected 1 to %d (--latent), "
+                         "found %d", o->arch.latent, o->invariant_dims);
+    return LCAE_OK;
+}
+
 /* OneCycleLR's cosine annealing from start to end as pct goes from 0 to 1. */
 static double anneal_cos(double start, double end, double pct)
 {
@@ -533,15 +547,9 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
         o.rot_loss = 0;
         o.arch.invariant = o.invariant_dims;
     }
-    int rc = lcae_options_check(lcae_train_option_table, &o);
+    int rc = lcae_train_check(&o);
     if (rc)
         return rc;
-    if (o.steps == 0 && o.epochs < 1)
-        return lcae_fail(LCAE_EUSAGE, "option --epochs: expected 1 or more (or --steps), "
-                         "found %d", o.epochs);
-    if ((o.rot_loss || o.arch.kind == LCAE_ARCH_POLAR) && o.invariant_dims > o.arch.latent)
-        return lcae_fail(LCAE_EUSAGE, "option --invariant-dims: expected 1 to %d (--latent), "
-                         "found %d", o.arch.latent, o.invariant_dims);
     rc = lcae_model_input_size(in->h, in->w, o.crop, o.bin, &o.arch.input_size);
     if (rc)
         return with_path(rc, ds);
