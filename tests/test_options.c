@@ -19,14 +19,14 @@ typedef struct {
 static const char *const picks[] = {"red", "green", "blue", NULL};
 
 static const lcae_option toy_table[] = {
-    {"count", LCAE_OPT_INT, offsetof(toy, count), 7, 2, 9, NULL, "N", "", 0},
-    {"flag", LCAE_OPT_BOOL, offsetof(toy, flag), 1, 0, 0, NULL, NULL, "", 0},
-    {"pick-one", LCAE_OPT_CHOICE, offsetof(toy, pick), 2, 0, 0, picks, "C", "", 0},
-    {"big", LCAE_OPT_I64, offsetof(toy, big), -3, -HUGE_VAL, 5, NULL, "N", "", 0},
-    {"seed", LCAE_OPT_U64, offsetof(toy, seed), 0, 0, HUGE_VAL, NULL, "S", "", 0},
-    {"rate", LCAE_OPT_DOUBLE, offsetof(toy, rate), 1e-4, 0, HUGE_VAL, NULL, "R", "",
+    {"count", NULL, LCAE_OPT_INT, offsetof(toy, count), 7, 2, 9, NULL, "N", "", 0},
+    {"flag", NULL, LCAE_OPT_BOOL, offsetof(toy, flag), 1, 0, 0, NULL, NULL, "", 0},
+    {"pick-one", NULL, LCAE_OPT_CHOICE, offsetof(toy, pick), 2, 0, 0, picks, "C", "", 0},
+    {"big", NULL, LCAE_OPT_I64, offsetof(toy, big), -3, -HUGE_VAL, 5, NULL, "N", "", 0},
+    {"seed", NULL, LCAE_OPT_U64, offsetof(toy, seed), 0, 0, HUGE_VAL, NULL, "S", "", 0},
+    {"rate", NULL, LCAE_OPT_DOUBLE, offsetof(toy, rate), 1e-4, 0, HUGE_VAL, NULL, "R", "",
      LCAE_OPT_ABOVE},
-    {"free", LCAE_OPT_DOUBLE, offsetof(toy, free), -2.5, 0, 0, NULL, "X", "", 0},
+    {"free", NULL, LCAE_OPT_DOUBLE, offsetof(toy, free), -2.5, 0, 0, NULL, "X", "", 0},
     {0}};
 
 static const lcae_option *row(const char *name)

@@ -79,18 +79,21 @@ typedef enum {
 } lcae_option_type;
 
 enum {
-    LCAE_OPT_ABOVE = 1u << 0 /* the minimum itself is out of range (lr > 0) */
+    LCAE_OPT_ABOVE = 1u << 0,  /* the minimum itself is out of range (lr > 0) */
+    LCAE_OPT_BELOW = 1u << 1,  /* the maximum itself is out of range */
+    LCAE_OPT_NO_JSON = 1u << 2 /* not in the JSON (it does not change a result) */
     /* bits from 1u << 8 are the table owner's (e.g. LCAE_TRAIN_RESUME in lcae/model.h) */
 };
 
 typedef struct {
-    const char *name;            /* "max-angle": --max-angle; JSON key "max_angle" */
+    const char *name;            /* "max-angle": --max-angle */
+    const char *key;             /* the JSON key; NULL: the name with '-' as '_' */
     lcae_option_type type;
     size_t offset;               /* offsetof(struct, field) */
     double def;                  /* the default (a choice: its value, a bool: 0 or 1) */
     double min, max;             /* numbers: the accepted range, inclusive (see
-                                    LCAE_OPT_ABOVE); HUGE_VAL for no bound; min == max:
-                                    no range */
+                                    LCAE_OPT_ABOVE, _BELOW); +-HUGE_VAL for no bound;
+                                    min == max: no range */
     const char *const *choices;  /* LCAE_OPT_CHOICE: names by value, NULL-terminated */
     const char *metavar;         /* for the help: "N", "DEG"; NULL for a bool */
     const char *help;            /* one line; "(default)" shows the value held */
@@ -111,7 +114,7 @@ int lcae_option_parse(const lcae_option *o, void *s, const char *text);
 /* The field's value as text: the shortest decimal that reads back to the same number,
  * the choice's name, "on"/"off" for a bool. */
 void lcae_option_format(const lcae_option *o, const void *s, char *buf, size_t size);
-/* Every field of *s as a JSON object, in the table's order. */
+/* Every field of *s as a JSON object, in the table's order (but LCAE_OPT_NO_JSON's). */
 struct cJSON *lcae_options_json(const lcae_option *table, const void *s);
 
 #ifdef __cplusplus

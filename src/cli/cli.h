@@ -37,12 +37,13 @@ typedef struct {
 typedef struct {
     const lcae_option *row;
     void *s;
+    char name[48]; /* the option's name: the row's, after a prefix */
 } cli_field;
 /* The rows of a library options table whose flags have none of `skip` and (if `only`)
- * some of `only`, as options setting the fields of *s: out and fields hold cap entries,
- * out ends with an empty one. */
+ * some of `only`, as options --PREFIXNAME (prefix may be NULL) setting the fields of *s:
+ * out and fields hold cap entries, out ends with an empty one. */
 void cli_options_from(const lcae_option *table, void *s, unsigned skip, unsigned only,
-                      cli_option *out, cli_field *fields, int cap);
+                      const char *prefix, cli_option *out, cli_field *fields, int cap);
 
 typedef struct {
     const char *name;        /* "train" */
@@ -161,10 +162,10 @@ extern cli_option cli_train_options[];
 void cli_train_defaults(void);
 int cli_train_options_get(lcae_train_options *o);
 
-extern const cli_option cli_sample_options[]; /* src/cli/cmd_simulate.c */
-/* The init hook of a command that takes cli_sample_options: applies its --preset. */
-void cli_sample_init(int argc, char **argv);
-int cli_sim_params(lcae_sim_params *p);
+/* The option tables built from the library's (main, before any is used): lcae simulate's
+ * (src/cli/cmd_simulate.c) and lcae run's built-in sample's (src/cli/cmd_run.c). */
+void cli_sim_defaults(void);
+void cli_run_defaults(void);
 
 /* Subcommands (one file each, src/cli/cmd_*.c). */
 extern const cli_command cmd_info;

@@ -11,28 +11,30 @@ static const char *out_dir, *preset = "cpu", *cluster_on = "all", *truth_dir;
 static const char *figure_format = "png,pdf";
 static int force, encode_batch = LCAE_ENCODE_BATCH, invariant_bin;
 
-/* The built-in sample's main parameters, under names of their own: in lcae run, --scan
- * is the scan file's shape and --seed, --batch are the training's. Parsed into a
- * parameter set holding the simulator's defaults (shown by the help); those given
- * override the --sample-preset's. The seed is parsed as an int64_t (negative ones wrap,
- * as lcae simulate's). */
-static lcae_sim_params sample = LCAE_SIM_DEFAULTS;
+/* The built-in sample's main parameters (LCAE_SIM_MAIN), under names of their own: in
+ * lcae run, --scan is the scan file's shape and --seed, --batch are the training's. They
+ * write into a parameter set holding the simulator's defaults (shown by the help), then
+ * the --sample-preset's (run_init), so that those given override the preset's. */
+static lcae_sim_params sample;
 static int64_t sample_scan[2];
 static const char *sample_preset = "default";
+static cli_option run_sample_options[8];
+static cli_field run_sample_fields[8];
 
-static const cli_option run_sample_options[] = {
+static const cli_option run_sample_own[] = {
     {"sample-preset", 0, OPT_STRING, &sample_preset, "NAME",
      "built-in sample: default or lowdose (see 'lcae simulate --help'); the --sample-* "
      "options override it"},
     {"sample-scan", 0, OPT_SHAPE, sample_scan, "NYxNX", "built-in sample: scan shape (128)"},
-    {"sample-det", 0, OPT_INT, &sample.det, "N", "built-in sample: detector N x N (default)"},
-    {"sample-grains", 0, OPT_INT, &sample.grains, "K", "built-in sample: grains (default)"},
-    {"sample-boundary-width", 0, OPT_DOUBLE, &sample.boundary_width, "W",
-     "built-in sample: boundary width, scan pixels (default)"},
-    {"sample-dose", 0, OPT_DOUBLE, &sample.dose, "D",
-     "built-in sample: electrons per pattern (default)"},
-    {"sample-seed", 0, OPT_I64, &sample.seed, "S", "built-in sample: random seed (default)"},
     {0}};
+
+void cli_run_defaults(void)
+{
+    lcae_sim_defaults(&sample);
+    cli_options_from(lcae_sim_option_table, &sample, 0, LCAE_SIM_MAIN, "sample-",
+                     run_sample_options, run_sample_fields,
+                     (int)(sizeof run_sample_options / sizeof *run_sample_options));
+}
 
 static const cli_option run_options[] = {
     {"output", 'o', OPT_STRING, &out_dir, "DIR", "the run directory (required)"},
@@ -85,6 +87,7 @@ static void run_init(int argc, char **argv)
 {
     /* an unknown name is reported after parsing */
     preset_status = cli_apply_preset(&cmd_run, cli_peek_option(argc, argv, "preset", preset));
+    lcae_sim_preset(cli_peek_option(argc, argv, "sample-preset", sample_preset), &sample);
 }
 
 /* Options that mean nothing in this run are an error naming the first one given: the
@@ -115,8 +118,11 @@ static int run_run(int npos, char **pos)
     if (encode_batch < 1)
         return cli_error(LCAE_EUSAGE, "option --encode-batch: expected a positive number, "
                          "found %d", encode_batch);
-    int rc = npos ? refuse_given(run_sample_options, "only for the built-in sample (no DATA)")
+    static const char *const sample_only = "only for the built-in sample (no DATA)";
+    int rc = npos ? refuse_given(run_sample_own, sample_only)
                   : refuse_given(cli_dataset_options, "only for a given scan (DATA)");
+    if (!rc && npos)
+        rc = refuse_given(run_sample_options, sample_only);
     if (rc)
         return rc;
     if (truth_dir && npos == 0)
@@ -142,20 +148,11 @@ static int run_run(int npos, char **pos)
         return rc;
     if (lcae_sim_preset(sample_preset, &o.sim))
         return cli_error(LCAE_EUSAGE, "option --sample-preset: %s", lcae_last_error());
+    o.sim = sample;
     if (cli_given(sample_scan)) {
         o.sim.ny = sample_scan[0];
         o.sim.nx = sample_scan[1];
     }
-    if (cli_given(&sample.det))
-        o.sim.det = sample.det;
-    if (cli_given(&sample.grains))
-        o.sim.grains = sample.grains;
-    if (cli_given(&sample.boundary_width))
-        o.sim.boundary_width = sample.boundary_width;
-    if (cli_given(&sample.dose))
-        o.sim.dose = sample.dose;
-    if (cli_given(&sample.seed))
-        o.sim.seed = sample.seed;
     int st = lcae_sim_check(&o.sim);
     if (st)
         return cli_fail(st);
@@ -178,8 +175,8 @@ static int run_run(int npos, char **pos)
 }
 
 static const cli_option *const run_groups[] = {
-    run_options, cli_train_options, cli_prep_options, cli_hdbscan_options, cli_smooth_options, run_sample_options,
-    cli_dataset_options, cli_common_options, NULL};
+    run_options, cli_train_options, cli_prep_options, cli_hdbscan_options, cli_smooth_options,
+    run_sample_own, run_sample_options, cli_dataset_options, cli_common_options, NULL};
 
 const cli_command cmd_run = {
     .name = "run",

@@ -29,9 +29,9 @@ void cli_train_defaults(void)
 {
     lcae_train_defaults(&cli_train);
     cli_options_from(lcae_train_option_table, &cli_train,
-                     LCAE_TRAIN_PREP | LCAE_TRAIN_ONE_MODEL, 0, cli_train_options, train_fields,
+                     LCAE_TRAIN_PREP | LCAE_TRAIN_ONE_MODEL, 0, NULL, cli_train_options, train_fields,
                      (int)(sizeof cli_train_options / sizeof *cli_train_options));
-    cli_options_from(lcae_train_option_table, &cli_train, 0, LCAE_TRAIN_ONE_MODEL,
+    cli_options_from(lcae_train_option_table, &cli_train, 0, LCAE_TRAIN_ONE_MODEL, NULL,
                      train_own_options, train_own_fields,
                      (int)(sizeof train_own_options / sizeof *train_own_options));
 }

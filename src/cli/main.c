@@ -68,6 +68,8 @@ static int run_command(int argc, char **argv)
 {
     cli_train_defaults();
     cli_hdbscan_defaults();
+    cli_sim_defaults();
+    cli_run_defaults();
     if (argc < 2) {
         print_usage(stderr);
         return 2;

@@ -227,14 +227,15 @@ int cli_apply_preset(const cli_command *cmd, const char *name)
 }
 
 void cli_options_from(const lcae_option *t, void *s, unsigned skip, unsigned only,
-                      cli_option *out, cli_field *fields, int cap)
+                      const char *prefix, cli_option *out, cli_field *fields, int cap)
 {
     int n = 0;
     for (; t->name && n < cap - 1; t++) {
         if ((t->flags & skip) || (only && !(t->flags & only)))
             continue;
-        fields[n] = (cli_field){t, s};
-        out[n] = (cli_option){t->name, 0, OPT_FIELD, &fields[n], t->metavar, t->help};
+        fields[n] = (cli_field){t, s, ""};
+        snprintf(fields[n].name, sizeof fields[n].name, "%s%s", prefix ? prefix : "", t->name);
+        out[n] = (cli_option){fields[n].name, 0, OPT_FIELD, &fields[n], t->metavar, t->help};
         n++;
     }
     out[n] = (cli_option){0};

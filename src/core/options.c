@@ -71,29 +71,47 @@ static void choice_list(const lcae_option *o, char *buf, size_t size)
                                 o->choices[i]);
 }
 
-/* What the range accepts: "2 or more", "more than 0", "0 to 20". */
+/* What the range accepts: "2 or more", "more than 0", "0 to 20", "0 or more and less
+ * than 1". */
 static void range_text(const lcae_option *o, char *buf, size_t size)
 {
     if (o->type == LCAE_OPT_CHOICE) {
         choice_list(o, buf, size);
         return;
     }
-    if (o->max == HUGE_VAL)
-        snprintf(buf, size, o->flags & LCAE_OPT_ABOVE ? "more than %.15g" : "%.15g or more",
-                 o->min);
-    else if (o->min == -HUGE_VAL)
-        snprintf(buf, size, "%.15g or less", o->max);
+    if (o->type == LCAE_OPT_BOOL) {
+        snprintf(buf, size, "on or off");
+        return;
+    }
+    if (o->min == o->max) { /* no range: a double must still be finite */
+        snprintf(buf, size, "a finite number");
+        return;
+    }
+    int above = o->flags & LCAE_OPT_ABOVE, below = o->flags & LCAE_OPT_BELOW;
+    int lo = o->min != -HUGE_VAL, hi = o->max != HUGE_VAL;
+    if (lo && hi && !above && !below)
+        snprintf(buf, size, "%g to %g", o->min, o->max);
+    else if (lo && hi)
+        snprintf(buf, size, "%s %g and %s %g", above ? "more than" : "at least", o->min,
+                 below ? "less than" : "at most", o->max);
+    else if (lo)
+        snprintf(buf, size, above ? "more than %g" : "%g or more", o->min);
     else
-        snprintf(buf, size, "%.15g to %.15g", o->min, o->max);
+        snprintf(buf, size, below ? "less than %g" : "%g or less", o->max);
 }
 
 static int in_range(const lcae_option *o, double v)
 {
     if (o->type == LCAE_OPT_CHOICE)
         return v >= 0 && v < nchoices(o);
-    if (o->type == LCAE_OPT_BOOL || o->min == o->max)
+    if (o->type == LCAE_OPT_BOOL)
+        return v == 0 || v == 1;
+    if (o->type == LCAE_OPT_DOUBLE && !isfinite(v)) /* no option takes NaN or infinity */
+        return 0;
+    if (o->min == o->max)
         return 1;
-    return (o->flags & LCAE_OPT_ABOVE ? v > o->min : v >= o->min) && v <= o->max;
+    return (o->flags & LCAE_OPT_ABOVE ? v > o->min : v >= o->min) &&
+           (o->flags & LCAE_OPT_BELOW ? v < o->max : v <= o->max);
 }
 
 static int out_of_range(const lcae_option *o, const char *found)
@@ -134,7 +152,7 @@ int lcae_options_check(const lcae_option *t, const void *s)
         if (t->type == LCAE_OPT_U64 || in_range(t, get_number(t, s)))
             continue;
         char found[48];
-        if (t->type == LCAE_OPT_CHOICE)
+        if (t->type == LCAE_OPT_CHOICE || t->type == LCAE_OPT_BOOL)
             snprintf(found, sizeof found, "%d", *(const int *)field(t, s));
         else
             lcae_option_format(t, s, found, sizeof found);
@@ -201,8 +219,10 @@ cJSON *lcae_options_json(const lcae_option *t, const void *s)
 {
     cJSON *j = cJSON_CreateObject();
     for (; t->name; t++) {
+        if (t->flags & LCAE_OPT_NO_JSON)
+            continue;
         char key[64], text[48];
-        snprintf(key, sizeof key, "%s", t->name);
+        snprintf(key, sizeof key, "%s", t->key ? t->key : t->name);
         for (char *c = key; *c; c++)
             *c = *c == '-' ? '_' : *c;
         lcae_option_format(t, s, text, sizeof text);

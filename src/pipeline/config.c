@@ -20,47 +20,6 @@ cJSON *pipeline_open_options_json(const lcae_open_options *o)
     return j;
 }
 
-/* 64-bit seeds do not fit a JSON number exactly: written as decimal strings. */
-static void add_u64(cJSON *j, const char *key, uint64_t v)
-{
-    char buf[24];
-    snprintf(buf, sizeof buf, "%llu", (unsigned long long)v);
-    cJSON_AddStringToObject(j, key, buf);
-}
-
-cJSON *pipeline_sim_params_json(const lcae_sim_params *p)
-{
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddNumberToObject(j, "ny", (double)p->ny);
-    cJSON_AddNumberToObject(j, "nx", (double)p->nx);
-    cJSON_AddNumberToObject(j, "det", p->det);
-    cJSON_AddNumberToObject(j, "grains", p->grains);
-    cJSON_AddNumberToObject(j, "boundary_width", p->boundary_width);
-    cJSON_AddNumberToObject(j, "dose", p->dose);
-    add_u64(j, "seed", p->seed);
-    cJSON_AddNumberToObject(j, "kv", p->kv);
-    cJSON_AddNumberToObject(j, "camera_length_mm", p->camera_length_mm);
-    cJSON_AddNumberToObject(j, "pixel_um", p->pixel_um);
-    cJSON_AddNumberToObject(j, "convergence_mrad", p->convergence_mrad);
-    cJSON_AddNumberToObject(j, "step_nm", p->step_nm);
-    cJSON_AddNumberToObject(j, "thickness_nm", p->thickness_nm);
-    cJSON_AddNumberToObject(j, "thickness_var", p->thickness_var);
-    cJSON_AddNumberToObject(j, "bend_deg", p->bend_deg);
-    cJSON_AddNumberToObject(j, "tilt_deg", p->tilt_deg);
-    cJSON_AddNumberToObject(j, "general", p->general);
-    cJSON_AddBoolToObject(j, "counting", p->counting);
-    cJSON_AddNumberToObject(j, "drift_px", p->drift_px);
-    cJSON_AddNumberToObject(j, "psf_px", p->psf_px);
-    cJSON_AddNumberToObject(j, "gain", p->gain);
-    cJSON_AddNumberToObject(j, "gain_spread", p->gain_spread);
-    cJSON_AddNumberToObject(j, "offset", p->offset);
-    cJSON_AddNumberToObject(j, "readout_noise", p->readout_noise);
-    cJSON_AddNumberToObject(j, "hot_pixels", p->hot_pixels);
-    cJSON_AddNumberToObject(j, "outlier_rate", p->outlier_rate);
-    cJSON_AddStringToObject(j, "format", p->format == LCAE_SIM_NPY ? "npy" : "empad");
-    return j;
-}
-
 cJSON *pipeline_hdbscan_params_json(const lcae_hdbscan_params *p)
 {
     cJSON *j = cJSON_CreateObject();
@@ -96,7 +55,7 @@ cJSON *pipeline_run_config_json(const lcae_run_options *o)
         if (o->truth_dir)
             cJSON_AddStringToObject(j, "truth", o->truth_dir);
     } else {
-        cJSON_AddItemToObject(j, "sample", pipeline_sim_params_json(&o->sim));
+        cJSON_AddItemToObject(j, "sample", lcae_options_json(lcae_sim_option_table, &o->sim));
     }
     cJSON_AddItemToObject(j, "train", lcae_options_json(lcae_train_option_table, &o->train));
     cJSON_AddNumberToObject(j, "invariant_bin", o->invariant_bin);

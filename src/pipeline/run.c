@@ -740,7 +740,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
             rc = LCAE_ENOMEM;
             goto done;
         }
-        sample_key = make_key(NULL, pipeline_sim_params_json(&o->sim));
+        sample_key = make_key(NULL, lcae_options_json(lcae_sim_option_table, &o->sim));
         char *outs[2] = {data_path, truth_class};
         sample_stage a = {&o->sim, sample_dir, p};
         rc = run_keyed(&rs, "sample", sample_key, outs, 2, 0, run_sample, &a);
