@@ -69,7 +69,8 @@ int lcae_parallel_jobs(int nthreads, int64_t njobs, int64_t total, const char *w
  * option is added by adding its row. */
 struct cJSON;
 typedef enum {
-    LCAE_OPT_BOOL,   /* int, 0 or 1 (JSON true/false) */
+    LCAE_OPT_BOOL,   /* int, 0 or 1 (JSON true/false); with choices, their two names
+                        (off, on) are its text, else "off" and "on" */
     LCAE_OPT_INT,    /* int */
     LCAE_OPT_I64,    /* int64_t */
     LCAE_OPT_U64,    /* uint64_t: written as a decimal string (JSON numbers are doubles);
@@ -94,7 +95,8 @@ typedef struct {
     double min, max;             /* numbers: the accepted range, inclusive (see
                                     LCAE_OPT_ABOVE, _BELOW); +-HUGE_VAL for no bound;
                                     min == max: no range */
-    const char *const *choices;  /* LCAE_OPT_CHOICE: names by value, NULL-terminated */
+    const char *const *choices;  /* LCAE_OPT_CHOICE (a bool may have two): names by value,
+                                    NULL-terminated */
     const char *metavar;         /* for the help: "N", "DEG"; NULL for a bool */
     const char *help;            /* one line; "(default)" shows the value held */
     unsigned flags;

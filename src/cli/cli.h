@@ -115,28 +115,16 @@ int cli_dataset_open_options(lcae_open_options *o);
 /* Opens a scan with the options above; prints the error and returns the exit status. */
 int cli_open_dataset(const char *path, lcae_dataset **ds);
 
-/* Stage options shared by a stage's own command and lcae run: the table, and its values
- * as the library's parameters (prints a usage error and returns 2 when one is wrong). */
-extern const cli_option cli_hdbscan_options[]; /* src/cli/cmd_cluster.c */
-int cli_hdbscan_params(lcae_hdbscan_params *p);
-/* The table's destinations: the library's parameters (cli_hdbscan_defaults) and the named
- * choices (NULL: the library's default). */
-typedef struct {
-    lcae_hdbscan_params p;
-    const char *method, *nonfinite;
-} cli_hdbscan_args;
-extern cli_hdbscan_args cli_hdbscan;
-/* lcae_hdbscan_defaults with min_cluster_size 0: scaled with the points (main calls it). */
+/* Stage options shared by a stage's own command and lcae run (src/cli/cmd_cluster.c),
+ * from the library's tables: the parameters they set, and those parameters checked (a
+ * usage error printed, 2 returned, when one is wrong). cli_hdbscan: min_cluster_size 0,
+ * scaled with the points; cli_smooth: the scan's shape is the caller's to fill in. */
+extern lcae_hdbscan_params cli_hdbscan;
+extern lcae_smooth_params cli_smooth;
+extern cli_option cli_hdbscan_options[], cli_smooth_options[];
+/* Fills the parameters with their defaults and the tables (main calls it). */
 void cli_hdbscan_defaults(void);
-
-/* Smoothing of the feature map before clustering (src/cli/cmd_cluster.c): --smooth
- * off|auto|on, --smooth-size K; the scan's shape is the caller's to fill in. */
-extern const cli_option cli_smooth_options[];
-typedef struct {
-    const char *mode; /* off, auto or on */
-    int size;
-} cli_smooth_args;
-extern cli_smooth_args cli_smooth;
+int cli_hdbscan_params(lcae_hdbscan_params *p);
 int cli_smooth_params(lcae_smooth_params *sp);
 
 /* Pattern preparation (src/cli/prep_options.c): --bin, --crop, --transform, --offset,

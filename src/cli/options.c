@@ -142,11 +142,11 @@ static const char *kind_expect(cli_opt_kind k)
     }
 }
 
-/* A flag: --name and --no-name, no value. */
+/* A flag: --name and --no-name, no value (a bool with named values takes its name). */
 static int is_flag(const cli_option *o)
 {
-    return o->kind == OPT_FLAG ||
-           (o->kind == OPT_FIELD && ((const cli_field *)o->dest)->row->type == LCAE_OPT_BOOL);
+    const lcae_option *row = o->kind == OPT_FIELD ? ((const cli_field *)o->dest)->row : NULL;
+    return o->kind == OPT_FLAG || (row && row->type == LCAE_OPT_BOOL && !row->choices);
 }
 
 static const cli_option *find_option(const cli_command *cmd, const char *name, size_t len,

@@ -75,7 +75,7 @@ static void choice_list(const lcae_option *o, char *buf, size_t size)
  * than 1". */
 static void range_text(const lcae_option *o, char *buf, size_t size)
 {
-    if (o->type == LCAE_OPT_CHOICE) {
+    if (o->choices) {
         choice_list(o, buf, size);
         return;
     }
@@ -125,7 +125,12 @@ void lcae_option_format(const lcae_option *o, const void *s, char *buf, size_t s
 {
     const void *f = field(o, s);
     switch (o->type) {
-    case LCAE_OPT_BOOL: snprintf(buf, size, "%s", *(const int *)f ? "on" : "off"); return;
+    case LCAE_OPT_BOOL:
+        if (o->choices)
+            snprintf(buf, size, "%s", o->choices[*(const int *)f != 0]);
+        else
+            snprintf(buf, size, "%s", *(const int *)f ? "on" : "off");
+        return;
     case LCAE_OPT_INT: snprintf(buf, size, "%d", *(const int *)f); return;
     case LCAE_OPT_I64: snprintf(buf, size, "%lld", (long long)*(const int64_t *)f); return;
     case LCAE_OPT_U64:
@@ -168,14 +173,16 @@ int lcae_option_parse(const lcae_option *o, void *s, const char *text)
     errno = 0;
     switch (o->type) {
     case LCAE_OPT_BOOL:
-        if (!strcmp(text, "on") || !strcmp(text, "1"))
-            v = 1;
-        else if (!strcmp(text, "off") || !strcmp(text, "0"))
-            v = 0;
-        else
-            return lcae_fail(LCAE_EUSAGE, "option --%s: expected on or off, found '%s'",
-                             o->name, text);
-        break;
+        if (!o->choices) {
+            if (!strcmp(text, "on") || !strcmp(text, "1"))
+                v = 1;
+            else if (!strcmp(text, "off") || !strcmp(text, "0"))
+                v = 0;
+            else
+                return lcae_fail(LCAE_EUSAGE, "option --%s: expected on or off, found '%s'",
+                                 o->name, text);
+            break;
+        } /* fall through - a bool with named values */
     case LCAE_OPT_CHOICE:
         for (int i = 0; o->choices[i]; i++)
             if (!strcmp(text, o->choices[i])) {

@@ -20,28 +20,22 @@ cJSON *pipeline_open_options_json(const lcae_open_options *o)
     return j;
 }
 
+/* min_samples as used (0: min_cluster_size's) */
 cJSON *pipeline_hdbscan_params_json(const lcae_hdbscan_params *p)
 {
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddNumberToObject(j, "min_cluster_size", (double)p->min_cluster_size);
-    cJSON_AddNumberToObject(j, "min_samples",
-                            (double)(p->min_samples ? p->min_samples : p->min_cluster_size));
-    cJSON_AddStringToObject(j, "method", p->method == LCAE_SELECT_LEAF ? "leaf" : "eom");
-    cJSON_AddNumberToObject(j, "epsilon", p->epsilon);
-    cJSON_AddBoolToObject(j, "allow_single_cluster", p->allow_single_cluster);
-    cJSON_AddBoolToObject(j, "nonfinite_noise", p->nonfinite_noise);
-    cJSON_AddBoolToObject(j, "assign_noise", p->assign_noise);
+    cJSON *j = lcae_options_json(lcae_hdbscan_option_table, p);
+    cJSON_ReplaceItemInObject(j, "min_samples", cJSON_CreateNumber((double)(
+        p->min_samples ? p->min_samples : p->min_cluster_size)));
     return j;
 }
 
+/* the threshold as used (0: LCAE_SMOOTH_AUTO_THRESHOLD) */
 cJSON *pipeline_smooth_params_json(const lcae_smooth_params *p)
 {
-    static const char *const modes[] = {"off", "auto", "on"};
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "mode", modes[p->mode]);
-    cJSON_AddNumberToObject(j, "size", p->size);
-    cJSON_AddNumberToObject(j, "auto_threshold", p->auto_threshold > 0 ? p->auto_threshold
-                                                                       : LCAE_SMOOTH_AUTO_THRESHOLD);
+    cJSON *j = lcae_options_json(lcae_smooth_option_table, p);
+    if (!(p->auto_threshold > 0))
+        cJSON_ReplaceItemInObject(j, "auto_threshold",
+                                  cJSON_CreateNumber(LCAE_SMOOTH_AUTO_THRESHOLD));
     return j;
 }
 
