@@ -168,7 +168,8 @@ extern const cli_command cmd_score;
 
 /* Shared by lcae info and lcae stats (src/cli/cmd_stats.c): --exact/--sample/--seed, the
  * statistics pass (prints the error, returns the exit status). */
-extern const cli_option cli_quantile_options[];
+extern cli_option cli_quantile_options[];
+void cli_stats_defaults(void); /* fills the tables (main calls it) */
 int cli_compute_stats(lcae_dataset *ds, int virtual_images, int refuse_nonfinite, lcae_stats *st);
 const char *cli_quantile_method(const lcae_stats *st, char *buf, size_t n);
 

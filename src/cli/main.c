@@ -70,6 +70,7 @@ static int run_command(int argc, char **argv)
     cli_hdbscan_defaults();
     cli_sim_defaults();
     cli_run_defaults();
+    cli_stats_defaults();
     if (argc < 2) {
         print_usage(stderr);
         return 2;

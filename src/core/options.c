@@ -88,16 +88,21 @@ static void range_text(const lcae_option *o, char *buf, size_t size)
         return;
     }
     int above = o->flags & LCAE_OPT_ABOVE, below = o->flags & LCAE_OPT_BELOW;
+    /* integer bounds in full (2^26 = 67108864), others in %g (1e+12) */
+    char min[32], max[32];
+    const char *f = o->type == LCAE_OPT_DOUBLE ? "%g" : "%.15g";
+    snprintf(min, sizeof min, f, o->min);
+    snprintf(max, sizeof max, f, o->max);
     int lo = o->min != -HUGE_VAL, hi = o->max != HUGE_VAL;
     if (lo && hi && !above && !below)
-        snprintf(buf, size, "%g to %g", o->min, o->max);
+        snprintf(buf, size, "%s to %s", min, max);
     else if (lo && hi)
-        snprintf(buf, size, "%s %g and %s %g", above ? "more than" : "at least", o->min,
-                 below ? "less than" : "at most", o->max);
+        snprintf(buf, size, "%s %s and %s %s", above ? "more than" : "at least", min,
+                 below ? "less than" : "at most", max);
     else if (lo)
-        snprintf(buf, size, above ? "more than %g" : "%g or more", o->min);
+        snprintf(buf, size, "%s %s", above ? "more than" : min, above ? min : "or more");
     else
-        snprintf(buf, size, below ? "less than %g" : "%g or less", o->max);
+        snprintf(buf, size, "%s %s", below ? "less than" : max, below ? max : "or less");
 }
 
 static int in_range(const lcae_option *o, double v)
