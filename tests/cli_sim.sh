@@ -106,5 +106,16 @@ expect_rc 1 "a folder in variance.png's place"
 one_line_error "a folder in variance.png's place"
 expect_files "$t/h" "${sample[@]}" variance.png
 
+# the seed's default is what the help says: no --seed gives --seed 1's bytes
+"$lcae" simulate --help | grep -q -- '--seed S .*(default: 1)' || fail "simulate --help: the seed's default"
+"$lcae" simulate -o "$t/seed_default" --scan 4x3 --det 32 --grains 2 -q &&
+  "$lcae" simulate -o "$t/seed_1" --scan 4x3 --det 32 --grains 2 --seed 1 -q &&
+  cmp -s "$t/seed_default/scan_x3_y4.raw" "$t/seed_1/scan_x3_y4.raw" ||
+  fail "simulate without --seed is not --seed 1"
+# no command's help shows a "not given" marker as a default (an int64 extreme)
+for c in simulate stats features train encode cluster score run info; do
+  "$lcae" $c --help | grep -E -- 'default -?922337203685477' && fail "$c --help: a marker as default"
+done
+
 [ "$fails" = 0 ] && echo "cli_sim: all passed"
 exit $((fails > 0))

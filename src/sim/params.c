@@ -27,8 +27,10 @@ const lcae_option lcae_sim_option_table[] = {
      "boundary width, scan pixels (default)", MAIN},
     {"dose", NULL, LCAE_OPT_DOUBLE, AT(dose), 75000, 0, 1e12, NULL, "D",
      "electrons per pattern (default, 12 pA, 1 ms)", MAIN | LCAE_OPT_ABOVE},
-    /* any integer: a negative one wraps to the unsigned 64-bit seed */
-    {"seed", NULL, LCAE_OPT_U64, AT(seed), 1, ANY, NULL, "S", "random seed (default)", MAIN},
+    /* any integer: a negative one wraps to the unsigned 64-bit seed. The help's wording,
+     * "(default: 1)", is the one tests/cli_sim.sh holds it to */
+    {"seed", NULL, LCAE_OPT_U64, AT(seed), 1, ANY, NULL, "S", "random seed (default: 1)",
+     MAIN},
     {"kv", NULL, LCAE_OPT_DOUBLE, AT(kv), 200, 10, 3000, NULL, "KV",
      "accelerating voltage (default)", 0},
     {"camera-length", "camera_length_mm", LCAE_OPT_DOUBLE, AT(camera_length_mm), 460, 0, 1e5,
