@@ -5,7 +5,9 @@
 # "options" with the value trained with, and (but --epochs, --steps and --exact-norm) in
 # the checkpoint's metadata, where changing it refuses a resume naming it; every numeric
 # option's range is refused on the command line with one line naming the option, what
-# it expects and what it found; lcae run's presets show in its help.
+# it expects and what it found; lcae run's presets show in its help. The same for the
+# built-in sample's parameters, HDBSCAN's and the smoothing's, the statistics' and the
+# beam finder's.
 lcae=$1
 t=$(mktemp -d /tmp/lcae-cli-options-XXXXXX)
 source "${LCAE_SOURCE_DIR:?run through ctest}/tests/shell_helpers.sh"
@@ -38,7 +40,7 @@ latent 16 16'
 "$lcae" train --help >"$t/help" || fail "train --help"
 while read -r name def json; do
   [ -n "$name" ] || continue
-  [ "$(grep -cE -- "^ +--$name( |$)" "$t/help")" = 1 ] || fail "help: --$name not listed once"
+  [ "$(grep -cE -- "^  (-., |    )--$name( |$)" "$t/help")" = 1 ] || fail "help: --$name not listed once"
   if [ "$def" = on ] || [ "$def" = off ]; then # a flag: "(default on" or stated in words
     [ "$def" = off ] || grep -q -- "--$name .*(default on" "$t/help" ||
       fail "help: --$name's default"
@@ -155,6 +157,97 @@ grep -q -- '--arch cae|polar .*(default polar)' "$t/run.help" || fail "run --hel
 grep -q -- '--lambda L .*(default 50;' "$t/paper.help" || fail "run --help: paper's lambda"
 grep -q -- '--rot-loss-form paper|scaled .*(default paper)' "$t/paper.help" ||
   fail "run --help: paper's rotation loss form"
+
+# the built-in sample's parameters (include/lcae/sim.h): each once in lcae simulate's
+# help with its documented default, and each range refused naming the option
+"$lcae" simulate --help >"$t/sim.help"
+while read -r name def; do
+  [ -n "$name" ] || continue
+  [ "$(grep -cE -- "^  (-., |    )--$name( |$)" "$t/sim.help")" = 1 ] || fail "simulate --help: --$name not listed once"
+  grep -q -- "--$name [^ ]* .*(default:\? $def[),]" "$t/sim.help" ||
+    fail "simulate --help: --$name's default $def"
+done <<'EOF2'
+det 128
+grains 12
+boundary-width 4
+dose 75000
+seed 1
+kv 200
+camera-length 460
+pixel 150
+convergence 1.1
+step 0.91015625
+thickness 40
+thickness-var 0.25
+bend 3
+tilt 0.2
+general 0
+drift 2
+psf 0.5
+gain 1
+gain-spread 0.02
+offset 0
+readout-noise 0.1
+hot-pixels 3
+outlier-rate 1e-05
+batch 256
+output-format empad
+EOF2
+while IFS='|' read -r cmd name value want; do
+  [ -n "$cmd" ] || continue
+  case $cmd in
+    simulate) run "$lcae" simulate -o "$t/never" "--$name" "$value" ;;
+    cluster) run "$lcae" cluster "$t/none.npy" -o "$t/never.npy" "--$name" "$value" ;;
+    stats) run "$lcae" stats "$scan" -o "$t/never" "--$name" "$value" ;;
+  esac
+  expect_rc 2 "$cmd --$name $value"
+  one_line_error "$cmd --$name $value"
+  # a name not among the choices is quoted, a number out of range is not
+  grep -qF -e "option --$name: expected $want, found $value" \
+    -e "option --$name: expected $want, found '$value'" "$t/err" || fail "$cmd --$name $value: $err"
+done <<'EOF2'
+simulate|det|8|16 to 1024
+simulate|grains|0|1 to 10000
+simulate|boundary-width|-1|0 to 1000
+simulate|dose|0|more than 0 and at most 1e+12
+simulate|kv|5|10 to 3000
+simulate|camera-length|0|more than 0 and at most 100000
+simulate|pixel|0|more than 0 and at most 10000
+simulate|convergence|0|more than 0 and at most 100
+simulate|step|0|more than 0 and at most 1e+06
+simulate|thickness|0|more than 0 and at most 10000
+simulate|thickness-var|1|at least 0 and less than 1
+simulate|bend|91|0 to 90
+simulate|tilt|-1|0 to 90
+simulate|general|-1|0 or more
+simulate|drift|-1|0 or more
+simulate|psf|3|0 to 2
+simulate|gain|0|more than 0 and at most 1e+06
+simulate|gain-spread|0.5|at least 0 and less than 0.5
+simulate|offset|nan|a finite number
+simulate|readout-noise|-1|0 to 1e+06
+simulate|hot-pixels|-1|0 or more
+simulate|outlier-rate|0.1|0 to 0.01
+simulate|batch|0|1 to 65536
+simulate|output-format|tiff|empad or npy
+cluster|min-samples|-1|0 or more
+cluster|epsilon|-1|0 or more
+cluster|method|best|eom or leaf
+cluster|nonfinite|skip|error or noise
+cluster|smooth|maybe|off, auto or on
+cluster|smooth-size|1|3 or more
+cluster|smooth-threshold|-0.5|0 or more
+stats|sample|0|1 to 67108864
+stats|seed|-1|0 or more
+stats|beam-fit|cubic|quadratic, plane or none
+stats|beam-radius|-1|0 or more
+stats|beam-sample|0|1 to 1048576
+EOF2
+[ -e "$t/never" ] || [ -e "$t/never.npy" ] && fail "a refused command wrote its output"
+# the library's own checks, whatever the command line: a counting detector has no gain
+run "$lcae" simulate -o "$t/never" --counting --gain 2
+expect_rc 2 "simulate --counting --gain 2"
+grep -qF "option --gain: expected 1 with a counting detector, found 2" "$t/err" || fail "counting gain: $err"
 
 [ "$fails" = 0 ] && echo "cli_options: all checks passed"
 exit $((fails > 0))

@@ -1,7 +1,8 @@
 /* The option table machinery (src/core/options.c) on a table of its own, against values
  * written out here: defaults, parsing (numbers, bounds, choices, bools, 64-bit seeds
  * exactly), the messages of a refused value, the text form (the shortest decimal that
- * reads back) and the JSON. */
+ * reads back), a JSON key of its own, an excluded maximum, a bool with named values, rows
+ * left out of the JSON, and the JSON. */
 #include "test_util.h"
 
 #include <cjson/cJSON.h>
@@ -13,10 +14,12 @@ typedef struct {
     int count, flag, pick;
     int64_t big;
     uint64_t seed;
-    double rate, free;
+    double rate, free, share;
+    int named, quiet;
 } toy;
 
 static const char *const picks[] = {"red", "green", "blue", NULL};
+static const char *const modes[] = {"strict", "lenient", NULL};
 
 static const lcae_option toy_table[] = {
     {"count", NULL, LCAE_OPT_INT, offsetof(toy, count), 7, 2, 9, NULL, "N", "", 0},
@@ -27,6 +30,11 @@ static const lcae_option toy_table[] = {
     {"rate", NULL, LCAE_OPT_DOUBLE, offsetof(toy, rate), 1e-4, 0, HUGE_VAL, NULL, "R", "",
      LCAE_OPT_ABOVE},
     {"free", NULL, LCAE_OPT_DOUBLE, offsetof(toy, free), -2.5, 0, 0, NULL, "X", "", 0},
+    {"share", "share_of_all", LCAE_OPT_DOUBLE, offsetof(toy, share), 0.5, 0, 1, NULL, "P", "",
+     LCAE_OPT_BELOW},
+    {"mode", "lenient_mode", LCAE_OPT_BOOL, offsetof(toy, named), 0, 0, 0, modes, "M", "", 0},
+    {"quiet", NULL, LCAE_OPT_INT, offsetof(toy, quiet), 4, 0, 0, NULL, "N", "",
+     LCAE_OPT_NO_JSON},
     {0}};
 
 static const lcae_option *row(const char *name)
@@ -58,7 +66,7 @@ int main(void)
     memset(&t, 0xff, sizeof t);
     lcae_options_defaults(toy_table, &t);
     CHECK(t.count == 7 && t.flag == 1 && t.pick == 2 && t.big == -3 && t.seed == 0 &&
-          t.rate == 1e-4 && t.free == -2.5);
+          t.rate == 1e-4 && t.free == -2.5 && t.share == 0.5 && t.named == 0 && t.quiet == 4);
     CHECK(lcae_options_check(toy_table, &t) == LCAE_OK);
     CHECK(row("nothing") == NULL);
 
@@ -87,6 +95,14 @@ int main(void)
     parse(&t, "rate", "nan", LCAE_EUSAGE, "option --rate: expected more than 0, found nan");
     parse(&t, "rate", "0.1", LCAE_OK, NULL);
     parse(&t, "free", "-1e300", LCAE_OK, NULL);
+    parse(&t, "free", "inf", LCAE_EUSAGE, "option --free: expected a finite number, found inf");
+    parse(&t, "share", "1", LCAE_EUSAGE,
+          "option --share: expected at least 0 and less than 1, found 1");
+    parse(&t, "share", "0", LCAE_OK, NULL);
+    parse(&t, "mode", "lenient", LCAE_OK, NULL);
+    CHECK(t.named == 1);
+    parse(&t, "mode", "on", LCAE_EUSAGE, "option --mode: expected strict or lenient, found 'on'");
+    text_is(&t, "mode", "lenient");
 
     /* text: the shortest decimal that reads back (0.1 + 0.2 needs 17 digits) */
     text_is(&t, "count", "9");
@@ -121,7 +137,8 @@ int main(void)
     char *s = cJSON_PrintUnformatted(j);
     const char *want = "{\"count\":3,\"flag\":false,\"pick_one\":\"green\","
                        "\"big\":-4000000000,\"seed\":\"9007199254740993\","
-                       "\"rate\":0.5,\"free\":-1e+300}";
+                       "\"rate\":0.5,\"free\":-1e+300,\"share_of_all\":0,"
+                       "\"lenient_mode\":true}";
     CHECK_MSG(!strcmp(s, want), "%s", s);
     free(s);
     cJSON_Delete(j);
