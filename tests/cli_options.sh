@@ -199,6 +199,7 @@ while IFS='|' read -r cmd name value want; do
     simulate) run "$lcae" simulate -o "$t/never" "--$name" "$value" ;;
     cluster) run "$lcae" cluster "$t/none.npy" -o "$t/never.npy" "--$name" "$value" ;;
     stats) run "$lcae" stats "$scan" -o "$t/never" "--$name" "$value" ;;
+    run) run "$lcae" run -o "$t/never" "--$name" "$value" ;;
   esac
   expect_rc 2 "$cmd --$name $value"
   one_line_error "$cmd --$name $value"
@@ -242,6 +243,12 @@ stats|seed|-1|0 or more
 stats|beam-fit|cubic|quadratic, plane or none
 stats|beam-radius|-1|0 or more
 stats|beam-sample|0|1 to 1048576
+run|invariant-bin|5|0 to 4
+run|invariant-bin|3|0, 1, 2 or 4
+run|encode-batch|0|1 or more
+run|cluster-on|some|all or invariant
+run|sample-dose|-3|more than 0 and at most 1e+12
+run|sample-grains|0|1 to 10000
 EOF2
 [ -e "$t/never" ] || [ -e "$t/never.npy" ] && fail "a refused command wrote its output"
 # the library's own checks, whatever the command line: a counting detector has no gain

@@ -7,9 +7,13 @@
 #include "lcae/pipeline.h"
 #include "lcae/report.h"
 
-static const char *out_dir, *preset = "cpu", *cluster_on = "all", *truth_dir;
+static const char *out_dir, *preset = "cpu", *truth_dir;
 static const char *figure_format = "png,pdf";
-static int force, encode_batch = LCAE_ENCODE_BATCH, invariant_bin;
+/* the run's own options (cluster_on_invariant, invariant_bin, encode_batch, force), from
+ * the library's table */
+static lcae_run_options run_opts;
+static cli_option run_table[8];
+static cli_field run_fields[8];
 
 /* The built-in sample's main parameters (LCAE_SIM_MAIN), under names of their own: in
  * lcae run, --scan is the scan file's shape and --seed, --batch are the training's. They
@@ -30,6 +34,9 @@ static const cli_option run_sample_own[] = {
 
 void cli_run_defaults(void)
 {
+    lcae_options_defaults(lcae_run_option_table, &run_opts);
+    cli_options_from(lcae_run_option_table, &run_opts, 0, 0, NULL, run_table, run_fields,
+                     (int)(sizeof run_fields / sizeof *run_fields));
     lcae_sim_defaults(&sample);
     cli_options_from(lcae_sim_option_table, &sample, 0, LCAE_SIM_MAIN, "sample-",
                      run_sample_options, run_sample_fields,
@@ -39,17 +46,10 @@ void cli_run_defaults(void)
 static const cli_option run_options[] = {
     {"output", 'o', OPT_STRING, &out_dir, "DIR", "the run directory (required)"},
     {"preset", 0, OPT_STRING, &preset, "cpu|paper",
-     "cpu (default): a reduced model that runs the built-in sample in minutes on a CPU; "
-     "paper: METHOD.md exactly"},
-    {"cluster-on", 0, OPT_STRING, &cluster_on, "all|invariant",
-     "cluster the rotation-invariant model on all its latent features (the paper) or on "
-     "the first --invariant-dims (default all); the standard model: always all"},
-    {"invariant-bin", 0, OPT_INT, &invariant_bin, "B",
-     "sum-binning of the rotation-invariant model's patterns, 0: --bin (default 0)"},
+     "cpu: a reduced model that runs the built-in sample in minutes on a CPU; paper: "
+     "METHOD.md exactly (default)"},
     {"truth", 0, OPT_STRING, &truth_dir, "DIR",
      "a folder with truth_class.npy (and truth_region.npy, truth_grain.npy) to score against"},
-    {"encode-batch", 0, OPT_INT, &encode_batch, "B", "patterns per encoding batch (default)"},
-    {"force", 0, OPT_FLAG, &force, NULL, "redo every stage, even those that are up to date"},
     {"figure-format", 0, OPT_STRING, &figure_format, "LIST",
      "the report's figures: png plus any of pdf, svg (default: png,pdf)"},
     {0}};
@@ -109,15 +109,8 @@ static int run_run(int npos, char **pos)
     if (strcmp(preset, "cpu") && strcmp(preset, "paper"))
         return cli_error(LCAE_EUSAGE, "option --preset: expected cpu or paper, found '%s'",
                          preset);
-    if (strcmp(cluster_on, "all") && strcmp(cluster_on, "invariant"))
-        return cli_error(LCAE_EUSAGE, "option --cluster-on: expected all or invariant, found "
-                         "'%s'", cluster_on);
-    if (invariant_bin != 0 && invariant_bin != 1 && invariant_bin != 2 && invariant_bin != 4)
-        return cli_error(LCAE_EUSAGE, "option --invariant-bin: expected 0, 1, 2 or 4, found %d",
-                         invariant_bin);
-    if (encode_batch < 1)
-        return cli_error(LCAE_EUSAGE, "option --encode-batch: expected a positive number, "
-                         "found %d", encode_batch);
+    if (run_opts.invariant_bin == 3)
+        return cli_error(LCAE_EUSAGE, "option --invariant-bin: expected 0, 1, 2 or 4, found 3");
     static const char *const sample_only = "only for the built-in sample (no DATA)";
     int rc = npos ? refuse_given(run_sample_own, sample_only)
                   : refuse_given(cli_dataset_options, "only for a given scan (DATA)");
@@ -128,17 +121,13 @@ static int run_run(int npos, char **pos)
     if (truth_dir && npos == 0)
         return cli_error(LCAE_EUSAGE, "option --truth: the built-in sample brings its own "
                          "truth (give a scan file to use --truth)");
-    lcae_run_options o = {0};
+    lcae_run_options o = run_opts;
     if (lcae_figure_formats_parse(figure_format, &o.figure_formats))
         return cli_error(LCAE_EUSAGE, "option --figure-format: %s", lcae_last_error());
     o.data = npos ? pos[0] : NULL;
     o.truth_dir = truth_dir;
     o.preset = preset;
-    o.force = force;
-    o.encode_batch = encode_batch;
-    o.invariant_bin = invariant_bin;
     o.beam_map = cli_prep.beam_map;
-    o.cluster_on_invariant = !strcmp(cluster_on, "invariant");
     rc = cli_train_options_get(&o.train);
     if (!rc)
         rc = cli_hdbscan_params(&o.hdbscan);
@@ -175,7 +164,7 @@ static int run_run(int npos, char **pos)
 }
 
 static const cli_option *const run_groups[] = {
-    run_options, cli_train_options, cli_prep_options, cli_hdbscan_options, cli_smooth_options,
+    run_options, run_table, cli_train_options, cli_prep_options, cli_hdbscan_options, cli_smooth_options,
     run_sample_own, run_sample_options, cli_dataset_options, cli_common_options, NULL};
 
 const cli_command cmd_run = {

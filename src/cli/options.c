@@ -195,7 +195,12 @@ static int set_value(const cli_option *o, const char *val)
 {
     if (o->kind == OPT_FIELD) {
         const cli_field *f = o->dest;
-        return lcae_option_parse(f->row, f->s, val) ? cli_fail(LCAE_EUSAGE) : 0;
+        if (!lcae_option_parse(f->row, f->s, val))
+            return 0;
+        /* the message names the row ("option --dose: ..."): named as given here
+         * ("--sample-dose") */
+        const char *msg = lcae_last_error(), *rest = strchr(msg, ':');
+        return cli_error(LCAE_EUSAGE, "option --%s%s", f->name, rest ? rest : "");
     }
     if (o->kind == OPT_FLAG) {
         if (strcmp(val, "on") && strcmp(val, "off"))

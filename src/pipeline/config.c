@@ -1,8 +1,29 @@
 /* Stage configurations as JSON (see pipeline_internal.h). Every field that changes a
  * stage's result is here: a field left out would let a resumed run keep a stale output. */
+#include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "pipeline_internal.h"
+
+static const char *const cluster_on_names[] = {"all", "invariant", NULL};
+
+#define RUN(field) offsetof(lcae_run_options, field)
+
+/* The run's own options (run.json lays them out with the stages': pipeline_run_config_json). */
+const lcae_option lcae_run_option_table[] = {
+    {"cluster-on", NULL, LCAE_OPT_BOOL, RUN(cluster_on_invariant), 0, 0, 0, cluster_on_names,
+     "all|invariant",
+     "cluster the rotation-invariant model on all its latent features (the paper) or on "
+     "the first --invariant-dims (default); the standard model: always all", 0},
+    {"invariant-bin", NULL, LCAE_OPT_INT, RUN(invariant_bin), 0, 0, 4, NULL, "B",
+     "sum-binning of the rotation-invariant model's patterns: 0 (--bin), 1, 2 or 4 (default)",
+     0},
+    {"encode-batch", NULL, LCAE_OPT_INT, RUN(encode_batch), LCAE_ENCODE_BATCH, 1, HUGE_VAL, NULL,
+     "B", "patterns per encoding batch (default)", 0},
+    {"force", NULL, LCAE_OPT_BOOL, RUN(force), 0, 0, 0, NULL, NULL,
+     "redo every stage, even those that are up to date", 0},
+    {0}};
 
 cJSON *pipeline_open_options_json(const lcae_open_options *o)
 {
