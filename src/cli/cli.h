@@ -82,10 +82,6 @@ int cli_given(const void *dest);
 
 /* "lcae: error: MESSAGE" on stderr; returns the exit status for `code`. */
 int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* A named choice of two: *out = values[i] for the names[i] equal to `given` (NULL: *out
- * kept); else prints a usage error listing the names and returns 2. */
-int cli_choice(const char *option, const char *given, const char *const names[2],
-               const int values[2], int *out);
 /* Prints lcae_last_error() and returns the exit status of a library status code. */
 int cli_fail(int status);
 

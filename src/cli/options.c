@@ -33,20 +33,6 @@ int cli_error(int code, const char *fmt, ...)
     return code == LCAE_EUSAGE ? 2 : 1;
 }
 
-int cli_choice(const char *option, const char *given, const char *const names[2],
-               const int values[2], int *out)
-{
-    if (!given)
-        return 0;
-    for (int i = 0; i < 2; i++)
-        if (!strcmp(given, names[i])) {
-            *out = values[i];
-            return 0;
-        }
-    return cli_error(LCAE_EUSAGE, "option --%s: expected %s or %s, found '%s'", option,
-                     names[0], names[1], given);
-}
-
 int cli_fail(int status)
 {
     return cli_error(status, "%s", lcae_last_error());

@@ -14,8 +14,8 @@ static void *field(const lcae_option *o, const void *s)
     return (char *)s + o->offset;
 }
 
-/* The value of a number, bool or choice field as a double (a U64 is never read this way
- * but for its range, which it is checked on as text). */
+/* The value of a field as a double (a U64's range is checked on the text parsed, and its
+ * JSON is a string: it is not read this way). */
 static double get_number(const lcae_option *o, const void *s)
 {
     const void *f = field(o, s);
@@ -67,11 +67,21 @@ static void choice_list(const lcae_option *o, char *buf, size_t size)
     size_t len = 0;
     buf[0] = 0;
     for (int i = 0; i < n && len < size; i++)
-        len += (size_t)snprintf(buf + len, size - len, "%s%s", i == 0 ? "" : i == n - 1 ? " or " : ", ",
-                                o->choices[i]);
+        len += (size_t)snprintf(buf + len, size - len, "%s%s",
+                                i == 0 ? "" : i == n - 1 ? " or " : ", ", o->choices[i]);
 }
 
-/* What the range accepts: "2 or more", "more than 0", "0 to 20", "0 or more and less
+/* A bound as the messages show it: an integer's in full (2^26 = 67108864), a double's in
+ * %g (1e+12). */
+static void bound_text(const lcae_option *o, double v, char *buf, size_t size)
+{
+    if (o->type == LCAE_OPT_DOUBLE)
+        snprintf(buf, size, "%g", v);
+    else
+        snprintf(buf, size, "%.15g", v);
+}
+
+/* What the range accepts: "2 or more", "more than 0", "0 to 20", "at least 0 and less
  * than 1". */
 static void range_text(const lcae_option *o, char *buf, size_t size)
 {
@@ -88,11 +98,9 @@ static void range_text(const lcae_option *o, char *buf, size_t size)
         return;
     }
     int above = o->flags & LCAE_OPT_ABOVE, below = o->flags & LCAE_OPT_BELOW;
-    /* integer bounds in full (2^26 = 67108864), others in %g (1e+12) */
     char min[32], max[32];
-    const char *f = o->type == LCAE_OPT_DOUBLE ? "%g" : "%.15g";
-    snprintf(min, sizeof min, f, o->min);
-    snprintf(max, sizeof max, f, o->max);
+    bound_text(o, o->min, min, sizeof min);
+    bound_text(o, o->max, max, sizeof max);
     int lo = o->min != -HUGE_VAL, hi = o->max != HUGE_VAL;
     if (lo && hi && !above && !below)
         snprintf(buf, size, "%s to %s", min, max);
