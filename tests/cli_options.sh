@@ -132,6 +132,7 @@ max-angle|-5|0 or more
 seed|-1|0 or more
 subset|-2|0 or more
 crop|-1|0 or more
+bin|0|1 to 16
 base|0|1 or more
 latent-channels|0|1 or more
 latent|0|1 or more

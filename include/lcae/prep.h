@@ -53,6 +53,10 @@ typedef struct {
     lcae_norm_rule norm;
 } lcae_prep;
 
+/* The choices' table (lcae/core.h, lcae_option): crop, bin, center, transform, offset
+ * (the normalization is fitted, not chosen). */
+extern const lcae_option lcae_prep_option_table[];
+
 /* Side of the prepared square for an h x w detector (fails, with the reason, unless the
  * cropped pattern is square and its side a multiple of bin). */
 int lcae_prep_size(int64_t h, int64_t w, int crop, int bin, int *size);

@@ -123,15 +123,12 @@ void cli_hdbscan_defaults(void);
 int cli_hdbscan_params(lcae_hdbscan_params *p);
 int cli_smooth_params(lcae_smooth_params *sp);
 
-/* Pattern preparation (src/cli/prep_options.c): --bin, --crop, --transform, --offset,
- * --center, --beam-map. */
-typedef struct {
-    const char *transform, *center, *beam_map;
-    int bin, crop;
-    double offset;
-} cli_prep_args;
-extern cli_prep_args cli_prep;
-extern const cli_option cli_prep_options[];
+/* Pattern preparation (src/cli/prep_options.c): the library's table (--crop, --bin,
+ * --center, --transform, --offset) into cli_prep, and --beam-map. */
+extern lcae_prep cli_prep;
+extern const char *cli_beam_map_path; /* --beam-map FILE.npy, NULL if not given */
+extern cli_option cli_prep_options[];
+void cli_prep_defaults(void); /* fills cli_prep and the table (main calls it) */
 int cli_prep_get(lcae_prep *p);
 /* The beam map for `center` beam (--beam-map, else found in the scan); NULL for none.
  * Prints the error and returns the exit status. */

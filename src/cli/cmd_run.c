@@ -127,7 +127,7 @@ static int run_run(int npos, char **pos)
     o.data = npos ? pos[0] : NULL;
     o.truth_dir = truth_dir;
     o.preset = preset;
-    o.beam_map = cli_prep.beam_map;
+    o.beam_map = cli_beam_map_path;
     rc = cli_train_options_get(&o.train);
     if (!rc)
         rc = cli_hdbscan_params(&o.hdbscan);

@@ -66,6 +66,7 @@ int main(int argc, char **argv)
 
 static int run_command(int argc, char **argv)
 {
+    cli_prep_defaults();
     cli_train_defaults();
     cli_hdbscan_defaults();
     cli_sim_defaults();

@@ -4,6 +4,7 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stddef.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,14 +257,27 @@ int lcae_prep_beam_map(lcae_dataset *ds, const char *path, const lcae_progress *
     return LCAE_OK;
 }
 
+#define AT(field) offsetof(lcae_prep, field)
+
+/* The choices; the library's defaults are a pattern as stored (no centring, no transform:
+ * the command line's are its own, see src/cli/prep_options.c). In the order of the JSON. */
+const lcae_option lcae_prep_option_table[] = {
+    {"crop", NULL, LCAE_OPT_INT, AT(crop), 0, 0, HUGE_VAL, NULL, "H",
+     "centre crop of H x H detector pixels before binning, 0: none (default)", 0},
+    {"bin", NULL, LCAE_OPT_INT, AT(bin), 1, 1, 16, NULL, "B",
+     "sum-bin the patterns B x B (models: 1, 2 or 4) (default)", 0},
+    {"center", NULL, LCAE_OPT_CHOICE, AT(center), LCAE_CENTER_NONE, 0, 0, lcae_center_names,
+     "none|beam", "shift each pattern so its direct beam is at the frame centre (default)", 0},
+    {"transform", NULL, LCAE_OPT_CHOICE, AT(transform), LCAE_TRANSFORM_NONE, 0, 0,
+     lcae_transform_names, "none|sqrt|log",
+     "intensity transform after binning: log(1 + v), sqrt(v) or none (default)", 0},
+    {"offset", NULL, LCAE_OPT_DOUBLE, AT(offset), 0, 0, 0, NULL, "ADU",
+     "detector offset per pixel, subtracted before the transform (default)", 0},
+    {0}};
+
 cJSON *lcae_prep_json(const lcae_prep *p)
 {
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddNumberToObject(j, "crop", p->crop);
-    cJSON_AddNumberToObject(j, "bin", p->bin);
-    cJSON_AddStringToObject(j, "center", lcae_center_name(p->center));
-    cJSON_AddStringToObject(j, "transform", lcae_transform_name(p->transform));
-    cJSON_AddNumberToObject(j, "offset", p->offset);
+    cJSON *j = lcae_options_json(lcae_prep_option_table, p);
     cJSON_AddNumberToObject(j, "median", p->median);
     cJSON_AddNumberToObject(j, "scale", p->scale);
     cJSON_AddStringToObject(j, "norm", lcae_norm_rule_name(p->norm));
