@@ -3,6 +3,7 @@
  * k-nearest-neighbour core distances: the points of a leaf search together, in
  * parallel over leaves. */
 #include "cluster_internal.h"
+#include "core/util.h"
 
 #include <math.h>
 #include <omp.h>
@@ -91,31 +92,16 @@ static int64_t new_node(builder *b, int64_t s, int64_t e)
     cl_kdtree *t = b->t;
     if (t->n_nodes == t->cap) {
         int64_t cap = t->cap ? 2 * t->cap : 64, dp = t->dp;
-        int64_t *st = realloc(t->start, (size_t)cap * sizeof *st);
-        if (st)
-            t->start = st;
-        int64_t *en = realloc(t->end, (size_t)cap * sizeof *en);
-        if (en)
-            t->end = en;
-        int64_t *l = realloc(t->left, (size_t)cap * sizeof *l);
-        if (l)
-            t->left = l;
-        int64_t *r = realloc(t->right, (size_t)cap * sizeof *r);
-        if (r)
-            t->right = r;
-        double *lo = realloc(t->lo, (size_t)(cap * dp) * sizeof *lo);
-        if (lo)
-            t->lo = lo;
-        double *hi = realloc(t->hi, (size_t)(cap * dp) * sizeof *hi);
-        if (hi)
-            t->hi = hi;
-        double *ce = realloc(t->center, (size_t)(cap * dp) * sizeof *ce);
-        if (ce)
-            t->center = ce;
-        double *ra = realloc(t->radius, (size_t)cap * sizeof *ra);
-        if (ra)
-            t->radius = ra;
-        if (!st || !en || !l || !r || !lo || !hi || !ce || !ra) {
+        int fail = 0;
+        CORE_GROW(t->start, cap, fail);
+        CORE_GROW(t->end, cap, fail);
+        CORE_GROW(t->left, cap, fail);
+        CORE_GROW(t->right, cap, fail);
+        CORE_GROW(t->lo, cap * dp, fail);
+        CORE_GROW(t->hi, cap * dp, fail);
+        CORE_GROW(t->center, cap * dp, fail);
+        CORE_GROW(t->radius, cap, fail);
+        if (fail) {
             b->failed = 1;
             return -1;
         }

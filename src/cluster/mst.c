@@ -22,6 +22,7 @@
  * Memory: a few arrays of n and of the tree's nodes.
  */
 #include "cluster_internal.h"
+#include "core/util.h"
 
 #include <math.h>
 #include <omp.h>
@@ -261,19 +262,12 @@ static int size_nodes(boruvka *B, int64_t *cap)
     int64_t nn = B->t->n_nodes;
     if (nn <= *cap)
         return LCAE_OK;
-    int64_t *c1 = realloc(B->comp1, (size_t)nn * sizeof *c1);
-    if (c1)
-        B->comp1 = c1;
-    int64_t *np = realloc(B->node_pt, (size_t)nn * sizeof *np);
-    if (np)
-        B->node_pt = np;
-    double *k1 = realloc(B->core1, (size_t)nn * sizeof *k1);
-    if (k1)
-        B->core1 = k1;
-    double *k2 = realloc(B->core2, (size_t)nn * sizeof *k2);
-    if (k2)
-        B->core2 = k2;
-    if (!c1 || !np || !k1 || !k2)
+    int fail = 0;
+    CORE_GROW(B->comp1, nn, fail);
+    CORE_GROW(B->node_pt, nn, fail);
+    CORE_GROW(B->core1, nn, fail);
+    CORE_GROW(B->core2, nn, fail);
+    if (fail)
         return lcae_fail(LCAE_ENOMEM, "out of memory (spanning tree)");
     *cap = nn;
     return LCAE_OK;

@@ -3,6 +3,7 @@
 #define LCAE_CORE_UTIL_H
 
 #include <stdint.h>
+#include <stdlib.h>
 
 /* Seconds on the monotonic clock (differences only). */
 double core_now_s(void);
@@ -20,5 +21,16 @@ static inline uint64_t core_splitmix64(uint64_t *state)
 {
     return core_mix64(*state += 0x9e3779b97f4a7c15ULL);
 }
+
+/* Grows array p to n elements with realloc; on failure p keeps its old block and fail is
+ * set, so a chain of these grows several arrays and is checked once. */
+#define CORE_GROW(p, n, fail)                                                                \
+    do {                                                                                     \
+        void *grown_ = realloc((p), (size_t)(n) * sizeof *(p));                              \
+        if (grown_)                                                                          \
+            (p) = grown_;                                                                    \
+        else                                                                                 \
+            (fail) = 1;                                                                      \
+    } while (0)
 
 #endif
