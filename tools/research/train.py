@@ -28,6 +28,8 @@ p.add_argument('--nbr', type=float, default=0,
                help='weight of the neighbour term: mean over the invariant features of '
                     '(z(x) - z(x_nb))^2 / batch variance, x_nb a random scan neighbour of x')
 p.add_argument('--nbr-radius', type=int, default=2, help='neighbour offsets |dy|, |dx| <= R scan pixels, not 0')
+p.add_argument('--pairs', action='store_true',
+               help='batches of anchor + neighbour pairs even at --nbr 0 (the control for the batch composition)')
 p.add_argument('--mcs', type=int, default=60, help='HDBSCAN min_cluster_size')
 p.add_argument('--report', default='all', help='all: inv10 and all16, raw and z-scored; inv: inv10 raw only')
 a = p.parse_args()
@@ -183,7 +185,7 @@ def step_fn(xb, ib=None):
                 parts['var'] = (v1 + v2).item(); parts['cov'] = (c1 + c2).item()
     if a.arch == 'polar' and a.rot == 'vicreg':
         v1, c1 = vicreg(z); loss = loss + a.vic_var * v1 + a.vic_cov * c1
-    if a.nbr:
+    if a.nbr or a.pairs:
         # the batch is B anchors then their B neighbours; the squared difference of each
         # invariant feature is divided by that feature's variance over the whole batch
         # (differentiated through it): the same for z and c z, so shrinking cannot meet it
@@ -198,7 +200,7 @@ rng = np.random.default_rng(a.seed)
 perm = rng.permutation(idx_all); pi = 0
 while True:
     if pi + a.batch > len(perm): perm = rng.permutation(idx_all); pi = 0
-    if a.nbr:  # same patterns per step as without the term: batch/2 anchors + their neighbours
+    if a.nbr or a.pairs:  # same patterns per step as without the term: batch/2 anchors + their neighbours
         ib = perm[pi:pi + a.batch // 2]; pi += a.batch // 2
         ib = np.concatenate([ib, neighbours(ib, rng)])
     else:
@@ -226,7 +228,7 @@ model.eval(); Z = []
 with torch.no_grad():
     for i in range(0, n, 256): Z.append(model.encode(Xt[i:i + 256]))
 Z = torch.cat(Z).numpy()
-if a.save: np.save(a.save, Z)
+np.save(a.save or '/tmp/Z_%s_%s_s%d.npy' % (os.path.basename(d), a.name, a.seed), Z)
 name = a.name or '%s_%s_%d' % (a.arch, a.rot, a.size)
 notes = ' '.join(sys.argv[2:]) + ' steps=%d wall=%.0f' % (step, wall_s)
 sr = spread_ratio(Z, a.N)
