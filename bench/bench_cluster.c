@@ -167,16 +167,14 @@ int main(int argc, char **argv)
     /* the library's recorded times */
     char path[1400], out[1400];
     snprintf(path, sizeof path, "%s/index.json", fix);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "bench_cluster: %s: cannot open (set LCAE_SHARED_DIR)\n", path);
+    char *text;
+    size_t len;
+    if (lcae_read_text_file(path, 1 << 20, &text, &len)) {
+        fprintf(stderr, "bench_cluster: %s (set LCAE_SHARED_DIR)\n", lcae_last_error());
         return 2;
     }
-    static char text[1 << 16];
-    size_t len = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[len] = 0;
     cJSON *index = cJSON_Parse(text), *e;
+    free(text);
     cJSON_ArrayForEach(e, index)
     {
         const char *feat = cJSON_GetObjectItem(e, "features")->valuestring;

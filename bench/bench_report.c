@@ -10,6 +10,7 @@
  * grain in two along the thickness and drops 3 % of positions as noise, "invariant" is the
  * class truth; latent vectors are the labels plus seeded noise. Truth maps are read from
  * beside the scan (lcae simulate's truth_*.npy). */
+#define _DEFAULT_SOURCE /* wait4 (bench_util.h) */
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -18,42 +19,27 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "lcae/io.h"
 #include "lcae/report.h"
 #include "lcae/stats.h"
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int32_t *load_beside(const char *scan, const char *name, int64_t n)
+/* A map of n values in the folder of `scan`: int32 labels (f32 0) or float32 (f32 1);
+ * NULL if it cannot be read, with a message when it is `required`. */
+static void *load_beside(const char *scan, const char *name, int64_t n, int f32, int required)
 {
     char path[1024];
     const char *slash = strrchr(scan, '/');
     int dl = slash ? (int)(slash - scan + 1) : 0;
     snprintf(path, sizeof path, "%.*s%s", dl, scan, name);
     lcae_npy_header h;
-    int32_t *v = NULL;
-    if (lcae_npy_load_i32(path, &h, &v) || h.count != n) {
-        fprintf(stderr, "bench_report: %s: %s\n", path, lcae_last_error());
-        free(v);
-        return NULL;
-    }
-    return v;
-}
-
-static float *load_f32_beside(const char *scan, const char *name, int64_t n)
-{
-    char path[1024];
-    const char *slash = strrchr(scan, '/');
-    int dl = slash ? (int)(slash - scan + 1) : 0;
-    snprintf(path, sizeof path, "%.*s%s", dl, scan, name);
-    lcae_npy_header h;
-    float *v = NULL;
-    if (lcae_npy_load_f32(path, &h, &v) || h.count != n) {
+    int32_t *vi = NULL;
+    float *vf = NULL;
+    int rc = f32 ? lcae_npy_load_f32(path, &h, &vf) : lcae_npy_load_i32(path, &h, &vi);
+    void *v = f32 ? (void *)vf : (void *)vi;
+    if (rc || h.count != n) {
+        if (required)
+            fprintf(stderr, "bench_report: %s: %s\n", path, lcae_last_error());
         free(v);
         return NULL;
     }
@@ -74,10 +60,10 @@ int main(int argc, char **argv)
     mkdir(argv[2], 0755);
     const lcae_dataset_info *di = lcae_dataset_get_info(ds);
     int64_t n = di->count;
-    int32_t *tclass = load_beside(argv[1], "truth_class.npy", n);
-    int32_t *tgrain = load_beside(argv[1], "truth_grain.npy", n);
-    int32_t *tregion = load_beside(argv[1], "truth_region.npy", n);
-    float *thick = load_f32_beside(argv[1], "truth_thickness.npy", n);
+    int32_t *tclass = load_beside(argv[1], "truth_class.npy", n, 0, 1);
+    int32_t *tgrain = load_beside(argv[1], "truth_grain.npy", n, 0, 1);
+    int32_t *tregion = load_beside(argv[1], "truth_region.npy", n, 0, 1);
+    float *thick = load_beside(argv[1], "truth_thickness.npy", n, 1, 0); /* optional */
     if (!tclass || !tgrain || !tregion)
         return 1;
     enum { D = 16 };
@@ -99,14 +85,14 @@ int main(int argc, char **argv)
         }
     }
 
-    double t0 = now();
+    double t0 = bench_now();
     lcae_stats st;
     lcae_stats_options so = {.virtual_images = 1};
     if (lcae_stats_compute(ds, &so, NULL, &st)) {
         fprintf(stderr, "bench_report: %s\n", lcae_last_error());
         return 1;
     }
-    double t_stats = now() - t0;
+    double t_stats = bench_now() - t0;
     lcae_report_clustering cl[2] = {
         {.name = "standard", .title = "Standard autoencoder", .latent = lat[0],
          .latent_dims = D, .labels = std_lab},
@@ -115,12 +101,12 @@ int main(int argc, char **argv)
     lcae_report_input in = {.data_path = argv[1], .ds = ds, .stats = &st, .clusterings = cl,
                             .n_clusterings = 2, .truth_class = tclass,
                             .truth_region = tregion, .truth_grain = tgrain};
-    t0 = now();
+    t0 = bench_now();
     if (lcae_report_write(&in, argv[2], NULL)) {
         fprintf(stderr, "bench_report: %s\n", lcae_last_error());
         return 1;
     }
-    double t_report = now() - t0;
+    double t_report = bench_now() - t0;
     char path[1024];
     snprintf(path, sizeof path, "%s/report.html", argv[2]);
     struct stat sb;

@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double bench_now(void)
+static inline double bench_now(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -25,7 +25,7 @@ typedef struct {
 
 /* Runs argv with stdout (and stderr too if `quiet_stderr`) to /dev/null. Returns the
  * child's exit status (-1 if it could not run or died of a signal). */
-static int bench_run(char *const argv[], int quiet_stderr, bench_usage *u)
+static inline int bench_run(char *const argv[], int quiet_stderr, bench_usage *u)
 {
     double t0 = bench_now();
     pid_t pid = fork();

@@ -3,28 +3,41 @@
 #ifndef LCAE_NN_FIXTURE_H
 #define LCAE_NN_FIXTURE_H
 
+#include <stdarg.h>
 #include <stdint.h>
 
 #include "lcae/io.h"
 #include "lcae/nn.h"
 #include "test_util.h"
 
-/* The array tests/fixtures/nn/<name>.npy as float32 (malloc'd), its element count in
- * *count if not NULL; exits the test if it is missing (the fixture is committed). */
-static inline float *fx_load(const char *name, int64_t *count)
+/* The array tests/fixtures/nn/<name>.npy as float32 (f64 0) or float64 (f64 1),
+ * malloc'd, its element count in *count if not NULL; exits the test if it is missing
+ * (the fixture is committed). */
+static inline void *fx_load_as(const char *name, int64_t *count, int f64)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/tests/fixtures/nn/%s.npy", test_env("LCAE_SOURCE_DIR"),
              name);
     lcae_npy_header h;
-    float *x = NULL;
-    if (lcae_npy_load_f32(path, &h, &x) != 0) {
+    float *x32 = NULL;
+    double *x64 = NULL;
+    if ((f64 ? lcae_npy_load_f64(path, &h, &x64) : lcae_npy_load_f32(path, &h, &x32)) != 0) {
         fprintf(stderr, "%s\n", lcae_last_error());
         exit(1);
     }
     if (count)
         *count = h.count;
-    return x;
+    return f64 ? (void *)x64 : (void *)x32;
+}
+
+static inline float *fx_load(const char *name, int64_t *count)
+{
+    return fx_load_as(name, count, 0);
+}
+
+static inline double *fx_load64(const char *name, int64_t *count)
+{
+    return fx_load_as(name, count, 1);
 }
 
 /* Integer parameters of a case (its `meta` array) into v[0..n-1]. */
@@ -72,6 +85,48 @@ static inline double fx_compare(const char *name, const float *got, int64_t n, d
               (long long)worst_i, got[worst_i], want[worst_i], tol);
     free(want);
     return worst;
+}
+
+/* fx_load, fx_meta and fx_compare with the fixture's name given as printf's format and
+ * arguments ("%s_din", case): a case's arrays are its name and a suffix. The name is
+ * formatted into one static buffer, used before the next. */
+static inline const char *fx_vname(const char *fmt, va_list ap)
+{
+    static char name[160];
+    vsnprintf(name, sizeof name, fmt, ap);
+    return name;
+}
+
+static inline float *fx_loadf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline float *fx_loadf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const char *name = fx_vname(fmt, ap);
+    va_end(ap);
+    return fx_load(name, NULL);
+}
+
+static inline void fx_metaf(int *v, int n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static inline void fx_metaf(int *v, int n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const char *name = fx_vname(fmt, ap);
+    va_end(ap);
+    fx_meta(name, v, n);
+}
+
+static inline double fx_comparef(const float *got, int64_t n, double tol, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static inline double fx_comparef(const float *got, int64_t n, double tol, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const char *name = fx_vname(fmt, ap);
+    va_end(ap);
+    return fx_compare(name, got, n, tol);
 }
 
 #endif

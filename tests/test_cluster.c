@@ -9,14 +9,6 @@
 #include "lcae/io.h"
 #include "test_util.h"
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) && !defined(SANITIZED)
-#define SANITIZED 1
-#endif
 #ifdef SANITIZED
 #define MAX_FIXTURE_POINTS 5000 /* the 16k set takes minutes under ASan */
 #else
@@ -248,15 +240,13 @@ static void check_fixtures(void)
     const char *dir0 = test_env("LCAE_SHARED_DIR");
     char *dir = path_join(dir0, "fixtures/hdbscan");
     char *ip = path_join(dir, "index.json");
-    FILE *f = fopen(ip, "rb");
-    CHECK_MSG(f != NULL, "%s missing", ip);
-    if (!f)
+    size_t len;
+    char *text = test_slurp(ip, &len);
+    CHECK_MSG(text != NULL, "%s missing", ip);
+    if (!text)
         return;
-    static char text[1 << 16];
-    size_t len = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[len] = 0;
     cJSON *index = cJSON_Parse(text);
+    free(text);
     CHECK(cJSON_IsArray(index));
     int entries = 0;
     cJSON *e;

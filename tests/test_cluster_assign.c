@@ -10,15 +10,6 @@
 #include "lcae/io.h"
 #include "test_util.h"
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) && !defined(SANITIZED)
-#define SANITIZED 1
-#endif
-
 static double dist(const double *a, const double *b, int64_t d)
 {
     double s = 0;

@@ -32,16 +32,9 @@ static float fixture_value(int64_t i, int k, lcae_dtype t)
 static void check_fixture(const char *spec, const lcae_open_options *o, int64_t ny,
                           int64_t nx, int64_t h, int64_t w, lcae_dtype t, int k)
 {
-    lcae_dataset *ds;
-    int rc = lcae_dataset_open(spec, o, &ds);
-    CHECK_MSG(rc == 0, "%s: %s", spec, lcae_last_error());
-    if (rc)
+    lcae_dataset *ds = open_checked(spec, o, LCAE_FMT_HDF5, ny, nx, h, w, t);
+    if (!ds)
         return;
-    const lcae_dataset_info *in = lcae_dataset_get_info(ds);
-    CHECK_MSG(in->format == LCAE_FMT_HDF5 && in->ny == ny && in->nx == nx && in->h == h &&
-                  in->w == w && in->dtype == t,
-              "%s: %lldx%lld %lldx%lld %s", spec, (long long)in->ny, (long long)in->nx,
-              (long long)in->h, (long long)in->w, lcae_dtype_name(in->dtype));
     int64_t n = ny * nx, px = h * w, cut = nx + 1;
     float *buf = malloc(sizeof(float) * (size_t)(n * px));
     CHECK(lcae_dataset_read(ds, 0, cut, buf) == 0);

@@ -25,15 +25,10 @@ static void check_stats(const char *spec, const lcae_open_options *o, int64_t ny
                         int64_t h, int64_t w, lcae_dtype t, double vmin, double vmax,
                         double median)
 {
-    lcae_dataset *ds;
-    int rc = lcae_dataset_open(spec, o, &ds);
-    CHECK_MSG(rc == 0, "%s: %s", spec, lcae_last_error());
-    if (rc)
+    lcae_dataset *ds = open_checked(spec, o, -1, ny, nx, h, w, t);
+    if (!ds)
         return;
     const lcae_dataset_info *in = lcae_dataset_get_info(ds);
-    CHECK_MSG(in->ny == ny && in->nx == nx && in->h == h && in->w == w && in->dtype == t,
-              "%s: %lldx%lld %lldx%lld %s", spec, (long long)in->ny, (long long)in->nx,
-              (long long)in->h, (long long)in->w, lcae_dtype_name(in->dtype));
     int64_t n = in->count * in->h * in->w;
     float *buf = malloc(sizeof(float) * (size_t)n);
     CHECK(lcae_dataset_read(ds, 0, in->count, buf) == 0);

@@ -10,69 +10,12 @@
  * lcae computes in float32, the reference in float64. The biases of convolutions
  * followed by BatchNorm have a gradient that is 0 in exact arithmetic (rounding noise on
  * both sides): they are compared against the scale of their weight's gradient. */
-#include "test_util.h"
+#include "model_fixture.h"
 
 #include "lcae/model.h"
 #include "model/model_internal.h"
-#include "model/safetensors.h"
 
 #define TOL 1e-4
-
-static model_st_file *exp_file;
-static double worst_ratio;
-
-static float *read_expected(const char *name, int64_t *n)
-{
-    const model_st_tensor *t = model_st_find(exp_file, name);
-    if (!t) {
-        fprintf(stderr, "fixture lacks %s\n", name);
-        exit(1);
-    }
-    float *v = malloc((size_t)t->count * sizeof *v);
-    if (model_st_read_f32(exp_file, t, v)) {
-        fprintf(stderr, "%s\n", lcae_last_error());
-        exit(1);
-    }
-    *n = t->count;
-    return v;
-}
-
-/* max |got - ref| <= tol * max |scale_name's values| (scale_name NULL: ref's). */
-static void compare(const char *name, const float *got, int64_t n, const char *scale_name,
-                    double tol)
-{
-    int64_t nr, ns;
-    float *ref = read_expected(name, &nr);
-    float *sc = scale_name ? read_expected(scale_name, &ns) : ref;
-    if (!scale_name)
-        ns = nr;
-    CHECK_MSG(nr == n, "%s: %lld values, expected %lld", name, (long long)n, (long long)nr);
-    double scale = 0, err = 0;
-    int64_t at = 0;
-    for (int64_t i = 0; i < ns; i++)
-        scale = fmax(scale, fabs(sc[i]));
-    for (int64_t i = 0; i < n && i < nr; i++) {
-        double e = fabs((double)got[i] - ref[i]);
-        if (!(e <= err)) {
-            err = e;
-            at = i;
-        }
-    }
-    double ratio = err / fmax(scale, 1e-30);
-    worst_ratio = fmax(worst_ratio, ratio);
-    CHECK_MSG(ratio <= tol, "%s: max error %.3g at %lld (%.9g vs %.9g), scale %.3g, tol %g",
-              name, err, (long long)at, got[at], ref[at], scale, tol);
-    free(ref);
-    if (scale_name)
-        free(sc);
-}
-
-static double meta_value(const char *key)
-{
-    const char *v = model_st_meta(exp_file, key);
-    CHECK_MSG(v != NULL, "fixture lacks metadata %s", key);
-    return v ? atof(v) : NAN;
-}
 
 /* A convolution's bias followed by BatchNorm: "enc.I.conv.bias", the ConvTranspose
  * "dec.net.{0,4,8,12}.bias", the blocks' "dec.net.J.0.bias". */
@@ -113,8 +56,7 @@ static void test_step(lcae_model *m, const float *x, int N)
             snprintf(name, sizeof name, "grad.%s", t->name);
             const char *scale = NULL;
             if (prebn_bias(t->name)) {
-                snprintf(wname, sizeof wname, "grad.%.*sweight", (int)strlen(t->name) - 4,
-                         t->name);
+                weight_grad_name(wname, sizeof wname, t->name);
                 scale = wname;
                 nbias++;
             }
@@ -202,14 +144,9 @@ static void test_roundtrip(lcae_model *m, const float *x, int N)
 
 int main(void)
 {
-    const char *src = test_env("LCAE_SOURCE_DIR");
     char dir[1024], path[1100];
-    snprintf(dir, sizeof dir, "%s/tests/fixtures/polar", src);
-    snprintf(path, sizeof path, "%s/expected.safetensors", dir);
-    if (model_st_open(path, &exp_file)) {
-        fprintf(stderr, "%s\n", lcae_last_error());
+    if (open_expected("polar", dir, sizeof dir))
         return 1;
-    }
     snprintf(path, sizeof path, "%s/weights.safetensors", dir);
     lcae_model *m = NULL;
     int rc = lcae_model_load(path, &m);

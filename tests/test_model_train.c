@@ -92,15 +92,13 @@ static int read_losses(const char *name, double *loss, double *rot, int max)
 {
     char p[400];
     snprintf(p, sizeof p, "%s/%s.log.json", dir, name);
-    FILE *fp = fopen(p, "rb");
-    CHECK_MSG(fp != NULL, "no log %s", p);
-    if (!fp)
+    size_t n;
+    char *text = test_slurp(p, &n);
+    CHECK_MSG(text != NULL, "no log %s", p);
+    if (!text)
         return 0;
-    static char text[1 << 16];
-    size_t n = fread(text, 1, sizeof text - 1, fp);
-    fclose(fp);
-    text[n] = 0;
     cJSON *j = cJSON_Parse(text), *e;
+    free(text);
     int k = 0;
     cJSON_ArrayForEach(e, cJSON_GetObjectItem(j, "epochs")) {
         cJSON *l = cJSON_GetObjectItem(e, "loss");

@@ -29,10 +29,8 @@ static void scale_in_place(float *x, int64_t n, float s)
  * gradients accumulate and the input gradient is overwritten), backward without din. */
 static void check_conv(lcae_nn *nn, const char *cs, int transposed)
 {
-    char name[128];
     int m[8];
-    snprintf(name, sizeof name, "%s_meta", cs);
-    fx_meta(name, m, 8);
+    fx_metaf(m, 8, "%s_meta", cs);
     int N = m[0], C = m[1], H = m[2], W = m[3], K = m[4], k = m[5], s = m[6], p = m[7];
     int Ho, Wo;
     if (transposed) {
@@ -44,36 +42,28 @@ static void check_conv(lcae_nn *nn, const char *cs, int transposed)
     }
     int64_t nin = (int64_t)N * C * H * W, nout = (int64_t)N * K * Ho * Wo,
             nw = (int64_t)K * C * k * k;
-#define LOAD(v, suffix)                                                                    \
-    snprintf(name, sizeof name, "%s_%s", cs, suffix);                                      \
-    float *v = fx_load(name, NULL)
-    LOAD(in, "in");
-    LOAD(weight, "weight");
-    LOAD(bias, "bias");
-    LOAD(dout, "dout");
-#undef LOAD
+    float *in = fx_loadf("%s_in", cs);
+    float *weight = fx_loadf("%s_weight", cs);
+    float *bias = fx_loadf("%s_bias", cs);
+    float *dout = fx_loadf("%s_dout", cs);
     float *out = filled(nout, NAN), *din = filled(nin, NAN);
     float *dw = filled(nw, 0), *db = filled(K, 0);
     int rc = transposed
                  ? lcae_convt2d_forward(nn, out, in, weight, bias, N, C, H, W, K, k, s, p)
                  : lcae_conv2d_forward(nn, out, in, weight, bias, N, C, H, W, K, k, s, p);
     CHECK(rc == LCAE_OK);
-    snprintf(name, sizeof name, "%s_out", cs);
-    fx_compare(name, out, nout, tol);
+    fx_comparef(out, nout, tol, "%s_out", cs);
     for (int rep = 1; rep <= 2; rep++) {
         rc = transposed ? lcae_convt2d_backward(nn, din, dw, db, dout, in, weight, N, C, H, W,
                                                 K, k, s, p)
                         : lcae_conv2d_backward(nn, din, dw, db, dout, in, weight, N, C, H, W,
                                                K, k, s, p);
         CHECK(rc == LCAE_OK);
-        snprintf(name, sizeof name, "%s_din", cs);
-        fx_compare(name, din, nin, tol);
+        fx_comparef(din, nin, tol, "%s_din", cs);
         scale_in_place(dw, nw, 1.0f / rep);
         scale_in_place(db, K, 1.0f / rep);
-        snprintf(name, sizeof name, "%s_dweight", cs);
-        fx_compare(name, dw, nw, tol);
-        snprintf(name, sizeof name, "%s_dbias", cs);
-        fx_compare(name, db, K, tol);
+        fx_comparef(dw, nw, tol, "%s_dweight", cs);
+        fx_comparef(db, K, tol, "%s_dbias", cs);
         scale_in_place(dw, nw, (float)rep);
         scale_in_place(db, K, (float)rep);
         for (int64_t i = 0; i < nin; i++)
@@ -86,29 +76,22 @@ static void check_conv(lcae_nn *nn, const char *cs, int transposed)
              ? lcae_convt2d_backward(nn, NULL, dw, db, dout, in, weight, N, C, H, W, K, k, s, p)
              : lcae_conv2d_backward(nn, NULL, dw, db, dout, in, weight, N, C, H, W, K, k, s, p);
     CHECK(rc == LCAE_OK);
-    snprintf(name, sizeof name, "%s_dweight", cs);
-    fx_compare(name, dw, nw, tol);
+    fx_comparef(dw, nw, tol, "%s_dweight", cs);
     free(in), free(weight), free(bias), free(dout), free(out), free(din), free(dw), free(db);
 }
 
 static void check_batchnorm(const char *cs)
 {
-    char name[128];
     int m[4];
-    snprintf(name, sizeof name, "%s_meta", cs);
-    fx_meta(name, m, 4);
+    fx_metaf(m, 4, "%s_meta", cs);
     int N = m[0], C = m[1], HW = m[2] * m[3];
     int64_t n = (int64_t)N * C * HW;
-#define LOAD(v, suffix)                                                                    \
-    snprintf(name, sizeof name, "%s_%s", cs, suffix);                                      \
-    float *v = fx_load(name, NULL)
-    LOAD(in, "in");
-    LOAD(gamma, "gamma");
-    LOAD(beta, "beta");
-    LOAD(rmean, "running_mean0");
-    LOAD(rvar, "running_var0");
-    LOAD(dout, "dout");
-#undef LOAD
+    float *in = fx_loadf("%s_in", cs);
+    float *gamma = fx_loadf("%s_gamma", cs);
+    float *beta = fx_loadf("%s_beta", cs);
+    float *rmean = fx_loadf("%s_running_mean0", cs);
+    float *rvar = fx_loadf("%s_running_var0", cs);
+    float *dout = fx_loadf("%s_dout", cs);
     float *out = filled(n, NAN), *smean = filled(C, NAN), *sinv = filled(C, NAN);
     float *din = filled(n, NAN), *dg = filled(C, 0), *dbeta = filled(C, 0);
     float *rm0 = filled(C, 0), *rv0 = filled(C, 0);
@@ -117,39 +100,29 @@ static void check_batchnorm(const char *cs)
 
     CHECK(lcae_batchnorm_forward_train(g_nn, out, in, gamma, beta, rmean, rvar, smean, sinv, N, C,
                                        HW, 0.1f, 1e-5f) == LCAE_OK);
-    snprintf(name, sizeof name, "%s_out", cs);
-    fx_compare(name, out, n, tol);
-    snprintf(name, sizeof name, "%s_running_mean", cs);
-    fx_compare(name, rmean, C, tol);
-    snprintf(name, sizeof name, "%s_running_var", cs);
-    fx_compare(name, rvar, C, tol);
-    snprintf(name, sizeof name, "%s_save_mean", cs);
-    fx_compare(name, smean, C, tol);
-    snprintf(name, sizeof name, "%s_save_invstd", cs);
-    fx_compare(name, sinv, C, tol);
+    fx_comparef(out, n, tol, "%s_out", cs);
+    fx_comparef(rmean, C, tol, "%s_running_mean", cs);
+    fx_comparef(rvar, C, tol, "%s_running_var", cs);
+    fx_comparef(smean, C, tol, "%s_save_mean", cs);
+    fx_comparef(sinv, C, tol, "%s_save_invstd", cs);
 
     CHECK(lcae_batchnorm_backward(g_nn, din, dg, dbeta, dout, in, gamma, smean, sinv, N, C, HW) ==
           LCAE_OK);
-    snprintf(name, sizeof name, "%s_din", cs);
-    fx_compare(name, din, n, tol);
-    snprintf(name, sizeof name, "%s_dgamma", cs);
-    fx_compare(name, dg, C, tol);
-    snprintf(name, sizeof name, "%s_dbeta", cs);
-    fx_compare(name, dbeta, C, tol);
+    fx_comparef(din, n, tol, "%s_din", cs);
+    fx_comparef(dg, C, tol, "%s_dgamma", cs);
+    fx_comparef(dbeta, C, tol, "%s_dbeta", cs);
     /* din aliasing dout */
     float *alias = filled(n, 0);
     memcpy(alias, dout, sizeof(float) * n);
     CHECK(lcae_batchnorm_backward(g_nn, alias, dg, dbeta, alias, in, gamma, smean, sinv, N, C, HW) ==
           LCAE_OK);
-    snprintf(name, sizeof name, "%s_din", cs);
-    fx_compare(name, alias, n, tol);
+    fx_comparef(alias, n, tol, "%s_din", cs);
 
     /* evaluation mode with the running statistics after the training step; in place */
     memcpy(out, in, sizeof(float) * n);
     CHECK(lcae_batchnorm_forward_eval(g_nn, out, out, gamma, beta, rmean, rvar, N, C, HW, 1e-5f) ==
           LCAE_OK);
-    snprintf(name, sizeof name, "%s_out_eval", cs);
-    fx_compare(name, out, n, tol);
+    fx_comparef(out, n, tol, "%s_out_eval", cs);
     /* BatchNorm + ReLU in one pass: bit-identical to the two calls */
     float *fused = filled(n, NAN), *rm1 = filled(C, 0), *rv1 = filled(C, 0);
     memcpy(rm1, rm0, sizeof(float) * C);
@@ -186,8 +159,7 @@ static void check_batchnorm(const char *cs)
     memcpy(rvar, rv0, sizeof(float) * C);
     CHECK(lcae_batchnorm_forward_train(g_nn, out, out, gamma, beta, rmean, rvar, smean, sinv, N, C,
                                        HW, 0.1f, 1e-5f) == LCAE_OK);
-    snprintf(name, sizeof name, "%s_out", cs);
-    fx_compare(name, out, n, tol);
+    fx_comparef(out, n, tol, "%s_out", cs);
     free(in), free(gamma), free(beta), free(rmean), free(rvar), free(dout), free(out);
     free(smean), free(sinv), free(din), free(dg), free(dbeta), free(rm0), free(rv0);
     free(alias);

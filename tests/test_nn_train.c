@@ -11,22 +11,44 @@ static lcae_nn *g_nn;
 
 static const double tol = 1e-4;
 
+/* The two reconstruction losses with a case's parameters (clip and scale; scale). */
+static double l1_of(const float *pred, const float *target, float *d, int64_t n,
+                    const float *par)
+{
+    return lcae_clipped_l1(g_nn, pred, target, d, n, par[0], par[1]);
+}
+
+static double mse_of(const float *pred, const float *target, float *d, int64_t n,
+                     const float *par)
+{
+    return lcae_mse(g_nn, pred, target, d, n, par[0]);
+}
+
+/* A loss case ("l1", "mse"): the loss and dpred against PyTorch, and the loss again
+ * without dpred; dpred (n) into d for the checks at the kinks. */
+static void check_loss(const char *cs, double (*loss_of)(const float *, const float *,
+                                                         float *, int64_t, const float *),
+                       float *d, int n, float *par)
+{
+    float *pred = fx_loadf("%s_pred", cs), *target = fx_loadf("%s_target", cs);
+    float *want = fx_loadf("%s_loss", cs);
+    CHECK_CLOSE(loss_of(pred, target, d, n, par), want[0], tol);
+    fx_comparef(d, n, tol, "%s_dpred", cs);
+    CHECK_CLOSE(loss_of(pred, target, NULL, n, par), want[0], tol);
+    free(pred), free(target), free(want);
+}
+
+/* Clipped L1 at the kinks, exactly: equal (0), at +-clip (+-1/n * scale), beyond (0). */
 static void check_clipped_l1(void)
 {
     int n;
     fx_meta("l1_meta", &n, 1);
-    float *pred = fx_load("l1_pred", NULL), *target = fx_load("l1_target", NULL);
-    float *par = fx_load("l1_params", NULL), *want = fx_load("l1_loss", NULL);
-    float *d = malloc(sizeof(float) * n);
-    double loss = lcae_clipped_l1(g_nn, pred, target, d, n, par[0], par[1]);
-    CHECK_CLOSE(loss, want[0], tol);
-    fx_compare("l1_dpred", d, n, tol);
-    /* the cases at the kinks, exactly: equal (0), at +-clip (+-1/n * scale), beyond (0) */
+    float *par = fx_load("l1_params", NULL), *d = malloc(sizeof(float) * n);
+    check_loss("l1", l1_of, d, n, par);
     float g = par[1] / n;
     CHECK(d[0] == 0 && d[3] == 0);
     CHECK(d[4] == g && d[5] == -g && d[6] == 0 && d[7] == 0);
-    CHECK_CLOSE(lcae_clipped_l1(g_nn, pred, target, NULL, n, par[0], par[1]), want[0], tol);
-    free(pred), free(target), free(par), free(want), free(d);
+    free(par), free(d);
 }
 
 /* MSE (tools/make_schedule_fixture.py writes its fixture); differences of 0 have
@@ -35,15 +57,10 @@ static void check_mse(void)
 {
     int n;
     fx_meta("mse_meta", &n, 1);
-    float *pred = fx_load("mse_pred", NULL), *target = fx_load("mse_target", NULL);
-    float *par = fx_load("mse_params", NULL), *want = fx_load("mse_loss", NULL);
-    float *d = malloc(sizeof(float) * n);
-    double loss = lcae_mse(g_nn, pred, target, d, n, par[0]);
-    CHECK_CLOSE(loss, want[0], tol);
-    fx_compare("mse_dpred", d, n, tol);
+    float *par = fx_load("mse_params", NULL), *d = malloc(sizeof(float) * n);
+    check_loss("mse", mse_of, d, n, par);
     CHECK(d[0] == 0 && d[4] == 0);
-    CHECK_CLOSE(lcae_mse(g_nn, pred, target, NULL, n, par[0]), want[0], tol);
-    free(pred), free(target), free(par), free(want), free(d);
+    free(par), free(d);
 }
 
 typedef double (*rot_loss_fn)(lcae_nn *, const float *, const float *, float *, float *, int,
@@ -96,24 +113,18 @@ static void check_adam(void)
     int n = m[0], steps = m[1];
     float *par = fx_load("adam_params", NULL), *p = fx_load("adam_param0", NULL);
     float *mo = calloc(n, sizeof(float)), *v = calloc(n, sizeof(float));
-    char name[64];
     for (int t = 0; t < steps; t++) {
-        snprintf(name, sizeof name, "adam_grad%d", t);
-        float *g = fx_load(name, NULL);
+        float *g = fx_loadf("adam_grad%d", t);
         lcae_adam_step(g_nn, p, g, mo, v, n, t + 1, par[0], par[1], par[2], par[3]);
-        snprintf(name, sizeof name, "adam_param%d", t + 1);
-        fx_compare(name, p, n, tol);
-        snprintf(name, sizeof name, "adam_m%d", t + 1);
-        fx_compare(name, mo, n, tol);
-        snprintf(name, sizeof name, "adam_v%d", t + 1);
-        fx_compare(name, v, n, tol);
+        fx_comparef(p, n, tol, "adam_param%d", t + 1);
+        fx_comparef(mo, n, tol, "adam_m%d", t + 1);
+        fx_comparef(v, n, tol, "adam_v%d", t + 1);
         free(g);
     }
     /* the update itself, not just the parameter (which moves by ~lr): compare
      * param - param0 with PyTorch's over all steps */
     float *p0 = fx_load("adam_param0", NULL);
-    snprintf(name, sizeof name, "adam_param%d", steps);
-    float *pw = fx_load(name, NULL);
+    float *pw = fx_loadf("adam_param%d", steps);
     double worst = 0;
     for (int i = 0; i < n; i++) {
         double dw = (double)pw[i] - p0[i], dg = (double)p[i] - p0[i];
@@ -129,26 +140,19 @@ static void check_rotation(void)
 {
     int count;
     fx_meta("rot_count", &count, 1);
-    char name[64];
     for (int c = 0; c < count; c++) {
         int m[3];
-        snprintf(name, sizeof name, "rotate%d_meta", c);
-        fx_meta(name, m, 3);
+        fx_metaf(m, 3, "rotate%d_meta", c);
         int N = m[0], H = m[1], W = m[2];
         int64_t n = (int64_t)N * H * W;
-        snprintf(name, sizeof name, "rotate%d_params", c);
-        float *par = fx_load(name, NULL);
-        snprintf(name, sizeof name, "rotate%d_in", c);
-        float *in = fx_load(name, NULL), *out = malloc(sizeof(float) * n);
-        snprintf(name, sizeof name, "rotate%d_tie", c);
-        float *tie = fx_load(name, NULL);
+        float *par = fx_loadf("rotate%d_params", c);
+        float *in = fx_loadf("rotate%d_in", c), *out = malloc(sizeof(float) * n);
+        float *tie = fx_loadf("rotate%d_tie", c);
         /* float32 parameters: the fixture's centres are exact in float */
         lcae_rotate_bilinear(g_nn, out, in, N, H, W, par[0], par[1], par[2], par[3]);
-        snprintf(name, sizeof name, "rotate%d_bilinear", c);
-        fx_compare(name, out, n, tol);
+        fx_comparef(out, n, tol, "rotate%d_bilinear", c);
         lcae_rotate_nearest(g_nn, out, in, N, H, W, par[0], par[1], par[2], par[3]);
-        snprintf(name, sizeof name, "rotate%d_nearest", c);
-        float *want = fx_load(name, NULL);
+        float *want = fx_loadf("rotate%d_nearest", c);
         int bad = 0, ties = 0;
         for (int64_t i = 0; i < n; i++) {
             if (tie[i % (H * W)]) { /* a tie: either neighbour is right */
@@ -158,9 +162,9 @@ static void check_rotation(void)
             /* exact but for the fixture's (x - fill) + fill rounding */
             bad += fabsf(out[i] - want[i]) > 1e-6f * fmaxf(1.0f, fabsf(want[i]));
         }
-        CHECK_MSG(bad == 0, "%s: %d of %lld pixels differ from torchvision (%d ties skipped)",
-                  name, bad, (long long)n, ties);
-        CHECK_MSG(ties * 20 < n, "%s: too many ties to be a test (%d)", name, ties);
+        CHECK_MSG(bad == 0, "rotate%d_nearest: %d of %lld pixels differ from torchvision (%d "
+                  "ties skipped)", c, bad, (long long)n, ties);
+        CHECK_MSG(ties * 20 < n, "rotate%d_nearest: too many ties to be a test (%d)", c, ties);
         free(par), free(in), free(out), free(tie), free(want);
     }
 }

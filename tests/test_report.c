@@ -70,17 +70,6 @@ static int png_size(const char *path, int *w, int *h)
     return png_size_greys(path, w, h, NULL);
 }
 
-/* A whole file in memory (NUL-terminated), or NULL. */
-static char *slurp(const char *path, size_t *n)
-{
-    char *t = NULL;
-    if (lcae_read_text_file(path, 64 << 20, &t, n) != LCAE_OK) {
-        free(t);
-        return NULL;
-    }
-    return t;
-}
-
 static int contains(const char *t, size_t n, const char *what)
 {
     size_t k = strlen(what);
@@ -97,7 +86,7 @@ static void check_pdf(const char *png, int w, int h)
     char path[700];
     size_t n = 0;
     snprintf(path, sizeof path, "%.*s.pdf", (int)strlen(png) - 4, png);
-    char *t = slurp(path, &n);
+    char *t = test_slurp(path, &n);
     CHECK_MSG(t != NULL, "%s missing", path);
     if (!t)
         return;
@@ -400,7 +389,7 @@ int main(int argc, char **argv)
         CHECK(png_size(path, &w, &h) == 0);
         snprintf(path, sizeof path, "%s/fig2_allnoise_clusters.svg", dir2);
         size_t n = 0;
-        char *svg = slurp(path, &n);
+        char *svg = test_slurp(path, &n);
         char size[64];
         snprintf(size, sizeof size, "width=\"%gpt\" height=\"%gpt\"", w * 0.75, h * 0.75);
         CHECK_MSG(svg && !strncmp(svg, "<?xml", 5) && contains(svg, n, size) &&

@@ -13,44 +13,24 @@
 /* the context of the Adam calls */
 static lcae_nn *g_nn;
 
-static double *load64(const char *name, int64_t *count)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/tests/fixtures/nn/%s.npy", test_env("LCAE_SOURCE_DIR"),
-             name);
-    lcae_npy_header h;
-    double *x = NULL;
-    if (lcae_npy_load_f64(path, &h, &x) != 0) {
-        fprintf(stderr, "%s\n", lcae_last_error());
-        exit(1);
-    }
-    *count = h.count;
-    return x;
-}
-
 /* Adam over the fixture's applied steps, beta1 from the schedule or fixed at 0.9; the
  * worst relative error of the total update p - p0 against PyTorch's (as test_nn_train's
  * Adam check: the update, ~steps * lr, not the parameter ~1). */
 static double adam_run(int c, int T, int n, int applied, double max_lr, int cycle_beta1,
                        int compare_each)
 {
-    char name[64];
-    snprintf(name, sizeof name, "sched%d_p0", c);
-    float *p = fx_load(name, NULL), *p0 = fx_load(name, NULL);
+    float *p = fx_loadf("sched%d_p0", c), *p0 = fx_loadf("sched%d_p0", c);
     float *m = calloc((size_t)n, sizeof *m), *v = calloc((size_t)n, sizeof *v);
     for (int t = 0; t < applied; t++) {
         double lr, beta1;
         lcae_lr_at(LCAE_LR_ONECYCLE, max_lr, t, T, &lr, &beta1);
-        snprintf(name, sizeof name, "sched%d_grad%d", c, t);
-        float *g = fx_load(name, NULL);
+        float *g = fx_loadf("sched%d_grad%d", c, t);
         lcae_adam_step(g_nn, p, g, m, v, n, t + 1, lr, cycle_beta1 ? beta1 : 0.9, 0.999, 1e-8);
         free(g);
-        snprintf(name, sizeof name, "sched%d_p%d", c, t + 1);
         if (compare_each)
-            fx_compare(name, p, n, 1e-5);
+            fx_comparef(p, n, 1e-5, "sched%d_p%d", c, t + 1);
     }
-    snprintf(name, sizeof name, "sched%d_p%d", c, applied);
-    float *pw = fx_load(name, NULL);
+    float *pw = fx_loadf("sched%d_p%d", c, applied);
     double worst = 0;
     for (int i = 0; i < n; i++) {
         double dw = (double)pw[i] - p0[i], dg = (double)p[i] - p0[i];
@@ -68,17 +48,16 @@ int main(void)
     char name[64];
     for (int c = 0; c < count; c++) {
         int meta[3];
-        snprintf(name, sizeof name, "sched%d_meta", c);
-        fx_meta(name, meta, 3);
+        fx_metaf(meta, 3, "sched%d_meta", c);
         int T = meta[0], n = meta[1], applied = meta[2];
         int64_t k;
         snprintf(name, sizeof name, "sched%d_params", c);
-        double *par = load64(name, &k), max_lr = par[0];
+        double *par = fx_load64(name, &k), max_lr = par[0];
         snprintf(name, sizeof name, "sched%d_lr", c);
-        double *lr_want = load64(name, &k);
+        double *lr_want = fx_load64(name, &k);
         CHECK(k == T);
         snprintf(name, sizeof name, "sched%d_beta1", c);
-        double *beta_want = load64(name, &k);
+        double *beta_want = fx_load64(name, &k);
         CHECK(k == T);
         double worst_lr = 0, worst_beta = 0;
         for (int t = 0; t < T; t++) {

@@ -358,23 +358,6 @@ static void test_counting(void)
     free(lam);
 }
 
-static unsigned char *slurp(const char *path, long *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    *n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)*n + 1);
-    if (fread(b, 1, (size_t)*n, f) != (size_t)*n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    return b;
-}
-
 static void small_params(lcae_sim_params *p)
 {
     lcae_sim_defaults(p);
@@ -390,22 +373,35 @@ static const char *files[] = {"scan_x18_y20.raw", "scan_x18_y20.xml", "truth.jso
                               "truth_grain.npy", "truth_class.npy", "truth_region.npy",
                               "truth_angle.npy", "truth_thickness.npy"};
 
+/* A new folder <tmpdir>/<name>; its path into dir (512 bytes). */
+static void new_dir(char *dir, const char *name)
+{
+    snprintf(dir, 512, "%s/%s", test_tmpdir(), name);
+    mkdir(dir, 0777);
+}
+
+/* p simulated into new folders `a` on 1 thread in p's batches and `b` on 2 threads in
+ * one batch of 256 (their paths into d1 and d2, 512 bytes each), whose bytes must not
+ * depend on either. */
+static void simulate_both_ways(lcae_sim_params *p, char *d1, const char *a, char *d2,
+                               const char *b)
+{
+    new_dir(d1, a);
+    new_dir(d2, b);
+    omp_set_num_threads(1);
+    CHECK(lcae_simulate(p, d1, NULL) == LCAE_OK);
+    omp_set_num_threads(2);
+    p->batch = 256;
+    CHECK(lcae_simulate(p, d2, NULL) == LCAE_OK);
+}
+
 static void test_threads(void)
 {
     lcae_sim_params p;
     small_params(&p);
     char d1[512], d2[512], d3[512];
-    snprintf(d1, sizeof d1, "%s/t1", test_tmpdir());
-    snprintf(d2, sizeof d2, "%s/t2", test_tmpdir());
-    snprintf(d3, sizeof d3, "%s/t3", test_tmpdir());
-    mkdir(d1, 0777);
-    mkdir(d2, 0777);
-    mkdir(d3, 0777);
-    omp_set_num_threads(1);
-    CHECK(lcae_simulate(&p, d1, NULL) == LCAE_OK);
-    omp_set_num_threads(2);
-    p.batch = 256; /* nor on the batch size (one batch here, seven above) */
-    CHECK(lcae_simulate(&p, d2, NULL) == LCAE_OK);
+    simulate_both_ways(&p, d1, "t1", d2, "t2");
+    new_dir(d3, "t3");
     p.seed = 43;
     CHECK(lcae_simulate(&p, d3, NULL) == LCAE_OK);
     for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
@@ -413,12 +409,12 @@ static void test_threads(void)
         snprintf(a, sizeof a, "%s/%s", d1, files[f]);
         snprintf(b, sizeof b, "%s/%s", d2, files[f]);
         snprintf(c, sizeof c, "%s/%s", d3, files[f]);
-        long na = 0, nb = 0, nc = 0;
-        unsigned char *ba = slurp(a, &na), *bb = slurp(b, &nb), *bc = slurp(c, &nc);
+        size_t na = 0, nb = 0, nc = 0;
+        char *ba = test_slurp(a, &na), *bb = test_slurp(b, &nb), *bc = test_slurp(c, &nc);
         CHECK_MSG(ba && bb && na == nb && !memcmp(ba, bb, (size_t)na), "%s differs between 1 "
                   "thread in batches of 7 and 2 threads in one batch", files[f]);
         if (f == 0) {
-            CHECK(na == 20L * 18 * 66 * 64 * 4);
+            CHECK(na == (size_t)20 * 18 * 66 * 64 * 4);
             CHECK_MSG(bc && nc == na && memcmp(ba, bc, (size_t)na), "another seed, same scan");
         }
         free(ba);
@@ -429,8 +425,8 @@ static void test_threads(void)
 
 static int same_file(const char *a, const char *b)
 {
-    long na = 0, nb = 0;
-    unsigned char *ba = slurp(a, &na), *bb = slurp(b, &nb);
+    size_t na = 0, nb = 0;
+    char *ba = test_slurp(a, &na), *bb = test_slurp(b, &nb);
     int same = ba && bb && na == nb && !memcmp(ba, bb, (size_t)na);
     free(ba);
     free(bb);
@@ -451,17 +447,8 @@ static void test_lowdose_scan(void)
     p.ny = p.nx = 32;
     p.batch = 7;
     char d1[512], d2[512], de[512], a[640], b[640];
-    snprintf(d1, sizeof d1, "%s/low1", test_tmpdir());
-    snprintf(d2, sizeof d2, "%s/low2", test_tmpdir());
-    snprintf(de, sizeof de, "%s/lowe", test_tmpdir());
-    mkdir(d1, 0777);
-    mkdir(d2, 0777);
-    mkdir(de, 0777);
-    omp_set_num_threads(1);
-    CHECK(lcae_simulate(&p, d1, NULL) == LCAE_OK);
-    omp_set_num_threads(2);
-    p.batch = 256;
-    CHECK(lcae_simulate(&p, d2, NULL) == LCAE_OK);
+    simulate_both_ways(&p, d1, "low1", d2, "low2");
+    new_dir(de, "lowe");
     char name[96];
     CHECK(!strcmp(lcae_sim_scan_name(&p, name, sizeof name), "scan.npy"));
     p.format = LCAE_SIM_EMPAD;
@@ -477,8 +464,8 @@ static void test_lowdose_scan(void)
     struct stat sb;
     CHECK_MSG(stat(a, &sb) != 0, "an EMPAD .xml beside scan.npy");
     snprintf(a, sizeof a, "%s/truth.json", d1);
-    long nj = 0;
-    char *json = (char *)slurp(a, &nj);
+    size_t nj = 0;
+    char *json = test_slurp(a, &nj);
     CHECK(json && strstr(json, "\"scan_file\":\t\"scan.npy\"") &&
           strstr(json, "\"scan_dtype\":\t\"uint16\"") && strstr(json, "\"type\":\t\"counting\""));
     free(json);
@@ -559,8 +546,7 @@ static void test_variance_map(void)
     p.grains = 8;
     p.seed = 5;
     char dir[512], raw[600], reg[600];
-    snprintf(dir, sizeof dir, "%s/var", test_tmpdir());
-    mkdir(dir, 0777);
+    new_dir(dir, "var");
     CHECK(lcae_simulate(&p, dir, NULL) == LCAE_OK);
     snprintf(raw, sizeof raw, "%s/scan_x40_y40.raw", dir);
     snprintf(reg, sizeof reg, "%s/truth_region.npy", dir);

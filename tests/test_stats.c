@@ -258,6 +258,7 @@ static float *load(const char *dir, const char *name, int64_t count)
     return rc ? NULL : v;
 }
 
+/* A command's output (up to 64 KiB), NUL-terminated. */
 static char *slurp(FILE *f)
 {
     size_t cap = 1 << 16, n = 0;
@@ -300,12 +301,11 @@ static void check_numpy(void)
         free(var);
         free(mean);
         snprintf(cmd, sizeof cmd, "%s/stats.json", out);
-        FILE *f = fopen(cmd, "r");
-        CHECK(f != NULL);
-        if (!f)
+        size_t len;
+        char *text = test_slurp(cmd, &len);
+        CHECK(text != NULL);
+        if (!text)
             continue;
-        char *text = slurp(f);
-        fclose(f);
         cJSON *j = cJSON_Parse(text);
         CHECK_MSG(j != NULL, "stats.json: %s", text);
         /* numpy in float64 on the same float32 values: agreement to rounding */

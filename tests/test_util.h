@@ -12,6 +12,19 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "lcae/io.h"
+
+/* SANITIZED: built with AddressSanitizer (clang's __has_feature, gcc's macro), where the
+ * largest brute-force checks would take minutes. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(SANITIZED)
+#define SANITIZED 1
+#endif
+
 static int test_failures;
 static int test_checks;
 
@@ -154,6 +167,18 @@ static inline const char *test_env(const char *name)
         exit(1);
     }
     return v;
+}
+
+/* A whole file in memory (NUL-terminated, at most 256 MB), its length in *n; NULL if it
+ * cannot be read. */
+static inline char *test_slurp(const char *path, size_t *n)
+{
+    char *t = NULL;
+    if (lcae_read_text_file(path, (size_t)256 << 20, &t, n) != 0) {
+        free(t);
+        return NULL;
+    }
+    return t;
 }
 
 #endif

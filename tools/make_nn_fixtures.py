@@ -31,6 +31,13 @@ def save(name, t, dtype=np.float32):
     written.append(a.nbytes)
 
 
+def save_case(case, meta, **arrays):
+    """A case's integer meta (<case>_meta, int32) and its float32 arrays <case>_<key>."""
+    save(case + "_meta", meta, np.int32)
+    for key, a in arrays.items():
+        save(case + "_" + key, a)
+
+
 def randn(*shape):
     return torch.randn(*shape, dtype=torch.float32)
 
@@ -44,34 +51,21 @@ CONV = {
     "conv_down_odd": (1, 2, 7, 9, 3, 4, 2, 1),  # odd sizes: the last row/column unused
     "conv_down_wide": (1, 2, 22, 27, 3, 4, 2, 1),  # rows long enough for the SIMD paths
 }
-for name, meta in CONV.items():
-    N, C, H, W, K, k, s, p = meta
-    x = randn(N, C, H, W).requires_grad_()
-    conv = torch.nn.Conv2d(C, K, k, stride=s, padding=p)
-    y = conv(x)
-    dout = randn(*y.shape)
-    y.backward(dout)
-    save(name + "_meta", meta, np.int32)
-    save(name + "_in", x)
-    save(name + "_weight", conv.weight)
-    save(name + "_bias", conv.bias)
-    save(name + "_out", y)
-    save(name + "_dout", dout)
-    save(name + "_din", x.grad)
-    save(name + "_dweight", conv.weight.grad)
-    save(name + "_dbias", conv.bias.grad)
 
-# ---- ConvTranspose2d -----------------------------------------------------------------
+# ---- ConvTranspose2d (the same meta) ---------------------------------------------------
 CONVT = {
     "convt_up": (2, 4, 4, 4, 3, 4, 2, 1),    # the 4x4/2 upsampling of the decoder
     "convt_rect": (1, 3, 5, 3, 2, 4, 2, 1),  # non-square
     "convt_3x3": (2, 2, 5, 5, 3, 3, 1, 1),   # stride 1: the adjoint of a 3x3 conv
     "convt_wide": (1, 3, 9, 13, 2, 4, 2, 1),  # rows long enough for the SIMD paths
 }
-for name, meta in CONVT.items():
+
+# both tables, Conv2d's first (the order of the random draws)
+for name, meta, module in [(n, m, torch.nn.Conv2d) for n, m in CONV.items()] + \
+        [(n, m, torch.nn.ConvTranspose2d) for n, m in CONVT.items()]:
     N, C, H, W, K, k, s, p = meta
     x = randn(N, C, H, W).requires_grad_()
-    conv = torch.nn.ConvTranspose2d(C, K, k, stride=s, padding=p)
+    conv = module(C, K, k, stride=s, padding=p)
     y = conv(x)
     dout = randn(*y.shape)
     y.backward(dout)
@@ -181,13 +175,8 @@ z1.requires_grad_()
 z2.requires_grad_()
 rl = torch.mean(torch.abs(z1[:, :dims] - z2[:, :dims]))
 (scale * rl).backward()
-save("rot_meta", (N, D, dims), np.int32)
-save("rot_params", (scale,))
-save("rot_z1", z1)
-save("rot_z2", z2)
-save("rot_loss", [rl.item()])
-save("rot_dz1", z1.grad)
-save("rot_dz2", z2.grad)
+save_case("rot", (N, D, dims), params=(scale,), z1=z1, z2=z2, loss=[rl.item()], dz1=z1.grad,
+          dz2=z2.grad)
 
 # ---- Adam ----------------------------------------------------------------------------
 # Several steps of torch.optim.Adam with given gradients; some gradients tiny so that eps
@@ -278,12 +267,83 @@ dz = z2[:, :dims] - z1[:, :dims]
 spread = z1[:, :dims].std(0)
 rl = (dz.abs() / (spread + 1e-6)).mean()
 (scale * rl).backward()
-save("rotw_meta", (N, D, dims), np.int32)
-save("rotw_params", (scale,))
-save("rotw_z1", z1)
-save("rotw_z2", z2)
-save("rotw_loss", [rl.item()])
-save("rotw_dz1", z1.grad)
-save("rotw_dz2", z2.grad)
+save_case("rotw", (N, D, dims), params=(scale,), z1=z1, z2=z2, loss=[rl.item()], dz1=z1.grad,
+          dz2=z2.grad)
+
+# The polar model's operations (nn.h: layout copies, pooling, polar sampling, DFT
+# magnitudes, standardization), each from PyTorch's own call; gradients by autograd from
+# a random upstream gradient `dout`. Their own generator, so the arrays above do not change.
+g = torch.Generator().manual_seed(7)
+
+
+def rand_grad(*shape):
+    return torch.randn(*shape, generator=g)
+
+
+# circular padding along the width, zero along the height: (n, h, w) -> (n, h+2, w+2)
+n, h, w = 3, 4, 5
+x = torch.randn(1, n, h, w, generator=g).requires_grad_()
+y = F.pad(F.pad(x, (1, 1, 0, 0), mode="circular"), (0, 0, 1, 1))
+dout = rand_grad(*y.shape)
+y.backward(dout)
+save_case("padc", (n, h, w), **{"in": x[0]}, out=y[0], dout=dout[0], din=x.grad[0])
+
+# every stride-th row, an odd and an even height
+for i, (n, h, w, stride) in enumerate(((2, 7, 3, 2), (3, 8, 4, 2), (1, 6, 2, 3))):
+    x = torch.randn(n, h, w, generator=g).requires_grad_()
+    y = x[:, ::stride, :]
+    dout = rand_grad(*y.shape)
+    y.backward(dout)
+    save_case("rows%d" % i, (n, h, w, stride), **{"in": x}, out=y, dout=dout, din=x.grad)
+
+# torch.roll along the last axis, shifts negative and beyond the width
+x = torch.randn(4, 9, generator=g)
+for i, shift in enumerate((3, -2, 20, 0)):
+    save("roll%d_meta" % i, (4, 9, shift), np.int32)
+    save("roll%d_out" % i, torch.roll(x, shift, -1))
+save("roll_in", x)
+
+# mean and max over the last axis, concatenated: (N, C, L) -> (N, 2C)
+N, C, L = 3, 5, 96
+x = torch.randn(N, C, L, generator=g).requires_grad_()
+y = torch.cat([x.mean(-1), x.amax(-1)], 1)
+dout = rand_grad(*y.shape)
+y.backward(dout)
+save_case("meanmax", (N, C, L), **{"in": x}, out=y, dout=dout, din=x.grad)
+
+# adaptive average pooling: the model's 96 angles in 12 bins, and uneven bins
+for i, (rows, L, bins) in enumerate(((6, 96, 12), (4, 10, 4), (3, 7, 5))):
+    x = torch.randn(rows, L, generator=g).requires_grad_()
+    y = F.adaptive_avg_pool1d(x[None], bins)[0]
+    dout = rand_grad(*y.shape)
+    y.backward(dout)
+    save_case("apool%d" % i, (rows, L, bins), **{"in": x}, out=y, dout=dout, din=x.grad)
+
+# polar sampling: grid_sample (bilinear, zero padding, align_corners=True) of (N, H, W)
+# images at nr radii r0..r1 x nt angles about (cy, cx), y = cy + r sin, x = cx + r cos
+for i, (N, H, W, nr, nt, r0, r1, cy, cx) in enumerate(((2, 16, 16, 8, 24, 1.0, 7.0, 7.5, 7.5),
+                                                       (1, 12, 15, 5, 10, 0.5, 8.0, 5.0, 6.5))):
+    img = torch.randn(N, 1, H, W, generator=g, dtype=torch.float64)
+    r = torch.linspace(r0, r1, nr, dtype=torch.float64)[:, None]
+    th = 2 * np.pi * torch.arange(nt, dtype=torch.float64)[None, :] / nt
+    gy, gx = cy + r * torch.sin(th), cx + r * torch.cos(th)
+    grid = torch.stack([2 * gx / (W - 1) - 1, 2 * gy / (H - 1) - 1], -1)[None].expand(N, -1, -1, -1)
+    out = F.grid_sample(img, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+    save_case("psample%d" % i, (N, H, W, nr, nt), params=(r0, r1, cy, cx), **{"in": img[:, 0]},
+              out=out[:, 0])
+
+# |rfft| of rows, the first orders, / n (in double from the float32 input)
+rows, n, orders = 5, 96, 7
+x = torch.randn(rows, n, generator=g)
+save_case("dft", (rows, n, orders), **{"in": x},
+          out=torch.fft.rfft(x.double()).abs()[:, :orders] / n)
+
+# per-column standardization (x - mean) / (std + eps)
+rows, cols, eps = 4, 7, 1e-6
+x = torch.randn(rows, cols, generator=g)
+mean = torch.randn(cols, generator=g)
+std = torch.rand(cols, generator=g) + 0.1
+save_case("stdz", (rows, cols), params=(eps,), **{"in": x}, mean=mean, std=std,
+          out=(x.double() - mean.double()) / (std.double() + eps))
 
 print("wrote %d arrays, %d bytes of data, to %s" % (len(written), sum(written), OUT))

@@ -40,7 +40,9 @@ typedef struct {
     int assign_noise;          /* 1: also labels_full (see lcae_hdbscan_result) */
 } lcae_hdbscan_params;
 
-/* The library's defaults with min_cluster_size = 60 (the paper's, for 65,536 points). */
+/* The parameters' table (lcae/core.h, lcae_option), in the order of their JSON. */
+extern const lcae_option lcae_hdbscan_option_table[];
+/* The table's defaults: min_cluster_size = 60 (the paper's, for 65,536 points). */
 lcae_hdbscan_params lcae_hdbscan_defaults(void);
 
 /* The min_cluster_size lcae uses for n points when none is given: 60 sqrt(n / 65536)
@@ -102,6 +104,11 @@ typedef struct {
     int size;               /* window side, odd, >= 3 */
     double auto_threshold;  /* 0: LCAE_SMOOTH_AUTO_THRESHOLD */
 } lcae_smooth_params;
+
+/* The smoothing's options' table (mode, size, auto_threshold; not the shape) and its
+ * defaults (off, 3, LCAE_SMOOTH_AUTO_THRESHOLD). */
+extern const lcae_option lcae_smooth_option_table[];
+void lcae_smooth_defaults(lcae_smooth_params *p);
 
 /* AUTO's threshold, chosen by measurement (docs/clustering.md): maps of high-dose
  * simulations score 0.001-0.006, where smoothing costs boundaries and gains nothing; the

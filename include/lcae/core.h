@@ -61,6 +61,64 @@ typedef int (*lcae_job_fn)(void *ctx, int thread, int64_t job, int64_t *patterns
 int lcae_parallel_jobs(int nthreads, int64_t njobs, int64_t total, const char *what,
                        const lcae_progress *progress, lcae_job_fn job, void *ctx);
 
+/* ---- options declared once ----------------------------------------------------------
+ * An options struct (lcae_train_options, ...) is described by a table of rows, one per
+ * field, ending with a row whose name is NULL. The table gives each field's defaults,
+ * its range check, its JSON (key: the name with '-' as '_'), its text form (checkpoint
+ * metadata, help) and its parsing from text (the command line, presets), so that an
+ * option is added by adding its row. */
+struct cJSON;
+typedef enum {
+    LCAE_OPT_BOOL,   /* int, 0 or 1 (JSON true/false); with choices, their two names
+                        (off, on) are its text, else "off" and "on" */
+    LCAE_OPT_INT,    /* int */
+    LCAE_OPT_I64,    /* int64_t */
+    LCAE_OPT_U64,    /* uint64_t: written as a decimal string (JSON numbers are doubles);
+                        the range applies to the text given (negative text is refused) */
+    LCAE_OPT_DOUBLE, /* double */
+    LCAE_OPT_CHOICE  /* an enum (int-sized) whose value i is named choices[i] */
+} lcae_option_type;
+
+enum {
+    LCAE_OPT_ABOVE = 1u << 0,  /* the minimum itself is out of range (lr > 0) */
+    LCAE_OPT_BELOW = 1u << 1,  /* the maximum itself is out of range */
+    LCAE_OPT_NO_JSON = 1u << 2 /* not in the JSON (it does not change a result) */
+    /* bits from 1u << 8 are the table owner's (e.g. LCAE_TRAIN_RESUME in lcae/model.h) */
+};
+
+typedef struct {
+    const char *name;            /* "max-angle": --max-angle */
+    const char *key;             /* the JSON key; NULL: the name with '-' as '_' */
+    lcae_option_type type;
+    size_t offset;               /* offsetof(struct, field) */
+    double def;                  /* the default (a choice: its value, a bool: 0 or 1) */
+    double min, max;             /* numbers: the accepted range, inclusive (see
+                                    LCAE_OPT_ABOVE, _BELOW); +-HUGE_VAL for no bound;
+                                    min == max: no range */
+    const char *const *choices;  /* LCAE_OPT_CHOICE (a bool may have two): names by value,
+                                    NULL-terminated */
+    const char *metavar;         /* for the help: "N", "DEG"; NULL for a bool */
+    const char *help;            /* one line; "(default)" shows the value held */
+    unsigned flags;
+} lcae_option;
+
+/* Every field of *s set to its default. */
+void lcae_options_defaults(const lcae_option *table, void *s);
+/* LCAE_OK if every number of *s is in its range and every choice valid; else
+ * LCAE_EUSAGE with "option --NAME: expected RANGE, found VALUE" for the first that is not. */
+int lcae_options_check(const lcae_option *table, const void *s);
+/* The row named `name` ("max-angle"), NULL if none. */
+const lcae_option *lcae_option_find(const lcae_option *table, const char *name);
+/* Parses `text` into the field of row o of *s ("on"/"off"/"1"/"0" for a bool, a name
+ * for a choice) and checks its range; LCAE_EUSAGE with "option --NAME: expected ...,
+ * found '...'" if it does not fit (the field is then unchanged). */
+int lcae_option_parse(const lcae_option *o, void *s, const char *text);
+/* The field's value as text: the shortest decimal that reads back to the same number,
+ * the choice's name, "on"/"off" for a bool. */
+void lcae_option_format(const lcae_option *o, const void *s, char *buf, size_t size);
+/* Every field of *s as a JSON object, in the table's order (but LCAE_OPT_NO_JSON's). */
+struct cJSON *lcae_options_json(const lcae_option *table, const void *s);
+
 #ifdef __cplusplus
 }
 #endif

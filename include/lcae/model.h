@@ -157,7 +157,20 @@ typedef struct {
     int resume;             /* continue from the checkpoint beside the model */
 } lcae_train_options;
 
+/* The options' table (lcae/core.h, lcae_option): names, defaults, ranges, help; in the
+ * order of their JSON (lcae_options_json: the training log's "options"). Flags: */
+enum {
+    LCAE_TRAIN_RESUME = 1u << 8,    /* recorded in the checkpoint; a resumed run must match */
+    LCAE_TRAIN_PREP = 1u << 9,      /* the patterns' preparation (lcae/prep.h) */
+    LCAE_TRAIN_ONE_MODEL = 1u << 10 /* what one model is (lcae run trains two) */
+};
+extern const lcae_option lcae_train_option_table[];
+/* Every option at its table default. */
 void lcae_train_defaults(lcae_train_options *o);
+/* LCAE_OK if the options are in their ranges (the table's, and: epochs >= 1 unless steps
+ * decide, invariant_dims <= latent); else LCAE_EUSAGE naming the first option that is
+ * not. lcae_train checks them first. */
+int lcae_train_check(const lcae_train_options *o);
 
 /* The learning rate and Adam's beta1 for the step after `done` of `total` steps. constant:
  * (lr, 0.9). onecycle: torch.optim.lr_scheduler.OneCycleLR(max_lr = lr, total_steps =
@@ -168,8 +181,6 @@ void lcae_train_defaults(lcae_train_options *o);
  * (PyTorch divides by zero at total = 4), checked by lcae_train. */
 void lcae_lr_at(lcae_lr_schedule schedule, double lr, int64_t done, int64_t total,
                 double *lr_out, double *beta1_out);
-/* The options as a JSON object (the training log's "options", lcae run's run.json). */
-struct cJSON *lcae_train_options_json(const lcae_train_options *o);
 
 /* beam_map: (count, 2) direct-beam positions (lcae_beam's fitted map) when o->center
  * is beam; NULL otherwise.

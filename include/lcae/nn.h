@@ -51,9 +51,14 @@ void lcae_nn_free(lcae_nn *nn);
 typedef struct {
     int (*sum)(double *x, int64_t n);
     int (*share)(float *x, int64_t n);
+    int (*sum_floats)(float *x, int64_t n); /* as sum, over floats (a gradient block) */
     int batch;
 } lcae_nn_sync;
 void lcae_nn_set_sync(lcae_nn *nn, const lcae_nn_sync *sync);
+/* Element-wise sums of a buffer of n floats over the processes, in place (the gradients
+ * of data-parallel training, before the optimizer step), through the sync hook's
+ * sum_floats; LCAE_OK without a hook, else what the hook returns. */
+int lcae_nn_sync_sum(lcae_nn *nn, float *buf, int64_t n);
 
 /* The backend, by name, with its choices for this process: for the CPU backend
  * "cpu: avx512 transforms, oneDNN sgemm" (the vector set as LCAE_SIMD caps it). */
@@ -148,12 +153,13 @@ void lcae_batchnorm_relu_apply(lcae_nn *nn, float *out, const float *in, const f
 
 /* ---- element-wise operations over N images of HW values and an (HW) mask ----------------
  * mask_mul: out = in * mask (in and out may alias); mask_select: out = mask != 0 ? a : b;
- * add: y (n) += x (n). */
+ * add: y (n) += x (n); fill: x (n) = value. */
 void lcae_mask_mul(lcae_nn *nn, float *out, const float *in, const float *mask, int N,
                    int64_t HW);
 void lcae_mask_select(lcae_nn *nn, float *out, const float *a, const float *b,
                       const float *mask, int N, int64_t HW);
 void lcae_add(lcae_nn *nn, float *y, const float *x, int64_t n);
+void lcae_fill(lcae_nn *nn, float *x, float value, int64_t n);
 
 /* ---- ReLU over n values: in place; backward masks dout where the output was 0 --------- */
 void lcae_relu_forward(lcae_nn *nn, float *x, int64_t n);
@@ -212,6 +218,64 @@ void lcae_rotate_bilinear(lcae_nn *nn, float *out, const float *in, int N, int H
 /* The published code's variant: nearest-neighbour sampling. */
 void lcae_rotate_nearest(lcae_nn *nn, float *out, const float *in, int N, int H, int W, double degrees,
                          double cy, double cx, float fill);
+
+/* ---- layout copies over planes (n planes of h rows of w) --------------------------------
+ * pad_circular: in (n, h, w) -> out (n, h + 2, w + 2), zero rows above and below, the
+ * columns wrapped around (out[y + 1][0] = in[y][w - 1], out[y + 1][w + 1] = in[y][0]: the
+ * polar image's angle); its backward folds dout (n, h + 2, w + 2) back into din (n, h, w),
+ * the wrapped columns added to the ones they copy.
+ * row_stride: in (n, h, w) -> out (n, (h - 1) / stride + 1, w), every stride-th row
+ * (x[..., ::stride, :]); its backward scatters dout back to those rows of din, 0 elsewhere.
+ * Both backwards OVERWRITE din. */
+void lcae_pad_circular_forward(lcae_nn *nn, float *out, const float *in, int64_t n, int h,
+                               int w);
+void lcae_pad_circular_backward(lcae_nn *nn, float *din, const float *dout, int64_t n,
+                                int h, int w);
+void lcae_row_stride_forward(lcae_nn *nn, float *out, const float *in, int64_t n, int h,
+                             int w, int stride);
+void lcae_row_stride_backward(lcae_nn *nn, float *din, const float *dout, int64_t n, int h,
+                              int w, int stride);
+/* Cyclic shift of each of `rows` rows of w: out[r][t] = in[r][(t - shift) mod w]
+ * (torch.roll(x, shift, -1)); any shift, negative too. */
+void lcae_roll(lcae_nn *nn, float *out, const float *in, int64_t rows, int w, int shift);
+/* A block of rows x cols: dst[r * dst_ld + c] = src[r * src_ld + c], or += if accumulate
+ * (the concatenation of feature vectors along columns and its backward). */
+void lcae_copy_block(lcae_nn *nn, float *dst, int64_t dst_ld, const float *src,
+                     int64_t src_ld, int64_t rows, int64_t cols, int accumulate);
+
+/* ---- pooling along the last axis ----------------------------------------------------------
+ * meanmax: in (N, C, L) -> out (N, 2C) = [mean over L, max over L] (torch.cat([x.mean(-1),
+ * x.amax(-1)], 1)), the mean summed in double; its backward OVERWRITES din (N, C, L) from
+ * dout (N, 2C) and the forward's in, the maximum's gradient going to the first maximum
+ * only (PyTorch's amax splits it among equal maxima).
+ * adaptive_avg: in (rows, L) -> out (rows, bins), bin j the mean over [floor(j L / bins),
+ * ceil((j + 1) L / bins)) (F.adaptive_avg_pool1d), summed in double; its backward ADDS to
+ * din (rows, L), so that it follows meanmax's backward over the same input. */
+void lcae_meanmax_pool_forward(lcae_nn *nn, float *out, const float *in, int N, int64_t C,
+                               int L);
+void lcae_meanmax_pool_backward(lcae_nn *nn, float *din, const float *dout, const float *in,
+                                int N, int64_t C, int L);
+void lcae_adaptive_avg_pool_forward(lcae_nn *nn, float *out, const float *in, int64_t rows,
+                                    int L, int bins);
+void lcae_adaptive_avg_pool_backward(lcae_nn *nn, float *din, const float *dout,
+                                     int64_t rows, int L, int bins);
+
+/* ---- the polar model's input and auxiliary target --------------------------------------
+ * polar_sample: each of N images (H, W) sampled bilinearly at nr radii x nt angles about
+ * (cy, cx): radius r_i = r0 + i (r1 - r0) / (nr - 1), angle 2 pi t / nt, the point
+ * y = cy + r sin, x = cx + r cos (pixel units, row 0 at the top); corners outside the
+ * frame count as 0 (grid_sample with align_corners=True and zero padding). out (N, nr, nt).
+ * dft_magnitudes: out (rows, orders) = |sum_t in[r][t] exp(-2 pi i k t / n)| / n,
+ * k < orders (torch.fft.rfft(x).abs()[..., :orders] / n), summed in double; LCAE_OK or
+ * LCAE_ENOMEM (its tables).
+ * standardize: x (rows, cols) = (x - mean[c]) / (std[c] + eps), the difference in float,
+ * the division in double. */
+void lcae_polar_sample(lcae_nn *nn, float *out, const float *in, int N, int H, int W, int nr,
+                       int nt, double r0, double r1, double cy, double cx);
+int lcae_dft_magnitudes(lcae_nn *nn, float *out, const float *in, int64_t rows, int n,
+                        int orders);
+void lcae_standardize(lcae_nn *nn, float *x, const float *mean, const float *std, double eps,
+                      int64_t rows, int64_t cols);
 
 /* ---- the reference convolutions ----------------------------------------------------------
  * The Conv2d and ConvTranspose2d calls above (same arguments and semantics, host

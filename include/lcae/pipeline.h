@@ -61,6 +61,11 @@ typedef struct {
                                    PNG + PDF */
 } lcae_run_options;
 
+/* The table (lcae/core.h, lcae_option) of the run's own options: cluster_on_invariant
+ * ("cluster-on" all|invariant), invariant_bin, encode_batch, force; the stages' are their
+ * modules' (lcae_train_option_table, ...). */
+extern const lcae_option lcae_run_option_table[];
+
 /* Runs (or resumes) the experiment in `dir` (created if missing). Progress reports one
  * step per stage (skipped stages end with the summary "up to date"). */
 int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p);

@@ -34,7 +34,10 @@ typedef enum { LCAE_TRANSFORM_NONE = 0, LCAE_TRANSFORM_SQRT = 1, LCAE_TRANSFORM_
     lcae_transform;
 typedef enum { LCAE_CENTER_NONE = 0, LCAE_CENTER_BEAM = 1 } lcae_center;
 
-const char *lcae_transform_name(lcae_transform t); /* "none", "sqrt", "log" */
+/* The names by value, NULL-terminated (option tables' choices). */
+extern const char *const lcae_transform_names[]; /* "none", "sqrt", "log" */
+extern const char *const lcae_center_names[];    /* "none", "beam" */
+const char *lcae_transform_name(lcae_transform t);
 int lcae_transform_from_name(const char *name);    /* -1 if unknown */
 const char *lcae_center_name(lcae_center c);       /* "none", "beam" */
 int lcae_center_from_name(const char *name);
@@ -49,6 +52,10 @@ typedef struct {
     double median, scale;
     lcae_norm_rule norm;
 } lcae_prep;
+
+/* The choices' table (lcae/core.h, lcae_option): crop, bin, center, transform, offset
+ * (the normalization is fitted, not chosen). */
+extern const lcae_option lcae_prep_option_table[];
 
 /* Side of the prepared square for an h x w detector (fails, with the reason, unless the
  * cropped pattern is square and its side a multiple of bin). */

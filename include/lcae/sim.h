@@ -82,16 +82,13 @@ typedef struct {
     int format;              /* lcae_sim_format of the scan file (default LCAE_SIM_EMPAD) */
 } lcae_sim_params;
 
-/* The defaults, as an initializer (so that option tables can point into a struct that
- * starts from them), and as a function. */
-#define LCAE_SIM_DEFAULTS                                                                  \
-    {.ny = 128, .nx = 128, .det = 128, .grains = 12, .boundary_width = 4, .dose = 75000,   \
-     .seed = 1, .kv = 200, .camera_length_mm = 460, .pixel_um = 150,                        \
-     .convergence_mrad = 1.1, .step_nm = 233.0 / 256.0, .thickness_nm = 40,                \
-     .thickness_var = 0.25, .bend_deg = 3, .tilt_deg = 0.2, .general = 0, .counting = 0,   \
-     .drift_px = 2, .psf_px = 0.5, .gain = 1, .gain_spread = 0.02, .offset = 0,            \
-     .readout_noise = 0.1, .hot_pixels = 3, .outlier_rate = 1e-5, .batch = 256,            \
-     .format = LCAE_SIM_EMPAD}
+/* The parameters' table (lcae/core.h, lcae_option): names (lcae simulate's options),
+ * defaults, ranges, help; in the order of their JSON (run.json's "sample"). Flags: */
+enum {
+    LCAE_SIM_SHAPE = 1u << 8, /* ny, nx: the command line's --scan NYxNX */
+    LCAE_SIM_MAIN = 1u << 9   /* the main ones, which lcae run also takes (--sample-NAME) */
+};
+extern const lcae_option lcae_sim_option_table[];
 void lcae_sim_defaults(lcae_sim_params *p);
 /* Fills p with a named setting: "default" (the defaults above: the EMPAD at 75000
  * electrons per pattern) or "lowdose" (a counting detector at 300 electrons per pattern,

@@ -57,6 +57,9 @@ typedef struct {
     int64_t prepared_px;
 } lcae_stats_options;
 
+/* The quantile options' table (lcae/core.h, lcae_option): exact, sample_size, seed. */
+extern const lcae_option lcae_stats_option_table[];
+
 typedef struct lcae_stats {
     /* over the finite pixel values */
     double median, p16, p84, sigma68; /* NaN if no finite value */
@@ -157,6 +160,9 @@ typedef struct {
     int64_t sample;  /* patterns averaged into the mean pattern, spread evenly over the
                         scan; 0: LCAE_BEAM_DEFAULT_SAMPLE (all of them if fewer) */
 } lcae_beam_options;
+
+/* The options' table (lcae/core.h, lcae_option): fit, radius_px, sample. */
+extern const lcae_option lcae_beam_option_table[];
 
 typedef struct lcae_beam {
     int64_t ny, nx, h, w;

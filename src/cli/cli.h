@@ -19,7 +19,8 @@ typedef enum {
     OPT_I64,    /* int64_t */
     OPT_DOUBLE, /* double */
     OPT_STRING, /* const char * */
-    OPT_SHAPE   /* int64_t[2]: "N" (N x N) or "AxB" */
+    OPT_SHAPE,  /* int64_t[2]: "N" (N x N) or "AxB" */
+    OPT_FIELD   /* a library table's row: cli_field */
 } cli_opt_kind;
 
 typedef struct {
@@ -30,6 +31,19 @@ typedef struct {
     const char *metavar; /* NULL for flags */
     const char *help;    /* one line; defaults are stated in it */
 } cli_option;
+
+/* An option from a library table (kind OPT_FIELD, dest a cli_field): parsed, checked and
+ * shown by its row (lcae_option), which sets the field in the struct s. */
+typedef struct {
+    const lcae_option *row;
+    void *s;
+    char name[48]; /* the option's name: the row's, after a prefix */
+} cli_field;
+/* The rows of a library options table whose flags have none of `skip` and (if `only`)
+ * some of `only`, as options --PREFIXNAME (prefix may be NULL) setting the fields of *s:
+ * out and fields hold cap entries, out ends with an empty one. */
+void cli_options_from(const lcae_option *table, void *s, unsigned skip, unsigned only,
+                      const char *prefix, cli_option *out, cli_field *fields, int cap);
 
 typedef struct {
     const char *name;        /* "train" */
@@ -42,7 +56,18 @@ typedef struct {
     /* Optional: sees the arguments before they are parsed (lcae run applies its
      * --preset's defaults here, so that the other options override them). */
     void (*init)(int argc, char **argv);
+    const struct cli_preset *presets; /* NULL, or named lists of option values: help */
 } cli_command;
+
+/* A preset: option values ({"bin", "4"}, ...; a flag's "on" or "off") applied as if given
+ * before the command line's own (which override them), listed by the command's help. */
+typedef struct cli_preset {
+    const char *name;              /* NULL ends a list */
+    const char *const (*values)[2]; /* ends with {NULL, NULL} */
+} cli_preset;
+/* Applies the preset `name` of cmd->presets (an unknown name: nothing; the caller reports
+ * it); returns 2 after printing the error if a value does not parse. */
+int cli_apply_preset(const cli_command *cmd, const char *name);
 
 /* Parses argv (argv[0] is the command name). Returns 0 and the positional arguments in
  * pos (npos of them; pos must hold argc entries), 2 after printing a usage error, or -1
@@ -57,10 +82,6 @@ int cli_given(const void *dest);
 
 /* "lcae: error: MESSAGE" on stderr; returns the exit status for `code`. */
 int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* A named choice of two: *out = values[i] for the names[i] equal to `given` (NULL: *out
- * kept); else prints a usage error listing the names and returns 2. */
-int cli_choice(const char *option, const char *given, const char *const names[2],
-               const int values[2], int *out);
 /* Prints lcae_last_error() and returns the exit status of a library status code. */
 int cli_fail(int status);
 
@@ -90,58 +111,42 @@ int cli_dataset_open_options(lcae_open_options *o);
 /* Opens a scan with the options above; prints the error and returns the exit status. */
 int cli_open_dataset(const char *path, lcae_dataset **ds);
 
-/* Stage options shared by a stage's own command and lcae run: the table, and its values
- * as the library's parameters (prints a usage error and returns 2 when one is wrong). */
-extern const cli_option cli_hdbscan_options[]; /* src/cli/cmd_cluster.c */
-int cli_hdbscan_params(lcae_hdbscan_params *p);
-/* The table's destinations: the library's parameters (cli_hdbscan_defaults) and the named
- * choices (NULL: the library's default). */
-typedef struct {
-    lcae_hdbscan_params p;
-    const char *method, *nonfinite;
-} cli_hdbscan_args;
-extern cli_hdbscan_args cli_hdbscan;
-/* lcae_hdbscan_defaults with min_cluster_size 0: scaled with the points (main calls it). */
+/* Stage options shared by a stage's own command and lcae run (src/cli/cmd_cluster.c),
+ * from the library's tables: the parameters they set, and those parameters checked (a
+ * usage error printed, 2 returned, when one is wrong). cli_hdbscan: min_cluster_size 0,
+ * scaled with the points; cli_smooth: the scan's shape is the caller's to fill in. */
+extern lcae_hdbscan_params cli_hdbscan;
+extern lcae_smooth_params cli_smooth;
+extern cli_option cli_hdbscan_options[], cli_smooth_options[];
+/* Fills the parameters with their defaults and the tables (main calls it). */
 void cli_hdbscan_defaults(void);
-
-/* Smoothing of the feature map before clustering (src/cli/cmd_cluster.c): --smooth
- * off|auto|on, --smooth-size K; the scan's shape is the caller's to fill in. */
-extern const cli_option cli_smooth_options[];
-typedef struct {
-    const char *mode; /* off, auto or on */
-    int size;
-} cli_smooth_args;
-extern cli_smooth_args cli_smooth;
+int cli_hdbscan_params(lcae_hdbscan_params *p);
 int cli_smooth_params(lcae_smooth_params *sp);
 
-/* Pattern preparation (src/cli/prep_options.c): --bin, --crop, --transform, --offset,
- * --center, --beam-map. */
-typedef struct {
-    const char *transform, *center, *beam_map;
-    int bin, crop;
-    double offset;
-} cli_prep_args;
-extern cli_prep_args cli_prep;
-extern const cli_option cli_prep_options[];
+/* Pattern preparation (src/cli/prep_options.c): the library's table (--crop, --bin,
+ * --center, --transform, --offset) into cli_prep, and --beam-map. */
+extern lcae_prep cli_prep;
+extern const char *cli_beam_map_path; /* --beam-map FILE.npy, NULL if not given */
+extern cli_option cli_prep_options[];
+void cli_prep_defaults(void); /* fills cli_prep and the table (main calls it) */
 int cli_prep_get(lcae_prep *p);
 /* The beam map for `center` beam (--beam-map, else found in the scan); NULL for none.
  * Prints the error and returns the exit status. */
 int cli_beam_map(lcae_dataset *ds, lcae_center center, float **map);
 
-typedef struct {
-    lcae_train_options opt; /* the numbers and flags, as the table sets them */
-    const char *mask, *interp, *recon, *lr_schedule, *arch, *rot_form; /* NULL: opt's */
-} cli_train_args;
-extern cli_train_args cli_train;             /* src/cli/cmd_train.c */
-extern const cli_option cli_train_options[];
-/* Fills cli_train.opt with the library's defaults (main, before any table is used). */
+/* The training options (src/cli/cmd_train.c) from lcae_train_option_table but for the
+ * preparation's (cli_prep_options) and --rot-loss (lcae train's own). */
+extern lcae_train_options cli_train;
+extern cli_option cli_train_options[];
+/* Fills cli_train with the library's defaults and the tables from the library's (main,
+ * before any table is used). */
 void cli_train_defaults(void);
 int cli_train_options_get(lcae_train_options *o);
 
-extern const cli_option cli_sample_options[]; /* src/cli/cmd_simulate.c */
-/* The init hook of a command that takes cli_sample_options: applies its --preset. */
-void cli_sample_init(int argc, char **argv);
-int cli_sim_params(lcae_sim_params *p);
+/* The option tables built from the library's (main, before any is used): lcae simulate's
+ * (src/cli/cmd_simulate.c) and lcae run's built-in sample's (src/cli/cmd_run.c). */
+void cli_sim_defaults(void);
+void cli_run_defaults(void);
 
 /* Subcommands (one file each, src/cli/cmd_*.c). */
 extern const cli_command cmd_info;
@@ -156,7 +161,8 @@ extern const cli_command cmd_score;
 
 /* Shared by lcae info and lcae stats (src/cli/cmd_stats.c): --exact/--sample/--seed, the
  * statistics pass (prints the error, returns the exit status). */
-extern const cli_option cli_quantile_options[];
+extern cli_option cli_quantile_options[];
+void cli_stats_defaults(void); /* fills the tables (main calls it) */
 int cli_compute_stats(lcae_dataset *ds, int virtual_images, int refuse_nonfinite, lcae_stats *st);
 const char *cli_quantile_method(const lcae_stats *st, char *buf, size_t n);
 

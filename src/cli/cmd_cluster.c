@@ -13,80 +13,44 @@ static struct {
     int64_t scan[2];
 } args;
 
-/* The HDBSCAN parameters, shared with lcae run. */
-cli_hdbscan_args cli_hdbscan;
+/* The HDBSCAN and smoothing parameters, shared with lcae run, from the library's tables;
+ * min_cluster_size 0 (the command line's default): scaled with the points. lcae cluster
+ * smooths only when asked (it needs --scan); lcae run's CPU preset: auto. */
+lcae_hdbscan_params cli_hdbscan;
+lcae_smooth_params cli_smooth;
+cli_option cli_hdbscan_options[12], cli_smooth_options[6];
+static cli_field hdbscan_fields[12], smooth_fields[6];
 
 void cli_hdbscan_defaults(void)
 {
-    cli_hdbscan.p = lcae_hdbscan_defaults();
-    cli_hdbscan.p.min_cluster_size = 0; /* lcae's default: scaled with the points */
+    cli_hdbscan = lcae_hdbscan_defaults();
+    cli_hdbscan.min_cluster_size = 0;
+    lcae_smooth_defaults(&cli_smooth);
+    cli_options_from(lcae_hdbscan_option_table, &cli_hdbscan, 0, 0, NULL, cli_hdbscan_options,
+                     hdbscan_fields, (int)(sizeof hdbscan_fields / sizeof *hdbscan_fields));
+    cli_options_from(lcae_smooth_option_table, &cli_smooth, 0, 0, NULL, cli_smooth_options,
+                     smooth_fields, (int)(sizeof smooth_fields / sizeof *smooth_fields));
 }
-
-const cli_option cli_hdbscan_options[] = {
-    {"min-cluster-size", 0, OPT_I64, &cli_hdbscan.p.min_cluster_size, "N",
-     "smallest cluster (default: scaled with the number of points n, 60 sqrt(n / 65536) "
-     "rounded, at least 5: 60 at 65,536 points, the paper's; the library's default is 5)"},
-    {"min-samples", 0, OPT_I64, &cli_hdbscan.p.min_samples, "K",
-     "core distance = distance to the K-th nearest other point (default: min-cluster-size)"},
-    {"method", 0, OPT_STRING, &cli_hdbscan.method, "eom|leaf",
-     "cluster selection: excess of mass (default) or the leaves of the condensed tree"},
-    {"epsilon", 0, OPT_DOUBLE, &cli_hdbscan.p.epsilon, "E",
-     "cluster_selection_epsilon: do not split clusters below distance E (default)"},
-    {"allow-single-cluster", 0, OPT_FLAG, &cli_hdbscan.p.allow_single_cluster, NULL,
-     "let selection return the whole data set as one cluster"},
-    {"nonfinite", 0, OPT_STRING, &cli_hdbscan.nonfinite, "error|noise",
-     "rows with NaN/Inf: an error (default) or noise with probability 0, as the library"},
-    {"assign-noise", 0, OPT_FLAG, &cli_hdbscan.p.assign_noise, NULL,
-     "also a full map, every noise point in the cluster of its nearest clustered point in "
-     "mutual reachability, beside the map with noise (lcae cluster: LABELS_full.npy; lcae "
-     "run: labels_full.npy) (default)"},
-    {0}};
 
 int cli_hdbscan_params(lcae_hdbscan_params *p)
 {
-    *p = cli_hdbscan.p;
+    *p = cli_hdbscan;
     /* 0 is the library's "scaled with n", the default: not a size to give */
-    if (cli_given(&cli_hdbscan.p.min_cluster_size) && p->min_cluster_size < 2)
+    const cli_field *size = hdbscan_fields;
+    while (strcmp(size->row->name, "min-cluster-size"))
+        size++;
+    if (cli_given(size) && p->min_cluster_size < 2)
         return cli_error(LCAE_EUSAGE, "option --min-cluster-size: expected 2 or more, found "
                          "%lld", (long long)p->min_cluster_size);
-    int method = p->method, nonfinite = p->nonfinite_noise;
-    int rc = cli_choice("method", cli_hdbscan.method, (const char *const[]){"eom", "leaf"},
-                        (const int[]){LCAE_SELECT_EOM, LCAE_SELECT_LEAF}, &method);
-    if (!rc)
-        rc = cli_choice("nonfinite", cli_hdbscan.nonfinite,
-                        (const char *const[]){"error", "noise"}, (const int[]){0, 1},
-                        &nonfinite);
-    p->method = (lcae_cluster_selection)method;
-    p->nonfinite_noise = nonfinite;
-    return rc;
+    return 0;
 }
-
-/* lcae cluster smooths only when asked (it needs --scan); lcae run's CPU preset: auto. */
-cli_smooth_args cli_smooth = {.mode = "off", .size = 3};
-
-const cli_option cli_smooth_options[] = {
-    {"smooth", 0, OPT_STRING, &cli_smooth.mode, "off|auto|on",
-     "average each position's features with its neighbours' before clustering: on, off, "
-     "or auto: when the map's noise share (the share of the features' variance that "
-     "changes from one position to the next) exceeds 0.03, as at low dose "
-     "(docs/clustering.md) (default)"},
-    {"smooth-size", 0, OPT_INT, &cli_smooth.size, "K",
-     "the smoothing window: K x K scan positions, K odd (default)"},
-    {0}};
 
 int cli_smooth_params(lcae_smooth_params *sp)
 {
-    static const char *const names[] = {"off", "auto", "on"};
-    int m = 0;
-    while (m < 3 && strcmp(cli_smooth.mode, names[m]))
-        m++;
-    if (m == 3)
-        return cli_error(LCAE_EUSAGE, "option --smooth: expected off, auto or on, found '%s'",
-                         cli_smooth.mode);
-    if (cli_smooth.size < 3 || cli_smooth.size % 2 == 0)
+    if (cli_smooth.size % 2 == 0)
         return cli_error(LCAE_EUSAGE, "option --smooth-size: expected an odd number of 3 or "
                          "more, found %d", cli_smooth.size);
-    *sp = (lcae_smooth_params){.mode = (lcae_smooth_mode)m, .size = cli_smooth.size};
+    *sp = cli_smooth;
     return 0;
 }
 
@@ -135,7 +99,7 @@ static int run_cluster(int npos, char **pos)
         return rc;
     if (sm.mode != LCAE_SMOOTH_OFF && !cli_given(args.scan))
         return cli_error(LCAE_EUSAGE, "option --smooth %s: needs the scan's shape (--scan "
-                         "NYxNX)", cli_smooth.mode);
+                         "NYxNX)", lcae_smooth_option_table[0].choices[sm.mode]);
     sm.ny = args.scan[0];
     sm.nx = args.scan[1];
     char *full = p.assign_noise ? full_labels_path(args.output) : NULL;

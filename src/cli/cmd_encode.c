@@ -16,7 +16,7 @@ static const cli_option encode_options[] = {
     {"output", 'o', OPT_STRING, &args.output, "LATENT.npy",
      "latent vectors, float32 (ny*nx, 16) in scan order (required)"},
     {"batch", 0, OPT_INT, &args.batch, "B", "patterns per batch (default)"},
-    {"beam-map", 0, OPT_STRING, &cli_prep.beam_map, "FILE.npy",
+    {"beam-map", 0, OPT_STRING, &cli_beam_map_path, "FILE.npy",
      "for a model trained centred: the beam positions, (ny, nx, 2) as lcae stats writes "
      "them (default: found in the scan)"},
     {0}};
@@ -43,7 +43,7 @@ static int run_encode(int npos, char **pos)
     if (rc)
         return rc;
     int d;
-    rc = lcae_encode_file(args.model, ds, NULL, cli_prep.beam_map, args.batch, args.output,
+    rc = lcae_encode_file(args.model, ds, NULL, cli_beam_map_path, args.batch, args.output,
                           cli_progress(), &d);
     if (rc)
         rc = cli_fail(rc);

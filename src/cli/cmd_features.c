@@ -117,7 +117,7 @@ static int run_features(int npos, char **pos)
     if ((rc = cli_open_dataset(pos[0], &ds)))
         return rc;
     lcae_features f = {0};
-    rc = lcae_features_file(ds, &o, NULL, cli_prep.beam_map, args.output, cli_progress(), &f);
+    rc = lcae_features_file(ds, &o, NULL, cli_beam_map_path, args.output, cli_progress(), &f);
     if (rc)
         rc = cli_fail(rc);
     if (!rc) {

@@ -7,49 +7,51 @@
 #include "lcae/pipeline.h"
 #include "lcae/report.h"
 
-static const char *out_dir, *preset = "cpu", *cluster_on = "all", *truth_dir;
+static const char *out_dir, *preset = "cpu", *truth_dir;
 static const char *figure_format = "png,pdf";
-static int force, encode_batch = LCAE_ENCODE_BATCH, invariant_bin;
+/* the run's own options (cluster_on_invariant, invariant_bin, encode_batch, force), from
+ * the library's table */
+static lcae_run_options run_opts;
+static cli_option run_table[8];
+static cli_field run_fields[8];
 
-/* The built-in sample's main parameters, under names of their own: in lcae run, --scan
- * is the scan file's shape and --seed, --batch are the training's. Parsed into a
- * parameter set holding the simulator's defaults (shown by the help); those given
- * override the --sample-preset's. The seed is parsed as an int64_t (negative ones wrap,
- * as lcae simulate's). */
-static lcae_sim_params sample = LCAE_SIM_DEFAULTS;
+/* The built-in sample's main parameters (LCAE_SIM_MAIN), under names of their own: in
+ * lcae run, --scan is the scan file's shape and --seed, --batch are the training's. They
+ * write into a parameter set holding the simulator's defaults (shown by the help), then
+ * the --sample-preset's (run_init), so that those given override the preset's. */
+static lcae_sim_params sample;
 static int64_t sample_scan[2];
 static const char *sample_preset = "default";
+static cli_option run_sample_options[8];
+static cli_field run_sample_fields[8];
 
-static const cli_option run_sample_options[] = {
+static const cli_option run_sample_own[] = {
     {"sample-preset", 0, OPT_STRING, &sample_preset, "NAME",
      "built-in sample: default or lowdose (see 'lcae simulate --help'); the --sample-* "
      "options override it"},
     {"sample-scan", 0, OPT_SHAPE, sample_scan, "NYxNX", "built-in sample: scan shape (128)"},
-    {"sample-det", 0, OPT_INT, &sample.det, "N", "built-in sample: detector N x N (default)"},
-    {"sample-grains", 0, OPT_INT, &sample.grains, "K", "built-in sample: grains (default)"},
-    {"sample-boundary-width", 0, OPT_DOUBLE, &sample.boundary_width, "W",
-     "built-in sample: boundary width, scan pixels (default)"},
-    {"sample-dose", 0, OPT_DOUBLE, &sample.dose, "D",
-     "built-in sample: electrons per pattern (default)"},
-    {"sample-seed", 0, OPT_I64, &sample.seed, "S", "built-in sample: random seed (default)"},
     {0}};
+
+void cli_run_defaults(void)
+{
+    lcae_options_defaults(lcae_run_option_table, &run_opts);
+    cli_options_from(lcae_run_option_table, &run_opts, 0, 0, NULL, run_table, run_fields,
+                     (int)(sizeof run_fields / sizeof *run_fields));
+    lcae_sim_defaults(&sample);
+    cli_options_from(lcae_sim_option_table, &sample, 0, LCAE_SIM_MAIN, "sample-",
+                     run_sample_options, run_sample_fields,
+                     (int)(sizeof run_sample_options / sizeof *run_sample_options));
+}
 
 static const cli_option run_options[] = {
     {"output", 'o', OPT_STRING, &out_dir, "DIR", "the run directory (required)"},
     {"preset", 0, OPT_STRING, &preset, "cpu|paper",
-     "cpu (default): a reduced model that runs the built-in sample in minutes on a CPU; "
-     "paper: METHOD.md exactly"},
-    {"cluster-on", 0, OPT_STRING, &cluster_on, "all|invariant",
-     "cluster the rotation-invariant model on all its latent features (the paper) or on "
-     "the first --invariant-dims (default all); the standard model: always all"},
-    {"invariant-bin", 0, OPT_INT, &invariant_bin, "B",
-     "sum-binning of the rotation-invariant model's patterns, 0: --bin (default 0)"},
+     "cpu: a reduced model that runs the built-in sample in minutes on a CPU; paper: "
+     "METHOD.md exactly (default)"},
     {"truth", 0, OPT_STRING, &truth_dir, "DIR",
      "a folder with truth_class.npy (and truth_region.npy, truth_grain.npy) to score against"},
-    {"encode-batch", 0, OPT_INT, &encode_batch, "B", "patterns per encoding batch (default)"},
-    {"force", 0, OPT_FLAG, &force, NULL, "redo every stage, even those that are up to date"},
     {"figure-format", 0, OPT_STRING, &figure_format, "LIST",
-     "the report's figures: png plus any of pdf, svg (default png,pdf)"},
+     "the report's figures: png plus any of pdf, svg (default: png,pdf)"},
     {0}};
 
 /* The presets' training settings. The paper's: METHOD.md, HDBSCAN at 60 whatever the
@@ -67,39 +69,25 @@ static const cli_option run_options[] = {
  * two thirds of the positions as noise in the invariant features, whose full map still
  * finds the classes (docs/results.md); and it smooths a feature map whose noise share
  * says it is noisy (--smooth auto: at low dose), which the paper does not. */
-static void apply_preset(const char *name)
-{
-    if (!strcmp(name, "paper")) { /* the library's training defaults are the paper's but for
-                                    * the rotation loss's form and weight, set here */
-        cli_prep.bin = 1;
-        cli_prep.transform = "none";
-        cli_prep.center = "none";
-        cli_hdbscan.p.min_cluster_size = 60;
-        cli_train.arch = "cae";
-        cli_train.rot_form = "paper";
-        cli_train.opt.lambda = 50;
-        cluster_on = "all";
-        invariant_bin = 0;
-        cli_smooth.mode = "off";
-    } else if (!strcmp(name, "cpu")) {
-        cli_prep.bin = 4;
-        cli_train.opt.arch.base = 8;
-        cli_train.opt.steps = 1500;
-        cli_train.opt.lr = 2e-3;
-        cli_train.lr_schedule = "onecycle";
-        cli_train.recon = "mse";
-        cli_train.arch = "polar";
-        cli_hdbscan.p.assign_noise = 1;
-        cluster_on = "invariant";
-        invariant_bin = 2;
-        cli_smooth.mode = "auto";
-    }
-}
+static const char *const preset_cpu[][2] = {
+    {"bin", "4"}, {"base", "8"}, {"steps", "1500"}, {"lr", "2e-3"}, {"lr-schedule", "onecycle"},
+    {"recon", "mse"}, {"arch", "polar"}, {"invariant-bin", "2"}, {"cluster-on", "invariant"},
+    {"assign-noise", "on"}, {"smooth", "auto"}, {NULL, NULL}};
+/* the library's training defaults are the paper's but for the rotation loss's form and
+ * weight, set here */
+static const char *const preset_paper[][2] = {
+    {"bin", "1"}, {"transform", "none"}, {"center", "none"}, {"min-cluster-size", "60"},
+    {"arch", "cae"}, {"rot-loss-form", "paper"}, {"lambda", "50"}, {"cluster-on", "all"},
+    {"invariant-bin", "0"}, {"smooth", "off"}, {NULL, NULL}};
+static const cli_preset run_presets[] = {{"cpu", preset_cpu}, {"paper", preset_paper}, {0}};
+
+static int preset_status;
 
 static void run_init(int argc, char **argv)
 {
     /* an unknown name is reported after parsing */
-    apply_preset(cli_peek_option(argc, argv, "preset", preset));
+    preset_status = cli_apply_preset(&cmd_run, cli_peek_option(argc, argv, "preset", preset));
+    lcae_sim_preset(cli_peek_option(argc, argv, "sample-preset", sample_preset), &sample);
 }
 
 /* Options that mean nothing in this run are an error naming the first one given: the
@@ -114,38 +102,32 @@ static int refuse_given(const cli_option *table, const char *why)
 
 static int run_run(int npos, char **pos)
 {
+    if (preset_status)
+        return preset_status;
     if (!out_dir)
         return cli_error(LCAE_EUSAGE, "run: the run directory is required (-o DIR)");
     if (strcmp(preset, "cpu") && strcmp(preset, "paper"))
         return cli_error(LCAE_EUSAGE, "option --preset: expected cpu or paper, found '%s'",
                          preset);
-    if (strcmp(cluster_on, "all") && strcmp(cluster_on, "invariant"))
-        return cli_error(LCAE_EUSAGE, "option --cluster-on: expected all or invariant, found "
-                         "'%s'", cluster_on);
-    if (invariant_bin != 0 && invariant_bin != 1 && invariant_bin != 2 && invariant_bin != 4)
-        return cli_error(LCAE_EUSAGE, "option --invariant-bin: expected 0, 1, 2 or 4, found %d",
-                         invariant_bin);
-    if (encode_batch < 1)
-        return cli_error(LCAE_EUSAGE, "option --encode-batch: expected a positive number, "
-                         "found %d", encode_batch);
-    int rc = npos ? refuse_given(run_sample_options, "only for the built-in sample (no DATA)")
+    if (run_opts.invariant_bin == 3)
+        return cli_error(LCAE_EUSAGE, "option --invariant-bin: expected 0, 1, 2 or 4, found 3");
+    static const char *const sample_only = "only for the built-in sample (no DATA)";
+    int rc = npos ? refuse_given(run_sample_own, sample_only)
                   : refuse_given(cli_dataset_options, "only for a given scan (DATA)");
+    if (!rc && npos)
+        rc = refuse_given(run_sample_options, sample_only);
     if (rc)
         return rc;
     if (truth_dir && npos == 0)
         return cli_error(LCAE_EUSAGE, "option --truth: the built-in sample brings its own "
                          "truth (give a scan file to use --truth)");
-    lcae_run_options o = {0};
+    lcae_run_options o = run_opts;
     if (lcae_figure_formats_parse(figure_format, &o.figure_formats))
         return cli_error(LCAE_EUSAGE, "option --figure-format: %s", lcae_last_error());
     o.data = npos ? pos[0] : NULL;
     o.truth_dir = truth_dir;
     o.preset = preset;
-    o.force = force;
-    o.encode_batch = encode_batch;
-    o.invariant_bin = invariant_bin;
-    o.beam_map = cli_prep.beam_map;
-    o.cluster_on_invariant = !strcmp(cluster_on, "invariant");
+    o.beam_map = cli_beam_map_path;
     rc = cli_train_options_get(&o.train);
     if (!rc)
         rc = cli_hdbscan_params(&o.hdbscan);
@@ -155,20 +137,11 @@ static int run_run(int npos, char **pos)
         return rc;
     if (lcae_sim_preset(sample_preset, &o.sim))
         return cli_error(LCAE_EUSAGE, "option --sample-preset: %s", lcae_last_error());
+    o.sim = sample;
     if (cli_given(sample_scan)) {
         o.sim.ny = sample_scan[0];
         o.sim.nx = sample_scan[1];
     }
-    if (cli_given(&sample.det))
-        o.sim.det = sample.det;
-    if (cli_given(&sample.grains))
-        o.sim.grains = sample.grains;
-    if (cli_given(&sample.boundary_width))
-        o.sim.boundary_width = sample.boundary_width;
-    if (cli_given(&sample.dose))
-        o.sim.dose = sample.dose;
-    if (cli_given(&sample.seed))
-        o.sim.seed = sample.seed;
     int st = lcae_sim_check(&o.sim);
     if (st)
         return cli_fail(st);
@@ -191,8 +164,8 @@ static int run_run(int npos, char **pos)
 }
 
 static const cli_option *const run_groups[] = {
-    run_options, cli_train_options, cli_prep_options, cli_hdbscan_options, cli_smooth_options, run_sample_options,
-    cli_dataset_options, cli_common_options, NULL};
+    run_options, run_table, cli_train_options, cli_prep_options, cli_hdbscan_options, cli_smooth_options,
+    run_sample_own, run_sample_options, cli_dataset_options, cli_common_options, NULL};
 
 const cli_command cmd_run = {
     .name = "run",
@@ -205,19 +178,12 @@ const cli_command cmd_run = {
         "DATA it simulates the built-in sample into DIR/sample and scores against its\n"
         "truth. A stage whose outputs exist and match the configuration (DIR/run.json)\n"
         "is not run again; --force redoes them.\n\n"
-        "Presets (the options below override them; their defaults shown are the preset's):\n"
-        "  cpu    --bin 4 --base 8 --batch 32 --steps 1500 (all positions) --recon mse\n"
-        "         --lr-schedule onecycle --lr 2e-3 --transform log (the default);\n"
-        "         rotation-invariant model: --arch polar --invariant-bin 2\n"
-        "         --cluster-on invariant; --assign-noise\n"
-        "  paper  --bin 1 --base 64 --batch 32 --epochs 10, all positions, --recon l1\n"
-        "         --lr-schedule constant --lr 1e-4 --transform none --center none\n"
-        "         --min-cluster-size 60 (METHOD.md; the cpu preset scales min_cluster_size\n"
-        "         with the positions: 'lcae cluster --help'); rotation-invariant model:\n"
-        "         --arch cae --rot-loss-form paper --lambda 50 --cluster-on all\n"
-        "Both: --invariant-dims 10 --max-angle 360. The standard model is always the\n"
-        "paper's autoencoder without the rotation loss; --arch, --rot-loss-form, --lambda,\n"
-        "--max-angle and --cluster-on choose the rotation-invariant model's.\n\n"
+        "--preset cpu (the default) or paper sets the options listed under presets below;\n"
+        "the options given override them, and the defaults shown are the preset's. paper\n"
+        "is METHOD.md (the cpu preset scales min_cluster_size with the positions: 'lcae\n"
+        "cluster --help'). The standard model is always the paper's autoencoder without\n"
+        "the rotation loss; --arch, --rot-loss-form, --lambda, --max-angle and\n"
+        "--cluster-on choose the rotation-invariant model's.\n\n"
         "DIR/run.json, DIR/sample/, DIR/stats/, DIR/standard/ and DIR/invariant/ (each\n"
         "model.safetensors, latent.npy, labels.npy, probabilities.npy, score.json; with\n"
         "--assign-noise also labels_full.npy, scored under \"full\"), and\n"
@@ -227,4 +193,5 @@ const cli_command cmd_run = {
     .max_positional = 1,
     .run = run_run,
     .init = run_init,
+    .presets = run_presets,
 };

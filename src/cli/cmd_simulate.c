@@ -13,58 +13,37 @@
 #include "lcae/sim.h"
 #include "lcae/stats.h"
 
-/* The sample's options (lcae run has its own --sample-* names for the main ones) write
- * into a parameter set that starts from the library's defaults, or from the --preset
- * that cli_sample_init applies before the options are parsed (so that every option given
- * overrides it); every value given is checked by lcae_sim_check. The scan shape is an
- * OPT_SHAPE pair (0: not given); the seed is any integer (negative ones wrap to the
- * unsigned 64-bit seed). */
-static lcae_sim_params P = LCAE_SIM_DEFAULTS;
+/* The sample's options, from the library's table (lcae run has its own --sample-* names
+ * for the main ones), write into a parameter set that starts from the library's
+ * defaults, then the --preset's, which sim_init applies before the options are parsed
+ * (so that every option given overrides it); lcae_sim_check checks them all. The scan
+ * shape is an OPT_SHAPE pair (0: not given). */
+static lcae_sim_params P;
 static int64_t scan[2];
-static int64_t seed = INT64_MIN;
-static const char *preset = "default", *output_format;
+static const char *preset = "default";
+static cli_option sample_options[40];
+static cli_field sample_fields[40];
 
-const cli_option cli_sample_options[] = {
+static const cli_option sample_own_options[] = {
     {"preset", 0, OPT_STRING, &preset, "NAME",
      "default or lowdose (see Presets above); the other options override it"},
     {"scan", 0, OPT_SHAPE, scan, "NYxNX", "scan shape (default 128)"},
-    {"det", 0, OPT_INT, &P.det, "N", "detector N x N pixels over the EMPAD's angles (default)"},
-    {"grains", 0, OPT_INT, &P.grains, "K", "Voronoi grains (default)"},
-    {"boundary-width", 0, OPT_DOUBLE, &P.boundary_width, "W", "boundary width, scan pixels (default)"},
-    {"dose", 0, OPT_DOUBLE, &P.dose, "D", "electrons per pattern (default, 12 pA, 1 ms)"},
-    {"seed", 0, OPT_I64, &seed, "S", "random seed (default: 1)"},
-    {"thickness", 0, OPT_DOUBLE, &P.thickness_nm, "NM", "mean thickness, nm (default)"},
-    {"thickness-var", 0, OPT_DOUBLE, &P.thickness_var, "V", "relative thickness variation (default)"},
-    {"bend", 0, OPT_DOUBLE, &P.bend_deg, "DEG", "in-plane rotation across a grain (default)"},
-    {"tilt", 0, OPT_DOUBLE, &P.tilt_deg, "DEG", "largest mistilt off the zone axis (default)"},
-    {"general", 0, OPT_INT, &P.general, "N", "grains with a general orientation (default)"},
-    {"counting", 0, OPT_FLAG, &P.counting, NULL,
-     "counting detector: whole electrons per pixel, clipped at 65535 (gain 1, no gain "
-     "spread, offset, readout noise)"},
-    {"drift", 0, OPT_DOUBLE, &P.drift_px, "PX", "descan drift across the scan, pixels (default)"},
-    {"psf", 0, OPT_DOUBLE, &P.psf_px, "PX", "detector blur, Gaussian sigma in pixels (default)"},
-    {"gain", 0, OPT_DOUBLE, &P.gain, "G", "ADU per electron (default)"},
-    {"gain-spread", 0, OPT_DOUBLE, &P.gain_spread, "S", "per-pixel gain variation, sd (default)"},
-    {"offset", 0, OPT_DOUBLE, &P.offset, "ADU", "offset added to every pixel (default)"},
-    {"readout-noise", 0, OPT_DOUBLE, &P.readout_noise, "ADU", "readout noise sd (default)"},
-    {"hot-pixels", 0, OPT_INT, &P.hot_pixels, "N", "hot detector pixels (default)"},
-    {"outlier-rate", 0, OPT_DOUBLE, &P.outlier_rate, "P", "spike probability per pixel and frame (default)"},
-    {"kv", 0, OPT_DOUBLE, &P.kv, "KV", "accelerating voltage (default)"},
-    {"camera-length", 0, OPT_DOUBLE, &P.camera_length_mm, "MM", "camera length (default)"},
-    {"pixel", 0, OPT_DOUBLE, &P.pixel_um, "UM", "detector pixel at 128 x 128 (default)"},
-    {"convergence", 0, OPT_DOUBLE, &P.convergence_mrad, "MRAD", "convergence semi-angle (default)"},
-    {"step", 0, OPT_DOUBLE, &P.step_nm, "NM", "scan step (default, 233 nm over 256)"},
-    {"batch", 0, OPT_INT, &P.batch, "N", "patterns per batch (default)"},
-    {"output-format", 0, OPT_STRING, &output_format, "empad|npy",
-     "scan file: EMPAD .raw + .xml (default) or scan.npy (uint16 when counting)"},
     {0}};
 
-void cli_sample_init(int argc, char **argv)
+void cli_sim_defaults(void)
 {
-    lcae_sim_preset(cli_peek_option(argc, argv, "preset", preset), &P); /* an unknown name is reported by cli_sim_params */
+    lcae_sim_defaults(&P);
+    cli_options_from(lcae_sim_option_table, &P, LCAE_SIM_SHAPE, 0, NULL, sample_options,
+                     sample_fields, (int)(sizeof sample_options / sizeof *sample_options));
 }
 
-int cli_sim_params(lcae_sim_params *p)
+static void sim_init(int argc, char **argv)
+{
+    /* an unknown name is reported by sim_params */
+    lcae_sim_preset(cli_peek_option(argc, argv, "preset", preset), &P);
+}
+
+static int sim_params(lcae_sim_params *p)
 {
     lcae_sim_params unused;
     if (lcae_sim_preset(preset, &unused))
@@ -74,15 +53,6 @@ int cli_sim_params(lcae_sim_params *p)
         p->ny = scan[0];
         p->nx = scan[1];
     }
-    if (seed != INT64_MIN)
-        p->seed = (uint64_t)seed;
-    if (output_format && !strcmp(output_format, "empad"))
-        p->format = LCAE_SIM_EMPAD;
-    else if (output_format && !strcmp(output_format, "npy"))
-        p->format = LCAE_SIM_NPY;
-    else if (output_format)
-        return cli_error(LCAE_EUSAGE, "option --output-format: expected empad or npy, found "
-                         "'%s'", output_format);
     return 0;
 }
 
@@ -227,7 +197,7 @@ static int run_simulate(int npos, char **pos)
     if (!out_dir)
         return cli_error(LCAE_EUSAGE, "lcae simulate needs -o DIR (see 'lcae simulate --help')");
     lcae_sim_params p;
-    int rc = cli_sim_params(&p);
+    int rc = sim_params(&p);
     if (rc)
         return rc;
     if ((rc = lcae_sim_check(&p)))
@@ -265,8 +235,8 @@ static int run_simulate(int npos, char **pos)
     return rc ? rc : closed ? cli_fail(closed) : 0;
 }
 
-static const cli_option *const simulate_groups[] = {simulate_options, cli_sample_options,
-                                                    cli_common_options, NULL};
+static const cli_option *const simulate_groups[] = {simulate_options, sample_own_options,
+                                                    sample_options, cli_common_options, NULL};
 
 const cli_command cmd_simulate = {
     .name = "simulate",
@@ -289,5 +259,5 @@ const cli_command cmd_simulate = {
     .min_positional = 0,
     .max_positional = 0,
     .run = run_simulate,
-    .init = cli_sample_init,
+    .init = sim_init,
 };

@@ -12,29 +12,30 @@
 
 #include "lcae/mpi.h"
 
-static struct {
-    int exact;
-    int64_t sample, seed;
-} qargs = {.sample = LCAE_STATS_DEFAULT_SAMPLE};
+/* The quantile options (shared with lcae info) and the beam's, from the library's tables. */
+static lcae_stats_options quantile;
+static lcae_beam_options beam_opt;
+cli_option cli_quantile_options[4];
+static cli_option beam_table[4];
+static cli_field quantile_fields[4], beam_fields[4];
 
-const cli_option cli_quantile_options[] = {
-    {"exact", 0, OPT_FLAG, &qargs.exact, NULL,
-     "exact median and sigma68 (radix selection, a second pass over the scan)"},
-    {"sample", 0, OPT_I64, &qargs.sample, "N",
-     "pixels sampled for median and sigma68 (default 8388608)"},
-    {"seed", 0, OPT_I64, &qargs.seed, "S", "which pixels are sampled (default 0)"},
-    {0}};
+void cli_stats_defaults(void)
+{
+    lcae_options_defaults(lcae_stats_option_table, &quantile);
+    lcae_options_defaults(lcae_beam_option_table, &beam_opt);
+    cli_options_from(lcae_stats_option_table, &quantile, 0, 0, NULL, cli_quantile_options,
+                     quantile_fields, (int)(sizeof quantile_fields / sizeof *quantile_fields));
+    cli_options_from(lcae_beam_option_table, &beam_opt, 0, 0, NULL, beam_table, beam_fields,
+                     (int)(sizeof beam_fields / sizeof *beam_fields));
+}
 
 int cli_compute_stats(lcae_dataset *ds, int virtual_images, int refuse_nonfinite,
                       lcae_stats *st)
 {
     memset(st, 0, sizeof *st);
-    if (qargs.sample < 1 || qargs.sample > LCAE_STATS_MAX_SAMPLE)
-        return cli_error(LCAE_EUSAGE, "option --sample: expected 1 to %lld pixels, found %lld",
-                         (long long)LCAE_STATS_MAX_SAMPLE, (long long)qargs.sample);
-    lcae_stats_options o = {.exact = qargs.exact, .sample_size = qargs.sample,
-                            .seed = (uint64_t)qargs.seed, .virtual_images = virtual_images,
-                            .refuse_nonfinite = refuse_nonfinite};
+    lcae_stats_options o = quantile;
+    o.virtual_images = virtual_images;
+    o.refuse_nonfinite = refuse_nonfinite;
     int rc = lcae_stats_compute(ds, &o, cli_progress(), st);
     if (rc)
         return cli_fail(rc);
@@ -59,9 +60,7 @@ const char *cli_quantile_method(const lcae_stats *st, char *buf, size_t n)
 
 static const char *out_dir;
 static int ignore_nonfinite;
-static const char *center = "beam", *beam_fit = "quadratic";
-static int beam_radius;
-static int64_t beam_sample = LCAE_BEAM_DEFAULT_SAMPLE;
+static const char *center = "beam";
 
 static const cli_option stats_options[] = {
     {"output", 'o', OPT_STRING, &out_dir, "DIR", "output folder (created if missing)"},
@@ -69,39 +68,7 @@ static const cli_option stats_options[] = {
      "use only the finite pixels of a scan with NaN or Inf values (default: refuse it)"},
     {"center", 0, OPT_STRING, &center, "MODE",
      "beam: find the direct beam in every pattern (default); none: skip it"},
-    {"beam-fit", 0, OPT_STRING, &beam_fit, "KIND",
-     "surface over the scan: quadratic (default), plane, none (measured positions)"},
-    {"beam-radius", 0, OPT_INT, &beam_radius, "PX",
-     "direct-beam radius in detector pixels (default 0: estimated)"},
-    {"beam-sample", 0, OPT_I64, &beam_sample, "N",
-     "patterns averaged to find the beam in the mean pattern (default 1024)"},
     {0}};
-
-/* The beam options as the library's; a usage error (exit 2) if one is wrong. */
-static int beam_options(int *wanted, lcae_beam_options *o)
-{
-    static const char *fits[] = {"quadratic", "plane", "none"};
-    if (strcmp(center, "beam") && strcmp(center, "none"))
-        return cli_error(LCAE_EUSAGE, "option --center: expected beam or none, found '%s'",
-                         center);
-    *wanted = !strcmp(center, "beam");
-    o->fit = -1;
-    for (int k = 0; k < 3; k++)
-        if (!strcmp(beam_fit, fits[k]))
-            o->fit = k; /* LCAE_BEAM_FIT_QUADRATIC, _PLANE, _NONE */
-    if (o->fit < 0)
-        return cli_error(LCAE_EUSAGE, "option --beam-fit: expected quadratic, plane or none, "
-                         "found '%s'", beam_fit);
-    if (beam_radius < 0)
-        return cli_error(LCAE_EUSAGE, "option --beam-radius: expected 0 (estimated) or more "
-                         "pixels, found %d", beam_radius);
-    if (beam_sample < 1 || beam_sample > LCAE_BEAM_MAX_SAMPLE)
-        return cli_error(LCAE_EUSAGE, "option --beam-sample: expected 1 to %d patterns, "
-                         "found %lld", LCAE_BEAM_MAX_SAMPLE, (long long)beam_sample);
-    o->radius_px = beam_radius;
-    o->sample = beam_sample;
-    return 0;
-}
 
 static int run_stats(int npos, char **pos)
 {
@@ -109,11 +76,11 @@ static int run_stats(int npos, char **pos)
     if (!out_dir)
         return cli_error(LCAE_EUSAGE, "usage: lcae stats FILE -o DIR (the output folder is "
                          "missing)");
-    int with_beam = 0;
-    lcae_beam_options bo = {0};
-    int rc = beam_options(&with_beam, &bo);
-    if (rc)
-        return rc;
+    if (strcmp(center, "beam") && strcmp(center, "none"))
+        return cli_error(LCAE_EUSAGE, "option --center: expected beam or none, found '%s'",
+                         center);
+    int with_beam = !strcmp(center, "beam"), rc;
+    lcae_beam_options bo = beam_opt;
     lcae_dataset *ds;
     if ((rc = cli_open_dataset(pos[0], &ds)))
         return rc;
@@ -166,7 +133,8 @@ static int run_stats(int npos, char **pos)
     return rc;
 }
 
-static const cli_option *const stats_groups[] = {stats_options, cli_quantile_options,
+static const cli_option *const stats_groups[] = {stats_options, beam_table,
+                                                 cli_quantile_options,
                                                  cli_dataset_options, cli_common_options, NULL};
 
 const cli_command cmd_stats = {

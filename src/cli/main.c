@@ -66,8 +66,12 @@ int main(int argc, char **argv)
 
 static int run_command(int argc, char **argv)
 {
+    cli_prep_defaults();
     cli_train_defaults();
     cli_hdbscan_defaults();
+    cli_sim_defaults();
+    cli_run_defaults();
+    cli_stats_defaults();
     if (argc < 2) {
         print_usage(stderr);
         return 2;

@@ -33,20 +33,6 @@ int cli_error(int code, const char *fmt, ...)
     return code == LCAE_EUSAGE ? 2 : 1;
 }
 
-int cli_choice(const char *option, const char *given, const char *const names[2],
-               const int values[2], int *out)
-{
-    if (!given)
-        return 0;
-    for (int i = 0; i < 2; i++)
-        if (!strcmp(given, names[i])) {
-            *out = values[i];
-            return 0;
-        }
-    return cli_error(LCAE_EUSAGE, "option --%s: expected %s or %s, found '%s'", option,
-                     names[0], names[1], given);
-}
-
 int cli_fail(int status)
 {
     return cli_error(status, "%s", lcae_last_error());
@@ -142,6 +128,13 @@ static const char *kind_expect(cli_opt_kind k)
     }
 }
 
+/* A flag: --name and --no-name, no value (a bool with named values takes its name). */
+static int is_flag(const cli_option *o)
+{
+    const lcae_option *row = o->kind == OPT_FIELD ? ((const cli_field *)o->dest)->row : NULL;
+    return o->kind == OPT_FLAG || (row && row->type == LCAE_OPT_BOOL && !row->choices);
+}
+
 static const cli_option *find_option(const cli_command *cmd, const char *name, size_t len,
                                      char short_name, int *negated)
 {
@@ -155,7 +148,7 @@ static const cli_option *find_option(const cli_command *cmd, const char *name, s
             }
             if (strlen(o->name) == len && !strncmp(o->name, name, len))
                 return o;
-            if (o->kind == OPT_FLAG && len > 3 && !strncmp(name, "no-", 3) &&
+            if (is_flag(o) && len > 3 && !strncmp(name, "no-", 3) &&
                 strlen(o->name) == len - 3 && !strncmp(o->name, name + 3, len - 3)) {
                 *negated = 1;
                 return o;
@@ -180,6 +173,63 @@ const char *cli_peek_option(int argc, char **argv, const char *name, const char 
             value = a + 3 + n;
     }
     return value;
+}
+
+/* Sets option o from the text val (a flag's: "on" or "off"); 0, or 2 after printing the
+ * error. */
+static int set_value(const cli_option *o, const char *val)
+{
+    if (o->kind == OPT_FIELD) {
+        const cli_field *f = o->dest;
+        if (!lcae_option_parse(f->row, f->s, val))
+            return 0;
+        /* the message names the row ("option --dose: ..."): named as given here
+         * ("--sample-dose") */
+        const char *msg = lcae_last_error(), *rest = strchr(msg, ':');
+        return cli_error(LCAE_EUSAGE, "option --%s%s", f->name, rest ? rest : "");
+    }
+    if (o->kind == OPT_FLAG) {
+        if (strcmp(val, "on") && strcmp(val, "off"))
+            return cli_error(LCAE_EUSAGE, "option --%s takes no value", o->name);
+        *(int *)o->dest = !strcmp(val, "on");
+        return 0;
+    }
+    if (parse_value(o, val))
+        return cli_error(LCAE_EUSAGE, "option --%s: expected %s, found '%s'", o->name,
+                         kind_expect(o->kind), val);
+    return 0;
+}
+
+int cli_apply_preset(const cli_command *cmd, const char *name)
+{
+    for (const cli_preset *p = cmd->presets; p && p->name; p++) {
+        if (strcmp(p->name, name))
+            continue;
+        for (const char *const(*v)[2] = p->values; (*v)[0]; v++) {
+            int negated;
+            const cli_option *o = find_option(cmd, (*v)[0], strlen((*v)[0]), 0, &negated);
+            int rc = o ? set_value(o, (*v)[1])
+                       : cli_error(LCAE_EUSAGE, "preset %s: no option --%s", name, (*v)[0]);
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+void cli_options_from(const lcae_option *t, void *s, unsigned skip, unsigned only,
+                      const char *prefix, cli_option *out, cli_field *fields, int cap)
+{
+    int n = 0;
+    for (; t->name && n < cap - 1; t++) {
+        if ((t->flags & skip) || (only && !(t->flags & only)))
+            continue;
+        fields[n] = (cli_field){t, s, ""};
+        snprintf(fields[n].name, sizeof fields[n].name, "%s%s", prefix ? prefix : "", t->name);
+        out[n] = (cli_option){fields[n].name, 0, OPT_FIELD, &fields[n], t->metavar, t->help};
+        n++;
+    }
+    out[n] = (cli_option){0};
 }
 
 /* The options the command line gave, by their destinations (see cli_given). */
@@ -213,7 +263,7 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, char **pos, int *np
             return -1;
         }
         const cli_option *o;
-        int negated;
+        int negated, rc;
         const char *val = NULL;
         if (a[1] == '-') {
             const char *name = a + 2;
@@ -232,10 +282,9 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, char **pos, int *np
                              "--help')", a, cmd->name, cmd->name);
         if (ngiven < (int)(sizeof given / sizeof *given))
             given[ngiven++] = o->dest;
-        if (o->kind == OPT_FLAG) {
-            if (val)
-                return cli_error(LCAE_EUSAGE, "option --%s takes no value", o->name);
-            *(int *)o->dest = !negated;
+        if (is_flag(o) && !val) {
+            if ((rc = set_value(o, negated ? "off" : "on")))
+                return rc;
             continue;
         }
         if (!val) {
@@ -244,9 +293,8 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, char **pos, int *np
                                  o->metavar ? o->metavar : kind_expect(o->kind));
             val = argv[++i];
         }
-        if (parse_value(o, val))
-            return cli_error(LCAE_EUSAGE, "option --%s: expected %s, found '%s'", o->name,
-                             kind_expect(o->kind), val);
+        if ((rc = set_value(o, val)))
+            return rc;
     }
     if (*npos < cmd->min_positional || *npos > cmd->max_positional)
         return cli_error(LCAE_EUSAGE, "usage: lcae %s %s (see 'lcae %s --help')", cmd->name,
@@ -257,6 +305,11 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, char **pos, int *np
 /* The value an option holds now, as help shows it; 0 if it has none to show. */
 static int value_now(const cli_option *o, char *now, size_t n)
 {
+    if (o->kind == OPT_FIELD) {
+        const cli_field *f = o->dest;
+        lcae_option_format(f->row, f->s, now, n);
+        return 1;
+    }
     switch (o->kind) {
     case OPT_INT: snprintf(now, n, "%d", *(const int *)o->dest); return 1;
     case OPT_I64: snprintf(now, n, "%lld", (long long)*(const int64_t *)o->dest); return 1;
@@ -309,6 +362,25 @@ void cli_print_help(const cli_command *cmd)
     printf("usage: lcae %s %s\n\n%s\n", cmd->name, cmd->usage, cmd->summary);
     if (cmd->description)
         printf("\n%s\n", cmd->description);
+    for (const cli_preset *p = cmd->presets; p && p->name; p++) {
+        if (p == cmd->presets)
+            printf("\npresets:\n");
+        int col = printf("  %-6s", p->name);
+        for (const char *const(*v)[2] = p->values; (*v)[0]; v++) {
+            int negated;
+            const cli_option *o = find_option(cmd, (*v)[0], strlen((*v)[0]), 0, &negated);
+            char item[96];
+            if (o && is_flag(o)) /* a flag's "on" or "off" */
+                snprintf(item, sizeof item, " --%s%s", strcmp((*v)[1], "off") ? "" : "no-",
+                         (*v)[0]);
+            else
+                snprintf(item, sizeof item, " --%s %s", (*v)[0], (*v)[1]);
+            if (col + (int)strlen(item) > 88)
+                col = printf("\n  %-6s", "") - 1;
+            col += printf("%s", item);
+        }
+        printf("\n");
+    }
     printf("\noptions:\n");
     for (const cli_option *const *g = cmd->option_groups; g && *g; g++)
         for (const cli_option *o = *g; o->name; o++) {

@@ -10,11 +10,6 @@
 
 #include "cluster_internal.h"
 
-lcae_hdbscan_params lcae_hdbscan_defaults(void)
-{
-    return (lcae_hdbscan_params){.min_cluster_size = 60, .method = LCAE_SELECT_EOM};
-}
-
 /* The square root, measured against a share of n (60 n / 65536: 5 at 4,096 points split
  * 64 x 64 scans of 12 grains into 34-38 clusters, 15 at 16,384 lost 0.077 of grain ARI
  * at low dose) and the fixed 60 (lost whole grains at 1,024): docs/clustering.md. */
@@ -409,14 +404,9 @@ int lcae_hdbscan(const double *x, int64_t n, int64_t d, const lcae_hdbscan_param
     if (p->min_cluster_size == 1 || p->min_cluster_size < 0)
         return lcae_fail(LCAE_EUSAGE, "min_cluster_size: expected 2 or more (0: scaled with "
                          "the number of points), found %lld", (long long)p->min_cluster_size);
-    if (p->min_samples < 0)
-        return lcae_fail(LCAE_EUSAGE, "min_samples: expected 1 or more, found %lld",
-                         (long long)p->min_samples);
-    if (!(p->epsilon >= 0.0) || isinf(p->epsilon))
-        return lcae_fail(LCAE_EUSAGE, "epsilon: expected a finite distance >= 0, found %g",
-                         p->epsilon);
-    if (p->method != LCAE_SELECT_EOM && p->method != LCAE_SELECT_LEAF)
-        return lcae_fail(LCAE_EUSAGE, "cluster selection: expected eom or leaf");
+    int rc = lcae_options_check(lcae_hdbscan_option_table, p);
+    if (rc)
+        return rc;
     if (d < 1 || n < 1)
         return lcae_fail(LCAE_EFAIL, "%s: no data (expected n points x d features with n "
                          "and d >= 1, found %lld x %lld)", name, (long long)n, (long long)d);
@@ -448,7 +438,6 @@ int lcae_hdbscan(const double *x, int64_t n, int64_t d, const lcae_hdbscan_param
                          "%lld points with finite features, found %lld)", name,
                          (long long)ms, (long long)m);
 
-    int rc = LCAE_OK;
     int64_t *rows = NULL;
     cl_kdtree t = {0};
     hierarchy h = {.m = m};

@@ -167,16 +167,68 @@ float *model_tensor_data(const lcae_model *m, const model_tensor *t)
            : t->kind == T_BUFFER ? m->buffers + t->offset : NULL;
 }
 
+void model_host_free(model_host *h)
+{
+    free(h->params);
+    free(h->buffers);
+    free(h->adam_m);
+    free(h->adam_v);
+    *h = (model_host){0};
+}
+
+int model_host_get(const lcae_model *m, int with_adam, model_host *h)
+{
+    size_t pb = (size_t)m->nparams * sizeof(float);
+    *h = (model_host){.params = lcae_malloc(pb),
+                      .buffers = lcae_malloc((size_t)m->nbuffers * sizeof(float) + 1)};
+    if (with_adam) {
+        h->adam_m = lcae_malloc(pb);
+        h->adam_v = lcae_malloc(pb);
+    }
+    if (!h->params || !h->buffers || (with_adam && (!h->adam_m || !h->adam_v))) {
+        model_host_free(h);
+        return LCAE_ENOMEM;
+    }
+    lcae_nn_download(m->nn, h->params, m->params, m->nparams);
+    lcae_nn_download(m->nn, h->buffers, m->buffers, m->nbuffers);
+    if (with_adam) {
+        lcae_nn_download(m->nn, h->adam_m, m->adam_m, m->nparams);
+        lcae_nn_download(m->nn, h->adam_v, m->adam_v, m->nparams);
+    }
+    return LCAE_OK;
+}
+
+void model_host_put(lcae_model *m, const model_host *h)
+{
+    lcae_nn_upload(m->nn, m->params, h->params, m->nparams);
+    lcae_nn_upload(m->nn, m->buffers, h->buffers, m->nbuffers);
+    if (h->adam_m) {
+        lcae_nn_upload(m->nn, m->adam_m, h->adam_m, m->nparams);
+        lcae_nn_upload(m->nn, m->adam_v, h->adam_v, m->nparams);
+    }
+}
+
+float *model_host_tensor(const model_host *h, const model_tensor *t)
+{
+    return t->kind == T_PARAM ? h->params + t->offset
+           : t->kind == T_BUFFER ? h->buffers + t->offset : NULL;
+}
+
 /* Draws the parameters as PyTorch's defaults: kaiming_uniform_(a = sqrt(5)) for weights
  * is uniform(+-gain * sqrt(3 / fan_in)) with gain = sqrt(2 / (1 + 5)), i.e. +-1/sqrt(fan_in),
- * the same bound as the biases; BatchNorm weight 1, bias 0, running mean 0, variance 1. */
-static void init_params(lcae_model *m, uint64_t seed)
+ * the same bound as the biases; BatchNorm weight 1, bias 0, running mean 0, variance 1.
+ * Adam's moments and the gradients start at 0. */
+static int init_params(lcae_model *m, uint64_t seed)
 {
+    model_host h;
+    int rc = model_host_get(m, 0, &h);
+    if (rc)
+        return rc;
     model_rng r;
     model_rng_seed(&r, seed, 0x1417);
     for (int i = 0; i < m->ntensors; i++) {
         const model_tensor *t = &m->tensors[i];
-        float *d = model_tensor_data(m, t);
+        float *d = model_host_tensor(&h, t);
         const char *s = strrchr(t->name, '.') + 1;
         if (t->kind == T_COUNT) {
             m->nbt[t->offset] = 0;
@@ -192,6 +244,12 @@ static void init_params(lcae_model *m, uint64_t seed)
                 d[j] = v;
         }
     }
+    model_host_put(m, &h);
+    model_host_free(&h);
+    lcae_fill(m->nn, m->grads, 0.0f, m->nparams);
+    lcae_fill(m->nn, m->adam_m, 0.0f, m->nparams);
+    lcae_fill(m->nn, m->adam_v, 0.0f, m->nparams);
+    return LCAE_OK;
 }
 
 static void free_work(lcae_model *m)
@@ -207,17 +265,15 @@ void lcae_model_free(lcae_model *m)
 {
     if (!m)
         return;
-    free(m->params);
-    free(m->grads);
-    free(m->adam_m);
-    free(m->adam_v);
-    free(m->buffers);
     free(m->nbt);
     free(m->mask_host);
-    if (m->nn)
-        lcae_nn_release(m->nn, m->mask);
-    free_work(m);
-    polar_free(m->polar);
+    if (m->nn) {
+        float *state[] = {m->params, m->grads, m->adam_m, m->adam_v, m->buffers, m->mask};
+        for (size_t i = 0; i < sizeof state / sizeof *state; i++)
+            lcae_nn_release(m->nn, state[i]);
+        free_work(m);
+    }
+    polar_free(m->polar, m->nn);
     lcae_nn_free(m->nn);
     free(m);
 }
@@ -257,22 +313,21 @@ int lcae_model_create(const lcae_model_config *cfg, uint64_t seed, lcae_model **
         m->meta.lambda = 0;
         m->meta.invariant_dims = cfg->invariant;
     }
-    size_t pb = (size_t)m->nparams * sizeof(float);
-    m->params = lcae_malloc(pb);
-    m->grads = lcae_calloc(1, pb);
-    m->adam_m = lcae_calloc(1, pb);
-    m->adam_v = lcae_calloc(1, pb);
-    m->buffers = lcae_malloc((size_t)m->nbuffers * sizeof(float));
     m->nbt = lcae_calloc((size_t)m->nbn, sizeof *m->nbt);
     int64_t HH = (int64_t)cfg->input_size * cfg->input_size;
     m->mask_host = lcae_malloc((size_t)HH * sizeof(float));
-    if (!m->params || !m->grads || !m->adam_m || !m->adam_v || !m->buffers || !m->nbt ||
-        !m->mask_host || (rc = lcae_nn_create(&m->nn)) != LCAE_OK ||
-        !(m->mask = lcae_nn_alloc(m->nn, HH))) {
+    /* the parameters, their gradients, Adam's moments and the running statistics are
+     * backend memory, touched only by nn calls, uploads and downloads */
+    if (!m->nbt || !m->mask_host || (rc = lcae_nn_create(&m->nn)) != LCAE_OK ||
+        !(m->params = lcae_nn_alloc(m->nn, m->nparams)) ||
+        !(m->grads = lcae_nn_alloc(m->nn, m->nparams)) ||
+        !(m->adam_m = lcae_nn_alloc(m->nn, m->nparams)) ||
+        !(m->adam_v = lcae_nn_alloc(m->nn, m->nparams)) ||
+        !(m->buffers = lcae_nn_alloc(m->nn, m->nbuffers)) ||
+        !(m->mask = lcae_nn_alloc(m->nn, HH)) || (rc = init_params(m, seed)) != LCAE_OK) {
         lcae_model_free(m);
         return rc ? rc : LCAE_ENOMEM;
     }
-    init_params(m, seed);
     *out = m;
     return LCAE_OK;
 }
@@ -423,7 +478,7 @@ void model_layer_output(lcae_model *m, int k, int i, float *dst)
     if (m->layers[i].bn >= 0)
         bn_relu_output(m, P, i, m->step_batch, dst);
     else
-        memcpy(dst, P->out[i], (size_t)n * sizeof *dst);
+        lcae_nn_download(m->nn, dst, P->out[i], n);
 }
 
 /* The layer's Linear, Conv2d or ConvTranspose2d with its bias, before any BatchNorm and
@@ -563,7 +618,7 @@ int lcae_model_step(lcae_model *m, const float *x, int N, double degrees, lcae_i
     int H = m->cfg.input_size;
     int64_t HH = (int64_t)H * H, n = N * HH, inside = model_fill_mask(m);
     int two = m->meta.rot_loss;
-    memset(m->grads, 0, (size_t)m->nparams * sizeof(float));
+    lcae_fill(m->nn, m->grads, 0.0f, m->nparams);
     model_pass *P0 = &m->pass[0], *P1 = &m->pass[1];
     lcae_nn_upload(m->nn, P0->x, x, n);
     if (two) {

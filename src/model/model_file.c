@@ -66,10 +66,13 @@ int model_file_write(const lcae_model *m, const char *path, int with_adam,
             ne += m->tensors[i].kind == T_PARAM ? 2 : 0;
     model_st_entry *e = lcae_calloc((size_t)ne, sizeof *e);
     char(*names)[48] = lcae_calloc((size_t)ne, sizeof *names);
-    if (!kv || !e || !names) {
+    model_host h; /* the values, downloaded from the backend */
+    int rc = model_host_get(m, with_adam, &h);
+    if (!kv || !e || !names || rc) {
         free(kv);
         free(e);
         free(names);
+        model_host_free(&h);
         return LCAE_ENOMEM;
     }
     memcpy(kv, ml.kv, 2 * (size_t)ml.n * sizeof *kv);
@@ -91,15 +94,16 @@ int model_file_write(const lcae_model *m, const char *path, int with_adam,
                 x->data = &m->nbt[t->offset];
             } else {
                 x->dtype = LCAE_DT_F32;
-                x->data = pass == 0 ? model_tensor_data(m, t)
-                          : (pass == 1 ? m->adam_m : m->adam_v) + t->offset;
+                x->data = pass == 0 ? model_host_tensor(&h, t)
+                          : (pass == 1 ? h.adam_m : h.adam_v) + t->offset;
             }
             k++;
         }
-    int rc = model_st_write(path, e, ne, kv, nmeta);
+    rc = model_st_write(path, e, ne, kv, nmeta);
     free(kv);
     free(e);
     free(names);
+    model_host_free(&h);
     return rc;
 }
 
@@ -262,13 +266,14 @@ int model_file_read(const char *path, int with_adam, lcae_model **out, model_st_
     }
     lcae_model_free(m);
     m = NULL;
-    if ((rc = lcae_model_create(&cfg, 0, &m)))
+    model_host h = {0}; /* the file's values, uploaded to the backend when all are read */
+    if ((rc = lcae_model_create(&cfg, 0, &m)) || (rc = model_host_get(m, with_adam, &h)))
         goto fail;
-    for (int i = 0; i < m->ntensors; i++) {
+    for (int i = 0; i < m->ntensors && !rc; i++) {
         const model_tensor *mt = &m->tensors[i];
         const model_st_tensor *t = model_st_find(f, mt->name);
         rc = mt->kind == T_COUNT ? model_st_read_i64(f, t, &m->nbt[mt->offset])
-                                 : model_st_read_f32(f, t, model_tensor_data(m, mt));
+                                 : model_st_read_f32(f, t, model_host_tensor(&h, mt));
         if (!rc && with_adam && mt->kind == T_PARAM) {
             char name[64];
             for (int k = 0; k < 2 && !rc; k++) {
@@ -278,12 +283,15 @@ int model_file_read(const char *path, int with_adam, lcae_model **out, model_st_
                     rc = lcae_fail(LCAE_EFAIL, "%s: checkpoint tensor '%s' is missing or "
                                    "misshapen", path, name);
                 else
-                    rc = model_st_read_f32(f, a, (k ? m->adam_v : m->adam_m) + mt->offset);
+                    rc = model_st_read_f32(f, a, (k ? h.adam_v : h.adam_m) + mt->offset);
             }
         }
-        if (rc)
-            goto fail;
     }
+    if (!rc)
+        model_host_put(m, &h);
+    model_host_free(&h);
+    if (rc)
+        goto fail;
     lcae_model_meta *me = &m->meta;
     lcae_prep *pr = &me->prep;
     pr->median = pr->scale = NAN;

@@ -4,9 +4,10 @@
  * the sizes come `layers` (the resolved sizes and parameter offsets) and `tensors` (the
  * state_dict: name, shape, where the values live), which drive the allocation, the
  * safetensors file and the PyTorch reference test. Parameters, gradients and Adam's two
- * moments are each ONE allocation of nparams floats, in state_dict order. The work
- * memory (activations, gradients, the mask) are buffers of the lcae_nn context, touched
- * only by nn calls; the model moves data in and out with lcae_nn_upload/_download. */
+ * moments are each ONE allocation of nparams floats, in state_dict order. They, the
+ * running statistics and the work memory (activations, gradients, the mask) are buffers
+ * of the lcae_nn context, touched only by nn calls; the model moves data in and out with
+ * lcae_nn_upload/_download (the parameters only where a file is read or written). */
 #ifndef LCAE_MODEL_INTERNAL_H
 #define LCAE_MODEL_INTERNAL_H
 
@@ -73,8 +74,8 @@ struct lcae_model {
     model_tensor tensors[MODEL_MAX_TENSORS];
     int64_t nparams, nbuffers;
     int nbn;
-    float *params, *grads, *adam_m, *adam_v; /* nparams each */
-    float *buffers;                          /* nbuffers */
+    float *params, *grads, *adam_m, *adam_v; /* nparams each (nn buffers) */
+    float *buffers;                          /* nbuffers (an nn buffer) */
     int64_t *nbt;                            /* nbn: num_batches_tracked */
     int64_t adam_step;
     lcae_nn *nn;
@@ -105,8 +106,21 @@ model_tensor *model_add_tensor(lcae_model *m, const char *layer, const char *suf
 /* Layer i's output (after BatchNorm and ReLU) in the last training step's pass k, into
  * dst (N * out_size): for tests. */
 void model_layer_output(lcae_model *m, int k, int i, float *dst);
-/* Pointer to a tensor's float values (params or buffers), NULL for T_COUNT. */
+/* Pointer to a tensor's float values (params or buffers, backend memory: the tests of
+ * the CPU backend read it), NULL for T_COUNT. */
 float *model_tensor_data(const lcae_model *m, const model_tensor *t);
+/* The model's float state copied to host memory, for files and the initialization:
+ * params (nparams), buffers (nbuffers) and, with_adam, Adam's moments (nparams each;
+ * NULL without), in state_dict offsets. _get allocates and downloads (LCAE_ENOMEM),
+ * _put uploads what is there, _free releases. */
+typedef struct {
+    float *params, *buffers, *adam_m, *adam_v;
+} model_host;
+int model_host_get(const lcae_model *m, int with_adam, model_host *h);
+void model_host_put(lcae_model *m, const model_host *h);
+void model_host_free(model_host *h);
+/* A tensor's values in h (as model_tensor_data's in the backend), NULL for T_COUNT. */
+float *model_host_tensor(const model_host *h, const model_tensor *t);
 /* Floating-point operations of one forward pass of the whole model (or the encoder
  * alone) over N samples: 2 * multiply-adds of the convolutions and Linear layers. */
 double model_forward_flops(const lcae_model *m, int N, int encoder_only);
@@ -128,10 +142,11 @@ int64_t model_fill_mask(lcae_model *m);
 
 /* The layer and tensor tables of cfg (kind polar) and the sampling tables; m->polar. */
 int polar_build_tables(lcae_model *m);
-void polar_free(model_polar *p);
+void polar_free(model_polar *p, lcae_nn *nn);
 int polar_step(lcae_model *m, const float *x, int N, double degrees, lcae_losses *losses);
 int polar_encode_batch(lcae_model *m, const float *x, int N, float *z);
-/* The polar image (N, nr, LCAE_POLAR_ANGLES) of prepared patterns x (N, H, H). */
+/* The polar image out (N, nr, LCAE_POLAR_ANGLES) of prepared patterns x (N, H, H), both
+ * nn buffers (host memory on the CPU backend, which the tests pass). */
 void polar_image(const lcae_model *m, const float *x, int N, float *out);
 /* Evaluation-mode z (N, latent) of polar images img (N, nr, nt) (encode_batch after
  * polar_image): for tests of the invariance. */

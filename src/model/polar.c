@@ -26,9 +26,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-
-#define PI 3.14159265358979323846
 
 typedef enum { PL_CIRC, PL_CONV, PL_DECONV, PL_LINEAR } pl_kind;
 
@@ -47,19 +44,15 @@ typedef struct {
 enum { ENC0 = 0, INV0 = 6, VAR0 = 8, FC0 = 10, NET0 = 12, AUX0 = 21, NLAYERS = 23 };
 
 struct model_polar {
-    int nr, nt, ninv, nvar, C, R;
+    int H, nr, nt, ninv, nvar, C, R;
     pl_layer L[NLAYERS];
     int64_t tmean, tstd;   /* buffer offsets of lcae_aux_target.mean / .std (7 nr) */
-    int32_t *sidx;         /* (nr * nt, 4) pixel indices of the bilinear corners */
-    float *swt;            /* (nr * nt, 4) their weights (0 outside the frame) */
-    float *dft_cos, *dft_sin; /* (7, nt) */
     double *tsum, *tsumsq; /* target statistics being accumulated (7 nr each) */
     int64_t tcount;
-    /* work memory for up to work_batch samples */
+    /* work memory (an nn buffer) for up to work_batch samples */
     int work_batch, work_train;
     float *work;
-    int32_t *argmax;       /* (N, C, R): the angle of each maximum */
-    float *img, *img_raw, *gpool, *apool, *z, *target;
+    float *x, *img, *img_raw, *gpool, *apool, *z, *target;
     float *in[NLAYERS], *pre[NLAYERS], *out[NLAYERS], *mean[NLAYERS], *invstd[NLAYERS];
     float *pad[NLAYERS], *full[NLAYERS];
     float *gbuf[2], *dpad, *dfull, *df, *dz, *dzi, *dzv, *dy, *daux, *dg, *da;
@@ -105,35 +98,6 @@ static void add_layer(lcae_model *m, int i, pl_kind kind, const char *wname,
     }
 }
 
-/* The bilinear corners of every polar sample point (grid_sample, align_corners=True,
- * zero padding): radius r_i = 1 + i (H/2 - 2) / (nr - 1) (torch.linspace(1, H/2 - 1, nr)),
- * angle 2 pi t / nt, about the frame centre ((H-1)/2, (H-1)/2) where lcae_prep puts the
- * beam, y = c + r sin, x = c + r cos (pixel units, row 0 at the top). */
-static void fill_sampling(model_polar *p, int H)
-{
-    double c = (H - 1) / 2.0;
-    for (int i = 0; i < p->nr; i++)
-        for (int t = 0; t < p->nt; t++) {
-            double r = 1 + i * (H / 2.0 - 2) / (p->nr - 1), th = 2 * PI * t / p->nt;
-            double gy = c + r * sin(th), gx = c + r * cos(th);
-            double y0 = floor(gy), x0 = floor(gx), fy = gy - y0, fx = gx - x0;
-            int64_t at = ((int64_t)i * p->nt + t) * 4;
-            for (int k = 0; k < 4; k++) {
-                int y = (int)y0 + (k >> 1), x = (int)x0 + (k & 1);
-                double wv = ((k >> 1) ? fy : 1 - fy) * ((k & 1) ? fx : 1 - fx);
-                int inside = y >= 0 && y < H && x >= 0 && x < H;
-                p->sidx[at + k] = inside ? y * H + x : 0;
-                p->swt[at + k] = inside ? (float)wv : 0.0f;
-            }
-        }
-    for (int k = 0; k < POLAR_ORDERS; k++)
-        for (int t = 0; t < p->nt; t++) {
-            double a = 2 * PI * (double)((int64_t)k * t % p->nt) / p->nt;
-            p->dft_cos[k * p->nt + t] = (float)cos(a);
-            p->dft_sin[k * p->nt + t] = (float)sin(a);
-        }
-}
-
 int polar_build_tables(lcae_model *m)
 {
     const lcae_model_config *c = &m->cfg;
@@ -149,6 +113,7 @@ int polar_build_tables(lcae_model *m)
         return LCAE_ENOMEM;
     m->polar = p;
     int b = c->base, nr = c->input_size / 2, nt = LCAE_POLAR_ANGLES;
+    p->H = c->input_size;
     p->nr = nr;
     p->nt = nt;
     p->ninv = c->invariant;
@@ -195,35 +160,21 @@ int polar_build_tables(lcae_model *m)
     int64_t ts[1] = {(int64_t)POLAR_ORDERS * nr};
     p->tmean = model_add_tensor(m, "lcae_aux_target", "mean", T_BUFFER, 1, ts, 0)->offset;
     p->tstd = model_add_tensor(m, "lcae_aux_target", "std", T_BUFFER, 1, ts, 0)->offset;
-    size_t np = (size_t)nr * nt * 4;
-    p->sidx = lcae_malloc(np * sizeof *p->sidx);
-    p->swt = lcae_malloc(np * sizeof *p->swt);
-    p->dft_cos = lcae_malloc((size_t)POLAR_ORDERS * nt * sizeof(float));
-    p->dft_sin = lcae_malloc((size_t)POLAR_ORDERS * nt * sizeof(float));
-    if (!p->sidx || !p->swt || !p->dft_cos || !p->dft_sin)
-        return LCAE_ENOMEM;
-    fill_sampling(p, c->input_size);
     return LCAE_OK;
 }
 
-static void free_work(model_polar *p)
+static void free_work(model_polar *p, lcae_nn *nn)
 {
-    free(p->work);
-    free(p->argmax);
+    lcae_nn_release(nn, p->work);
     p->work = NULL;
-    p->argmax = NULL;
     p->work_batch = p->work_train = 0;
 }
 
-void polar_free(model_polar *p)
+void polar_free(model_polar *p, lcae_nn *nn)
 {
     if (!p)
         return;
-    free_work(p);
-    free(p->sidx);
-    free(p->swt);
-    free(p->dft_cos);
-    free(p->dft_sin);
+    free_work(p, nn);
     free(p->tsum);
     free(p->tsumsq);
     free(p);
@@ -236,6 +187,7 @@ static int64_t layout(model_polar *p, float *base, int N, int train)
     int64_t at = 0, maxio = 0, maxpad = 0, maxfull = 0;
 #define TAKE(n) (at += (n), base ? base + at - (n) : NULL)
     int64_t img = (int64_t)N * p->nr * p->nt, CR = (int64_t)p->C * p->R;
+    p->x = TAKE((int64_t)N * p->H * p->H);
     p->img = TAKE(img);
     int nl = train ? NLAYERS : FC0;
     for (int i = 0; i < nl; i++) {
@@ -257,10 +209,10 @@ static int64_t layout(model_polar *p, float *base, int N, int train)
     p->gpool = TAKE(N * 2 * CR);
     p->apool = TAKE(N * CR * POLAR_BINS);
     p->z = TAKE((int64_t)N * (p->ninv + p->nvar));
+    int64_t nT = (int64_t)N * POLAR_ORDERS * p->nr;
+    p->target = TAKE(nT);
     if (train) {
-        int64_t nT = (int64_t)N * POLAR_ORDERS * p->nr;
         p->img_raw = TAKE(img);
-        p->target = TAKE(nT);
         p->gbuf[0] = TAKE(maxio);
         p->gbuf[1] = TAKE(maxio);
         p->dpad = TAKE(maxpad);
@@ -278,16 +230,15 @@ static int64_t layout(model_polar *p, float *base, int N, int train)
     return at;
 }
 
-static int ensure_work(model_polar *p, int N, int train)
+static int ensure_work(lcae_model *m, int N, int train)
 {
+    model_polar *p = m->polar;
     if (N <= p->work_batch && (p->work_train || !train))
         return LCAE_OK;
-    free_work(p);
+    free_work(p, m->nn);
     int64_t n = layout(p, NULL, N, train);
-    p->work = lcae_malloc((size_t)n * sizeof(float));
-    p->argmax = lcae_malloc((size_t)N * p->C * p->R * sizeof *p->argmax);
-    if (!p->work || !p->argmax) {
-        free_work(p);
+    p->work = lcae_nn_alloc(m->nn, n);
+    if (!p->work) {
         return lcae_fail(LCAE_ENOMEM, "out of memory: the polar model's work memory for a "
                          "batch of %d (%.1f GB)", N, (double)n * 4e-9);
     }
@@ -299,68 +250,20 @@ static int ensure_work(model_polar *p, int N, int train)
 
 void polar_image(const lcae_model *m, const float *x, int N, float *out)
 {
+    /* radii 1 .. H/2 - 1 (torch.linspace(1, H/2 - 1, nr)) about the frame centre, where
+     * lcae_prep puts the beam */
     const model_polar *p = m->polar;
-    int64_t HH = (int64_t)m->cfg.input_size * m->cfg.input_size, P = (int64_t)p->nr * p->nt;
-#pragma omp parallel for schedule(static) if ((int64_t)N * P >= 32768)
-    for (int n = 0; n < N; n++)
-        for (int64_t j = 0; j < P; j++) {
-            const int32_t *ix = p->sidx + 4 * j;
-            const float *wt = p->swt + 4 * j, *img = x + n * HH;
-            out[n * P + j] = wt[0] * img[ix[0]] + wt[1] * img[ix[1]] + wt[2] * img[ix[2]] +
-                             wt[3] * img[ix[3]];
-        }
+    double c = (p->H - 1) / 2.0;
+    lcae_polar_sample(m->nn, out, x, N, p->H, p->H, p->nr, p->nt, 1, p->H / 2.0 - 1, c, c);
 }
 
-/* T (N, nr * 7): |sum_t img[r, t] exp(-2 pi i k t / nt)| / nt, k = 0..6 (torch.fft.rfft's
- * magnitudes over nt), summed in double. */
-static void target_raw(const model_polar *p, const float *img, int N, float *T)
+/* The polar image dst (N, nr, nt, an nn buffer) of prepared patterns x (N, H, H, host
+ * memory), through p->x. */
+static void polar_input(lcae_model *m, const float *x, int N, float *dst)
 {
-    int nt = p->nt;
-    for (int64_t row = 0; row < (int64_t)N * p->nr; row++) {
-        const float *v = img + row * nt;
-        for (int k = 0; k < POLAR_ORDERS; k++) {
-            const float *cs = p->dft_cos + k * nt, *sn = p->dft_sin + k * nt;
-            double re = 0, im = 0;
-            for (int t = 0; t < nt; t++) {
-                re += (double)v[t] * cs[t];
-                im -= (double)v[t] * sn[t];
-            }
-            T[row * POLAR_ORDERS + k] = (float)(sqrt(re * re + im * im) / nt);
-        }
-    }
-}
-
-/* (n, h, w) -> (n, h + 2, w + 2): zero rows above and below, the angle wrapped around. */
-static void circ_pad(float *dst, const float *src, int64_t n, int h, int w)
-{
-    int W2 = w + 2;
-    for (int64_t c = 0; c < n; c++) {
-        float *d = dst + c * (h + 2) * W2;
-        const float *s = src + c * h * w;
-        memset(d, 0, sizeof(float) * W2);
-        memset(d + (int64_t)(h + 1) * W2, 0, sizeof(float) * W2);
-        for (int y = 0; y < h; y++) {
-            float *r = d + (int64_t)(y + 1) * W2;
-            memcpy(r + 1, s + (int64_t)y * w, sizeof(float) * w);
-            r[0] = s[(int64_t)y * w + w - 1];
-            r[w + 1] = s[(int64_t)y * w];
-        }
-    }
-}
-
-/* Adjoint of circ_pad: dsrc (n, h, w) = the padded gradient folded back (the padding
- * rows dropped, the wrapped columns added to the columns they copy). */
-static void circ_unpad(float *dsrc, const float *dpad, int64_t n, int h, int w)
-{
-    int W2 = w + 2;
-    for (int64_t c = 0; c < n; c++)
-        for (int y = 0; y < h; y++) {
-            const float *r = dpad + (c * (h + 2) + y + 1) * W2;
-            float *d = dsrc + (c * h + y) * w;
-            memcpy(d, r + 1, sizeof(float) * w);
-            d[w - 1] += r[0];
-            d[0] += r[w + 1];
-        }
+    model_polar *p = m->polar;
+    lcae_nn_upload(m->nn, p->x, x, (int64_t)N * p->H * p->H);
+    polar_image(m, p->x, N, dst);
 }
 
 /* One layer's forward (affine, BatchNorm in training or evaluation mode, ReLU).
@@ -377,16 +280,13 @@ static int layer_forward(lcae_model *m, int i, const float *in, int N, int train
     p->in[i] = (float *)in;
     switch (L->kind) {
     case PL_CIRC: {
-        circ_pad(p->pad[i], in, (int64_t)N * L->cin, L->hin, L->win);
+        lcae_pad_circular_forward(m->nn, p->pad[i], in, (int64_t)N * L->cin, L->hin, L->win);
         float *dst = L->stride > 1 ? p->full[i] : conv_out;
         rc = lcae_conv2d_forward(m->nn, dst, p->pad[i], w + L->w, w + L->b, N, L->cin,
                                  L->hin + 2, L->win + 2, L->cout, 3, 1, 0);
-        if (L->stride > 1)
-            for (int64_t c = 0; c < (int64_t)N * L->cout; c++)
-                for (int y = 0; y < L->hout; y++)
-                    memcpy(conv_out + (c * L->hout + y) * L->wout,
-                           dst + (c * L->hin + (int64_t)y * L->stride) * L->win,
-                           sizeof(float) * L->wout);
+        if (!rc && L->stride > 1)
+            lcae_row_stride_forward(m->nn, conv_out, dst, (int64_t)N * L->cout, L->hin,
+                                    L->win, L->stride);
         break;
     }
     case PL_CONV:
@@ -440,19 +340,16 @@ static int layer_backward(lcae_model *m, int i, float *dout, float *din, int N)
     case PL_CIRC: {
         const float *d = dout;
         if (L->stride > 1) { /* the stride-1 output's gradient: dout on the even rows */
-            int64_t nc = (int64_t)N * L->cout;
-            memset(p->dfull, 0, sizeof(float) * nc * L->hin * L->win);
-            for (int64_t c = 0; c < nc; c++)
-                for (int y = 0; y < L->hout; y++)
-                    memcpy(p->dfull + (c * L->hin + (int64_t)y * L->stride) * L->win,
-                           dout + (c * L->hout + y) * L->wout, sizeof(float) * L->wout);
+            lcae_row_stride_backward(m->nn, p->dfull, dout, (int64_t)N * L->cout, L->hin,
+                                     L->win, L->stride);
             d = p->dfull;
         }
         rc = lcae_conv2d_backward(m->nn, din ? p->dpad : NULL, g + L->w, g + L->b, d,
                                   p->pad[i], w + L->w, N, L->cin, L->hin + 2, L->win + 2,
                                   L->cout, 3, 1, 0);
         if (!rc && din)
-            circ_unpad(din, p->dpad, (int64_t)N * L->cin, L->hin, L->win);
+            lcae_pad_circular_backward(m->nn, din, p->dpad, (int64_t)N * L->cin, L->hin,
+                                       L->win);
         break;
     }
     case PL_CONV:
@@ -489,7 +386,8 @@ static int seq_backward(lcae_model *m, int lo, int hi, const float *dout, float 
 {
     model_polar *p = m->polar;
     int cur = 0;
-    memcpy(p->gbuf[0], dout, sizeof(float) * N * p->L[hi - 1].out_size);
+    int64_t n = (int64_t)N * p->L[hi - 1].out_size;
+    lcae_copy_block(m->nn, p->gbuf[0], n, dout, n, 1, n, 0);
     for (int i = hi - 1; i >= lo; i--) {
         int rc = layer_backward(m, i, p->gbuf[cur], i == lo ? din : p->gbuf[1 - cur], N);
         if (rc)
@@ -499,130 +397,53 @@ static int seq_backward(lcae_model *m, int lo, int hi, const float *dout, float 
     return LCAE_OK;
 }
 
-/* Angular bin j of POLAR_BINS over nt angles: [start, end) as adaptive_avg_pool2d. */
-static void bin_range(int nt, int j, int *start, int *end)
-{
-    *start = j * nt / POLAR_BINS;
-    *end = ((j + 1) * nt + POLAR_BINS - 1) / POLAR_BINS;
-}
-
-/* The heads' inputs from f (N, C, R, nt): gpool (N, 2C, R) = mean, max over theta (the
- * first maximum's angle in argmax), apool (N, C, R, 12) = the angular bins' means. */
-static void pool_forward(model_polar *p, const float *f, int N)
-{
-    int C = p->C, R = p->R, nt = p->nt;
-    int64_t CR = (int64_t)C * R;
-    for (int n = 0; n < N; n++)
-        for (int64_t cr = 0; cr < CR; cr++) {
-            const float *v = f + (n * CR + cr) * nt;
-            double s = 0;
-            int best = 0;
-            for (int t = 0; t < nt; t++) {
-                s += v[t];
-                if (v[t] > v[best])
-                    best = t;
-            }
-            p->gpool[n * 2 * CR + cr] = (float)(s / nt);
-            p->gpool[n * 2 * CR + CR + cr] = v[best];
-            p->argmax[n * CR + cr] = best;
-            for (int j = 0; j < POLAR_BINS; j++) {
-                int t0, t1;
-                bin_range(nt, j, &t0, &t1);
-                double b = 0;
-                for (int t = t0; t < t1; t++)
-                    b += v[t];
-                p->apool[(n * CR + cr) * POLAR_BINS + j] = (float)(b / (t1 - t0));
-            }
-        }
-}
-
-/* df (N, C, R, nt) from dg (gpool's gradient) and da (apool's). The maximum's gradient
- * goes to the first maximum only; PyTorch's amax splits it among equal maxima, which
- * differs only where a row of f ties, i.e. in practice a row of ReLU zeros, whose
- * gradient the ReLU's backward sets to 0 either way. */
-static void pool_backward(model_polar *p, float *df, int N)
-{
-    int C = p->C, R = p->R, nt = p->nt;
-    int64_t CR = (int64_t)C * R;
-    for (int n = 0; n < N; n++)
-        for (int64_t cr = 0; cr < CR; cr++) {
-            float *d = df + (n * CR + cr) * nt, gm = p->dg[n * 2 * CR + cr] / (float)nt;
-            for (int t = 0; t < nt; t++)
-                d[t] = gm;
-            d[p->argmax[n * CR + cr]] += p->dg[n * 2 * CR + CR + cr];
-            for (int j = 0; j < POLAR_BINS; j++) {
-                int t0, t1;
-                bin_range(nt, j, &t0, &t1);
-                float ga = p->da[(n * CR + cr) * POLAR_BINS + j] / (float)(t1 - t0);
-                for (int t = t0; t < t1; t++)
-                    d[t] += ga;
-            }
-        }
-}
-
-/* Encoder and heads from p->img: z (N, latent) = [inv.2's output, var.2's output]. */
-static int encode_forward(lcae_model *m, int N, int train, float *z)
+/* Encoder and heads from p->img: p->z (N, latent) = [inv.2's output, var.2's output].
+ * The heads' inputs from f (N, C, R, nt): gpool (N, 2C R) = [mean, max over theta],
+ * apool (N, C, R, 12) = the angular bins' means. */
+static int encode_forward(lcae_model *m, int N, int train)
 {
     model_polar *p = m->polar;
     int rc;
     if ((rc = seq_forward(m, ENC0, INV0, p->img, N, train)))
         return rc;
-    pool_forward(p, p->out[INV0 - 1], N);
+    const float *f = p->out[INV0 - 1];
+    int64_t CR = (int64_t)p->C * p->R;
+    lcae_meanmax_pool_forward(m->nn, p->gpool, f, N, CR, p->nt);
+    lcae_adaptive_avg_pool_forward(m->nn, p->apool, f, N * CR, p->nt, POLAR_BINS);
     if ((rc = seq_forward(m, INV0, VAR0, p->gpool, N, train)) ||
         (rc = seq_forward(m, VAR0, FC0, p->apool, N, train)))
         return rc;
     int L = p->ninv + p->nvar;
-    for (int n = 0; n < N; n++) {
-        memcpy(z + (int64_t)n * L, p->out[INV0 + 1] + (int64_t)n * p->ninv,
-               sizeof(float) * p->ninv);
-        memcpy(z + (int64_t)n * L + p->ninv, p->out[VAR0 + 1] + (int64_t)n * p->nvar,
-               sizeof(float) * p->nvar);
-    }
+    lcae_copy_block(m->nn, p->z, L, p->out[INV0 + 1], p->ninv, N, p->ninv, 0);
+    lcae_copy_block(m->nn, p->z + p->ninv, L, p->out[VAR0 + 1], p->nvar, N, p->nvar, 0);
     return LCAE_OK;
-}
-
-/* mean over n of (pred - target)^2; dpred = scale * 2 (pred - target) / n. */
-static double mse(const float *pred, const float *target, float *dpred, int64_t n,
-                  double scale)
-{
-    double s = 0;
-    float g = (float)(2.0 * scale / (double)n);
-    for (int64_t i = 0; i < n; i++) {
-        float d = pred[i] - target[i];
-        s += (double)d * d;
-        dpred[i] = g * d;
-    }
-    return s / (double)n;
 }
 
 int polar_step(lcae_model *m, const float *x, int N, double degrees, lcae_losses *losses)
 {
     model_polar *p = m->polar;
-    int rc = ensure_work(p, N, 1);
+    int rc = ensure_work(m, N, 1);
     if (rc)
         return rc;
     m->step_batch = N;
-    memset(m->grads, 0, (size_t)m->nparams * sizeof(float));
+    lcae_fill(m->nn, m->grads, 0.0f, m->nparams);
     /* the rotation: a cyclic shift by s angle steps, img[t] = raw[t - s] (torch.roll) */
     int nt = p->nt, shift = (int)(lround(degrees / 360.0 * nt) % nt);
-    shift = shift < 0 ? shift + nt : shift;
-    polar_image(m, x, N, p->img_raw);
-    for (int64_t row = 0; row < (int64_t)N * p->nr; row++)
-        for (int t = 0; t < nt; t++)
-            p->img[row * nt + t] = p->img_raw[row * nt + (t - shift + nt) % nt];
-    if ((rc = encode_forward(m, N, 1, p->z)) ||
+    polar_input(m, x, N, p->img_raw);
+    lcae_roll(m->nn, p->img, p->img_raw, (int64_t)N * p->nr, nt, shift);
+    if ((rc = encode_forward(m, N, 1)) ||
         (rc = seq_forward(m, FC0, AUX0, p->z, N, 1)) ||
         (rc = seq_forward(m, AUX0, NLAYERS, p->out[INV0 + 1], N, 1)))
         return rc;
     int64_t nT = (int64_t)N * POLAR_ORDERS * p->nr, nimg = (int64_t)N * p->nr * nt;
-    target_raw(p, p->img, N, p->target);
-    const float *tm = m->buffers + p->tmean, *ts = m->buffers + p->tstd;
-    for (int64_t j = 0; j < nT; j++) {
-        int64_t col = j % (POLAR_ORDERS * p->nr);
-        p->target[j] = (float)((p->target[j] - tm[col]) / (ts[col] + POLAR_STD_EPS));
-    }
-    losses->recon = mse(p->out[AUX0 - 1], p->img, p->dy, nimg, 1.0);
-    losses->aux = mse(p->out[NLAYERS - 1], p->target, p->daux, nT, POLAR_AUX_WEIGHT);
+    if ((rc = lcae_dft_magnitudes(m->nn, p->target, p->img, (int64_t)N * p->nr, nt,
+                                  POLAR_ORDERS)))
+        return rc;
+    lcae_standardize(m->nn, p->target, m->buffers + p->tmean, m->buffers + p->tstd,
+                     POLAR_STD_EPS, N, (int64_t)POLAR_ORDERS * p->nr);
+    losses->recon = lcae_mse(m->nn, p->out[AUX0 - 1], p->img, p->dy, nimg, 1.0f);
+    losses->aux = lcae_mse(m->nn, p->out[NLAYERS - 1], p->target, p->daux, nT,
+                           (float)POLAR_AUX_WEIGHT);
     losses->total = losses->recon + POLAR_AUX_WEIGHT * losses->aux;
     if (!isfinite(losses->total))
         return lcae_fail(LCAE_EFAIL, "training diverged: the loss is %g (recon %g, auxiliary "
@@ -632,37 +453,44 @@ int polar_step(lcae_model *m, const float *x, int N, double degrees, lcae_losses
     if ((rc = seq_backward(m, FC0, AUX0, p->dy, p->dz, N)) ||
         (rc = seq_backward(m, AUX0, NLAYERS, p->daux, p->dzi, N)))
         return rc;
-    for (int n = 0; n < N; n++) {
-        for (int j = 0; j < p->ninv; j++)
-            p->dzi[n * p->ninv + j] += p->dz[(int64_t)n * L + j];
-        memcpy(p->dzv + (int64_t)n * p->nvar, p->dz + (int64_t)n * L + p->ninv,
-               sizeof(float) * p->nvar);
-    }
+    lcae_copy_block(m->nn, p->dzi, p->ninv, p->dz, L, N, p->ninv, 1);
+    lcae_copy_block(m->nn, p->dzv, p->nvar, p->dz + p->ninv, L, N, p->nvar, 0);
     if ((rc = seq_backward(m, INV0, VAR0, p->dzi, p->dg, N)) ||
         (rc = seq_backward(m, VAR0, FC0, p->dzv, p->da, N)))
         return rc;
-    pool_backward(p, p->df, N);
+    /* the pools' gradients: mean-max's written, the bins' added */
+    const float *f = p->out[INV0 - 1];
+    int64_t CR = (int64_t)p->C * p->R;
+    lcae_meanmax_pool_backward(m->nn, p->df, p->dg, f, N, CR, nt);
+    lcae_adaptive_avg_pool_backward(m->nn, p->df, p->da, N * CR, nt, POLAR_BINS);
     return seq_backward(m, ENC0, INV0, p->df, NULL, N);
+}
+
+/* z (N, latent) of prepared patterns x (N, H, H), or (x NULL) of polar images img
+ * (N, nr, nt); host memory. */
+static int encode_host(lcae_model *m, const float *x, const float *img, int N, float *z)
+{
+    model_polar *p = m->polar;
+    int rc = ensure_work(m, N, 0);
+    if (rc)
+        return rc;
+    if (x)
+        polar_input(m, x, N, p->img);
+    else
+        lcae_nn_upload(m->nn, p->img, img, (int64_t)N * p->nr * p->nt);
+    if (!(rc = encode_forward(m, N, 0)))
+        lcae_nn_download(m->nn, z, p->z, (int64_t)N * (p->ninv + p->nvar));
+    return rc;
 }
 
 int polar_encode_batch(lcae_model *m, const float *x, int N, float *z)
 {
-    model_polar *p = m->polar;
-    int rc = ensure_work(p, N, 0);
-    if (rc)
-        return rc;
-    polar_image(m, x, N, p->img);
-    return encode_forward(m, N, 0, z);
+    return encode_host(m, x, NULL, N, z);
 }
 
 int polar_encode_image(lcae_model *m, const float *img, int N, float *z)
 {
-    model_polar *p = m->polar;
-    int rc = ensure_work(p, N, 0);
-    if (rc)
-        return rc;
-    memcpy(p->img, img, sizeof(float) * N * p->nr * p->nt);
-    return encode_forward(m, N, 0, z);
+    return encode_host(m, NULL, img, N, z);
 }
 
 void polar_last_step(const lcae_model *m, const float **z, const float **recon,
@@ -691,13 +519,17 @@ int polar_target_add(lcae_model *m, const float *x, int N)
     model_polar *p = m->polar;
     int nT = POLAR_ORDERS * p->nr;
     float *T = lcae_malloc((size_t)N * nT * sizeof *T);
-    int rc = T ? ensure_work(p, N, 0) : LCAE_ENOMEM;
+    int rc = T ? ensure_work(m, N, 0) : LCAE_ENOMEM;
+    if (!rc) {
+        polar_input(m, x, N, p->img);
+        rc = lcae_dft_magnitudes(m->nn, p->target, p->img, (int64_t)N * p->nr, p->nt,
+                                 POLAR_ORDERS);
+    }
     if (rc) {
         free(T);
         return rc;
     }
-    polar_image(m, x, N, p->img);
-    target_raw(p, p->img, N, T);
+    lcae_nn_download(m->nn, T, p->target, (int64_t)N * nT);
     for (int n = 0; n < N; n++)
         for (int j = 0; j < nT; j++) {
             double v = T[(int64_t)n * nT + j];
@@ -716,10 +548,17 @@ int polar_target_end(lcae_model *m)
         return lcae_fail(LCAE_EUSAGE, "polar model: the target's standardization needs at "
                          "least 2 patterns, found %lld", (long long)p->tcount);
     double n = (double)p->tcount;
-    for (int j = 0; j < POLAR_ORDERS * p->nr; j++) {
+    int nT = POLAR_ORDERS * p->nr;
+    float *mean_std = lcae_malloc(2 * (size_t)nT * sizeof *mean_std); /* (2, nT) */
+    if (!mean_std)
+        return LCAE_ENOMEM;
+    for (int j = 0; j < nT; j++) {
         double mean = p->tsum[j] / n, var = (p->tsumsq[j] - n * mean * mean) / (n - 1);
-        m->buffers[p->tmean + j] = (float)mean;
-        m->buffers[p->tstd + j] = (float)sqrt(var > 0 ? var : 0);
+        mean_std[j] = (float)mean;
+        mean_std[nT + j] = (float)sqrt(var > 0 ? var : 0);
     }
+    lcae_nn_upload(m->nn, m->buffers + p->tmean, mean_std, nT);
+    lcae_nn_upload(m->nn, m->buffers + p->tstd, mean_std + nT, nT);
+    free(mean_std);
     return LCAE_OK;
 }

@@ -18,18 +18,111 @@ enum { STREAM_SUBSET = 0x5b5e7, STREAM_PROBE = 0x960be, STREAM_EPOCH = 0xe90c000
 /* Patterns of the probe set: each epoch's latent spread and invariance error. */
 #define PROBE_PATTERNS 512
 
+static const char *const arch_names[] = {"cae", "polar", NULL};
+static const char *const rot_form_names[] = {"paper", "scaled", NULL};
+static const char *const recon_names[] = {"l1", "mse", NULL};
+static const char *const schedule_names[] = {"constant", "onecycle", NULL};
+static const char *const mask_names[] = {"disk", "none", NULL};
+static const char *const interp_names[] = {"bilinear", "nearest", NULL};
+
+#define AT(field) offsetof(lcae_train_options, field)
+#define ANY 0, 0 /* no range */
+#define MIN(v) v, HUGE_VAL
+#define RESUME LCAE_TRAIN_RESUME
+
 /* The paper's settings (METHOD.md) but for the rotation loss's form: the scaled one, which
  * cannot be met by collapsing the invariant features, at its natural weight 1 (measured:
- * docs/model.md); the paper's is rot_form paper, lambda 50. */
+ * docs/model.md); the paper's is rot_form paper, lambda 50. In the order of the JSON
+ * (the training log's "options", run.json's "train"). Not here: arch.input_size (from the
+ * data), arch.invariant (invariant_dims's) and resume (how, not what, to train). */
+const lcae_option lcae_train_option_table[] = {
+    {"epochs", NULL, LCAE_OPT_INT, AT(epochs), 10, MIN(0), NULL, "N",
+     "passes over the training positions, used when --steps is 0 (default)", 0},
+    {"steps", NULL, LCAE_OPT_I64, AT(steps), 0, MIN(0), NULL, "N",
+     "optimizer steps in all, 0: --epochs decide (default); N: ceil(N / steps per epoch) "
+     "reshuffled passes, the last one stopping at step N (checkpoint and log per pass)", 0},
+    {"batch", NULL, LCAE_OPT_INT, AT(batch), 32, MIN(2), NULL, "B", "patterns per step (default)",
+     RESUME},
+    {"lr", NULL, LCAE_OPT_DOUBLE, AT(lr), 1e-4, MIN(0), NULL, "LR",
+     "Adam learning rate; onecycle's maximum (default)", RESUME | LCAE_OPT_ABOVE},
+    {"lr-schedule", NULL, LCAE_OPT_CHOICE, AT(lr_schedule), LCAE_LR_CONSTANT, ANY, schedule_names,
+     "constant|onecycle",
+     "constant or PyTorch's OneCycleLR over all steps (pct_start 0.25, cosine, from LR/25 "
+     "up to LR, down to LR/25e4; Adam's beta1 0.95 -> 0.85 -> 0.95) (default)", RESUME},
+    {"recon", NULL, LCAE_OPT_CHOICE, AT(recon), LCAE_RECON_L1, ANY, recon_names, "l1|mse",
+     "reconstruction loss inside the mask: l1 (the paper's clipped L1) or mse (default)",
+     RESUME},
+    {"rot-loss", NULL, LCAE_OPT_BOOL, AT(rot_loss), 1, ANY, NULL, NULL,
+     "rotation-invariance loss and rotated pass (default; --no-rot-loss: the paper's "
+     "standard model, L_recon(x) only)", RESUME | LCAE_TRAIN_ONE_MODEL},
+    {"rot-loss-form", NULL, LCAE_OPT_CHOICE, AT(rot_form), LCAE_ROT_SCALED, ANY, rot_form_names,
+     "paper|scaled",
+     "the rotation loss: scaled, each invariant feature's |E(x) - E(Rx)| divided by its "
+     "spread over the batch, which shrinking the features cannot lower; paper, the "
+     "published mean |E(x) - E(Rx)| (with --lambda 50), met by collapsing the invariant "
+     "features (default)", RESUME},
+    {"invariant-dims", NULL, LCAE_OPT_INT, AT(invariant_dims), 10, MIN(1), NULL, "N",
+     "latent features the rotation loss applies to (default; 16 = the published code)",
+     RESUME},
+    {"lambda", NULL, LCAE_OPT_DOUBLE, AT(lambda), 1, MIN(0), NULL, "L",
+     "weight of the rotation loss (default; the paper's form: 50)", RESUME},
+    {"max-angle", NULL, LCAE_OPT_DOUBLE, AT(max_angle), 360, MIN(0), NULL, "DEG",
+     "rotation angle uniform in [0, DEG) per batch (default; 260 = the published code)",
+     RESUME},
+    {"seed", NULL, LCAE_OPT_U64, AT(seed), 0, MIN(0), NULL, "S",
+     "initialization, shuffling, angles, subset, normalization sample (default)", RESUME},
+    {"subset", NULL, LCAE_OPT_I64, AT(subset), 0, MIN(0), NULL, "K",
+     "train on K randomly drawn positions, 0: all (default; encode covers all)", RESUME},
+    {"bin", NULL, LCAE_OPT_INT, AT(bin), 1, ANY, NULL, "B", "sum-binning: 1, 2 or 4 (default)",
+     RESUME | LCAE_TRAIN_PREP},
+    {"crop", NULL, LCAE_OPT_INT, AT(crop), 0, MIN(0), NULL, "H",
+     "centre crop of H x H detector pixels, 0: none (default)", RESUME | LCAE_TRAIN_PREP},
+    {"transform", NULL, LCAE_OPT_CHOICE, AT(transform), LCAE_TRANSFORM_NONE, ANY,
+     lcae_transform_names, "none|sqrt|log", "intensity transform (default)",
+     RESUME | LCAE_TRAIN_PREP},
+    {"offset", NULL, LCAE_OPT_DOUBLE, AT(offset), 0, ANY, NULL, "ADU",
+     "detector offset per pixel (default)", RESUME | LCAE_TRAIN_PREP},
+    {"center", NULL, LCAE_OPT_CHOICE, AT(center), LCAE_CENTER_NONE, ANY, lcae_center_names,
+     "beam|none", "centring on the direct beam (default)", RESUME | LCAE_TRAIN_PREP},
+    {"exact-norm", NULL, LCAE_OPT_BOOL, AT(exact_norm), 0, ANY, NULL, NULL,
+     "exact median and scale of the prepared pixels (a second pass; default: from the "
+     "statistics' sample of 2^23 pixels of every pattern, its standard error in the log)", 0},
+    {"mask", NULL, LCAE_OPT_CHOICE, AT(mask), LCAE_MASK_DISK, ANY, mask_names, "disk|none",
+     "disk: inputs of both passes masked to the inscribed disk, loss inside it; none: the "
+     "published zero fill (default)", RESUME},
+    {"interp", NULL, LCAE_OPT_CHOICE, AT(interp), LCAE_INTERP_BILINEAR, ANY, interp_names,
+     "bilinear|nearest", "sampling of the rotation (default; nearest = the published code)",
+     RESUME},
+    {"arch", NULL, LCAE_OPT_CHOICE, AT(arch.kind), LCAE_ARCH_CAE, ANY, arch_names, "cae|polar",
+     "cae: the paper's autoencoder; polar: invariant by construction (polar image, circular "
+     "convs, the first --invariant-dims features pooled over the angle, an auxiliary head; "
+     "no rotation loss); in lcae run, the rotation-invariant model's (default)", RESUME},
+    {"base", NULL, LCAE_OPT_INT, AT(arch.base), 64, MIN(1), NULL, "W",
+     "width of the first block, 64 in the paper (default)", RESUME},
+    {"latent-channels", NULL, LCAE_OPT_INT, AT(arch.latent_ch), 4, MIN(1), NULL, "C",
+     "channels at 1/16 size (default)", RESUME},
+    {"latent", NULL, LCAE_OPT_INT, AT(arch.latent), 16, MIN(1), NULL, "D",
+     "latent features (default)", RESUME},
+    {0}};
+
 void lcae_train_defaults(lcae_train_options *o)
 {
-    *o = (lcae_train_options){
-        .arch = {.input_size = 0, .base = 64, .latent_ch = 4, .latent = 16},
-        .epochs = 10, .steps = 0, .batch = 32, .lr = 1e-4, .lr_schedule = LCAE_LR_CONSTANT,
-        .recon = LCAE_RECON_L1, .rot_loss = 1, .rot_form = LCAE_ROT_SCALED, .invariant_dims = 10,
-        .lambda = 1, .max_angle = 360, .seed = 0, .subset = 0, .bin = 1, .crop = 0,
-        .transform = LCAE_TRANSFORM_NONE, .offset = 0, .center = LCAE_CENTER_NONE,
-        .exact_norm = 0, .mask = LCAE_MASK_DISK, .interp = LCAE_INTERP_BILINEAR, .resume = 0};
+    *o = (lcae_train_options){0};
+    lcae_options_defaults(lcae_train_option_table, o);
+}
+
+int lcae_train_check(const lcae_train_options *o)
+{
+    int rc = lcae_options_check(lcae_train_option_table, o);
+    if (rc)
+        return rc;
+    if (o->steps == 0 && o->epochs < 1)
+        return lcae_fail(LCAE_EUSAGE, "option --epochs: expected 1 or more (or --steps), "
+                         "found %d", o->epochs);
+    if ((o->rot_loss || o->arch.kind == LCAE_ARCH_POLAR) && o->invariant_dims > o->arch.latent)
+        return lcae_fail(LCAE_EUSAGE, "option --invariant-dims: expected 1 to %d (--latent), "
+                         "found %d", o->arch.latent, o->invariant_dims);
+    return LCAE_OK;
 }
 
 /* OneCycleLR's cosine annealing from start to end as pct goes from 0 to 1. */
@@ -95,78 +188,66 @@ static int load_batch(lcae_dataset *ds, const lcae_model_meta *meta, const float
     return LCAE_OK;
 }
 
-/* The options a resumed run must share with its checkpoint, as metadata strings: keys
- * 2 .. RUN_META_SAME-1 always, lcae.total_steps when the schedule depends on it (onecycle)
- * or the run is a step budget (whose last epoch may be cut short); lcae.epochs may grow. */
-enum { RUN_META_KEYS = 10, RUN_META_SAME = 8 };
+/* The checkpoint's metadata: the epochs done, Adam's step, the run's length and every
+ * option a resumed run must share with it (LCAE_TRAIN_RESUME, as lcae.train.KEY = its
+ * text); lcae.total_steps must match too when the schedule depends on it (onecycle) or
+ * the run is a step budget (whose last epoch may be cut short); lcae.epochs may grow. */
+enum { RUN_META_FIXED = 4, RUN_META_MAX = 48 };
 typedef struct {
-    char buf[RUN_META_KEYS][48];
-    const char *kv[2 * RUN_META_KEYS];
+    int n;
+    char key[RUN_META_MAX][48], value[RUN_META_MAX][48];
+    const char *kv[2 * RUN_META_MAX];
 } run_meta;
+
+static void run_meta_add(run_meta *r, const char *key, const char *value)
+{
+    snprintf(r->key[r->n], sizeof r->key[0], "%s", key);
+    snprintf(r->value[r->n], sizeof r->value[0], "%s", value);
+    r->kv[2 * r->n] = r->key[r->n];
+    r->kv[2 * r->n + 1] = r->value[r->n];
+    r->n++;
+}
 
 static void fill_run_meta(run_meta *r, const lcae_train_options *o, int epochs, int64_t total,
                           int epochs_done, int64_t adam_step)
 {
-    static const char *keys[RUN_META_KEYS] = {
-        "lcae.epoch", "lcae.adam_step", "lcae.batch", "lcae.lr", "lcae.max_angle",
-        "lcae.subset", "lcae.interp", "lcae.lr_schedule", "lcae.total_steps", "lcae.epochs"};
-    snprintf(r->buf[0], 48, "%d", epochs_done);
-    snprintf(r->buf[1], 48, "%lld", (long long)adam_step);
-    snprintf(r->buf[2], 48, "%d", o->batch);
-    snprintf(r->buf[3], 48, "%.17g", o->lr);
-    snprintf(r->buf[4], 48, "%.17g", o->max_angle);
-    snprintf(r->buf[5], 48, "%lld", (long long)o->subset);
-    snprintf(r->buf[6], 48, "%s", o->interp == LCAE_INTERP_NEAREST ? "nearest" : "bilinear");
-    snprintf(r->buf[7], 48, "%s", o->lr_schedule == LCAE_LR_ONECYCLE ? "onecycle" : "constant");
-    snprintf(r->buf[8], 48, "%lld", (long long)total);
-    snprintf(r->buf[9], 48, "%d", epochs);
-    for (int i = 0; i < RUN_META_KEYS; i++) {
-        r->kv[2 * i] = keys[i];
-        r->kv[2 * i + 1] = r->buf[i];
-    }
+    char v[48];
+    r->n = 0;
+    snprintf(v, sizeof v, "%d", epochs_done);
+    run_meta_add(r, "lcae.epoch", v);
+    snprintf(v, sizeof v, "%lld", (long long)adam_step);
+    run_meta_add(r, "lcae.adam_step", v);
+    snprintf(v, sizeof v, "%d", epochs);
+    run_meta_add(r, "lcae.epochs", v);
+    snprintf(v, sizeof v, "%lld", (long long)total);
+    run_meta_add(r, "lcae.total_steps", v);
+    for (const lcae_option *t = lcae_train_option_table; t->name; t++)
+        if (t->flags & LCAE_TRAIN_RESUME) {
+            char key[48];
+            snprintf(key, sizeof key, "lcae.train.%s", t->name);
+            lcae_option_format(t, o, v, sizeof v);
+            run_meta_add(r, key, v);
+        }
 }
 
-/* Resuming: the checkpoint must be of the same run (every option but --epochs). */
+/* Resuming: the checkpoint must be of the same run (every option but --epochs, --steps
+ * within the same total, and --exact-norm, whose normalization is the checkpoint's). */
 static int check_resume(model_st_file *f, const char *ckpt, const lcae_model *m,
                         const lcae_train_options *o, int64_t total, int *epochs_done,
                         int64_t *adam_step)
 {
-    const lcae_model_config *c = &m->cfg;
-    const lcae_model_meta *me = &m->meta;
-    struct {
-        const char *what;
-        double ours, theirs;
-    } same[] = {
-        {"--arch (0 cae, 1 polar)", o->arch.kind, c->kind},
-        {"--base", o->arch.base, c->base},
-        {"--latent-channels", o->arch.latent_ch, c->latent_ch},
-        {"--latent", o->arch.latent, c->latent},
-        {"input size", o->arch.input_size, c->input_size},
-        {"--bin", o->bin, me->prep.bin},
-        {"--crop", o->crop, me->prep.crop},
-        {"--transform", o->transform, me->prep.transform},
-        {"--offset", o->offset, me->prep.offset},
-        {"--center", o->center, me->prep.center},
-        {"--mask", o->mask, me->mask},
-        {"--recon (0 l1, 1 mse)", o->recon, me->recon},
-        {"--rot-loss", o->rot_loss, me->rot_loss},
-        {"--rot-loss-form (0 paper, 1 scaled)", o->rot_loss ? o->rot_form : 0, me->rot_form},
-        {"--invariant-dims", o->rot_loss ? o->invariant_dims : 0, me->invariant_dims},
-        {"--lambda", o->rot_loss ? o->lambda : 0, me->lambda},
-        {"--seed", (double)o->seed, (double)me->seed},
-    };
-    for (size_t i = 0; i < sizeof same / sizeof *same; i++)
-        if (same[i].ours != same[i].theirs)
-            return lcae_fail(LCAE_EUSAGE, "%s: cannot resume: %s is %g here and %g in the "
-                             "checkpoint", ckpt, same[i].what, same[i].ours, same[i].theirs);
+    if (o->arch.input_size != m->cfg.input_size)
+        return lcae_fail(LCAE_EUSAGE, "%s: cannot resume: the input size is %d here and %d "
+                         "in the checkpoint", ckpt, o->arch.input_size, m->cfg.input_size);
     run_meta want;
     fill_run_meta(&want, o, 0, total, 0, 0);
     int same_total = o->lr_schedule == LCAE_LR_ONECYCLE || o->steps > 0;
-    for (int i = 2; i < RUN_META_SAME + same_total; i++) {
-        const char *v = model_st_meta(f, want.kv[2 * i]);
-        if (!v || strcmp(v, want.kv[2 * i + 1]))
-            return lcae_fail(LCAE_EUSAGE, "%s: cannot resume: %s is %s here and %s in the "
-                             "checkpoint", ckpt, want.kv[2 * i] + 5, want.kv[2 * i + 1],
+    for (int i = RUN_META_FIXED - same_total; i < want.n; i++) {
+        const char *v = model_st_meta(f, want.key[i]);
+        if (!v || strcmp(v, want.value[i]))
+            return lcae_fail(LCAE_EUSAGE, "%s: cannot resume: %s%s is %s here and %s in the "
+                             "checkpoint", ckpt, i < RUN_META_FIXED ? "" : "--",
+                             want.key[i] + (i < RUN_META_FIXED ? 5 : 11), want.value[i],
                              v ? v : "absent");
     }
     double e, s;
@@ -179,48 +260,11 @@ static int check_resume(model_st_file *f, const char *ckpt, const lcae_model *m,
     return LCAE_OK;
 }
 
-/* 64-bit seeds do not fit a JSON number exactly: written as decimal strings. */
-cJSON *lcae_train_options_json(const lcae_train_options *o)
-{
-    char seed[24];
-    snprintf(seed, sizeof seed, "%llu", (unsigned long long)o->seed);
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddNumberToObject(j, "epochs", o->epochs);
-    cJSON_AddNumberToObject(j, "steps", (double)o->steps);
-    cJSON_AddNumberToObject(j, "batch", o->batch);
-    cJSON_AddNumberToObject(j, "lr", o->lr);
-    cJSON_AddStringToObject(j, "lr_schedule",
-                            o->lr_schedule == LCAE_LR_ONECYCLE ? "onecycle" : "constant");
-    cJSON_AddStringToObject(j, "recon", o->recon == LCAE_RECON_MSE ? "mse" : "l1");
-    cJSON_AddBoolToObject(j, "rot_loss", o->rot_loss);
-    cJSON_AddStringToObject(j, "rot_loss_form",
-                            o->rot_form == LCAE_ROT_SCALED ? "scaled" : "paper");
-    cJSON_AddNumberToObject(j, "invariant_dims", o->invariant_dims);
-    cJSON_AddNumberToObject(j, "lambda", o->lambda);
-    cJSON_AddNumberToObject(j, "max_angle", o->max_angle);
-    cJSON_AddStringToObject(j, "seed", seed);
-    cJSON_AddNumberToObject(j, "subset", (double)o->subset);
-    cJSON_AddNumberToObject(j, "bin", o->bin);
-    cJSON_AddNumberToObject(j, "crop", o->crop);
-    cJSON_AddStringToObject(j, "transform", lcae_transform_name(o->transform));
-    cJSON_AddNumberToObject(j, "offset", o->offset);
-    cJSON_AddStringToObject(j, "center", lcae_center_name(o->center));
-    cJSON_AddBoolToObject(j, "exact_norm", o->exact_norm);
-    cJSON_AddStringToObject(j, "mask", o->mask == LCAE_MASK_NONE ? "none" : "disk");
-    cJSON_AddStringToObject(j, "interp", o->interp == LCAE_INTERP_NEAREST ? "nearest"
-                                                                          : "bilinear");
-    cJSON_AddStringToObject(j, "arch", o->arch.kind == LCAE_ARCH_POLAR ? "polar" : "cae");
-    cJSON_AddNumberToObject(j, "base", o->arch.base);
-    cJSON_AddNumberToObject(j, "latent_channels", o->arch.latent_ch);
-    cJSON_AddNumberToObject(j, "latent", o->arch.latent);
-    return j;
-}
-
 /* The log: options, normalization, one object per epoch; rewritten atomically. */
 static cJSON *new_log(const lcae_train_options *o, const lcae_model *m, const char *data,
                       int64_t ntrain, const lcae_stats *norm)
 {
-    cJSON *log = cJSON_CreateObject(), *op = lcae_train_options_json(o);
+    cJSON *log = cJSON_CreateObject(), *op = lcae_options_json(lcae_train_option_table, o);
     cJSON_AddItemToObject(log, "options", op);
     cJSON_AddStringToObject(log, "data", data);
     cJSON_AddNumberToObject(op, "input_size", m->cfg.input_size);
@@ -435,6 +479,11 @@ static int sync_share(float *x, int64_t n)
     return lcae_mpi_bcast(x, (size_t)n * sizeof *x, 0);
 }
 
+static int sync_sum_floats(float *x, int64_t n)
+{
+    return lcae_mpi_sum_f32(x, n);
+}
+
 /* One optimizer step's gradients and losses on this rank's share of the global batch
  * idx[0..n-1]; under MPI the gradients and losses are summed over the ranks. */
 static int train_step(train_state *s, lcae_dataset *ds, const float *beam_map, int H,
@@ -447,7 +496,8 @@ static int train_step(train_state *s, lcae_dataset *ds, const float *beam_map, i
     }
     int64_t lo, hi;
     lcae_mpi_range(n, &lo, &hi);
-    lcae_nn_sync sync = {sync_sum, sync_share, n};
+    lcae_nn_sync sync = {.sum = sync_sum, .share = sync_share, .sum_floats = sync_sum_floats,
+                         .batch = n};
     int rc = lcae_mpi_check(load_batch(ds, &s->m->meta, beam_map, H, idx + lo, (int)(hi - lo),
                                        s->raw, s->x));
     if (rc)
@@ -455,11 +505,11 @@ static int train_step(train_state *s, lcae_dataset *ds, const float *beam_map, i
     s->m->sync = &sync;
     lcae_nn_set_sync(s->m->nn, &sync);
     rc = lcae_mpi_check(lcae_model_step(s->m, s->x, (int)(hi - lo), angle, interp, L));
+    if (!rc) /* the gradient block, in the backend's memory */
+        rc = lcae_nn_sync_sum(s->m->nn, s->m->grads, s->m->nparams);
     s->m->sync = NULL;
     lcae_nn_set_sync(s->m->nn, NULL);
     double terms[4] = {L->total, L->recon, L->recon_rot, L->rot};
-    if (!rc)
-        rc = lcae_mpi_sum_f32(s->m->grads, s->m->nparams);
     if (!rc)
         rc = lcae_mpi_sum_f64(terms, 4);
     *L = (lcae_losses){.total = terms[0], .recon = terms[1], .recon_rot = terms[2],
@@ -503,13 +553,10 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
         o.rot_loss = 0;
         o.arch.invariant = o.invariant_dims;
     }
-    if ((o.steps == 0 && o.epochs < 1) || o.steps < 0 || o.batch < 2 || o.lr <= 0 ||
-        !(o.max_angle >= 0) || o.lambda < 0 || o.subset < 0 ||
-        (o.rot_loss && (o.invariant_dims < 1 || o.invariant_dims > o.arch.latent)))
-        return lcae_fail(LCAE_EUSAGE, "training options: expected epochs >= 1 (or steps >= 1), "
-                         "steps >= 0, batch >= 2, lr > 0, max angle >= 0, lambda >= 0, subset "
-                         ">= 0 and 1 <= invariant dims <= %d", o.arch.latent);
-    int rc = lcae_model_input_size(in->h, in->w, o.crop, o.bin, &o.arch.input_size);
+    int rc = lcae_train_check(&o);
+    if (rc)
+        return rc;
+    rc = lcae_model_input_size(in->h, in->w, o.crop, o.bin, &o.arch.input_size);
     if (rc)
         return with_path(rc, ds);
     if (o.center == LCAE_CENTER_BEAM && !beam_map)
@@ -672,7 +719,7 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
         probe_note[0] = 0;
         if (writer && !(rc = probe_measure(&s.probe, s.m, o.batch, invariant, e, probe_note,
                                            sizeof probe_note)) &&
-            !(rc = model_file_write(s.m, s.ckpt, 1, rm.kv, RUN_META_KEYS)))
+            !(rc = model_file_write(s.m, s.ckpt, 1, rm.kv, rm.n)))
             rc = write_log(s.json, s.log);
         if ((rc = written(rc))) {
             lcae_progress_end(p, "failed");

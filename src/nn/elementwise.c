@@ -28,3 +28,11 @@ void lcae_add(lcae_nn *nn, float *y, const float *x, int64_t n)
     for (int64_t i = 0; i < n; i++)
         y[i] += x[i];
 }
+
+void lcae_fill(lcae_nn *nn, float *x, float value, int64_t n)
+{
+    (void)nn;
+#pragma omp parallel for schedule(static) if (n >= NN_PAR_MIN)
+    for (int64_t i = 0; i < n; i++)
+        x[i] = value;
+}

@@ -21,6 +21,12 @@ void lcae_nn_set_sync(lcae_nn *nn, const lcae_nn_sync *sync)
     nn->sync = sync;
 }
 
+int lcae_nn_sync_sum(lcae_nn *nn, float *buf, int64_t n)
+{
+    /* host memory: the hook sums the buffer itself (a device backend would stage it) */
+    return nn->sync && nn->sync->sum_floats ? nn->sync->sum_floats(buf, n) : LCAE_OK;
+}
+
 const lcae_nn_sync *nn_sync(const lcae_nn *nn)
 {
     return nn->sync;

@@ -1,8 +1,29 @@
 /* Stage configurations as JSON (see pipeline_internal.h). Every field that changes a
  * stage's result is here: a field left out would let a resumed run keep a stale output. */
+#include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "pipeline_internal.h"
+
+static const char *const cluster_on_names[] = {"all", "invariant", NULL};
+
+#define RUN(field) offsetof(lcae_run_options, field)
+
+/* The run's own options (run.json lays them out with the stages': pipeline_run_config_json). */
+const lcae_option lcae_run_option_table[] = {
+    {"cluster-on", NULL, LCAE_OPT_BOOL, RUN(cluster_on_invariant), 0, 0, 0, cluster_on_names,
+     "all|invariant",
+     "cluster the rotation-invariant model on all its latent features (the paper) or on "
+     "the first --invariant-dims (default); the standard model: always all", 0},
+    {"invariant-bin", NULL, LCAE_OPT_INT, RUN(invariant_bin), 0, 0, 4, NULL, "B",
+     "sum-binning of the rotation-invariant model's patterns: 0 (--bin), 1, 2 or 4 (default)",
+     0},
+    {"encode-batch", NULL, LCAE_OPT_INT, RUN(encode_batch), LCAE_ENCODE_BATCH, 1, HUGE_VAL, NULL,
+     "B", "patterns per encoding batch (default)", 0},
+    {"force", NULL, LCAE_OPT_BOOL, RUN(force), 0, 0, 0, NULL, NULL,
+     "redo every stage, even those that are up to date", 0},
+    {0}};
 
 cJSON *pipeline_open_options_json(const lcae_open_options *o)
 {
@@ -20,69 +41,22 @@ cJSON *pipeline_open_options_json(const lcae_open_options *o)
     return j;
 }
 
-/* 64-bit seeds do not fit a JSON number exactly: written as decimal strings. */
-static void add_u64(cJSON *j, const char *key, uint64_t v)
-{
-    char buf[24];
-    snprintf(buf, sizeof buf, "%llu", (unsigned long long)v);
-    cJSON_AddStringToObject(j, key, buf);
-}
-
-cJSON *pipeline_sim_params_json(const lcae_sim_params *p)
-{
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddNumberToObject(j, "ny", (double)p->ny);
-    cJSON_AddNumberToObject(j, "nx", (double)p->nx);
-    cJSON_AddNumberToObject(j, "det", p->det);
-    cJSON_AddNumberToObject(j, "grains", p->grains);
-    cJSON_AddNumberToObject(j, "boundary_width", p->boundary_width);
-    cJSON_AddNumberToObject(j, "dose", p->dose);
-    add_u64(j, "seed", p->seed);
-    cJSON_AddNumberToObject(j, "kv", p->kv);
-    cJSON_AddNumberToObject(j, "camera_length_mm", p->camera_length_mm);
-    cJSON_AddNumberToObject(j, "pixel_um", p->pixel_um);
-    cJSON_AddNumberToObject(j, "convergence_mrad", p->convergence_mrad);
-    cJSON_AddNumberToObject(j, "step_nm", p->step_nm);
-    cJSON_AddNumberToObject(j, "thickness_nm", p->thickness_nm);
-    cJSON_AddNumberToObject(j, "thickness_var", p->thickness_var);
-    cJSON_AddNumberToObject(j, "bend_deg", p->bend_deg);
-    cJSON_AddNumberToObject(j, "tilt_deg", p->tilt_deg);
-    cJSON_AddNumberToObject(j, "general", p->general);
-    cJSON_AddBoolToObject(j, "counting", p->counting);
-    cJSON_AddNumberToObject(j, "drift_px", p->drift_px);
-    cJSON_AddNumberToObject(j, "psf_px", p->psf_px);
-    cJSON_AddNumberToObject(j, "gain", p->gain);
-    cJSON_AddNumberToObject(j, "gain_spread", p->gain_spread);
-    cJSON_AddNumberToObject(j, "offset", p->offset);
-    cJSON_AddNumberToObject(j, "readout_noise", p->readout_noise);
-    cJSON_AddNumberToObject(j, "hot_pixels", p->hot_pixels);
-    cJSON_AddNumberToObject(j, "outlier_rate", p->outlier_rate);
-    cJSON_AddStringToObject(j, "format", p->format == LCAE_SIM_NPY ? "npy" : "empad");
-    return j;
-}
-
+/* min_samples as used (0: min_cluster_size's) */
 cJSON *pipeline_hdbscan_params_json(const lcae_hdbscan_params *p)
 {
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddNumberToObject(j, "min_cluster_size", (double)p->min_cluster_size);
-    cJSON_AddNumberToObject(j, "min_samples",
-                            (double)(p->min_samples ? p->min_samples : p->min_cluster_size));
-    cJSON_AddStringToObject(j, "method", p->method == LCAE_SELECT_LEAF ? "leaf" : "eom");
-    cJSON_AddNumberToObject(j, "epsilon", p->epsilon);
-    cJSON_AddBoolToObject(j, "allow_single_cluster", p->allow_single_cluster);
-    cJSON_AddBoolToObject(j, "nonfinite_noise", p->nonfinite_noise);
-    cJSON_AddBoolToObject(j, "assign_noise", p->assign_noise);
+    cJSON *j = lcae_options_json(lcae_hdbscan_option_table, p);
+    cJSON_ReplaceItemInObject(j, "min_samples", cJSON_CreateNumber((double)(
+        p->min_samples ? p->min_samples : p->min_cluster_size)));
     return j;
 }
 
+/* the threshold as used (0: LCAE_SMOOTH_AUTO_THRESHOLD) */
 cJSON *pipeline_smooth_params_json(const lcae_smooth_params *p)
 {
-    static const char *const modes[] = {"off", "auto", "on"};
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "mode", modes[p->mode]);
-    cJSON_AddNumberToObject(j, "size", p->size);
-    cJSON_AddNumberToObject(j, "auto_threshold", p->auto_threshold > 0 ? p->auto_threshold
-                                                                       : LCAE_SMOOTH_AUTO_THRESHOLD);
+    cJSON *j = lcae_options_json(lcae_smooth_option_table, p);
+    if (!(p->auto_threshold > 0))
+        cJSON_ReplaceItemInObject(j, "auto_threshold",
+                                  cJSON_CreateNumber(LCAE_SMOOTH_AUTO_THRESHOLD));
     return j;
 }
 
@@ -96,9 +70,9 @@ cJSON *pipeline_run_config_json(const lcae_run_options *o)
         if (o->truth_dir)
             cJSON_AddStringToObject(j, "truth", o->truth_dir);
     } else {
-        cJSON_AddItemToObject(j, "sample", pipeline_sim_params_json(&o->sim));
+        cJSON_AddItemToObject(j, "sample", lcae_options_json(lcae_sim_option_table, &o->sim));
     }
-    cJSON_AddItemToObject(j, "train", lcae_train_options_json(&o->train));
+    cJSON_AddItemToObject(j, "train", lcae_options_json(lcae_train_option_table, &o->train));
     cJSON_AddNumberToObject(j, "invariant_bin", o->invariant_bin);
     cJSON *c = cJSON_AddObjectToObject(j, "cluster");
     cJSON_AddItemToObject(c, "hdbscan", pipeline_hdbscan_params_json(&o->hdbscan));

@@ -306,7 +306,7 @@ static int do_train(run_ctx *c, source_run *s)
 static cJSON *train_config(run_ctx *c, source_run *s)
 {
     lcae_train_options t = model_train_options(c, s);
-    return lcae_train_options_json(&t);
+    return lcae_options_json(lcae_train_option_table, &t);
 }
 
 static int do_encode(run_ctx *c, source_run *s)
@@ -740,7 +740,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
             rc = LCAE_ENOMEM;
             goto done;
         }
-        sample_key = make_key(NULL, pipeline_sim_params_json(&o->sim));
+        sample_key = make_key(NULL, lcae_options_json(lcae_sim_option_table, &o->sim));
         char *outs[2] = {data_path, truth_class};
         sample_stage a = {&o->sim, sample_dir, p};
         rc = run_keyed(&rs, "sample", sample_key, outs, 2, 0, run_sample, &a);

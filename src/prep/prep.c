@@ -4,14 +4,15 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stddef.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lcae/stats.h"
 
-static const char *const transform_names[] = {"none", "sqrt", "log"};
-static const char *const center_names[] = {"none", "beam"};
+const char *const lcae_transform_names[] = {"none", "sqrt", "log", NULL};
+const char *const lcae_center_names[] = {"none", "beam", NULL};
 
 static int name_index(const char *const *names, int n, const char *name)
 {
@@ -23,11 +24,11 @@ static int name_index(const char *const *names, int n, const char *name)
 
 const char *lcae_transform_name(lcae_transform t)
 {
-    return (unsigned)t < 3 ? transform_names[t] : "?";
+    return (unsigned)t < 3 ? lcae_transform_names[t] : "?";
 }
-int lcae_transform_from_name(const char *name) { return name_index(transform_names, 3, name); }
-const char *lcae_center_name(lcae_center c) { return (unsigned)c < 2 ? center_names[c] : "?"; }
-int lcae_center_from_name(const char *name) { return name_index(center_names, 2, name); }
+int lcae_transform_from_name(const char *name) { return name_index(lcae_transform_names, 3, name); }
+const char *lcae_center_name(lcae_center c) { return (unsigned)c < 2 ? lcae_center_names[c] : "?"; }
+int lcae_center_from_name(const char *name) { return name_index(lcae_center_names, 2, name); }
 
 int lcae_prep_size(int64_t h, int64_t w, int crop, int bin, int *size)
 {
@@ -256,14 +257,27 @@ int lcae_prep_beam_map(lcae_dataset *ds, const char *path, const lcae_progress *
     return LCAE_OK;
 }
 
+#define AT(field) offsetof(lcae_prep, field)
+
+/* The choices; the library's defaults are a pattern as stored (no centring, no transform:
+ * the command line's are its own, see src/cli/prep_options.c). In the order of the JSON. */
+const lcae_option lcae_prep_option_table[] = {
+    {"crop", NULL, LCAE_OPT_INT, AT(crop), 0, 0, HUGE_VAL, NULL, "H",
+     "centre crop of H x H detector pixels before binning, 0: none (default)", 0},
+    {"bin", NULL, LCAE_OPT_INT, AT(bin), 1, 1, 16, NULL, "B",
+     "sum-bin the patterns B x B (models: 1, 2 or 4) (default)", 0},
+    {"center", NULL, LCAE_OPT_CHOICE, AT(center), LCAE_CENTER_NONE, 0, 0, lcae_center_names,
+     "none|beam", "shift each pattern so its direct beam is at the frame centre (default)", 0},
+    {"transform", NULL, LCAE_OPT_CHOICE, AT(transform), LCAE_TRANSFORM_NONE, 0, 0,
+     lcae_transform_names, "none|sqrt|log",
+     "intensity transform after binning: log(1 + v), sqrt(v) or none (default)", 0},
+    {"offset", NULL, LCAE_OPT_DOUBLE, AT(offset), 0, 0, 0, NULL, "ADU",
+     "detector offset per pixel, subtracted before the transform (default)", 0},
+    {0}};
+
 cJSON *lcae_prep_json(const lcae_prep *p)
 {
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddNumberToObject(j, "crop", p->crop);
-    cJSON_AddNumberToObject(j, "bin", p->bin);
-    cJSON_AddStringToObject(j, "center", lcae_center_name(p->center));
-    cJSON_AddStringToObject(j, "transform", lcae_transform_name(p->transform));
-    cJSON_AddNumberToObject(j, "offset", p->offset);
+    cJSON *j = lcae_options_json(lcae_prep_option_table, p);
     cJSON_AddNumberToObject(j, "median", p->median);
     cJSON_AddNumberToObject(j, "scale", p->scale);
     cJSON_AddStringToObject(j, "norm", lcae_norm_rule_name(p->norm));

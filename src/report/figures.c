@@ -169,6 +169,21 @@ static int write_row(report_ctx *r, panel *ps, int n, const char *title, const c
     return rc;
 }
 
+/* A scan map panel of ny x nx pixels, each drawn as scale x scale: its RGB image
+ * allocated into *rgb (the caller fills it and frees it), LCAE_ENOMEM. */
+static int scan_map_panel(panel *p, int64_t ny, int64_t nx, int scale, uint8_t **rgb)
+{
+    *rgb = lcae_malloc((size_t)(ny * nx) * 3);
+    if (!*rgb)
+        return LCAE_ENOMEM;
+    p->rgb = *rgb;
+    p->iw = (int)nx;
+    p->ih = (int)ny;
+    p->scale = scale;
+    p->scan_map = 1;
+    return LCAE_OK;
+}
+
 /* A continuous map through viridis: linear between its 0.5 and 99.5 percentiles, or log
  * when those are positive and more than two decades apart. */
 static int continuous_panel(panel *p, const float *v, int64_t ny, int64_t nx, int scale,
@@ -189,31 +204,19 @@ static int continuous_panel(panel *p, const float *v, int64_t ny, int64_t nx, in
     p->lo = q[0];
     p->hi = q[1];
     p->bar = 1;
-    *rgb = lcae_malloc((size_t)(ny * nx) * 3);
-    if (!*rgb)
-        return LCAE_ENOMEM;
+    if ((rc = scan_map_panel(p, ny, nx, scale, rgb)))
+        return rc;
     lcae_image_viridis(v, ny * nx, p->lo, p->hi, p->log_scale, *rgb);
-    p->rgb = *rgb;
-    p->iw = (int)nx;
-    p->ih = (int)ny;
-    p->scale = scale;
-    p->scan_map = 1;
     return LCAE_OK;
 }
 
 static int label_panel(panel *p, const int32_t *labels, int64_t ny, int64_t nx, int scale,
                        uint8_t **rgb)
 {
-    *rgb = lcae_malloc((size_t)(ny * nx) * 3);
-    if (!*rgb)
-        return LCAE_ENOMEM;
-    lcae_image_labels(labels, ny * nx, *rgb);
-    p->rgb = *rgb;
-    p->iw = (int)nx;
-    p->ih = (int)ny;
-    p->scale = scale;
-    p->scan_map = 1;
-    return LCAE_OK;
+    int rc = scan_map_panel(p, ny, nx, scale, rgb);
+    if (!rc)
+        lcae_image_labels(labels, ny * nx, *rgb);
+    return rc;
 }
 
 static void cluster_titles(panel *p, const report_clustering *cl, int64_t n)

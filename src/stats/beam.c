@@ -404,7 +404,7 @@ static int mean_beam(beam_ctx *c, float *m, int radius_px, lcae_beam *out)
         if (fabs(cy - py) < 0.01 && fabs(cx - px) < 0.01)
             break;
     }
-    double in, outside;
+    double in = NAN, outside = NAN; /* no disk edge (re <= 0): not measured */
     profile(m, h, w, cy, cx, nb, P, N);
     if (!radius_px)
         re = edge_radius(P, nb);
@@ -687,13 +687,12 @@ int lcae_beam_compute(lcae_dataset *ds, const lcae_beam_options *opt_in,
     const lcae_dataset_info *in = lcae_dataset_get_info(ds);
     beam_ctx c = {.ds = ds, .path = lcae_dataset_path(ds), .h = in->h, .w = in->w,
                   .px = in->h * in->w, .count = in->count, .progress = progress};
-    int64_t S = opt.sample ? opt.sample : LCAE_BEAM_DEFAULT_SAMPLE;
-    if (S < 1 || S > LCAE_BEAM_MAX_SAMPLE)
-        return lcae_fail(LCAE_EUSAGE, "beam sample: expected 1 to %d patterns, found %lld",
-                         LCAE_BEAM_MAX_SAMPLE, (long long)S);
-    if (opt.fit < LCAE_BEAM_FIT_QUADRATIC || opt.fit > LCAE_BEAM_FIT_NONE)
-        return lcae_fail(LCAE_EUSAGE, "beam fit: unknown kind %d", opt.fit);
-    if (opt.radius_px < 0 || opt.radius_px > min64(in->h, in->w) / 4)
+    if (!opt.sample)
+        opt.sample = LCAE_BEAM_DEFAULT_SAMPLE;
+    int64_t S = opt.sample;
+    if (lcae_options_check(lcae_beam_option_table, &opt))
+        return LCAE_EUSAGE;
+    if (opt.radius_px > min64(in->h, in->w) / 4)
         return lcae_fail(LCAE_EUSAGE, "beam radius: expected 0 (estimated) to a quarter of "
                          "the detector (%lld px), found %d", (long long)min64(in->h, in->w) / 4,
                          opt.radius_px);

@@ -387,10 +387,11 @@ int lcae_stats_compute(lcae_dataset *ds, const lcae_stats_options *opt_in,
     memset(st, 0, sizeof *st);
     const lcae_dataset_info *in = lcae_dataset_get_info(ds);
     const char *path = lcae_dataset_path(ds);
-    int64_t S = opt.sample_size ? opt.sample_size : LCAE_STATS_DEFAULT_SAMPLE;
-    if (S < 1 || S > LCAE_STATS_MAX_SAMPLE)
-        return lcae_fail(LCAE_EUSAGE, "sample size: expected 1 to %lld pixels, found %lld",
-                         (long long)LCAE_STATS_MAX_SAMPLE, (long long)S);
+    if (!opt.sample_size)
+        opt.sample_size = LCAE_STATS_DEFAULT_SAMPLE;
+    int64_t S = opt.sample_size;
+    if (lcae_options_check(lcae_stats_option_table, &opt))
+        return LCAE_EUSAGE;
     if (opt.prepare && (opt.virtual_images || opt.prepared_px < 1))
         return lcae_fail(LCAE_EUSAGE, "statistics of prepared patterns: expected their size "
                          "and no virtual images");
