@@ -3,6 +3,7 @@ Examples:
   train.py data/s1 --arch cae --rot none --seconds 180                 # standard model
   train.py data/s1 --arch cae --rot paper --seconds 180                # paper's invariant model
   train.py data/s1 --arch polar --seconds 180 --latbn                  # invariant by construction
+  train.py data/s1 --arch polar --invdec 1 --nbr 1 --nbr-radius 2      # + neighbour (slow-feature) term
 """
 import sys, os, time, math, argparse, json, numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -24,11 +25,33 @@ p.add_argument('--name', default=''); p.add_argument('--threads', type=int, defa
 p.add_argument('--save', default='')
 p.add_argument('--invdec', type=float, default=0, help='weight of an auxiliary decoder z[:N] -> |FFT_theta| of the polar image')
 p.add_argument('--invK', type=int, default=7)
+p.add_argument('--nbr', type=float, default=0,
+               help='weight of the neighbour term: mean over the invariant features of '
+                    '(z(x) - z(x_nb))^2 / batch variance, x_nb a random scan neighbour of x')
+p.add_argument('--nbr-radius', type=int, default=2, help='neighbour offsets |dy|, |dx| <= R scan pixels, not 0')
+p.add_argument('--pairs', action='store_true',
+               help='batches of anchor + neighbour pairs even at --nbr 0 (the control for the batch composition)')
+p.add_argument('--mcs', type=int, default=60, help='HDBSCAN min_cluster_size')
+p.add_argument('--report', default='all', help='all: inv10 and all16, raw and z-scored; inv: inv10 raw only')
 a = p.parse_args()
 torch.set_num_threads(a.threads); torch.manual_seed(a.seed); np.random.seed(a.seed)
 d = a.data.rstrip('/')
 X = np.load(d + ('/prep64.npy' if a.size == 64 else '/prep32.npy'))
 n, H, W = X.shape
+ny, nx = json.load(open(d + '/truth.json'))['scan']  # rows of X in scan order, x fastest
+assert ny * nx == n, (ny, nx, n)
+
+def neighbours(ib, rng):
+    """a random scan neighbour of each position: offset (dy, dx) uniform over the
+    (2R+1)^2 - 1 non-zero offsets with |dy|, |dx| <= R, reflected at the scan's edges"""
+    R = a.nbr_radius; k = 2 * R + 1
+    o = rng.integers(1, k * k, len(ib))          # skip offset index 0 ...
+    o = (o + (k * k) // 2) % (k * k)             # ... so that the centre (index k*k//2) is never drawn
+    dy = o // k - R; dx = o % k - R
+    y = ib // nx + dy; x = ib % nx + dx
+    y = np.where(y < 0, -y, np.where(y >= ny, 2 * (ny - 1) - y, y))
+    x = np.where(x < 0, -x, np.where(x >= nx, 2 * (nx - 1) - x, x))
+    return y * nx + x
 
 def polar_images(X, nr, nt):
     """bilinear polar resampling about the centre: radii 1..H/2-1 (nr rows), nt angles"""
@@ -138,6 +161,13 @@ def step_fn(xb, ib=None):
                 parts['var'] = (v1 + v2).item(); parts['cov'] = (c1 + c2).item()
     if a.arch == 'polar' and a.rot == 'vicreg':
         v1, c1 = vicreg(z); loss = loss + a.vic_var * v1 + a.vic_cov * c1
+    if a.nbr or a.pairs:
+        # the batch is B anchors then their B neighbours; the squared difference of each
+        # invariant feature is divided by that feature's variance over the whole batch
+        # (differentiated through it): the same for z and c z, so shrinking cannot meet it
+        zi = z[:, :a.N]; B = len(zi) // 2
+        ln = (((zi[:B] - zi[B:]) ** 2).mean(0) / (zi.var(0) + 1e-6)).mean()
+        loss = loss + a.nbr * ln; parts['nbr'] = round(ln.item(), 4)
     return loss, parts
 
 model.train()
@@ -146,7 +176,12 @@ rng = np.random.default_rng(a.seed)
 perm = rng.permutation(idx_all); pi = 0
 while True:
     if pi + a.batch > len(perm): perm = rng.permutation(idx_all); pi = 0
-    ib = perm[pi:pi + a.batch]; xb = Xt[ib]; pi += a.batch
+    if a.nbr or a.pairs:  # same patterns per step as without the term: batch/2 anchors + their neighbours
+        ib = perm[pi:pi + a.batch // 2]; pi += a.batch // 2
+        ib = np.concatenate([ib, neighbours(ib, rng)])
+    else:
+        ib = perm[pi:pi + a.batch]; pi += a.batch
+    xb = Xt[ib]
     if a.arch == 'polar':  # random cyclic shift = exact rotation, for the non-invariant features
         xb = torch.roll(xb, int(rng.integers(a.ntheta)), 3)
     loss, parts = step_fn(xb, ib)
@@ -169,16 +204,18 @@ model.eval(); Z = []
 with torch.no_grad():
     for i in range(0, n, 256): Z.append(model.encode(Xt[i:i + 256]))
 Z = torch.cat(Z).numpy()
-if a.save: np.save(a.save, Z)
+np.save(a.save or '/tmp/Z_%s_%s_s%d.npy' % (os.path.basename(d), a.name, a.seed), Z)
 name = a.name or '%s_%s_%d' % (a.arch, a.rot, a.size)
 notes = ' '.join(sys.argv[2:]) + ' steps=%d wall=%.0f' % (step, wall_s)
 sr = spread_ratio(Z, a.N)
 invariant = a.rot != 'none' or a.arch == 'polar'
+zss = (False,) if a.report == 'inv' else (False, True)
 if invariant:
-    for zs in (False, True):
-        report(d, name, Z[:, :a.N], a.seed, train_s, 'inv%d' % a.N, 60, zs, sr, notes)
-for zs in (False, True):
-    report(d, name, Z, a.seed, train_s, 'all16', 60, zs, sr, notes)
+    for zs in zss:
+        report(d, name, Z[:, :a.N], a.seed, train_s, 'inv%d' % a.N, a.mcs, zs, sr, notes)
+if a.report == 'all':
+    for zs in zss:
+        report(d, name, Z, a.seed, train_s, 'all16', a.mcs, zs, sr, notes)
 # rotation check: invariance error of the invariant features relative to their spread
 with torch.no_grad():
     xb = Xt[:512]
