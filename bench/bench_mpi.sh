@@ -55,8 +55,8 @@ cmp -s "$work/f1.npy" "$work/f2.npy" || echo "bench_mpi: warning: the features o
 echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc --all) cores; load at the end: $(cut -d" " -f1-3 /proc/loadavg)"
 printf "%-44s %10s %10s %8s\n" "128 x 128 scan, 64 x 64 patterns, 1 thread/rank" "1 rank" "2 ranks" "speed-up"
 for k in encode features; do
-  printf "%-44s %9ss %9ss %7.2fx\n" "lcae $k (seconds)" "${best[${k}1]}" "${best[${k}2]}" \
+  printf "%-44s %9ss %9ss %7.3fx\n" "lcae $k (seconds)" "${best[${k}1]}" "${best[${k}2]}" \
     "$(awk -v a="${best[${k}1]}" -v b="${best[${k}2]}" 'BEGIN{print a / b}')"
 done
-printf "%-44s %10s %10s %7.2fx\n" "lcae train, base 16, batch 32 (patterns/s)" "${best[train1]}" "${best[train2]}" \
+printf "%-44s %10s %10s %7.3fx\n" "lcae train, base 16, batch 32 (patterns/s)" "${best[train1]}" "${best[train2]}" \
   "$(awk -v a="${best[train1]}" -v b="${best[train2]}" 'BEGIN{print b / a}')"
