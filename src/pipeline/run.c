@@ -335,21 +335,7 @@ static int do_features(run_ctx *c, source_run *s)
 static cJSON *features_config(run_ctx *c, source_run *s)
 {
     lcae_features_options f = features_options(c, s);
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "method", lcae_features_method_name(f.method));
-    cJSON_AddItemToObject(j, "prep", lcae_prep_json(&f.prep));
-    cJSON_AddNumberToObject(j, "dims", f.dims);
-    cJSON_AddNumberToObject(j, "r0", f.polar.r0);
-    cJSON_AddNumberToObject(j, "r1", f.polar.r1);
-    cJSON_AddNumberToObject(j, "orders", f.polar.orders);
-    cJSON_AddNumberToObject(j, "n_theta", f.polar.n_theta);
-    cJSON_AddBoolToObject(j, "standardize", f.standardize);
-    cJSON_AddStringToObject(j, "solver", lcae_pca_solver_name(f.solver));
-    cJSON_AddNumberToObject(j, "power_iters", f.power_iters);
-    char seed[24];
-    snprintf(seed, sizeof seed, "%llu", (unsigned long long)f.seed);
-    cJSON_AddStringToObject(j, "seed", seed);
-    return j;
+    return lcae_features_options_json(&f);
 }
 
 /* encoding adds nothing to the training's key: the batch does not change the latents */
