@@ -130,6 +130,9 @@ struct cJSON *lcae_options_json(const lcae_option *table, const void *s);
  * returns j. */
 struct cJSON *lcae_options_json_add(const lcae_option *table, const void *s, unsigned only,
                                     struct cJSON *j);
+/* Row o of *s into the object j, under key_as (NULL: the row's key). */
+void lcae_option_json(const lcae_option *o, const void *s, const char *key_as,
+                      struct cJSON *j);
 
 #ifdef __cplusplus
 }

@@ -291,28 +291,31 @@ cJSON *lcae_options_json(const lcae_option *t, const void *s)
 
 cJSON *lcae_options_json_add(const lcae_option *t, const void *s, unsigned only, cJSON *j)
 {
-    for (; t->name; t++) {
-        if ((t->flags & LCAE_OPT_NO_JSON) || (only && !(t->flags & only)))
-            continue;
-        char key[64], text[48];
-        snprintf(key, sizeof key, "%s", t->key ? t->key : t->name);
-        for (char *c = key; *c; c++)
-            *c = *c == '-' ? '_' : *c;
-        lcae_option_format(t, s, text, sizeof text);
-        switch (t->type) {
-        case LCAE_OPT_INT_PAIR: { /* "r0:r1": r0 the first, r1 the second */
-            char *second = strchr(key, ':');
-            if (second)
-                *second++ = 0;
-            cJSON_AddNumberToObject(j, key, ((const int *)field(t, s))[0]);
-            cJSON_AddNumberToObject(j, second ? second : key, ((const int *)field(t, s))[1]);
-            break;
-        }
-        case LCAE_OPT_BOOL: cJSON_AddBoolToObject(j, key, *(const int *)field(t, s)); break;
-        case LCAE_OPT_U64: /* fall through: JSON numbers cannot hold every 64-bit seed */
-        case LCAE_OPT_CHOICE: cJSON_AddStringToObject(j, key, text); break;
-        default: cJSON_AddNumberToObject(j, key, get_number(t, s));
-        }
-    }
+    for (; t->name; t++)
+        if (!(t->flags & LCAE_OPT_NO_JSON) && (!only || (t->flags & only)))
+            lcae_option_json(t, s, NULL, j);
     return j;
+}
+
+void lcae_option_json(const lcae_option *t, const void *s, const char *key_as, cJSON *j)
+{
+    char key[64], text[48];
+    snprintf(key, sizeof key, "%s", key_as ? key_as : t->key ? t->key : t->name);
+    for (char *c = key; *c; c++)
+        *c = *c == '-' ? '_' : *c;
+    lcae_option_format(t, s, text, sizeof text);
+    switch (t->type) {
+    case LCAE_OPT_INT_PAIR: { /* "r0:r1": r0 the first, r1 the second */
+        char *second = strchr(key, ':');
+        if (second)
+            *second++ = 0;
+        cJSON_AddNumberToObject(j, key, ((const int *)field(t, s))[0]);
+        cJSON_AddNumberToObject(j, second ? second : key, ((const int *)field(t, s))[1]);
+        break;
+    }
+    case LCAE_OPT_BOOL: cJSON_AddBoolToObject(j, key, *(const int *)field(t, s)); break;
+    case LCAE_OPT_U64: /* fall through: JSON numbers cannot hold every 64-bit seed */
+    case LCAE_OPT_CHOICE: cJSON_AddStringToObject(j, key, text); break;
+    default: cJSON_AddNumberToObject(j, key, get_number(t, s));
+    }
 }

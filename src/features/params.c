@@ -92,11 +92,12 @@ lcae_features_options lcae_features_defaults(lcae_features_method m)
 
 cJSON *lcae_features_options_json(const lcae_features_options *o)
 {
-    cJSON *j = lcae_options_json(lcae_features_option_table, o);
-    /* prep after the method: added under its key, then moved there */
-    cJSON *prep = lcae_prep_json(&o->prep);
-    cJSON_AddItemToObject(j, "prep", prep);
-    cJSON_DetachItemViaPointer(j, prep);
-    cJSON_InsertItemInArray(j, 1, prep);
+    /* the method's row, prep, then the other rows (moved over in their order) */
+    cJSON *rows = lcae_options_json(lcae_features_option_table, o), *j = cJSON_CreateObject();
+    cJSON_AddItemToObject(j, "method", cJSON_DetachItemFromObject(rows, "method"));
+    cJSON_AddItemToObject(j, "prep", lcae_prep_json(&o->prep));
+    for (cJSON *row; (row = rows->child);)
+        cJSON_AddItemToObject(j, row->string, cJSON_DetachItemViaPointer(rows, row));
+    cJSON_Delete(rows);
     return j;
 }
