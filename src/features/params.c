@@ -8,20 +8,18 @@
 #include <string.h>
 
 #include "lcae/features.h"
+#include "core/util.h"
 
 const char *const lcae_features_method_names[] = {"polar", "pca", NULL};
 
 const char *lcae_features_method_name(lcae_features_method m)
 {
-    return (unsigned)m < 2 ? lcae_features_method_names[m] : "?";
+    return core_name_of(lcae_features_method_names, (int)m);
 }
 
 int lcae_features_method_from_name(const char *name)
 {
-    for (int i = 0; name && i < 2; i++)
-        if (!strcmp(lcae_features_method_names[i], name))
-            return i;
-    return -1;
+    return core_name_index(lcae_features_method_names, name);
 }
 
 #define AT(field) offsetof(lcae_features_options, field)

@@ -36,15 +36,12 @@ const char *const lcae_pca_solver_names[] = {"auto", "covariance", "randomized",
 
 const char *lcae_pca_solver_name(lcae_pca_solver s)
 {
-    return (unsigned)s < 3 ? lcae_pca_solver_names[s] : "?";
+    return core_name_of(lcae_pca_solver_names, (int)s);
 }
 
 int lcae_pca_solver_from_name(const char *name)
 {
-    for (int i = 0; name && i < 3; i++)
-        if (!strcmp(lcae_pca_solver_names[i], name))
-            return i;
-    return -1;
+    return core_name_index(lcae_pca_solver_names, name);
 }
 
 lcae_pca_options lcae_pca_defaults(int dims)

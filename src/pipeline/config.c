@@ -26,22 +26,6 @@ const lcae_option lcae_run_option_table[] = {
      "redo every stage, even those that are up to date", 0},
     {0}};
 
-cJSON *pipeline_open_options_json(const lcae_open_options *o)
-{
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "format", lcae_format_name(o->format));
-    cJSON_AddNumberToObject(j, "scan_ny", (double)o->scan_ny);
-    cJSON_AddNumberToObject(j, "scan_nx", (double)o->scan_nx);
-    cJSON_AddNumberToObject(j, "det_h", (double)o->det_h);
-    cJSON_AddNumberToObject(j, "det_w", (double)o->det_w);
-    cJSON_AddStringToObject(j, "dtype", lcae_dtype_name(o->dtype));
-    cJSON_AddBoolToObject(j, "big_endian", o->big_endian);
-    cJSON_AddNumberToObject(j, "header_bytes", (double)o->header_bytes);
-    cJSON_AddNumberToObject(j, "frame_header_bytes", (double)o->frame_header_bytes);
-    cJSON_AddNumberToObject(j, "frame_footer_bytes", (double)o->frame_footer_bytes);
-    return j;
-}
-
 /* min_samples as used (0: min_cluster_size's) */
 cJSON *pipeline_hdbscan_params_json(const lcae_hdbscan_params *p)
 {
@@ -87,11 +71,6 @@ static cJSON *data_json(const lcae_run_options *o)
     return cJSON_CreateString(o->data);
 }
 
-static cJSON *open_json(const lcae_run_options *o)
-{
-    return pipeline_open_options_json(&o->open);
-}
-
 static cJSON *truth_json(const lcae_run_options *o)
 {
     return o->truth_dir ? cJSON_CreateString(o->truth_dir) : NULL;
@@ -116,7 +95,7 @@ static cJSON *smooth_json(const lcae_run_options *o)
 static const config_member config_layout[] = {
     {"preset", ALWAYS, NULL, 0, NULL, preset_json},
     {"data", GIVEN_SCAN, NULL, 0, NULL, data_json},
-    {"open", GIVEN_SCAN, NULL, 0, NULL, open_json},
+    {"open", GIVEN_SCAN, lcae_open_option_table, RUN(open), NULL, NULL},
     {"truth", GIVEN_SCAN, NULL, 0, NULL, truth_json},
     {"sample", SAMPLE, lcae_sim_option_table, RUN(sim), NULL, NULL},
     {"train", ALWAYS, lcae_train_option_table, RUN(train), NULL, NULL},

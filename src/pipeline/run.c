@@ -782,7 +782,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
         }
         cJSON *id = cJSON_CreateObject();
         cJSON_AddItemToObject(id, "scan", file_identity(o->data));
-        cJSON_AddItemToObject(id, "open", pipeline_open_options_json(&o->open));
+        cJSON_AddItemToObject(id, "open", lcae_options_json(lcae_open_option_table, &o->open));
         data_key = make_key(NULL, id);
     } else {
         sample_dir = lcae_path_join(dir, "sample");
