@@ -7,7 +7,7 @@
 # option's range is refused on the command line with one line naming the option, what
 # it expects and what it found; lcae run's presets show in its help. The same for the
 # built-in sample's parameters, HDBSCAN's and the smoothing's, the statistics' and the
-# beam finder's.
+# beam finder's, and lcae features'.
 lcae=$1
 t=$(mktemp -d /tmp/lcae-cli-options-XXXXXX)
 source "${LCAE_SOURCE_DIR:?run through ctest}/tests/shell_helpers.sh"
@@ -256,6 +256,91 @@ EOF2
 run "$lcae" simulate -o "$t/never" --counting --gain 2
 expect_rc 2 "simulate --counting --gain 2"
 grep -qF "option --gain: expected 1 with a counting detector, found 2" "$t/err" || fail "counting gain: $err"
+
+# lcae features' options (lcae_features_option_table): each once in the help with its
+# documented default; each value given recorded in FEATURES.json; the defaults resolved
+# as the help states them (for 16 x 16 prepared patterns: rings 3*16/32 = 1 to
+# 16/2-2 = 6, orders 0..6, 40 angles: the multiple of 8 at or above 2 pi 6 = 37.7); each
+# range refused naming the option
+fscan=$LCAE_SOURCE_DIR/tests/fixtures/features/scan.npy # 8 x 10 positions, 32 x 32
+"$lcae" features --help >"$t/features.help"
+while IFS='|' read -r name def; do
+  [ -n "$name" ] || continue
+  [ "$(grep -cE -- "^  (-., |    )--$name( |$)" "$t/features.help")" = 1 ] ||
+    fail "features --help: --$name not listed once"
+  grep -qF -- "$def" <(grep -E -- "^  (-., |    )--$name( |$)" "$t/features.help") ||
+    fail "features --help: --$name's default $def"
+done <<'EOF2'
+method|(required)
+dims|(default: polar 10, pca 16;
+radii|(default: 3*size/32:size/2-2)
+orders|(default: 6)
+n-theta|(default: the multiple of 8 at or above 2 pi R1)
+standardize|(default: no)
+solver|(default auto)
+power-iterations|(default 2)
+seed|(default 0)
+EOF2
+features_json() { # features_json FILE 'KEY=JSON ...': FILE's values at the dotted KEYs
+  $py - "$@" <<'EOF2'
+import json, sys
+j = json.load(open(sys.argv[1]))
+bad = []
+for kv in sys.argv[2].split():
+    k, v = kv.split("=")
+    x = j
+    for part in k.split("."):
+        x = x.get(part, "missing") if isinstance(x, dict) else "missing"
+    if x != json.loads(v) or isinstance(x, bool) != isinstance(json.loads(v), bool):
+        bad.append(f"{sys.argv[1]}: {k} is {x!r}, expected {v}")
+print("\n".join(bad), file=sys.stderr)
+sys.exit(1 if bad else 0)
+EOF2
+}
+run "$lcae" features "$fscan" --method polar --bin 2 -o "$t/fd.npy" -q
+expect_rc 0 "features, the defaults"
+features_json "$t/fd.json" 'method="polar" dims=10 polar.r0=1 polar.r1=6 polar.orders=6
+  polar.n_theta=40 polar.standardize=false pca.solver="covariance"' || fail "features defaults"
+run "$lcae" features "$fscan" --method pca --bin 2 -o "$t/fp.npy" -q
+expect_rc 0 "features --method pca, the defaults"
+features_json "$t/fp.json" 'method="pca" dims=16 row_dims=256' || fail "features pca defaults"
+run "$lcae" features "$fscan" --method polar --bin 2 --dims 3 --radii 2:7 --orders 4 \
+  --n-theta 48 --standardize --solver covariance -o "$t/fg.npy" -q
+expect_rc 0 "features, the polar options given"
+features_json "$t/fg.json" 'method="polar" dims=3 polar.r0=2 polar.r1=7 polar.orders=4
+  polar.n_theta=48 polar.standardize=true pca.solver="covariance" row_dims=30' ||
+  fail "features polar options"
+run "$lcae" features "$fscan" --method pca --bin 2 --dims 5 --solver randomized \
+  --power-iterations 1 --seed 9 -o "$t/fr.npy" -q
+expect_rc 0 "features, the PCA options given"
+features_json "$t/fr.json" 'method="pca" dims=5 pca.solver="randomized"
+  pca.power_iterations=1 pca.seed=9 pca.passes=5' || fail "features PCA options"
+while IFS='|' read -r args want; do
+  [ -n "$args" ] || continue
+  read -r -a a <<<"$args"
+  run "$lcae" features "$fscan" -o "$t/never.npy" "${a[@]}"
+  expect_rc 2 "features $args"
+  one_line_error "features $args"
+  grep -qF -- "$want" "$t/err" || fail "features $args: $err"
+done <<'EOF2'
+--method svd|option --method: expected polar or pca, found 'svd'
+--method polar --dims -2|option --dims: expected 0 or more, found -2
+--method pca --dims 0|option --dims: expected 1 or more with --method pca, found 0
+--method polar --radii 5|option --radii: expected R0:R1 (each 0 to 100000, R0 <= R1), found '5'
+--method polar --radii 7:2|option --radii: expected R0:R1 (each 0 to 100000, R0 <= R1), found '7:2'
+--method polar --orders -1|option --orders: expected 0 to 1000, found -1
+--method polar --orders 1001|option --orders: expected 0 to 1000, found 1001
+--method polar --n-theta -3|option --n-theta: expected 0 to 65536, found -3
+--method pca --power-iterations 21|option --power-iterations: expected 0 to 20, found 21
+--method pca --seed -1|option --seed: expected 0 or more, found -1
+--method pca --solver svd|option --solver: expected auto, covariance or randomized, found 'svd'
+--method pca --orders 3|option --orders: for --method polar only (found 3 with --method pca)
+--method pca --radii 1:4|option --radii: for --method polar only (found 1:4 with --method pca)
+--method pca --n-theta 16|option --n-theta: for --method polar only (found 16 with --method pca)
+--method pca --standardize|option --standardize: for --method polar only (found on with --method pca)
+--bin 2|features: the method is required
+EOF2
+[ -e "$t/never.npy" ] && fail "features: a refused command wrote its output"
 
 [ "$fails" = 0 ] && echo "cli_options: all checks passed"
 exit $((fails > 0))

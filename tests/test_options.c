@@ -2,7 +2,8 @@
  * written out here: defaults, parsing (numbers, bounds, choices, bools, 64-bit seeds
  * exactly), the messages of a refused value, the text form (the shortest decimal that
  * reads back), a JSON key of its own, an excluded maximum, a bool with named values, rows
- * left out of the JSON, and the JSON. */
+ * left out of the JSON, a pair of ints, "not given" markers, and the JSON (of a table and
+ * of its flagged rows). */
 #include "test_util.h"
 
 #include <cjson/cJSON.h>
@@ -16,6 +17,7 @@ typedef struct {
     uint64_t seed;
     double rate, free, share;
     int named, quiet;
+    int span[2], level;
 } toy;
 
 static const char *const picks[] = {"red", "green", "blue", NULL};
@@ -35,6 +37,10 @@ static const lcae_option toy_table[] = {
     {"mode", "lenient_mode", LCAE_OPT_BOOL, offsetof(toy, named), 0, 0, 0, modes, "M", "", 0},
     {"quiet", NULL, LCAE_OPT_INT, offsetof(toy, quiet), 4, 0, 0, NULL, "N", "",
      LCAE_OPT_NO_JSON},
+    {"span", "lo:hi", LCAE_OPT_INT_PAIR, offsetof(toy, span), -1, 0, 100, NULL, "LO:HI", "",
+     LCAE_OPT_UNSET | (1u << 8)},
+    {"level", NULL, LCAE_OPT_INT, offsetof(toy, level), -1, 1, 5, NULL, "L", "",
+     LCAE_OPT_UNSET | (1u << 8)},
     {0}};
 
 static const lcae_option *row(const char *name)
@@ -67,7 +73,30 @@ int main(void)
     lcae_options_defaults(toy_table, &t);
     CHECK(t.count == 7 && t.flag == 1 && t.pick == 2 && t.big == -3 && t.seed == 0 &&
           t.rate == 1e-4 && t.free == -2.5 && t.share == 0.5 && t.named == 0 && t.quiet == 4);
+    CHECK(t.span[0] == -1 && t.span[1] == -1 && t.level == -1);
+    /* "not given" (-1, out of the range) passes the check; given, it must be in range */
     CHECK(lcae_options_check(toy_table, &t) == LCAE_OK);
+    text_is(&t, "span", "-1:-1");
+    parse(&t, "level", "-1", LCAE_EUSAGE, "option --level: expected 1 to 5, found -1");
+    t.level = 0;
+    CHECK(lcae_options_check(toy_table, &t) == LCAE_EUSAGE &&
+          !strcmp(lcae_last_error(), "option --level: expected 1 to 5, found 0"));
+    t.level = -1;
+    parse(&t, "span", "3:40", LCAE_OK, NULL);
+    CHECK(t.span[0] == 3 && t.span[1] == 40);
+    text_is(&t, "span", "3:40");
+    const char *pair_want = "option --span: expected LO:HI (each 0 to 100, LO <= HI), found ";
+    char msg[128];
+    const char *bad_spans[] = {"5", "5:", ":5", "9:2", "0:101", "-1:-1", "1:2:3"};
+    for (size_t i = 0; i < sizeof bad_spans / sizeof *bad_spans; i++) {
+        snprintf(msg, sizeof msg, "%s'%s'", pair_want, bad_spans[i]);
+        parse(&t, "span", bad_spans[i], LCAE_EUSAGE, msg);
+    }
+    CHECK(t.span[0] == 3 && t.span[1] == 40);
+    t.span[0] = -1; /* half a marker is a value */
+    snprintf(msg, sizeof msg, "%s-1:40", pair_want);
+    CHECK(lcae_options_check(toy_table, &t) == LCAE_EUSAGE && !strcmp(lcae_last_error(), msg));
+    t.span[0] = 3;
     CHECK(row("nothing") == NULL);
 
     parse(&t, "count", "9", LCAE_OK, NULL);
@@ -138,8 +167,14 @@ int main(void)
     const char *want = "{\"count\":3,\"flag\":false,\"pick_one\":\"green\","
                        "\"big\":-4000000000,\"seed\":\"9007199254740993\","
                        "\"rate\":0.5,\"free\":-1e+300,\"share_of_all\":0,"
-                       "\"lenient_mode\":true}";
+                       "\"lenient_mode\":true,\"lo\":3,\"hi\":40,\"level\":-1}";
     CHECK_MSG(!strcmp(s, want), "%s", s);
+    free(s);
+    cJSON_Delete(j);
+    /* the flagged rows only, into an object of the caller's */
+    j = lcae_options_json_add(toy_table, &t, 1u << 8, cJSON_CreateObject());
+    s = cJSON_PrintUnformatted(j);
+    CHECK_MSG(!strcmp(s, "{\"lo\":3,\"hi\":40,\"level\":-1}"), "%s", s);
     free(s);
     cJSON_Delete(j);
     return test_done("test_options");

@@ -76,13 +76,21 @@ typedef enum {
     LCAE_OPT_U64,    /* uint64_t: written as a decimal string (JSON numbers are doubles);
                         the range applies to the text given (negative text is refused) */
     LCAE_OPT_DOUBLE, /* double */
-    LCAE_OPT_CHOICE  /* an enum (int-sized) whose value i is named choices[i] */
+    LCAE_OPT_CHOICE, /* an enum (int-sized) whose value i is named choices[i] */
+    LCAE_OPT_INT_PAIR /* two ints, the field and the next (int lo, hi;), lo <= hi: text
+                         "LO:HI", each in the range; JSON: two numbers, keyed by the key
+                         split at ':' ("r0:r1") */
 } lcae_option_type;
 
 enum {
     LCAE_OPT_ABOVE = 1u << 0,  /* the minimum itself is out of range (lr > 0) */
     LCAE_OPT_BELOW = 1u << 1,  /* the maximum itself is out of range */
-    LCAE_OPT_NO_JSON = 1u << 2 /* not in the JSON (it does not change a result) */
+    LCAE_OPT_NO_JSON = 1u << 2, /* not in the JSON (it does not change a result) */
+    LCAE_OPT_UNSET = 1u << 3    /* the default is "not given", a value outside the range
+                                   (-1): defaults set it, the check accepts it, the JSON
+                                   records it as it is; the table's owner resolves it
+                                   before use (e.g. by a method: lcae_features_resolve);
+                                   a text given must be in the range */
     /* bits from 1u << 8 are the table owner's (e.g. LCAE_TRAIN_RESUME in lcae/model.h) */
 };
 
@@ -118,6 +126,13 @@ int lcae_option_parse(const lcae_option *o, void *s, const char *text);
 void lcae_option_format(const lcae_option *o, const void *s, char *buf, size_t size);
 /* Every field of *s as a JSON object, in the table's order (but LCAE_OPT_NO_JSON's). */
 struct cJSON *lcae_options_json(const lcae_option *table, const void *s);
+/* The same into the object j, of the rows whose flags have some of `only` (0: every row);
+ * returns j. */
+struct cJSON *lcae_options_json_add(const lcae_option *table, const void *s, unsigned only,
+                                    struct cJSON *j);
+/* Row o of *s into the object j, under key_as (NULL: the row's key). */
+void lcae_option_json(const lcae_option *o, const void *s, const char *key_as,
+                      struct cJSON *j);
 
 #ifdef __cplusplus
 }

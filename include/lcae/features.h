@@ -80,16 +80,19 @@ typedef int (*lcae_rows_fn)(void *ctx, int64_t first, int n, float *out);
 
 typedef enum { LCAE_PCA_AUTO = 0, LCAE_PCA_COVARIANCE = 1, LCAE_PCA_RANDOMIZED = 2 }
     lcae_pca_solver;
+extern const char *const lcae_pca_solver_names[];    /* by value, NULL-terminated */
 const char *lcae_pca_solver_name(lcae_pca_solver s); /* "auto", "covariance", "randomized" */
 int lcae_pca_solver_from_name(const char *name);     /* -1 if unknown */
 
 /* auto: covariance for rows of at most this many values, randomized above */
 #define LCAE_PCA_COVARIANCE_MAX_DIMS 1024
+/* randomized: the power iterations by default */
+#define LCAE_PCA_POWER_ITERS 2
 
 typedef struct {
     int dims;               /* components kept, 1 .. min(n - 1, d) */
     lcae_pca_solver solver;
-    int power_iters;        /* randomized: power iterations (default 2) */
+    int power_iters;        /* randomized: power iterations (LCAE_PCA_POWER_ITERS) */
     int oversample;         /* randomized: sketch columns beyond dims (default 10) */
     int standardize;        /* divide each column by its standard deviation (covariance
                              * solver only: PCA of the correlation matrix) */
@@ -122,6 +125,7 @@ void lcae_pca_free(lcae_pca_result *res);
 
 /* ---- features of a scan --------------------------------------------------------- */
 typedef enum { LCAE_FEATURES_POLAR = 0, LCAE_FEATURES_PCA = 1 } lcae_features_method;
+extern const char *const lcae_features_method_names[];         /* by value, NULL-ended */
 const char *lcae_features_method_name(lcae_features_method m); /* "polar", "pca" */
 int lcae_features_method_from_name(const char *name);          /* -1 if unknown */
 
@@ -129,7 +133,8 @@ typedef struct {
     lcae_features_method method;
     lcae_prep prep;          /* crop, bin, center, transform, offset; the call fits the
                               * normalization (lcae_prep_fit) itself */
-    int dims;                /* PCA components; polar only: 0 = the magnitudes themselves */
+    int dims;                /* PCA components; polar only: 0 = the magnitudes themselves;
+                              * -1: the method's (lcae_features_resolve) */
     lcae_polar_params polar; /* polar only */
     int standardize;         /* polar only: PCA of the correlation matrix */
     lcae_pca_solver solver;
@@ -137,9 +142,27 @@ typedef struct {
     uint64_t seed;
 } lcae_features_options;
 
-/* The measured defaults of each method (docs/features.md): polar 10 dimensions, pca 16;
- * log transform, bin 1, no crop, no centring (set prep.center and give a beam map). */
+/* The table (lcae/core.h, lcae_option) of the options but prep (lcae_prep_option_table):
+ * method, dims, radii (polar.r0:r1), orders, n-theta, standardize, solver,
+ * power-iterations, seed. dims, radii and orders default to "not given" (LCAE_OPT_UNSET,
+ * -1), n-theta to 0 (from the outer radius): dims is resolved by the method
+ * (lcae_features_resolve), the polar ones by the pattern size (lcae_polar_plan_create).
+ * The rows flagged LCAE_FEATURES_POLAR_ONLY are the polar method's. */
+enum { LCAE_FEATURES_POLAR_ONLY = 1u << 8 };
+extern const lcae_option lcae_features_option_table[];
+
+/* The method's dims for "not given" (polar 10, pca 16: measured, docs/features.md), then
+ * the checks: every row in its range, pca dims 1 or more, no polar-only option changed
+ * for pca (LCAE_EUSAGE with the message). */
+int lcae_features_resolve(lcae_features_options *o);
+
+/* The table's defaults for method m, resolved; log transform, bin 1, no crop, no
+ * centring (set prep.center and give a beam map). */
 lcae_features_options lcae_features_defaults(lcae_features_method m);
+
+/* The options as JSON (lcae run's stage key): method, prep (lcae_prep_json), then the
+ * table's other rows, "not given" as the marker (-1). */
+struct cJSON *lcae_features_options_json(const lcae_features_options *o);
 
 typedef struct {
     int64_t n;

@@ -27,6 +27,7 @@ typedef enum {
 } lcae_dtype;
 
 size_t lcae_dtype_size(lcae_dtype t);
+extern const char *const lcae_dtype_names[];        /* by value, NULL-terminated */
 const char *lcae_dtype_name(lcae_dtype t);          /* "uint16", "float32", ... */
 lcae_dtype lcae_dtype_from_name(const char *name);  /* numpy names: "u2" "uint16" "f4" ... */
 
@@ -151,6 +152,13 @@ typedef struct {
     int64_t frame_header_bytes;     /* before each frame */
     int64_t frame_footer_bytes;     /* after each frame (EMPAD: 2 rows of 128 float32) */
 } lcae_open_options;
+
+/* The table (lcae/core.h, lcae_option) of lcae_open_options: its defaults (all "from the
+ * file") and its JSON (format, scan_ny, scan_nx, det_h, det_w, dtype, big_endian,
+ * header_bytes, frame_header_bytes, frame_footer_bytes). The command line's dataset
+ * options are shaped for typing (--scan NYxNX, --det HxW, --byte-order, dtype aliases:
+ * src/cli/dataset_options.c). */
+extern const lcae_option lcae_open_option_table[];
 
 typedef struct {
     lcae_format format;

@@ -144,9 +144,11 @@ void cli_train_defaults(void);
 int cli_train_options_get(lcae_train_options *o);
 
 /* The option tables built from the library's (main, before any is used): lcae simulate's
- * (src/cli/cmd_simulate.c) and lcae run's built-in sample's (src/cli/cmd_run.c). */
+ * (src/cli/cmd_simulate.c), lcae run's built-in sample's (src/cli/cmd_run.c) and lcae
+ * features' (src/cli/cmd_features.c). */
 void cli_sim_defaults(void);
 void cli_run_defaults(void);
+void cli_features_defaults(void); /* lcae features' (src/cli/cmd_features.c) */
 
 /* Subcommands (one file each, src/cli/cmd_*.c). */
 extern const cli_command cmd_info;

@@ -134,33 +134,34 @@ static int write_maps_png(const lcae_sim_params *p, lcae_output_set *set, const 
     uint8_t *rgb = malloc((size_t)n * 3);
     if (!rgb)
         return cli_error(LCAE_ENOMEM, "out of memory");
-    const char *labels[3] = {"truth_class", "truth_grain", "truth_region"};
+    /* labels in categorical colours; angles (degrees) and thicknesses (nm) on viridis over
+     * their range */
+    double t_lo = p->thickness_nm * (1 - p->thickness_var);
+    double t_hi = p->thickness_nm * (1 + p->thickness_var);
+    const struct {
+        const char *name;
+        int labels;
+        double lo, hi;
+    } maps[] = {{"truth_class", 1, 0, 0}, {"truth_grain", 1, 0, 0}, {"truth_region", 1, 0, 0},
+                {"truth_angle", 0, 0, 360}, {"truth_thickness", 0, t_lo, t_hi}};
     int st = 0;
-    for (int k = 0; k < 3 && !st; k++) {
+    for (size_t k = 0; k < sizeof maps / sizeof *maps && !st; k++) {
         char name[64];
-        snprintf(name, sizeof name, "%s.npy", labels[k]);
+        snprintf(name, sizeof name, "%s.npy", maps[k].name);
         lcae_npy_header h;
-        int32_t *v;
-        if ((st = lcae_npy_load_i32(path_in(dir, name), &h, &v)))
+        int32_t *labels = NULL;
+        float *values = NULL;
+        st = maps[k].labels ? lcae_npy_load_i32(path_in(dir, name), &h, &labels)
+                            : lcae_npy_load_f32(path_in(dir, name), &h, &values);
+        if (st)
             break;
-        lcae_image_labels(v, n, rgb);
-        free(v);
-        snprintf(name, sizeof name, "%s.png", labels[k]);
-        st = lcae_png_write_in(set, path_in(dir, name), rgb, (int)p->ny, (int)p->nx, 3);
-    }
-    const char *maps[2] = {"truth_angle", "truth_thickness"};
-    for (int k = 0; k < 2 && !st; k++) {
-        char name[64];
-        snprintf(name, sizeof name, "%s.npy", maps[k]);
-        lcae_npy_header h;
-        float *v;
-        if ((st = lcae_npy_load_f32(path_in(dir, name), &h, &v)))
-            break;
-        double lo = k ? p->thickness_nm * (1 - p->thickness_var) : 0;
-        double hi = k ? p->thickness_nm * (1 + p->thickness_var) : 360;
-        lcae_image_viridis(v, n, lo, hi, 0, rgb);
-        free(v);
-        snprintf(name, sizeof name, "%s.png", maps[k]);
+        if (labels)
+            lcae_image_labels(labels, n, rgb);
+        else
+            lcae_image_viridis(values, n, maps[k].lo, maps[k].hi, 0, rgb);
+        free(labels);
+        free(values);
+        snprintf(name, sizeof name, "%s.png", maps[k].name);
         st = lcae_png_write_in(set, path_in(dir, name), rgb, (int)p->ny, (int)p->nx, 3);
     }
     if (!st) {

@@ -71,6 +71,7 @@ static int run_command(int argc, char **argv)
     cli_hdbscan_defaults();
     cli_sim_defaults();
     cli_run_defaults();
+    cli_features_defaults();
     cli_stats_defaults();
     if (argc < 2) {
         print_usage(stderr);

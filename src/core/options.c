@@ -34,6 +34,7 @@ static void put_number(const lcae_option *o, void *s, double v)
     case LCAE_OPT_I64: *(int64_t *)f = (int64_t)v; break;
     case LCAE_OPT_U64: *(uint64_t *)f = (uint64_t)v; break;
     case LCAE_OPT_DOUBLE: *(double *)f = v; break;
+    case LCAE_OPT_INT_PAIR: ((int *)f)[1] = (int)v; *(int *)f = (int)v; break;
     default: *(int *)f = (int)v;
     }
 }
@@ -145,6 +146,9 @@ void lcae_option_format(const lcae_option *o, const void *s, char *buf, size_t s
             snprintf(buf, size, "%s", *(const int *)f ? "on" : "off");
         return;
     case LCAE_OPT_INT: snprintf(buf, size, "%d", *(const int *)f); return;
+    case LCAE_OPT_INT_PAIR:
+        snprintf(buf, size, "%d:%d", ((const int *)f)[0], ((const int *)f)[1]);
+        return;
     case LCAE_OPT_I64: snprintf(buf, size, "%lld", (long long)*(const int64_t *)f); return;
     case LCAE_OPT_U64:
         snprintf(buf, size, "%llu", (unsigned long long)*(const uint64_t *)f);
@@ -164,10 +168,39 @@ void lcae_option_format(const lcae_option *o, const void *s, char *buf, size_t s
     }
 }
 
+/* A field holding the row's "not given" marker (LCAE_OPT_UNSET). */
+static int is_unset(const lcae_option *o, const void *s)
+{
+    const int *pair = field(o, s);
+    return (o->flags & LCAE_OPT_UNSET) && get_number(o, s) == o->def &&
+           (o->type != LCAE_OPT_INT_PAIR || pair[1] == o->def);
+}
+
+/* A pair's message: "expected R0:R1 (each 0 to 100000, R0 <= R1), found ..." */
+static int pair_out_of_range(const lcae_option *o, const char *found)
+{
+    char want[160];
+    range_text(o, want, sizeof want);
+    const char *lohi = o->metavar ? o->metavar : "LO:HI", *colon = strchr(lohi, ':');
+    return lcae_fail(LCAE_EUSAGE, "option --%s: expected %s (each %s, %.*s <= %s), found %s",
+                     o->name, lohi, want, (int)(colon ? colon - lohi : 2), lohi,
+                     colon ? colon + 1 : "HI", found);
+}
+
 int lcae_options_check(const lcae_option *t, const void *s)
 {
     for (; t->name; t++) {
-        if (t->type == LCAE_OPT_U64 || in_range(t, get_number(t, s)))
+        if (t->type == LCAE_OPT_U64 || is_unset(t, s))
+            continue;
+        if (t->type == LCAE_OPT_INT_PAIR) {
+            const int *pair = field(t, s);
+            if (in_range(t, pair[0]) && in_range(t, pair[1]) && pair[0] <= pair[1])
+                continue;
+            char found[48];
+            lcae_option_format(t, s, found, sizeof found);
+            return pair_out_of_range(t, found);
+        }
+        if (in_range(t, get_number(t, s)))
             continue;
         char found[48];
         if (t->type == LCAE_OPT_CHOICE || t->type == LCAE_OPT_BOOL)
@@ -206,6 +239,22 @@ int lcae_option_parse(const lcae_option *o, void *s, const char *text)
         choice_list(o, want, sizeof want);
         return lcae_fail(LCAE_EUSAGE, "option --%s: expected %s, found '%s'", o->name, want,
                          text);
+    case LCAE_OPT_INT_PAIR: {
+        char quoted[80];
+        snprintf(quoted, sizeof quoted, "'%s'", text);
+        long lo = strtol(text, &end, 10), hi = 0;
+        const char *second = end + 1;
+        int ok = !errno && end != text && *end == ':';
+        if (ok) {
+            hi = strtol(second, &end, 10);
+            ok = !errno && end != second && !*end;
+        }
+        if (!ok || !in_range(o, (double)lo) || !in_range(o, (double)hi) || lo > hi)
+            return pair_out_of_range(o, quoted);
+        ((int *)field(o, s))[0] = (int)lo;
+        ((int *)field(o, s))[1] = (int)hi;
+        return LCAE_OK;
+    }
     case LCAE_OPT_DOUBLE:
         v = strtod(text, &end);
         if (errno || end == text || *end)
@@ -237,21 +286,36 @@ int lcae_option_parse(const lcae_option *o, void *s, const char *text)
 
 cJSON *lcae_options_json(const lcae_option *t, const void *s)
 {
-    cJSON *j = cJSON_CreateObject();
-    for (; t->name; t++) {
-        if (t->flags & LCAE_OPT_NO_JSON)
-            continue;
-        char key[64], text[48];
-        snprintf(key, sizeof key, "%s", t->key ? t->key : t->name);
-        for (char *c = key; *c; c++)
-            *c = *c == '-' ? '_' : *c;
-        lcae_option_format(t, s, text, sizeof text);
-        switch (t->type) {
-        case LCAE_OPT_BOOL: cJSON_AddBoolToObject(j, key, *(const int *)field(t, s)); break;
-        case LCAE_OPT_U64: /* fall through: JSON numbers cannot hold every 64-bit seed */
-        case LCAE_OPT_CHOICE: cJSON_AddStringToObject(j, key, text); break;
-        default: cJSON_AddNumberToObject(j, key, get_number(t, s));
-        }
-    }
+    return lcae_options_json_add(t, s, 0, cJSON_CreateObject());
+}
+
+cJSON *lcae_options_json_add(const lcae_option *t, const void *s, unsigned only, cJSON *j)
+{
+    for (; t->name; t++)
+        if (!(t->flags & LCAE_OPT_NO_JSON) && (!only || (t->flags & only)))
+            lcae_option_json(t, s, NULL, j);
     return j;
+}
+
+void lcae_option_json(const lcae_option *t, const void *s, const char *key_as, cJSON *j)
+{
+    char key[64], text[48];
+    snprintf(key, sizeof key, "%s", key_as ? key_as : t->key ? t->key : t->name);
+    for (char *c = key; *c; c++)
+        *c = *c == '-' ? '_' : *c;
+    lcae_option_format(t, s, text, sizeof text);
+    switch (t->type) {
+    case LCAE_OPT_INT_PAIR: { /* "r0:r1": r0 the first, r1 the second */
+        char *second = strchr(key, ':');
+        if (second)
+            *second++ = 0;
+        cJSON_AddNumberToObject(j, key, ((const int *)field(t, s))[0]);
+        cJSON_AddNumberToObject(j, second ? second : key, ((const int *)field(t, s))[1]);
+        break;
+    }
+    case LCAE_OPT_BOOL: cJSON_AddBoolToObject(j, key, *(const int *)field(t, s)); break;
+    case LCAE_OPT_U64: /* fall through: JSON numbers cannot hold every 64-bit seed */
+    case LCAE_OPT_CHOICE: cJSON_AddStringToObject(j, key, text); break;
+    default: cJSON_AddNumberToObject(j, key, get_number(t, s));
+    }
 }

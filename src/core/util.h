@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Seconds on the monotonic clock (differences only). */
 double core_now_s(void);
@@ -20,6 +21,24 @@ static inline uint64_t core_mix64(uint64_t z)
 static inline uint64_t core_splitmix64(uint64_t *state)
 {
     return core_mix64(*state += 0x9e3779b97f4a7c15ULL);
+}
+
+/* An enum's names by value, NULL-terminated (the choices of an option table's row): the
+ * name of value v ("?" if none), and the value of a name (-1 if none, or name NULL). */
+static inline const char *core_name_of(const char *const *names, int v)
+{
+    for (int i = 0; names[i]; i++)
+        if (i == v)
+            return names[i];
+    return "?";
+}
+
+static inline int core_name_index(const char *const *names, const char *name)
+{
+    for (int i = 0; name && names[i]; i++)
+        if (!strcmp(names[i], name))
+            return i;
+    return -1;
 }
 
 /* Grows array p to n elements with realloc; on failure p keeps its old block and fail is

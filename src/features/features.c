@@ -20,34 +20,6 @@
 /* patterns per call of the row callback when no PCA follows (polar, dims 0) */
 #define PLAIN_BATCH 1024
 
-static const char *const method_names[] = {"polar", "pca"};
-
-const char *lcae_features_method_name(lcae_features_method m)
-{
-    return (unsigned)m < 2 ? method_names[m] : "?";
-}
-
-int lcae_features_method_from_name(const char *name)
-{
-    for (int i = 0; name && i < 2; i++)
-        if (!strcmp(method_names[i], name))
-            return i;
-    return -1;
-}
-
-lcae_features_options lcae_features_defaults(lcae_features_method m)
-{
-    lcae_pca_options p = lcae_pca_defaults(0);
-    return (lcae_features_options){
-        .method = m,
-        .prep = {.bin = 1, .center = LCAE_CENTER_NONE, .transform = LCAE_TRANSFORM_LOG},
-        .dims = m == LCAE_FEATURES_POLAR ? 10 : 16,
-        .polar = {.r0 = -1, .r1 = -1, .orders = -1, .n_theta = 0},
-        .solver = p.solver,
-        .power_iters = p.power_iters,
-    };
-}
-
 /* ---- the rows: prepared patterns, or their polar magnitudes ------------------------- */
 typedef struct {
     lcae_dataset *ds;
@@ -180,22 +152,16 @@ int lcae_features_compute(lcae_dataset *ds, const lcae_features_options *o,
     memset(out, 0, sizeof *out);
     const lcae_dataset_info *in = lcae_dataset_get_info(ds);
     const char *path = lcae_dataset_path(ds);
+    lcae_features f = {.n = in->count, .used = *o};
+    int rc = lcae_features_resolve(&f.used);
+    if (rc)
+        return rc;
+    o = &f.used; /* resolved: what follows reads these */
     int polar = o->method == LCAE_FEATURES_POLAR;
-    if (!polar && o->method != LCAE_FEATURES_PCA)
-        return lcae_fail(LCAE_EUSAGE, "features: unknown method %d", (int)o->method);
-    if (o->dims < (polar ? 0 : 1))
-        return lcae_fail(LCAE_EUSAGE, "features: dimensions: expected %s, found %d",
-                         polar ? "0 (the magnitudes themselves) or more" : "1 or more",
-                         o->dims);
-    if (o->standardize && !polar)
-        return lcae_fail(LCAE_EUSAGE, "features: standardizing is for the polar magnitudes "
-                         "(the pca method's pixels share one scale)");
     if (o->prep.center == LCAE_CENTER_BEAM && !beam_map)
         return lcae_fail(LCAE_EUSAGE, "%s: centring on the direct beam needs a beam map",
                          path);
-    lcae_features f = {.n = in->count, .used = *o};
-    int rc = lcae_prep_size(in->h, in->w, o->prep.crop, o->prep.bin, &f.size);
-    if (rc)
+    if ((rc = lcae_prep_size(in->h, in->w, o->prep.crop, o->prep.bin, &f.size)))
         return rc;
     const float *beam = o->prep.center == LCAE_CENTER_BEAM ? beam_map : NULL;
     lcae_stats_options so = {.seed = o->seed};
@@ -286,12 +252,9 @@ cJSON *lcae_features_json(const lcae_features *f)
     cJSON_AddNumberToObject(j, "threads", omp_get_max_threads());
     cJSON_AddItemToObject(j, "prep", lcae_prep_json(&u->prep));
     if (u->method == LCAE_FEATURES_POLAR) {
+        /* the polar rows of the table, resolved by the plan */
         cJSON *p = cJSON_AddObjectToObject(j, "polar");
-        cJSON_AddNumberToObject(p, "r0", u->polar.r0);
-        cJSON_AddNumberToObject(p, "r1", u->polar.r1);
-        cJSON_AddNumberToObject(p, "orders", u->polar.orders);
-        cJSON_AddNumberToObject(p, "n_theta", u->polar.n_theta);
-        cJSON_AddBoolToObject(p, "standardize", u->standardize);
+        lcae_options_json_add(lcae_features_option_table, u, LCAE_FEATURES_POLAR_ONLY, p);
         cJSON_AddStringToObject(p, "layout", "radius-major, order fastest; order 0 is the "
                                 "signed ring mean, orders >= 1 magnitudes");
     }

@@ -32,25 +32,22 @@ extern void dorgqr_(const int *m, const int *n, const int *k, double *a, const i
 /* Rows per batch: about 8 MiB of doubles, 64 to 4096 rows. */
 #define BATCH_BYTES (8 << 20)
 
-static const char *const solver_names[] = {"auto", "covariance", "randomized"};
+const char *const lcae_pca_solver_names[] = {"auto", "covariance", "randomized", NULL};
 
 const char *lcae_pca_solver_name(lcae_pca_solver s)
 {
-    return (unsigned)s < 3 ? solver_names[s] : "?";
+    return core_name_of(lcae_pca_solver_names, (int)s);
 }
 
 int lcae_pca_solver_from_name(const char *name)
 {
-    for (int i = 0; name && i < 3; i++)
-        if (!strcmp(solver_names[i], name))
-            return i;
-    return -1;
+    return core_name_index(lcae_pca_solver_names, name);
 }
 
 lcae_pca_options lcae_pca_defaults(int dims)
 {
-    return (lcae_pca_options){.dims = dims, .solver = LCAE_PCA_AUTO, .power_iters = 2,
-                              .oversample = 10};
+    return (lcae_pca_options){.dims = dims, .solver = LCAE_PCA_AUTO,
+                              .power_iters = LCAE_PCA_POWER_ITERS, .oversample = 10};
 }
 
 void lcae_pca_free(lcae_pca_result *r)

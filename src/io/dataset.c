@@ -4,14 +4,42 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *format_names[] = {
+static const char *const format_names[] = {
     [LCAE_FMT_AUTO] = "auto", [LCAE_FMT_EMPAD] = "empad", [LCAE_FMT_RAW] = "raw",
-    [LCAE_FMT_NPY] = "npy",   [LCAE_FMT_MIB] = "mib",     [LCAE_FMT_HDF5] = "hdf5"};
+    [LCAE_FMT_NPY] = "npy",   [LCAE_FMT_MIB] = "mib",     [LCAE_FMT_HDF5] = "hdf5", NULL};
+
+#define OPEN(field) offsetof(lcae_open_options, field)
+
+/* In the order of lcae run's records (run.json, the stage keys): a new row goes last. */
+const lcae_option lcae_open_option_table[] = {
+    {"format", NULL, LCAE_OPT_CHOICE, OPEN(format), LCAE_FMT_AUTO, 0, 0, format_names, "FMT",
+     "the file's format (default: from content and extension)", 0},
+    {"scan-ny", NULL, LCAE_OPT_I64, OPEN(scan_ny), 0, 0, HUGE_VAL, NULL, "NY",
+     "scan rows, 0: from the file (default)", 0},
+    {"scan-nx", NULL, LCAE_OPT_I64, OPEN(scan_nx), 0, 0, HUGE_VAL, NULL, "NX",
+     "scan columns, 0: from the file (default)", 0},
+    {"det-h", NULL, LCAE_OPT_I64, OPEN(det_h), 0, 0, HUGE_VAL, NULL, "H",
+     "raw: detector rows (default)", 0},
+    {"det-w", NULL, LCAE_OPT_I64, OPEN(det_w), 0, 0, HUGE_VAL, NULL, "W",
+     "raw: detector columns (default)", 0},
+    {"dtype", NULL, LCAE_OPT_CHOICE, OPEN(dtype), LCAE_DT_INVALID, 0, 0, lcae_dtype_names, "T",
+     "raw: element type, invalid: from the file (default)", 0},
+    {"big-endian", NULL, LCAE_OPT_BOOL, OPEN(big_endian), 0, 0, 0, NULL, NULL,
+     "raw: big-endian elements (default)", 0},
+    {"header-bytes", NULL, LCAE_OPT_I64, OPEN(header_bytes), 0, 0, HUGE_VAL, NULL, "N",
+     "raw: bytes before the first frame (default)", 0},
+    {"frame-header-bytes", NULL, LCAE_OPT_I64, OPEN(frame_header_bytes), 0, 0, HUGE_VAL, NULL,
+     "N", "raw: bytes before each frame (default)", 0},
+    {"frame-footer-bytes", NULL, LCAE_OPT_I64, OPEN(frame_footer_bytes), 0, 0, HUGE_VAL, NULL,
+     "N", "raw: bytes after each frame (default)", 0},
+    {0}};
 
 const char *lcae_format_name(lcae_format f)
 {

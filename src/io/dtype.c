@@ -14,20 +14,16 @@ size_t lcae_dtype_size(lcae_dtype t)
     }
 }
 
-static const struct { lcae_dtype t; const char *name, *code; } dtype_names[] = {
-    {LCAE_DT_U8, "uint8", "u1"},   {LCAE_DT_U16, "uint16", "u2"},
-    {LCAE_DT_U32, "uint32", "u4"}, {LCAE_DT_U64, "uint64", "u8"},
-    {LCAE_DT_I8, "int8", "i1"},    {LCAE_DT_I16, "int16", "i2"},
-    {LCAE_DT_I32, "int32", "i4"},  {LCAE_DT_I64, "int64", "i8"},
-    {LCAE_DT_F32, "float32", "f4"}, {LCAE_DT_F64, "float64", "f8"},
-};
+/* by value (lcae_dtype): numpy's names and its type codes */
+const char *const lcae_dtype_names[] = {"invalid", "uint8", "uint16", "uint32", "uint64",
+                                        "int8",    "int16", "int32",  "int64",  "float32",
+                                        "float64", NULL};
+static const char *const dtype_codes[] = {"", "u1", "u2", "u4", "u8", "i1",
+                                          "i2", "i4", "i8", "f4", "f8"};
 
 const char *lcae_dtype_name(lcae_dtype t)
 {
-    for (size_t i = 0; i < sizeof dtype_names / sizeof *dtype_names; i++)
-        if (dtype_names[i].t == t)
-            return dtype_names[i].name;
-    return "invalid";
+    return t > LCAE_DT_INVALID && t <= LCAE_DT_F64 ? lcae_dtype_names[t] : "invalid";
 }
 
 lcae_dtype lcae_dtype_from_name(const char *name)
@@ -37,9 +33,9 @@ lcae_dtype lcae_dtype_from_name(const char *name)
     /* numpy descr may carry a byte-order character: "<f4", ">u2", "|u1", "=i4" */
     if (name[0] == '<' || name[0] == '>' || name[0] == '|' || name[0] == '=')
         name++;
-    for (size_t i = 0; i < sizeof dtype_names / sizeof *dtype_names; i++)
-        if (!strcmp(name, dtype_names[i].name) || !strcmp(name, dtype_names[i].code))
-            return dtype_names[i].t;
+    for (int t = LCAE_DT_U8; t <= LCAE_DT_F64; t++)
+        if (!strcmp(name, lcae_dtype_names[t]) || !strcmp(name, dtype_codes[t]))
+            return (lcae_dtype)t;
     return LCAE_DT_INVALID;
 }
 

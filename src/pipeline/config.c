@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "pipeline_internal.h"
 
@@ -12,7 +13,7 @@ static const char *const cluster_on_names[] = {"all", "invariant", NULL};
 
 /* The run's own options (run.json lays them out with the stages': pipeline_run_config_json). */
 const lcae_option lcae_run_option_table[] = {
-    {"cluster-on", NULL, LCAE_OPT_BOOL, RUN(cluster_on_invariant), 0, 0, 0, cluster_on_names,
+    {"cluster-on", NULL, LCAE_OPT_CHOICE, RUN(cluster_on_invariant), 0, 0, 0, cluster_on_names,
      "all|invariant",
      "cluster the rotation-invariant model on all its latent features (the paper) or on "
      "the first --invariant-dims (default); the standard model: always all", 0},
@@ -24,22 +25,6 @@ const lcae_option lcae_run_option_table[] = {
     {"force", NULL, LCAE_OPT_BOOL, RUN(force), 0, 0, 0, NULL, NULL,
      "redo every stage, even those that are up to date", 0},
     {0}};
-
-cJSON *pipeline_open_options_json(const lcae_open_options *o)
-{
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "format", lcae_format_name(o->format));
-    cJSON_AddNumberToObject(j, "scan_ny", (double)o->scan_ny);
-    cJSON_AddNumberToObject(j, "scan_nx", (double)o->scan_nx);
-    cJSON_AddNumberToObject(j, "det_h", (double)o->det_h);
-    cJSON_AddNumberToObject(j, "det_w", (double)o->det_w);
-    cJSON_AddStringToObject(j, "dtype", lcae_dtype_name(o->dtype));
-    cJSON_AddBoolToObject(j, "big_endian", o->big_endian);
-    cJSON_AddNumberToObject(j, "header_bytes", (double)o->header_bytes);
-    cJSON_AddNumberToObject(j, "frame_header_bytes", (double)o->frame_header_bytes);
-    cJSON_AddNumberToObject(j, "frame_footer_bytes", (double)o->frame_footer_bytes);
-    return j;
-}
 
 /* min_samples as used (0: min_cluster_size's) */
 cJSON *pipeline_hdbscan_params_json(const lcae_hdbscan_params *p)
@@ -60,27 +45,95 @@ cJSON *pipeline_smooth_params_json(const lcae_smooth_params *p)
     return j;
 }
 
+/* ---- run.json's "config", laid out -------------------------------------------------
+ * Each member is a struct of lcae_run_options written by its table (an object of its
+ * rows), one row of a table (its value), or a value of its own (strings, and the values
+ * as used), at a path under config ("cluster/on": the member "on" of the object
+ * "cluster"), in this order. */
+typedef enum { ALWAYS, GIVEN_SCAN, SAMPLE } member_when;
+
+typedef struct {
+    const char *path;
+    member_when when;
+    const lcae_option *table; /* rows of the struct at `offset` in lcae_run_options */
+    size_t offset;
+    const char *row;          /* that row's value alone; NULL: the object of every row */
+    cJSON *(*value)(const lcae_run_options *o); /* instead of a table; NULL: left out */
+} config_member;
+
+static cJSON *preset_json(const lcae_run_options *o)
+{
+    return cJSON_CreateString(o->preset ? o->preset : "");
+}
+
+static cJSON *data_json(const lcae_run_options *o)
+{
+    return cJSON_CreateString(o->data);
+}
+
+static cJSON *truth_json(const lcae_run_options *o)
+{
+    return o->truth_dir ? cJSON_CreateString(o->truth_dir) : NULL;
+}
+
+static cJSON *hdbscan_json(const lcae_run_options *o)
+{
+    return pipeline_hdbscan_params_json(&o->hdbscan);
+}
+
+/* "positions": lcae_min_cluster_size_for(positions) (lcae_run records the size) */
+static cJSON *min_cluster_size_from_json(const lcae_run_options *o)
+{
+    return cJSON_CreateString(o->hdbscan.min_cluster_size ? "given" : "positions");
+}
+
+static cJSON *smooth_json(const lcae_run_options *o)
+{
+    return pipeline_smooth_params_json(&o->smooth);
+}
+
+static const config_member config_layout[] = {
+    {"preset", ALWAYS, NULL, 0, NULL, preset_json},
+    {"data", GIVEN_SCAN, NULL, 0, NULL, data_json},
+    {"open", GIVEN_SCAN, lcae_open_option_table, RUN(open), NULL, NULL},
+    {"truth", GIVEN_SCAN, NULL, 0, NULL, truth_json},
+    {"sample", SAMPLE, lcae_sim_option_table, RUN(sim), NULL, NULL},
+    {"train", ALWAYS, lcae_train_option_table, RUN(train), NULL, NULL},
+    {"invariant_bin", ALWAYS, lcae_run_option_table, 0, "invariant-bin", NULL},
+    {"cluster/hdbscan", ALWAYS, NULL, 0, NULL, hdbscan_json},
+    {"cluster/min_cluster_size_from", ALWAYS, NULL, 0, NULL, min_cluster_size_from_json},
+    {"cluster/on", ALWAYS, lcae_run_option_table, 0, "cluster-on", NULL},
+    {"cluster/smooth", ALWAYS, NULL, 0, NULL, smooth_json},
+    {"encode_batch", ALWAYS, lcae_run_option_table, 0, "encode-batch", NULL},
+};
+
 cJSON *pipeline_run_config_json(const lcae_run_options *o)
 {
     cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "preset", o->preset ? o->preset : "");
-    if (o->data) {
-        cJSON_AddStringToObject(j, "data", o->data);
-        cJSON_AddItemToObject(j, "open", pipeline_open_options_json(&o->open));
-        if (o->truth_dir)
-            cJSON_AddStringToObject(j, "truth", o->truth_dir);
-    } else {
-        cJSON_AddItemToObject(j, "sample", lcae_options_json(lcae_sim_option_table, &o->sim));
+    for (size_t i = 0; i < sizeof config_layout / sizeof *config_layout; i++) {
+        const config_member *m = &config_layout[i];
+        if (m->when != ALWAYS && (m->when == GIVEN_SCAN) != (o->data != NULL))
+            continue;
+        cJSON *parent = j;
+        const char *key = m->path, *slash = strchr(key, '/');
+        if (slash) { /* one level of nesting: the object, made by its first member */
+            char name[32];
+            snprintf(name, sizeof name, "%.*s", (int)(slash - key), key);
+            parent = cJSON_GetObjectItem(j, name);
+            if (!parent)
+                parent = cJSON_AddObjectToObject(j, name);
+            key = slash + 1;
+        }
+        const void *s = (const char *)o + m->offset;
+        if (m->row)
+            lcae_option_json(lcae_option_find(m->table, m->row), s, key, parent);
+        else if (m->table)
+            cJSON_AddItemToObject(parent, key, lcae_options_json(m->table, s));
+        else {
+            cJSON *v = m->value(o);
+            if (v)
+                cJSON_AddItemToObject(parent, key, v);
+        }
     }
-    cJSON_AddItemToObject(j, "train", lcae_options_json(lcae_train_option_table, &o->train));
-    cJSON_AddNumberToObject(j, "invariant_bin", o->invariant_bin);
-    cJSON *c = cJSON_AddObjectToObject(j, "cluster");
-    cJSON_AddItemToObject(c, "hdbscan", pipeline_hdbscan_params_json(&o->hdbscan));
-    /* "positions": lcae_min_cluster_size_for(positions) (lcae_run records the size) */
-    cJSON_AddStringToObject(c, "min_cluster_size_from",
-                            o->hdbscan.min_cluster_size ? "given" : "positions");
-    cJSON_AddStringToObject(c, "on", o->cluster_on_invariant ? "invariant" : "all");
-    cJSON_AddItemToObject(c, "smooth", pipeline_smooth_params_json(&o->smooth));
-    cJSON_AddNumberToObject(j, "encode_batch", o->encode_batch);
     return j;
 }

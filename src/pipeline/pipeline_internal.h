@@ -7,7 +7,6 @@
 
 #include "lcae/pipeline.h"
 
-cJSON *pipeline_open_options_json(const lcae_open_options *o);
 cJSON *pipeline_hdbscan_params_json(const lcae_hdbscan_params *p);
 cJSON *pipeline_smooth_params_json(const lcae_smooth_params *p);
 /* Everything: preset, scan or sample, training, clustering. */

@@ -216,19 +216,27 @@ typedef struct {
     int64_t n;
 } truth_maps;
 
+typedef struct source_run source_run;
+
 /* What every stage sees. */
 typedef struct {
     run_state *rs;
     const lcae_run_options *o;
     lcae_dataset *ds;
-    const float *beam;  /* (count, 2) direct-beam positions, NULL when not centred */
+    const char *data_path;
+    float *beam;        /* (count, 2) direct-beam positions, NULL when not centred (the
+                           statistics stage's, owned) */
+    lcae_stats st;      /* the statistics stage's, for the report */
     truth_maps truth;
     const char *truth_dir;
     int64_t ny, nx;     /* the scan's shape (feature maps are smoothed over it) */
+    char *stats_dir, *report_dir;
+    source_run *src;    /* the sources, NSOURCES, their results read back for the report */
+    cJSON *config;      /* run.json's, shown by the report */
 } run_ctx;
 
 /* One source's folder, files and (for the report) results. */
-typedef struct {
+struct source_run {
     const source_def *def;
     char *dir;
     char *model, *log, *vectors, *labels, *probabilities, *score;
@@ -238,7 +246,7 @@ typedef struct {
     int dims;
     int32_t *lab;   /* (n) */
     cJSON *score_json, *cluster_json;
-} source_run;
+};
 
 static void source_run_free(source_run *s)
 {
@@ -335,21 +343,7 @@ static int do_features(run_ctx *c, source_run *s)
 static cJSON *features_config(run_ctx *c, source_run *s)
 {
     lcae_features_options f = features_options(c, s);
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "method", lcae_features_method_name(f.method));
-    cJSON_AddItemToObject(j, "prep", lcae_prep_json(&f.prep));
-    cJSON_AddNumberToObject(j, "dims", f.dims);
-    cJSON_AddNumberToObject(j, "r0", f.polar.r0);
-    cJSON_AddNumberToObject(j, "r1", f.polar.r1);
-    cJSON_AddNumberToObject(j, "orders", f.polar.orders);
-    cJSON_AddNumberToObject(j, "n_theta", f.polar.n_theta);
-    cJSON_AddBoolToObject(j, "standardize", f.standardize);
-    cJSON_AddStringToObject(j, "solver", lcae_pca_solver_name(f.solver));
-    cJSON_AddNumberToObject(j, "power_iters", f.power_iters);
-    char seed[24];
-    snprintf(seed, sizeof seed, "%llu", (unsigned long long)f.seed);
-    cJSON_AddStringToObject(j, "seed", seed);
-    return j;
+    return lcae_features_options_json(&f);
 }
 
 /* encoding adds nothing to the training's key: the batch does not change the latents */
@@ -465,22 +459,23 @@ typedef struct {
     int n_outputs;
     int needs_truth;
     int spread; /* over the MPI ranks (else run by rank 0) */
+    int always; /* never up to date: run every time (the run's own stages) */
 } stage_def;
 
 #define OUT(field) offsetof(source_run, field)
 static const stage_def model_stages[] = {
-    {"train", do_train, train_config, {OUT(model)}, 1, 0, 1},
-    {"encode", do_encode, no_config, {OUT(vectors)}, 1, 0, 1},
+    {"train", do_train, train_config, {OUT(model)}, 1, 0, 1, 0},
+    {"encode", do_encode, no_config, {OUT(vectors)}, 1, 0, 1, 0},
     {"cluster", do_cluster, cluster_config,
-     {OUT(labels), OUT(probabilities), OUT(cluster), OUT(labels_full)}, 4, 0, 0},
-    {"score", do_score, score_config, {OUT(score)}, 1, 1, 0},
-    {NULL, NULL, NULL, {0}, 0, 0, 0}};
+     {OUT(labels), OUT(probabilities), OUT(cluster), OUT(labels_full)}, 4, 0, 0, 0},
+    {"score", do_score, score_config, {OUT(score)}, 1, 1, 0, 0},
+    {NULL, NULL, NULL, {0}, 0, 0, 0, 0}};
 static const stage_def features_stages[] = {
-    {"features", do_features, features_config, {OUT(vectors)}, 1, 0, 1},
+    {"features", do_features, features_config, {OUT(vectors)}, 1, 0, 1, 0},
     {"cluster", do_cluster, cluster_config,
-     {OUT(labels), OUT(probabilities), OUT(cluster), OUT(labels_full)}, 4, 0, 0},
-    {"score", do_score, score_config, {OUT(score)}, 1, 1, 0},
-    {NULL, NULL, NULL, {0}, 0, 0, 0}};
+     {OUT(labels), OUT(probabilities), OUT(cluster), OUT(labels_full)}, 4, 0, 0, 0},
+    {"score", do_score, score_config, {OUT(score)}, 1, 1, 0, 0},
+    {NULL, NULL, NULL, {0}, 0, 0, 0, 0}};
 #undef OUT
 
 static const stage_def *stages_of(source_kind kind)
@@ -493,12 +488,12 @@ static const stage_def *stages_of(source_kind kind)
  * once all its outputs are in place, so that an interrupted stage is never taken for a
  * finished one. */
 static int run_keyed(run_state *rs, const char *name, const char *key, char *const *outs,
-                     int n_outs, int spread, int (*fn)(void *arg), void *arg)
+                     int n_outs, int spread, int always, int (*fn)(void *arg), void *arg)
 {
     /* under MPI: rank 0's decision; a spread stage runs on every rank (its failures are
      * shared inside it), any other on rank 0 */
     int writer = lcae_mpi_rank() == 0;
-    int current = writer ? stage_current(rs, name, key, outs, n_outs) : 0;
+    int current = writer && !always ? stage_current(rs, name, key, outs, n_outs) : 0;
     int rc = lcae_mpi_bcast(&current, sizeof current, 0);
     if (rc || current)
         return rc;
@@ -523,18 +518,20 @@ static int run_source_stage(void *arg)
     return a->st->run(a->c, a->s);
 }
 
-/* A source's stage, named under the source ("standard/train"). */
+/* A stage: a source's, named under the source ("standard/train"), or the run's own
+ * (s NULL). */
 static int run_stage(run_ctx *c, source_run *s, const stage_def *st, const char *key)
 {
     char name[96];
-    snprintf(name, sizeof name, "%s/%s", s->def->name, st->what);
+    snprintf(name, sizeof name, "%s%s%s", s ? s->def->name : "", s ? "/" : "", st->what);
     char *outs[4];
     int n_outs = 0;
     for (int i = 0; i < st->n_outputs; i++) /* NULL: an output not asked for */
         if ((outs[n_outs] = *(char **)((char *)s + st->outputs[i])))
             n_outs++;
     source_stage a = {c, s, st};
-    return run_keyed(c->rs, name, key, outs, n_outs, st->spread, run_source_stage, &a);
+    return run_keyed(c->rs, name, key, outs, n_outs, st->spread, st->always, run_source_stage,
+                     &a);
 }
 
 /* Every stage of one source, each key extending its upstream's. */
@@ -680,22 +677,80 @@ static int share_beam(const lcae_run_options *o, int64_t count, float **beam)
     return lcae_mpi_bcast(*beam, bytes, 0);
 }
 
+/* The statistics (one streaming pass over the scan, spread over the ranks) and, for
+ * centred patterns, the beam map that every later stage centres by. */
+static int do_stats(run_ctx *c, source_run *s)
+{
+    (void)s; /* the run's own stage */
+    const lcae_run_options *o = c->o;
+    int writer = lcae_mpi_rank() == 0;
+    lcae_stats_options so = {.virtual_images = 1, .seed = o->train.seed};
+    int rc = lcae_stats_compute(c->ds, &so, c->rs->p, &c->st);
+    if (rc) /* shared inside */
+        return rc;
+    if (writer)
+        rc = lcae_make_dirs(c->stats_dir);
+    if (!rc && writer)
+        rc = centring_beam(o, c->ds, c->rs->p, c->stats_dir, &c->st, &c->beam);
+    rc = lcae_mpi_check(rc); /* rank 0's writing and beam, to every rank */
+    return rc ? rc : share_beam(o, lcae_dataset_get_info(c->ds)->count, &c->beam);
+}
+
+/* The report of every source's current outputs (rank 0's). */
+static int do_report(run_ctx *c, source_run *s)
+{
+    (void)s; /* the run's own stage */
+    cJSON *timings = cJSON_CreateObject();
+    cJSON *st;
+    cJSON_ArrayForEach(st, cJSON_GetObjectItem(c->rs->run, "stages"))
+        cJSON_AddNumberToObject(timings, st->string,
+                                cJSON_GetNumberValue(cJSON_GetObjectItem(st, "seconds")));
+    lcae_report_clustering cl[NSOURCES];
+    for (int k = 0; k < NSOURCES; k++) {
+        const source_run *r = &c->src[k];
+        cl[k] = (lcae_report_clustering){
+            .name = r->def->name, .title = r->def->title, .latent = r->z,
+            .latent_dims = r->dims, .labels = r->lab,
+            .train_log = r->def->kind == SOURCE_MODEL ? r->log : NULL,
+            .score = r->score_json, .cluster = r->cluster_json};
+    }
+    const lcae_run_options *o = c->o;
+    lcae_report_input ri = {.data_path = c->data_path, .ds = c->ds, .stats = &c->st,
+                            .clusterings = cl, .n_clusterings = NSOURCES,
+                            .truth_class = c->truth.truth_class,
+                            .truth_region = c->truth.truth_region,
+                            .truth_grain = c->truth.truth_grain, .beam = c->beam,
+                            .config = c->config, .timings = timings,
+                            .figure_formats = o->figure_formats,
+                            /* the built-in sample's step is known: scale bars */
+                            .step_nm = o->data ? 0 : o->sim.step_nm};
+    int rc = lcae_make_dirs(c->report_dir);
+    if (!rc)
+        rc = lcae_report_write(&ri, c->report_dir, c->rs->p);
+    cJSON_Delete(timings);
+    return rc;
+}
+
+/* The run's own stages, before the sources' and after them. Both run every time: the
+ * statistics and the beam map are held in memory by the stages after them, and the
+ * report shows every stage's current outputs. Their keys, as recorded: the scan's, and
+ * none ("") for the report, which nothing compares. */
+static const stage_def stats_stage = {"stats", do_stats, NULL, {0}, 0, 0, 1, 1};
+static const stage_def report_stage = {"report", do_report, NULL, {0}, 0, 0, 0, 1};
+
 int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
 {
     run_state rs = {.dir = dir, .force = o->force, .p = p};
     source_run src[NSOURCES] = {{0}};
     for (int k = 0; k < NSOURCES; k++)
         src[k].def = &sources[k];
+    run_ctx ctx = {.rs = &rs, .src = src};
     lcae_dataset *ds = NULL;
-    char *data_path = NULL, *sample_dir = NULL, *stats_dir = NULL, *report_dir = NULL;
+    char *data_path = NULL, *sample_dir = NULL;
     char *sample_key = NULL, *data_key = NULL;
     const char *truth_dir = o->truth_dir;
-    truth_maps truth = {0};
     int32_t *tc = NULL, *tr = NULL, *tg = NULL;
-    lcae_stats st = {0};
-    float *beam = NULL; /* (count, 2) direct-beam positions, when the patterns are centred */
-    cJSON *config = NULL, *timings = NULL;
-    int writer = lcae_mpi_rank() == 0, report_due = 0;
+    int writer = lcae_mpi_rank() == 0;
     int rc = lcae_make_dirs(dir);
     if (rc)
         return rc;
@@ -705,18 +760,18 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
     if (writer)
         remove_temporaries(dir, 1);
     rs.run_json = lcae_path_join(dir, "run.json");
-    stats_dir = lcae_path_join(dir, "stats");
-    report_dir = lcae_path_join(dir, "report");
-    if (!rs.run_json || !stats_dir || !report_dir) {
+    ctx.stats_dir = lcae_path_join(dir, "stats");
+    ctx.report_dir = lcae_path_join(dir, "report");
+    if (!rs.run_json || !ctx.stats_dir || !ctx.report_dir) {
         rc = LCAE_ENOMEM;
         goto done;
     }
     rs.run = load_run_json(rs.run_json);
-    config = pipeline_run_config_json(o);
+    ctx.config = pipeline_run_config_json(o);
     cJSON_DeleteItemFromObject(rs.run, "version");
     cJSON_AddStringToObject(rs.run, "version", lcae_version());
     cJSON_DeleteItemFromObject(rs.run, "config");
-    cJSON_AddItemReferenceToObject(rs.run, "config", config);
+    cJSON_AddItemReferenceToObject(rs.run, "config", ctx.config);
 
     /* the scan: given, or the built-in sample */
     if (o->data) {
@@ -727,7 +782,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
         }
         cJSON *id = cJSON_CreateObject();
         cJSON_AddItemToObject(id, "scan", file_identity(o->data));
-        cJSON_AddItemToObject(id, "open", pipeline_open_options_json(&o->open));
+        cJSON_AddItemToObject(id, "open", lcae_options_json(lcae_open_option_table, &o->open));
         data_key = make_key(NULL, id);
     } else {
         sample_dir = lcae_path_join(dir, "sample");
@@ -743,7 +798,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
         sample_key = make_key(NULL, lcae_options_json(lcae_sim_option_table, &o->sim));
         char *outs[2] = {data_path, truth_class};
         sample_stage a = {&o->sim, sample_dir, p};
-        rc = run_keyed(&rs, "sample", sample_key, outs, 2, 0, run_sample, &a);
+        rc = run_keyed(&rs, "sample", sample_key, outs, 2, 0, 0, run_sample, &a);
         free(truth_class);
         if (rc)
             goto done;
@@ -758,29 +813,31 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
         free(data_key);
         data_key = k;
     }
+    if (!data_key) {
+        rc = LCAE_ENOMEM;
+        goto done;
+    }
     rc = lcae_dataset_open(data_path, &o->open, &ds);
     if (rc)
         goto done;
     const lcae_dataset_info *in = lcae_dataset_get_info(ds);
 
-    /* statistics: always computed (one streaming pass), for the report */
-    {
-        double t0 = core_now_s();
-        lcae_stats_options so = {.virtual_images = 1, .seed = o->train.seed};
-        rc = lcae_stats_compute(ds, &so, p, &st);
-        if (!rc && writer)
-            rc = lcae_make_dirs(stats_dir);
-        if (!rc && writer)
-            rc = centring_beam(o, ds, p, stats_dir, &st, &beam);
-        if (!rc)
-            rc = lcae_mpi_check(rc);
-        if (!rc)
-            rc = share_beam(o, in->count, &beam);
-        if (!rc)
-            rc = stage_done(&rs, "stats", data_key, core_now_s() - t0);
-        if (rc)
-            goto done;
+    /* min_cluster_size 0: the rule's for this scan's positions, recorded as used */
+    lcae_run_options used = *o;
+    if (!used.hdbscan.min_cluster_size) {
+        used.hdbscan.min_cluster_size = lcae_min_cluster_size_for(in->count);
+        cJSON *cluster = cJSON_GetObjectItem(ctx.config, "cluster");
+        cJSON_ReplaceItemInObject(cluster, "hdbscan",
+                                  pipeline_hdbscan_params_json(&used.hdbscan));
     }
+    ctx.o = &used;
+    ctx.ds = ds;
+    ctx.data_path = data_path;
+    ctx.truth_dir = truth_dir;
+    ctx.ny = in->ny;
+    ctx.nx = in->nx;
+    if ((rc = run_stage(&ctx, NULL, &stats_stage, data_key)))
+        goto done;
 
     rc = load_truth(truth_dir, "truth_class.npy", in->count, &tc);
     if (!rc)
@@ -789,17 +846,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
         rc = load_truth(truth_dir, "truth_grain.npy", in->count, &tg);
     if (rc)
         goto done;
-    truth = (truth_maps){tc, tr, tg, in->count};
-
-    /* min_cluster_size 0: the rule's for this scan's positions, recorded as used */
-    lcae_run_options used = *o;
-    if (!used.hdbscan.min_cluster_size) {
-        used.hdbscan.min_cluster_size = lcae_min_cluster_size_for(in->count);
-        cJSON *cluster = cJSON_GetObjectItem(config, "cluster");
-        cJSON_ReplaceItemInObject(cluster, "hdbscan", pipeline_hdbscan_params_json(&used.hdbscan));
-    }
-    run_ctx ctx = {.rs = &rs, .o = &used, .ds = ds, .beam = beam, .truth = truth,
-                   .truth_dir = truth_dir, .ny = in->ny, .nx = in->nx};
+    ctx.truth = (truth_maps){tc, tr, tg, in->count};
     for (int k = 0; k < NSOURCES && !rc; k++) {
         rc = source_run_paths(&src[k], dir, used.hdbscan.assign_noise);
         if (!rc)
@@ -807,62 +854,27 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
         if (!rc) /* the results are rank 0's, for the report */
             rc = lcae_mpi_check(writer ? load_results(&src[k], in->count) : LCAE_OK);
     }
-    if (rc)
-        goto done;
-    report_due = 1; /* on every rank: the report is rank 0's, which tells the others */
-    if (!writer)
-        goto done;
-
-    /* the report, always redrawn: it is cheap and shows every stage's current outputs */
-    {
-        double t0 = core_now_s();
-        timings = cJSON_CreateObject();
-        cJSON *stages = cJSON_GetObjectItem(rs.run, "stages");
-        cJSON *s;
-        cJSON_ArrayForEach(s, stages)
-            cJSON_AddNumberToObject(timings, s->string,
-                                    cJSON_GetNumberValue(cJSON_GetObjectItem(s, "seconds")));
-        lcae_report_clustering cl[NSOURCES];
-        for (int k = 0; k < NSOURCES; k++)
-            cl[k] = (lcae_report_clustering){
-                .name = src[k].def->name, .title = src[k].def->title, .latent = src[k].z,
-                .latent_dims = src[k].dims, .labels = src[k].lab,
-                .train_log = src[k].def->kind == SOURCE_MODEL ? src[k].log : NULL,
-                .score = src[k].score_json, .cluster = src[k].cluster_json};
-        lcae_report_input ri = {.data_path = data_path, .ds = ds, .stats = &st,
-                                .clusterings = cl, .n_clusterings = NSOURCES, .truth_class = tc,
-                                .truth_region = tr, .truth_grain = tg, .beam = beam, .config = config,
-                                .timings = timings, .figure_formats = o->figure_formats,
-                                /* the built-in sample's step is known: scale bars */
-                                .step_nm = o->data ? 0 : o->sim.step_nm};
-        rc = lcae_make_dirs(report_dir);
-        if (!rc)
-            rc = lcae_report_write(&ri, report_dir, p);
-        if (!rc)
-            rc = stage_done(&rs, "report", "", core_now_s() - t0);
-    }
+    if (!rc)
+        rc = run_stage(&ctx, NULL, &report_stage, "");
 
 done:
-    if (report_due)
-        rc = lcae_mpi_check(rc);
     for (int k = 0; k < NSOURCES; k++)
         source_run_free(&src[k]);
     lcae_dataset_close(ds);
-    lcae_stats_free(&st);
-    free(beam);
+    lcae_stats_free(&ctx.st);
+    free(ctx.beam);
     free(tc);
     free(tr);
     free(tg);
     free(data_path);
     free(sample_dir);
-    free(stats_dir);
-    free(report_dir);
+    free(ctx.stats_dir);
+    free(ctx.report_dir);
     free(sample_key);
     free(data_key);
     free(rs.run_json);
     cJSON_Delete(rs.run);
-    cJSON_Delete(config);
-    cJSON_Delete(timings);
+    cJSON_Delete(ctx.config);
     if (lock >= 0)
         close(lock);
     return rc;

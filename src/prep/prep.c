@@ -10,25 +10,21 @@
 #include <string.h>
 
 #include "lcae/stats.h"
+#include "core/util.h"
 
 const char *const lcae_transform_names[] = {"none", "sqrt", "log", NULL};
 const char *const lcae_center_names[] = {"none", "beam", NULL};
 
-static int name_index(const char *const *names, int n, const char *name)
-{
-    for (int i = 0; name && i < n; i++)
-        if (!strcmp(names[i], name))
-            return i;
-    return -1;
-}
-
 const char *lcae_transform_name(lcae_transform t)
 {
-    return (unsigned)t < 3 ? lcae_transform_names[t] : "?";
+    return core_name_of(lcae_transform_names, (int)t);
 }
-int lcae_transform_from_name(const char *name) { return name_index(lcae_transform_names, 3, name); }
-const char *lcae_center_name(lcae_center c) { return (unsigned)c < 2 ? lcae_center_names[c] : "?"; }
-int lcae_center_from_name(const char *name) { return name_index(lcae_center_names, 2, name); }
+int lcae_transform_from_name(const char *name)
+{
+    return core_name_index(lcae_transform_names, name);
+}
+const char *lcae_center_name(lcae_center c) { return core_name_of(lcae_center_names, (int)c); }
+int lcae_center_from_name(const char *name) { return core_name_index(lcae_center_names, name); }
 
 int lcae_prep_size(int64_t h, int64_t w, int crop, int bin, int *size)
 {

@@ -7,20 +7,18 @@
 #include <string.h>
 
 #include "lcae/stats.h"
+#include "core/util.h"
 
-static const char *const norm_names[] = {"sigma68", "std"};
+static const char *const norm_names[] = {"sigma68", "std", NULL};
 
 const char *lcae_norm_rule_name(lcae_norm_rule r)
 {
-    return (unsigned)r < 2 ? norm_names[r] : "?";
+    return core_name_of(norm_names, (int)r);
 }
 
 int lcae_norm_rule_from_name(const char *name)
 {
-    for (int i = 0; name && i < 2; i++)
-        if (!strcmp(norm_names[i], name))
-            return i;
-    return -1;
+    return core_name_index(norm_names, name);
 }
 
 static cJSON *pair(int64_t a, int64_t b)
