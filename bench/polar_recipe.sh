@@ -21,7 +21,10 @@ seed=${3:?usage: bash bench/polar_recipe.sh OUT SAMPLE SEED [extra options...]}
 shift 3
 lcae=${LCAE:-build/lcae}
 threads=${THREADS:-1}
-data=$(ls "$sample"/scan_x*_y*.raw "$sample"/scan.npy 2>/dev/null | head -1)
+data=""
+for f in "$sample"/scan_x*_y*.raw "$sample"/scan.npy; do
+    [[ -f $f ]] && { data=$f; break; }
+done
 [[ -n $data ]] || { echo "polar_recipe.sh: no scan_x*_y*.raw or scan.npy in $sample" >&2; exit 1; }
 scan=$(/usr/bin/python3 -c "import json,sys; s=json.load(open(sys.argv[1]))['scan']; print('%dx%d' % (s[0], s[1]))" "$sample/truth.json")
 mkdir -p "$out"
