@@ -23,6 +23,7 @@ p.add_argument('--pool', default='meanmax'); p.add_argument('--ntheta', type=int
 p.add_argument('--aug-rot', action='store_true', help='standard model: recon of rotated input too')
 p.add_argument('--name', default=''); p.add_argument('--threads', type=int, default=2)
 p.add_argument('--save', default='')
+p.add_argument('--prep', default='', help='the prepared patterns in DATA (default prep64.npy or prep32.npy by --size)')
 p.add_argument('--sched-all', action='store_true',
                help='with --max-steps: the schedule over all steps from the first, as lcae trains '
                     '(default: 20 steps at --lr, then the schedule over the rest + 5 steps)')
@@ -39,7 +40,7 @@ p.add_argument('--report', default='all', help='all: inv10 and all16, raw and z-
 a = p.parse_args()
 torch.set_num_threads(a.threads); torch.manual_seed(a.seed); np.random.seed(a.seed)
 d = a.data.rstrip('/')
-X = np.load(d + ('/prep64.npy' if a.size == 64 else '/prep32.npy'))
+X = np.load(d + '/' + (a.prep or ('prep64.npy' if a.size == 64 else 'prep32.npy')))
 n, H, W = X.shape
 ny, nx = json.load(open(d + '/truth.json'))['scan']  # rows of X in scan order, x fastest
 assert ny * nx == n, (ny, nx, n)
