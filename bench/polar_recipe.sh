@@ -11,8 +11,8 @@
 # build/lcae), THREADS (default 1: two recipes side by side on the 2-core machine).
 # OUT gets model.safetensors (+ its log), latent.npy, labels.npy, labels_full.npy,
 # score_{class,grain}{,_full}.json and time.txt (training: wall, user + system CPU seconds).
-# Same seed, options and thread count as `lcae run --threads T --seed S` give its
-# invariant/ model and labels bit for bit (checked on s3-g8-w6, seed 0: docs/model.md).
+# The training options are those lcae run's CPU preset gives its rotation-invariant model
+# (run.json's "train" with --invariant-bin 2), the clustering its invariant/ stage's.
 set -euo pipefail
 
 out=${1:?usage: bash bench/polar_recipe.sh OUT SAMPLE SEED [extra lcae train options...]}
