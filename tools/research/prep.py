@@ -3,11 +3,16 @@ Reads DIR/scan_x*_y*.raw (EMPAD, 130 rows/frame), bins 2x2 to det/2, centres the
 (either from the simulator's descan formula or a centre of mass of the central disk),
 applies log(1+counts), normalizes (median / sigma68, std fallback), writes DIR/prep64.npy
 (n, 64, 64) float32 and DIR/prep32.npy (n,32,32) plus raw binned log (uncentred) for baselines.
-usage: prep.py DIR [--drift 2] [--com]"""
+usage: prep.py DIR [--drift 2] [--com] [--beam BEAM_POSITION.npy] [--shift-counts] [--out NAME]
+--beam: lcae stats' fitted beam positions (full-resolution pixels) instead of the formula or --com;
+--shift-counts: shift the binned counts, then log (default: shift the binned log pattern);
+--out NAME: write DIR/NAME (the 64 x 64 patterns) only."""
 import sys, glob, json, numpy as np
 from scipy import ndimage
 d = sys.argv[1]
 use_com = '--com' in sys.argv
+arg = lambda k: sys.argv[sys.argv.index(k) + 1] if k in sys.argv else None
+beam_file, out_name = arg('--beam'), arg('--out')
 t = json.load(open(d + '/truth.json'))
 ny, nx = t['scan']; det = t['detector'][0]; drift = t['detector_model']['drift_px']
 raw = glob.glob(d + '/scan_x*_y*.raw')[0]
@@ -31,16 +36,26 @@ if use_com:
     cyb2 = (w * g[0]).sum((1, 2)) / s; cxb2 = (w * g[1]).sum((1, 2)) / s
     print('com vs formula rms err px', np.sqrt(np.mean((cxb2 - cxb) ** 2 + (cyb2 - cyb) ** 2)))
     cxb, cyb = cxb2, cyb2
-lx = np.log1p(np.maximum(x, 0))
-np.save(d + '/log_uncentred.npy', lx)
+if beam_file:  # (ny, nx, 2) (y, x) in detector pixels -> binned pixels
+    bf = np.load(beam_file).reshape(n, 2)
+    cyb = (bf[:, 0] + 0.5) / b - 0.5; cxb = (bf[:, 1] + 0.5) / b - 0.5
+shift_counts = '--shift-counts' in sys.argv
+lx = x if shift_counts else np.log1p(np.maximum(x, 0))
+if not out_name:
+    np.save(d + '/log_uncentred.npy', lx)
 cen = (h - 1) / 2
 out = np.empty_like(lx)
 for i in range(n):
     out[i] = ndimage.shift(lx[i], (cen - cyb[i], cen - cxb[i]), order=1, mode='nearest')
+if shift_counts:
+    out = np.log1p(np.maximum(out, 0))
 med = np.median(out); p16, p84 = np.percentile(out, [16, 84]); s68 = (p84 - p16) / 2
 if s68 <= 1e-3 * out.std(): s68 = out.std()  # sparse data: std fallback
 out = (out - med) / s68
 print('median', med, 'sigma68', s68)
+if out_name:
+    np.save(d + '/' + out_name, out.astype(np.float32))
+    sys.exit(0)
 np.save(d + '/prep64.npy', out.astype(np.float32))
 o32 = out.reshape(n, h // 2, 2, h // 2, 2).mean((2, 4))
 np.save(d + '/prep32.npy', o32.astype(np.float32))

@@ -23,6 +23,10 @@ p.add_argument('--pool', default='meanmax'); p.add_argument('--ntheta', type=int
 p.add_argument('--aug-rot', action='store_true', help='standard model: recon of rotated input too')
 p.add_argument('--name', default=''); p.add_argument('--threads', type=int, default=2)
 p.add_argument('--save', default='')
+p.add_argument('--prep', default='', help='the prepared patterns in DATA (default prep64.npy or prep32.npy by --size)')
+p.add_argument('--sched-all', action='store_true',
+               help='with --max-steps: the schedule over all steps from the first, as lcae trains '
+                    '(default: 20 steps at --lr, then the schedule over the rest + 5 steps)')
 p.add_argument('--invdec', type=float, default=0, help='weight of an auxiliary decoder z[:N] -> |FFT_theta| of the polar image')
 p.add_argument('--invK', type=int, default=7)
 p.add_argument('--nbr', type=float, default=0,
@@ -36,7 +40,7 @@ p.add_argument('--report', default='all', help='all: inv10 and all16, raw and z-
 a = p.parse_args()
 torch.set_num_threads(a.threads); torch.manual_seed(a.seed); np.random.seed(a.seed)
 d = a.data.rstrip('/')
-X = np.load(d + ('/prep64.npy' if a.size == 64 else '/prep32.npy'))
+X = np.load(d + '/' + (a.prep or ('prep64.npy' if a.size == 64 else 'prep32.npy')))
 n, H, W = X.shape
 ny, nx = json.load(open(d + '/truth.json'))['scan']  # rows of X in scan order, x fastest
 assert ny * nx == n, (ny, nx, n)
@@ -170,8 +174,19 @@ def step_fn(xb, ib=None):
         loss = loss + a.nbr * ln; parts['nbr'] = round(ln.item(), 4)
     return loss, parts
 
+def make_sched(steps):
+    if a.sched == 'onecycle':
+        return torch.optim.lr_scheduler.OneCycleLR(opt, a.lr, total_steps=steps, pct_start=0.25)
+    if a.sched == 'cosine':
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    return torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0)
+
 model.train()
 t0 = time.time(); c0 = time.process_time(); step = 0; sched = None; hist = []
+total = 0
+if a.sched_all:
+    assert a.max_steps, '--sched-all needs --max-steps'
+    total = a.max_steps; sched = make_sched(total); print('planned steps', total, flush=True)
 rng = np.random.default_rng(a.seed)
 perm = rng.permutation(idx_all); pi = 0
 while True:
@@ -190,12 +205,7 @@ while True:
     el = time.time() - t0
     if step == 20 and sched is None:
         total = a.max_steps or int(a.seconds / ((time.process_time() - c0) / 20))
-        if a.sched == 'onecycle':
-            sched = torch.optim.lr_scheduler.OneCycleLR(opt, a.lr, total_steps=total - 20 + 5, pct_start=0.25)
-        elif a.sched == 'cosine':
-            sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, total - 20 + 5)
-        else:
-            sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0)
+        sched = make_sched(total - 20 + 5)
         print('planned steps', total, flush=True)
     if step % 200 == 0: hist.append((step, round(el, 1), parts)); print(step, round(el, 1), parts, flush=True)
     if step > 20 and step >= total: break
