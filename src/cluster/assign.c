@@ -44,7 +44,7 @@ static void scan_leaf(const assign_ctx *A, int64_t leaf, int64_t pos, double cq,
 {
     const cl_kdtree *t = A->t;
     const double *q = cl_pt(t, pos);
-    int64_t cnt = t->end[leaf] - t->start[leaf];
+    int64_t cnt = cl_leaf_core_prefix(t, leaf, A->core, b->mr); /* core > mr cannot win */
     for (int64_t c0 = 0; c0 < cnt; c0 += 64) {
         /* a point farther than the best mutual reachability cannot win or tie; once that
          * is core(q), the least possible, only a point as near as the best can */

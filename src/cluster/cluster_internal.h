@@ -35,6 +35,7 @@ struct cl_kdtree {
     double *lo, *hi;             /* (n_nodes, dp) bounding box, zeros past d */
     double *center, *radius;     /* (n_nodes, dp) zeros past d, (n_nodes): bounding ball */
     double lb_shrink;            /* see cl_node_lb2 */
+    int leaves_by_core;          /* grouped: each leaf's points by ascending core distance */
     /* the kernels for this processor (kernels.c): cl_leaf_candidates's mask
      * for float limit lim, and cl_node_lb2's squared box and centre distances */
     uint64_t (*cand)(const cl_kdtree *t, int64_t leaf, int64_t c0, int64_t cnt,
@@ -91,6 +92,26 @@ static inline double cl_f32_limit(double f32_abs, double f32_rel, double rd)
         return INFINITY;
     double r = sqrt(rd) + f32_abs;
     return r * r * (1 + f32_rel);
+}
+
+/* How many of the leaf's first points a search bounded by b must read, when a point
+ * of core distance (core, by point) above b cannot be the answer: in a tree whose
+ * leaves are sorted by core distance, those up to the last of core <= b; else all. */
+static inline int64_t cl_leaf_core_prefix(const cl_kdtree *t, int64_t leaf,
+                                          const double *core, double b)
+{
+    int64_t lo = 0, hi = t->end[leaf] - t->start[leaf];
+    if (!t->leaves_by_core)
+        return hi;
+    const int64_t *idx = t->idx + t->start[leaf];
+    while (lo < hi) { /* the first point of core > b is in [lo, hi] */
+        int64_t mid = lo + (hi - lo) / 2;
+        if (core[idx[mid]] <= b)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 /* Bit j set for each point c0 + j of the leaf (j < 64, c0 + j < cnt, cnt at most its

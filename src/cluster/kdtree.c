@@ -430,6 +430,7 @@ int cl_kdtree_build_grouped(cl_kdtree *t, const double *x, const int64_t *rows,
     for (int64_t c = 0; c < G; c++) /* first[] went one group forward: undo */
         g.first[g.groups[c]] -= g.count[g.groups[c]];
     t->n_nodes = 0;
+    t->leaves_by_core = 1;
     build_top(&g, 0, G);
     if (g.b.failed || finish(t, x, rows))
         rc = lcae_fail(LCAE_ENOMEM, "out of memory (k-d tree of %lld points)", (long long)n);

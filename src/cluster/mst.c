@@ -56,7 +56,6 @@ typedef struct {
     int64_t *comp1, *node_pt; /* node_pt: smallest point index in the node */
     double *core1, *core2;
     double *bound;       /* (n) by component: smallest edge weight known this round */
-    int leaves_by_core;  /* each leaf's points in ascending core distance (grouped) */
 } boruvka;
 
 static inline double load_bound(const double *b)
@@ -84,19 +83,8 @@ static double scan_leaf(const boruvka *B, int64_t R, int64_t i, int64_t ci, doub
 {
     const cl_kdtree *t = B->t;
     const double *q = cl_pt(t, i);
-    int64_t pi = t->idx[i], cnt = t->end[R] - t->start[R];
-    if (B->leaves_by_core) { /* only the points up to the last of core <= b can join */
-        const double *pc = B->pcore + t->start[R];
-        int64_t lo = 0, hi = cnt; /* the first point of core > b is in [lo, hi] */
-        while (lo < hi) {
-            int64_t mid = lo + (hi - lo) / 2;
-            if (pc[mid] <= b)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        cnt = lo;
-    }
+    int64_t pi = t->idx[i], cnt;
+    cnt = cl_leaf_core_prefix(t, R, B->core, b); /* core > b cannot join */
     /* float distances first (cl_f32_limit), the exact one for what passes */
     for (int64_t c0 = 0; c0 < cnt; c0 += 64) {
         uint64_t cand = cl_leaf_candidates(t, R, c0, cnt, t->pts32 + i * t->d,
@@ -322,7 +310,6 @@ int cl_mst(cl_kdtree *t, const double *x, const int64_t *rows, const double *cor
     for (int round = 0; n_edges < n - 1; round++) {
         if (round > 0 && (rc = cl_kdtree_build_grouped(t, x, rows, core, B.comp)))
             goto done;
-        B.leaves_by_core = round > 0;
         if ((rc = size_nodes(&B, &node_cap)))
             goto done;
         for (int64_t i = 0; i < n; i++) {
