@@ -93,9 +93,10 @@ static void credit(edge_key *found, int64_t p, const edge_key *e)
         return;
 #pragma omp critical(lcae_mst_credit)
     if (key_less(e->w, e->lo, e->hi, &found[p])) {
+        double ew = e->w;
         found[p].lo = e->lo;
         found[p].hi = e->hi;
-        __atomic_store(&found[p].w, &e->w, __ATOMIC_RELAXED);
+        __atomic_store(&found[p].w, &ew, __ATOMIC_RELAXED);
     }
 }
 
