@@ -14,11 +14,13 @@
  *    comparison is a strict total order and the tree found is the unique minimum one.
  * In the first round most points need no search: their cheapest edge follows from their
  * k nearest neighbours (knn_edge). In later rounds the points of a leaf (one component)
- * walk the top of the tree together before searching alone (walk). A point is not
- * searched at all when a lower bound of its cheapest outgoing edge, kept from earlier
- * rounds (it only grows as components merge), exceeds the component's best; the best
- * starts from last round's edges that still leave the component and from neighbour
- * pairs across components.
+ * walk the top of the tree together before searching alone (walk), and each pair of
+ * points of two components is examined once, from the component that comes first in
+ * the grouped tree, against the larger of the two bounds, for both points (pairs). A
+ * point is not searched at all when a lower bound of its cheapest outgoing edge, kept
+ * from earlier rounds (it only grows as components merge), exceeds that bound; the
+ * bounds start from last round's edges that still leave the component and from
+ * neighbour pairs across components.
  * Memory: a few arrays of n and of the tree's nodes.
  */
 #include "cluster_internal.h"
