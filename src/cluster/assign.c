@@ -44,11 +44,12 @@ static void scan_leaf(const assign_ctx *A, int64_t leaf, int64_t pos, double cq,
 {
     const cl_kdtree *t = A->t;
     const double *q = cl_pt(t, pos);
-    for (int64_t c0 = 0; c0 < t->end[leaf] - t->start[leaf]; c0 += 64) {
+    int64_t cnt = cl_leaf_core_prefix(t, leaf, A->core, b->mr); /* core > mr cannot win */
+    for (int64_t c0 = 0; c0 < cnt; c0 += 64) {
         /* a point farther than the best mutual reachability cannot win or tie; once that
          * is core(q), the least possible, only a point as near as the best can */
         double reach = b->mr == cq ? b->dist : b->mr;
-        uint64_t cand = cl_leaf_candidates(t, leaf, c0, t->pts32 + pos * t->d,
+        uint64_t cand = cl_leaf_candidates(t, leaf, c0, cnt, t->pts32 + pos * t->d,
                                            cl_f32_limit(t->f32_abs, t->f32_rel, reach * reach));
         for (; cand; cand &= cand - 1) {
             int64_t j = t->start[leaf] + c0 + __builtin_ctzll(cand), pj = t->idx[j];

@@ -35,10 +35,11 @@ struct cl_kdtree {
     double *lo, *hi;             /* (n_nodes, dp) bounding box, zeros past d */
     double *center, *radius;     /* (n_nodes, dp) zeros past d, (n_nodes): bounding ball */
     double lb_shrink;            /* see cl_node_lb2 */
+    int leaves_by_core;          /* grouped: each leaf's points by ascending core distance */
     /* the kernels for this processor (kernels.c): cl_leaf_candidates's mask
      * for float limit lim, and cl_node_lb2's squared box and centre distances */
-    uint64_t (*cand)(const cl_kdtree *t, int64_t leaf, int64_t c0, const float *q32,
-                     float lim);
+    uint64_t (*cand)(const cl_kdtree *t, int64_t leaf, int64_t c0, int64_t cnt,
+                     const float *q32, float lim);
     void (*sums)(const cl_kdtree *t, int64_t a, int64_t b, int64_t pos, double out[4]);
 };
 
@@ -65,7 +66,8 @@ int cl_kdtree_build(cl_kdtree *t, const double *x, const int64_t *rows, int64_t 
  * subtrees of its own under a top that splits groups by their centroids. Below the top,
  * the core distance (core[i], by point) is one more coordinate a node may be split on:
  * nodes then hold points of similar density, so that a search is pruned by the core
- * distances in sparse regions and by tight boxes in dense ones. */
+ * distances in sparse regions and by tight boxes in dense ones. Each leaf's points are
+ * in ascending core distance (ties by point). */
 int cl_kdtree_build_grouped(cl_kdtree *t, const double *x, const int64_t *rows,
                             const double *core, const int64_t *group);
 void cl_kdtree_free(cl_kdtree *t);
@@ -92,20 +94,42 @@ static inline double cl_f32_limit(double f32_abs, double f32_rel, double rd)
     return r * r * (1 + f32_rel);
 }
 
-/* Bit j set for each point c0 + j of the leaf (j < 64, c0 + j < its count) whose float
- * squared distance from q32 (d floats) is at most rd_lim (a squared distance from
- * cl_f32_limit): the candidates that the exact distance must decide. */
-static inline uint64_t cl_leaf_candidates(const cl_kdtree *t, int64_t leaf, int64_t c0,
-                                          const float *q32, double rd_lim)
+/* How many of the leaf's first points a search bounded by b must read, when a point
+ * of core distance (core, by point) above b cannot be the answer: in a tree whose
+ * leaves are sorted by core distance, those up to the last of core <= b; else all. */
+static inline int64_t cl_leaf_core_prefix(const cl_kdtree *t, int64_t leaf,
+                                          const double *core, double b)
 {
-    int64_t cnt = t->end[leaf] - t->start[leaf] - c0;
-    uint64_t all = cnt < 64 ? (UINT64_C(1) << cnt) - 1 : ~UINT64_C(0);
+    int64_t lo = 0, hi = t->end[leaf] - t->start[leaf];
+    if (!t->leaves_by_core)
+        return hi;
+    const int64_t *idx = t->idx + t->start[leaf];
+    while (lo < hi) { /* the first point of core > b is in [lo, hi] */
+        int64_t mid = lo + (hi - lo) / 2;
+        if (core[idx[mid]] <= b)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Bit j set for each point c0 + j of the leaf (j < 64, c0 + j < cnt, cnt at most its
+ * count: the leaf's first cnt points) whose float squared distance from q32 (d floats)
+ * is at most rd_lim (a squared distance from cl_f32_limit): the candidates that the
+ * exact distance must decide. */
+static inline uint64_t cl_leaf_candidates(const cl_kdtree *t, int64_t leaf, int64_t c0,
+                                          int64_t cnt, const float *q32, double rd_lim)
+{
+    if (cnt <= c0)
+        return 0;
+    uint64_t all = cnt - c0 < 64 ? (UINT64_C(1) << (cnt - c0)) - 1 : ~UINT64_C(0);
     if (isinf(rd_lim)) /* no bound yet, or coordinates beyond float's range (inf - inf) */
         return all;
     float lim = (float)rd_lim; /* rounded up, so that no candidate is lost */
     if ((double)lim < rd_lim)
         lim = nextafterf(lim, INFINITY);
-    return t->cand(t, leaf, c0, q32, lim) & all;
+    return t->cand(t, leaf, c0, cnt, q32, lim) & all;
 }
 
 /* Lower bounds of the distance from the point at tree position pos to any point of

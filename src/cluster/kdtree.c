@@ -118,7 +118,23 @@ static int64_t new_node(builder *b, int64_t s, int64_t e)
     return node;
 }
 
-/* A plain k-d subtree over tree positions [s, e). */
+/* Points idx[0..m) in ascending core distance (core by point), ties by point: a
+ * spanning-tree search then reads a leaf of a grouped tree only up to its last point
+ * whose core distance is within the bound (insertion sort: m < 2 CL_LEAF). */
+static void sort_by_core(int64_t *idx, int64_t m, const double *core)
+{
+    for (int64_t i = 1; i < m; i++) {
+        int64_t v = idx[i], j = i;
+        for (; j > 0 && (core[idx[j - 1]] > core[v] ||
+                         (core[idx[j - 1]] == core[v] && idx[j - 1] > v));
+             j--)
+            idx[j] = idx[j - 1];
+        idx[j] = v;
+    }
+}
+
+/* A plain k-d subtree over tree positions [s, e); with b->core, each leaf's points in
+ * ascending core distance (sort_by_core). */
 static int64_t build_kd(builder *b, int64_t s, int64_t e)
 {
     cl_kdtree *t = b->t;
@@ -137,8 +153,11 @@ static int64_t build_kd(builder *b, int64_t s, int64_t e)
             hi[k] = fmax(hi[k], v[k]);
         }
     }
-    if (e - s < 2 * CL_LEAF)
+    if (e - s < 2 * CL_LEAF) {
+        if (b->core)
+            sort_by_core(t->idx + s, e - s, b->core);
         return node;
+    }
     int64_t dim = 0;
     for (int64_t k = 1; k < d; k++)
         if (hi[k] - lo[k] > hi[dim] - lo[dim])
@@ -411,6 +430,7 @@ int cl_kdtree_build_grouped(cl_kdtree *t, const double *x, const int64_t *rows,
     for (int64_t c = 0; c < G; c++) /* first[] went one group forward: undo */
         g.first[g.groups[c]] -= g.count[g.groups[c]];
     t->n_nodes = 0;
+    t->leaves_by_core = 1;
     build_top(&g, 0, G);
     if (g.b.failed || finish(t, x, rows))
         rc = lcae_fail(LCAE_ENOMEM, "out of memory (k-d tree of %lld points)", (long long)n);
@@ -469,7 +489,7 @@ static void batch_scan(const knn_batch *B, int64_t R, const int32_t *act, int na
         int64_t *pos = B->pos + act[a] * m;
         const double *q = cl_pt(t, p);
         for (int64_t c0 = 0; c0 < cnt; c0 += 64) {
-            uint64_t cand = cl_leaf_candidates(t, R, c0, t->pts32 + p * d,
+            uint64_t cand = cl_leaf_candidates(t, R, c0, cnt, t->pts32 + p * d,
                                                cl_f32_limit(t->f32_abs, t->f32_rel, rd[0]));
             for (; cand; cand &= cand - 1) {
                 int64_t j = t->start[R] + c0 + __builtin_ctzll(cand);

@@ -39,11 +39,14 @@ KNAME(leaf_blocks)(const float *blk, int64_t pad, int64_t d, int64_t j0, int nb,
     return bits;
 }
 
-/* cl_leaf_candidates, lim already rounded up to float. */
+/* cl_leaf_candidates, lim already rounded up to float: the leaf's points c0 .. c0 + 63
+ * (bit 0 for c0) before point cnt, in vectors of CL_LANES (bits past cnt are junk). */
 static KTARGET uint64_t KNAME(leaf_candidates)(const cl_kdtree *t, int64_t leaf, int64_t c0,
-                                               const float *q32, float lim)
+                                               int64_t cnt, const float *q32, float lim)
 {
-    int64_t d = t->d, pad = cl_leaf_pad(t, leaf), stop = c0 + 64 < pad ? c0 + 64 : pad;
+    int64_t d = t->d, pad = cl_leaf_pad(t, leaf);
+    int64_t used = (cnt + CL_LANES - 1) / CL_LANES * CL_LANES; /* <= pad */
+    int64_t stop = c0 + 64 < used ? c0 + 64 : used;
     const float *blk = t->blk32 + t->blk_off[leaf];
     uint64_t bits = 0;
     for (int64_t j0 = c0; j0 < stop; j0 += 4 * KW) { /* pad is a multiple of KW */

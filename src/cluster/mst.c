@@ -14,11 +14,13 @@
  *    comparison is a strict total order and the tree found is the unique minimum one.
  * In the first round most points need no search: their cheapest edge follows from their
  * k nearest neighbours (knn_edge). In later rounds the points of a leaf (one component)
- * walk the top of the tree together before searching alone (walk). A point is not
- * searched at all when a lower bound of its cheapest outgoing edge, kept from earlier
- * rounds (it only grows as components merge), exceeds the component's best; the best
- * starts from last round's edges that still leave the component and from neighbour
- * pairs across components.
+ * walk the top of the tree together before searching alone (walk), and each pair of
+ * points of two components is examined once, from the component that comes first in
+ * the grouped tree, against the larger of the two bounds, for both points (pairs). A
+ * point is not searched at all when a lower bound of its cheapest outgoing edge, kept
+ * from earlier rounds (it only grows as components merge), exceeds that bound; the
+ * bounds start from last round's edges that still leave the component and from
+ * neighbour pairs across components.
  * Memory: a few arrays of n and of the tree's nodes.
  */
 #include "cluster_internal.h"
@@ -56,6 +58,14 @@ typedef struct {
     int64_t *comp1, *node_pt; /* node_pt: smallest point index in the node */
     double *core1, *core2;
     double *bound;       /* (n) by component: smallest edge weight known this round */
+    /* Later rounds (pairs): a pair of points of components c and c' is examined once,
+     * from the one whose block of the grouped tree comes first, against the larger of
+     * the two bounds, and counts for both points (found). */
+    int pairs;
+    int64_t *cend;       /* (n) by component: the end of its block of tree positions */
+    double *bmax;        /* (nodes) the largest bound among the node's components when
+                          * the searches began (bounds only fall) */
+    edge_key *found;     /* (n) by point: the lightest edge found for it this round */
 } boruvka;
 
 static inline double load_bound(const double *b)
@@ -75,18 +85,45 @@ static inline void lower_bound(double *b, double w)
         ;
 }
 
+/* found[p] = e if e comes before it (edge order). Few edges pass the bounds (hundreds
+ * a round), so one lock serves; w alone is read outside it, atomically. */
+static void credit(edge_key *found, int64_t p, const edge_key *e)
+{
+    double w;
+    __atomic_load(&found[p].w, &w, __ATOMIC_RELAXED);
+    if (e->w > w)
+        return;
+#pragma omp critical(lcae_mst_credit)
+    if (key_less(e->w, e->lo, e->hi, &found[p])) {
+        double ew = e->w;
+        found[p].lo = e->lo;
+        found[p].hi = e->hi;
+        __atomic_store(&found[p].w, &ew, __ATOMIC_RELAXED);
+    }
+}
+
+/* The bound that a pair of a point of component c and a point of node R must not
+ * exceed (B->pairs): the larger of the two components' bounds. */
+static inline double pair_bound(const boruvka *B, int64_t c, int64_t R)
+{
+    double br = B->core2[R] == INFINITY ? load_bound(&B->bound[B->comp1[R]]) : B->bmax[R];
+    return fmax(load_bound(&B->bound[c]), br);
+}
+
 /* The edges from tree position i (component ci) into leaf R that are not heavier than
  * b: the lightest of them, if lighter than *best, becomes *best (and lowers the
- * component's bound). Returns the new b. */
+ * component's bound); with B->pairs, each counts for both its points (credit) and
+ * lowers both bounds, and b stays. Returns the new b. */
 static double scan_leaf(const boruvka *B, int64_t R, int64_t i, int64_t ci, double b,
                         edge_key *best)
 {
     const cl_kdtree *t = B->t;
     const double *q = cl_pt(t, i);
-    int64_t pi = t->idx[i];
+    int64_t pi = t->idx[i], cnt;
+    cnt = cl_leaf_core_prefix(t, R, B->core, b); /* core > b cannot join */
     /* float distances first (cl_f32_limit), the exact one for what passes */
-    for (int64_t c0 = 0; c0 < t->end[R] - t->start[R]; c0 += 64) {
-        uint64_t cand = cl_leaf_candidates(t, R, c0, t->pts32 + i * t->d,
+    for (int64_t c0 = 0; c0 < cnt; c0 += 64) {
+        uint64_t cand = cl_leaf_candidates(t, R, c0, cnt, t->pts32 + i * t->d,
                                            cl_f32_limit(t->f32_abs, t->f32_rel, b * b));
         for (; cand; cand &= cand - 1) {
             int64_t j = t->start[R] + c0 + __builtin_ctzll(cand);
@@ -98,7 +135,13 @@ static double scan_leaf(const boruvka *B, int64_t R, int64_t i, int64_t ci, doub
                 continue;
             int64_t pj = t->idx[j];
             int64_t lo = pi < pj ? pi : pj, hi = pi < pj ? pj : pi;
-            if (key_less(w, lo, hi, best)) {
+            if (B->pairs) {
+                edge_key e = {w, lo, hi};
+                credit(B->found, pi, &e);
+                credit(B->found, pj, &e);
+                lower_bound(&B->bound[ci], w);
+                lower_bound(&B->bound[B->pcomp[j]], w);
+            } else if (key_less(w, lo, hi, best)) {
                 *best = (edge_key){w, lo, hi};
                 b = w;
                 lower_bound(&B->bound[ci], w);
@@ -108,19 +151,20 @@ static double scan_leaf(const boruvka *B, int64_t R, int64_t i, int64_t ci, doub
     return b;
 }
 
-/* Cheapest edge from tree position i (point pi, component ci) to another component. */
+/* Cheapest edge from tree position i (point pi, component ci) to another component
+ * (into *best; with B->pairs, the edges to components after ci, into B->found). */
 static void search(const boruvka *B, int64_t node, double node_lb, int64_t i, edge_key *best)
 {
     const cl_kdtree *t = B->t;
     int64_t ci = B->pcomp[i], pi = t->idx[i];
     double other = B->comp1[node] == ci ? B->core2[node] : B->core1[node];
-    if (other == INFINITY)
+    if (other == INFINITY || (B->pairs && t->end[node] <= B->cend[ci]))
         return;
-    double b = fmin(best->w, load_bound(&B->bound[ci]));
+    double b = B->pairs ? pair_bound(B, ci, node) : fmin(best->w, load_bound(&B->bound[ci]));
     double lb = fmax(fmax(B->pcore[i], other), node_lb);
     if (lb > b)
         return;
-    if (lb == best->w && B->node_pt[node] != pi) {
+    if (!B->pairs && lb == best->w && B->node_pt[node] != pi) {
         int64_t m = B->node_pt[node];
         int64_t lo = m < pi ? m : pi, hi = m < pi ? pi : m;
         if (!key_less(lb, lo, hi, best))
@@ -154,21 +198,22 @@ static void search(const boruvka *B, int64_t node, double node_lb, int64_t i, ed
 typedef struct {
     int64_t L, c;
     const double *low; /* by point */
-    edge_key *best;
 } leaf_query;
 
 static void walk(const boruvka *B, const leaf_query *Q, int64_t node, double node_lb)
 {
     const cl_kdtree *t = B->t;
+    if (t->end[node] <= B->cend[Q->c]) /* components before c's, or c's own */
+        return;
     double other = B->comp1[node] == Q->c ? B->core2[node] : B->core1[node];
-    double b = load_bound(&B->bound[Q->c]);
+    double b = pair_bound(B, Q->c, node);
     if (fmax(fmax(B->core1[Q->L], other), node_lb) > b)
         return;
     if (t->end[node] - t->start[node] <= WALK_ALONE) {
         for (int64_t i = t->start[Q->L]; i < t->end[Q->L]; i++) {
-            b = load_bound(&B->bound[Q->c]);
+            b = pair_bound(B, Q->c, node);
             if (B->pcore[i] <= b && Q->low[t->idx[i]] <= b)
-                search(B, node, 0.0, i, &Q->best[i - t->start[Q->L]]);
+                search(B, node, 0.0, i, NULL);
         }
         return;
     }
@@ -267,6 +312,7 @@ static int size_nodes(boruvka *B, int64_t *cap)
     CORE_GROW(B->node_pt, nn, fail);
     CORE_GROW(B->core1, nn, fail);
     CORE_GROW(B->core2, nn, fail);
+    CORE_GROW(B->bmax, nn, fail);
     if (fail)
         return lcae_fail(LCAE_ENOMEM, "out of memory (spanning tree)");
     *cap = nn;
@@ -286,12 +332,14 @@ int cl_mst(cl_kdtree *t, const double *x, const int64_t *rows, const double *cor
     int64_t *parent = lcae_malloc((size_t)n * sizeof *parent);
     double *low = lcae_malloc((size_t)n * sizeof *low); /* by point: lower bound */
     edge_key *found = lcae_malloc((size_t)n * sizeof *found); /* by point */
+    B.found = found;
+    B.cend = lcae_malloc((size_t)n * sizeof *B.cend);
     edge_key *cbest = lcae_malloc((size_t)n * sizeof *cbest); /* by component */
     edge_key *edges = lcae_malloc((size_t)(n > 1 ? n - 1 : 1) * sizeof *edges);
     /* nbr's rows and entries are positions in the first tree: its points, kept */
     int64_t *idx0 = nbr ? lcae_malloc((size_t)n * sizeof *idx0) : NULL;
     int rc = LCAE_OK;
-    if (!B.comp || !B.pcore || !B.pcomp || !B.bound || !parent || !low || !found ||
+    if (!B.comp || !B.pcore || !B.pcomp || !B.bound || !parent || !low || !found || !B.cend ||
         !cbest || !edges || (nbr && !idx0)) {
         rc = LCAE_ENOMEM;
         goto done;
@@ -339,24 +387,27 @@ int cl_mst(cl_kdtree *t, const double *x, const int64_t *rows, const double *cor
                 lower_bound(&B.bound[B.comp[idx0[j]]], w);
             }
         }
+        B.pairs = round > 0;
         if (round > 0) { /* leaves are pure: they search together */
+            for (int64_t i = 0; i < n; i++) {
+                B.cend[B.pcomp[i]] = i + 1; /* blocks are contiguous */
+                found[i] = (edge_key){INFINITY, -1, -1};
+            }
+            for (int64_t node = t->n_nodes - 1; node >= 0; node--) /* children after */
+                B.bmax[node] = t->left[node] < 0
+                                   ? B.bound[B.pcomp[t->start[node]]]
+                                   : fmax(B.bmax[t->left[node]], B.bmax[t->right[node]]);
 #pragma omp parallel for schedule(dynamic, 1)
             for (int64_t L = 0; L < t->n_nodes; L++) {
                 if (t->left[L] >= 0)
                     continue;
-                edge_key best[2 * CL_LEAF];
-                int64_t s0 = t->start[L], cnt = t->end[L] - s0;
-                for (int64_t i = 0; i < cnt; i++)
-                    best[i] = (edge_key){INFINITY, -1, -1};
-                leaf_query Q = {L, B.pcomp[s0], low, best};
+                leaf_query Q = {L, B.pcomp[t->start[L]], low};
                 walk(&B, &Q, 0, 0.0);
-                double bnd = load_bound(&B.bound[Q.c]);
-                for (int64_t i = 0; i < cnt; i++) {
-                    int64_t p = t->idx[s0 + i];
-                    low[p] = fmax(low[p], fmin(best[i].w, bnd));
-                    found[p] = best[i];
-                }
             }
+            /* every edge of p lighter than its component's bound was examined, from
+             * one side or the other, and counted for p */
+            for (int64_t p = 0; p < n; p++)
+                low[p] = fmax(low[p], fmin(found[p].w, B.bound[B.comp[p]]));
         } else {
 #pragma omp parallel for schedule(dynamic, 64)
             for (int64_t i = 0; i < n; i++) {
@@ -414,6 +465,8 @@ done:
     free(B.node_pt);
     free(B.core1);
     free(B.core2);
+    free(B.bmax);
+    free(B.cend);
     free(B.bound);
     free(parent);
     free(low);
