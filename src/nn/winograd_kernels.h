@@ -1,11 +1,24 @@
 /* The transforms of winograd.c for one instruction set, included once per set with
  * WTARGET (the function attribute) and WNAME(x) (the name suffix) defined: plain loops
  * over the tiles of a row segment, which the compiler vectorizes for that set. Rows are
- * split into even and odd columns first, so that every loop below is contiguous. */
+ * split into their column phases first (even and odd for F(2x2, 3x3), x mod 4 for
+ * F(4x4, 3x3)), so that every loop below is contiguous.
+ *
+ * The three kernels of each tile size share one signature (winograd.c's wg_kernels):
+ *   input_seg:  the 4 (F2) or 6 (F4) input rows src[i] (read at [lo, hi) only, 0
+ *               elsewhere: the padding; whole rows outside the image are given as a row of
+ *               zeros) of the segment's m nt + 2 columns, to V[xi * vstride + t] =
+ *               (B^T d B)[xi] of tile t < nt, xi = a (m + 2) + b;
+ *   output_seg: y = A^T M A (m x m per tile) + bias, then max(y, 0) if relu, from
+ *               M[xi * mstride + t] into the output rows y[i] (i < m; NULL: below the
+ *               image), columns m t .. m t + m - 1 of those below wmax;
+ *   grad_seg:   the m rows g[i] of the output gradient (read at [0, hi), 0 beyond; a row
+ *               below the image is a row of zeros), to D[xi * dstride + t] = (A dy A^T)[xi].
+ * s is scratch of (m + 3) (m nt + 4) floats. */
 
 /* e[t] = r[2t], o[t] = r[2t + 1] for t < n */
-WTARGET static void WNAME(split)(float *restrict e, float *restrict o, const float *restrict r,
-                                 int n)
+WTARGET static void WNAME(split2)(float *restrict e, float *restrict o, const float *restrict r,
+                                  int n)
 {
     for (int t = 0; t < n; t++) {
         e[t] = r[2 * t];
@@ -13,17 +26,57 @@ WTARGET static void WNAME(split)(float *restrict e, float *restrict o, const flo
     }
 }
 
-/* Input tiles: the 4 input rows src[i] (each read at [lo, hi) only, 0 elsewhere: the
- * padding, and whole rows outside the image are given as a row of zeros) of the
- * segment's 2 nt + 2 columns, transformed to V[xi * vstride + t] = (B^T d B)[xi] of tile
- * t < nt, xi = 4 a + b; d is scratch of 4 (2 nt + 2) floats. */
-WTARGET static void WNAME(input_seg)(float *restrict V, size_t vstride,
-                                     const float *const *src, int lo, int hi,
-                                     float *restrict d, float *restrict e, float *restrict o,
-                                     int nt)
+/* q[j * pitch + t] = r[4t + j] for j < 4, t < n */
+WTARGET static void WNAME(split4)(float *restrict q, size_t pitch, const float *restrict r,
+                                  int n)
+{
+    float *restrict q0 = q, *restrict q1 = q + pitch, *restrict q2 = q + 2 * pitch,
+                    *restrict q3 = q + 3 * pitch;
+    for (int t = 0; t < n; t++) {
+        q0[t] = r[4 * t];
+        q1[t] = r[4 * t + 1];
+        q2[t] = r[4 * t + 2];
+        q3[t] = r[4 * t + 3];
+    }
+}
+
+/* The tiles' values p[(i m + j) * nt + t] (row i, column j of tile t) into the output
+ * rows y[i] (NULL: skipped), the last tile's columns only below wmax. */
+WTARGET static void WNAME(store_tiles)(float *const *y, const float *restrict p, int m, int nt,
+                                       int wmax)
+{
+    int full = m * nt <= wmax ? nt : nt - 1; /* tiles whose columns are all inside */
+    for (int i = 0; i < m; i++) {
+        float *restrict yi = y[i];
+        if (!yi)
+            continue;
+        const float *pi = p + (size_t)i * m * nt;
+        if (m == 2)
+            for (int t = 0; t < full; t++) {
+                yi[2 * t] = pi[t];
+                yi[2 * t + 1] = pi[nt + t];
+            }
+        else
+            for (int t = 0; t < full; t++) {
+                yi[4 * t] = pi[t];
+                yi[4 * t + 1] = pi[nt + t];
+                yi[4 * t + 2] = pi[2 * nt + t];
+                yi[4 * t + 3] = pi[3 * nt + t];
+            }
+        for (int j = 0; full < nt && j < wmax - m * full; j++)
+            yi[m * full + j] = pi[(size_t)j * nt + full];
+    }
+}
+
+/* ---- F(2x2, 3x3): 4 x 4 tiles, B^T d B, A^T M A with A^T = [1 1 1 0; 0 1 -1 -1] */
+
+WTARGET static void WNAME(input_seg2)(float *restrict V, size_t vstride,
+                                      const float *const *src, int lo, int hi,
+                                      float *restrict s, int nt)
 {
     int len = 2 * nt + 2;
-    float *d0 = d, *d1 = d + len, *d2 = d + 2 * len, *d3 = d + 3 * len;
+    float *d0 = s, *d1 = s + len, *d2 = s + 2 * len, *d3 = s + 3 * len;
+    float *e = s + 4 * len, *o = e + nt + 1;
     const float *restrict s0 = src[0], *restrict s1 = src[1], *restrict s2 = src[2],
                           *restrict s3 = src[3];
     for (int x = 0; x < lo; x++) /* B^T of zero columns */
@@ -37,7 +90,7 @@ WTARGET static void WNAME(input_seg)(float *restrict V, size_t vstride,
     for (int x = hi; x < len; x++)
         d0[x] = d1[x] = d2[x] = d3[x] = 0.0f;
     for (int a = 0; a < 4; a++) { /* (B^T d) B: columns b = 0..3 of each tile */
-        WNAME(split)(e, o, d + a * len, nt + 1);
+        WNAME(split2)(e, o, s + a * len, nt + 1);
         float *v0 = V + (4 * a) * vstride, *v1 = v0 + vstride, *v2 = v1 + vstride,
               *v3 = v2 + vstride;
         for (int t = 0; t < nt; t++) {
@@ -49,12 +102,8 @@ WTARGET static void WNAME(input_seg)(float *restrict V, size_t vstride,
     }
 }
 
-/* Output tiles: from M[xi * mstride + t], y = A^T M A (2 x 2 per tile) + bias, then
- * max(y, 0) if relu, into rows y0 (and y1 if not NULL) of the output, columns 2t, 2t + 1
- * for t < nt (the last column only if 2 nt - 1 < wmax). s is scratch of 4 nt floats. */
-WTARGET static void WNAME(output_seg)(float *restrict y0, float *restrict y1, const float *M,
-                                      size_t mstride, int nt, int wmax, float bias, int relu,
-                                      float *restrict s)
+WTARGET static void WNAME(output_seg2)(float *const *y, const float *M, size_t mstride, int nt,
+                                       int wmax, float bias, int relu, float *restrict s)
 {
     float *p00 = s, *p01 = s + nt, *p10 = s + 2 * nt, *p11 = s + 3 * nt;
     for (int t = 0; t < nt; t++) {
@@ -74,32 +123,16 @@ WTARGET static void WNAME(output_seg)(float *restrict y0, float *restrict y1, co
         }
         p00[t] = v00, p01[t] = v01, p10[t] = v10, p11[t] = v11;
     }
-    int full = 2 * nt <= wmax ? nt : nt - 1; /* tiles whose both columns are inside */
-    for (int t = 0; t < full; t++) {
-        y0[2 * t] = p00[t];
-        y0[2 * t + 1] = p01[t];
-    }
-    if (full < nt)
-        y0[2 * full] = p00[full];
-    if (y1) {
-        for (int t = 0; t < full; t++) {
-            y1[2 * t] = p10[t];
-            y1[2 * t + 1] = p11[t];
-        }
-        if (full < nt)
-            y1[2 * full] = p10[full];
-    }
+    WNAME(store_tiles)(y, s, 2, nt, wmax);
 }
 
-/* Output-gradient tiles for the weight gradient: rows g0, g1 (2 nt values each, read
- * at [0, hi) only, 0 beyond: the image's edge; a row below the image is a row of zeros)
- * transformed to D[xi * dstride + t] = (A dy A^T)[xi]; r is scratch of 8 nt floats. */
-WTARGET static void WNAME(grad_seg)(float *restrict D, size_t dstride, const float *restrict g0,
-                                    const float *restrict g1, int hi, float *restrict r,
-                                    float *restrict e, float *restrict o, int nt)
+WTARGET static void WNAME(grad_seg2)(float *restrict D, size_t dstride, const float *const *g,
+                                     int hi, float *restrict s, int nt)
 {
     int len = 2 * nt;
-    float *r0 = r, *r1 = r + len, *r2 = r + 2 * len, *r3 = r + 3 * len;
+    float *r0 = s, *r1 = s + len, *r2 = s + 2 * len, *r3 = s + 3 * len;
+    float *e = s + 4 * len, *o = e + nt;
+    const float *restrict g0 = g[0], *restrict g1 = g[1];
     for (int x = 0; x < hi; x++) { /* A dy: rows dy0, dy0 + dy1, dy0 - dy1, -dy1 */
         r0[x] = g0[x];
         r1[x] = g0[x] + g1[x];
@@ -109,7 +142,7 @@ WTARGET static void WNAME(grad_seg)(float *restrict D, size_t dstride, const flo
     for (int x = hi; x < len; x++) /* -0 as -g1 of a zero */
         r0[x] = r1[x] = r2[x] = 0.0f, r3[x] = -0.0f;
     for (int a = 0; a < 4; a++) { /* (A dy) A^T: the same over the columns */
-        WNAME(split)(e, o, r + a * len, nt);
+        WNAME(split2)(e, o, s + a * len, nt);
         float *v0 = D + (4 * a) * dstride, *v1 = v0 + dstride, *v2 = v1 + dstride,
               *v3 = v2 + dstride;
         for (int t = 0; t < nt; t++) {
@@ -118,5 +151,122 @@ WTARGET static void WNAME(grad_seg)(float *restrict D, size_t dstride, const flo
             v2[t] = e[t] - o[t];
             v3[t] = -o[t];
         }
+    }
+}
+
+/* ---- F(4x4, 3x3) (interpolation points 0, 1, -1, 2, -2 and infinity): 6 x 6 tiles,
+ * B^T = [4  0 -5  0  1  0]   A^T = [1 1  1 1  1 0]
+ *       [0 -4 -4  1  1  0]         [0 1 -1 2 -2 0]
+ *       [0  4 -4 -1  1  0]         [0 1  1 4  4 0]
+ *       [0 -2 -1  2  1  0]         [0 1 -1 8 -8 1]
+ *       [0  2 -1 -2  1  0]
+ *       [0  4  0 -5  0  1]
+ * each applied as its shared sums (B^T rows 1-2 and 3-4 differ only in signs). */
+
+/* v[b] = (B^T c)[b] of the 6 values c0..c5 */
+#define WG_BT6(v0, v1, v2, v3, v4, v5, c0, c1, c2, c3, c4, c5)                                 \
+    do {                                                                                       \
+        v0 = 4.0f * (c0) - 5.0f * (c2) + (c4);                                                 \
+        v1 = ((c3) + (c4)) - 4.0f * ((c1) + (c2));                                             \
+        v2 = ((c4) - (c3)) + 4.0f * ((c1) - (c2));                                             \
+        v3 = ((c4) - (c2)) + 2.0f * ((c3) - (c1));                                             \
+        v4 = ((c4) - (c2)) - 2.0f * ((c3) - (c1));                                             \
+        v5 = 4.0f * (c1) - 5.0f * (c3) + (c5);                                                 \
+    } while (0)
+
+WTARGET static void WNAME(input_seg4)(float *restrict V, size_t vstride,
+                                      const float *const *src, int lo, int hi,
+                                      float *restrict s, int nt)
+{
+    size_t pitch = 4 * (size_t)nt + 4; /* a row of 4 nt + 2 columns, 2 more for split4 */
+    float *d0 = s, *d1 = s + pitch, *d2 = s + 2 * pitch, *d3 = s + 3 * pitch,
+          *d4 = s + 4 * pitch, *d5 = s + 5 * pitch, *q = s + 6 * pitch;
+    size_t qp = (size_t)nt + 1;
+    const float *restrict s0 = src[0], *restrict s1 = src[1], *restrict s2 = src[2],
+                          *restrict s3 = src[3], *restrict s4 = src[4], *restrict s5 = src[5];
+    for (int x = 0; x < lo; x++) /* B^T of zero columns */
+        d0[x] = d1[x] = d2[x] = d3[x] = d4[x] = d5[x] = 0.0f;
+    for (int x = lo; x < hi; x++) /* B^T d: rows a = 0..5 */
+        WG_BT6(d0[x], d1[x], d2[x], d3[x], d4[x], d5[x], s0[x], s1[x], s2[x], s3[x], s4[x],
+               s5[x]);
+    for (int x = hi; x < (int)pitch; x++)
+        d0[x] = d1[x] = d2[x] = d3[x] = d4[x] = d5[x] = 0.0f;
+    for (int a = 0; a < 6; a++) { /* (B^T d) B: columns 4t .. 4t + 5 of tile t */
+        WNAME(split4)(q, qp, s + a * pitch, nt + 1);
+        const float *restrict q0 = q, *restrict q1 = q + qp, *restrict q2 = q + 2 * qp,
+                              *restrict q3 = q + 3 * qp;
+        float *v0 = V + (6 * a) * vstride, *v1 = v0 + vstride, *v2 = v1 + vstride,
+              *v3 = v2 + vstride, *v4 = v3 + vstride, *v5 = v4 + vstride;
+        for (int t = 0; t < nt; t++)
+            WG_BT6(v0[t], v1[t], v2[t], v3[t], v4[t], v5[t], q0[t], q1[t], q2[t], q3[t],
+                   q0[t + 1], q1[t + 1]);
+    }
+}
+
+/* y[i] = (A^T c)[i] of the 6 values c0..c5 */
+#define WG_AT6(y0, y1, y2, y3, c0, c1, c2, c3, c4, c5)                                         \
+    do {                                                                                       \
+        float s12 = (c1) + (c2), d12 = (c1) - (c2), s34 = (c3) + (c4), d34 = (c3) - (c4);      \
+        y0 = (c0) + s12 + s34;                                                                 \
+        y1 = d12 + 2.0f * d34;                                                                 \
+        y2 = s12 + 4.0f * s34;                                                                 \
+        y3 = d12 + 8.0f * d34 + (c5);                                                          \
+    } while (0)
+
+WTARGET static void WNAME(output_seg4)(float *const *y, const float *M, size_t mstride, int nt,
+                                       int wmax, float bias, int relu, float *restrict s)
+{
+    for (int t = 0; t < nt; t++) {
+        float m[36], r[4][6], v[16];
+        for (int xi = 0; xi < 36; xi++)
+            m[xi] = M[xi * mstride + t];
+        for (int b = 0; b < 6; b++) /* A^T M: over the rows */
+            WG_AT6(r[0][b], r[1][b], r[2][b], r[3][b], m[b], m[6 + b], m[12 + b], m[18 + b],
+                   m[24 + b], m[30 + b]);
+        for (int i = 0; i < 4; i++) /* (A^T M) A: over the columns */
+            WG_AT6(v[4 * i], v[4 * i + 1], v[4 * i + 2], v[4 * i + 3], r[i][0], r[i][1],
+                   r[i][2], r[i][3], r[i][4], r[i][5]);
+        for (int j = 0; j < 16; j++) {
+            float x = v[j] + bias;
+            s[j * nt + t] = relu && !(x > 0) ? 0.0f : x;
+        }
+    }
+    WNAME(store_tiles)(y, s, 4, nt, wmax);
+}
+
+/* v[a] = (A c)[a] of the 4 values c0..c3: A = (A^T)^T, rows c0, c0 + c1 + c2 + c3,
+ * c0 - c1 + c2 - c3, c0 + 2 c1 + 4 c2 + 8 c3, c0 - 2 c1 + 4 c2 - 8 c3, c3 */
+#define WG_A4(v0, v1, v2, v3, v4, v5, c0, c1, c2, c3)                                          \
+    do {                                                                                       \
+        float e = (c0) + (c2), o = (c1) + (c3), e4 = (c0) + 4.0f * (c2),                       \
+              o4 = 2.0f * ((c1) + 4.0f * (c3));                                                \
+        v0 = (c0);                                                                             \
+        v1 = e + o;                                                                            \
+        v2 = e - o;                                                                            \
+        v3 = e4 + o4;                                                                          \
+        v4 = e4 - o4;                                                                          \
+        v5 = (c3);                                                                             \
+    } while (0)
+
+WTARGET static void WNAME(grad_seg4)(float *restrict D, size_t dstride, const float *const *g,
+                                     int hi, float *restrict s, int nt)
+{
+    size_t len = 4 * (size_t)nt;
+    float *r0 = s, *r1 = s + len, *r2 = s + 2 * len, *r3 = s + 3 * len, *r4 = s + 4 * len,
+          *r5 = s + 5 * len, *q = s + 6 * len;
+    const float *restrict g0 = g[0], *restrict g1 = g[1], *restrict g2 = g[2],
+                          *restrict g3 = g[3];
+    for (int x = 0; x < hi; x++) /* A dy: rows a = 0..5 */
+        WG_A4(r0[x], r1[x], r2[x], r3[x], r4[x], r5[x], g0[x], g1[x], g2[x], g3[x]);
+    for (int x = hi; x < (int)len; x++)
+        r0[x] = r1[x] = r2[x] = r3[x] = r4[x] = r5[x] = 0.0f;
+    for (int a = 0; a < 6; a++) { /* (A dy) A^T: the same over the columns */
+        WNAME(split4)(q, (size_t)nt, s + a * len, nt);
+        const float *restrict q0 = q, *restrict q1 = q + nt, *restrict q2 = q + 2 * nt,
+                              *restrict q3 = q + 3 * nt;
+        float *v0 = D + (6 * a) * dstride, *v1 = v0 + dstride, *v2 = v1 + dstride,
+              *v3 = v2 + dstride, *v4 = v3 + dstride, *v5 = v4 + dstride;
+        for (int t = 0; t < nt; t++)
+            WG_A4(v0[t], v1[t], v2[t], v3[t], v4[t], v5[t], q0[t], q1[t], q2[t], q3[t]);
     }
 }
