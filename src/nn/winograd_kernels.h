@@ -14,7 +14,7 @@
  *               image), columns m t .. m t + m - 1 of those below wmax;
  *   grad_seg:   the m rows g[i] of the output gradient (read at [0, hi), 0 beyond; a row
  *               below the image is a row of zeros), to D[xi * dstride + t] = (A dy A^T)[xi].
- * s is scratch of (m + 3) (m nt + 4) floats. */
+ * s is scratch of (m + 6) (m nt + 4) floats. */
 
 /* e[t] = r[2t], o[t] = r[2t + 1] for t < n */
 WTARGET static void WNAME(split2)(float *restrict e, float *restrict o, const float *restrict r,
@@ -163,110 +163,124 @@ WTARGET static void WNAME(grad_seg2)(float *restrict D, size_t dstride, const fl
  *       [0  4  0 -5  0  1]
  * each applied as its shared sums (B^T rows 1-2 and 3-4 differ only in signs). */
 
-/* v[b] = (B^T c)[b] of the 6 values c0..c5 */
-#define WG_BT6(v0, v1, v2, v3, v4, v5, c0, c1, c2, c3, c4, c5)                                 \
-    do {                                                                                       \
-        v0 = 4.0f * (c0) - 5.0f * (c2) + (c4);                                                 \
-        v1 = ((c3) + (c4)) - 4.0f * ((c1) + (c2));                                             \
-        v2 = ((c4) - (c3)) + 4.0f * ((c1) - (c2));                                             \
-        v3 = ((c4) - (c2)) + 2.0f * ((c3) - (c1));                                             \
-        v4 = ((c4) - (c2)) - 2.0f * ((c3) - (c1));                                             \
-        v5 = 4.0f * (c1) - 5.0f * (c3) + (c5);                                                 \
-    } while (0)
+/* v_b[x] = (B^T c)[b] of the 6 values c_i[x], x < n. (Helpers with restrict parameters:
+ * six output streams need more run-time alias checks than the vectorizer makes.) */
+WTARGET static void WNAME(bt6)(float *restrict v0, float *restrict v1, float *restrict v2,
+                               float *restrict v3, float *restrict v4, float *restrict v5,
+                               const float *restrict c0, const float *restrict c1,
+                               const float *restrict c2, const float *restrict c3,
+                               const float *restrict c4, const float *restrict c5, int n)
+{
+    for (int x = 0; x < n; x++) {
+        float d13 = c3[x] - c1[x], d42 = c4[x] - c2[x];
+        v0[x] = 4.0f * c0[x] - 5.0f * c2[x] + c4[x];
+        v1[x] = (c3[x] + c4[x]) - 4.0f * (c1[x] + c2[x]);
+        v2[x] = (c4[x] - c3[x]) + 4.0f * (c1[x] - c2[x]);
+        v3[x] = d42 + 2.0f * d13;
+        v4[x] = d42 - 2.0f * d13;
+        v5[x] = 4.0f * c1[x] - 5.0f * c3[x] + c5[x];
+    }
+}
 
 WTARGET static void WNAME(input_seg4)(float *restrict V, size_t vstride,
                                       const float *const *src, int lo, int hi,
                                       float *restrict s, int nt)
 {
     size_t pitch = 4 * (size_t)nt + 4; /* a row of 4 nt + 2 columns, 2 more for split4 */
-    float *d0 = s, *d1 = s + pitch, *d2 = s + 2 * pitch, *d3 = s + 3 * pitch,
-          *d4 = s + 4 * pitch, *d5 = s + 5 * pitch, *q = s + 6 * pitch;
     size_t qp = (size_t)nt + 1;
-    const float *restrict s0 = src[0], *restrict s1 = src[1], *restrict s2 = src[2],
-                          *restrict s3 = src[3], *restrict s4 = src[4], *restrict s5 = src[5];
-    for (int x = 0; x < lo; x++) /* B^T of zero columns */
-        d0[x] = d1[x] = d2[x] = d3[x] = d4[x] = d5[x] = 0.0f;
-    for (int x = lo; x < hi; x++) /* B^T d: rows a = 0..5 */
-        WG_BT6(d0[x], d1[x], d2[x], d3[x], d4[x], d5[x], s0[x], s1[x], s2[x], s3[x], s4[x],
-               s5[x]);
-    for (int x = hi; x < (int)pitch; x++)
-        d0[x] = d1[x] = d2[x] = d3[x] = d4[x] = d5[x] = 0.0f;
+    float *q = s + 6 * pitch;
+    for (int a = 0; a < 6; a++) { /* B^T of zero columns */
+        float *d = s + a * pitch;
+        for (int x = 0; x < lo; x++)
+            d[x] = 0.0f;
+        for (int x = hi; x < (int)pitch; x++)
+            d[x] = 0.0f;
+    }
+    if (hi > lo) /* B^T d: rows a = 0..5 */
+        WNAME(bt6)(s + lo, s + pitch + lo, s + 2 * pitch + lo, s + 3 * pitch + lo,
+                   s + 4 * pitch + lo, s + 5 * pitch + lo, src[0] + lo, src[1] + lo,
+                   src[2] + lo, src[3] + lo, src[4] + lo, src[5] + lo, hi - lo);
     for (int a = 0; a < 6; a++) { /* (B^T d) B: columns 4t .. 4t + 5 of tile t */
         WNAME(split4)(q, qp, s + a * pitch, nt + 1);
-        const float *restrict q0 = q, *restrict q1 = q + qp, *restrict q2 = q + 2 * qp,
-                              *restrict q3 = q + 3 * qp;
-        float *v0 = V + (6 * a) * vstride, *v1 = v0 + vstride, *v2 = v1 + vstride,
-              *v3 = v2 + vstride, *v4 = v3 + vstride, *v5 = v4 + vstride;
-        for (int t = 0; t < nt; t++)
-            WG_BT6(v0[t], v1[t], v2[t], v3[t], v4[t], v5[t], q0[t], q1[t], q2[t], q3[t],
-                   q0[t + 1], q1[t + 1]);
+        float *v = V + (6 * a) * vstride;
+        WNAME(bt6)(v, v + vstride, v + 2 * vstride, v + 3 * vstride, v + 4 * vstride,
+                   v + 5 * vstride, q, q + qp, q + 2 * qp, q + 3 * qp, q + 1, q + qp + 1, nt);
     }
 }
 
-/* y[i] = (A^T c)[i] of the 6 values c0..c5 */
-#define WG_AT6(y0, y1, y2, y3, c0, c1, c2, c3, c4, c5)                                         \
-    do {                                                                                       \
-        float s12 = (c1) + (c2), d12 = (c1) - (c2), s34 = (c3) + (c4), d34 = (c3) - (c4);      \
-        y0 = (c0) + s12 + s34;                                                                 \
-        y1 = d12 + 2.0f * d34;                                                                 \
-        y2 = s12 + 4.0f * s34;                                                                 \
-        y3 = d12 + 8.0f * d34 + (c5);                                                          \
-    } while (0)
+/* y_i[x] = (A^T c)[i] of the 6 values c_b[x], x < n */
+WTARGET static void WNAME(at6)(float *restrict y0, float *restrict y1, float *restrict y2,
+                               float *restrict y3, const float *restrict c0,
+                               const float *restrict c1, const float *restrict c2,
+                               const float *restrict c3, const float *restrict c4,
+                               const float *restrict c5, int n)
+{
+    for (int x = 0; x < n; x++) {
+        float s12 = c1[x] + c2[x], d12 = c1[x] - c2[x], s34 = c3[x] + c4[x],
+              d34 = c3[x] - c4[x];
+        y0[x] = c0[x] + s12 + s34;
+        y1[x] = d12 + 2.0f * d34;
+        y2[x] = s12 + 4.0f * s34;
+        y3[x] = d12 + 8.0f * d34 + c5[x];
+    }
+}
 
 WTARGET static void WNAME(output_seg4)(float *const *y, const float *M, size_t mstride, int nt,
                                        int wmax, float bias, int relu, float *restrict s)
 {
-    for (int t = 0; t < nt; t++) {
-        float m[36], r[4][6], v[16];
-        for (int xi = 0; xi < 36; xi++)
-            m[xi] = M[xi * mstride + t];
-        for (int b = 0; b < 6; b++) /* A^T M: over the rows */
-            WG_AT6(r[0][b], r[1][b], r[2][b], r[3][b], m[b], m[6 + b], m[12 + b], m[18 + b],
-                   m[24 + b], m[30 + b]);
-        for (int i = 0; i < 4; i++) /* (A^T M) A: over the columns */
-            WG_AT6(v[4 * i], v[4 * i + 1], v[4 * i + 2], v[4 * i + 3], r[i][0], r[i][1],
-                   r[i][2], r[i][3], r[i][4], r[i][5]);
-        for (int j = 0; j < 16; j++) {
-            float x = v[j] + bias;
-            s[j * nt + t] = relu && !(x > 0) ? 0.0f : x;
-        }
+    float *r = s + 16 * (size_t)nt; /* A^T M: r[(6 i + b) nt + t], then p = s */
+    for (int b = 0; b < 6; b++)     /* over the rows */
+        WNAME(at6)(r + b * nt, r + (6 + b) * nt, r + (12 + b) * nt, r + (18 + b) * nt,
+                   M + b * mstride, M + (6 + b) * mstride, M + (12 + b) * mstride,
+                   M + (18 + b) * mstride, M + (24 + b) * mstride, M + (30 + b) * mstride, nt);
+    for (int i = 0; i < 4; i++) /* (A^T M) A: over the columns, to s[(4 i + j) nt + t] */
+        WNAME(at6)(s + 4 * i * nt, s + (4 * i + 1) * nt, s + (4 * i + 2) * nt,
+                   s + (4 * i + 3) * nt, r + 6 * i * nt, r + (6 * i + 1) * nt,
+                   r + (6 * i + 2) * nt, r + (6 * i + 3) * nt, r + (6 * i + 4) * nt,
+                   r + (6 * i + 5) * nt, nt);
+    for (int x = 0; x < 16 * nt; x++) {
+        float v = s[x] + bias;
+        if (relu)
+            v = v > 0 ? v : 0.0f;
+        s[x] = v;
     }
     WNAME(store_tiles)(y, s, 4, nt, wmax);
 }
 
-/* v[a] = (A c)[a] of the 4 values c0..c3: A = (A^T)^T, rows c0, c0 + c1 + c2 + c3,
- * c0 - c1 + c2 - c3, c0 + 2 c1 + 4 c2 + 8 c3, c0 - 2 c1 + 4 c2 - 8 c3, c3 */
-#define WG_A4(v0, v1, v2, v3, v4, v5, c0, c1, c2, c3)                                          \
-    do {                                                                                       \
-        float e = (c0) + (c2), o = (c1) + (c3), e4 = (c0) + 4.0f * (c2),                       \
-              o4 = 2.0f * ((c1) + 4.0f * (c3));                                                \
-        v0 = (c0);                                                                             \
-        v1 = e + o;                                                                            \
-        v2 = e - o;                                                                            \
-        v3 = e4 + o4;                                                                          \
-        v4 = e4 - o4;                                                                          \
-        v5 = (c3);                                                                             \
-    } while (0)
+/* v_a[x] = (A c)[a] of the 4 values c_i[x], x < n: A = (A^T)^T, rows c0,
+ * c0 + c1 + c2 + c3, c0 - c1 + c2 - c3, c0 + 2 c1 + 4 c2 + 8 c3, c0 - 2 c1 + 4 c2 - 8 c3,
+ * c3 */
+WTARGET static void WNAME(a4)(float *restrict v0, float *restrict v1, float *restrict v2,
+                              float *restrict v3, float *restrict v4, float *restrict v5,
+                              const float *restrict c0, const float *restrict c1,
+                              const float *restrict c2, const float *restrict c3, int n)
+{
+    for (int x = 0; x < n; x++) {
+        float e = c0[x] + c2[x], o = c1[x] + c3[x], e4 = c0[x] + 4.0f * c2[x],
+              o4 = 2.0f * (c1[x] + 4.0f * c3[x]);
+        v0[x] = c0[x];
+        v1[x] = e + o;
+        v2[x] = e - o;
+        v3[x] = e4 + o4;
+        v4[x] = e4 - o4;
+        v5[x] = c3[x];
+    }
+}
 
 WTARGET static void WNAME(grad_seg4)(float *restrict D, size_t dstride, const float *const *g,
                                      int hi, float *restrict s, int nt)
 {
     size_t len = 4 * (size_t)nt;
-    float *r0 = s, *r1 = s + len, *r2 = s + 2 * len, *r3 = s + 3 * len, *r4 = s + 4 * len,
-          *r5 = s + 5 * len, *q = s + 6 * len;
-    const float *restrict g0 = g[0], *restrict g1 = g[1], *restrict g2 = g[2],
-                          *restrict g3 = g[3];
-    for (int x = 0; x < hi; x++) /* A dy: rows a = 0..5 */
-        WG_A4(r0[x], r1[x], r2[x], r3[x], r4[x], r5[x], g0[x], g1[x], g2[x], g3[x]);
-    for (int x = hi; x < (int)len; x++)
-        r0[x] = r1[x] = r2[x] = r3[x] = r4[x] = r5[x] = 0.0f;
+    float *q = s + 6 * len;
+    WNAME(a4)(s, s + len, s + 2 * len, s + 3 * len, s + 4 * len, s + 5 * len, g[0], g[1], g[2],
+              g[3], hi); /* A dy: rows a = 0..5 */
+    for (int a = 0; a < 6; a++)
+        for (int x = hi; x < (int)len; x++)
+            s[a * len + x] = 0.0f;
     for (int a = 0; a < 6; a++) { /* (A dy) A^T: the same over the columns */
         WNAME(split4)(q, (size_t)nt, s + a * len, nt);
-        const float *restrict q0 = q, *restrict q1 = q + nt, *restrict q2 = q + 2 * nt,
-                              *restrict q3 = q + 3 * nt;
-        float *v0 = D + (6 * a) * dstride, *v1 = v0 + dstride, *v2 = v1 + dstride,
-              *v3 = v2 + dstride, *v4 = v3 + dstride, *v5 = v4 + dstride;
-        for (int t = 0; t < nt; t++)
-            WG_A4(v0[t], v1[t], v2[t], v3[t], v4[t], v5[t], q0[t], q1[t], q2[t], q3[t]);
+        float *v = D + (6 * a) * dstride;
+        WNAME(a4)(v, v + dstride, v + 2 * dstride, v + 3 * dstride, v + 4 * dstride,
+                  v + 5 * dstride, q, q + nt, q + 2 * nt, q + 3 * nt, nt);
     }
 }
