@@ -133,9 +133,12 @@ int nn_winograd_tile(int C, int H, int W, int K, int k, int stride, int pad)
         return 2;
     if (force && !strcmp(force, "winograd-4x4"))
         return 4;
-    /* the fixed rule (never timing, so that results depend on the shape only):
-     * F(4x4) where the transforms, not the products, bound F(2x2) */
-    return C <= 32 && K <= 32 && Ho >= 16 && Wo >= 16 ? 4 : 2;
+    /* The fixed rule (never timing, so that results depend on the shape only), from
+     * bench/winograd_layers.sh on AVX-512 and AVX2 (docs/nn-benchmark.md): F(4x4) for
+     * up to 64 channels at 32 x 32 outputs and more. With fewer tiles per image row, the
+     * transforms' short rows cost more than the products saved; with 128 channels at
+     * 16 x 16 and below, F(4x4)'s 36 products of 16 tiles run far below the peak. */
+    return C <= 64 && K <= 64 && Ho >= 32 && Wo >= 32 ? 4 : 2;
 }
 
 /* Per-thread scratch: V (a^2 C T), M or D (a^2 K T), and the rows: a row of zeros of
