@@ -142,11 +142,11 @@ int nn_winograd_tile(int C, int H, int W, int K, int k, int stride, int pad)
 }
 
 /* Per-thread scratch: V (a^2 C T), M or D (a^2 K T), and the rows: a row of zeros of
- * m tw + 4 floats, then the kernels' scratch of (m + 6) (m tw + 4). */
+ * m tw + 4 floats, then the kernels' scratch of (m + 3) (m tw + 4). */
 static float *thread_buffers(lcae_nn *nn, const wg_geom *g, size_t *stride)
 {
     size_t n = (size_t)g->np * (g->C + g->K) * g->T +
-               (size_t)(g->m + 7) * ((size_t)g->m * g->tw + 4);
+               (size_t)(g->m + 4) * ((size_t)g->m * g->tw + 4);
     return nn_scratch_threads(nn, NN_SCRATCH_COL, n, stride);
 }
 

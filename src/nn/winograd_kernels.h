@@ -2,7 +2,7 @@
  * WTARGET (the function attribute) and WNAME(x) (the name suffix) defined: plain loops
  * over the tiles of a row segment, which the compiler vectorizes for that set. Rows are
  * split into their column phases first (even and odd for F(2x2, 3x3), x mod 4 for
- * F(4x4, 3x3)), so that every loop below is contiguous.
+ * F(4x4, 3x3)), so that every loop below reads and writes contiguous runs.
  *
  * The three kernels of each tile size share one signature (winograd.c's wg_kernels):
  *   input_seg:  the 4 (F2) or 6 (F4) input rows src[i] (read at [lo, hi) only, 0
@@ -14,7 +14,8 @@
  *               image), columns m t .. m t + m - 1 of those below wmax;
  *   grad_seg:   the m rows g[i] of the output gradient (read at [0, hi), 0 beyond; a row
  *               below the image is a row of zeros), to D[xi * dstride + t] = (A dy A^T)[xi].
- * s is scratch of (m + 6) (m nt + 4) floats. */
+ * s is scratch of (m + 3) (m nt + 4) floats. F(4x4)'s kernels split the rows into their 4
+ * column phases, then transform each tile in registers in one loop over the tiles. */
 
 /* e[t] = r[2t], o[t] = r[2t + 1] for t < n */
 WTARGET static void WNAME(split2)(float *restrict e, float *restrict o, const float *restrict r,
@@ -163,22 +164,37 @@ WTARGET static void WNAME(grad_seg2)(float *restrict D, size_t dstride, const fl
  *       [0  4  0 -5  0  1]
  * each applied as its shared sums (B^T rows 1-2 and 3-4 differ only in signs). */
 
-/* v_b[x] = (B^T c)[b] of the 6 values c_i[x], x < n. (Helpers with restrict parameters:
- * six output streams need more run-time alias checks than the vectorizer makes.) */
-WTARGET static void WNAME(bt6)(float *restrict v0, float *restrict v1, float *restrict v2,
-                               float *restrict v3, float *restrict v4, float *restrict v5,
-                               const float *restrict c0, const float *restrict c1,
-                               const float *restrict c2, const float *restrict c3,
-                               const float *restrict c4, const float *restrict c5, int n)
+/* v0..v5 = B^T (c0..c5) */
+#define WG_BT6(v0, v1, v2, v3, v4, v5, c0, c1, c2, c3, c4, c5)                                 \
+    do {                                                                                       \
+        float d13_ = (c3) - (c1), d42_ = (c4) - (c2);                                          \
+        v0 = 4.0f * (c0) - 5.0f * (c2) + (c4);                                                 \
+        v1 = ((c3) + (c4)) - 4.0f * ((c1) + (c2));                                             \
+        v2 = ((c4) - (c3)) + 4.0f * ((c1) - (c2));                                             \
+        v3 = d42_ + 2.0f * d13_;                                                               \
+        v4 = d42_ - 2.0f * d13_;                                                               \
+        v5 = 4.0f * (c1) - 5.0f * (c3) + (c5);                                                 \
+    } while (0)
+
+/* q[(4 i + j) pitch + t] = r_i[4t + j] for the rows i < rows, j < 4, t < n, where
+ * r_i = src[i] read at [lo, hi) only, 0 elsewhere: the image's edges */
+WTARGET static void WNAME(split4_rows)(float *restrict q, size_t pitch, const float *const *src,
+                                       int rows, int lo, int hi, int n)
 {
-    for (int x = 0; x < n; x++) {
-        float d13 = c3[x] - c1[x], d42 = c4[x] - c2[x];
-        v0[x] = 4.0f * c0[x] - 5.0f * c2[x] + c4[x];
-        v1[x] = (c3[x] + c4[x]) - 4.0f * (c1[x] + c2[x]);
-        v2[x] = (c4[x] - c3[x]) + 4.0f * (c1[x] - c2[x]);
-        v3[x] = d42 + 2.0f * d13;
-        v4[x] = d42 - 2.0f * d13;
-        v5[x] = 4.0f * c1[x] - 5.0f * c3[x] + c5[x];
+    int t0 = (lo + 3) / 4, t1 = hi >= 4 ? (hi - 4) / 4 + 1 : 0; /* [t0, t1): all inside */
+    t1 = t1 > n ? n : t1 < t0 ? t0 : t1;
+    for (int i = 0; i < rows; i++) {
+        const float *r = src[i];
+        float *qi = q + 4 * i * pitch;
+        WNAME(split4)(qi + t0, pitch, r + 4 * t0, t1 - t0);
+        for (int t = 0; t < n; t++) {
+            if (t == t0)
+                t = t1; /* the edges, where some columns are outside */
+            for (int j = 0; j < 4 && t < n; j++) {
+                int x = 4 * t + j;
+                qi[j * pitch + t] = x >= lo && x < hi ? r[x] : 0.0f;
+            }
+        }
     }
 }
 
@@ -186,101 +202,94 @@ WTARGET static void WNAME(input_seg4)(float *restrict V, size_t vstride,
                                       const float *const *src, int lo, int hi,
                                       float *restrict s, int nt)
 {
-    size_t pitch = 4 * (size_t)nt + 4; /* a row of 4 nt + 2 columns, 2 more for split4 */
-    size_t qp = (size_t)nt + 1;
-    float *q = s + 6 * pitch;
-    for (int a = 0; a < 6; a++) { /* B^T of zero columns */
-        float *d = s + a * pitch;
-        for (int x = 0; x < lo; x++)
-            d[x] = 0.0f;
-        for (int x = hi; x < (int)pitch; x++)
-            d[x] = 0.0f;
-    }
-    if (hi > lo) /* B^T d: rows a = 0..5 */
-        WNAME(bt6)(s + lo, s + pitch + lo, s + 2 * pitch + lo, s + 3 * pitch + lo,
-                   s + 4 * pitch + lo, s + 5 * pitch + lo, src[0] + lo, src[1] + lo,
-                   src[2] + lo, src[3] + lo, src[4] + lo, src[5] + lo, hi - lo);
-    for (int a = 0; a < 6; a++) { /* (B^T d) B: columns 4t .. 4t + 5 of tile t */
-        WNAME(split4)(q, qp, s + a * pitch, nt + 1);
-        float *v = V + (6 * a) * vstride;
-        WNAME(bt6)(v, v + vstride, v + 2 * vstride, v + 3 * vstride, v + 4 * vstride,
-                   v + 5 * vstride, q, q + qp, q + 2 * qp, q + 3 * qp, q + 1, q + qp + 1, nt);
+    size_t qp = (size_t)nt + 1; /* the 24 phase rows: tile t's columns are 4t .. 4t + 5 */
+    WNAME(split4_rows)(s, qp, src, 6, lo, hi, nt + 1);
+    /* B^T d B of each tile in registers, vectorized over the tiles (the 36 output rows
+     * are disjoint: simd asserts what the compiler cannot prove) */
+#pragma omp simd
+    for (int t = 0; t < nt; t++) {
+        float d[6][6];
+        for (int b = 0; b < 6; b++) { /* B^T d: column b of the tile */
+            const float *c = s + (b & 3) * qp + t + (b >> 2);
+            WG_BT6(d[0][b], d[1][b], d[2][b], d[3][b], d[4][b], d[5][b], c[0], c[4 * qp],
+                   c[8 * qp], c[12 * qp], c[16 * qp], c[20 * qp]);
+        }
+        for (int a = 0; a < 6; a++) { /* (B^T d) B: row a */
+            float *v = V + 6 * a * vstride + t;
+            WG_BT6(v[0], v[vstride], v[2 * vstride], v[3 * vstride], v[4 * vstride],
+                   v[5 * vstride], d[a][0], d[a][1], d[a][2], d[a][3], d[a][4], d[a][5]);
+        }
     }
 }
 
-/* y_i[x] = (A^T c)[i] of the 6 values c_b[x], x < n */
-WTARGET static void WNAME(at6)(float *restrict y0, float *restrict y1, float *restrict y2,
-                               float *restrict y3, const float *restrict c0,
-                               const float *restrict c1, const float *restrict c2,
-                               const float *restrict c3, const float *restrict c4,
-                               const float *restrict c5, int n)
-{
-    for (int x = 0; x < n; x++) {
-        float s12 = c1[x] + c2[x], d12 = c1[x] - c2[x], s34 = c3[x] + c4[x],
-              d34 = c3[x] - c4[x];
-        y0[x] = c0[x] + s12 + s34;
-        y1[x] = d12 + 2.0f * d34;
-        y2[x] = s12 + 4.0f * s34;
-        y3[x] = d12 + 8.0f * d34 + c5[x];
-    }
-}
+/* y0..y3 = A^T (c0..c5) */
+#define WG_AT6(y0, y1, y2, y3, c0, c1, c2, c3, c4, c5)                                         \
+    do {                                                                                       \
+        float s12_ = (c1) + (c2), d12_ = (c1) - (c2), s34_ = (c3) + (c4), d34_ = (c3) - (c4);  \
+        y0 = (c0) + s12_ + s34_;                                                               \
+        y1 = d12_ + 2.0f * d34_;                                                               \
+        y2 = s12_ + 4.0f * s34_;                                                               \
+        y3 = d12_ + 8.0f * d34_ + (c5);                                                        \
+    } while (0)
 
 WTARGET static void WNAME(output_seg4)(float *const *y, const float *M, size_t mstride, int nt,
                                        int wmax, float bias, int relu, float *restrict s)
 {
-    float *r = s + 16 * (size_t)nt; /* A^T M: r[(6 i + b) nt + t], then p = s */
-    for (int b = 0; b < 6; b++)     /* over the rows */
-        WNAME(at6)(r + b * nt, r + (6 + b) * nt, r + (12 + b) * nt, r + (18 + b) * nt,
-                   M + b * mstride, M + (6 + b) * mstride, M + (12 + b) * mstride,
-                   M + (18 + b) * mstride, M + (24 + b) * mstride, M + (30 + b) * mstride, nt);
-    for (int i = 0; i < 4; i++) /* (A^T M) A: over the columns, to s[(4 i + j) nt + t] */
-        WNAME(at6)(s + 4 * i * nt, s + (4 * i + 1) * nt, s + (4 * i + 2) * nt,
-                   s + (4 * i + 3) * nt, r + 6 * i * nt, r + (6 * i + 1) * nt,
-                   r + (6 * i + 2) * nt, r + (6 * i + 3) * nt, r + (6 * i + 4) * nt,
-                   r + (6 * i + 5) * nt, nt);
-    for (int x = 0; x < 16 * nt; x++) {
-        float v = s[x] + bias;
-        if (relu)
-            v = v > 0 ? v : 0.0f;
-        s[x] = v;
+    /* A^T M A of each tile in registers, vectorized over the tiles, to s[(4 i + j) nt + t] */
+#pragma omp simd
+    for (int t = 0; t < nt; t++) {
+        float r[4][6];
+        for (int b = 0; b < 6; b++) { /* A^T M: column b */
+            const float *c = M + b * mstride + t;
+            WG_AT6(r[0][b], r[1][b], r[2][b], r[3][b], c[0], c[6 * mstride], c[12 * mstride],
+                   c[18 * mstride], c[24 * mstride], c[30 * mstride]);
+        }
+        for (int i = 0; i < 4; i++) { /* (A^T M) A: row i */
+            float v[4];
+            WG_AT6(v[0], v[1], v[2], v[3], r[i][0], r[i][1], r[i][2], r[i][3], r[i][4],
+                   r[i][5]);
+            for (int j = 0; j < 4; j++) {
+                float x = v[j] + bias;
+                if (relu)
+                    x = x > 0 ? x : 0.0f;
+                s[(4 * i + j) * nt + t] = x;
+            }
+        }
     }
     WNAME(store_tiles)(y, s, 4, nt, wmax);
 }
 
-/* v_a[x] = (A c)[a] of the 4 values c_i[x], x < n: A = (A^T)^T, rows c0,
- * c0 + c1 + c2 + c3, c0 - c1 + c2 - c3, c0 + 2 c1 + 4 c2 + 8 c3, c0 - 2 c1 + 4 c2 - 8 c3,
- * c3 */
-WTARGET static void WNAME(a4)(float *restrict v0, float *restrict v1, float *restrict v2,
-                              float *restrict v3, float *restrict v4, float *restrict v5,
-                              const float *restrict c0, const float *restrict c1,
-                              const float *restrict c2, const float *restrict c3, int n)
-{
-    for (int x = 0; x < n; x++) {
-        float e = c0[x] + c2[x], o = c1[x] + c3[x], e4 = c0[x] + 4.0f * c2[x],
-              o4 = 2.0f * (c1[x] + 4.0f * c3[x]);
-        v0[x] = c0[x];
-        v1[x] = e + o;
-        v2[x] = e - o;
-        v3[x] = e4 + o4;
-        v4[x] = e4 - o4;
-        v5[x] = c3[x];
-    }
-}
+/* v0..v5 = A (c0..c3), A = (A^T)^T: rows c0, c0 + c1 + c2 + c3, c0 - c1 + c2 - c3,
+ * c0 + 2 c1 + 4 c2 + 8 c3, c0 - 2 c1 + 4 c2 - 8 c3, c3 */
+#define WG_A4(v0, v1, v2, v3, v4, v5, c0, c1, c2, c3)                                          \
+    do {                                                                                       \
+        float e_ = (c0) + (c2), o_ = (c1) + (c3), e4_ = (c0) + 4.0f * (c2),                    \
+              o4_ = 2.0f * ((c1) + 4.0f * (c3));                                               \
+        v0 = (c0);                                                                             \
+        v1 = e_ + o_;                                                                          \
+        v2 = e_ - o_;                                                                          \
+        v3 = e4_ + o4_;                                                                        \
+        v4 = e4_ - o4_;                                                                        \
+        v5 = (c3);                                                                             \
+    } while (0)
 
 WTARGET static void WNAME(grad_seg4)(float *restrict D, size_t dstride, const float *const *g,
                                      int hi, float *restrict s, int nt)
 {
-    size_t len = 4 * (size_t)nt;
-    float *q = s + 6 * len;
-    WNAME(a4)(s, s + len, s + 2 * len, s + 3 * len, s + 4 * len, s + 5 * len, g[0], g[1], g[2],
-              g[3], hi); /* A dy: rows a = 0..5 */
-    for (int a = 0; a < 6; a++)
-        for (int x = hi; x < (int)len; x++)
-            s[a * len + x] = 0.0f;
-    for (int a = 0; a < 6; a++) { /* (A dy) A^T: the same over the columns */
-        WNAME(split4)(q, (size_t)nt, s + a * len, nt);
-        float *v = D + (6 * a) * dstride;
-        WNAME(a4)(v, v + dstride, v + 2 * dstride, v + 3 * dstride, v + 4 * dstride,
-                  v + 5 * dstride, q, q + nt, q + 2 * nt, q + 3 * nt, nt);
+    WNAME(split4_rows)(s, (size_t)nt, g, 4, 0, hi, nt); /* s[(4 i + j) nt + t] */
+    /* A dy A^T of each tile in registers, vectorized over the tiles */
+#pragma omp simd
+    for (int t = 0; t < nt; t++) {
+        float r[6][4];
+        for (int b = 0; b < 4; b++) { /* A dy: column b */
+            const float *c = s + b * nt + t;
+            WG_A4(r[0][b], r[1][b], r[2][b], r[3][b], r[4][b], r[5][b], c[0], c[4 * nt],
+                  c[8 * nt], c[12 * nt]);
+        }
+        for (int a = 0; a < 6; a++) { /* (A dy) A^T: row a */
+            float *v = D + 6 * a * dstride + t;
+            WG_A4(v[0], v[dstride], v[2 * dstride], v[3 * dstride], v[4 * dstride],
+                  v[5 * dstride], r[a][0], r[a][1], r[a][2], r[a][3]);
+        }
     }
 }
