@@ -103,7 +103,9 @@ static void bench_layer(lcae_nn *nn, const layer *l, int N)
         TIME(bwd, (lcae_relu_backward(nn, dout, out, (int64_t)nin),
                    lcae_batchnorm_backward(nn, din, dw, db, dout, in, w, sm, si, N, C, H * H)));
     }
-    printf("%-12s forward  %9.3f ms %7.1f GFLOP/s\n", l->name, fwd, flops / fwd * 1e-6);
+    /* a Conv2d's algorithm (lcae_conv2d_algorithm) after the rate */
+    printf("%-12s forward  %9.3f ms %7.1f GFLOP/s %s\n", l->name, fwd, flops / fwd * 1e-6,
+           l->kind == 0 ? lcae_conv2d_algorithm(nn, C, H, H, K, k, s, p) : "");
     /* backward: weight gradient and input gradient, twice the forward's products */
     printf("%-12s backward %9.3f ms %7.1f GFLOP/s\n", l->name, bwd,
            (C == 1 ? 1 : 2) * flops / bwd * 1e-6);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The 3x3 stride-1 layers of the model (enc1, enc3, enc5, enc7: C = K = b, 2b, 4b, 8b at
-# side S, S/2, S/4, S/8) with Winograd and with im2col (LCAE_CONV=im2col), against the
+# side S, S/2, S/4, S/8) with im2col, Winograd F(2x2, 3x3) and F(4x4, 3x3) (LCAE_CONV=im2col,
+# winograd-2x2, winograd-4x4; "rule" names the one lcae picks by default), against the
 # sgemm peak measured in the same run (bench_layers' sgemm1024: src/nn's product at
 # 1024^3), for the widest vector set and again with everything held to AVX2
 # (LCAE_SIMD=avx2 ONEDNN_MAX_CPU_ISA=AVX2 OPENBLAS_CORETYPE=Haswell). Effective GFLOP/s
@@ -21,9 +22,9 @@ bin=$build/bench_layers
 export OMP_NUM_THREADS=$threads
 cpu=$([ "$threads" = 1 ] && echo "--cpu 1" || true)
 args="--base $base --batch $batch --size $size --reps $reps --threads $threads $cpu"
-# prints "forward_gflops backward_gflops" of one layer (env: the caller's)
-rates() { "$bin" $args --only "$1" | awk '$2 == "forward" {f = $5} $2 == "backward" {b = $5}
-                                        END {print f, b}'; }
+# prints "forward_gflops backward_gflops algorithm" of one layer (env: the caller's)
+rates() { "$bin" $args --only "$1" | awk '$2 == "forward" {f = $5; a = $7}
+                                        $2 == "backward" {b = $5} END {print f, b, a}'; }
 for isa in widest avx2; do
   (
     if [ $isa = avx2 ]; then
@@ -34,16 +35,22 @@ for isa in widest avx2; do
     peak=$("$bin" $args --only sgemm1024 | awk '$1 == "nn_sgemm1024" {print $5}')
     echo "vector set: $isa ($("$build/bench_model" backend | cut -d' ' -f2-)); base $base," \
          "batch $batch, side $size, $threads thread(s); sgemm peak (1024^3): $peak GFLOP/s"
-    printf "%-6s %6s %22s %22s %8s\n" layer "C=K" "forward im2col/wino" \
-           "backward im2col/wino" "> peak"
+    printf "%-9s %4s %-26s %-26s %5s %s\n" layer "C=K" "forward im2col/F2/F4" \
+           "backward im2col/F2/F4" rule "> peak (rule's)"
     side=$size
     for l in enc1 enc3 enc5 enc7; do
-      read -r fi bi < <(LCAE_CONV=im2col rates $l)
-      read -r fw bw < <(rates $l)
+      read -r fi bi _ < <(LCAE_CONV=im2col rates $l)
+      read -r f2 b2 _ < <(LCAE_CONV=winograd-2x2 rates $l)
+      read -r f4 b4 _ < <(LCAE_CONV=winograd-4x4 rates $l)
+      # the per-layer rule's choice (unset LCAE_CONV), from bench_layers' forward line
+      rule=$(unset LCAE_CONV; "$bin" --base "${4:-16}" --size "$size" --batch 1 --reps 1 \
+             --threads 1 --only "$l" | awk '$2 == "forward" {print $7}')
+      case $rule in winograd-4x4) fw=$f4 bw=$b4 r=F4 ;; winograd-2x2) fw=$f2 bw=$b2 r=F2 ;;
+                    *) fw=$fi bw=$bi r=im2col ;; esac
       above=$(awk -v f="$fw" -v b="$bw" -v p="$peak" \
               'BEGIN{print (f > p ? "fwd " : "") (b > p ? "bwd" : "") }')
-      printf "%-6s %6s %10s / %-9s %10s / %-9s %8s\n" "$l@$side" "$base" "$fi" "$fw" "$bi" "$bw" \
-             "${above:--}"
+      printf "%-9s %4s %-26s %-26s %5s %s\n" "$l@$side" "$base" "$fi / $f2 / $f4" \
+             "$bi / $b2 / $b4" "$r" "${above:--}"
       side=$((side / 2))
       base=$((base * 2))
     done

@@ -30,8 +30,12 @@ check "encode shape (6, 16)" "head -c 128 $tmp/z.npy | grep -q \"'shape': (6, 16
 "$lcae" encode "$scan" -m "$tmp/m.safetensors" -o "$tmp/zv.npy" --verbose -q 2>"$tmp/verbose.err"
 check "verbose: backend" "grep -q '^backend cpu: ' $tmp/verbose.err"
 check "verbose: enc.0 im2col" "grep -q '^enc.0 conv 1->2 32x32 k3/1: forward im2col' $tmp/verbose.err"
-check "verbose: enc.5 winograd" \
-  "grep -q '^enc.5 conv 8->8 8x8 k3/1: forward winograd, input gradient winograd, weight gradient winograd' $tmp/verbose.err"
+check "verbose: enc.5 winograd F(2x2)" \
+  "grep -q '^enc.5 conv 8->8 8x8 k3/1: forward winograd-2x2, input gradient winograd-2x2, weight gradient winograd-2x2' $tmp/verbose.err"
+LCAE_CONV=winograd-4x4 "$lcae" encode "$scan" -m "$tmp/m.safetensors" -o "$tmp/z4.npy" \
+  --verbose -q 2>"$tmp/verbose.err"
+check "verbose: LCAE_CONV=winograd-4x4" \
+  "grep -q '^enc.5 conv 8->8 8x8 k3/1: forward winograd-4x4, input gradient winograd-4x4, weight gradient winograd-4x4' $tmp/verbose.err"
 LCAE_CONV=im2col "$lcae" encode "$scan" -m "$tmp/m.safetensors" -o "$tmp/zi.npy" --verbose -q \
   2>"$tmp/verbose.err"
 check "verbose: LCAE_CONV=im2col" "grep -q '^enc.5 conv 8->8 8x8 k3/1: forward im2col' $tmp/verbose.err"

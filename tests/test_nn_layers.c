@@ -1,10 +1,13 @@
 /* src/nn layers against PyTorch (tests/fixtures/nn, tools/make_nn_fixtures.py and, for
- * the Conv2d shapes computed with Winograd, tools/make_winograd_fixture.py): Conv2d,
+ * the Conv2d shapes computed with Winograd F(2x2, 3x3) and F(4x4, 3x3),
+ * tools/make_winograd_fixture.py): Conv2d,
  * ConvTranspose2d, BatchNorm2d (train and eval), ReLU, Linear; forward outputs, input
  * and parameter gradients, running statistics. Tolerance 1e-4 relative (fx_compare):
  * every value is a sum of at most a few hundred float products, so float rounding of the
  * summation order (ours vs oneDNN's) stays near 1e-6. */
 #include "nn_fixture.h"
+
+#include <omp.h>
 
 /* the context of the nn calls that need no other state */
 static lcae_nn *g_nn;
@@ -245,7 +248,7 @@ static void check_linear_split(void)
 
 /* Work is handed to threads dynamically; the results must not depend on which thread got
  * what: two runs give bit-identical outputs and gradients (im2col with C = 6, K = 5;
- * Winograd with C = 16, K = 12). */
+ * Winograd with C = 16, K = 12, each tile size). */
 static void check_determinism(lcae_nn *nn, int C, int K)
 {
     int N = 16, H = 12, k = 3;
@@ -280,13 +283,27 @@ int main(void)
     CHECK(lcae_nn_create(&nn) == LCAE_OK);
     g_nn = nn;
     const char *convs[] = {"conv_first", "conv_3x3", "conv_down", "conv_down_odd",
-                           "conv_down_wide", "conv_wino", "conv_wino_pad0", "conv_wino_deep"};
+                           "conv_down_wide"};
     for (size_t i = 0; i < sizeof convs / sizeof *convs; i++)
         check_conv(nn, convs[i], 0);
-    /* the conv_wino cases (tools/make_winograd_fixture.py) go through Winograd */
-    CHECK(!strcmp(lcae_conv2d_algorithm(nn, 16, 9, 10, 12, 3, 1, 1), "winograd"));
-    CHECK(!strcmp(lcae_conv2d_algorithm(nn, 8, 7, 6, 8, 3, 1, 0), "winograd"));
-    CHECK(!strcmp(lcae_conv2d_algorithm(nn, 64, 8, 8, 64, 3, 1, 1), "winograd"));
+    /* the conv_wino cases (tools/make_winograd_fixture.py) go through Winograd: with the
+     * per-layer rule (F(4x4) for conv_wino4, F(2x2) for the others), then each with
+     * F(2x2, 3x3) and with F(4x4, 3x3) forced */
+    const char *winos[] = {"conv_wino", "conv_wino_pad0", "conv_wino_deep", "conv_wino4"};
+    const char *forced[] = {NULL, "winograd-2x2", "winograd-4x4"};
+    for (int f = 0; f < 3; f++) {
+        if (forced[f])
+            setenv("LCAE_CONV", forced[f], 1);
+        for (size_t i = 0; i < sizeof winos / sizeof *winos; i++)
+            check_conv(nn, winos[i], 0);
+        CHECK(!strcmp(lcae_conv2d_algorithm(nn, 8, 7, 6, 8, 3, 1, 0),
+                      forced[f] ? forced[f] : "winograd-2x2"));
+        CHECK(!strcmp(lcae_conv2d_algorithm(nn, 16, 33, 32, 12, 3, 1, 1),
+                      forced[f] ? forced[f] : "winograd-4x4"));
+    }
+    unsetenv("LCAE_CONV");
+    CHECK(!strcmp(lcae_conv2d_algorithm(nn, 16, 9, 10, 12, 3, 1, 1), "winograd-2x2"));
+    CHECK(!strcmp(lcae_conv2d_algorithm(nn, 64, 8, 8, 64, 3, 1, 1), "winograd-2x2"));
     const char *convts[] = {"convt_up", "convt_rect", "convt_3x3", "convt_wide"};
     for (size_t i = 0; i < sizeof convts / sizeof *convts; i++)
         check_conv(nn, convts[i], 1);
@@ -295,8 +312,16 @@ int main(void)
     check_relu();
     check_linear();
     check_linear_split();
-    check_determinism(nn, 6, 5);
-    check_determinism(nn, 16, 12);
+    /* determinism of im2col, then of F(2x2) and F(4x4) forced, at 1 and 2 threads */
+    for (int threads = 1; threads <= 2; threads++) {
+        omp_set_num_threads(threads);
+        check_determinism(nn, 6, 5);
+        for (int f = 1; f < 3; f++) {
+            setenv("LCAE_CONV", forced[f], 1);
+            check_determinism(nn, 16, 12);
+        }
+        unsetenv("LCAE_CONV");
+    }
     lcae_nn_free(nn);
     return test_done("test_nn_layers");
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """PyTorch's Conv2d (1.13, CPU) at the shapes that lcae computes with Winograd F(2x2, 3x3)
-(3x3, stride 1, 8 or more channels in and out; src/nn/winograd.c).
+or F(4x4, 3x3) (3x3, stride 1, 8 or more channels in and out; src/nn/winograd.c; the
+test runs each case with the per-layer rule and with either tile size forced).
 
 Writes tests/fixtures/nn/<case>_<tensor>.npy in the layout of make_nn_fixtures.py's
 Conv2d cases (meta: N, C, H, W, K, k, stride, pad as int32; in, weight, bias, out, dout,
@@ -22,6 +23,7 @@ CASES = {
     "conv_wino": (2, 16, 9, 10, 12, 3, 1, 1),    # odd height: a tile row half outside
     "conv_wino_pad0": (1, 8, 7, 6, 8, 3, 1, 0),  # padding 0
     "conv_wino_deep": (2, 64, 8, 8, 64, 3, 1, 1),  # the base-16 model's deep layers
+    "conv_wino4": (1, 16, 33, 32, 12, 3, 1, 1),  # F(4x4) by the rule; 33: a partial tile
 }
 
 

@@ -87,8 +87,9 @@ lcae_model_meta *lcae_model_get_meta(lcae_model *m);
 /* The compute backend (lcae_nn_describe) and the convolution algorithm of each layer of
  * a model of this configuration (the CAE; the polar architecture's layers are not
  * listed), one line each:
- * "enc.5 conv 32->32 64x64 k3/1: forward winograd, input gradient winograd, weight
- * gradient winograd", into buf (size bytes, truncated). For --verbose. */
+ * "enc.5 conv 32->32 64x64 k3/1: forward winograd-4x4, input gradient winograd-4x4,
+ * weight gradient winograd-4x4" (lcae_conv2d_algorithm's names), into buf (size bytes,
+ * truncated). For --verbose. */
 int lcae_model_describe(const lcae_model_config *cfg, char *buf, size_t size);
 
 /* Model file: every tensor of the PyTorch state_dict, in its order (F32; the BatchNorm

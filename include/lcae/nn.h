@@ -95,11 +95,13 @@ int lcae_conv2d_bn_relu_eval(lcae_nn *nn, float *out, const float *in, const flo
                              int relu, int N, int C, int H, int W, int K, int k, int stride,
                              int pad);
 /* The algorithm the Conv2d calls use for the forward pass and the weight gradient of a
- * layer of this shape: "winograd" (F(2x2, 3x3): 3x3, stride 1, padding 0 to 2, 8 or more
- * channels in and out) or "im2col" (im2col + sgemm: every other layer, or all of them
- * when the environment has LCAE_CONV=im2col). The input gradient of a stride-1 layer is
- * the Conv2d of the output gradient with the flipped weight (K and C exchanged, padding
- * k - 1 - pad) and takes that shape's algorithm. */
+ * layer of this shape: "winograd-2x2" or "winograd-4x4" (Winograd F(2x2, 3x3) or
+ * F(4x4, 3x3), for 3x3, stride 1, padding 0 to 2, 8 or more channels in and out; which
+ * one by a fixed rule on the shape, src/nn/winograd.c) or "im2col" (im2col + sgemm:
+ * every other layer). The environment's LCAE_CONV=im2col, winograd-2x2 or winograd-4x4
+ * forces one wherever it applies. The input gradient of a stride-1 layer is the Conv2d
+ * of the output gradient with the flipped weight (K and C exchanged, padding k - 1 - pad)
+ * and takes that shape's algorithm. */
 const char *lcae_conv2d_algorithm(lcae_nn *nn, int C, int H, int W, int K, int k, int stride,
                                   int pad);
 

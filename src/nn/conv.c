@@ -314,8 +314,9 @@ static int conv_forward(lcae_nn *nn, float *out, const float *in, const float *w
                         const float *bias, int relu, int N, int C, int H, int W, int K, int k,
                         int stride, int pad)
 {
-    if (nn_winograd_fits(C, H, W, K, k, stride, pad))
-        return nn_winograd_forward(nn, out, in, weight, bias, relu, N, C, H, W, K, pad);
+    int m = nn_winograd_tile(C, H, W, K, k, stride, pad);
+    if (m)
+        return nn_winograd_forward(nn, m, out, in, weight, bias, relu, N, C, H, W, K, pad);
     int Ho = lcae_conv_out_size(H, k, stride, pad), Wo = lcae_conv_out_size(W, k, stride, pad);
     geom g = conv_geom(C, H, W, K, k, stride, pad, Ho, Wo);
     int bands = (Ho + g.rows - 1) / g.rows, P = Ho * Wo;
@@ -387,8 +388,8 @@ int lcae_conv2d_backward(lcae_nn *nn, float *din, float *dweight, float *dbias,
                     wflip[((size_t)c * K + o) * k * k + i] =
                         weight[((size_t)o * C + c) * k * k + k * k - 1 - i];
     }
-    int rc = nn_winograd_fits(C, H, W, K, k, stride, pad)
-                 ? nn_winograd_weight_grad(nn, dweight, dbias, dout, in, N, C, H, W, K, pad)
+    int m = nn_winograd_tile(C, H, W, K, k, stride, pad);
+    int rc = m ? nn_winograd_weight_grad(nn, m, dweight, dbias, dout, in, N, C, H, W, K, pad)
                  : backward_batch(nn, &g, 0, wflip ? NULL : din, dweight, dbias, dout, in,
                                   weight, N, (size_t)C * H * W, (size_t)K * Ho * Wo,
                                   (size_t)K * C * k * k, K);
@@ -401,7 +402,8 @@ const char *lcae_conv2d_algorithm(lcae_nn *nn, int C, int H, int W, int K, int k
                                   int pad)
 {
     (void)nn;
-    return nn_winograd_fits(C, H, W, K, k, stride, pad) ? "winograd" : "im2col";
+    int m = nn_winograd_tile(C, H, W, K, k, stride, pad);
+    return m == 4 ? "winograd-4x4" : m == 2 ? "winograd-2x2" : "im2col";
 }
 
 /* ConvTranspose2d from (C, H, W) to (K, Ho, Wo) is the adjoint of the Conv2d from

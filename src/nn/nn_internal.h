@@ -38,15 +38,17 @@ int nn_grad_chunks(int N, size_t nw);
 float *nn_grad_buffers(lcae_nn *nn, size_t nw, int nb, int chunks, size_t *stride);
 void nn_reduce_chunks(float *dst, const float *part, size_t n, size_t stride, int chunks);
 
-/* Winograd F(2x2, 3x3) (winograd.c), for 3x3 stride-1 Conv2d with padding 0 to 2:
- * whether it is used for a layer of this shape; the forward pass (with the bias and, if
- * relu, the ReLU in its epilogue; scratch slots COL and WINO); the weight and bias
- * gradients, accumulated (slots COL, AUX and WINO). */
-int nn_winograd_fits(int C, int H, int W, int K, int k, int stride, int pad);
-int nn_winograd_forward(lcae_nn *nn, float *out, const float *in, const float *weight,
+/* Winograd F(2x2, 3x3) and F(4x4, 3x3) (winograd.c), for 3x3 stride-1 Conv2d with
+ * padding 0 to 2: the output tile side m used for a layer of this shape (2 or 4; 0: not
+ * Winograd, im2col); the forward pass (with the bias and, if relu, the ReLU in its
+ * epilogue; scratch slots COL and WINO); the weight and bias gradients, accumulated
+ * (slots COL, AUX and WINO). */
+int nn_winograd_tile(int C, int H, int W, int K, int k, int stride, int pad);
+int nn_winograd_forward(lcae_nn *nn, int m, float *out, const float *in, const float *weight,
                         const float *bias, int relu, int N, int C, int H, int W, int K, int pad);
-int nn_winograd_weight_grad(lcae_nn *nn, float *dweight, float *dbias, const float *dout,
-                            const float *in, int N, int C, int H, int W, int K, int pad);
+int nn_winograd_weight_grad(lcae_nn *nn, int m, float *dweight, float *dbias,
+                            const float *dout, const float *in, int N, int C, int H, int W,
+                            int K, int pad);
 /* The vector instruction set of the transforms: "avx512", "avx2" or "base" (the widest
  * the processor has, capped by LCAE_SIMD=avx2 or base). */
 const char *nn_simd_name(void);
