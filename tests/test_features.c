@@ -83,6 +83,17 @@ static void check_polar_fixture(void)
             worst = fmax(worst, fabs(out[i] - cases[c].ref[i]));
         CHECK_MSG(worst <= 2e-6 * scale, "case %d: worst difference %.3g of %.3g", c, worst,
                   scale);
+        /* a pattern's features must not depend on the group it is computed in (the
+         * chunks of a pass, the ranks' ranges under MPI): each alone, bit for bit */
+        float *alone = malloc((size_t)dims * sizeof *alone);
+        int differ = 0;
+        for (int i = 0; i < n; i++) {
+            CHECK(lcae_polar_apply(pl, pats + (size_t)i * size * size, 1, alone) == LCAE_OK);
+            differ += memcmp(alone, out + (size_t)i * dims, (size_t)dims * sizeof *alone) != 0;
+        }
+        CHECK_MSG(differ == 0, "case %d: %d of %d patterns differ computed alone", c, differ,
+                  n);
+        free(alone);
         free(out);
         lcae_polar_plan_free(pl);
     }

@@ -133,8 +133,13 @@ static void polar_group(const lcae_polar_plan *pl, const float *patterns, int n,
         }
     }
     int rows = n * pl->nr;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, 2 * nk, nt, 1.0f, samples,
-                nt, pl->basis, 2 * nk, 0.0f, sums, 2 * nk);
+    /* One product per pattern, never one over the group: sgemm's kernels round a row
+     * differently by its place in M, so a pattern's bits would depend on which group (and,
+     * under MPI, which rank's range) it fell in; with M = nr always they do not. */
+    for (int i = 0; i < n; i++)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, pl->nr, 2 * nk, nt, 1.0f,
+                    samples + (size_t)i * pts, nt, pl->basis, 2 * nk, 0.0f,
+                    sums + (size_t)i * (size_t)pl->nr * 2 * (size_t)nk, 2 * nk);
     float inv = 1.0f / (float)nt;
     for (int q = 0; q < rows; q++) {
         const float *f = sums + (size_t)q * 2 * (size_t)nk;
