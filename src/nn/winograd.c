@@ -173,15 +173,23 @@ static int next_segment(const wg_geom *g, long t, long t0, long t1, segment *s)
     return 1;
 }
 
+/* The start of a thread's rows scratch `buf`: a row of zeros, wide enough for any row a
+ * block transform reads (m tw + 4 floats), returned; *work: the scratch after it. */
+static float *zero_row(const wg_geom *g, float *buf, float **work)
+{
+    size_t zlen = (size_t)g->m * g->tw + 4;
+    memset(buf, 0, sizeof(float) * zlen);
+    *work = buf + zlen;
+    return buf;
+}
+
 /* V[xi][c][col ..] of the tiles [t0, t1) of the batch `in` (N, C, H, W); buf: the
  * thread's rows scratch. The transform reads the image rows in place; rows above or
  * below the image are a row of zeros. */
 static void input_block(const wg_geom *g, const wg_kernels *kr, const float *in, long t0,
                         long t1, float *V, float *buf)
 {
-    size_t zlen = (size_t)g->m * g->tw + 4;
-    float *zeros = buf, *work = buf + zlen;
-    memset(zeros, 0, sizeof(float) * zlen);
+    float *work, *zeros = zero_row(g, buf, &work);
     segment s;
     for (long t = t0; next_segment(g, t, t0, t1, &s); t += s.nt) {
         int len = g->m * s.nt + 2, x0 = g->m * s.tx0 - g->pad;
@@ -274,9 +282,7 @@ int nn_winograd_forward(lcae_nn *nn, int m, float *out, const float *in, const f
 static void grad_block(const wg_geom *g, const wg_kernels *kr, const float *dout, long t0,
                        long t1, float *D, float *buf)
 {
-    size_t zlen = (size_t)g->m * g->tw + 4;
-    float *zeros = buf, *work = buf + zlen;
-    memset(zeros, 0, sizeof(float) * zlen);
+    float *work, *zeros = zero_row(g, buf, &work);
     segment s;
     for (long t = t0; next_segment(g, t, t0, t1, &s); t += s.nt) {
         int len = g->m * s.nt, hi = g->Wo - g->m * s.tx0 < len ? g->Wo - g->m * s.tx0 : len;
