@@ -165,5 +165,23 @@ run "$lcae" cluster "$fx/map.npy" -o "$t/s/L.npy" --smooth on --smooth-size 4 --
 expect_rc 2 "--smooth-size 4"
 one_line_error "--smooth-size 4"
 
+# --- --fill-radius: LABELS_filled.npy beside the labels, as tools/fill_reference.py
+# (numpy/scipy) fills the labels written; it needs --scan
+run "$lcae" cluster "$fx/map.npy" -o "$t/s/F.npy" --smooth on --scan 7x9 --fill-radius 1 \
+  "${sopts[@]}"
+expect_rc 0 "--fill-radius 1"
+grep -q "filled map $t/s/F_filled.npy: 2 regions kept" "$t/err" || fail "--fill-radius: $err"
+/usr/bin/python3 "$LCAE_SOURCE_DIR/tools/fill_reference.py" "$t/s/F.npy" 7 9 1 "$t/s/want_filled.npy"
+[ "$(i32 "$t/s/F_filled.npy")" = "$(i32 "$t/s/want_filled.npy")" ] ||
+  fail "--fill-radius: filled map differs from scipy's"
+run "$lcae" cluster "$fx/map.npy" -o "$t/s/G.npy" --fill-radius 2 "${sopts[@]}"
+expect_rc 2 "--fill-radius without --scan"
+grep -q "option --fill-radius 2: needs the scan's shape" "$t/err" ||
+  fail "--fill-radius without --scan: $err"
+[ ! -e "$t/s/G.npy" ] || fail "--fill-radius without --scan: labels written"
+run "$lcae" cluster "$fx/map.npy" -o "$t/s/G.npy" --fill-radius -1 --scan 7x9
+expect_rc 2 "--fill-radius -1"
+one_line_error "--fill-radius -1"
+
 if [ $fails -gt 0 ]; then echo "cli_cluster: $fails failed" >&2; exit 1; fi
 echo "cli_cluster: all passed"

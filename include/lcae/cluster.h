@@ -103,10 +103,12 @@ typedef struct {
     int64_t ny, nx;         /* the scan's shape: ny * nx = rows of the feature map */
     int size;               /* window side, odd, >= 3 */
     double auto_threshold;  /* 0: LCAE_SMOOTH_AUTO_THRESHOLD */
+    int fill_radius;        /* after clustering: also the filled map (lcae_fill_map) with
+                               this radius in scan pixels; 0: none */
 } lcae_smooth_params;
 
-/* The smoothing's options' table (mode, size, auto_threshold; not the shape) and its
- * defaults (off, 3, LCAE_SMOOTH_AUTO_THRESHOLD). */
+/* The options' table of the map's treatment in scan space (mode, size, auto_threshold,
+ * fill_radius; not the shape) and its defaults (off, 3, LCAE_SMOOTH_AUTO_THRESHOLD, 0). */
 extern const lcae_option lcae_smooth_option_table[];
 void lcae_smooth_defaults(lcae_smooth_params *p);
 
@@ -121,11 +123,33 @@ int lcae_feature_noise_share(const double *x, int64_t ny, int64_t nx, int64_t d,
 /* x (ny * nx, d) replaced by its size x size window means (size odd). */
 int lcae_smooth_features(double *x, int64_t ny, int64_t nx, int64_t d, int size);
 
+/* ---- the filled map (after clustering) -----------------------------------------------
+ * HDBSCAN leaves a boundary between grains as noise or as thin clusters of its own
+ * (patterns that mix both grains). The filled map gives those positions to the regions
+ * around them, as EBSD software's "grain dilation" clean-up does, for a map with every
+ * position in a grain (or class) region; the labels with the boundaries stay the map of
+ * record. Labels (ny * nx, scan order, -1 noise): a position is a core position when the
+ * disk of `radius` scan pixels about it (dy^2 + dx^2 <= radius^2, cut at the scan's edge)
+ * lies wholly in its cluster; a region is a 4-connected piece of one cluster that holds a
+ * core position, so a band at most 2 radius pixels wide is no region. Regions keep their
+ * labels; every other position is filled in synchronous rounds: each unlabelled position
+ * beside a labelled one takes the label most of its labelled 8-neighbours carry (ties:
+ * the smallest label), until none is left. With no region at all the map is the labels
+ * unchanged. */
+typedef struct {
+    int64_t regions; /* the regions kept */
+    int64_t filled;  /* positions whose label the filling changed */
+} lcae_fill_summary;
+
+int lcae_fill_map(const int32_t *labels, int64_t ny, int64_t nx, int radius,
+                  int32_t *filled, lcae_fill_summary *summary);
+
 /* ---- the cluster stage, file to files (lcae cluster, lcae run) ---------------------- */
 /* Where it writes; a NULL member is not written. */
 typedef struct {
     const char *labels;         /* int32 (n,), -1 noise */
     const char *labels_full;    /* with assign_noise: int32 (n,), labels_full */
+    const char *labels_filled;  /* with a fill radius: int32 (n,), the filled map */
     const char *probabilities;  /* float32 (n,) */
     const char *outlier_scores; /* float32 (n,) */
     const char *tree;           /* the condensed tree (parent, child, lambda, child_size):
@@ -139,6 +163,8 @@ typedef struct {
     int64_t min_cluster_size, min_samples, n_clusters, n_noise, n_nonfinite;
     double noise_share;     /* of the features clustered (-1: not computed, smoothing off) */
     int smoothed;           /* window side the features were smoothed with, 0: not */
+    int fill_radius;        /* the filled map's radius, 0: none */
+    lcae_fill_summary fill;
 } lcae_cluster_summary;
 
 /* Clusters the (n, D) array in in_npy (any numeric dtype, computed in double) on its

@@ -64,7 +64,8 @@ static const cli_option cluster_options[] = {
     {"tree", 0, OPT_STRING, &args.tree, "FILE",
      "condensed tree: parent, child, lambda, child_size; .csv or .npy (rows, 4) float64"},
     {"scan", 0, OPT_SHAPE, args.scan, "NYxNX",
-     "the scan's shape, rows of LATENT.npy in scan order (x fastest): needed by --smooth"},
+     "the scan's shape, rows of LATENT.npy in scan order (x fastest): needed by --smooth "
+     "and --fill-radius"},
     {0}};
 
 static int ends_with(const char *s, const char *suffix)
@@ -73,14 +74,15 @@ static int ends_with(const char *s, const char *suffix)
     return a >= b && !strcmp(s + a - b, suffix);
 }
 
-/* The full map's path: LABELS.npy's with "_full" before ".npy" (appended to a name
- * without it). */
-static char *full_labels_path(const char *labels)
+/* A map beside LABELS.npy: its path with "_" SUFFIX before ".npy" (appended to a name
+ * without it): LABELS_full.npy, LABELS_filled.npy. */
+static char *labels_path_beside(const char *labels, const char *suffix)
 {
     size_t stem = strlen(labels) - (ends_with(labels, ".npy") ? 4 : 0);
-    char *path = malloc(stem + sizeof "_full.npy");
+    size_t size = stem + strlen(suffix) + sizeof "_.npy";
+    char *path = malloc(size);
     if (path)
-        snprintf(path, stem + sizeof "_full.npy", "%.*s_full.npy", (int)stem, labels);
+        snprintf(path, size, "%.*s_%s.npy", (int)stem, labels, suffix);
     return path;
 }
 
@@ -100,12 +102,19 @@ static int run_cluster(int npos, char **pos)
     if (sm.mode != LCAE_SMOOTH_OFF && !cli_given(args.scan))
         return cli_error(LCAE_EUSAGE, "option --smooth %s: needs the scan's shape (--scan "
                          "NYxNX)", lcae_smooth_option_table[0].choices[sm.mode]);
+    if (sm.fill_radius && !cli_given(args.scan))
+        return cli_error(LCAE_EUSAGE, "option --fill-radius %d: needs the scan's shape (--scan "
+                         "NYxNX)", sm.fill_radius);
     sm.ny = args.scan[0];
     sm.nx = args.scan[1];
-    char *full = p.assign_noise ? full_labels_path(args.output) : NULL;
-    if (p.assign_noise && !full)
+    char *full = p.assign_noise ? labels_path_beside(args.output, "full") : NULL;
+    char *filled = sm.fill_radius ? labels_path_beside(args.output, "filled") : NULL;
+    if ((p.assign_noise && !full) || (sm.fill_radius && !filled)) {
+        free(full);
         return cli_error(LCAE_ENOMEM, "out of memory");
+    }
     lcae_cluster_outputs out = {.labels = args.output, .labels_full = full,
+                                .labels_filled = filled,
                                 .probabilities = args.probabilities,
                                 .outlier_scores = args.outlier_scores, .tree = args.tree};
     lcae_cluster_summary sum;
@@ -128,8 +137,13 @@ static int run_cluster(int npos, char **pos)
                  (long long)sum.n_clusters, (long long)sum.n_noise,
                  sum.n_nonfinite ? " (including rows with NaN/Inf)" : "",
                  full ? "; full map " : "", full ? full : "", core_now_s() - t0);
+        if (filled)
+            cli_note("filled map %s: %lld regions kept, %lld positions filled (radius %d)",
+                     filled, (long long)sum.fill.regions, (long long)sum.fill.filled,
+                     sm.fill_radius);
     }
     free(full);
+    free(filled);
     return rc;
 }
 

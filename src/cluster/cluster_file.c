@@ -70,12 +70,16 @@ static int write_summary(lcae_output_set *set, const char *path, const lcae_clus
         fprintf(af.fp, "%.9g", s->noise_share);
     else
         fprintf(af.fp, "null");
-    fprintf(af.fp, ",\n  \"smoothed\": %d\n}\n", s->smoothed);
+    fprintf(af.fp, ",\n  \"smoothed\": %d", s->smoothed);
+    if (s->fill_radius)
+        fprintf(af.fp, ",\n  \"fill\": {\"radius\": %d, \"regions\": %lld, \"filled\": %lld}",
+                s->fill_radius, (long long)s->fill.regions, (long long)s->fill.filled);
+    fprintf(af.fp, "\n}\n");
     return lcae_atomic_commit(&af);
 }
 
-static int write_outputs(const lcae_hdbscan_result *r, const lcae_cluster_summary *sum,
-                         const lcae_cluster_outputs *out)
+static int write_outputs(const lcae_hdbscan_result *r, const int32_t *filled,
+                         const lcae_cluster_summary *sum, const lcae_cluster_outputs *out)
 {
     int64_t n = r->n;
     lcae_output_set *set = NULL;
@@ -84,6 +88,8 @@ static int write_outputs(const lcae_hdbscan_result *r, const lcae_cluster_summar
         rc = lcae_npy_write_in(set, out->labels, LCAE_DT_I32, 1, &n, r->labels);
     if (!rc && out->labels_full && r->labels_full)
         rc = lcae_npy_write_in(set, out->labels_full, LCAE_DT_I32, 1, &n, r->labels_full);
+    if (!rc && out->labels_filled && filled)
+        rc = lcae_npy_write_in(set, out->labels_filled, LCAE_DT_I32, 1, &n, filled);
     if (!rc && out->probabilities)
         rc = write_f32(set, out->probabilities, r->probabilities, n);
     if (!rc && out->outlier_scores)
@@ -94,6 +100,17 @@ static int write_outputs(const lcae_hdbscan_result *r, const lcae_cluster_summar
         rc = write_summary(set, out->summary, sum);
     int closed = lcae_output_set_close(set, !rc);
     return rc ? rc : closed;
+}
+
+/* The map in in_npy has a row per position of the scan sm describes. */
+static int check_scan_rows(const char *in_npy, int64_t n, const lcae_smooth_params *sm,
+                           const char *what)
+{
+    if (sm->ny * sm->nx == n)
+        return LCAE_OK;
+    return lcae_fail(LCAE_EFAIL, "%s: expected %lld rows (a %lld x %lld scan) to %s, found "
+                     "%lld", in_npy, (long long)(sm->ny * sm->nx), (long long)sm->ny,
+                     (long long)sm->nx, what, (long long)n);
 }
 
 /* The smoothing `sm` asks for, of the (n, d) map x read from in_npy: its noise share
@@ -108,11 +125,10 @@ static int smooth_map(const char *in_npy, double *x, int64_t n, int64_t d,
     if (sm->size < 3 || sm->size % 2 == 0)
         return lcae_fail(LCAE_EUSAGE, "smoothing window: expected an odd size of 3 or more, "
                          "found %d", sm->size);
-    if (sm->ny * sm->nx != n)
-        return lcae_fail(LCAE_EFAIL, "%s: expected %lld rows (a %lld x %lld scan) to smooth, "
-                         "found %lld", in_npy, (long long)(sm->ny * sm->nx),
-                         (long long)sm->ny, (long long)sm->nx, (long long)n);
-    int rc = lcae_feature_noise_share(x, sm->ny, sm->nx, d, share);
+    int rc = check_scan_rows(in_npy, n, sm, "smooth");
+    if (rc)
+        return rc;
+    rc = lcae_feature_noise_share(x, sm->ny, sm->nx, d, share);
     double threshold = sm->auto_threshold > 0 ? sm->auto_threshold : LCAE_SMOOTH_AUTO_THRESHOLD;
     if (rc || (sm->mode == LCAE_SMOOTH_AUTO && !(*share > threshold)))
         return rc;
@@ -136,6 +152,14 @@ int lcae_cluster_file(const char *in_npy, int64_t dims, const lcae_hdbscan_param
                          "dimensions", in_npy, h.ndim);
     }
     int64_t n = h.shape[0], d = h.shape[1], use = dims > 0 && dims < d ? dims : d;
+    int fill_radius = smooth && out->labels_filled ? smooth->fill_radius : 0;
+    if (fill_radius) { /* refused before the clustering's work */
+        rc = check_scan_rows(in_npy, n, smooth, "fill");
+        if (rc) {
+            free(x);
+            return rc;
+        }
+    }
     for (int64_t i = 0; use < d && i < n; i++) /* the first `use` columns, packed */
         memmove(x + i * use, x + i * d, (size_t)use * sizeof *x);
     double share;
@@ -153,12 +177,21 @@ int lcae_cluster_file(const char *in_npy, int64_t dims, const lcae_hdbscan_param
     lcae_cluster_summary sum = {.n = n, .d = use, .min_cluster_size = r.min_cluster_size,
                                 .min_samples = r.min_samples, .n_clusters = r.n_clusters,
                                 .n_nonfinite = r.n_nonfinite, .noise_share = share,
-                                .smoothed = smoothed};
+                                .smoothed = smoothed, .fill_radius = fill_radius};
     for (int64_t i = 0; i < n; i++)
         sum.n_noise += r.labels[i] < 0;
-    rc = write_outputs(&r, &sum, out);
+    int32_t *filled = NULL;
+    if (fill_radius) {
+        filled = lcae_malloc((size_t)n * sizeof *filled + 1);
+        rc = filled ? lcae_fill_map(r.labels, smooth->ny, smooth->nx, fill_radius, filled,
+                                    &sum.fill)
+                    : LCAE_ENOMEM;
+    }
+    if (!rc)
+        rc = write_outputs(&r, filled, &sum, out);
     if (!rc && summary)
         *summary = sum;
+    free(filled);
     lcae_hdbscan_result_free(&r);
     return rc;
 }

@@ -47,7 +47,8 @@ lcae_hdbscan_params lcae_hdbscan_defaults(void)
     return p;
 }
 
-/* In the order of the JSON (run.json's "smooth"); the scan's shape is the caller's. */
+/* In the order of the JSON (run.json's "smooth": the map's treatment in scan space,
+ * smoothing before clustering and filling after); the scan's shape is the caller's. */
 const lcae_option lcae_smooth_option_table[] = {
     {"smooth", "mode", LCAE_OPT_CHOICE, SMOOTH(mode), LCAE_SMOOTH_OFF, ANY, smooth_names,
      "off|auto|on",
@@ -60,6 +61,10 @@ const lcae_option lcae_smooth_option_table[] = {
     {"smooth-threshold", "auto_threshold", LCAE_OPT_DOUBLE, SMOOTH(auto_threshold),
      LCAE_SMOOTH_AUTO_THRESHOLD, 0, HUGE_VAL, NULL, "T",
      "--smooth auto's threshold on the noise share, 0: 0.03 (default)", 0},
+    {"fill-radius", "fill_radius", LCAE_OPT_INT, SMOOTH(fill_radius), 0, 0, 64, NULL, "R",
+     "also a filled map: boundaries (bands at most 2R scan pixels wide) and noise given to "
+     "the regions around them, as EBSD's grain dilation (lcae cluster: LABELS_filled.npy; "
+     "lcae run: labels_filled.npy); 0: none (default)", 0},
     {0}};
 
 void lcae_smooth_defaults(lcae_smooth_params *p)

@@ -241,6 +241,7 @@ struct source_run {
     char *dir;
     char *model, *log, *vectors, *labels, *probabilities, *score;
     char *labels_full; /* with assign_noise, else NULL (not an output) */
+    char *labels_filled; /* with a fill radius, else NULL (not an output) */
     char *cluster;     /* cluster.json: the clustering's summary (lcae_cluster_summary) */
     float *z;       /* (n, dims): latent vectors or features */
     int dims;
@@ -257,6 +258,7 @@ static void source_run_free(source_run *s)
     free(s->labels);
     free(s->probabilities);
     free(s->labels_full);
+    free(s->labels_filled);
     free(s->cluster);
     free(s->score);
     free(s->z);
@@ -265,7 +267,7 @@ static void source_run_free(source_run *s)
     cJSON_Delete(s->cluster_json);
 }
 
-static int source_run_paths(source_run *s, const char *dir, int assign_noise)
+static int source_run_paths(source_run *s, const char *dir, int assign_noise, int fill)
 {
     s->dir = lcae_path_join(dir, s->def->name);
     if (!s->dir)
@@ -279,6 +281,8 @@ static int source_run_paths(source_run *s, const char *dir, int assign_noise)
     s->score = lcae_path_join(s->dir, "score.json");
     s->cluster = lcae_path_join(s->dir, "cluster.json");
     if (assign_noise && !(s->labels_full = lcae_path_join(s->dir, "labels_full.npy")))
+        return LCAE_ENOMEM;
+    if (fill && !(s->labels_filled = lcae_path_join(s->dir, "labels_filled.npy")))
         return LCAE_ENOMEM;
     if (!s->model || !s->log || !s->vectors || !s->labels || !s->probabilities || !s->score ||
         !s->cluster)
@@ -364,14 +368,21 @@ static int cluster_dims(const run_ctx *c, const source_run *s)
 static int do_cluster(run_ctx *c, source_run *s)
 {
     lcae_cluster_outputs out = {.labels = s->labels, .labels_full = s->labels_full,
+                                .labels_filled = s->labels_filled,
                                 .probabilities = s->probabilities, .summary = s->cluster};
     lcae_smooth_params sm = c->o->smooth;
     sm.ny = c->ny;
     sm.nx = c->nx;
     int rc = lcae_cluster_file(s->vectors, cluster_dims(c, s), &c->o->hdbscan, &sm, &out,
                                c->rs->p, NULL);
-    if (!rc && !s->labels_full) { /* an earlier run's full map would not match these labels */
-        char *stale = lcae_path_join(s->dir, "labels_full.npy");
+    /* an earlier run's full or filled map would not match these labels */
+    const struct {
+        const char *written, *name;
+    } maps[] = {{s->labels_full, "labels_full.npy"}, {s->labels_filled, "labels_filled.npy"}};
+    for (int k = 0; !rc && k < 2; k++) {
+        if (maps[k].written)
+            continue;
+        char *stale = lcae_path_join(s->dir, maps[k].name);
         if (!stale)
             return LCAE_ENOMEM;
         unlink(stale);
@@ -392,7 +403,7 @@ static cJSON *cluster_config(run_ctx *c, source_run *s)
     return j;
 }
 
-/* The scores of one labelling (labels.npy or labels_full.npy) against each truth known,
+/* The scores of one labelling (labels.npy, labels_full.npy or labels_filled.npy) against each truth known,
  * as members "class" and "grain" of j (boundaries from truth_region.npy beside them). */
 static int score_labels(const run_ctx *c, const char *path, cJSON *j)
 {
@@ -416,8 +427,8 @@ static int score_labels(const run_ctx *c, const char *path, cJSON *j)
 }
 
 /* score.json: "class" and "grain" for HDBSCAN's labels (noise a label of its own), the
- * min_cluster_size and min_samples they were clustered with, and with assign_noise
- * "full", the same scores for the full map. */
+ * min_cluster_size and min_samples they were clustered with, with assign_noise "full",
+ * the same scores for the full map, and with a fill radius "filled", the filled map's. */
 static int do_score(run_ctx *c, source_run *s)
 {
     cJSON *j = cJSON_CreateObject();
@@ -428,6 +439,8 @@ static int do_score(run_ctx *c, source_run *s)
                             (double)(hp->min_samples ? hp->min_samples : hp->min_cluster_size));
     if (!rc && s->labels_full)
         rc = score_labels(c, s->labels_full, cJSON_AddObjectToObject(j, "full"));
+    if (!rc && s->labels_filled)
+        rc = score_labels(c, s->labels_filled, cJSON_AddObjectToObject(j, "filled"));
     char *text = rc ? NULL : cJSON_Print(j);
     cJSON_Delete(j);
     if (rc)
@@ -455,7 +468,7 @@ typedef struct {
     const char *what;
     int (*run)(run_ctx *c, source_run *s);
     cJSON *(*config)(run_ctx *c, source_run *s); /* what its key adds to the upstream's */
-    size_t outputs[4];                            /* offsets of source_run paths */
+    size_t outputs[5];                            /* offsets of source_run paths */
     int n_outputs;
     int needs_truth;
     int spread; /* over the MPI ranks (else run by rank 0) */
@@ -467,13 +480,15 @@ static const stage_def model_stages[] = {
     {"train", do_train, train_config, {OUT(model)}, 1, 0, 1, 0},
     {"encode", do_encode, no_config, {OUT(vectors)}, 1, 0, 1, 0},
     {"cluster", do_cluster, cluster_config,
-     {OUT(labels), OUT(probabilities), OUT(cluster), OUT(labels_full)}, 4, 0, 0, 0},
+     {OUT(labels), OUT(probabilities), OUT(cluster), OUT(labels_full), OUT(labels_filled)}, 5,
+     0, 0, 0},
     {"score", do_score, score_config, {OUT(score)}, 1, 1, 0, 0},
     {NULL, NULL, NULL, {0}, 0, 0, 0, 0}};
 static const stage_def features_stages[] = {
     {"features", do_features, features_config, {OUT(vectors)}, 1, 0, 1, 0},
     {"cluster", do_cluster, cluster_config,
-     {OUT(labels), OUT(probabilities), OUT(cluster), OUT(labels_full)}, 4, 0, 0, 0},
+     {OUT(labels), OUT(probabilities), OUT(cluster), OUT(labels_full), OUT(labels_filled)}, 5,
+     0, 0, 0},
     {"score", do_score, score_config, {OUT(score)}, 1, 1, 0, 0},
     {NULL, NULL, NULL, {0}, 0, 0, 0, 0}};
 #undef OUT
@@ -524,7 +539,7 @@ static int run_stage(run_ctx *c, source_run *s, const stage_def *st, const char 
 {
     char name[96];
     snprintf(name, sizeof name, "%s%s%s", s ? s->def->name : "", s ? "/" : "", st->what);
-    char *outs[4];
+    char *outs[sizeof st->outputs / sizeof *st->outputs];
     int n_outs = 0;
     for (int i = 0; i < st->n_outputs; i++) /* NULL: an output not asked for */
         if ((outs[n_outs] = *(char **)((char *)s + st->outputs[i])))
@@ -848,7 +863,8 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
         goto done;
     ctx.truth = (truth_maps){tc, tr, tg, in->count};
     for (int k = 0; k < NSOURCES && !rc; k++) {
-        rc = source_run_paths(&src[k], dir, used.hdbscan.assign_noise);
+        rc = source_run_paths(&src[k], dir, used.hdbscan.assign_noise,
+                              used.smooth.fill_radius > 0);
         if (!rc)
             rc = run_source(&ctx, &src[k], data_key);
         if (!rc) /* the results are rank 0's, for the report */
