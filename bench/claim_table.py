@@ -9,7 +9,8 @@ features ("inv", the CPU preset's choice) and on all ("all"), and beside them th
 features that need no training (polar, pca: the same in both runs, shown once), with the
 mean and the range [min, max] over the training seeds of ARI and AMI against the class
 truth and the grain truth, the same ARIs of the full map (--assign-noise: every noise
-position in its nearest cluster), clusters, noise fraction, fragmentation (clusters /
+position in its nearest cluster) and of the filled map (--fill-radius: boundaries and noise
+given to the regions around them; runs before it existed show n/a), clusters, noise fraction, fragmentation (clusters /
 true classes), boundary recovery, and for the models the spread ratio (mean standard
 deviation of the first invariant_dims latent features over that of the others, on the
 training log's probe set at the last epoch). Then the wall and CPU time of every run.
@@ -36,6 +37,8 @@ COLUMNS = [
     ("AMI grain", "grain", "ami"),
     ("full map: ARI class", "full/class", "ari"),
     ("full map: ARI grain", "full/grain", "ari"),
+    ("filled map: ARI class", "filled/class", "ari"),
+    ("filled map: ARI grain", "filled/grain", "ari"),
     ("clusters", "class", "clusters"),
     ("noise", "class", "noise_fraction"),
     ("fragmentation", "class", "fragmentation"),

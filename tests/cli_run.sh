@@ -44,6 +44,20 @@ for m in polar pca; do
     fail "$m/score.json: class ARI is not lcae score's ($ari)"
 done
 grep -q 'Angular Fourier magnitudes' "$d/report/report.json" || fail "report: no polar source"
+# the filled maps (cpu preset: --fill-radius 3): tools/fill_reference.py's (numpy/scipy)
+# filling of each source's labels, scored under "filled", drawn in the report
+for m in standard invariant polar pca; do
+  /usr/bin/python3 "$LCAE_SOURCE_DIR/tools/fill_reference.py" "$d/$m/labels.npy" 16 16 3 \
+    "$t/want_filled.npy"
+  cmp -s "$d/$m/labels_filled.npy" "$t/want_filled.npy" ||
+    fail "$m/labels_filled.npy differs from scipy's filling of its labels"
+  run "$lcae" score "$d/$m/labels_filled.npy" "$d/sample/truth_class.npy" --json -q
+  ari=$(grep -o '"ari":[^,]*' "$t/out" | head -1 | cut -d: -f2)
+  tr -d ' \t\n' <"$d/$m/score.json" | grep -q "\"filled\":{\"class\":{[^}]*\"ari\":$ari," ||
+    fail "$m/score.json: the filled map's class ARI is not lcae score's ($ari)"
+done
+[ -s "$d/report/filled_maps.png" ] || fail "report: no filled_maps.png"
+grep -q '"score_filled"' "$d/report/report.json" || fail "report.json: no filled map scores"
 # the cpu preset: the rotation-invariant model is the polar one at --invariant-bin (here
 # 1: 32 x 32 inputs), clustered on its 10 invariant features; the standard model the CAE
 # without the rotation loss at --bin (16 x 16)
@@ -70,6 +84,11 @@ run "$lcae" run -o "$d" "${tiny[@]}" --min-samples 4
 expect_rc 0 "run with another min-samples"
 grep -q 'standard/train: up to date' "$t/err" || fail "min-samples retrained: $err"
 grep -q 'standard/cluster: up to date' "$t/err" && fail "min-samples did not recluster"
+# no filled map asked for: the earlier one, which would not match the labels, is removed
+run "$lcae" run -o "$d" "${tiny[@]}" --min-samples 4 --fill-radius 0
+expect_rc 0 "run with --fill-radius 0"
+[ -e "$d/standard/labels_filled.npy" ] && fail "--fill-radius 0 left labels_filled.npy"
+grep -q '"filled"' "$d/standard/score.json" && fail "--fill-radius 0: filled map scored"
 # --force redoes everything
 run "$lcae" run -o "$d" "${tiny[@]}" --force
 expect_rc 0 "run --force"

@@ -56,6 +56,8 @@ typedef struct {
     const float *latent;       /* (ny*nx, latent_dims) */
     int latent_dims;
     const int32_t *labels;     /* (ny*nx), -1 noise */
+    const int32_t *labels_filled; /* (ny*nx), the filled map (lcae_fill_map: labels of
+                                     `labels` only), or NULL */
     const char *train_log;     /* the model's NAME.log.json (per-epoch loss terms), or NULL */
     /* the scores as lcae run's score.json holds them: {"class": lcae_score_json's object,
      * "grain": the same against the grain truth}, or NULL: scored here against the truth

@@ -246,6 +246,7 @@ struct source_run {
     float *z;       /* (n, dims): latent vectors or features */
     int dims;
     int32_t *lab;   /* (n) */
+    int32_t *lab_filled; /* (n) the filled map, or NULL */
     cJSON *score_json, *cluster_json;
 };
 
@@ -263,6 +264,7 @@ static void source_run_free(source_run *s)
     free(s->score);
     free(s->z);
     free(s->lab);
+    free(s->lab_filled);
     cJSON_Delete(s->score_json);
     cJSON_Delete(s->cluster_json);
 }
@@ -586,6 +588,14 @@ static int load_results(source_run *s, int64_t n)
     if (h.count != n)
         return lcae_fail(LCAE_EFAIL, "%s: expected %lld labels, found %lld", s->labels,
                          (long long)n, (long long)h.count);
+    if (s->labels_filled) {
+        rc = lcae_npy_load_i32(s->labels_filled, &h, &s->lab_filled);
+        if (!rc && h.count != n)
+            rc = lcae_fail(LCAE_EFAIL, "%s: expected %lld labels, found %lld", s->labels_filled,
+                           (long long)n, (long long)h.count);
+        if (rc)
+            return rc;
+    }
     rc = load_json_if_present(s->score, 1 << 20, &s->score_json);
     return rc ? rc : load_json_if_present(s->cluster, 1 << 20, &s->cluster_json);
 }
@@ -725,7 +735,7 @@ static int do_report(run_ctx *c, source_run *s)
         const source_run *r = &c->src[k];
         cl[k] = (lcae_report_clustering){
             .name = r->def->name, .title = r->def->title, .latent = r->z,
-            .latent_dims = r->dims, .labels = r->lab,
+            .latent_dims = r->dims, .labels = r->lab, .labels_filled = r->lab_filled,
             .train_log = r->def->kind == SOURCE_MODEL ? r->log : NULL,
             .score = r->score_json, .cluster = r->cluster_json};
     }

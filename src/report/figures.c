@@ -260,6 +260,63 @@ static int fig1(report_ctx *r)
     return rc;
 }
 
+/* The filled maps (boundaries and noise given to the regions around them) of the
+ * clusterings that have one, in the colours of figure 1. */
+static int fig_filled(report_ctx *r)
+{
+    int n = 0, rc = LCAE_OK;
+    panel *ps = lcae_calloc((size_t)r->ncl, sizeof *ps);
+    uint8_t **rgb = lcae_calloc((size_t)r->ncl, sizeof *rgb);
+    int64_t *sizes = NULL;
+    if (!ps || !rgb)
+        rc = LCAE_ENOMEM;
+    for (int c = 0; !rc && c < r->ncl; c++) {
+        const report_clustering *cl = &r->cl[c];
+        const int32_t *map = cl->in->labels_filled;
+        if (!map)
+            continue;
+        free(sizes);
+        sizes = lcae_calloc((size_t)cl->k + 1, sizeof *sizes);
+        if (!sizes) {
+            rc = LCAE_ENOMEM;
+            break;
+        }
+        int64_t noise = 0;
+        int regions = 0;
+        for (int64_t i = 0; !rc && i < r->n; i++) {
+            if (map[i] < -1 || map[i] >= cl->k)
+                rc = lcae_fail(LCAE_EUSAGE, "%s: filled map label %d at position %lld (expected "
+                               "one of the clustering's, -1..%d)", cl->in->name, (int)map[i],
+                               (long long)i, (int)cl->k - 1);
+            else if (map[i] < 0)
+                noise++;
+            else
+                regions += sizes[map[i]]++ == 0;
+        }
+        if (!rc)
+            rc = label_panel(&ps[n], map, r->ny, r->nx, r->map_scale, &rgb[n]);
+        if (rc)
+            break;
+        snprintf(ps[n].title[0], sizeof ps[n].title[0], "%s",
+                 cl->in->title ? cl->in->title : cl->in->name);
+        snprintf(ps[n].title[1], sizeof ps[n].title[1], "filled: %d regions", regions);
+        panel_label_legend(&ps[n], sizes, cl->k, noise, "");
+        n++;
+    }
+    if (!rc && n)
+        rc = write_row(r, ps, n, NULL, "filled_maps",
+                       "The filled maps: each cluster map of figure 1 with its boundaries "
+                       "(bands of a cluster too thin to hold the fill radius's disk) and noise "
+                       "given to the regions around them, as EBSD's grain dilation; "
+                       "labels_filled.npy.");
+    for (int i = 0; rgb && i < r->ncl; i++)
+        free(rgb[i]);
+    free(rgb);
+    free(ps);
+    free(sizes);
+    return rc;
+}
+
 /* The log scale of the mean patterns: up to their maximum, down to 10^-4 of it (or their
  * smallest positive value, if larger). Linear if nothing is positive. */
 static void pattern_scale(report_ctx *r)
@@ -841,6 +898,8 @@ static int fig_beam(report_ctx *r)
 int report_figures(report_ctx *r)
 {
     int rc = fig1(r);
+    if (!rc)
+        rc = fig_filled(r);
     pattern_scale(r);
     for (int c = 0; !rc && c < r->ncl; c++)
         rc = fig2(r, &r->cl[c]);

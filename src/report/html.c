@@ -413,10 +413,13 @@ static void sb_clusters(sbuf *b, report_ctx *r)
 /* Scores: one row per metric, one column per clustering and truth. */
 static void sb_scores(sbuf *b, const cJSON *cls)
 {
-    const char *keys[2] = {"score", "score_grain"}, *against[2] = {"classes", "grains"};
+    enum { KINDS = 4 };
+    const char *keys[KINDS] = {"score", "score_grain", "score_filled", "score_grain_filled"};
+    const char *against[KINDS] = {"classes", "grains", "classes (filled map)",
+                                  "grains (filled map)"};
     const cJSON *first = NULL, *c;
     int ncols = 0;
-    cJSON_ArrayForEach(c, cls) for (int k = 0; k < 2; k++) {
+    cJSON_ArrayForEach(c, cls) for (int k = 0; k < KINDS; k++) {
         const cJSON *s = cJSON_GetObjectItemCaseSensitive(c, keys[k]);
         if (cJSON_IsObject(s)) {
             first = first ? first : s;
@@ -426,7 +429,7 @@ static void sb_scores(sbuf *b, const cJSON *cls)
     if (!first)
         return;
     sb_str(b, "<h2 id=\"scores\">Scores against the truth</h2>\n<table><tr><th></th>");
-    cJSON_ArrayForEach(c, cls) for (int k = 0; k < 2; k++) {
+    cJSON_ArrayForEach(c, cls) for (int k = 0; k < KINDS; k++) {
         if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(c, keys[k])))
             continue;
         sb_str(b, "<th class=\"n\">");
@@ -441,7 +444,7 @@ static void sb_scores(sbuf *b, const cJSON *cls)
         sb_str(b, "<tr><th>");
         sb_esc(b, metric->string);
         sb_str(b, "</th>");
-        cJSON_ArrayForEach(c, cls) for (int k = 0; k < 2; k++) {
+        cJSON_ArrayForEach(c, cls) for (int k = 0; k < KINDS; k++) {
             const cJSON *s = cJSON_GetObjectItemCaseSensitive(c, keys[k]);
             if (!cJSON_IsObject(s))
                 continue;
@@ -454,7 +457,8 @@ static void sb_scores(sbuf *b, const cJSON *cls)
     sb_str(b, "</table>\n<p>ARI/AMI: adjusted Rand index and adjusted mutual information "
               "(noise as a label of its own; *_no_noise: noise left out); fragmentation: "
               "clusters per true class; boundary_recovery: share of true boundary positions in "
-              "clusters made mostly of boundary.</p>\n");
+              "clusters made mostly of boundary. Filled map: the boundaries and noise given to "
+              "the regions around them (labels_filled.npy).</p>\n");
 }
 
 /* Each model's latent features at the end of training (report.json's latent_probe, from
