@@ -185,6 +185,22 @@ except ImportError:
     check(not ci, "scikit-learn missing (python3-sklearn)")
     check(abs(s["ari"] - ari(tru, lab)) < 1e-12, "ARI vs the contingency table")
 
+# ---- fill_map against numpy/scipy (tools/fill_reference.py) on its fixture -------------
+sys.path.insert(0, os.path.join(os.environ["LCAE_SOURCE_DIR"], "tools"))
+try:
+    from fill_reference import fill
+    fmap = np.load(os.path.join(os.environ["LCAE_SOURCE_DIR"], "tests", "fixtures", "fill", "map.npy")).reshape(40, 56)
+    got, info = lcae.fill_map(fmap, radius=2)
+    want, regions = fill(fmap, 2)
+    check(np.array_equal(got, want) and info["regions"] == regions, "fill_map vs scipy")
+except ImportError:
+    check(not ci, "scipy missing (python3-scipy)")
+try:
+    lcae.fill_map(np.zeros(5, np.int32))
+    check(False, "fill_map of a 1-D array accepted")
+except lcae.LcaeUsageError as err:
+    check("2-D" in str(err), f"fill_map 1-D: {err}")
+
 # ---- train and encode: the model file and the latents as the CLI's -------------------
 m = lcae.train(S, path=f"{tmp}/m.safetensors", bin=2, base=2, steps=8, batch=16, seed=3,
                progress=False)
@@ -207,6 +223,7 @@ model = dict(bin=2, base=2, steps=8, subset=64, batch=16)
 recipe = dict(lr=2e-3, lr_schedule="onecycle", recon="mse", arch="polar")
 rj = lcae.run(f"{tmp}/py-run", sample=dict(ny=16, nx=16, det=32, grains=4),
               train={**model, **recipe}, invariant_bin=1, cluster_on="invariant", smooth="auto",
+              fill_radius=3,
               hdbscan=dict(min_cluster_size=8, assign_noise=True), encode_batch=64,
               figure_format="png,svg", progress=False)
 check(set(rj["stages"]) >= {"stats", "report"}, f"run.json stages {sorted(rj['stages'])}")
@@ -214,7 +231,7 @@ cli("run", "-o", f"{tmp}/cli-run", "--sample-scan", 16, "--sample-det", 32, "--s
     *[a for k, v in model.items() for a in (f"--{k}", v)], "--invariant-bin", 1,
     "--min-cluster-size", 8, "--encode-batch", 64)
 for src in ("standard", "invariant", "polar", "pca"):
-    for f in ("labels", "labels_full"):
+    for f in ("labels", "labels_full", "labels_filled"):
         a, b = (np.load(f"{tmp}/{d}/{src}/{f}.npy") for d in ("py-run", "cli-run"))
         check(np.array_equal(a, b), f"run: {src} {f} differ from lcae run's")
 check(os.path.exists(f"{tmp}/py-run/report/fig1_cluster_maps.svg") and

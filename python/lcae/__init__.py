@@ -494,6 +494,23 @@ def score(labels, truth, region=None):
     return {k: getattr(s, k) for k, _ in _capi.ScoreResult._fields_}
 
 
+def fill_map(labels, radius=3):
+    """The filled map (lcae cluster --fill-radius): labels, a (ny, nx) array of cluster
+    labels (-1 noise) over the scan, with the boundaries (bands at most 2 radius pixels
+    wide) and the noise given to the regions around them. Returns (filled (ny, nx) int32,
+    {"regions": regions kept, "filled": positions changed})."""
+    lab = np.ascontiguousarray(labels, np.int32)
+    if lab.ndim != 2:
+        raise LcaeUsageError(f"fill_map: expected a 2-D label map (ny, nx), found {lab.ndim} "
+                             "dimensions", 2)
+    out = np.empty_like(lab)
+    s = _capi.FillSummary()
+    ip = C.POINTER(C.c_int32)
+    check(lib.lcae_fill_map(lab.ctypes.data_as(ip), lab.shape[0], lab.shape[1], radius,
+                            out.ctypes.data_as(ip), C.byref(s)))
+    return out, {"regions": s.regions, "filled": s.filled}
+
+
 # ---- the built-in sample ------------------------------------------------------------
 def simulate(out_dir, preset="default", progress=None, **params):
     """lcae simulate: writes the built-in sample (a simulated polycrystal, EMPAD format)
@@ -520,7 +537,8 @@ def simulate(out_dir, preset="default", progress=None, **params):
 
 # ---- the whole experiment -----------------------------------------------------------
 def run(out_dir, data=None, truth_dir=None, sample=None, train=None, hdbscan=None,
-        invariant_bin=0, cluster_on="all", smooth="off", smooth_size=3, encode_batch=128,
+        invariant_bin=0, cluster_on="all", smooth="off", smooth_size=3, fill_radius=0,
+        encode_batch=128,
         force=False, figure_format="png,pdf", beam_map=None, progress=None, **open_options):
     """lcae run: statistics, both autoencoders, the polar and PCA features, HDBSCAN, scores
     and the report in the run directory out_dir, resumable as the command line's. data:
@@ -529,7 +547,8 @@ def run(out_dir, data=None, truth_dir=None, sample=None, train=None, hdbscan=Non
     models, hdbscan: lcae.hdbscan's (min_cluster_size None or absent: scaled with the
     positions); invariant_bin: the rotation-invariant model's binning (0: train's); smooth:
     off, auto or on, smooth_size: the feature maps' smoothing before clustering (lcae
-    cluster --smooth, --smooth-size). The
+    cluster --smooth, --smooth-size); fill_radius: also the filled maps (lcae cluster
+    --fill-radius; 0: none). The
     command line's presets are not applied here: without options this is
     `lcae train`'s and `lcae cluster`'s defaults (the paper's model, 10 epochs); the cpu
     preset's recipe is docs/model.md's (docs/python.py passes it). Returns run.json."""
@@ -559,6 +578,7 @@ def run(out_dir, data=None, truth_dir=None, sample=None, train=None, hdbscan=Non
     if smooth not in modes:
         raise LcaeUsageError(f"smooth: expected off, auto or on, found '{smooth}'", 2)
     o.smooth.mode, o.smooth.size = modes.index(smooth), smooth_size  # threshold 0: lcae's
+    o.smooth.fill_radius = fill_radius
     o.invariant_bin = invariant_bin
     o.encode_batch, o.force, o.preset = encode_batch, int(force), b"python"
     if beam_map is not None:

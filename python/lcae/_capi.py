@@ -228,7 +228,12 @@ lib.lcae_simulate.argtypes = [P(SimParams), C.c_char_p, P(Progress)]
 lib.lcae_sim_scan_name.argtypes = [P(SimParams), C.c_char_p, C.c_size_t]
 lib.lcae_sim_scan_name.restype = C.c_char_p
 class SmoothParams(C.Structure):
-    _fields_ = [("mode", i32), ("ny", i64), ("nx", i64), ("size", i32), ("auto_threshold", dbl)]
+    _fields_ = [("mode", i32), ("ny", i64), ("nx", i64), ("size", i32), ("auto_threshold", dbl),
+                ("fill_radius", i32)]
+
+
+class FillSummary(C.Structure):
+    _fields_ = [("regions", i64), ("filled", i64)]
 
 
 class RunOptions(C.Structure):
@@ -245,6 +250,7 @@ lib.lcae_run.argtypes = [P(RunOptions), C.c_char_p, P(Progress)]
 lib.lcae_figure_formats_parse.argtypes = [C.c_char_p, P(C.c_uint)]
 lib.lcae_sim_check.argtypes = [P(SimParams)]
 lib.lcae_score.argtypes = [P(C.c_int32), P(C.c_int32), P(C.c_int32), i64, P(ScoreResult)]
+lib.lcae_fill_map.argtypes = [P(C.c_int32), i64, i64, i32, P(C.c_int32), P(FillSummary)]
 
 
 def fptr(a):
