@@ -84,6 +84,13 @@ run "$lcae" run -o "$d" "${tiny[@]}" --min-samples 4
 expect_rc 0 "run with another min-samples"
 grep -q 'standard/train: up to date' "$t/err" || fail "min-samples retrained: $err"
 grep -q 'standard/cluster: up to date' "$t/err" && fail "min-samples did not recluster"
+# --invariant-steps trains the rotation-invariant model alone again, for that many steps
+run "$lcae" run -o "$d" "${tiny[@]}" --min-samples 4 --invariant-steps 6
+expect_rc 0 "run with --invariant-steps 6"
+grep -q 'standard/train: up to date' "$t/err" || fail "--invariant-steps retrained the standard model"
+grep -q 'invariant/train: up to date' "$t/err" && fail "--invariant-steps did not retrain"
+log_has invariant steps 6
+log_has standard steps 8
 # no filled map asked for: the earlier one, which would not match the labels, is removed
 run "$lcae" run -o "$d" "${tiny[@]}" --min-samples 4 --fill-radius 0
 expect_rc 0 "run with --fill-radius 0"

@@ -239,7 +239,7 @@ class FillSummary(C.Structure):
 class RunOptions(C.Structure):
     _fields_ = [("data", C.c_char_p), ("open", OpenOptions), ("truth_dir", C.c_char_p),
                 ("sim", SimParams), ("train", TrainOptions), ("invariant_bin", i32),
-                ("beam_map", C.c_char_p),
+                ("invariant_steps", i64), ("beam_map", C.c_char_p),
                 ("hdbscan", HdbscanParams), ("cluster_on_invariant", i32),
                 ("smooth", SmoothParams),
                 ("encode_batch", i32), ("force", i32), ("preset", C.c_char_p),

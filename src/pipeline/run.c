@@ -199,7 +199,8 @@ typedef struct {
     const char *name, *title;
     source_kind kind;
     int invariant;               /* models: the rotation-invariant one (lcae_run_options'
-                                    arch, invariant_bin, cluster_on_invariant) */
+                                    arch, invariant_bin, invariant_steps,
+                                    cluster_on_invariant) */
     lcae_features_method method; /* extractors */
 } source_def;
 
@@ -306,6 +307,8 @@ static lcae_train_options model_train_options(const run_ctx *c, const source_run
         t.rot_loss = t.arch.kind == LCAE_ARCH_CAE;
         if (c->o->invariant_bin)
             t.bin = c->o->invariant_bin;
+        if (c->o->invariant_steps)
+            t.steps = c->o->invariant_steps;
     }
     return t;
 }
