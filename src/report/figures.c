@@ -282,7 +282,7 @@ static int fig_filled(report_ctx *r)
             break;
         }
         int64_t noise = 0;
-        int regions = 0;
+        int clusters = 0; /* labels left in the map */
         for (int64_t i = 0; !rc && i < r->n; i++) {
             if (map[i] < -1 || map[i] >= cl->k)
                 rc = lcae_fail(LCAE_EUSAGE, "%s: filled map label %d at position %lld (expected "
@@ -291,7 +291,7 @@ static int fig_filled(report_ctx *r)
             else if (map[i] < 0)
                 noise++;
             else
-                regions += sizes[map[i]]++ == 0;
+                clusters += sizes[map[i]]++ == 0;
         }
         if (!rc)
             rc = label_panel(&ps[n], map, r->ny, r->nx, r->map_scale, &rgb[n]);
@@ -299,7 +299,7 @@ static int fig_filled(report_ctx *r)
             break;
         snprintf(ps[n].title[0], sizeof ps[n].title[0], "%s",
                  cl->in->title ? cl->in->title : cl->in->name);
-        snprintf(ps[n].title[1], sizeof ps[n].title[1], "filled: %d regions", regions);
+        snprintf(ps[n].title[1], sizeof ps[n].title[1], "filled: %d clusters", clusters);
         panel_label_legend(&ps[n], sizes, cl->k, noise, "");
         n++;
     }
