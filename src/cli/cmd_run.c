@@ -64,23 +64,25 @@ static const cli_option run_options[] = {
  * OneCycleLR up to 2e-3; its rotation-invariant model is the polar one (invariant by
  * construction: the paper's rotation loss collapses its invariant features), on patterns
  * binned 2 x 2 (at 32 x 32 its polar image of 16 radii is too coarse to ignore rotation:
- * docs/model.md), clustered on its invariant features (its other 6 carry the
- * orientation). It also writes the full maps (--assign-noise): at low dose HDBSCAN leaves
- * two thirds of the positions as noise in the invariant features, whose full map still
- * finds the classes (docs/results.md); and it smooths a feature map whose noise share
+ * docs/model.md), for 400 steps (more split grains of one class apart: docs/results.md),
+ * clustered on its invariant features (its other 6 carry the orientation). It also
+ * writes the full maps (--assign-noise): at low dose HDBSCAN leaves two thirds of the
+ * positions as noise in the invariant features, whose full map still finds the classes
+ * (docs/results.md); and it smooths a feature map whose noise share
  * says it is noisy (--smooth auto: at low dose), which the paper does not; and it writes
  * the filled maps (--fill-radius 3: boundaries up to 6 scan pixels wide, the widest of the
  * measured samples, given to the grains around them; docs/clustering.md). */
 static const char *const preset_cpu[][2] = {
     {"bin", "4"}, {"base", "8"}, {"steps", "1500"}, {"lr", "2e-3"}, {"lr-schedule", "onecycle"},
-    {"recon", "mse"}, {"arch", "polar"}, {"invariant-bin", "2"}, {"cluster-on", "invariant"},
+    {"recon", "mse"}, {"arch", "polar"}, {"invariant-bin", "2"}, {"invariant-steps", "400"},
+    {"cluster-on", "invariant"},
     {"assign-noise", "on"}, {"smooth", "auto"}, {"fill-radius", "3"}, {NULL, NULL}};
 /* the library's training defaults are the paper's but for the rotation loss's form and
  * weight, set here */
 static const char *const preset_paper[][2] = {
     {"bin", "1"}, {"transform", "none"}, {"center", "none"}, {"min-cluster-size", "60"},
     {"arch", "cae"}, {"rot-loss-form", "paper"}, {"lambda", "50"}, {"cluster-on", "all"},
-    {"invariant-bin", "0"}, {"smooth", "off"}, {NULL, NULL}};
+    {"invariant-bin", "0"}, {"invariant-steps", "0"}, {"smooth", "off"}, {NULL, NULL}};
 static const cli_preset run_presets[] = {{"cpu", preset_cpu}, {"paper", preset_paper}, {0}};
 
 static int preset_status;
