@@ -18,7 +18,18 @@ KNAME(leaf_blocks)(const float *blk, int64_t pad, int64_t d, int64_t j0, int nb,
                    const float *q32, float lim)
 {
     KNAME(fv) even[4] = {{0}}, odd[4] = {{0}};
+    int64_t half = d / 4 * 2; /* even, so that even[] and odd[] hold whole coordinates */
     for (int64_t k = 0; k < d; k += 2) {
+        if (k == half && half > 0) {
+            /* a partial sum of squares is at most the whole one (float additions of
+             * non-negative terms never decrease a sum): if every point already exceeds
+             * lim, none is a candidate, and the rest of the coordinates need not be read */
+            uint64_t any = 0;
+            for (int b = 0; b < nb; b++)
+                any |= KLE(even[b] + odd[b], lim);
+            if (!any)
+                return 0;
+        }
         for (int b = 0; b < nb; b++) {
             KNAME(fv) r;
             memcpy(&r, blk + k * pad + j0 + b * KW, sizeof r);
