@@ -152,14 +152,15 @@ static inline uint64_t cl_leaf_candidates(const cl_kdtree *t, int64_t leaf, int6
  * 16 dimensions neither is tight alone). Two nodes per call (a node's children) so that
  * the two sums overlap in the processor. The kernel sums in float (node32; half the
  * bytes of double nodes, which the searches waited for): a float sum s bounds the
- * distance from below by sqrt(s / (1 + f32_rel)) - f32_abs (cl_f32_limit read the other
+ * distance from below by sqrt(s (1 - f32_rel)) - f32_abs (cl_f32_limit read the other
  * way; the float box contains the double one, the query's and centre's rounding are
  * within f32_abs), shrunk by lb_shrink for cl_rdist's own rounding. A sum that
  * overflowed float (inf), or coordinates beyond float's range, bound nothing (0). */
 static inline double cl_node_lb1(const cl_kdtree *t, double box2, double ball2, int64_t node)
 {
-    double box = sqrt(box2 / (1 + t->f32_rel)) - t->f32_abs;
-    double ball = sqrt(ball2 / (1 + t->f32_rel)) - t->f32_abs - t->radius[node];
+    double shrink = 1 - t->f32_rel; /* below 1 / (1 + f32_rel), without a division */
+    double box = sqrt(box2 * shrink) - t->f32_abs;
+    double ball = sqrt(ball2 * shrink) - t->f32_abs - t->radius[node];
     double lb = (box > ball ? box : ball) * t->lb_shrink;
     return lb > 0 && lb < INFINITY ? lb : 0;
 }
