@@ -34,6 +34,8 @@ struct cl_kdtree {
     int64_t *blk_off;            /* (n_nodes) leaves: offset in blk32 */
     double *lo, *hi;             /* (n_nodes, dp) bounding box, zeros past d */
     double *center, *radius;     /* (n_nodes, dp) zeros past d, (n_nodes): bounding ball */
+    float *node32;               /* (n_nodes, 3, dp): lo rounded down, hi rounded up and
+                                  * the centre in float, zeros past d (cl_node_lb2) */
     double lb_shrink;            /* see cl_node_lb2 */
     int leaves_by_core;          /* grouped: each leaf's points by ascending core distance */
     /* the kernels for this processor (kernels.c): cl_leaf_candidates's mask
@@ -83,6 +85,19 @@ static inline double cl_rdist(const double *a, const double *b, int64_t d)
     return s;
 }
 
+/* cl_rdist from a to b (v[0]) and to c (v[1]), each rounded exactly as cl_rdist. */
+static inline void cl_rdist2(const double *a, const double *b, const double *c, int64_t d,
+                             double v[2])
+{
+    double s = 0, u = 0;
+    for (int64_t k = 0; k < d; k++) {
+        double x = a[k] - b[k], y = a[k] - c[k];
+        s += x * x;
+        u += y * y;
+    }
+    v[0] = s;
+    v[1] = u;
+}
 /* A float squared distance above this limit proves the exact distance exceeds
  * sqrt(rd): the rounding of coordinates to float moves a distance by at most f32_abs
  * (absolute), and the float sum is off by at most a factor (1 + f32_rel). */
@@ -135,20 +150,28 @@ static inline uint64_t cl_leaf_candidates(const cl_kdtree *t, int64_t leaf, int6
 /* Lower bounds of the distance from the point at tree position pos to any point of
  * node a (*la) and of node b (*lb): the larger of the box bound and the ball bound (in
  * 16 dimensions neither is tight alone). Two nodes per call (a node's children) so that
- * the two sums overlap in the processor. The kernel sums in another order than
- * cl_rdist, so the sums are shrunk by more than their rounding (lb_shrink). */
+ * the two sums overlap in the processor. The kernel sums in float (node32; half the
+ * bytes of double nodes, which the searches waited for): a float sum s bounds the
+ * distance from below by sqrt(s (1 - f32_rel)) - f32_abs (cl_f32_limit read the other
+ * way; the float box contains the double one, the query's and centre's rounding are
+ * within f32_abs), shrunk by lb_shrink for cl_rdist's own rounding. A sum that
+ * overflowed float (inf), or coordinates beyond float's range, bound nothing (0). */
+static inline double cl_node_lb1(const cl_kdtree *t, double box2, double ball2, int64_t node)
+{
+    double shrink = 1 - t->f32_rel; /* below 1 / (1 + f32_rel), without a division */
+    double box = sqrt(box2 * shrink) - t->f32_abs;
+    double ball = sqrt(ball2 * shrink) - t->f32_abs - t->radius[node];
+    double lb = (box > ball ? box : ball) * t->lb_shrink;
+    return lb > 0 && lb < INFINITY ? lb : 0;
+}
 static inline void cl_node_lb2(const cl_kdtree *t, int64_t a, int64_t b, int64_t pos,
                                double *la, double *lb)
 {
     double s[4];
     t->sums(t, a, b, pos, s);
-    double box = sqrt(s[0] * t->lb_shrink), ball = sqrt(s[1] * t->lb_shrink) - t->radius[a];
-    *la = box > ball ? box : ball;
-    box = sqrt(s[2] * t->lb_shrink);
-    ball = sqrt(s[3] * t->lb_shrink) - t->radius[b];
-    *lb = box > ball ? box : ball;
+    *la = cl_node_lb1(t, s[0], s[1], a);
+    *lb = cl_node_lb1(t, s[2], s[3], b);
 }
-
 /* A lower bound of the distance between any point of node a and any point of node b:
  * the larger of the distance between their boxes and between their balls. */
 double cl_node_node_lb(const cl_kdtree *t, int64_t a, int64_t b);

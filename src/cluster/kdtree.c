@@ -26,6 +26,7 @@ void cl_kdtree_free(cl_kdtree *t)
     free(t->hi);
     free(t->center);
     free(t->radius);
+    free(t->node32);
     memset(t, 0, sizeof *t);
 }
 
@@ -213,7 +214,9 @@ static int finish(cl_kdtree *t, const double *x, const int64_t *rows)
     }
     free(t->blk32);
     t->blk32 = lcae_calloc((size_t)(total > 0 ? total : 1), sizeof *t->blk32);
-    if (!t->blk32)
+    free(t->node32);
+    t->node32 = lcae_malloc((size_t)(t->n_nodes * 3 * t->dp) * sizeof *t->node32);
+    if (!t->blk32 || !t->node32)
         return LCAE_ENOMEM;
     double big = 0;
     for (int64_t p = 0; p < t->n; p++) {
@@ -236,12 +239,14 @@ static int finish(cl_kdtree *t, const double *x, const int64_t *rows)
      * (2^-22 big is generous), so the float distance by sqrt(d) times that; a float sum
      * of d products, in any order and with or without fused multiply-adds, is off by at
      * most a relative (d + 2) 2^-24 (doubled for margin) */
-    /* cl_node_lb2: a sum of dp non-negative terms in any order is within a relative
-     * (dp - 1) 2^-53 of the exact sum: shrunk by 8 (dp + 2) 2^-53, it is below what
-     * cl_rdist computes for any point of the node (box), or below the exact distance to
-     * the centre (ball) */
+    /* cl_node_node_lb's double sums of dp non-negative terms in any order are within a
+     * relative (dp - 1) 2^-53 of the exact sums, and cl_rdist's within d 2^-53: a bound
+     * shrunk by 8 (dp + 2) 2^-53 (squared or not) is below what cl_rdist computes for
+     * any point of the node; cl_node_lb2's float bounds also subtract f32_abs, which
+     * exceeds their double rounding many times */
     t->lb_shrink = 1 - ldexp((double)(t->dp + 2), -50);
-    t->f32_abs = sqrt((double)d) * ldexp(big, -22);
+    /* floored for tiny coordinates, where float's rounding is absolute (subnormal squares) */
+    t->f32_abs = fmax(sqrt((double)d) * ldexp(big, -22), 1e-18);
     t->f32_rel = (double)(d + 2) * ldexp(1.0, -23);
     if (big > 1e30) /* beyond float's range: no filtering (a limit of +inf) */
         t->f32_abs = INFINITY;
@@ -260,6 +265,13 @@ static int finish(cl_kdtree *t, const double *x, const int64_t *rows)
             r = fmax(r, cl_rdist(c, cl_pt(t, p), d));
         /* a hair larger, so that rounding in the bound never excludes a point */
         t->radius[node] = sqrt(r) * (1 + 1e-12);
+        float *f = t->node32 + node * 3 * t->dp; /* cl_node_lb2's float nodes */
+        for (int64_t k = 0; k < t->dp; k++) {
+            float lo = (float)t->lo[node * t->dp + k], hi = (float)t->hi[node * t->dp + k];
+            f[k] = (double)lo > t->lo[node * t->dp + k] ? nextafterf(lo, -INFINITY) : lo;
+            f[t->dp + k] = (double)hi < t->hi[node * t->dp + k] ? nextafterf(hi, INFINITY) : hi;
+            f[2 * t->dp + k] = (float)c[k];
+        }
     }
     return LCAE_OK;
 }
@@ -491,11 +503,25 @@ static void batch_scan(const knn_batch *B, int64_t R, const int32_t *act, int na
         for (int64_t c0 = 0; c0 < cnt; c0 += 64) {
             uint64_t cand = cl_leaf_candidates(t, R, c0, cnt, t->pts32 + p * d,
                                                cl_f32_limit(t->f32_abs, t->f32_rel, rd[0]));
-            for (; cand; cand &= cand - 1) {
+            /* two candidates at a time: their sums are two independent chains of
+             * additions (each in cl_rdist's order), which the processor overlaps */
+            while (cand) {
                 int64_t j = t->start[R] + c0 + __builtin_ctzll(cand);
-                double v = cl_rdist(q, cl_pt(t, j), d);
-                if (v < rd[0])
-                    heap_push(rd, pos, m, v, j);
+                cand &= cand - 1;
+                if (!cand) {
+                    double v = cl_rdist(q, cl_pt(t, j), d);
+                    if (v < rd[0])
+                        heap_push(rd, pos, m, v, j);
+                    break;
+                }
+                int64_t j2 = t->start[R] + c0 + __builtin_ctzll(cand);
+                cand &= cand - 1;
+                double v[2];
+                cl_rdist2(q, cl_pt(t, j), cl_pt(t, j2), d, v);
+                if (v[0] < rd[0])
+                    heap_push(rd, pos, m, v[0], j);
+                if (v[1] < rd[0])
+                    heap_push(rd, pos, m, v[1], j2);
             }
         }
     }

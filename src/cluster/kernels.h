@@ -19,6 +19,16 @@ KNAME(leaf_blocks)(const float *blk, int64_t pad, int64_t d, int64_t j0, int nb,
 {
     KNAME(fv) even[4] = {{0}}, odd[4] = {{0}};
     for (int64_t k = 0; k < d; k += 2) {
+        if (k > 0 && k % 4 == 0) { /* every 4 coordinates (even[] and odd[] whole) */
+            /* a partial sum of squares is at most the whole one (float additions of
+             * non-negative terms never decrease a sum): if every point already exceeds
+             * lim, none is a candidate, and the rest of the coordinates need not be read */
+            uint64_t any = 0;
+            for (int b = 0; b < nb; b++)
+                any |= KLE(even[b] + odd[b], lim);
+            if (!any)
+                return 0;
+        }
         for (int b = 0; b < nb; b++) {
             KNAME(fv) r;
             memcpy(&r, blk + k * pad + j0 + b * KW, sizeof r);
@@ -70,34 +80,38 @@ static KTARGET uint64_t KNAME(leaf_candidates)(const cl_kdtree *t, int64_t leaf,
     return bits;
 }
 
-/* cl_node_lb2 without the final shrink and square roots: the squared box distances and
- * squared centre distances of nodes a and b, in out[0..3]. */
+/* cl_node_lb2's float sums: the squared box distances and squared centre distances of
+ * nodes a and b from the point at tree position pos (its double coordinates rounded to
+ * float here), in out[0..3]. */
+typedef float KNAME(hv) __attribute__((vector_size(KW / 2 * sizeof(float))));
+typedef int32_t KNAME(hm) __attribute__((vector_size(KW / 2 * sizeof(int32_t))));
 static KTARGET void KNAME(node_sums)(const cl_kdtree *t, int64_t a, int64_t b, int64_t pos,
                                      double out[4])
 {
     int64_t dp = t->dp;
     const double *q = cl_pt(t, pos);
-    const int64_t node[2] = {a, b};
-    KNAME(dv) box[2] = {{0}, {0}}, ball[2] = {{0}, {0}}, zero = {0};
+    const float *nd[2] = {t->node32 + a * 3 * dp, t->node32 + b * 3 * dp};
+    KNAME(hv) box[2] = {{0}, {0}}, ball[2] = {{0}, {0}}, zero = {0};
     for (int64_t k = 0; k < dp; k += KW / 2) { /* dp is a multiple of 8 >= KW / 2 */
-        KNAME(dv) qv;
-        memcpy(&qv, q + k, sizeof qv);
+        KNAME(dv) qd;
+        memcpy(&qd, q + k, sizeof qd);
+        KNAME(hv) qv = __builtin_convertvector(qd, KNAME(hv));
         for (int c = 0; c < 2; c++) {
-            KNAME(dv) lo, hi, cen;
-            memcpy(&lo, t->lo + node[c] * dp + k, sizeof lo);
-            memcpy(&hi, t->hi + node[c] * dp + k, sizeof hi);
-            memcpy(&cen, t->center + node[c] * dp + k, sizeof cen);
-            KNAME(dv) below = lo - qv, above = qv - hi;
-            KNAME(lv) m = below > above; /* lanes of -1 where true: select by bit masks */
-            KNAME(dv) v = (KNAME(dv))((m & (KNAME(lv))below) | (~m & (KNAME(lv))above));
-            v = (KNAME(dv))((KNAME(lv))v & (v > zero));
+            KNAME(hv) lo, hi, cen;
+            memcpy(&lo, nd[c] + k, sizeof lo);
+            memcpy(&hi, nd[c] + dp + k, sizeof hi);
+            memcpy(&cen, nd[c] + 2 * dp + k, sizeof cen);
+            KNAME(hv) below = lo - qv, above = qv - hi;
+            KNAME(hm) m = below > above; /* lanes of -1 where true: select by bit masks */
+            KNAME(hv) v = (KNAME(hv))((m & (KNAME(hm))below) | (~m & (KNAME(hm))above));
+            v = (KNAME(hv))((KNAME(hm))v & (v > zero));
             box[c] += v * v;
-            KNAME(dv) w = qv - cen;
+            KNAME(hv) w = qv - cen;
             ball[c] += w * w;
         }
     }
     for (int c = 0; c < 2; c++) {
-        double sb = 0, sc = 0;
+        float sb = 0, sc = 0;
         for (int j = 0; j < KW / 2; j++) {
             sb += box[c][j];
             sc += ball[c][j];
