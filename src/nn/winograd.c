@@ -33,24 +33,52 @@
  * does not vectorize them and would warn that it could not: the hint is for speed only */
 #pragma clang diagnostic ignored "-Wpass-failed"
 #endif
+/* Each set's vector of WG_VW floats for the products in registers (winograd_kernels.h),
+ * and their accumulators: WG_KB rows by WG_TB vectors, within the set's registers (32
+ * zmm: 24 + 3 + 1; 16 ymm or xmm: 12 + 3 + 1 and 8 + 2 + 1). */
 #if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
 #define WG_X86
 #define WTARGET __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw")))
 #define WNAME(x) x##_avx512
+#define WVEC __m512
+#define WG_VW 16
+#define WG_KB 8
+#define WG_TB 3
+#define WLOAD(p) _mm512_loadu_ps(p)
+#define WSTORE(p, v) _mm512_storeu_ps(p, v)
+#define WSET1(x) _mm512_set1_ps(x)
+#define WZERO() _mm512_setzero_ps()
+#define WFMA(acc, x, y) _mm512_fmadd_ps(x, y, acc)
 #include "nn/winograd_kernels.h"
-#undef WTARGET
-#undef WNAME
 #define WTARGET __attribute__((target("avx2,fma")))
 #define WNAME(x) x##_avx2
+#define WVEC __m256
+#define WG_VW 8
+#define WG_KB 4
+#define WG_TB 3
+#define WLOAD(p) _mm256_loadu_ps(p)
+#define WSTORE(p, v) _mm256_storeu_ps(p, v)
+#define WSET1(x) _mm256_set1_ps(x)
+#define WZERO() _mm256_setzero_ps()
+#define WFMA(acc, x, y) _mm256_fmadd_ps(x, y, acc)
 #include "nn/winograd_kernels.h"
-#undef WTARGET
-#undef WNAME
 #endif
+/* the portable set: the compiler's generic vectors of 4 floats (SSE on x86-64) */
+typedef float wg_v4 __attribute__((vector_size(16)));
+typedef float wg_v4u __attribute__((vector_size(16), aligned(4), may_alias));
 #define WTARGET
 #define WNAME(x) x##_base
+#define WVEC wg_v4
+#define WG_VW 4
+#define WG_KB 4
+#define WG_TB 2
+#define WLOAD(p) (*(const wg_v4u *)(p))
+#define WSTORE(p, v) (*(wg_v4u *)(p) = (v))
+#define WSET1(x) ((wg_v4){(x), (x), (x), (x)})
+#define WZERO() ((wg_v4){0, 0, 0, 0})
+#define WFMA(acc, x, y) ((acc) + (x) * (y))
 #include "nn/winograd_kernels.h"
-#undef WTARGET
-#undef WNAME
 
 /* The transforms of one instruction set: [0] F(2x2, 3x3), [1] F(4x4, 3x3) (the signatures
  * are described in winograd_kernels.h) */
@@ -58,12 +86,13 @@ typedef struct {
     void (*input_seg)(float *, size_t, const float *const *, int, int, float *, int);
     void (*output_seg)(float *const *, const float *, size_t, int, int, float, int, float *);
     void (*grad_seg)(float *, size_t, const float *const *, int, float *, int);
+    void (*products)(float *, const float *, const float *, int, int, int, size_t, int);
 } wg_kernels;
 
 #define WG_SET(x)                                                                              \
     {                                                                                          \
-        {input_seg2_##x, output_seg2_##x, grad_seg2_##x},                                      \
-            {input_seg4_##x, output_seg4_##x, grad_seg4_##x}                                   \
+        {input_seg2_##x, output_seg2_##x, grad_seg2_##x, products_##x},                        \
+            {input_seg4_##x, output_seg4_##x, grad_seg4_##x, products_##x}                     \
     }
 static const wg_kernels kernels_base[2] = WG_SET(base);
 #ifdef WG_X86
@@ -116,9 +145,28 @@ static wg_geom geom(int m, int C, int H, int W, int K, int pad)
                  W + 2 * pad - 2, 0, 0, 0};
     g.th = (g.Ho + m - 1) / m;
     g.tw = (g.Wo + m - 1) / m;
-    int T = WG_BLOCK_FLOATS / (g.np * (C + K));
+    /* a multiple of 16 tiles: whole vectors for the products in registers */
+    int T = WG_BLOCK_FLOATS / (g.np * (C + K)) / 16 * 16;
     g.T = T < 16 ? 16 : T > 256 ? 256 : T;
     return g;
+}
+
+/* The products in registers (the set's kernel) instead of a^2 sgemm calls: for up to 32
+ * channels in and out (K a multiple of 8, the widest kernel's rows), where oneDNN's
+ * kernels run these thin products (K x T x C) far below the peak (docs/nn-benchmark.md).
+ * A fixed rule, as the tile size's. */
+static int own_products(const wg_geom *g)
+{
+    return g->C <= 32 && g->K <= 32 && g->K % 8 == 0;
+}
+
+/* Columns [nb, nb rounded up to 16) of the block's V (np x rows rows of pitch T) set to
+ * zero: the products in registers read whole vectors of tiles. */
+static void zero_tail(const wg_geom *g, float *V, int rows, int nb)
+{
+    int end = (nb + 15) / 16 * 16;
+    for (size_t r = 0; nb < end && r < (size_t)g->np * rows; r++)
+        memset(V + r * g->T + nb, 0, sizeof(float) * (end - nb));
 }
 
 int nn_winograd_tile(int C, int H, int W, int K, int k, int stride, int pad)
@@ -248,6 +296,7 @@ int nn_winograd_forward(lcae_nn *nn, int m, float *out, const float *in, const f
         return LCAE_ENOMEM;
     weight_transform(&g, U, weight);
     long total = (long)N * g.th * g.tw, blocks = (total + g.T - 1) / g.T;
+    int own = own_products(&g);
 #pragma omp parallel
     {
         float *V = bufs + omp_get_thread_num() * tstride, *M = V + (size_t)g.np * C * g.T;
@@ -257,9 +306,14 @@ int nn_winograd_forward(lcae_nn *nn, int m, float *out, const float *in, const f
             long t0 = b * g.T, t1 = t0 + g.T < total ? t0 + g.T : total;
             int nb = (int)(t1 - t0);
             input_block(&g, kr, in, t0, t1, V, buf);
-            for (int xi = 0; xi < g.np; xi++)
-                nn_sgemm(0, 0, K, nb, C, 1.0f, U + (size_t)xi * K * C, C,
-                         V + (size_t)xi * C * g.T, g.T, 0.0f, M + (size_t)xi * K * g.T, g.T);
+            if (own) {
+                zero_tail(&g, V, C, nb);
+                kr->products(M, U, V, g.np, K, C, g.T, nb);
+            } else
+                for (int xi = 0; xi < g.np; xi++)
+                    nn_sgemm(0, 0, K, nb, C, 1.0f, U + (size_t)xi * K * C, C,
+                             V + (size_t)xi * C * g.T, g.T, 0.0f, M + (size_t)xi * K * g.T,
+                             g.T);
             segment s;
             for (long t = t0; next_segment(&g, t, t0, t1, &s); t += s.nt)
                 for (int k = 0; k < K; k++) {

@@ -293,3 +293,75 @@ WTARGET static void WNAME(grad_seg4)(float *restrict D, size_t dstride, const fl
         }
     }
 }
+
+/* ---- The batched products of small channel counts, in registers (winograd.c's rule
+ * says which layers take them; the others call sgemm). WVEC is the set's vector type of
+ * WG_VW floats, with WLOAD, WSTORE, WSET1, WZERO and WFMA(acc, x, y) = acc + x y (one
+ * rounding where the set has fused multiply-adds); WG_KB x WG_TB accumulators (rows of M
+ * times vectors of tiles) fill the set's registers. */
+
+/* WG_KB rows [k0, k0 + WG_KB) of M (K, ld) times tb vectors of tiles from column j0:
+ * M[k][t] = sum over c < C of U[k][c] V[c][t] (U (K, C), V (C, ld)) */
+WTARGET static inline __attribute__((always_inline)) void
+    WNAME(product_tile)(float *restrict M, const float *restrict U, const float *restrict V,
+                        int C, size_t ld, int k0, int j0, const int tb)
+{
+    WVEC acc[WG_KB][WG_TB];
+#pragma GCC unroll 8
+    for (int i = 0; i < WG_KB; i++)
+#pragma GCC unroll 4
+        for (int b = 0; b < tb; b++)
+            acc[i][b] = WZERO();
+    for (int c = 0; c < C; c++) {
+        WVEC x[WG_TB];
+#pragma GCC unroll 4
+        for (int b = 0; b < tb; b++)
+            x[b] = WLOAD(V + c * ld + j0 + b * WG_VW);
+#pragma GCC unroll 8
+        for (int i = 0; i < WG_KB; i++) {
+            WVEC w = WSET1(U[(size_t)(k0 + i) * C + c]);
+#pragma GCC unroll 4
+            for (int b = 0; b < tb; b++)
+                acc[i][b] = WFMA(acc[i][b], w, x[b]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < WG_KB; i++)
+#pragma GCC unroll 4
+        for (int b = 0; b < tb; b++)
+            WSTORE(M + (size_t)(k0 + i) * ld + j0 + b * WG_VW, acc[i][b]);
+}
+
+/* M[xi] (K, ld) = U[xi] (K, C) V[xi] (C, ld) for the np positions xi (M[xi] at
+ * M + xi K ld, V[xi] at V + xi C ld, U[xi] at U + xi K C), the columns t < nt rounded up
+ * to whole vectors (V must hold finite values there); K a multiple of WG_KB. */
+WTARGET static void WNAME(products)(float *restrict M, const float *restrict U,
+                                    const float *restrict V, int np, int K, int C, size_t ld,
+                                    int nt)
+{
+    int nv = (nt + WG_VW - 1) / WG_VW;
+    for (int xi = 0; xi < np; xi++) {
+        const float *u = U + (size_t)xi * K * C, *v = V + (size_t)xi * C * ld;
+        float *m = M + (size_t)xi * K * ld;
+        for (int k0 = 0; k0 < K; k0 += WG_KB) {
+            int j = 0;
+            for (; j + WG_TB <= nv; j += WG_TB)
+                WNAME(product_tile)(m, u, v, C, ld, k0, j * WG_VW, WG_TB);
+            for (; j < nv; j++)
+                WNAME(product_tile)(m, u, v, C, ld, k0, j * WG_VW, 1);
+        }
+    }
+}
+
+/* the including file defines these anew for each set */
+#undef WTARGET
+#undef WNAME
+#undef WVEC
+#undef WG_VW
+#undef WG_KB
+#undef WG_TB
+#undef WLOAD
+#undef WSTORE
+#undef WSET1
+#undef WZERO
+#undef WFMA
