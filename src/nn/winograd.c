@@ -34,8 +34,10 @@
 #pragma clang diagnostic ignored "-Wpass-failed"
 #endif
 /* Each set's vector of WG_VW floats for the products in registers (winograd_kernels.h),
- * and their accumulators: WG_KB rows by WG_TB vectors, within the set's registers (32
- * zmm: 24 + 3 + 1; 16 ymm or xmm: 12 + 3 + 1 and 8 + 2 + 1). */
+ * and their accumulators within the set's registers: the forward's WG_KB rows by WG_TB
+ * vectors (32 zmm: 24 + 3 + 1; 16 ymm or xmm: 12 + 3 + 1 and 8 + 2 + 1), the weight
+ * gradient's WG_GK by WG_GC (16 + 4 + 4 zmm, 8 + 2 + 4 ymm or xmm), WHSUM the sum of a
+ * vector's lanes. */
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define WG_X86
@@ -50,8 +52,18 @@
 #define WSET1(x) _mm512_set1_ps(x)
 #define WZERO() _mm512_setzero_ps()
 #define WFMA(acc, x, y) _mm512_fmadd_ps(x, y, acc)
+#define WG_GK 4
+#define WG_GC 4
+#define WHSUM(v) _mm512_reduce_add_ps(v)
 #include "nn/winograd_kernels.h"
 #define WTARGET __attribute__((target("avx2,fma")))
+/* the sum of a ymm's 8 lanes, in _mm512_reduce_add_ps's order (halves, then pairs) */
+WTARGET static inline float hsum_avx2(__m256 v)
+{
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    return _mm_cvtss_f32(_mm_add_ss(h, _mm_movehdup_ps(h)));
+}
 #define WNAME(x) x##_avx2
 #define WVEC __m256
 #define WG_VW 8
@@ -62,6 +74,9 @@
 #define WSET1(x) _mm256_set1_ps(x)
 #define WZERO() _mm256_setzero_ps()
 #define WFMA(acc, x, y) _mm256_fmadd_ps(x, y, acc)
+#define WG_GK 2
+#define WG_GC 4
+#define WHSUM(v) hsum_avx2(v)
 #include "nn/winograd_kernels.h"
 #endif
 /* the portable set: the compiler's generic vectors of 4 floats (SSE on x86-64) */
@@ -78,6 +93,9 @@ typedef float wg_v4u __attribute__((vector_size(16), aligned(4), may_alias));
 #define WSET1(x) ((wg_v4){(x), (x), (x), (x)})
 #define WZERO() ((wg_v4){0, 0, 0, 0})
 #define WFMA(acc, x, y) ((acc) + (x) * (y))
+#define WG_GK 2
+#define WG_GC 4
+#define WHSUM(v) (((v)[0] + (v)[2]) + ((v)[1] + (v)[3]))
 #include "nn/winograd_kernels.h"
 
 /* The transforms of one instruction set: [0] F(2x2, 3x3), [1] F(4x4, 3x3) (the signatures
@@ -87,12 +105,13 @@ typedef struct {
     void (*output_seg)(float *const *, const float *, size_t, int, int, float, int, float *);
     void (*grad_seg)(float *, size_t, const float *const *, int, float *, int);
     void (*products)(float *, const float *, const float *, int, int, int, size_t, int);
+    void (*grad_products)(float *, const float *, const float *, int, int, int, size_t, int);
 } wg_kernels;
 
 #define WG_SET(x)                                                                              \
     {                                                                                          \
-        {input_seg2_##x, output_seg2_##x, grad_seg2_##x, products_##x},                        \
-            {input_seg4_##x, output_seg4_##x, grad_seg4_##x, products_##x}                     \
+        {input_seg2_##x, output_seg2_##x, grad_seg2_##x, products_##x, grad_products_##x},     \
+            {input_seg4_##x, output_seg4_##x, grad_seg4_##x, products_##x, grad_products_##x}  \
     }
 static const wg_kernels kernels_base[2] = WG_SET(base);
 #ifdef WG_X86
@@ -152,12 +171,12 @@ static wg_geom geom(int m, int C, int H, int W, int K, int pad)
 }
 
 /* The products in registers (the set's kernel) instead of a^2 sgemm calls: for up to 32
- * channels in and out (K a multiple of 8, the widest kernel's rows), where oneDNN's
+ * channels in and out (multiples of 8, the kernels' blocks of rows), where oneDNN's
  * kernels run these thin products (K x T x C) far below the peak (docs/nn-benchmark.md).
  * A fixed rule, as the tile size's. */
 static int own_products(const wg_geom *g)
 {
-    return g->C <= 32 && g->K <= 32 && g->K % 8 == 0;
+    return g->C <= 32 && g->K <= 32 && g->C % 8 == 0 && g->K % 8 == 0;
 }
 
 /* Columns [nb, nb rounded up to 16) of the block's V (np x rows rows of pitch T) set to
@@ -330,11 +349,28 @@ int nn_winograd_forward(lcae_nn *nn, int m, float *out, const float *in, const f
     return LCAE_OK;
 }
 
-/* D[xi][k][col ..] = (A dy A^T)[xi] of the tiles [t0, t1) of dout (N, K, Ho, Wo); buf:
- * the thread's rows scratch. Rows are read in place; a row below the image is a row of
- * zeros. */
+/* The sum of x[0 .. n), in 16 running partial sums (which the compiler vectorizes),
+ * then those in order: the same order on every instruction set. */
+static float row_sum(const float *x, int n)
+{
+    float part[16] = {0}, s = 0;
+    int p = 0;
+    for (; p + 16 <= n; p += 16)
+        for (int j = 0; j < 16; j++)
+            part[j] += x[p + j];
+    for (; p < n; p++)
+        s += x[p];
+    for (int j = 0; j < 16; j++)
+        s += part[j];
+    return s;
+}
+
+/* D[xi][k][col ..] = (A dy A^T)[xi] of the tiles [t0, t1) of dout (N, K, Ho, Wo), and
+ * db[k] += the sum of those tiles' dout (the bias gradient, while the rows are in
+ * cache); buf: the thread's rows scratch. Rows are read in place; a row below the image
+ * is a row of zeros. */
 static void grad_block(const wg_geom *g, const wg_kernels *kr, const float *dout, long t0,
-                       long t1, float *D, float *buf)
+                       long t1, float *D, float *db, float *buf)
 {
     float *work, *zeros = zero_row(g, buf, &work);
     segment s;
@@ -348,6 +384,8 @@ static void grad_block(const wg_geom *g, const wg_kernels *kr, const float *dout
             }
             kr->grad_seg(D + (size_t)k * g->T + s.col, (size_t)g->K * g->T, rows, hi, work,
                          s.nt);
+            for (int i = 0; i < g->m && g->m * s.ty + i < g->Ho; i++)
+                db[k] += row_sum(rows[i], hi);
         }
     }
 }
@@ -366,7 +404,7 @@ int nn_winograd_weight_grad(lcae_nn *nn, int m, float *dweight, float *dbias,
     if (!parts)
         return LCAE_ENOMEM;
     long per = (long)g.th * g.tw;
-    size_t P = (size_t)g.Ho * g.Wo;
+    int own = own_products(&g);
 #pragma omp parallel
     {
         float *V = bufs + omp_get_thread_num() * tstride, *D = V + (size_t)g.np * C * g.T;
@@ -378,20 +416,19 @@ int nn_winograd_weight_grad(lcae_nn *nn, int m, float *dweight, float *dbias,
             int n0 = c * N / chunks, n1 = (c + 1) * N / chunks;
             for (long t0 = n0 * per; t0 < n1 * per; t0 += g.T) {
                 long t1 = t0 + g.T < n1 * per ? t0 + g.T : n1 * per;
+                int nb = (int)(t1 - t0);
                 input_block(&g, kr, in, t0, t1, V, buf);
-                grad_block(&g, kr, dout, t0, t1, D, buf);
-                for (int xi = 0; xi < g.np; xi++)
-                    nn_sgemm(0, 1, K, C, (int)(t1 - t0), 1.0f, D + (size_t)xi * K * g.T, g.T,
-                             V + (size_t)xi * C * g.T, g.T, 1.0f, du + (size_t)xi * K * C, C);
+                grad_block(&g, kr, dout, t0, t1, D, db, buf);
+                if (own) {
+                    zero_tail(&g, V, C, nb);
+                    zero_tail(&g, D, K, nb);
+                    kr->grad_products(du, D, V, g.np, K, C, g.T, nb);
+                } else
+                    for (int xi = 0; xi < g.np; xi++)
+                        nn_sgemm(0, 1, K, C, nb, 1.0f, D + (size_t)xi * K * g.T, g.T,
+                                 V + (size_t)xi * C * g.T, g.T, 1.0f, du + (size_t)xi * K * C,
+                                 C);
             }
-            for (int n = n0; n < n1; n++)
-                for (int k = 0; k < K; k++) {
-                    const float *x = dout + ((size_t)n * K + k) * P;
-                    float s = 0;
-                    for (size_t p = 0; p < P; p++)
-                        s += x[p];
-                    db[k] += s;
-                }
         }
     }
     memset(dU, 0, sizeof(float) * nu);

@@ -353,6 +353,58 @@ WTARGET static void WNAME(products)(float *restrict M, const float *restrict U,
     }
 }
 
+/* dU[k][c] += sum over t < n of D[k][t] V[c][t] (rows of pitch ld, n whole vectors) for
+ * the WG_GK x WG_GC block from (k0, c0): the tiles in the vectors' lanes, then each
+ * accumulator's lanes added up (WHSUM) */
+WTARGET static inline __attribute__((always_inline)) void
+    WNAME(grad_product_tile)(float *restrict dU, const float *restrict D,
+                             const float *restrict V, int C, size_t ld, size_t n, int k0,
+                             int c0)
+{
+    WVEC acc[WG_GK][WG_GC];
+#pragma GCC unroll 4
+    for (int i = 0; i < WG_GK; i++)
+#pragma GCC unroll 4
+        for (int j = 0; j < WG_GC; j++)
+            acc[i][j] = WZERO();
+    for (size_t t = 0; t < n; t += WG_VW) {
+        WVEC d[WG_GK], v[WG_GC];
+#pragma GCC unroll 4
+        for (int i = 0; i < WG_GK; i++)
+            d[i] = WLOAD(D + (k0 + i) * ld + t);
+#pragma GCC unroll 4
+        for (int j = 0; j < WG_GC; j++)
+            v[j] = WLOAD(V + (c0 + j) * ld + t);
+#pragma GCC unroll 4
+        for (int i = 0; i < WG_GK; i++)
+#pragma GCC unroll 4
+            for (int j = 0; j < WG_GC; j++)
+                acc[i][j] = WFMA(acc[i][j], d[i], v[j]);
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < WG_GK; i++)
+#pragma GCC unroll 4
+        for (int j = 0; j < WG_GC; j++)
+            dU[(size_t)(k0 + i) * C + c0 + j] += WHSUM(acc[i][j]);
+}
+
+/* dU[xi] (K, C) += D[xi] (K, ld) V[xi] (C, ld)^T for the np positions (dU[xi] at
+ * dU + xi K C, D[xi] at D + xi K ld, V[xi] at V + xi C ld): the columns t < nt rounded up
+ * to whole vectors (zeros there in D and V); K a multiple of WG_GK, C of WG_GC. */
+WTARGET static void WNAME(grad_products)(float *restrict dU, const float *restrict D,
+                                         const float *restrict V, int np, int K, int C,
+                                         size_t ld, int nt)
+{
+    size_t n = (size_t)(nt + WG_VW - 1) / WG_VW * WG_VW;
+    for (int xi = 0; xi < np; xi++) {
+        float *du = dU + (size_t)xi * K * C;
+        const float *d = D + (size_t)xi * K * ld, *v = V + (size_t)xi * C * ld;
+        for (int k0 = 0; k0 < K; k0 += WG_GK)
+            for (int c0 = 0; c0 < C; c0 += WG_GC)
+                WNAME(grad_product_tile)(du, d, v, C, ld, n, k0, c0);
+    }
+}
+
 /* the including file defines these anew for each set */
 #undef WTARGET
 #undef WNAME
@@ -365,3 +417,6 @@ WTARGET static void WNAME(products)(float *restrict M, const float *restrict U,
 #undef WSET1
 #undef WZERO
 #undef WFMA
+#undef WG_GK
+#undef WG_GC
+#undef WHSUM
