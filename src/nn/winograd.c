@@ -5,11 +5,12 @@
  * a = m + 2, so the 9 m^2 multiplies of a tile and channel pair become a^2: 16 instead of
  * 36 (2.25x fewer) for F(2x2), 36 instead of 144 (4x fewer) for F(4x4). The tiles of a
  * block are transformed into V[xi] (C, T) for each of the a^2 positions xi, the products
- * M[xi] (K, T) = U[xi] (K, C) V[xi] are a^2 sgemm calls, and the output transform writes
- * the tiles with the bias and (if asked) the ReLU. The weight gradient is the same
- * algebra transposed: dU[xi] (K, C) = sum over tiles of (A dy A^T)[xi] V[xi]^T, then
- * dW = G^T dU G; the input gradient is the forward algorithm applied to the output
- * gradient with the flipped weight (conv.c).
+ * M[xi] (K, T) = U[xi] (K, C) V[xi] are a^2 sgemm calls (up to 32 channels in and out:
+ * the set's kernel with its accumulators in registers, own_products), and the output
+ * transform writes the tiles with the bias and (if asked) the ReLU. The weight gradient
+ * is the same algebra transposed: dU[xi] (K, C) = sum over tiles of (A dy A^T)[xi]
+ * V[xi]^T, then dW = G^T dU G; the input gradient is the forward algorithm applied to the
+ * output gradient with the flipped weight (conv.c).
  *
  * Error: the transforms add and subtract a x a values before and after the products; for
  * F(2x2) with factors of 1 and 1/2, for F(4x4) with factors up to 8 in A^T, 5 in B^T and
@@ -20,7 +21,8 @@
  * per-chunk partials in chunk order (as conv.c), so results depend on the thread count
  * only. The transforms are vectorized for the widest instruction set the processor has
  * (LCAE_SIMD=avx2 or base caps it, as in the clustering kernels); they are compiled
- * without fused multiply-adds, so their results are the same on every set. */
+ * without fused multiply-adds, so their results are the same on every set (the products,
+ * sgemm's or the sets' kernels, differ in their last bits between sets). */
 #include <stdlib.h>
 #include <string.h>
 
