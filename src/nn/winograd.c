@@ -106,8 +106,10 @@ typedef struct {
     void (*input_seg)(float *, size_t, const float *const *, int, int, float *, int);
     void (*output_seg)(float *const *, const float *, size_t, int, int, float, int, float *);
     void (*grad_seg)(float *, size_t, const float *const *, int, float *, int);
-    void (*products)(float *, const float *, const float *, int, int, int, size_t, int);
-    void (*grad_products)(float *, const float *, const float *, int, int, int, size_t, int);
+    void (*products)(float *, size_t, const float *, const float *, size_t, int, int, int,
+                     size_t, int);
+    void (*grad_products)(float *, const float *, size_t, const float *, size_t, int, int, int,
+                          size_t, int);
 } wg_kernels;
 
 #define WG_SET(x)                                                                              \
@@ -158,17 +160,23 @@ static const wg_kernels *pick_kernels(int m)
 typedef struct {
     int m, a, np; /* output tile side (2 or 4), input tile side m + 2, positions a^2 */
     int C, H, W, K, pad, Ho, Wo, th, tw, T;
+    size_t vp, mp; /* floats from one position xi to the next in V (C rows) and M or D (K) */
 } wg_geom;
 
 static wg_geom geom(int m, int C, int H, int W, int K, int pad)
 {
     wg_geom g = {m, m + 2, (m + 2) * (m + 2), C, H, W, K, pad, H + 2 * pad - 2,
-                 W + 2 * pad - 2, 0, 0, 0};
+                 W + 2 * pad - 2, 0, 0, 0, 0, 0};
     g.th = (g.Ho + m - 1) / m;
     g.tw = (g.Wo + m - 1) / m;
     /* a multiple of 16 tiles: whole vectors for the products in registers */
     int T = WG_BLOCK_FLOATS / (g.np * (C + K)) / 16 * 16;
     g.T = T < 16 ? 16 : T > 256 ? 256 : T;
+    /* a cache line more than the rows: with C T or K T a multiple of 1 KB (C = K = 16,
+     * T = 112: 7 KB) the a^2 positions that a tile's transform writes or reads would fall
+     * into 4 sets of the 64-set L1 */
+    g.vp = (size_t)C * g.T + 16;
+    g.mp = (size_t)K * g.T + 16;
     return g;
 }
 
@@ -181,13 +189,15 @@ static int own_products(const wg_geom *g)
     return g->C <= 32 && g->K <= 32 && g->C % 8 == 0 && g->K % 8 == 0;
 }
 
-/* Columns [nb, nb rounded up to 16) of the block's V (np x rows rows of pitch T) set to
- * zero: the products in registers read whole vectors of tiles. */
-static void zero_tail(const wg_geom *g, float *V, int rows, int nb)
+/* Columns [nb, nb rounded up to 16) of the block's V (np positions of `pitch` floats,
+ * each `rows` rows of T) set to zero: the products in registers read whole vectors of
+ * tiles. */
+static void zero_tail(const wg_geom *g, float *V, size_t pitch, int rows, int nb)
 {
     int end = (nb + 15) / 16 * 16;
-    for (size_t r = 0; nb < end && r < (size_t)g->np * rows; r++)
-        memset(V + r * g->T + nb, 0, sizeof(float) * (end - nb));
+    for (int xi = 0; nb < end && xi < g->np; xi++)
+        for (int r = 0; r < rows; r++)
+            memset(V + xi * pitch + (size_t)r * g->T + nb, 0, sizeof(float) * (end - nb));
 }
 
 int nn_winograd_tile(int C, int H, int W, int K, int k, int stride, int pad)
@@ -219,7 +229,7 @@ int nn_winograd_tile(int C, int H, int W, int K, int k, int stride, int pad)
  * m tw + 4 floats, then the kernels' scratch of (m + 3) (m tw + 4). */
 static float *thread_buffers(lcae_nn *nn, const wg_geom *g, size_t *stride)
 {
-    size_t n = (size_t)g->np * (g->C + g->K) * g->T +
+    size_t n = (size_t)g->np * (g->vp + g->mp) +
                (size_t)(g->m + 4) * ((size_t)g->m * g->tw + 4);
     return nn_scratch_threads(nn, NN_SCRATCH_COL, n, stride);
 }
@@ -271,7 +281,7 @@ static void input_block(const wg_geom *g, const wg_kernels *kr, const float *in,
                 int y = g->m * s.ty - g->pad + i;
                 src[i] = y >= 0 && y < g->H ? img + (size_t)y * g->W + x0 : zeros;
             }
-            kr->input_seg(V + (size_t)c * g->T + s.col, (size_t)g->C * g->T, src, lo, hi, work,
+            kr->input_seg(V + (size_t)c * g->T + s.col, g->vp, src, lo, hi, work,
                           s.nt);
         }
     }
@@ -320,21 +330,20 @@ int nn_winograd_forward(lcae_nn *nn, int m, float *out, const float *in, const f
     int own = own_products(&g);
 #pragma omp parallel
     {
-        float *V = bufs + omp_get_thread_num() * tstride, *M = V + (size_t)g.np * C * g.T;
-        float *buf = M + (size_t)g.np * K * g.T;
+        float *V = bufs + omp_get_thread_num() * tstride, *M = V + (size_t)g.np * g.vp;
+        float *buf = M + (size_t)g.np * g.mp;
 #pragma omp for schedule(dynamic, 1)
         for (long b = 0; b < blocks; b++) {
             long t0 = b * g.T, t1 = t0 + g.T < total ? t0 + g.T : total;
             int nb = (int)(t1 - t0);
             input_block(&g, kr, in, t0, t1, V, buf);
             if (own) {
-                zero_tail(&g, V, C, nb);
-                kr->products(M, U, V, g.np, K, C, g.T, nb);
+                zero_tail(&g, V, g.vp, C, nb);
+                kr->products(M, g.mp, U, V, g.vp, g.np, K, C, g.T, nb);
             } else
                 for (int xi = 0; xi < g.np; xi++)
                     nn_sgemm(0, 0, K, nb, C, 1.0f, U + (size_t)xi * K * C, C,
-                             V + (size_t)xi * C * g.T, g.T, 0.0f, M + (size_t)xi * K * g.T,
-                             g.T);
+                             V + xi * g.vp, g.T, 0.0f, M + xi * g.mp, g.T);
             segment s;
             for (long t = t0; next_segment(&g, t, t0, t1, &s); t += s.nt)
                 for (int k = 0; k < K; k++) {
@@ -343,7 +352,7 @@ int nn_winograd_forward(lcae_nn *nn, int m, float *out, const float *in, const f
                         int y = m * s.ty + i;
                         rows[i] = y < g.Ho ? o + (size_t)y * g.Wo + m * s.tx0 : NULL;
                     }
-                    kr->output_seg(rows, M + (size_t)k * g.T + s.col, (size_t)K * g.T, s.nt,
+                    kr->output_seg(rows, M + (size_t)k * g.T + s.col, g.mp, s.nt,
                                    g.Wo - m * s.tx0, bias ? bias[k] : 0.0f, relu, buf);
                 }
         }
@@ -384,7 +393,7 @@ static void grad_block(const wg_geom *g, const wg_kernels *kr, const float *dout
                 int y = g->m * s.ty + i;
                 rows[i] = y < g->Ho ? img + (size_t)y * g->Wo + g->m * s.tx0 : zeros;
             }
-            kr->grad_seg(D + (size_t)k * g->T + s.col, (size_t)g->K * g->T, rows, hi, work,
+            kr->grad_seg(D + (size_t)k * g->T + s.col, g->mp, rows, hi, work,
                          s.nt);
             for (int i = 0; i < g->m && g->m * s.ty + i < g->Ho; i++)
                 db[k] += row_sum(rows[i], hi);
@@ -409,8 +418,8 @@ int nn_winograd_weight_grad(lcae_nn *nn, int m, float *dweight, float *dbias,
     int own = own_products(&g);
 #pragma omp parallel
     {
-        float *V = bufs + omp_get_thread_num() * tstride, *D = V + (size_t)g.np * C * g.T;
-        float *buf = D + (size_t)g.np * K * g.T;
+        float *V = bufs + omp_get_thread_num() * tstride, *D = V + (size_t)g.np * g.vp;
+        float *buf = D + (size_t)g.np * g.mp;
 #pragma omp for schedule(dynamic, 1)
         for (int c = 0; c < chunks; c++) {
             float *du = parts + c * gstride, *db = du + nu;
@@ -422,13 +431,13 @@ int nn_winograd_weight_grad(lcae_nn *nn, int m, float *dweight, float *dbias,
                 input_block(&g, kr, in, t0, t1, V, buf);
                 grad_block(&g, kr, dout, t0, t1, D, db, buf);
                 if (own) {
-                    zero_tail(&g, V, C, nb);
-                    zero_tail(&g, D, K, nb);
-                    kr->grad_products(du, D, V, g.np, K, C, g.T, nb);
+                    zero_tail(&g, V, g.vp, C, nb);
+                    zero_tail(&g, D, g.mp, K, nb);
+                    kr->grad_products(du, D, g.mp, V, g.vp, g.np, K, C, g.T, nb);
                 } else
                     for (int xi = 0; xi < g.np; xi++)
-                        nn_sgemm(0, 1, K, C, nb, 1.0f, D + (size_t)xi * K * g.T, g.T,
-                                 V + (size_t)xi * C * g.T, g.T, 1.0f, du + (size_t)xi * K * C,
+                        nn_sgemm(0, 1, K, C, nb, 1.0f, D + xi * g.mp, g.T, V + xi * g.vp,
+                                 g.T, 1.0f, du + (size_t)xi * K * C,
                                  C);
             }
         }

@@ -333,16 +333,16 @@ WTARGET static inline __attribute__((always_inline)) void
 }
 
 /* M[xi] (K, ld) = U[xi] (K, C) V[xi] (C, ld) for the np positions xi (M[xi] at
- * M + xi K ld, V[xi] at V + xi C ld, U[xi] at U + xi K C), the columns t < nt rounded up
- * to whole vectors (V must hold finite values there); K a multiple of WG_KB. */
-WTARGET static void WNAME(products)(float *restrict M, const float *restrict U,
-                                    const float *restrict V, int np, int K, int C, size_t ld,
-                                    int nt)
+ * M + xi mp, V[xi] at V + xi vp, U[xi] at U + xi K C), the columns t < nt rounded up to
+ * whole vectors (V must hold finite values there); K a multiple of WG_KB. */
+WTARGET static void WNAME(products)(float *restrict M, size_t mp, const float *restrict U,
+                                    const float *restrict V, size_t vp, int np, int K, int C,
+                                    size_t ld, int nt)
 {
     int nv = (nt + WG_VW - 1) / WG_VW;
     for (int xi = 0; xi < np; xi++) {
-        const float *u = U + (size_t)xi * K * C, *v = V + (size_t)xi * C * ld;
-        float *m = M + (size_t)xi * K * ld;
+        const float *u = U + (size_t)xi * K * C, *v = V + xi * vp;
+        float *m = M + xi * mp;
         for (int k0 = 0; k0 < K; k0 += WG_KB) {
             int j = 0;
             for (; j + WG_TB <= nv; j += WG_TB)
@@ -389,16 +389,16 @@ WTARGET static inline __attribute__((always_inline)) void
 }
 
 /* dU[xi] (K, C) += D[xi] (K, ld) V[xi] (C, ld)^T for the np positions (dU[xi] at
- * dU + xi K C, D[xi] at D + xi K ld, V[xi] at V + xi C ld): the columns t < nt rounded up
- * to whole vectors (zeros there in D and V); K a multiple of WG_GK, C of WG_GC. */
+ * dU + xi K C, D[xi] at D + xi dp, V[xi] at V + xi vp): the columns t < nt rounded up to
+ * whole vectors (zeros there in D and V); K a multiple of WG_GK, C of WG_GC. */
 WTARGET static void WNAME(grad_products)(float *restrict dU, const float *restrict D,
-                                         const float *restrict V, int np, int K, int C,
-                                         size_t ld, int nt)
+                                         size_t dp, const float *restrict V, size_t vp,
+                                         int np, int K, int C, size_t ld, int nt)
 {
     size_t n = (size_t)(nt + WG_VW - 1) / WG_VW * WG_VW;
     for (int xi = 0; xi < np; xi++) {
         float *du = dU + (size_t)xi * K * C;
-        const float *d = D + (size_t)xi * K * ld, *v = V + (size_t)xi * C * ld;
+        const float *d = D + xi * dp, *v = V + xi * vp;
         for (int k0 = 0; k0 < K; k0 += WG_GK)
             for (int c0 = 0; c0 < C; c0 += WG_GC)
                 WNAME(grad_product_tile)(du, d, v, C, ld, n, k0, c0);
