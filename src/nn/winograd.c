@@ -362,10 +362,10 @@ int nn_winograd_forward(lcae_nn *nn, int m, float *out, const float *in, const f
 
 /* The sum of x[0 .. n), in 16 running partial sums (which the compiler vectorizes),
  * then those in order: the same order on every instruction set. */
-static float row_sum(const float *x, int n)
+static float sum_floats(const float *x, size_t n)
 {
     float part[16] = {0}, s = 0;
-    int p = 0;
+    size_t p = 0;
     for (; p + 16 <= n; p += 16)
         for (int j = 0; j < 16; j++)
             part[j] += x[p + j];
@@ -376,12 +376,11 @@ static float row_sum(const float *x, int n)
     return s;
 }
 
-/* D[xi][k][col ..] = (A dy A^T)[xi] of the tiles [t0, t1) of dout (N, K, Ho, Wo), and
- * db[k] += the sum of those tiles' dout (the bias gradient, while the rows are in
- * cache); buf: the thread's rows scratch. Rows are read in place; a row below the image
- * is a row of zeros. */
+/* D[xi][k][col ..] = (A dy A^T)[xi] of the tiles [t0, t1) of dout (N, K, Ho, Wo); buf:
+ * the thread's rows scratch. Rows are read in place; a row below the image is a row of
+ * zeros. */
 static void grad_block(const wg_geom *g, const wg_kernels *kr, const float *dout, long t0,
-                       long t1, float *D, float *db, float *buf)
+                       long t1, float *D, float *buf)
 {
     float *work, *zeros = zero_row(g, buf, &work);
     segment s;
@@ -395,8 +394,6 @@ static void grad_block(const wg_geom *g, const wg_kernels *kr, const float *dout
             }
             kr->grad_seg(D + (size_t)k * g->T + s.col, g->mp, rows, hi, work,
                          s.nt);
-            for (int i = 0; i < g->m && g->m * s.ty + i < g->Ho; i++)
-                db[k] += row_sum(rows[i], hi);
         }
     }
 }
@@ -429,7 +426,7 @@ int nn_winograd_weight_grad(lcae_nn *nn, int m, float *dweight, float *dbias,
                 long t1 = t0 + g.T < n1 * per ? t0 + g.T : n1 * per;
                 int nb = (int)(t1 - t0);
                 input_block(&g, kr, in, t0, t1, V, buf);
-                grad_block(&g, kr, dout, t0, t1, D, db, buf);
+                grad_block(&g, kr, dout, t0, t1, D, buf);
                 if (own) {
                     zero_tail(&g, V, g.vp, C, nb);
                     zero_tail(&g, D, g.mp, K, nb);
@@ -440,6 +437,14 @@ int nn_winograd_weight_grad(lcae_nn *nn, int m, float *dweight, float *dbias,
                                  g.T, 1.0f, du + (size_t)xi * K * C,
                                  C);
             }
+            /* the bias gradient, per image and channel over the whole plane, so that
+             * it does not depend on where blocks or chunks (thread and rank counts)
+             * cut the images: before a BatchNorm it is rounding noise around 0,
+             * which Adam scales up to whole steps */
+            for (int n = n0; n < n1; n++)
+                for (int k = 0; k < K; k++)
+                    db[k] += sum_floats(dout + ((size_t)n * K + k) * g.Ho * g.Wo,
+                                        (size_t)g.Ho * g.Wo);
         }
     }
     memset(dU, 0, sizeof(float) * nu);

@@ -362,11 +362,7 @@ WTARGET static inline __attribute__((always_inline)) void
                              int c0)
 {
     WVEC acc[WG_GK][WG_GC];
-#pragma GCC unroll 4
-    for (int i = 0; i < WG_GK; i++)
-#pragma GCC unroll 4
-        for (int j = 0; j < WG_GC; j++)
-            acc[i][j] = WZERO();
+    memset(acc, 0, sizeof acc); /* zeros: the compiler keeps the array in registers */
     for (size_t t = 0; t < n; t += WG_VW) {
         WVEC d[WG_GK], v[WG_GC];
 #pragma GCC unroll 4
