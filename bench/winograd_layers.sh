@@ -3,12 +3,13 @@
 # side S, S/2, S/4, S/8) with im2col, Winograd F(2x2, 3x3) and F(4x4, 3x3) (LCAE_CONV=im2col,
 # winograd-2x2, winograd-4x4; "rule" names the one lcae picks by default), against the
 # sgemm peak measured in the same run (bench_layers' sgemm1024: src/nn's product at
-# 1024^3), for the widest vector set and again with everything held to AVX2
-# (LCAE_SIMD=avx2 ONEDNN_MAX_CPU_ISA=AVX2 OPENBLAS_CORETYPE=Haswell). Effective GFLOP/s
-# are the direct convolution's flops over the time (backward: input and weight gradient,
-# twice the forward's flops), so Winograd may exceed the peak; "> peak" says whether it
-# does. THREADS 1 times process CPU time (steadiest on a shared machine), more threads
-# wall time.
+# 1024^3, the better of a measurement before and one after the layers), for the widest
+# vector set and again with everything held to AVX2 (LCAE_SIMD=avx2
+# ONEDNN_MAX_CPU_ISA=AVX2 OPENBLAS_CORETYPE=Haswell). Effective GFLOP/s are the direct
+# convolution's flops over the time (backward: input and weight gradient, twice the
+# forward's flops), so Winograd may exceed the peak; "> peak" says whether it does.
+# THREADS 1 times process CPU time (steadiest on a shared machine), more threads wall
+# time.
 # Usage: bash bench/winograd_layers.sh [BUILD_DIR] [THREADS] [SIZE] [BASE] [BATCH] [REPS]
 set -uo pipefail
 build=${1:-build}
@@ -25,6 +26,8 @@ args="--base $base --batch $batch --size $size --reps $reps --threads $threads $
 # prints "forward_gflops backward_gflops algorithm" of one layer (env: the caller's)
 rates() { "$bin" $args --only "$1" | awk '$2 == "forward" {f = $5; a = $7}
                                         $2 == "backward" {b = $5} END {print f, b, a}'; }
+# src/nn's sgemm at 1024^3, GFLOP/s (env: the caller's)
+sgemm_peak() { "$bin" $args --only sgemm1024 | awk '$1 == "nn_sgemm1024" {print $5}'; }
 for isa in widest avx2; do
   (
     if [ $isa = avx2 ]; then
@@ -32,11 +35,10 @@ for isa in widest avx2; do
     else
       unset LCAE_SIMD ONEDNN_MAX_CPU_ISA OPENBLAS_CORETYPE
     fi
-    peak=$("$bin" $args --only sgemm1024 | awk '$1 == "nn_sgemm1024" {print $5}')
-    echo "vector set: $isa ($("$build/bench_model" backend | cut -d' ' -f2-)); base $base," \
-         "batch $batch, side $size, $threads thread(s); sgemm peak (1024^3): $peak GFLOP/s"
-    printf "%-9s %4s %-26s %-26s %5s %s\n" layer "C=K" "forward im2col/F2/F4" \
-           "backward im2col/F2/F4" rule "> peak (rule's)"
+    # the peak: the best of a measurement before and one after the layers (on a shared
+    # machine the higher one is the stricter bar)
+    peak0=$(sgemm_peak)
+    rows=()
     side=$size
     for l in enc1 enc3 enc5 enc7; do
       read -r fi bi _ < <(LCAE_CONV=im2col rates $l)
@@ -47,12 +49,22 @@ for isa in widest avx2; do
              --threads 1 --only "$l" | awk '$2 == "forward" {print $7}')
       case $rule in winograd-4x4) fw=$f4 bw=$b4 r=F4 ;; winograd-2x2) fw=$f2 bw=$b2 r=F2 ;;
                     *) fw=$fi bw=$bi r=im2col ;; esac
-      above=$(awk -v f="$fw" -v b="$bw" -v p="$peak" \
-              'BEGIN{print (f > p ? "fwd " : "") (b > p ? "bwd" : "") }')
-      printf "%-9s %4s %-26s %-26s %5s %s\n" "$l@$side" "$base" "$fi / $f2 / $f4" \
-             "$bi / $b2 / $b4" "$r" "${above:--}"
+      rows+=("$l@$side $base $fi $f2 $f4 $bi $b2 $b4 $r $fw $bw")
       side=$((side / 2))
       base=$((base * 2))
+    done
+    peak=$(awk -v a="$peak0" -v b="$(sgemm_peak)" 'BEGIN {print (a > b ? a : b)}')
+    echo "vector set: $isa ($("$build/bench_model" backend | cut -d' ' -f2-)); base ${4:-16}," \
+         "batch $batch, side $size, $threads thread(s); sgemm peak (1024^3, best of 2):" \
+         "$peak GFLOP/s"
+    printf "%-9s %4s %-26s %-26s %5s %s\n" layer "C=K" "forward im2col/F2/F4" \
+           "backward im2col/F2/F4" rule "> peak (rule's)"
+    for row in "${rows[@]}"; do
+      read -r name c fi f2 f4 bi b2 b4 r fw bw <<< "$row"
+      above=$(awk -v f="$fw" -v b="$bw" -v p="$peak" \
+              'BEGIN{print (f > p ? "fwd " : "") (b > p ? "bwd" : "") }')
+      printf "%-9s %4s %-26s %-26s %5s %s\n" "$name" "$c" "$fi / $f2 / $f4" \
+             "$bi / $b2 / $b4" "$r" "${above:--}"
     done
   )
 done

@@ -5,7 +5,9 @@
  * algorithm (Winograd for 3x3 stride 1, see lcae_conv2d_algorithm).
  *
  * Every Winograd shape is checked three times: with the per-layer rule, and with F(2x2, 3x3)
- * and F(4x4, 3x3) forced (LCAE_CONV=winograd-2x2, winograd-4x4).
+ * and F(4x4, 3x3) forced (LCAE_CONV=winograd-2x2, winograd-4x4); and all of it with each
+ * instruction set's kernels (LCAE_SIMD unset, avx2, base). Shapes of 8 to 32 channels
+ * (multiples of 8) take the products in registers, the others sgemm.
  *
  * Error bound per value: |fast - ref| <= tol * (the same sum over absolute values),
  * computed by the reference on |inputs|: the bound of a float sum's rounding (n eps
@@ -153,10 +155,17 @@ int main(void)
     lcae_nn *nn;
     CHECK(lcae_nn_create(&nn) == LCAE_OK);
     const char *modes[3] = {NULL, "winograd-2x2", "winograd-4x4"};
-    for (int r = 0; r < 3; r++) {
-        mode = modes[r];
+    /* each instruction set's Winograd kernels (transforms, and the products in registers
+     * of up to 32 channels): the widest the processor has, AVX2, portable */
+    const char *simd[3] = {NULL, "avx2", "base"};
+    for (int r = 0; r < 9; r++) {
+        mode = modes[r % 3];
+        if (simd[r / 3])
+            setenv("LCAE_SIMD", simd[r / 3], 1);
         if (mode)
             setenv("LCAE_CONV", mode, 1);
+        else
+            unsetenv("LCAE_CONV");
         for (int threads = 1; threads <= 2; threads++) {
             omp_set_num_threads(threads);
             /* the autoencoder's layers at small sizes */
@@ -180,10 +189,11 @@ int main(void)
         }
     }
     unsetenv("LCAE_CONV");
+    unsetenv("LCAE_SIMD");
     /* the shapes above must cover both tile sizes: 7 Winograd shapes, twice (thread
-     * counts) in each round, all 7 of a forced round in its tile size */
-    CHECK_MSG(winograd_shapes[0] + winograd_shapes[1] == 42 && winograd_shapes[0] >= 14 &&
-                  winograd_shapes[1] >= 14 + 2,
+     * counts) in each round, all 7 of a forced round in its tile size; 3 sets */
+    CHECK_MSG(winograd_shapes[0] + winograd_shapes[1] == 3 * 42 &&
+                  winograd_shapes[0] >= 3 * 14 && winograd_shapes[1] >= 3 * (14 + 2),
               "%d shapes went through F(2x2), %d through F(4x4)", winograd_shapes[0],
               winograd_shapes[1]);
     lcae_nn_free(nn);

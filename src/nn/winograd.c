@@ -5,11 +5,12 @@
  * a = m + 2, so the 9 m^2 multiplies of a tile and channel pair become a^2: 16 instead of
  * 36 (2.25x fewer) for F(2x2), 36 instead of 144 (4x fewer) for F(4x4). The tiles of a
  * block are transformed into V[xi] (C, T) for each of the a^2 positions xi, the products
- * M[xi] (K, T) = U[xi] (K, C) V[xi] are a^2 sgemm calls, and the output transform writes
- * the tiles with the bias and (if asked) the ReLU. The weight gradient is the same
- * algebra transposed: dU[xi] (K, C) = sum over tiles of (A dy A^T)[xi] V[xi]^T, then
- * dW = G^T dU G; the input gradient is the forward algorithm applied to the output
- * gradient with the flipped weight (conv.c).
+ * M[xi] (K, T) = U[xi] (K, C) V[xi] are a^2 sgemm calls (up to 32 channels in and out:
+ * the set's kernel with its accumulators in registers, own_products), and the output
+ * transform writes the tiles with the bias and (if asked) the ReLU. The weight gradient
+ * is the same algebra transposed: dU[xi] (K, C) = sum over tiles of (A dy A^T)[xi]
+ * V[xi]^T, then dW = G^T dU G; the input gradient is the forward algorithm applied to the
+ * output gradient with the flipped weight (conv.c).
  *
  * Error: the transforms add and subtract a x a values before and after the products; for
  * F(2x2) with factors of 1 and 1/2, for F(4x4) with factors up to 8 in A^T, 5 in B^T and
@@ -20,7 +21,8 @@
  * per-chunk partials in chunk order (as conv.c), so results depend on the thread count
  * only. The transforms are vectorized for the widest instruction set the processor has
  * (LCAE_SIMD=avx2 or base caps it, as in the clustering kernels); they are compiled
- * without fused multiply-adds, so their results are the same on every set. */
+ * without fused multiply-adds, so their results are the same on every set (the products,
+ * sgemm's or the sets' kernels, differ in their last bits between sets). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,24 +35,70 @@
  * does not vectorize them and would warn that it could not: the hint is for speed only */
 #pragma clang diagnostic ignored "-Wpass-failed"
 #endif
+/* Each set's vector of WG_VW floats for the products in registers (winograd_kernels.h),
+ * and their accumulators within the set's registers: the forward's WG_KB rows by WG_TB
+ * vectors (32 zmm: 24 + 3 + 1; 16 ymm or xmm: 12 + 3 + 1 and 8 + 2 + 1), the weight
+ * gradient's WG_GK by WG_GC (16 + 4 + 4 zmm, 8 + 2 + 4 ymm or xmm), WHSUM the sum of a
+ * vector's lanes. */
 #if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
 #define WG_X86
 #define WTARGET __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw")))
 #define WNAME(x) x##_avx512
+#define WVEC __m512
+#define WG_VW 16
+#define WG_KB 8
+#define WG_TB 3
+#define WLOAD(p) _mm512_loadu_ps(p)
+#define WSTORE(p, v) _mm512_storeu_ps(p, v)
+#define WSET1(x) _mm512_set1_ps(x)
+#define WZERO() _mm512_setzero_ps()
+#define WFMA(acc, x, y) _mm512_fmadd_ps(x, y, acc)
+#define WG_GK 4
+#define WG_GC 4
+#define WHSUM(v) _mm512_reduce_add_ps(v)
 #include "nn/winograd_kernels.h"
-#undef WTARGET
-#undef WNAME
 #define WTARGET __attribute__((target("avx2,fma")))
+/* the sum of a ymm's 8 lanes, in _mm512_reduce_add_ps's order (halves, then pairs) */
+WTARGET static inline float hsum_avx2(__m256 v)
+{
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    return _mm_cvtss_f32(_mm_add_ss(h, _mm_movehdup_ps(h)));
+}
 #define WNAME(x) x##_avx2
+#define WVEC __m256
+#define WG_VW 8
+#define WG_KB 4
+#define WG_TB 3
+#define WLOAD(p) _mm256_loadu_ps(p)
+#define WSTORE(p, v) _mm256_storeu_ps(p, v)
+#define WSET1(x) _mm256_set1_ps(x)
+#define WZERO() _mm256_setzero_ps()
+#define WFMA(acc, x, y) _mm256_fmadd_ps(x, y, acc)
+#define WG_GK 2
+#define WG_GC 4
+#define WHSUM(v) hsum_avx2(v)
 #include "nn/winograd_kernels.h"
-#undef WTARGET
-#undef WNAME
 #endif
+/* the portable set: the compiler's generic vectors of 4 floats (SSE on x86-64) */
+typedef float wg_v4 __attribute__((vector_size(16)));
+typedef float wg_v4u __attribute__((vector_size(16), aligned(4), may_alias));
 #define WTARGET
 #define WNAME(x) x##_base
+#define WVEC wg_v4
+#define WG_VW 4
+#define WG_KB 4
+#define WG_TB 2
+#define WLOAD(p) (*(const wg_v4u *)(p))
+#define WSTORE(p, v) (*(wg_v4u *)(p) = (v))
+#define WSET1(x) ((wg_v4){(x), (x), (x), (x)})
+#define WZERO() ((wg_v4){0, 0, 0, 0})
+#define WFMA(acc, x, y) ((acc) + (x) * (y))
+#define WG_GK 2
+#define WG_GC 4
+#define WHSUM(v) (((v)[0] + (v)[2]) + ((v)[1] + (v)[3]))
 #include "nn/winograd_kernels.h"
-#undef WTARGET
-#undef WNAME
 
 /* The transforms of one instruction set: [0] F(2x2, 3x3), [1] F(4x4, 3x3) (the signatures
  * are described in winograd_kernels.h) */
@@ -58,12 +106,16 @@ typedef struct {
     void (*input_seg)(float *, size_t, const float *const *, int, int, float *, int);
     void (*output_seg)(float *const *, const float *, size_t, int, int, float, int, float *);
     void (*grad_seg)(float *, size_t, const float *const *, int, float *, int);
+    void (*products)(float *, size_t, const float *, const float *, size_t, int, int, int,
+                     size_t, int);
+    void (*grad_products)(float *, const float *, size_t, const float *, size_t, int, int, int,
+                          size_t, int);
 } wg_kernels;
 
 #define WG_SET(x)                                                                              \
     {                                                                                          \
-        {input_seg2_##x, output_seg2_##x, grad_seg2_##x},                                      \
-            {input_seg4_##x, output_seg4_##x, grad_seg4_##x}                                   \
+        {input_seg2_##x, output_seg2_##x, grad_seg2_##x, products_##x, grad_products_##x},     \
+            {input_seg4_##x, output_seg4_##x, grad_seg4_##x, products_##x, grad_products_##x}  \
     }
 static const wg_kernels kernels_base[2] = WG_SET(base);
 #ifdef WG_X86
@@ -108,17 +160,44 @@ static const wg_kernels *pick_kernels(int m)
 typedef struct {
     int m, a, np; /* output tile side (2 or 4), input tile side m + 2, positions a^2 */
     int C, H, W, K, pad, Ho, Wo, th, tw, T;
+    size_t vp, mp; /* floats from one position xi to the next in V (C rows) and M or D (K) */
 } wg_geom;
 
 static wg_geom geom(int m, int C, int H, int W, int K, int pad)
 {
     wg_geom g = {m, m + 2, (m + 2) * (m + 2), C, H, W, K, pad, H + 2 * pad - 2,
-                 W + 2 * pad - 2, 0, 0, 0};
+                 W + 2 * pad - 2, 0, 0, 0, 0, 0};
     g.th = (g.Ho + m - 1) / m;
     g.tw = (g.Wo + m - 1) / m;
-    int T = WG_BLOCK_FLOATS / (g.np * (C + K));
+    /* a multiple of 16 tiles: whole vectors for the products in registers */
+    int T = WG_BLOCK_FLOATS / (g.np * (C + K)) / 16 * 16;
     g.T = T < 16 ? 16 : T > 256 ? 256 : T;
+    /* a cache line more than the rows: with C T or K T a multiple of 1 KB (C = K = 16,
+     * T = 112: 7 KB) the a^2 positions that a tile's transform writes or reads would fall
+     * into 4 sets of the 64-set L1 */
+    g.vp = (size_t)C * g.T + 16;
+    g.mp = (size_t)K * g.T + 16;
     return g;
+}
+
+/* The products in registers (the set's kernel) instead of a^2 sgemm calls: for up to 32
+ * channels in and out (multiples of 8, the kernels' blocks of rows), where oneDNN's
+ * kernels run these thin products (K x T x C) far below the peak (docs/nn-benchmark.md).
+ * A fixed rule, as the tile size's. */
+static int own_products(const wg_geom *g)
+{
+    return g->C <= 32 && g->K <= 32 && g->C % 8 == 0 && g->K % 8 == 0;
+}
+
+/* Columns [nb, nb rounded up to 16) of the block's V (np positions of `pitch` floats,
+ * each `rows` rows of T) set to zero: the products in registers read whole vectors of
+ * tiles. */
+static void zero_tail(const wg_geom *g, float *V, size_t pitch, int rows, int nb)
+{
+    int end = (nb + 15) / 16 * 16;
+    for (int xi = 0; nb < end && xi < g->np; xi++)
+        for (int r = 0; r < rows; r++)
+            memset(V + xi * pitch + (size_t)r * g->T + nb, 0, sizeof(float) * (end - nb));
 }
 
 int nn_winograd_tile(int C, int H, int W, int K, int k, int stride, int pad)
@@ -150,7 +229,7 @@ int nn_winograd_tile(int C, int H, int W, int K, int k, int stride, int pad)
  * m tw + 4 floats, then the kernels' scratch of (m + 3) (m tw + 4). */
 static float *thread_buffers(lcae_nn *nn, const wg_geom *g, size_t *stride)
 {
-    size_t n = (size_t)g->np * (g->C + g->K) * g->T +
+    size_t n = (size_t)g->np * (g->vp + g->mp) +
                (size_t)(g->m + 4) * ((size_t)g->m * g->tw + 4);
     return nn_scratch_threads(nn, NN_SCRATCH_COL, n, stride);
 }
@@ -202,7 +281,7 @@ static void input_block(const wg_geom *g, const wg_kernels *kr, const float *in,
                 int y = g->m * s.ty - g->pad + i;
                 src[i] = y >= 0 && y < g->H ? img + (size_t)y * g->W + x0 : zeros;
             }
-            kr->input_seg(V + (size_t)c * g->T + s.col, (size_t)g->C * g->T, src, lo, hi, work,
+            kr->input_seg(V + (size_t)c * g->T + s.col, g->vp, src, lo, hi, work,
                           s.nt);
         }
     }
@@ -248,18 +327,23 @@ int nn_winograd_forward(lcae_nn *nn, int m, float *out, const float *in, const f
         return LCAE_ENOMEM;
     weight_transform(&g, U, weight);
     long total = (long)N * g.th * g.tw, blocks = (total + g.T - 1) / g.T;
+    int own = own_products(&g);
 #pragma omp parallel
     {
-        float *V = bufs + omp_get_thread_num() * tstride, *M = V + (size_t)g.np * C * g.T;
-        float *buf = M + (size_t)g.np * K * g.T;
+        float *V = bufs + omp_get_thread_num() * tstride, *M = V + (size_t)g.np * g.vp;
+        float *buf = M + (size_t)g.np * g.mp;
 #pragma omp for schedule(dynamic, 1)
         for (long b = 0; b < blocks; b++) {
             long t0 = b * g.T, t1 = t0 + g.T < total ? t0 + g.T : total;
             int nb = (int)(t1 - t0);
             input_block(&g, kr, in, t0, t1, V, buf);
-            for (int xi = 0; xi < g.np; xi++)
-                nn_sgemm(0, 0, K, nb, C, 1.0f, U + (size_t)xi * K * C, C,
-                         V + (size_t)xi * C * g.T, g.T, 0.0f, M + (size_t)xi * K * g.T, g.T);
+            if (own) {
+                zero_tail(&g, V, g.vp, C, nb);
+                kr->products(M, g.mp, U, V, g.vp, g.np, K, C, g.T, nb);
+            } else
+                for (int xi = 0; xi < g.np; xi++)
+                    nn_sgemm(0, 0, K, nb, C, 1.0f, U + (size_t)xi * K * C, C,
+                             V + xi * g.vp, g.T, 0.0f, M + xi * g.mp, g.T);
             segment s;
             for (long t = t0; next_segment(&g, t, t0, t1, &s); t += s.nt)
                 for (int k = 0; k < K; k++) {
@@ -268,12 +352,28 @@ int nn_winograd_forward(lcae_nn *nn, int m, float *out, const float *in, const f
                         int y = m * s.ty + i;
                         rows[i] = y < g.Ho ? o + (size_t)y * g.Wo + m * s.tx0 : NULL;
                     }
-                    kr->output_seg(rows, M + (size_t)k * g.T + s.col, (size_t)K * g.T, s.nt,
+                    kr->output_seg(rows, M + (size_t)k * g.T + s.col, g.mp, s.nt,
                                    g.Wo - m * s.tx0, bias ? bias[k] : 0.0f, relu, buf);
                 }
         }
     }
     return LCAE_OK;
+}
+
+/* The sum of x[0 .. n), in 16 running partial sums (which the compiler vectorizes),
+ * then those in order: the same order on every instruction set. */
+static float sum_floats(const float *x, size_t n)
+{
+    float part[16] = {0}, s = 0;
+    size_t p = 0;
+    for (; p + 16 <= n; p += 16)
+        for (int j = 0; j < 16; j++)
+            part[j] += x[p + j];
+    for (; p < n; p++)
+        s += x[p];
+    for (int j = 0; j < 16; j++)
+        s += part[j];
+    return s;
 }
 
 /* D[xi][k][col ..] = (A dy A^T)[xi] of the tiles [t0, t1) of dout (N, K, Ho, Wo); buf:
@@ -292,7 +392,7 @@ static void grad_block(const wg_geom *g, const wg_kernels *kr, const float *dout
                 int y = g->m * s.ty + i;
                 rows[i] = y < g->Ho ? img + (size_t)y * g->Wo + g->m * s.tx0 : zeros;
             }
-            kr->grad_seg(D + (size_t)k * g->T + s.col, (size_t)g->K * g->T, rows, hi, work,
+            kr->grad_seg(D + (size_t)k * g->T + s.col, g->mp, rows, hi, work,
                          s.nt);
         }
     }
@@ -312,11 +412,11 @@ int nn_winograd_weight_grad(lcae_nn *nn, int m, float *dweight, float *dbias,
     if (!parts)
         return LCAE_ENOMEM;
     long per = (long)g.th * g.tw;
-    size_t P = (size_t)g.Ho * g.Wo;
+    int own = own_products(&g);
 #pragma omp parallel
     {
-        float *V = bufs + omp_get_thread_num() * tstride, *D = V + (size_t)g.np * C * g.T;
-        float *buf = D + (size_t)g.np * K * g.T;
+        float *V = bufs + omp_get_thread_num() * tstride, *D = V + (size_t)g.np * g.vp;
+        float *buf = D + (size_t)g.np * g.mp;
 #pragma omp for schedule(dynamic, 1)
         for (int c = 0; c < chunks; c++) {
             float *du = parts + c * gstride, *db = du + nu;
@@ -324,20 +424,27 @@ int nn_winograd_weight_grad(lcae_nn *nn, int m, float *dweight, float *dbias,
             int n0 = c * N / chunks, n1 = (c + 1) * N / chunks;
             for (long t0 = n0 * per; t0 < n1 * per; t0 += g.T) {
                 long t1 = t0 + g.T < n1 * per ? t0 + g.T : n1 * per;
+                int nb = (int)(t1 - t0);
                 input_block(&g, kr, in, t0, t1, V, buf);
                 grad_block(&g, kr, dout, t0, t1, D, buf);
-                for (int xi = 0; xi < g.np; xi++)
-                    nn_sgemm(0, 1, K, C, (int)(t1 - t0), 1.0f, D + (size_t)xi * K * g.T, g.T,
-                             V + (size_t)xi * C * g.T, g.T, 1.0f, du + (size_t)xi * K * C, C);
+                if (own) {
+                    zero_tail(&g, V, g.vp, C, nb);
+                    zero_tail(&g, D, g.mp, K, nb);
+                    kr->grad_products(du, D, g.mp, V, g.vp, g.np, K, C, g.T, nb);
+                } else
+                    for (int xi = 0; xi < g.np; xi++)
+                        nn_sgemm(0, 1, K, C, nb, 1.0f, D + xi * g.mp, g.T, V + xi * g.vp,
+                                 g.T, 1.0f, du + (size_t)xi * K * C,
+                                 C);
             }
+            /* the bias gradient, per image and channel over the whole plane, so that
+             * it does not depend on where blocks or chunks (thread and rank counts)
+             * cut the images: before a BatchNorm it is rounding noise around 0,
+             * which Adam scales up to whole steps */
             for (int n = n0; n < n1; n++)
-                for (int k = 0; k < K; k++) {
-                    const float *x = dout + ((size_t)n * K + k) * P;
-                    float s = 0;
-                    for (size_t p = 0; p < P; p++)
-                        s += x[p];
-                    db[k] += s;
-                }
+                for (int k = 0; k < K; k++)
+                    db[k] += sum_floats(dout + ((size_t)n * K + k) * g.Ho * g.Wo,
+                                        (size_t)g.Ho * g.Wo);
         }
     }
     memset(dU, 0, sizeof(float) * nu);

@@ -293,3 +293,126 @@ WTARGET static void WNAME(grad_seg4)(float *restrict D, size_t dstride, const fl
         }
     }
 }
+
+/* ---- The batched products of small channel counts, in registers (winograd.c's rule
+ * says which layers take them; the others call sgemm). WVEC is the set's vector type of
+ * WG_VW floats, with WLOAD, WSTORE, WSET1, WZERO and WFMA(acc, x, y) = acc + x y (one
+ * rounding where the set has fused multiply-adds); WG_KB x WG_TB accumulators (rows of M
+ * times vectors of tiles) fill the set's registers. */
+
+/* WG_KB rows [k0, k0 + WG_KB) of M (K, ld) times tb vectors of tiles from column j0:
+ * M[k][t] = sum over c < C of U[k][c] V[c][t] (U (K, C), V (C, ld)) */
+WTARGET static inline __attribute__((always_inline)) void
+    WNAME(product_tile)(float *restrict M, const float *restrict U, const float *restrict V,
+                        int C, size_t ld, int k0, int j0, const int tb)
+{
+    WVEC acc[WG_KB][WG_TB];
+#pragma GCC unroll 8
+    for (int i = 0; i < WG_KB; i++)
+#pragma GCC unroll 4
+        for (int b = 0; b < tb; b++)
+            acc[i][b] = WZERO();
+    for (int c = 0; c < C; c++) {
+        WVEC x[WG_TB];
+#pragma GCC unroll 4
+        for (int b = 0; b < tb; b++)
+            x[b] = WLOAD(V + c * ld + j0 + b * WG_VW);
+#pragma GCC unroll 8
+        for (int i = 0; i < WG_KB; i++) {
+            WVEC w = WSET1(U[(size_t)(k0 + i) * C + c]);
+#pragma GCC unroll 4
+            for (int b = 0; b < tb; b++)
+                acc[i][b] = WFMA(acc[i][b], w, x[b]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < WG_KB; i++)
+#pragma GCC unroll 4
+        for (int b = 0; b < tb; b++)
+            WSTORE(M + (size_t)(k0 + i) * ld + j0 + b * WG_VW, acc[i][b]);
+}
+
+/* M[xi] (K, ld) = U[xi] (K, C) V[xi] (C, ld) for the np positions xi (M[xi] at
+ * M + xi mp, V[xi] at V + xi vp, U[xi] at U + xi K C), the columns t < nt rounded up to
+ * whole vectors (V must hold finite values there); K a multiple of WG_KB. */
+WTARGET static void WNAME(products)(float *restrict M, size_t mp, const float *restrict U,
+                                    const float *restrict V, size_t vp, int np, int K, int C,
+                                    size_t ld, int nt)
+{
+    int nv = (nt + WG_VW - 1) / WG_VW;
+    for (int xi = 0; xi < np; xi++) {
+        const float *u = U + (size_t)xi * K * C, *v = V + xi * vp;
+        float *m = M + xi * mp;
+        for (int k0 = 0; k0 < K; k0 += WG_KB) {
+            int j = 0;
+            for (; j + WG_TB <= nv; j += WG_TB)
+                WNAME(product_tile)(m, u, v, C, ld, k0, j * WG_VW, WG_TB);
+            for (; j < nv; j++)
+                WNAME(product_tile)(m, u, v, C, ld, k0, j * WG_VW, 1);
+        }
+    }
+}
+
+/* dU[k][c] += sum over t < n of D[k][t] V[c][t] (rows of pitch ld, n whole vectors) for
+ * the WG_GK x WG_GC block from (k0, c0): the tiles in the vectors' lanes, then each
+ * accumulator's lanes added up (WHSUM) */
+WTARGET static inline __attribute__((always_inline)) void
+    WNAME(grad_product_tile)(float *restrict dU, const float *restrict D,
+                             const float *restrict V, int C, size_t ld, size_t n, int k0,
+                             int c0)
+{
+    WVEC acc[WG_GK][WG_GC];
+    memset(acc, 0, sizeof acc); /* zeros: the compiler keeps the array in registers */
+    for (size_t t = 0; t < n; t += WG_VW) {
+        WVEC d[WG_GK], v[WG_GC];
+#pragma GCC unroll 4
+        for (int i = 0; i < WG_GK; i++)
+            d[i] = WLOAD(D + (k0 + i) * ld + t);
+#pragma GCC unroll 4
+        for (int j = 0; j < WG_GC; j++)
+            v[j] = WLOAD(V + (c0 + j) * ld + t);
+#pragma GCC unroll 4
+        for (int i = 0; i < WG_GK; i++)
+#pragma GCC unroll 4
+            for (int j = 0; j < WG_GC; j++)
+                acc[i][j] = WFMA(acc[i][j], d[i], v[j]);
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < WG_GK; i++)
+#pragma GCC unroll 4
+        for (int j = 0; j < WG_GC; j++)
+            dU[(size_t)(k0 + i) * C + c0 + j] += WHSUM(acc[i][j]);
+}
+
+/* dU[xi] (K, C) += D[xi] (K, ld) V[xi] (C, ld)^T for the np positions (dU[xi] at
+ * dU + xi K C, D[xi] at D + xi dp, V[xi] at V + xi vp): the columns t < nt rounded up to
+ * whole vectors (zeros there in D and V); K a multiple of WG_GK, C of WG_GC. */
+WTARGET static void WNAME(grad_products)(float *restrict dU, const float *restrict D,
+                                         size_t dp, const float *restrict V, size_t vp,
+                                         int np, int K, int C, size_t ld, int nt)
+{
+    size_t n = (size_t)(nt + WG_VW - 1) / WG_VW * WG_VW;
+    for (int xi = 0; xi < np; xi++) {
+        float *du = dU + (size_t)xi * K * C;
+        const float *d = D + xi * dp, *v = V + xi * vp;
+        for (int k0 = 0; k0 < K; k0 += WG_GK)
+            for (int c0 = 0; c0 < C; c0 += WG_GC)
+                WNAME(grad_product_tile)(du, d, v, C, ld, n, k0, c0);
+    }
+}
+
+/* the including file defines these anew for each set */
+#undef WTARGET
+#undef WNAME
+#undef WVEC
+#undef WG_VW
+#undef WG_KB
+#undef WG_TB
+#undef WLOAD
+#undef WSTORE
+#undef WSET1
+#undef WZERO
+#undef WFMA
+#undef WG_GK
+#undef WG_GC
+#undef WHSUM
