@@ -65,6 +65,9 @@ log_has() { grep -q "\"$2\":[[:space:]]*$3" "$d/$1/model.log.json" || fail "$1 m
 log_has invariant arch '"polar"'
 log_has invariant rot_loss false
 log_has invariant bin 1
+# --steps given alone: the preset's --invariant-steps 400 gives way, both models train 8
+log_has invariant steps 8
+log_has standard steps 8
 log_has standard arch '"cae"'
 log_has standard rot_loss false
 log_has standard bin 2

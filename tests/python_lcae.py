@@ -229,7 +229,6 @@ rj = lcae.run(f"{tmp}/py-run", sample=dict(ny=16, nx=16, det=32, grains=4),
 check(set(rj["stages"]) >= {"stats", "report"}, f"run.json stages {sorted(rj['stages'])}")
 cli("run", "-o", f"{tmp}/cli-run", "--sample-scan", 16, "--sample-det", 32, "--sample-grains", 4,
     *[a for k, v in model.items() for a in (f"--{k}", v)], "--invariant-bin", 1,
-    "--invariant-steps", 0,
     "--min-cluster-size", 8, "--encode-batch", 64)
 for src in ("standard", "invariant", "polar", "pca"):
     for f in ("labels", "labels_full", "labels_filled"):

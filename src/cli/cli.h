@@ -79,6 +79,9 @@ void cli_print_help(const cli_command *cmd);
 const char *cli_peek_option(int argc, char **argv, const char *name, const char *fallback);
 /* 1 if the command line gave the option whose destination is `dest`. */
 int cli_given(const void *dest);
+/* 1 if it gave the option of `fields` (cli_options_from's, ending with an empty entry)
+ * made from the table row named `name`. */
+int cli_field_given(const cli_field *fields, const char *name);
 
 /* "lcae: error: MESSAGE" on stderr; returns the exit status for `code`. */
 int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -142,6 +145,8 @@ extern cli_option cli_train_options[];
  * before any table is used). */
 void cli_train_defaults(void);
 int cli_train_options_get(lcae_train_options *o);
+/* 1 if the command line gave the training option of that row name ("steps", ...). */
+int cli_train_given(const char *name);
 
 /* The option tables built from the library's (main, before any is used): lcae simulate's
  * (src/cli/cmd_simulate.c), lcae run's built-in sample's (src/cli/cmd_run.c) and lcae

@@ -36,10 +36,7 @@ int cli_hdbscan_params(lcae_hdbscan_params *p)
 {
     *p = cli_hdbscan;
     /* 0 is the library's "scaled with n", the default: not a size to give */
-    const cli_field *size = hdbscan_fields;
-    while (strcmp(size->row->name, "min-cluster-size"))
-        size++;
-    if (cli_given(size) && p->min_cluster_size < 2)
+    if (cli_field_given(hdbscan_fields, "min-cluster-size") && p->min_cluster_size < 2)
         return cli_error(LCAE_EUSAGE, "option --min-cluster-size: expected 2 or more, found "
                          "%lld", (long long)p->min_cluster_size);
     return 0;

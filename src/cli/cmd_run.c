@@ -133,6 +133,11 @@ static int run_run(int npos, char **pos)
     o.preset = preset;
     o.beam_map = cli_beam_map_path;
     rc = cli_train_options_get(&o.train);
+    /* --steps or --epochs given, --invariant-steps not: both models train as asked (the
+     * preset's 400 belong to its own 1,500) */
+    if ((cli_train_given("steps") || cli_train_given("epochs")) &&
+        !cli_field_given(run_fields, "invariant-steps"))
+        o.invariant_steps = 0;
     if (!rc)
         rc = cli_hdbscan_params(&o.hdbscan);
     if (!rc)

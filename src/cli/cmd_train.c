@@ -36,6 +36,11 @@ void cli_train_defaults(void)
                      (int)(sizeof train_own_options / sizeof *train_own_options));
 }
 
+int cli_train_given(const char *name)
+{
+    return cli_field_given(train_fields, name);
+}
+
 int cli_train_options_get(lcae_train_options *o)
 {
     lcae_prep pr;

@@ -244,6 +244,14 @@ int cli_given(const void *dest)
     return 0;
 }
 
+int cli_field_given(const cli_field *fields, const char *name)
+{
+    for (; fields->row; fields++)
+        if (!strcmp(fields->row->name, name))
+            return cli_given(fields);
+    return 0;
+}
+
 int cli_parse(const cli_command *cmd, int argc, char **argv, char **pos, int *npos)
 {
     *npos = 0;

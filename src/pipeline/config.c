@@ -21,8 +21,8 @@ const lcae_option lcae_run_option_table[] = {
      "sum-binning of the rotation-invariant model's patterns: 0 (--bin), 1, 2 or 4 (default)",
      0},
     {"invariant-steps", NULL, LCAE_OPT_I64, RUN(invariant_steps), 0, 0, HUGE_VAL, NULL, "N",
-     "optimizer steps of the rotation-invariant model: 0 (--steps / --epochs), or N "
-     "(default)", 0},
+     "optimizer steps of the rotation-invariant model: 0 (--steps / --epochs), or N; the "
+     "cpu preset's 400 give way to --steps or --epochs given alone (default)", 0},
     {"encode-batch", NULL, LCAE_OPT_INT, RUN(encode_batch), LCAE_ENCODE_BATCH, 1, HUGE_VAL, NULL,
      "B", "patterns per encoding batch (default)", 0},
     {"force", NULL, LCAE_OPT_BOOL, RUN(force), 0, 0, 0, NULL, NULL,
