@@ -108,6 +108,7 @@ static int run_cluster(int npos, char **pos)
     char *filled = sm.fill_radius ? labels_path_beside(args.output, "filled") : NULL;
     if ((p.assign_noise && !full) || (sm.fill_radius && !filled)) {
         free(full);
+        free(filled);
         return cli_error(LCAE_ENOMEM, "out of memory");
     }
     lcae_cluster_outputs out = {.labels = args.output, .labels_full = full,

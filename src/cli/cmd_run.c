@@ -68,10 +68,10 @@ static const cli_option run_options[] = {
  * clustered on its invariant features (its other 6 carry the orientation). It also
  * writes the full maps (--assign-noise): at low dose HDBSCAN leaves two thirds of the
  * positions as noise in the invariant features, whose full map still finds the classes
- * (docs/results.md); and it smooths a feature map whose noise share
- * says it is noisy (--smooth auto: at low dose), which the paper does not; and it writes
- * the filled maps (--fill-radius 3: boundaries up to 6 scan pixels wide, the widest of the
- * measured samples, given to the grains around them; docs/clustering.md). */
+ * (docs/results.md); it smooths a feature map whose noise share says it is noisy
+ * (--smooth auto: at low dose), which the paper does not; and it writes the filled maps
+ * (--fill-radius 3: boundaries up to 6 scan pixels wide, the widest of the measured
+ * samples, given to the grains around them; docs/clustering.md). */
 static const char *const preset_cpu[][2] = {
     {"bin", "4"}, {"base", "8"}, {"steps", "1500"}, {"lr", "2e-3"}, {"lr-schedule", "onecycle"},
     {"recon", "mse"}, {"arch", "polar"}, {"invariant-bin", "2"}, {"invariant-steps", "400"},

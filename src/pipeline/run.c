@@ -166,6 +166,20 @@ static cJSON *file_identity(const char *path)
 }
 
 /* Loads DIR/NAME.npy of n int32 values if it exists (*out NULL otherwise). */
+/* An int32 map of the scan (labels, truth): one value per position, n in all. */
+static int load_map(const char *path, int64_t n, int32_t **out)
+{
+    lcae_npy_header h;
+    int rc = lcae_npy_load_i32(path, &h, out);
+    if (!rc && h.count != n) {
+        rc = lcae_fail(LCAE_EFAIL, "%s: %lld values (expected one per scan position, %lld)",
+                       path, (long long)h.count, (long long)n);
+        free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 static int load_truth(const char *dir, const char *name, int64_t n, int32_t **out)
 {
     *out = NULL;
@@ -174,17 +188,7 @@ static int load_truth(const char *dir, const char *name, int64_t n, int32_t **ou
     char *path = lcae_path_join(dir, name);
     if (!path)
         return LCAE_ENOMEM;
-    int rc = LCAE_OK;
-    if (file_exists(path)) {
-        lcae_npy_header h;
-        rc = lcae_npy_load_i32(path, &h, out);
-        if (!rc && h.count != n) {
-            rc = lcae_fail(LCAE_EFAIL, "%s: %lld values (expected one per scan position, %lld)",
-                           path, (long long)h.count, (long long)n);
-            free(*out);
-            *out = NULL;
-        }
-    }
+    int rc = file_exists(path) ? load_map(path, n, out) : LCAE_OK;
     free(path);
     return rc;
 }
@@ -408,8 +412,9 @@ static cJSON *cluster_config(run_ctx *c, source_run *s)
     return j;
 }
 
-/* The scores of one labelling (labels.npy, labels_full.npy or labels_filled.npy) against each truth known,
- * as members "class" and "grain" of j (boundaries from truth_region.npy beside them). */
+/* The scores of one labelling (labels.npy, labels_full.npy or labels_filled.npy) against
+ * each truth known, as members "class" and "grain" of j (boundaries from truth_region.npy
+ * beside them). */
 static int score_labels(const run_ctx *c, const char *path, cJSON *j)
 {
     const struct {
@@ -585,20 +590,11 @@ static int load_results(source_run *s, int64_t n)
         return lcae_fail(LCAE_EFAIL, "%s: expected (%lld, D) vectors", s->vectors,
                          (long long)n);
     s->dims = (int)h.shape[1];
-    rc = lcae_npy_load_i32(s->labels, &h, &s->lab);
+    rc = load_map(s->labels, n, &s->lab);
+    if (!rc && s->labels_filled)
+        rc = load_map(s->labels_filled, n, &s->lab_filled);
     if (rc)
         return rc;
-    if (h.count != n)
-        return lcae_fail(LCAE_EFAIL, "%s: expected %lld labels, found %lld", s->labels,
-                         (long long)n, (long long)h.count);
-    if (s->labels_filled) {
-        rc = lcae_npy_load_i32(s->labels_filled, &h, &s->lab_filled);
-        if (!rc && h.count != n)
-            rc = lcae_fail(LCAE_EFAIL, "%s: expected %lld labels, found %lld", s->labels_filled,
-                           (long long)n, (long long)h.count);
-        if (rc)
-            return rc;
-    }
     rc = load_json_if_present(s->score, 1 << 20, &s->score_json);
     return rc ? rc : load_json_if_present(s->cluster, 1 << 20, &s->cluster_json);
 }

@@ -260,6 +260,21 @@ static int fig1(report_ctx *r)
     return rc;
 }
 
+/* sizes[l] (l < k, zeroed by the caller) of the labels of map (n, each -1..k-1); the
+ * positions labelled -1 in *noise; returns the labels that occur. */
+static int count_labels(const int32_t *map, int64_t n, int64_t *sizes, int64_t *noise)
+{
+    int distinct = 0;
+    *noise = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (map[i] < 0)
+            (*noise)++;
+        else if (sizes[map[i]]++ == 0)
+            distinct++;
+    }
+    return distinct;
+}
+
 /* The filled maps (boundaries and noise given to the regions around them) of the
  * clusterings that have one, in the colours of figure 1. */
 static int fig_filled(report_ctx *r)
@@ -281,22 +296,17 @@ static int fig_filled(report_ctx *r)
             rc = LCAE_ENOMEM;
             break;
         }
-        int64_t noise = 0;
-        int clusters = 0; /* labels left in the map */
-        for (int64_t i = 0; !rc && i < r->n; i++) {
+        for (int64_t i = 0; !rc && i < r->n; i++)
             if (map[i] < -1 || map[i] >= cl->k)
                 rc = lcae_fail(LCAE_EUSAGE, "%s: filled map label %d at position %lld (expected "
                                "one of the clustering's, -1..%d)", cl->in->name, (int)map[i],
                                (long long)i, (int)cl->k - 1);
-            else if (map[i] < 0)
-                noise++;
-            else
-                clusters += sizes[map[i]]++ == 0;
-        }
         if (!rc)
             rc = label_panel(&ps[n], map, r->ny, r->nx, r->map_scale, &rgb[n]);
         if (rc)
             break;
+        int64_t noise;
+        int clusters = count_labels(map, r->n, sizes, &noise); /* labels left in the map */
         snprintf(ps[n].title[0], sizeof ps[n].title[0], "%s",
                  cl->in->title ? cl->in->title : cl->in->name);
         snprintf(ps[n].title[1], sizeof ps[n].title[1], "filled: %d clusters", clusters);
@@ -807,7 +817,6 @@ static int fig_truth(report_ctx *r)
             break;
         snprintf(p->title[0], sizeof p->title[0], "%s", truths[t].title);
         int32_t k = 0;
-        int64_t noise = 0;
         for (int64_t i = 0; i < r->n; i++)
             k = map[i] + 1 > k ? map[i] + 1 : k;
         free(sizes);
@@ -816,13 +825,8 @@ static int fig_truth(report_ctx *r)
             rc = LCAE_ENOMEM;
             break;
         }
-        int distinct = 0;
-        for (int64_t i = 0; i < r->n; i++) {
-            if (map[i] < 0)
-                noise++;
-            else if (sizes[map[i]]++ == 0)
-                distinct++;
-        }
+        int64_t noise;
+        int distinct = count_labels(map, r->n, sizes, &noise);
         if (map == in->truth_region) {
             /* fixed colours and names: grain, boundary, amorphous */
             static const char *const rn[3] = {"grain", "boundary", "amorphous"};
