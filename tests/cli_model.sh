@@ -41,6 +41,35 @@ LCAE_CONV=im2col "$lcae" encode "$scan" -m "$tmp/m.safetensors" -o "$tmp/zi.npy"
 check "verbose: LCAE_CONV=im2col" "grep -q '^enc.5 conv 8->8 8x8 k3/1: forward im2col' $tmp/verbose.err"
 check "--verbose adds nothing to the output" "cmp -s $tmp/z.npy $tmp/zv.npy"
 
+# --restarts 3: three trainings from three initializations on the same batches, the one of
+# lowest final loss kept. Batches of 6 on 6 positions: one step per epoch, so the final
+# loss (the mean loss of the last quarter of the 4 steps) is the last epoch's loss.
+r="--crop 64 --bin 2 --base 2 --epochs 4 --batch 6 --seed 4"
+"$lcae" train "$scan" -o "$tmp/r.safetensors" $r --restarts 3 2>"$tmp/restarts.err"
+check "restarts exit 0" "[ $? -eq 0 ]"
+check "one progress line per restart's epoch" \
+  "grep -q 'restart 3/3, epoch 4/4' $tmp/restarts.err && grep -q 'kept restart' $tmp/restarts.err"
+"$lcae" train "$scan" -o "$tmp/plain.safetensors" $r -q
+check "restart 1 is the plain training" "cmp -s $tmp/plain.safetensors $tmp/r.restart1.safetensors"
+check "the restarts differ" "! cmp -s $tmp/r.restart1.safetensors $tmp/r.restart2.safetensors"
+/usr/bin/python3 - "$tmp" >"$tmp/chosen" 2>"$tmp/restarts.py.err" <<'PY'
+import json, sys
+d = sys.argv[1]
+logs = [json.load(open(f"{d}/r.restart{i}.log.json")) for i in (1, 2, 3)]
+for g in logs:  # one step per epoch: the final loss is the last epoch's loss
+    assert abs(g["final_loss"] - g["epochs"][-1]["loss"]) <= 1e-12 * abs(g["final_loss"]), g
+losses = [g["final_loss"] for g in logs]
+best = 1 + min(range(3), key=lambda i: (losses[i], i))
+kept = json.load(open(f"{d}/r.log.json"))
+assert kept["chosen_restart"] == best, (kept["chosen_restart"], losses)
+assert [e["final_loss"] for e in kept["restarts"]] == losses, kept["restarts"]
+assert kept["restarts"][0]["init_seed"] == "4"
+assert kept["epochs"] == logs[best - 1]["epochs"]
+print(best)
+PY
+check "the kept model is the restart of lowest final loss ($(cat "$tmp/restarts.py.err"))" \
+  "[ -s $tmp/chosen ] && cmp -s $tmp/r.safetensors $tmp/r.restart\$(cat $tmp/chosen).safetensors"
+
 expect() { # expect STATUS "MESSAGE PART" lcae args...
   local want=$1 msg=$2; shift 2
   "$lcae" "$@" >/dev/null 2>"$tmp/err"; local got=$?
@@ -49,6 +78,7 @@ expect() { # expect STATUS "MESSAGE PART" lcae args...
   fi
 }
 expect 2 "model file is required" train "$scan"
+expect 2 "option --restarts" train "$scan" -o "$tmp/x.safetensors" --crop 64 --restarts 0
 expect 2 "option --mask" train "$scan" -o "$tmp/x.safetensors" --mask ring
 expect 2 "option --rot-loss-form: expected paper or scaled, found 'vicreg'" train "$scan" \
   -o "$tmp/x.safetensors" --rot-loss-form vicreg

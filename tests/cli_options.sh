@@ -2,10 +2,10 @@
 # The training options, each declared once (lcae_train_option_table), held to the defaults
 # the documentation states (include/lcae/model.h, the README) written out here: every
 # option appears once in `lcae train --help` with its default, once in the log's
-# "options" with the value trained with, and (but --epochs, --steps and --exact-norm) in
-# the checkpoint's metadata, where changing it refuses a resume naming it; every numeric
-# option's range is refused on the command line with one line naming the option, what
-# it expects and what it found; lcae run's presets show in its help. The same for the
+# "options" with the value trained with, and (but --epochs, --steps, --exact-norm and
+# --restarts) in the checkpoint's metadata, where changing it refuses a resume naming it;
+# every numeric option's range is refused on the command line with one line naming the
+# option, what it expects and what it found; lcae run's presets show in its help. The same for the
 # built-in sample's parameters, HDBSCAN's and the smoothing's, the statistics' and the
 # beam finder's, and lcae features'.
 lcae=$1
@@ -32,6 +32,7 @@ subset 0 0
 exact-norm off false
 mask disk "disk"
 interp bilinear "bilinear"
+restarts 1 1
 arch cae "cae"
 base 64 64
 latent-channels 4 4
@@ -81,7 +82,7 @@ with open(ckpt, "rb") as f:
     meta = json.loads(f.read(n))["__metadata__"]
 for name in want:
     key = "lcae.train." + name
-    if name in ("epochs", "steps", "exact-norm"):
+    if name in ("epochs", "steps", "exact-norm", "restarts"):
         if key in meta:
             bad.append(f"checkpoint: {key} recorded (it may change on resume)")
     elif meta.get(key) != text[name]:

@@ -155,6 +155,8 @@ typedef struct {
                                (seeded by seed); 1: exact (a second pass) */
     lcae_mask mask;         /* disk */
     lcae_interp interp;     /* bilinear */
+    int restarts;           /* 1; K: K trainings from as many initializations (the same
+                               batches and angles), the one of lowest final loss kept */
     int resume;             /* continue from the checkpoint beside the model */
 } lcae_train_options;
 
@@ -190,7 +192,12 @@ void lcae_lr_at(lcae_lr_schedule schedule, double lr, int64_t done, int64_t tota
  * Adam's state, to resume from) and NAME.log.json (the options and each epoch's loss
  * terms); each file atomically. Same seed and thread count: the same model.
  * Under MPI (lcae/mpi.h, docs/mpi.md), called on every rank: data-parallel (each rank a
- * share of every batch; the polar model whole on every rank), rank 0 writes the files. */
+ * share of every batch; the polar model whole on every rank), rank 0 writes the files.
+ * With o->restarts = K > 1, K trainings (restart 1: o->seed's initialization; restarts 2
+ * to K their own, all with o->seed's batches and angles) write NAME.restartI.safetensors,
+ * .ckpt and .log.json; the one of lowest final loss (each log's "final_loss": the mean loss of
+ * the last quarter of the steps) is copied to model_path and NAME.log.json, which lists
+ * them all under "restarts". --resume resumes each restart from its checkpoint. */
 int lcae_train(lcae_dataset *ds, const lcae_train_options *o, const float *beam_map,
                const char *model_path, const lcae_progress *p);
 

@@ -47,6 +47,7 @@ typedef struct {
                                    model's: cae with the rotation loss, or polar */
     int invariant_bin;          /* the rotation-invariant model's binning; 0: train.bin */
     int64_t invariant_steps;    /* its optimizer steps; 0: train.steps (or epochs) */
+    int invariant_restarts;     /* its restarts (lcae_train_options.restarts); 0: train's */
     const char *beam_map;       /* centring: the beam positions ((ny, nx, 2) .npy); NULL:
                                    found in the scan (DIR/stats/beam_position.npy) */
     lcae_hdbscan_params hdbscan; /* min_cluster_size 0: lcae_min_cluster_size_for(positions),
@@ -63,7 +64,8 @@ typedef struct {
 } lcae_run_options;
 
 /* The table (lcae/core.h, lcae_option) of the run's own options: cluster_on_invariant
- * ("cluster-on" all|invariant), invariant_bin, invariant_steps, encode_batch, force; the stages' are their
+ * ("cluster-on" all|invariant), invariant_bin, invariant_steps, invariant_restarts,
+ * encode_batch, force; the stages' are their
  * modules' (lcae_train_option_table, ...). */
 extern const lcae_option lcae_run_option_table[];
 

@@ -537,7 +537,8 @@ def simulate(out_dir, preset="default", progress=None, **params):
 
 # ---- the whole experiment -----------------------------------------------------------
 def run(out_dir, data=None, truth_dir=None, sample=None, train=None, hdbscan=None,
-        invariant_bin=0, invariant_steps=0, cluster_on="all", smooth="off", smooth_size=3,
+        invariant_bin=0, invariant_steps=0, invariant_restarts=0, cluster_on="all",
+        smooth="off", smooth_size=3,
         fill_radius=0,
         encode_batch=128,
         force=False, figure_format="png,pdf", beam_map=None, progress=None, **open_options):
@@ -546,8 +547,8 @@ def run(out_dir, data=None, truth_dir=None, sample=None, train=None, hdbscan=Non
     a scan file (open_options as lcae.open takes them for files), or None for the built-in
     sample (`sample`: lcae.simulate's parameters). train: lcae.train's options for both
     models, hdbscan: lcae.hdbscan's (min_cluster_size None or absent: scaled with the
-    positions); invariant_bin, invariant_steps: the rotation-invariant model's binning and
-    optimizer steps (0: train's); smooth:
+    positions); invariant_bin, invariant_steps, invariant_restarts: the rotation-invariant
+    model's binning, optimizer steps and restarts (0: train's); smooth:
     off, auto or on, smooth_size: the feature maps' smoothing before clustering (lcae
     cluster --smooth, --smooth-size); fill_radius: also the filled maps (lcae cluster
     --fill-radius; 0: none). The
@@ -582,6 +583,7 @@ def run(out_dir, data=None, truth_dir=None, sample=None, train=None, hdbscan=Non
     o.smooth.mode, o.smooth.size = modes.index(smooth), smooth_size  # threshold 0: lcae's
     o.smooth.fill_radius = fill_radius
     o.invariant_bin, o.invariant_steps = invariant_bin, invariant_steps
+    o.invariant_restarts = invariant_restarts
     o.encode_batch, o.force, o.preset = encode_batch, int(force), b"python"
     if beam_map is not None:
         o.beam_map = os.fspath(beam_map).encode()

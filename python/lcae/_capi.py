@@ -159,7 +159,7 @@ class TrainOptions(C.Structure):
                 ("rot_form", i32), ("invariant_dims", i32), ("lambda_", dbl), ("max_angle", dbl), ("seed", u64),
                 ("subset", i64), ("bin", i32), ("crop", i32), ("transform", i32),
                 ("offset", dbl), ("center", i32), ("exact_norm", i32), ("mask", i32),
-                ("interp", i32), ("resume", i32)]
+                ("interp", i32), ("restarts", i32), ("resume", i32)]
 
 
 lib.lcae_train_defaults.argtypes = [P(TrainOptions)]
@@ -239,7 +239,7 @@ class FillSummary(C.Structure):
 class RunOptions(C.Structure):
     _fields_ = [("data", C.c_char_p), ("open", OpenOptions), ("truth_dir", C.c_char_p),
                 ("sim", SimParams), ("train", TrainOptions), ("invariant_bin", i32),
-                ("invariant_steps", i64), ("beam_map", C.c_char_p),
+                ("invariant_steps", i64), ("invariant_restarts", i32), ("beam_map", C.c_char_p),
                 ("hdbscan", HdbscanParams), ("cluster_on_invariant", i32),
                 ("smooth", SmoothParams),
                 ("encode_batch", i32), ("force", i32), ("preset", C.c_char_p),

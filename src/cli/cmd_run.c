@@ -75,14 +75,15 @@ static const cli_option run_options[] = {
 static const char *const preset_cpu[][2] = {
     {"bin", "4"}, {"base", "8"}, {"steps", "1500"}, {"lr", "2e-3"}, {"lr-schedule", "onecycle"},
     {"recon", "mse"}, {"arch", "polar"}, {"invariant-bin", "2"}, {"invariant-steps", "400"},
-    {"cluster-on", "invariant"},
+    {"invariant-restarts", "3"}, {"cluster-on", "invariant"},
     {"assign-noise", "on"}, {"smooth", "auto"}, {"fill-radius", "3"}, {NULL, NULL}};
 /* the library's training defaults are the paper's but for the rotation loss's form and
  * weight, set here */
 static const char *const preset_paper[][2] = {
     {"bin", "1"}, {"transform", "none"}, {"center", "none"}, {"min-cluster-size", "60"},
     {"arch", "cae"}, {"rot-loss-form", "paper"}, {"lambda", "50"}, {"cluster-on", "all"},
-    {"invariant-bin", "0"}, {"invariant-steps", "0"}, {"smooth", "off"}, {NULL, NULL}};
+    {"invariant-bin", "0"}, {"invariant-steps", "0"}, {"invariant-restarts", "0"},
+    {"smooth", "off"}, {NULL, NULL}};
 static const cli_preset run_presets[] = {{"cpu", preset_cpu}, {"paper", preset_paper}, {0}};
 
 static int preset_status;
@@ -138,6 +139,8 @@ static int run_run(int npos, char **pos)
     if ((cli_train_given("steps") || cli_train_given("epochs")) &&
         !cli_field_given(run_fields, "invariant-steps"))
         o.invariant_steps = 0;
+    if (cli_train_given("restarts") && !cli_field_given(run_fields, "invariant-restarts"))
+        o.invariant_restarts = 0;
     if (!rc)
         rc = cli_hdbscan_params(&o.hdbscan);
     if (!rc)

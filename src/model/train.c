@@ -13,7 +13,12 @@
 
 /* Random streams, one per purpose, so that e.g. resuming at epoch e draws what an
  * uninterrupted run would. */
-enum { STREAM_SUBSET = 0x5b5e7, STREAM_PROBE = 0x960be, STREAM_EPOCH = 0xe90c0000 };
+enum {
+    STREAM_SUBSET = 0x5b5e7,
+    STREAM_PROBE = 0x960be,
+    STREAM_RESTART = 0x7e57a,
+    STREAM_EPOCH = 0xe90c0000
+};
 
 /* Patterns of the probe set: each epoch's latent spread and invariance error. */
 #define PROBE_PATTERNS 512
@@ -93,6 +98,10 @@ const lcae_option lcae_train_option_table[] = {
     {"interp", NULL, LCAE_OPT_CHOICE, AT(interp), LCAE_INTERP_BILINEAR, ANY, interp_names,
      "bilinear|nearest", "sampling of the rotation (default; nearest = the published code)",
      RESUME},
+    {"restarts", NULL, LCAE_OPT_INT, AT(restarts), 1, MIN(1), NULL, "K",
+     "train K times from K initializations on the same batches and angles and keep the "
+     "model of lowest final loss (the mean loss of the last quarter of the steps) "
+     "(default)", 0},
     {"arch", NULL, LCAE_OPT_CHOICE, AT(arch.kind), LCAE_ARCH_CAE, ANY, arch_names, "cae|polar",
      "cae: the paper's autoencoder; polar: invariant by construction (polar image, circular "
      "convs, the first --invariant-dims features pooled over the angle, an auxiliary head; "
@@ -544,8 +553,29 @@ static int fit_polar_target(lcae_dataset *ds, const lcae_train_options *o,
     return rc;
 }
 
-int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *beam_map,
-               const char *model_path, const lcae_progress *p)
+/* The mean loss of the last quarter of the steps, from the log's epochs (so a resumed
+ * training has it too); NaN if none was logged. */
+static double logged_final_loss(const cJSON *log)
+{
+    double sum = 0, seen = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(log, "epochs")) {
+        const cJSON *l = cJSON_GetObjectItemCaseSensitive(e, "tail_loss");
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(e, "tail_patterns");
+        if (cJSON_IsNumber(l) && cJSON_IsNumber(n)) {
+            sum += l->valuedouble * n->valuedouble;
+            seen += n->valuedouble;
+        }
+    }
+    return seen > 0 ? sum / seen : NAN;
+}
+
+/* One training: the model initialized from init_seed (the batches, angles and the rest
+ * from o->seed); label prefixes the progress lines; *final_loss (if not NULL): the log's
+ * "final_loss". */
+static int train_one(lcae_dataset *ds, const lcae_train_options *opt, const float *beam_map,
+                     const char *model_path, uint64_t init_seed, const char *label,
+                     const lcae_progress *p, double *final_loss)
 {
     lcae_train_options o = *opt;
     const lcae_dataset_info *in = lcae_dataset_get_info(ds);
@@ -616,7 +646,7 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
         }
         s.m->adam_step = step;
     } else {
-        if ((rc = lcae_model_create(&o.arch, o.seed, &s.m))) {
+        if ((rc = lcae_model_create(&o.arch, init_seed, &s.m))) {
             train_free(&s);
             return rc;
         }
@@ -668,6 +698,9 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
     cJSON_AddNumberToObject(s.json, "steps_per_epoch", (double)per_epoch);
     cJSON_AddNumberToObject(s.json, "total_steps", (double)total);
     int invariant = lcae_model_get_meta(s.m)->invariant_dims;
+    /* the final loss's steps: the last quarter (the learning rate's last descent under
+     * onecycle), so that trainings compare by where they ended, not how they began */
+    int64_t tail = total / 4 > 0 ? total / 4 : 1;
     for (int epoch = done; epoch < epochs && s.m->adam_step < total; epoch++) {
         model_rng_seed(&r, o.seed, STREAM_EPOCH + (uint64_t)epoch);
         memcpy(s.order, s.train, (size_t)ntrain * sizeof *s.order);
@@ -679,11 +712,13 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
         int64_t left = total - s.m->adam_step, nsteps = left < per_epoch ? left : per_epoch;
         int64_t planned = nsteps * o.batch < ntrain ? nsteps * o.batch : ntrain, seen = 0;
         char what[64], extra[256], probe_note[96];
-        snprintf(what, sizeof what, "epoch %d/%d", epoch + 1, epochs);
+        snprintf(what, sizeof what, "%s%sepoch %d/%d", label ? label : "", label ? ", " : "",
+                 epoch + 1, epochs);
         lcae_progress_begin(p, what, planned, "patterns");
-        double t0 = core_now_s(), sum[4] = {0}, lr = o.lr, beta1 = 0.9;
+        double t0 = core_now_s(), sum[4] = {0}, lr = o.lr, beta1 = 0.9, tail_sum = 0;
+        int64_t tail_seen = 0;
         for (int64_t k = 0; k < nsteps; k++) {
-            int64_t b0 = k * o.batch;
+            int64_t b0 = k * o.batch, global_step = s.m->adam_step;
             int n = (int)(ntrain - b0 < o.batch ? ntrain - b0 : o.batch);
             double angle = model_rng_uniform(&r) * o.max_angle;
             lcae_losses L;
@@ -699,6 +734,10 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
             sum[1] += L.recon * n;
             sum[2] += L.recon_rot * n;
             sum[3] += L.rot * n;
+            if (global_step >= total - tail) {
+                tail_sum += L.total * n;
+                tail_seen += n;
+            }
             snprintf(extra, sizeof extra, "loss %.4f", sum[0] / (double)seen);
             lcae_progress_update(p, seen, extra);
         }
@@ -711,6 +750,10 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
         cJSON_AddNumberToObject(e, "recon", sum[1] / (double)seen);
         cJSON_AddNumberToObject(e, "recon_rot", sum[2] / (double)seen);
         cJSON_AddNumberToObject(e, "rot", sum[3] / (double)seen);
+        if (tail_seen) {
+            cJSON_AddNumberToObject(e, "tail_loss", tail_sum / (double)tail_seen);
+            cJSON_AddNumberToObject(e, "tail_patterns", (double)tail_seen);
+        }
         cJSON_AddNumberToObject(e, "seconds", secs);
         cJSON_AddNumberToObject(e, "patterns_per_s", (double)seen / secs);
         cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(s.json, "epochs"), e);
@@ -731,10 +774,119 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
                  sum[3] / (double)seen, probe_note);
         lcae_progress_end(p, extra);
     }
+    double loss = logged_final_loss(s.json);
+    cJSON_AddItemToObject(s.json, "final_loss",
+                          isfinite(loss) ? cJSON_CreateNumber(loss) : cJSON_CreateNull());
+    if (final_loss)
+        *final_loss = loss;
     /* the model itself is put in place only when training ends (also when a resumed run
      * finds every epoch done): a model file is always a finished one */
-    rc = written(writer ? lcae_model_save(s.m, model_path) : LCAE_OK);
+    rc = writer ? write_log(s.json, s.log) : LCAE_OK;
+    rc = written(rc ? rc : writer ? lcae_model_save(s.m, model_path) : LCAE_OK);
     train_free(&s);
+    return rc;
+}
+
+/* Copies the chosen restart's model to model_path and its log, with the list of the
+ * restarts added, to the log beside model_path. */
+static int keep_restart(const char *chosen_model, const char *chosen_log, cJSON *restarts,
+                        int chosen, const char *model_path)
+{
+    char *bytes = NULL, *text = NULL, *log_path = beside(model_path, ".log.json");
+    size_t n = 0, tn = 0;
+    cJSON *log = NULL;
+    int rc = log_path ? LCAE_OK : LCAE_ENOMEM;
+    if (!rc)
+        rc = lcae_read_text_file(chosen_model, SIZE_MAX / 2, &bytes, &n);
+    if (!rc)
+        rc = lcae_read_text_file(chosen_log, 64u << 20, &text, &tn);
+    if (!rc && !(log = cJSON_ParseWithLength(text, tn)))
+        rc = lcae_fail(LCAE_EFAIL, "%s: not JSON", chosen_log);
+    if (!rc) {
+        cJSON_AddNumberToObject(log, "chosen_restart", chosen);
+        cJSON_AddItemReferenceToObject(log, "restarts", restarts);
+        rc = lcae_write_file_atomic(model_path, bytes, n);
+    }
+    if (!rc)
+        rc = write_log(log, log_path);
+    cJSON_Delete(log);
+    free(bytes);
+    free(text);
+    free(log_path);
+    return rc;
+}
+
+int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *beam_map,
+               const char *model_path, const lcae_progress *p)
+{
+    int rc = lcae_train_check(opt);
+    if (rc || opt->restarts == 1)
+        return rc ? rc : train_one(ds, opt, beam_map, model_path, opt->seed, NULL, p, NULL);
+    /* restarts are numbered from 1; restart 1 is the plain training, the others'
+     * initializations are drawn from the seed */
+    model_rng r;
+    model_rng_seed(&r, opt->seed, STREAM_RESTART);
+    cJSON *restarts = cJSON_CreateArray();
+    char *model = NULL, *log = NULL, *best_model = NULL, *best_log = NULL;
+    double best = INFINITY;
+    int chosen = -1;
+    if (!restarts)
+        rc = LCAE_ENOMEM;
+    for (int i = 0; !rc && i < opt->restarts; i++) {
+        uint64_t init_seed = i ? model_rng_next(&r) : opt->seed;
+        char suffix[64], label[48], seed_text[24];
+        snprintf(suffix, sizeof suffix, ".restart%d.safetensors", i + 1);
+        snprintf(label, sizeof label, "restart %d/%d", i + 1, opt->restarts);
+        if (!(model = beside(model_path, suffix))) {
+            rc = LCAE_ENOMEM;
+            break;
+        }
+        snprintf(suffix, sizeof suffix, ".restart%d.log.json", i + 1);
+        if (!(log = beside(model_path, suffix))) {
+            rc = LCAE_ENOMEM;
+            break;
+        }
+        double loss;
+        if ((rc = train_one(ds, opt, beam_map, model, init_seed, label, p, &loss)))
+            break;
+        snprintf(seed_text, sizeof seed_text, "%llu", (unsigned long long)init_seed);
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddNumberToObject(e, "restart", i + 1);
+        cJSON_AddStringToObject(e, "init_seed", seed_text); /* 64 bits: a string */
+        cJSON_AddItemToObject(e, "final_loss",
+                              isfinite(loss) ? cJSON_CreateNumber(loss) : cJSON_CreateNull());
+        cJSON_AddItemToArray(restarts, e);
+        if (isfinite(loss) && loss < best) { /* ties: the first */
+            best = loss;
+            chosen = i;
+            free(best_model);
+            free(best_log);
+            best_model = model;
+            best_log = log;
+        } else {
+            free(model);
+            free(log);
+        }
+        model = log = NULL;
+    }
+    if (!rc && chosen < 0)
+        rc = lcae_fail(LCAE_EFAIL, "%s: no restart ended with a finite loss", model_path);
+    if (!rc) {
+        rc = written(lcae_mpi_rank() == 0
+                         ? keep_restart(best_model, best_log, restarts, chosen + 1, model_path)
+                         : LCAE_OK);
+        char what[64], summary[96];
+        snprintf(what, sizeof what, "restarts (%d)", opt->restarts);
+        snprintf(summary, sizeof summary, "kept restart %d/%d, final loss %.5f", chosen + 1,
+                 opt->restarts, best);
+        lcae_progress_begin(p, what, 0, NULL);
+        lcae_progress_end(p, rc ? "failed" : summary);
+    }
+    cJSON_Delete(restarts);
+    free(model);
+    free(log);
+    free(best_model);
+    free(best_log);
     return rc;
 }
 

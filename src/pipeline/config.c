@@ -23,6 +23,9 @@ const lcae_option lcae_run_option_table[] = {
     {"invariant-steps", NULL, LCAE_OPT_I64, RUN(invariant_steps), 0, 0, HUGE_VAL, NULL, "N",
      "optimizer steps of the rotation-invariant model: 0 (--steps / --epochs), or N; the "
      "cpu preset's 400 give way to --steps or --epochs given alone (default)", 0},
+    {"invariant-restarts", NULL, LCAE_OPT_INT, RUN(invariant_restarts), 0, 0, HUGE_VAL, NULL,
+     "K", "restarts of the rotation-invariant model (--restarts): 0 (--restarts), or K; the "
+     "cpu preset's 3 give way to --restarts given alone (default)", 0},
     {"encode-batch", NULL, LCAE_OPT_INT, RUN(encode_batch), LCAE_ENCODE_BATCH, 1, HUGE_VAL, NULL,
      "B", "patterns per encoding batch (default)", 0},
     {"force", NULL, LCAE_OPT_BOOL, RUN(force), 0, 0, 0, NULL, NULL,
@@ -104,6 +107,7 @@ static const config_member config_layout[] = {
     {"train", ALWAYS, lcae_train_option_table, RUN(train), NULL, NULL},
     {"invariant_bin", ALWAYS, lcae_run_option_table, 0, "invariant-bin", NULL},
     {"invariant_steps", ALWAYS, lcae_run_option_table, 0, "invariant-steps", NULL},
+    {"invariant_restarts", ALWAYS, lcae_run_option_table, 0, "invariant-restarts", NULL},
     {"cluster/hdbscan", ALWAYS, NULL, 0, NULL, hdbscan_json},
     {"cluster/min_cluster_size_from", ALWAYS, NULL, 0, NULL, min_cluster_size_from_json},
     {"cluster/on", ALWAYS, lcae_run_option_table, 0, "cluster-on", NULL},

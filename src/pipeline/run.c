@@ -204,6 +204,7 @@ typedef struct {
     source_kind kind;
     int invariant;               /* models: the rotation-invariant one (lcae_run_options'
                                     arch, invariant_bin, invariant_steps,
+                                    invariant_restarts,
                                     cluster_on_invariant) */
     lcae_features_method method; /* extractors */
 } source_def;
@@ -313,6 +314,8 @@ static lcae_train_options model_train_options(const run_ctx *c, const source_run
             t.bin = c->o->invariant_bin;
         if (c->o->invariant_steps)
             t.steps = c->o->invariant_steps;
+        if (c->o->invariant_restarts)
+            t.restarts = c->o->invariant_restarts;
     }
     return t;
 }
