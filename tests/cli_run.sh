@@ -71,6 +71,16 @@ log_has standard steps 8
 log_has standard arch '"cae"'
 log_has standard rot_loss false
 log_has standard bin 2
+# the preset's --invariant-restarts 3: the rotation-invariant model kept among three
+# trainings (its log lists them, the report shows them), the standard model trained once
+log_has invariant restarts 3
+log_has standard restarts 1
+for i in 1 2 3; do
+  [ -s "$d/invariant/model.restart$i.safetensors" ] || fail "run: no invariant/model.restart$i"
+done
+[ -e "$d/standard/model.restart1.safetensors" ] && fail "run: the standard model restarted"
+grep -q '"chosen_restart"' "$d/invariant/model.log.json" || fail "invariant log: no chosen_restart"
+grep -q 'kept restart' "$d/report/report.html" || fail "report: the restarts are not shown"
 grep -q '"on":[[:space:]]*"invariant"' "$d/run.json" ||
   fail "run.json: the cpu preset should cluster the invariant model on its invariant features"
 find "$d" -name '*.tmp.*' | grep -q . && fail "temporary files left"

@@ -222,7 +222,8 @@ model = dict(bin=2, base=2, steps=8, subset=64, batch=16)
 # the cpu preset's settings beyond what is given (lcae run applies them; lcae.run does not)
 recipe = dict(lr=2e-3, lr_schedule="onecycle", recon="mse", arch="polar")
 rj = lcae.run(f"{tmp}/py-run", sample=dict(ny=16, nx=16, det=32, grains=4),
-              train={**model, **recipe}, invariant_bin=1, cluster_on="invariant", smooth="auto",
+              train={**model, **recipe}, invariant_bin=1, invariant_restarts=3,
+              cluster_on="invariant", smooth="auto",
               fill_radius=3,
               hdbscan=dict(min_cluster_size=8, assign_noise=True), encode_batch=64,
               figure_format="png,svg", progress=False)

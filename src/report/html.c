@@ -503,6 +503,25 @@ static void sb_latent_probe(sbuf *b, const cJSON *cls)
             }
         }
         sb_str(b, "</tr>\n</table>\n");
+        const cJSON *restarts = cJSON_GetObjectItemCaseSensitive(p, "restarts"), *r;
+        if (!cJSON_IsArray(restarts))
+            continue;
+        sb_printf(b, "<p>Trained %d times from as many initializations on the same batches; "
+                     "kept restart %d, the one of lowest final loss (mean loss of the last "
+                     "quarter of the steps):", cJSON_GetArraySize(restarts),
+                  cJSON_GetObjectItemCaseSensitive(p, "chosen_restart")->valueint);
+        cJSON_ArrayForEach(r, restarts) {
+            const cJSON *loss = cJSON_GetObjectItemCaseSensitive(r, "final_loss");
+            const cJSON *number = cJSON_GetObjectItemCaseSensitive(r, "restart");
+            if (!cJSON_IsNumber(number))
+                continue;
+            sb_printf(b, " %d: ", number->valueint);
+            if (cJSON_IsNumber(loss))
+                sb_printf(b, "%.4g", loss->valuedouble);
+            else
+                sb_str(b, "n/a");
+        }
+        sb_str(b, ".</p>\n");
     }
 }
 

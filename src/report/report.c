@@ -169,8 +169,10 @@ static cJSON *sizes_json(const report_clustering *c)
 }
 
 /* The last logged epoch's probe measurements of a model's training log (lcae_train):
- * {"epoch", "latent_spread": [D], "invariance_error": [N] (invariant features only)};
- * NULL when the log is missing or has none (an earlier version's log). */
+ * {"epoch", "latent_spread": [D], "invariance_error": [N] (invariant features only),
+ * and for a model kept among restarts "restarts": [{"restart", "init_seed",
+ * "final_loss"}], "chosen_restart"}; NULL when the log is missing or has none (an
+ * earlier version's log). */
 static cJSON *latent_probe_json(const char *log_path)
 {
     char *text = NULL;
@@ -189,6 +191,12 @@ static cJSON *latent_probe_json(const char *log_path)
         cJSON *err = cJSON_GetObjectItemCaseSensitive(last, "invariance_error");
         if (cJSON_IsArray(err))
             cJSON_AddItemToObject(out, "invariance_error", cJSON_Duplicate(err, 1));
+        cJSON *restarts = cJSON_GetObjectItemCaseSensitive(log, "restarts");
+        cJSON *chosen = cJSON_GetObjectItemCaseSensitive(log, "chosen_restart");
+        if (cJSON_IsArray(restarts) && cJSON_IsNumber(chosen)) {
+            cJSON_AddItemToObject(out, "restarts", cJSON_Duplicate(restarts, 1));
+            cJSON_AddItemToObject(out, "chosen_restart", cJSON_Duplicate(chosen, 1));
+        }
     }
     cJSON_Delete(log);
     return out;
