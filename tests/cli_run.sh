@@ -104,6 +104,12 @@ grep -q 'standard/train: up to date' "$t/err" || fail "--invariant-steps retrain
 grep -q 'invariant/train: up to date' "$t/err" && fail "--invariant-steps did not retrain"
 log_has invariant steps 6
 log_has standard steps 8
+# --invariant-restarts 1: one training, and the earlier restarts' files are gone
+run "$lcae" run -o "$d" "${tiny[@]}" --min-samples 4 --invariant-steps 6 --invariant-restarts 1
+expect_rc 0 "run with --invariant-restarts 1"
+log_has invariant restarts 1
+ls "$d/invariant" | grep -q restart && fail "--invariant-restarts 1 left restart files"
+[ -s "$d/invariant/model.ckpt.safetensors" ] || fail "--invariant-restarts 1: no checkpoint"
 # no filled map asked for: the earlier one, which would not match the labels, is removed
 run "$lcae" run -o "$d" "${tiny[@]}" --min-samples 4 --fill-radius 0
 expect_rc 0 "run with --fill-radius 0"

@@ -320,11 +320,40 @@ static lcae_train_options model_train_options(const run_ctx *c, const source_run
     return t;
 }
 
+/* An earlier run's files that the training about to run will not write, so that the
+ * folder holds one training's: restarts past t->restarts (all of them for one training),
+ * and the checkpoint of a single training when this one restarts. */
+static int remove_stale_restarts(const source_run *s, const lcae_train_options *t)
+{
+    static const char *const kinds[] = {"safetensors", "ckpt.safetensors", "log.json"};
+    char name[64];
+    if (t->restarts > 1) {
+        char *ckpt = lcae_path_join(s->dir, "model.ckpt.safetensors");
+        if (!ckpt)
+            return LCAE_ENOMEM;
+        unlink(ckpt);
+        free(ckpt);
+    }
+    for (int i = t->restarts > 1 ? t->restarts + 1 : 1, found = 1; found; i++) {
+        found = 0;
+        for (int k = 0; k < 3; k++) {
+            snprintf(name, sizeof name, "model.restart%d.%s", i, kinds[k]);
+            char *path = lcae_path_join(s->dir, name);
+            if (!path)
+                return LCAE_ENOMEM;
+            found |= unlink(path) == 0;
+            free(path);
+        }
+    }
+    return LCAE_OK;
+}
+
 static int do_train(run_ctx *c, source_run *s)
 {
     lcae_train_options t = model_train_options(c, s);
     t.resume = 0;
-    return lcae_train(c->ds, &t, c->beam, s->model, c->rs->p);
+    int rc = remove_stale_restarts(s, &t);
+    return rc ? rc : lcae_train(c->ds, &t, c->beam, s->model, c->rs->p);
 }
 
 static cJSON *train_config(run_ctx *c, source_run *s)

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Each restart of the rotation-invariant model of claim.sh runs, clustered as the run
+clusters the kept one: does the lowest final loss pick a good model?
+
+    /usr/bin/python3 bench/restart_ari.py LCAE OUT [OUT...]
+
+For every OUT/SETTING/seedS/inv whose invariant model was kept among restarts
+(model.restartI.safetensors beside model.safetensors): encodes the scan with each restart
+(lcae encode, the run's beam map), clusters the first invariant_dims features with the
+run's HDBSCAN parameters, smoothing and --fill-radius (lcae cluster), and prints, per
+restart, its final loss (the training log's), whether it was kept, and the class ARI of
+HDBSCAN's labels and of the filled map against the truth (scikit-learn); the kept
+restart's should be the run's own (score.json). Latents and labels go
+to a temporary folder."""
+import glob
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+from sklearn.metrics import adjusted_rand_score
+
+
+def restart_rows(lcae, run, tmp):
+    rj = json.load(open(f"{run}/run.json"))
+    inv = f"{run}/invariant"
+    kept = json.load(open(f"{inv}/model.log.json"))
+    chosen = kept.get("chosen_restart")
+    if chosen is None:
+        return []
+    hd = json.load(open(f"{inv}/cluster.json"))
+    truth = np.load(f"{run}/sample/truth_class.npy").ravel()
+    ny, nx = np.load(f"{run}/sample/truth_class.npy").shape
+    sm = rj["config"]["cluster"]["smooth"]
+    fill = sm.get("fill_radius", 0)
+    data = glob.glob(f"{run}/sample/scan_*.xml") or glob.glob(f"{run}/sample/scan_*")
+    rows = []
+    for r in kept["restarts"]:
+        i = r["restart"]
+        z, lab = f"{tmp}/z{i}.npy", f"{tmp}/l{i}.npy"
+        subprocess.run([lcae, "encode", data[0], "-m", f"{inv}/model.restart{i}.safetensors",
+                        "-o", z, "--beam-map", f"{run}/stats/beam_position.npy", "-q"],
+                       check=True)
+        np.save(z, np.load(z)[:, :hd["features"]])
+        subprocess.run([lcae, "cluster", z, "-o", lab, "--min-cluster-size",
+                        str(hd["min_cluster_size"]), "--min-samples", str(hd["min_samples"]),
+                        "--scan", f"{ny}x{nx}", "--fill-radius", str(fill), "--smooth",
+                        sm["mode"], "--smooth-size", str(sm["size"]), "--smooth-threshold",
+                        str(sm["auto_threshold"]), "-q"], check=True)
+        labels = np.load(lab)
+        filled = np.load(lab.replace(".npy", "_filled.npy")) if fill else labels
+        rows.append((i, r["final_loss"], i == chosen, adjusted_rand_score(truth, labels),
+                     adjusted_rand_score(truth, filled)))
+    return rows
+
+
+def main():
+    if len(sys.argv) < 3:
+        sys.exit("usage: restart_ari.py LCAE OUT [OUT...]")
+    lcae = sys.argv[1]
+    print("| setting | seed | restart | final loss | kept | class ARI | filled map: class ARI |")
+    print("|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        for out in sys.argv[2:]:
+            for run in sorted(glob.glob(f"{out}/*/seed*/inv")):
+                setting, seed = run.split(os.sep)[-3], run.split(os.sep)[-2][4:]
+                for i, loss, kept, ari, ari_filled in restart_rows(lcae, run, tmp):
+                    print(f"| {setting} | {seed} | {i} | {loss:.4f} | {'yes' if kept else ''} "
+                          f"| {ari:.3f} | {ari_filled:.3f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
