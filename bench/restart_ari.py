@@ -35,7 +35,7 @@ def restart_rows(lcae, run, tmp):
     ny, nx = np.load(f"{run}/sample/truth_class.npy").shape
     sm = rj["config"]["cluster"]["smooth"]
     fill = sm.get("fill_radius", 0)
-    data = glob.glob(f"{run}/sample/scan_*.xml") or glob.glob(f"{run}/sample/scan_*")
+    data = sorted(f for f in glob.glob(f"{run}/sample/scan*") if not f.endswith(".xml"))
     rows = []
     for r in kept["restarts"]:
         i = r["restart"]
