@@ -69,6 +69,14 @@ print(best)
 PY
 check "the kept model is the restart of lowest final loss ($(cat "$tmp/restarts.py.err"))" \
   "[ -s $tmp/chosen ] && cmp -s $tmp/r.safetensors $tmp/r.restart\$(cat $tmp/chosen).safetensors"
+# --resume resumes every restart; grown from 2 to 4 epochs, the same model and final losses
+# as the uninterrupted 4 (the tail, the 4th step, is trained after the resume)
+"$lcae" train "$scan" -o "$tmp/rr.safetensors" ${r/--epochs 4/--epochs 2} --restarts 3 -q &&
+  "$lcae" train "$scan" -o "$tmp/rr.safetensors" $r --restarts 3 --resume -q
+check "restarts resumed: the uninterrupted model" "cmp -s $tmp/r.safetensors $tmp/rr.safetensors"
+losses() { grep -A2 '"restart"' "$1" | grep final_loss; }
+check "restarts resumed: the uninterrupted final losses" \
+  "[ \$(losses $tmp/r.log.json | wc -l) = 3 ] && [ \"\$(losses $tmp/rr.log.json)\" = \"\$(losses $tmp/r.log.json)\" ]"
 
 expect() { # expect STATUS "MESSAGE PART" lcae args...
   local want=$1 msg=$2; shift 2

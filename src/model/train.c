@@ -554,15 +554,19 @@ static int fit_polar_target(lcae_dataset *ds, const lcae_train_options *o,
 }
 
 /* The mean loss of the last quarter of the steps, from the log's epochs (so a resumed
- * training has it too); NaN if none was logged. */
-static double logged_final_loss(const cJSON *log)
+ * training has it too): the epochs' tail losses taken with this budget of `total` steps
+ * (a training resumed to a larger budget counts the new tail's steps trained after the
+ * resume; its restarts are all counted alike); NaN if none was logged. */
+static double logged_final_loss(const cJSON *log, int64_t total)
 {
     double sum = 0, seen = 0;
     const cJSON *e;
     cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(log, "epochs")) {
         const cJSON *l = cJSON_GetObjectItemCaseSensitive(e, "tail_loss");
         const cJSON *n = cJSON_GetObjectItemCaseSensitive(e, "tail_patterns");
-        if (cJSON_IsNumber(l) && cJSON_IsNumber(n)) {
+        const cJSON *of = cJSON_GetObjectItemCaseSensitive(e, "tail_of_steps");
+        if (cJSON_IsNumber(l) && cJSON_IsNumber(n) && cJSON_IsNumber(of) &&
+            of->valuedouble == (double)total) {
             sum += l->valuedouble * n->valuedouble;
             seen += n->valuedouble;
         }
@@ -753,6 +757,7 @@ static int train_one(lcae_dataset *ds, const lcae_train_options *opt, const floa
         if (tail_seen) {
             cJSON_AddNumberToObject(e, "tail_loss", tail_sum / (double)tail_seen);
             cJSON_AddNumberToObject(e, "tail_patterns", (double)tail_seen);
+            cJSON_AddNumberToObject(e, "tail_of_steps", (double)total);
         }
         cJSON_AddNumberToObject(e, "seconds", secs);
         cJSON_AddNumberToObject(e, "patterns_per_s", (double)seen / secs);
@@ -774,7 +779,7 @@ static int train_one(lcae_dataset *ds, const lcae_train_options *opt, const floa
                  sum[3] / (double)seen, probe_note);
         lcae_progress_end(p, extra);
     }
-    double loss = logged_final_loss(s.json);
+    double loss = logged_final_loss(s.json, total);
     cJSON_AddItemToObject(s.json, "final_loss",
                           isfinite(loss) ? cJSON_CreateNumber(loss) : cJSON_CreateNull());
     if (final_loss)
