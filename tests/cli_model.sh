@@ -74,6 +74,34 @@ check "the kept model is the restart of lowest final loss ($(cat "$tmp/restarts.
 "$lcae" train "$scan" -o "$tmp/rr.safetensors" ${r/--epochs 4/--epochs 2} --restarts 3 -q &&
   "$lcae" train "$scan" -o "$tmp/rr.safetensors" $r --restarts 3 --resume -q
 check "restarts resumed: the uninterrupted model" "cmp -s $tmp/r.safetensors $tmp/rr.safetensors"
+# a restart whose loss becomes non-finite is left out and logged; all of them: an error.
+# At --lr 1e5 some of the three diverge here (which ones may depend on the vector set):
+# the kept one must be the finite one of lowest final loss, the diverged ones logged with
+# no final loss and no model file
+"$lcae" train "$scan" -o "$tmp/d.safetensors" $r --restarts 3 --lr 1e5 -q 2>"$tmp/d.err"
+/usr/bin/python3 - "$tmp" "$?" >"$tmp/d.chosen" 2>"$tmp/d.py.err" <<'PY'
+import json, os, sys
+d, status = sys.argv[1], int(sys.argv[2])
+if status:  # every restart diverged
+    assert "every restart diverged" in open(f"{d}/d.err").read()
+    assert not os.path.exists(f"{d}/d.safetensors")
+    print(0)
+    sys.exit()
+kept = json.load(open(f"{d}/d.log.json"))
+finite = {}
+for e in kept["restarts"]:
+    model = f"{d}/d.restart{e['restart']}.safetensors"
+    assert e["diverged"] == (e["final_loss"] is None) == (not os.path.exists(model)), e
+    if not e["diverged"]:
+        finite[e["restart"]] = e["final_loss"]
+assert kept["chosen_restart"] == min(finite, key=lambda i: (finite[i], i)), kept["restarts"]
+print(kept["chosen_restart"])
+PY
+check "diverged restarts left out ($(cat "$tmp/d.py.err"))" \
+  "[ -s $tmp/d.chosen ] && { [ \$(cat $tmp/d.chosen) = 0 ] || cmp -s $tmp/d.safetensors $tmp/d.restart\$(cat $tmp/d.chosen).safetensors; }"
+"$lcae" train "$scan" -o "$tmp/dd.safetensors" $r --restarts 3 --lr 1e9 2>"$tmp/dd.err"
+check "every restart diverged: exit 1, one error line, no model" \
+  "[ $? -eq 1 ] && [ \$(grep -c 'lcae: error' $tmp/dd.err) = 1 ] && grep -q 'every restart diverged' $tmp/dd.err && [ ! -e $tmp/dd.safetensors ]"
 losses() { grep -A2 '"restart"' "$1" | grep final_loss; }
 check "restarts resumed: the uninterrupted final losses" \
   "[ \$(losses $tmp/r.log.json | wc -l) = 3 ] && [ \"\$(losses $tmp/rr.log.json)\" = \"\$(losses $tmp/r.log.json)\" ]"

@@ -576,10 +576,11 @@ static double logged_final_loss(const cJSON *log, int64_t total)
 
 /* One training: the model initialized from init_seed (the batches, angles and the rest
  * from o->seed); label prefixes the progress lines; *final_loss (if not NULL): the log's
- * "final_loss". */
+ * "final_loss"; *diverged (if not NULL) is set when it failed because the loss became
+ * non-finite (in one process only: under MPI the ranks could disagree). */
 static int train_one(lcae_dataset *ds, const lcae_train_options *opt, const float *beam_map,
                      const char *model_path, uint64_t init_seed, const char *label,
-                     const lcae_progress *p, double *final_loss)
+                     const lcae_progress *p, double *final_loss, int *diverged)
 {
     lcae_train_options o = *opt;
     const lcae_dataset_info *in = lcae_dataset_get_info(ds);
@@ -725,8 +726,10 @@ static int train_one(lcae_dataset *ds, const lcae_train_options *opt, const floa
             int64_t b0 = k * o.batch, global_step = s.m->adam_step;
             int n = (int)(ntrain - b0 < o.batch ? ntrain - b0 : o.batch);
             double angle = model_rng_uniform(&r) * o.max_angle;
-            lcae_losses L;
+            lcae_losses L = {0};
             if ((rc = train_step(&s, ds, beam_map, H, s.order + b0, n, angle, o.interp, &L))) {
+                if (diverged && !isfinite(L.total) && lcae_mpi_size() == 1)
+                    *diverged = 1;
                 lcae_progress_end(p, "failed");
                 train_free(&s);
                 return rc;
@@ -826,7 +829,7 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
 {
     int rc = lcae_train_check(opt);
     if (rc || opt->restarts == 1)
-        return rc ? rc : train_one(ds, opt, beam_map, model_path, opt->seed, NULL, p, NULL);
+        return rc ? rc : train_one(ds, opt, beam_map, model_path, opt->seed, NULL, p, NULL, NULL);
     /* restarts are numbered from 1; restart 1 is the plain training, the others'
      * initializations are drawn from the seed */
     model_rng r;
@@ -851,15 +854,23 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
             rc = LCAE_ENOMEM;
             break;
         }
-        double loss;
-        if ((rc = train_one(ds, opt, beam_map, model, init_seed, label, p, &loss)))
-            break;
+        double loss = NAN;
+        int diverged = 0;
+        if ((rc = train_one(ds, opt, beam_map, model, init_seed, label, p, &loss, &diverged))) {
+            if (!diverged)
+                break;
+            /* a restart whose loss became non-finite is left out, said, and logged */
+            lcae_progress_begin(p, label, 0, NULL);
+            lcae_progress_end(p, lcae_last_error());
+            rc = LCAE_OK;
+        }
         snprintf(seed_text, sizeof seed_text, "%llu", (unsigned long long)init_seed);
         cJSON *e = cJSON_CreateObject();
         cJSON_AddNumberToObject(e, "restart", i + 1);
         cJSON_AddStringToObject(e, "init_seed", seed_text); /* 64 bits: a string */
         cJSON_AddItemToObject(e, "final_loss",
                               isfinite(loss) ? cJSON_CreateNumber(loss) : cJSON_CreateNull());
+        cJSON_AddBoolToObject(e, "diverged", diverged);
         cJSON_AddItemToArray(restarts, e);
         if (isfinite(loss) && loss < best) { /* ties: the first */
             best = loss;
@@ -875,7 +886,8 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
         model = log = NULL;
     }
     if (!rc && chosen < 0)
-        rc = lcae_fail(LCAE_EFAIL, "%s: no restart ended with a finite loss", model_path);
+        rc = lcae_fail(LCAE_EFAIL, "%s: every restart diverged or ended with a non-finite loss "
+                       "(a lower --lr?)", model_path);
     if (!rc) {
         rc = written(lcae_mpi_rank() == 0
                          ? keep_restart(best_model, best_log, restarts, chosen + 1, model_path)
