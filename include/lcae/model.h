@@ -195,10 +195,11 @@ void lcae_lr_at(lcae_lr_schedule schedule, double lr, int64_t done, int64_t tota
  * share of every batch; the polar model whole on every rank), rank 0 writes the files.
  * With o->restarts = K > 1, K trainings (restart 1: o->seed's initialization; restarts 2
  * to K their own, all with o->seed's batches and angles) write NAME.restartI.safetensors,
- * .ckpt and .log.json; the one of lowest final loss (each log's "final_loss": the mean loss of
- * the last quarter of the steps) is copied to model_path and NAME.log.json, which lists
- * them all under "restarts". A restart whose loss turns non-finite is left out (logged
- * "diverged"); all of them: LCAE_EFAIL. --resume resumes each restart from its checkpoint. */
+ * .ckpt and .log.json; the one of lowest final loss (each log's "final_loss": the mean
+ * loss of the last quarter of the steps) is copied to model_path and NAME.log.json, which
+ * lists them all under "restarts". A restart whose loss turns non-finite is left out
+ * (logged "diverged"); all of them: LCAE_EFAIL. --resume resumes each restart from its
+ * checkpoint. */
 int lcae_train(lcae_dataset *ds, const lcae_train_options *o, const float *beam_map,
                const char *model_path, const lcae_progress *p);
 
