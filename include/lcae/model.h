@@ -202,6 +202,9 @@ void lcae_lr_at(lcae_lr_schedule schedule, double lr, int64_t done, int64_t tota
  * checkpoint. */
 int lcae_train(lcae_dataset *ds, const lcae_train_options *o, const float *beam_map,
                const char *model_path, const lcae_progress *p);
+/* A restart's file beside model_path = NAME.safetensors: NAME.restartI.KIND (KIND:
+ * "safetensors", "ckpt.safetensors" or "log.json"); malloc'd, NULL when out of memory. */
+char *lcae_model_restart_path(const char *model_path, int restart, const char *kind);
 
 /* Patterns per encoding batch unless the caller chooses (lcae encode, lcae run). */
 #define LCAE_ENCODE_BATCH 128

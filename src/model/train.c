@@ -795,15 +795,23 @@ static int train_one(lcae_dataset *ds, const lcae_train_options *opt, const floa
     return rc;
 }
 
-/* Copies the chosen restart's model to model_path and its log, with the list of the
- * restarts added, to the log beside model_path. */
-static int keep_restart(const char *chosen_model, const char *chosen_log, cJSON *restarts,
-                        int chosen, const char *model_path)
+char *lcae_model_restart_path(const char *model_path, int restart, const char *kind)
 {
-    char *bytes = NULL, *text = NULL, *log_path = beside(model_path, ".log.json");
+    char suffix[64];
+    snprintf(suffix, sizeof suffix, ".restart%d.%s", restart, kind);
+    return beside(model_path, suffix);
+}
+
+/* Copies restart `chosen`'s model to model_path and its log, with the list of the
+ * restarts added, to the log beside model_path. */
+static int keep_restart(const char *model_path, cJSON *restarts, int chosen)
+{
+    char *chosen_model = lcae_model_restart_path(model_path, chosen, "safetensors");
+    char *chosen_log = lcae_model_restart_path(model_path, chosen, "log.json");
+    char *log_path = beside(model_path, ".log.json"), *bytes = NULL, *text = NULL;
     size_t n = 0, tn = 0;
     cJSON *log = NULL;
-    int rc = log_path ? LCAE_OK : LCAE_ENOMEM;
+    int rc = chosen_model && chosen_log && log_path ? LCAE_OK : LCAE_ENOMEM;
     if (!rc)
         rc = lcae_read_text_file(chosen_model, SIZE_MAX / 2, &bytes, &n);
     if (!rc)
@@ -820,6 +828,8 @@ static int keep_restart(const char *chosen_model, const char *chosen_log, cJSON 
     cJSON_Delete(log);
     free(bytes);
     free(text);
+    free(chosen_model);
+    free(chosen_log);
     free(log_path);
     return rc;
 }
@@ -835,38 +845,33 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
     model_rng r;
     model_rng_seed(&r, opt->seed, STREAM_RESTART);
     cJSON *restarts = cJSON_CreateArray();
-    char *model = NULL, *log = NULL, *best_model = NULL, *best_log = NULL;
     double best = INFINITY;
-    int chosen = -1;
+    int chosen = 0; /* the kept restart, 0: none yet */
     if (!restarts)
         rc = LCAE_ENOMEM;
-    for (int i = 0; !rc && i < opt->restarts; i++) {
-        uint64_t init_seed = i ? model_rng_next(&r) : opt->seed;
-        char suffix[64], label[48], seed_text[24];
-        snprintf(suffix, sizeof suffix, ".restart%d.safetensors", i + 1);
-        snprintf(label, sizeof label, "restart %d/%d", i + 1, opt->restarts);
-        if (!(model = beside(model_path, suffix))) {
-            rc = LCAE_ENOMEM;
-            break;
-        }
-        snprintf(suffix, sizeof suffix, ".restart%d.log.json", i + 1);
-        if (!(log = beside(model_path, suffix))) {
+    for (int i = 1; !rc && i <= opt->restarts; i++) {
+        uint64_t init_seed = i > 1 ? model_rng_next(&r) : opt->seed;
+        char label[48], seed_text[24];
+        snprintf(label, sizeof label, "restart %d/%d", i, opt->restarts);
+        char *model = lcae_model_restart_path(model_path, i, "safetensors");
+        if (!model) {
             rc = LCAE_ENOMEM;
             break;
         }
         double loss = NAN;
         int diverged = 0;
-        if ((rc = train_one(ds, opt, beam_map, model, init_seed, label, p, &loss, &diverged))) {
-            if (!diverged)
-                break;
-            /* a restart whose loss became non-finite is left out, said, and logged */
+        rc = train_one(ds, opt, beam_map, model, init_seed, label, p, &loss, &diverged);
+        free(model);
+        if (rc && !diverged)
+            break;
+        if (rc) { /* a restart whose loss became non-finite is left out, said, and logged */
             lcae_progress_begin(p, label, 0, NULL);
             lcae_progress_end(p, lcae_last_error());
             rc = LCAE_OK;
         }
         snprintf(seed_text, sizeof seed_text, "%llu", (unsigned long long)init_seed);
         cJSON *e = cJSON_CreateObject();
-        cJSON_AddNumberToObject(e, "restart", i + 1);
+        cJSON_AddNumberToObject(e, "restart", i);
         cJSON_AddStringToObject(e, "init_seed", seed_text); /* 64 bits: a string */
         cJSON_AddItemToObject(e, "final_loss",
                               isfinite(loss) ? cJSON_CreateNumber(loss) : cJSON_CreateNull());
@@ -875,35 +880,21 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
         if (isfinite(loss) && loss < best) { /* ties: the first */
             best = loss;
             chosen = i;
-            free(best_model);
-            free(best_log);
-            best_model = model;
-            best_log = log;
-        } else {
-            free(model);
-            free(log);
         }
-        model = log = NULL;
     }
-    if (!rc && chosen < 0)
+    if (!rc && !chosen)
         rc = lcae_fail(LCAE_EFAIL, "%s: every restart diverged or ended with a non-finite loss "
                        "(a lower --lr?)", model_path);
     if (!rc) {
-        rc = written(lcae_mpi_rank() == 0
-                         ? keep_restart(best_model, best_log, restarts, chosen + 1, model_path)
-                         : LCAE_OK);
+        rc = written(lcae_mpi_rank() == 0 ? keep_restart(model_path, restarts, chosen) : LCAE_OK);
         char what[64], summary[96];
         snprintf(what, sizeof what, "restarts (%d)", opt->restarts);
-        snprintf(summary, sizeof summary, "kept restart %d/%d, final loss %.5f", chosen + 1,
+        snprintf(summary, sizeof summary, "kept restart %d/%d, final loss %.5f", chosen,
                  opt->restarts, best);
         lcae_progress_begin(p, what, 0, NULL);
         lcae_progress_end(p, rc ? "failed" : summary);
     }
     cJSON_Delete(restarts);
-    free(model);
-    free(log);
-    free(best_model);
-    free(best_log);
     return rc;
 }
 

@@ -326,7 +326,6 @@ static lcae_train_options model_train_options(const run_ctx *c, const source_run
 static int remove_stale_restarts(const source_run *s, const lcae_train_options *t)
 {
     static const char *const kinds[] = {"safetensors", "ckpt.safetensors", "log.json"};
-    char name[64];
     if (t->restarts > 1) {
         char *ckpt = lcae_path_join(s->dir, "model.ckpt.safetensors");
         if (!ckpt)
@@ -337,8 +336,7 @@ static int remove_stale_restarts(const source_run *s, const lcae_train_options *
     for (int i = t->restarts > 1 ? t->restarts + 1 : 1, found = 1; found; i++) {
         found = 0;
         for (int k = 0; k < 3; k++) {
-            snprintf(name, sizeof name, "model.restart%d.%s", i, kinds[k]);
-            char *path = lcae_path_join(s->dir, name);
+            char *path = lcae_model_restart_path(s->model, i, kinds[k]);
             if (!path)
                 return LCAE_ENOMEM;
             found |= unlink(path) == 0;
