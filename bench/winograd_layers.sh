@@ -22,10 +22,16 @@ reps=${6:-3}
 bin=$build/bench_layers
 [ -x "$bin" ] || { echo "winograd_layers: $bin is not built" >&2; exit 1; }
 export OMP_NUM_THREADS=$threads
+# the layers with more threads: bound to cores (measured: unbound, 2 or 3 of 8 two-thread
+# processes ran a short layer 1.5-3.5x slower throughout, as if both threads shared one
+# core; bound, none). Not the peak: OpenBLAS's own threads would inherit the first
+# thread's single core.
+bind=()
+[ "$threads" -gt 1 ] && bind=(OMP_PROC_BIND=close OMP_PLACES=cores)
 cpu=$([ "$threads" = 1 ] && echo "--cpu 1" || true)
 args="--base $base --batch $batch --size $size --reps $reps --threads $threads $cpu"
 # prints "forward_gflops backward_gflops algorithm" of one layer (env: the caller's)
-rates() { "$bin" $args --only "$1" | awk '$2 == "forward" {f = $5; a = $7}
+rates() { env "${bind[@]}" "$bin" $args --only "$1" | awk '$2 == "forward" {f = $5; a = $7}
                                         $2 == "backward" {b = $5} END {print f, b, a}'; }
 # the sgemm peak at 1024^3, GFLOP/s: the better of CBLAS's (OpenBLAS) and src/nn's
 # (oneDNN) products, the stricter bar (env: the caller's)
