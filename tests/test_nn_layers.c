@@ -277,6 +277,28 @@ static void check_determinism(lcae_nn *nn, int C, int K)
     free(in), free(w), free(b), free(dout);
 }
 
+/* A Winograd forward pass does not depend on the thread count (each output tile is one
+ * block's): bit-identical at 1 and 2 threads, with C K = 48 x 40 filter pairs, enough for
+ * the filter transforms to run in parallel (winograd.c's WG_FILTER_PAR_MIN). */
+static void check_forward_threads(lcae_nn *nn)
+{
+    int N = 2, C = 48, K = 40, H = 10;
+    size_t nin = (size_t)N * C * H * H, nout = (size_t)N * K * H * H, nw = (size_t)K * C * 9;
+    float *in = filled(nin, 0), *w = filled(nw, 0), *b = filled(K, 0.25f), *out[2];
+    for (size_t i = 0; i < nin; i++)
+        in[i] = sinf(0.29f * i);
+    for (size_t i = 0; i < nw; i++)
+        w[i] = cosf(0.7f * i) / 3;
+    for (int t = 0; t < 2; t++) {
+        omp_set_num_threads(t + 1);
+        out[t] = filled(nout, 0);
+        CHECK(lcae_conv2d_forward(nn, out[t], in, w, b, N, C, H, H, K, 3, 1, 1) == LCAE_OK);
+    }
+    CHECK_MSG(!memcmp(out[0], out[1], sizeof(float) * nout),
+              "Winograd forward (%s) differs between 1 and 2 threads", getenv("LCAE_CONV"));
+    free(in), free(w), free(b), free(out[0]), free(out[1]);
+}
+
 int main(void)
 {
     lcae_nn *nn;
@@ -322,6 +344,11 @@ int main(void)
         }
         unsetenv("LCAE_CONV");
     }
+    for (int f = 1; f < 3; f++) {
+        setenv("LCAE_CONV", forced[f], 1);
+        check_forward_threads(nn);
+    }
+    unsetenv("LCAE_CONV");
     lcae_nn_free(nn);
     return test_done("test_nn_layers");
 }
