@@ -10,7 +10,10 @@ For every OUT/SETTING/seedS/inv whose invariant model was kept among restarts
 run's HDBSCAN parameters, smoothing and --fill-radius (lcae cluster), and prints, per
 restart, its final loss (the training log's), whether it was kept, and the class ARI of
 HDBSCAN's labels and of the filled map against the truth (scikit-learn); the kept
-restart's should be the run's own (score.json). Latents and labels go
+restart's should be the run's own (score.json). Then, per run, the restart that the
+final loss keeps and the one that agreement would keep: the restart whose HDBSCAN labels
+agree most with the other restarts' (sum of pairwise ARI, noise a label; ties: the lower
+final loss), each with its filled map's class ARI (docs/model.md). Latents and labels go
 to a temporary folder."""
 import glob
 import json
@@ -52,8 +55,16 @@ def restart_rows(lcae, run, tmp):
         labels = np.load(lab)
         filled = np.load(lab.replace(".npy", "_filled.npy")) if fill else labels
         rows.append((i, r["final_loss"], i == chosen, adjusted_rand_score(truth, labels),
-                     adjusted_rand_score(truth, filled)))
+                     adjusted_rand_score(truth, filled), labels))
     return rows
+
+
+def agreement_pick(rows):
+    """Index into rows of the restart whose labels agree most with the others'."""
+    def agreement(a):
+        return sum(adjusted_rand_score(rows[a][5], rows[b][5]) for b in range(len(rows))
+                   if b != a)
+    return max(range(len(rows)), key=lambda a: (round(agreement(a), 9), -rows[a][1]))
 
 
 def main():
@@ -62,13 +73,23 @@ def main():
     lcae = sys.argv[1]
     print("| setting | seed | restart | final loss | kept | class ARI | filled map: class ARI |")
     print("|---|---|---|---|---|---|---|")
+    picks = []
     with tempfile.TemporaryDirectory() as tmp:
         for out in sys.argv[2:]:
             for run in sorted(glob.glob(f"{out}/*/seed*/inv")):
                 setting, seed = run.split(os.sep)[-3], run.split(os.sep)[-2][4:]
-                for i, loss, kept, ari, ari_filled in restart_rows(lcae, run, tmp):
+                rows = restart_rows(lcae, run, tmp)
+                for i, loss, kept, ari, ari_filled, _ in rows:
                     print(f"| {setting} | {seed} | {i} | {loss:.4f} | {'yes' if kept else ''} "
                           f"| {ari:.3f} | {ari_filled:.3f} |", flush=True)
+                if rows:
+                    by_loss = min(rows, key=lambda r: r[1])
+                    by_agreement = rows[agreement_pick(rows)]
+                    picks.append((setting, seed, by_loss, by_agreement))
+    print("\n| setting | seed | kept by final loss: restart, filled class ARI "
+          "| kept by agreement: restart, filled class ARI |\n|---|---|---|---|")
+    for setting, seed, a, b in picks:
+        print(f"| {setting} | {seed} | {a[0]}, {a[4]:.3f} | {b[0]}, {b[4]:.3f} |")
 
 
 if __name__ == "__main__":
