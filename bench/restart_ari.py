@@ -21,9 +21,14 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections import namedtuple
 
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
+
+# one restart of a run: its number, final loss, whether the run kept it, the class ARI of
+# its HDBSCAN labels and of its filled map, and the labels
+Restart = namedtuple("Restart", "restart final_loss kept ari ari_filled labels")
 
 
 def restart_rows(lcae, run, tmp):
@@ -54,17 +59,17 @@ def restart_rows(lcae, run, tmp):
                         str(sm["auto_threshold"]), "-q"], check=True)
         labels = np.load(lab)
         filled = np.load(lab.replace(".npy", "_filled.npy")) if fill else labels
-        rows.append((i, r["final_loss"], i == chosen, adjusted_rand_score(truth, labels),
-                     adjusted_rand_score(truth, filled), labels))
+        rows.append(Restart(i, r["final_loss"], i == chosen, adjusted_rand_score(truth, labels),
+                            adjusted_rand_score(truth, filled), labels))
     return rows
 
 
 def agreement_pick(rows):
     """Index into rows of the restart whose labels agree most with the others'."""
     def agreement(a):
-        return sum(adjusted_rand_score(rows[a][5], rows[b][5]) for b in range(len(rows))
-                   if b != a)
-    return max(range(len(rows)), key=lambda a: (round(agreement(a), 9), -rows[a][1]))
+        return sum(adjusted_rand_score(rows[a].labels, rows[b].labels)
+                   for b in range(len(rows)) if b != a)
+    return max(range(len(rows)), key=lambda a: (round(agreement(a), 9), -rows[a].final_loss))
 
 
 def main():
@@ -83,13 +88,14 @@ def main():
                     print(f"| {setting} | {seed} | {i} | {loss:.4f} | {'yes' if kept else ''} "
                           f"| {ari:.3f} | {ari_filled:.3f} |", flush=True)
                 if rows:
-                    by_loss = min(rows, key=lambda r: r[1])
+                    by_loss = min(rows, key=lambda r: r.final_loss)
                     by_agreement = rows[agreement_pick(rows)]
                     picks.append((setting, seed, by_loss, by_agreement))
     print("\n| setting | seed | kept by final loss: restart, filled class ARI "
           "| kept by agreement: restart, filled class ARI |\n|---|---|---|---|")
     for setting, seed, a, b in picks:
-        print(f"| {setting} | {seed} | {a[0]}, {a[4]:.3f} | {b[0]}, {b[4]:.3f} |")
+        print(f"| {setting} | {seed} | {a.restart}, {a.ari_filled:.3f} "
+              f"| {b.restart}, {b.ari_filled:.3f} |")
 
 
 if __name__ == "__main__":
