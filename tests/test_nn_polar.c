@@ -1,6 +1,6 @@
 /* The nn operations of the polar model against PyTorch (tests/fixtures/nn,
  * tools/make_nn_fixtures.py): circular padding, every stride-th row, roll, mean-max and
- * adaptive average pooling (forward and backward by autograd), polar sampling
+ * adaptive average pooling, the power mean (forward and backward by autograd), polar sampling
  * (grid_sample), DFT magnitudes (torch.fft.rfft), standardization; and by brute force
  * the block copy (the z concatenation), fill and the data-parallel sum hook. Copies are
  * compared exactly (tolerance 0: they move floats without arithmetic, except the
@@ -30,17 +30,19 @@ static void check_pad_circular(void)
     free(in), free(dout), free(out), free(din);
 }
 
-static void check_meanmax(void)
+/* Mean and maximum (meanmax: meta N, C, L) or power mean (pmeanP: meta N, C, L, P). The
+ * backward must overwrite din. */
+static void check_meanmax(const char *cs, const int *m)
 {
-    int m[3];
-    fx_meta("meanmax_meta", m, 3);
-    int N = m[0], C = m[1], L = m[2];
-    float *in = fx_load("meanmax_in", NULL), *dout = fx_load("meanmax_dout", NULL);
+    int N = m[0], C = m[1], L = m[2], order = strcmp(cs, "meanmax") ? m[3] : 0;
+    float *in = fx_loadf("%s_in", cs), *dout = fx_loadf("%s_dout", cs);
     float *out = zeros((int64_t)N * 2 * C), *din = zeros((int64_t)N * C * L);
-    lcae_meanmax_pool_forward(g_nn, out, in, N, C, L);
-    fx_compare("meanmax_out", out, (int64_t)N * 2 * C, 1e-6);
-    lcae_meanmax_pool_backward(g_nn, din, dout, in, N, C, L);
-    fx_compare("meanmax_din", din, (int64_t)N * C * L, 1e-6);
+    for (int64_t j = 0; j < (int64_t)N * C * L; j++)
+        din[j] = 5.0f;
+    lcae_meanmax_pool_forward(g_nn, out, in, N, C, L, order);
+    fx_comparef(out, (int64_t)N * 2 * C, 1e-6, "%s_out", cs);
+    lcae_meanmax_pool_backward(g_nn, din, dout, in, N, C, L, order);
+    fx_comparef(din, (int64_t)N * C * L, 1e-6, "%s_din", cs);
     free(in), free(dout), free(out), free(din);
 }
 
@@ -205,7 +207,17 @@ int main(void)
 {
     CHECK(lcae_nn_create(&g_nn) == LCAE_OK);
     check_pad_circular();
-    check_meanmax();
+    {
+        const struct {
+            const char *cs;
+            int nmeta;
+        } pools[] = {{"meanmax", 3}, {"pmean4", 4}, {"pmean3", 4}};
+        for (int k = 0; k < 3; k++) {
+            int m[4];
+            fx_metaf(m, pools[k].nmeta, "%s_meta", pools[k].cs);
+            check_meanmax(pools[k].cs, m);
+        }
+    }
     check_families();
     check_dft();
     check_standardize();

@@ -346,4 +346,19 @@ std = torch.rand(cols, generator=g) + 0.1
 save_case("stdz", (rows, cols), params=(eps,), **{"in": x}, mean=mean, std=std,
           out=(x.double() - mean.double()) / (std.double() + eps))
 
+# mean and power mean of order P over the last axis: (N, C, L) -> (N, 2C), the power mean
+# (mean max(x, 0)^P)^(1/P), computed in double from the float32 input; row (0, 0) has no
+# positive element, where PyTorch's gradient is NaN and lcae's 0 (lcae/nn.h).
+gp = torch.Generator().manual_seed(11)
+for P in (4, 3):
+    N, C, L = 3, 5, 96
+    x = torch.randn(N, C, L, generator=gp)
+    x[0, 0] = -x[0, 0].abs()
+    xd = x.double().requires_grad_()
+    y = torch.cat([xd.mean(-1), xd.clamp(min=0).pow(P).mean(-1).pow(1.0 / P)], 1)
+    dout = torch.randn(*y.shape, generator=gp)
+    y.backward(dout.double())
+    save_case("pmean%d" % P, (N, C, L, P), **{"in": x}, out=y,
+              dout=dout, din=torch.nan_to_num(xd.grad, nan=0.0))
+
 print("wrote %d arrays, %d bytes of data, to %s" % (len(written), sum(written), OUT))

@@ -27,7 +27,8 @@ extern "C" {
  *    radii x LCAE_POLAR_ANGLES angles about the frame centre, where the beam is), convs
  *    with circular padding along the angle, the first `invariant` latent features from
  *    the mean and maximum over the angle (rotations of the pattern are cyclic shifts of
- *    the polar image: those features do not change), the others from 12 angular bins;
+ *    the polar image: those features do not change; or, angle_pool, the mean and a power
+ *    mean), the others from 12 angular bins;
  *    the decoder reconstructs the polar image, an auxiliary head predicts the angular
  *    Fourier magnitudes of the polar image from the invariant features alone. */
 typedef enum { LCAE_ARCH_CAE = 0, LCAE_ARCH_POLAR = 1 } lcae_arch;
@@ -42,7 +43,10 @@ typedef struct {
     int latent;     /* latent features (16) */
     lcae_arch kind; /* cae (0) or polar */
     int invariant;  /* polar: the latent features pooled over the angle (10); cae: unused */
+    int angle_pool; /* polar: the invariant head's peak over the angle: 0 the maximum (the
+                       prototype's), P the power mean of order P (lcae_meanmax_pool_*) */
 } lcae_model_config;
+#define LCAE_ANGLE_POOL_MAX 16 /* the highest power mean order (v^P in double) */
 
 typedef enum { LCAE_MASK_DISK = 0, LCAE_MASK_NONE = 1 } lcae_mask;
 typedef enum { LCAE_INTERP_BILINEAR = 0, LCAE_INTERP_NEAREST = 1 } lcae_interp;
@@ -205,6 +209,14 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *o, const float *beam_
 /* A restart's file beside model_path = NAME.safetensors: NAME.restartI.KIND (KIND:
  * "safetensors", "ckpt.safetensors" or "log.json"); malloc'd, NULL when out of memory. */
 char *lcae_model_restart_path(const char *model_path, int restart, const char *kind);
+/* After lcae_train with restarts (lcae run's --restart-choice agreement), given each
+ * restart's agreement with the others (restarts in the log's order; NaN: a diverged
+ * restart, none): keeps the restart of highest agreement (within 1e-9: of lower final
+ * loss) instead, copied to model_path with its log, which records each restart's
+ * "agreement" and "restart_choice": "agreement" (lcae_train's own choice logs
+ * "final_loss"). Under MPI, called on every rank; rank 0's agreement counts. */
+int lcae_model_keep_most_agreeing(const char *model_path, const double *agreement,
+                                  const lcae_progress *p);
 
 /* Patterns per encoding batch unless the caller chooses (lcae encode, lcae run). */
 #define LCAE_ENCODE_BATCH 128

@@ -246,17 +246,21 @@ void lcae_copy_block(lcae_nn *nn, float *dst, int64_t dst_ld, const float *src,
                      int64_t src_ld, int64_t rows, int64_t cols, int accumulate);
 
 /* ---- pooling along the last axis ----------------------------------------------------------
- * meanmax: in (N, C, L) -> out (N, 2C) = [mean over L, max over L] (torch.cat([x.mean(-1),
- * x.amax(-1)], 1)), the mean summed in double; its backward OVERWRITES din (N, C, L) from
- * dout (N, 2C) and the forward's in, the maximum's gradient going to the first maximum
- * only (PyTorch's amax splits it among equal maxima).
+ * meanmax: in (N, C, L) -> out (N, 2C) = [mean over L, peak over L], the peak the maximum
+ * (order 0: torch.cat([x.mean(-1), x.amax(-1)], 1)) or the power mean of order P >= 1,
+ * (mean over L of max(x, 0)^P)^(1/P) (x.clamp(min=0).pow(P).mean(-1).pow(1/P)), which a
+ * rotation by a fraction of an angular step changes smoothly where the maximum jumps; sums
+ * in double. Its backward OVERWRITES din (N, C, L) from dout (N, 2C) and the forward's in:
+ * the maximum's gradient goes to the first maximum only (PyTorch's amax splits it among
+ * equal maxima), the power mean's to every positive element, none where the mean is 0
+ * (PyTorch's is NaN there).
  * adaptive_avg: in (rows, L) -> out (rows, bins), bin j the mean over [floor(j L / bins),
  * ceil((j + 1) L / bins)) (F.adaptive_avg_pool1d), summed in double; its backward ADDS to
  * din (rows, L), so that it follows meanmax's backward over the same input. */
 void lcae_meanmax_pool_forward(lcae_nn *nn, float *out, const float *in, int N, int64_t C,
-                               int L);
+                               int L, int order);
 void lcae_meanmax_pool_backward(lcae_nn *nn, float *din, const float *dout, const float *in,
-                                int N, int64_t C, int L);
+                                int N, int64_t C, int L, int order);
 void lcae_adaptive_avg_pool_forward(lcae_nn *nn, float *out, const float *in, int64_t rows,
                                     int L, int bins);
 void lcae_adaptive_avg_pool_backward(lcae_nn *nn, float *din, const float *dout,

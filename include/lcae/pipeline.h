@@ -33,6 +33,11 @@
 extern "C" {
 #endif
 
+/* Which restart a model trained with restarts keeps: the lowest final loss (lcae_train's
+ * choice), or the one whose clustering agrees most with the other restarts'
+ * (lcae_model_keep_most_agreeing; the default, docs/model.md). */
+typedef enum { LCAE_RESTART_LOSS = 0, LCAE_RESTART_AGREEMENT = 1 } lcae_restart_choice;
+
 typedef struct {
     const char *data;           /* the scan; NULL: simulate the built-in sample */
     lcae_open_options open;     /* how to read it */
@@ -48,6 +53,7 @@ typedef struct {
     int invariant_bin;          /* the rotation-invariant model's binning; 0: train.bin */
     int64_t invariant_steps;    /* its optimizer steps; 0: train.steps (or epochs) */
     int invariant_restarts;     /* its restarts (lcae_train_options.restarts); 0: train's */
+    int restart_choice;         /* a model trained with restarts keeps: LCAE_RESTART_* */
     const char *beam_map;       /* centring: the beam positions ((ny, nx, 2) .npy); NULL:
                                    found in the scan (DIR/stats/beam_position.npy) */
     lcae_hdbscan_params hdbscan; /* min_cluster_size 0: lcae_min_cluster_size_for(positions),
@@ -65,6 +71,7 @@ typedef struct {
 
 /* The table (lcae/core.h, lcae_option) of the run's own options: cluster_on_invariant
  * ("cluster-on" all|invariant), invariant_bin, invariant_steps, invariant_restarts,
+ * restart_choice ("restart-choice" loss|agreement),
  * encode_batch, force; the stages' are their
  * modules' (lcae_train_option_table, ...). */
 extern const lcae_option lcae_run_option_table[];

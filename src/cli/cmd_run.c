@@ -75,7 +75,7 @@ static const cli_option run_options[] = {
 static const char *const preset_cpu[][2] = {
     {"bin", "4"}, {"base", "8"}, {"steps", "1500"}, {"lr", "2e-3"}, {"lr-schedule", "onecycle"},
     {"recon", "mse"}, {"arch", "polar"}, {"invariant-bin", "2"}, {"invariant-steps", "400"},
-    {"invariant-restarts", "3"}, {"cluster-on", "invariant"},
+    {"invariant-restarts", "3"}, {"angle-pool", "4"}, {"cluster-on", "invariant"},
     {"assign-noise", "on"}, {"smooth", "auto"}, {"fill-radius", "3"}, {NULL, NULL}};
 /* the library's training defaults are the paper's but for the rotation loss's form and
  * weight, set here */

@@ -58,6 +58,8 @@ int model_file_write(const lcae_model *m, const char *path, int with_adam,
     meta_add(&ml, "lcae.seed", "%llu", (unsigned long long)me->seed);
     meta_add(&ml, "lcae.version", "%s", lcae_version());
     meta_add(&ml, "lcae.arch", "%s", m->cfg.kind == LCAE_ARCH_POLAR ? "polar" : "cae");
+    if (m->cfg.kind == LCAE_ARCH_POLAR)
+        meta_add(&ml, "lcae.angle_pool", "%d", m->cfg.angle_pool);
     int nmeta = ml.n + nextra;
     const char **kv = lcae_malloc(2 * (size_t)nmeta * sizeof *kv);
     int nt = m->ntensors, ne = nt;
@@ -199,6 +201,12 @@ static int read_config(model_st_file *f, const char *path, lcae_model_config *cf
                                    .invariant = (int)t10->shape[0],
                                    .latent = (int)(t10->shape[0] + t12->shape[0]),
                                    .kind = LCAE_ARCH_POLAR};
+        /* absent (earlier versions, the prototype's files): the maximum */
+        double order;
+        rc = model_meta_number(f, path, "lcae.angle_pool", 0, LCAE_ANGLE_POOL_MAX, 1, &order);
+        if (rc > 0)
+            return rc;
+        cfg->angle_pool = rc == LCAE_OK ? (int)order : 0;
     } else {
         if ((rc = need(f, path, "enc.0.conv.weight", 4, &t0)) ||
             (rc = need(f, path, "enc.8.conv.weight", 4, &t8)) ||

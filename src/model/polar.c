@@ -9,7 +9,8 @@
  *   encoder enc.0..5: conv 3x3 + BatchNorm + ReLU, zero padding 1 along r, circular
  *     padding 1 along theta, stride (2, 1) in enc.1, 3, 4, 5; widths b b 2b 2b 4b 4b
  *     -> f (N, C = 4b, R = nr / 16, nt);
- *   invariant head: g (N, 2C, R) = [mean over theta, max over theta] -> inv.0 (256)
+ *   invariant head: g (N, 2C, R) = [mean over theta, max (or power mean: cfg.angle_pool)
+ *     over theta] -> inv.0 (256)
  *     ReLU -> inv.2 -> z[:, :ninv];
  *   non-invariant head: adaptive average over theta to 12 bins (N, C, R, 12) -> var.0
  *     (256) ReLU -> var.2 -> z[:, ninv:];
@@ -408,7 +409,7 @@ static int encode_forward(lcae_model *m, int N, int train)
         return rc;
     const float *f = p->out[INV0 - 1];
     int64_t CR = (int64_t)p->C * p->R;
-    lcae_meanmax_pool_forward(m->nn, p->gpool, f, N, CR, p->nt);
+    lcae_meanmax_pool_forward(m->nn, p->gpool, f, N, CR, p->nt, m->cfg.angle_pool);
     lcae_adaptive_avg_pool_forward(m->nn, p->apool, f, N * CR, p->nt, POLAR_BINS);
     if ((rc = seq_forward(m, INV0, VAR0, p->gpool, N, train)) ||
         (rc = seq_forward(m, VAR0, FC0, p->apool, N, train)))
@@ -461,7 +462,7 @@ int polar_step(lcae_model *m, const float *x, int N, double degrees, lcae_losses
     /* the pools' gradients: mean-max's written, the bins' added */
     const float *f = p->out[INV0 - 1];
     int64_t CR = (int64_t)p->C * p->R;
-    lcae_meanmax_pool_backward(m->nn, p->df, p->dg, f, N, CR, nt);
+    lcae_meanmax_pool_backward(m->nn, p->df, p->dg, f, N, CR, nt, m->cfg.angle_pool);
     lcae_adaptive_avg_pool_backward(m->nn, p->df, p->da, N * CR, nt, POLAR_BINS);
     return seq_backward(m, ENC0, INV0, p->df, NULL, N);
 }

@@ -106,6 +106,10 @@ const lcae_option lcae_train_option_table[] = {
      "cae: the paper's autoencoder; polar: invariant by construction (polar image, circular "
      "convs, the first --invariant-dims features pooled over the angle, an auxiliary head; "
      "no rotation loss); in lcae run, the rotation-invariant model's (default)", RESUME},
+    {"angle-pool", NULL, LCAE_OPT_INT, AT(arch.angle_pool), 0, 0, LCAE_ANGLE_POOL_MAX, NULL,
+     "P", "polar: the invariant features from the mean and, over the angle, the maximum (0, "
+     "the prototype's) or the power mean of order P, smooth under rotations by a fraction "
+     "of an angular step (default; lcae run's CPU preset: 4, docs/model.md)", RESUME},
     {"base", NULL, LCAE_OPT_INT, AT(arch.base), 64, MIN(1), NULL, "W",
      "width of the first block, 64 in the paper (default)", RESUME},
     {"latent-channels", NULL, LCAE_OPT_INT, AT(arch.latent_ch), 4, MIN(1), NULL, "C",
@@ -803,8 +807,9 @@ char *lcae_model_restart_path(const char *model_path, int restart, const char *k
 }
 
 /* Copies restart `chosen`'s model to model_path and its log, with the list of the
- * restarts added, to the log beside model_path. */
-static int keep_restart(const char *model_path, cJSON *restarts, int chosen)
+ * restarts and the rule that chose it ("restart_choice") added, to the log beside
+ * model_path. */
+static int keep_restart(const char *model_path, cJSON *restarts, int chosen, const char *rule)
 {
     char *chosen_model = lcae_model_restart_path(model_path, chosen, "safetensors");
     char *chosen_log = lcae_model_restart_path(model_path, chosen, "log.json");
@@ -820,6 +825,7 @@ static int keep_restart(const char *model_path, cJSON *restarts, int chosen)
         rc = lcae_fail(LCAE_EFAIL, "%s: not JSON", chosen_log);
     if (!rc) {
         cJSON_AddNumberToObject(log, "chosen_restart", chosen);
+        cJSON_AddStringToObject(log, "restart_choice", rule);
         cJSON_AddItemReferenceToObject(log, "restarts", restarts);
         rc = lcae_write_file_atomic(model_path, bytes, n);
     }
@@ -831,6 +837,63 @@ static int keep_restart(const char *model_path, cJSON *restarts, int chosen)
     free(chosen_model);
     free(chosen_log);
     free(log_path);
+    return rc;
+}
+
+/* lcae_model_keep_most_agreeing's work, on rank 0; *chosen, *score: the restart kept
+ * and its agreement */
+static int keep_most_agreeing(const char *model_path, const double *agreement, int *chosen,
+                              double *score)
+{
+    char *log_path = beside(model_path, ".log.json"), *text = NULL;
+    size_t tn = 0;
+    cJSON *log = NULL, *restarts, *r;
+    int rc = log_path ? lcae_read_text_file(log_path, 64u << 20, &text, &tn) : LCAE_ENOMEM;
+    if (!rc && !(log = cJSON_ParseWithLength(text, tn)))
+        rc = lcae_fail(LCAE_EFAIL, "%s: not JSON", log_path);
+    restarts = log ? cJSON_GetObjectItemCaseSensitive(log, "restarts") : NULL;
+    if (!rc && !cJSON_IsArray(restarts))
+        rc = lcae_fail(LCAE_EFAIL, "%s: expected the list of restarts (\"restarts\"), found "
+                       "none", log_path);
+    int i = 0;
+    double best_loss = INFINITY;
+    cJSON *list = rc ? NULL : restarts;
+    *chosen = 0;
+    cJSON_ArrayForEach(r, list) {
+        double a = agreement[i++];
+        const cJSON *loss = cJSON_GetObjectItemCaseSensitive(r, "final_loss");
+        double l = cJSON_IsNumber(loss) ? loss->valuedouble : INFINITY;
+        cJSON_DeleteItemFromObjectCaseSensitive(r, "agreement");
+        cJSON_AddItemToObject(r, "agreement", isfinite(a) ? cJSON_CreateNumber(a)
+                                                          : cJSON_CreateNull());
+        if (isfinite(a) && (!*chosen || a > *score + 1e-9 || (a >= *score - 1e-9 &&
+                                                              l < best_loss))) {
+            *chosen = i;
+            *score = a;
+            best_loss = l;
+        }
+    }
+    if (!rc && !*chosen)
+        rc = lcae_fail(LCAE_EFAIL, "%s: no restart to keep (none has an agreement)", log_path);
+    if (!rc)
+        rc = keep_restart(model_path, restarts, *chosen, "agreement");
+    cJSON_Delete(log);
+    free(text);
+    free(log_path);
+    return rc;
+}
+
+int lcae_model_keep_most_agreeing(const char *model_path, const double *agreement,
+                                  const lcae_progress *p)
+{
+    int chosen = 0;
+    double score = NAN;
+    int rc = written(lcae_mpi_rank() == 0 ? keep_most_agreeing(model_path, agreement, &chosen,
+                                                               &score) : LCAE_OK);
+    char summary[96];
+    snprintf(summary, sizeof summary, "kept restart %d, agreement %.4f", chosen, score);
+    lcae_progress_begin(p, "restart by agreement", 0, NULL);
+    lcae_progress_end(p, rc ? "failed" : summary);
     return rc;
 }
 
@@ -886,7 +949,8 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
         rc = lcae_fail(LCAE_EFAIL, "%s: every restart diverged or ended with a non-finite loss "
                        "(a lower --lr?)", model_path);
     if (!rc) {
-        rc = written(lcae_mpi_rank() == 0 ? keep_restart(model_path, restarts, chosen) : LCAE_OK);
+        rc = written(lcae_mpi_rank() == 0 ? keep_restart(model_path, restarts, chosen, "final_loss")
+                                          : LCAE_OK);
         char what[64], summary[96];
         snprintf(what, sizeof what, "restarts (%d)", opt->restarts);
         snprintf(summary, sizeof summary, "kept restart %d/%d, final loss %.5f", chosen,

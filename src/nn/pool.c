@@ -1,6 +1,9 @@
-/* Pooling along the last axis: mean and maximum (the polar model's invariant head) and
- * PyTorch's adaptive average (its angular bins). Sums in double, one row per thread. */
+/* Pooling along the last axis: mean and maximum or power mean (the polar model's
+ * invariant head) and PyTorch's adaptive average (its angular bins). Sums in double, one
+ * row per thread. */
 #include "nn/nn_internal.h"
+
+#include <math.h>
 
 /* The first maximum of v (n): PyTorch's amax splits the gradient among equal maxima,
  * which differs only where a row ties (in practice a row of ReLU zeros, whose gradient
@@ -14,8 +17,17 @@ static int first_max(const float *v, int n)
     return best;
 }
 
+/* The power mean of order `order` of max(v, 0) (n), in double. */
+static double power_mean(const float *v, int n, int order)
+{
+    double q = 0;
+    for (int t = 0; t < n; t++)
+        q += pow(v[t] > 0 ? v[t] : 0, order);
+    return pow(q / n, 1.0 / order);
+}
+
 void lcae_meanmax_pool_forward(lcae_nn *nn, float *out, const float *in, int N, int64_t C,
-                               int L)
+                               int L, int order)
 {
     (void)nn;
 #pragma omp parallel for schedule(static) if ((int64_t)N * C * L >= NN_PAR_MIN)
@@ -26,21 +38,31 @@ void lcae_meanmax_pool_forward(lcae_nn *nn, float *out, const float *in, int N, 
             for (int t = 0; t < L; t++)
                 s += v[t];
             out[n * 2 * C + c] = (float)(s / L);
-            out[n * 2 * C + C + c] = v[first_max(v, L)];
+            out[n * 2 * C + C + c] = order ? (float)power_mean(v, L, order) : v[first_max(v, L)];
         }
 }
 
 void lcae_meanmax_pool_backward(lcae_nn *nn, float *din, const float *dout, const float *in,
-                                int N, int64_t C, int L)
+                                int N, int64_t C, int L, int order)
 {
     (void)nn;
 #pragma omp parallel for schedule(static) if ((int64_t)N * C * L >= NN_PAR_MIN)
     for (int n = 0; n < N; n++)
         for (int64_t c = 0; c < C; c++) {
+            const float *v = in + (n * C + c) * L;
             float *d = din + (n * C + c) * L, gm = dout[n * 2 * C + c] / (float)L;
             for (int t = 0; t < L; t++)
                 d[t] = gm;
-            d[first_max(in + (n * C + c) * L, L)] += dout[n * 2 * C + C + c];
+            if (!order) {
+                d[first_max(v, L)] += dout[n * 2 * C + C + c];
+                continue;
+            }
+            /* d pm / d v_t = v_t^(P-1) / (L pm^(P-1)) for v_t > 0 */
+            double pm = power_mean(v, L, order);
+            if (pm > 0)
+                for (int t = 0; t < L; t++)
+                    d[t] += (float)(dout[n * 2 * C + C + c] / L *
+                                    pow(v[t] > 0 ? v[t] : 0, order - 1) / pow(pm, order - 1));
         }
 }
 

@@ -8,6 +8,7 @@
 #include "pipeline_internal.h"
 
 static const char *const cluster_on_names[] = {"all", "invariant", NULL};
+static const char *const restart_choice_names[] = {"loss", "agreement", NULL};
 
 #define RUN(field) offsetof(lcae_run_options, field)
 
@@ -26,6 +27,11 @@ const lcae_option lcae_run_option_table[] = {
     {"invariant-restarts", NULL, LCAE_OPT_INT, RUN(invariant_restarts), 0, 0, HUGE_VAL, NULL,
      "K", "restarts of the rotation-invariant model (--restarts): 0 (--restarts), or K; the "
      "cpu preset's 3 give way to --restarts given alone (default)", 0},
+    {"restart-choice", NULL, LCAE_OPT_CHOICE, RUN(restart_choice), LCAE_RESTART_AGREEMENT, 0, 0,
+     restart_choice_names, "loss|agreement",
+     "a model trained with restarts keeps the restart of lowest final loss, or the one "
+     "whose clustering (as the cluster stage's) agrees most with the other restarts' "
+     "(default; docs/model.md)", 0},
     {"encode-batch", NULL, LCAE_OPT_INT, RUN(encode_batch), LCAE_ENCODE_BATCH, 1, HUGE_VAL, NULL,
      "B", "patterns per encoding batch (default)", 0},
     {"force", NULL, LCAE_OPT_BOOL, RUN(force), 0, 0, 0, NULL, NULL,
@@ -108,6 +114,7 @@ static const config_member config_layout[] = {
     {"invariant_bin", ALWAYS, lcae_run_option_table, 0, "invariant-bin", NULL},
     {"invariant_steps", ALWAYS, lcae_run_option_table, 0, "invariant-steps", NULL},
     {"invariant_restarts", ALWAYS, lcae_run_option_table, 0, "invariant-restarts", NULL},
+    {"restart_choice", ALWAYS, lcae_run_option_table, 0, "restart-choice", NULL},
     {"cluster/hdbscan", ALWAYS, NULL, 0, NULL, hdbscan_json},
     {"cluster/min_cluster_size_from", ALWAYS, NULL, 0, NULL, min_cluster_size_from_json},
     {"cluster/on", ALWAYS, lcae_run_option_table, 0, "cluster-on", NULL},

@@ -325,7 +325,8 @@ static lcae_train_options model_train_options(const run_ctx *c, const source_run
  * and the checkpoint of a single training when this one restarts. */
 static int remove_stale_restarts(const source_run *s, const lcae_train_options *t)
 {
-    static const char *const kinds[] = {"safetensors", "ckpt.safetensors", "log.json"};
+    static const char *const kinds[] = {"safetensors", "ckpt.safetensors", "log.json",
+                                        "latent.npy", "labels.npy"};
     if (t->restarts > 1) {
         char *ckpt = lcae_path_join(s->dir, "model.ckpt.safetensors");
         if (!ckpt)
@@ -335,7 +336,7 @@ static int remove_stale_restarts(const source_run *s, const lcae_train_options *
     }
     for (int i = t->restarts > 1 ? t->restarts + 1 : 1, found = 1; found; i++) {
         found = 0;
-        for (int k = 0; k < 3; k++) {
+        for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
             char *path = lcae_model_restart_path(s->model, i, kinds[k]);
             if (!path)
                 return LCAE_ENOMEM;
@@ -346,18 +347,104 @@ static int remove_stale_restarts(const source_run *s, const lcae_train_options *
     return LCAE_OK;
 }
 
+static int cluster_dims(const run_ctx *c, const source_run *s);
+
+/* Agreement of restart a with the others: the sum of the ARIs of its labels with each
+ * other restart's (NULL labels: a diverged restart, none). */
+static int restart_agreement(int32_t *const *labels, int restarts, int64_t n, int a,
+                             double *sum)
+{
+    *sum = 0;
+    for (int b = 0; b < restarts; b++) {
+        double ari;
+        int rc = b == a || !labels[b] ? LCAE_OK
+                                      : lcae_adjusted_rand_index(labels[a], labels[b], n, &ari);
+        if (rc)
+            return rc;
+        *sum += b == a || !labels[b] ? 0 : ari;
+    }
+    return LCAE_OK;
+}
+
+/* --restart-choice agreement: each restart's model encodes the scan (NAME.restartI.
+ * latent.npy) and is clustered as the cluster stage clusters the kept one, without the
+ * maps after it (NAME.restartI.labels.npy); the restart whose labels agree most with the
+ * others' is kept (lcae_model_keep_most_agreeing).
+ * A training run's restarts differ by their initialization alone, and a restart that
+ * merged or split classes disagrees with the rest, where the final loss may not tell
+ * (docs/model.md, "Choosing the restart"). */
+static int keep_by_agreement(run_ctx *c, source_run *s, int restarts)
+{
+    int32_t **labels = lcae_calloc((size_t)restarts, sizeof *labels);
+    double *agreement = lcae_malloc((size_t)restarts * sizeof *agreement);
+    int rc = labels && agreement ? LCAE_OK : LCAE_ENOMEM;
+    int64_t n = 0;
+    lcae_smooth_params sm = c->o->smooth;
+    sm.ny = c->ny;
+    sm.nx = c->nx;
+    sm.fill_radius = 0;
+    for (int i = 0; !rc && i < restarts; i++) {
+        char *model = lcae_model_restart_path(s->model, i + 1, "safetensors");
+        char *latent = lcae_model_restart_path(s->model, i + 1, "latent.npy");
+        char *lab = lcae_model_restart_path(s->model, i + 1, "labels.npy");
+        rc = model && latent && lab ? LCAE_OK : LCAE_ENOMEM;
+        /* a diverged restart wrote no model (shared file system: every rank sees it) */
+        if (!rc && file_exists(model))
+            rc = lcae_encode_file(model, c->ds, c->beam, NULL, c->o->encode_batch, latent,
+                                  c->rs->p, NULL);
+        if (!rc && file_exists(model) && lcae_mpi_rank() == 0) {
+            lcae_cluster_outputs out = {.labels = lab};
+            lcae_npy_header h;
+            rc = lcae_cluster_file(latent, cluster_dims(c, s), &c->o->hdbscan, &sm, &out,
+                                   c->rs->p, NULL);
+            if (!rc)
+                rc = lcae_npy_load_i32(lab, &h, &labels[i]);
+            n = h.count;
+        }
+        free(model);
+        free(latent);
+        free(lab);
+    }
+    rc = lcae_mpi_check(rc);
+    for (int i = 0; !rc && lcae_mpi_rank() == 0 && i < restarts; i++) {
+        agreement[i] = NAN;
+        if (labels[i])
+            rc = restart_agreement(labels, restarts, n, i, &agreement[i]);
+    }
+    rc = lcae_mpi_check(rc);
+    if (!rc)
+        rc = lcae_model_keep_most_agreeing(s->model, agreement, c->rs->p);
+    for (int i = 0; labels && i < restarts; i++)
+        free(labels[i]);
+    free(labels);
+    free(agreement);
+    return rc;
+}
+
 static int do_train(run_ctx *c, source_run *s)
 {
     lcae_train_options t = model_train_options(c, s);
     t.resume = 0;
     int rc = remove_stale_restarts(s, &t);
-    return rc ? rc : lcae_train(c->ds, &t, c->beam, s->model, c->rs->p);
+    if (!rc)
+        rc = lcae_train(c->ds, &t, c->beam, s->model, c->rs->p);
+    if (!rc && t.restarts > 1 && c->o->restart_choice == LCAE_RESTART_AGREEMENT)
+        rc = keep_by_agreement(c, s, t.restarts);
+    return rc;
 }
 
+static cJSON *cluster_config(run_ctx *c, source_run *s);
+
+/* with restarts kept by agreement, the model depends on the clustering too */
 static cJSON *train_config(run_ctx *c, source_run *s)
 {
     lcae_train_options t = model_train_options(c, s);
-    return lcae_options_json(lcae_train_option_table, &t);
+    cJSON *j = lcae_options_json(lcae_train_option_table, &t);
+    if (j && t.restarts > 1 && c->o->restart_choice == LCAE_RESTART_AGREEMENT) {
+        cJSON_AddStringToObject(j, "restart_choice", "agreement");
+        cJSON_AddItemToObject(j, "restart_cluster", cluster_config(c, s));
+    }
+    return j;
 }
 
 static int do_encode(run_ctx *c, source_run *s)
