@@ -34,6 +34,7 @@ mask disk "disk"
 interp bilinear "bilinear"
 restarts 1 1
 arch cae "cae"
+angle-pool 0 0
 base 64 64
 latent-channels 4 4
 latent 16 16'
@@ -99,7 +100,7 @@ base=(train "$scan" -o "$t/m.safetensors" --crop 64 --bin 2 --base 2 --epochs 2 
 for change in "batch 4" "lr 0.001" "recon mse" "no-rot-loss" "rot-loss-form paper" \
   "invariant-dims 5" "lambda 2" "max-angle 90" "seed 5" "subset 5" "transform sqrt" \
   "offset 1" "center none" "mask none" "interp nearest" "base 4" "latent-channels 2" \
-  "latent 12"; do
+  "latent 12" "angle-pool 4"; do
   read -r name value <<<"$change"
   run "$lcae" "${base[@]}" "--$name" ${value:+"$value"}
   expect_rc 2 "resume with --$change"
@@ -137,6 +138,8 @@ bin|0|1 to 16
 base|0|1 or more
 latent-channels|0|1 or more
 latent|0|1 or more
+angle-pool|17|0 to 16
+angle-pool|-1|0 to 16
 EOF
 for bad in "epochs|x|an integer" "lr|fast|a number" "mask|ring|disk or none" \
   "lr-schedule|cosine|constant or onecycle" "arch|vit|cae or polar"; do

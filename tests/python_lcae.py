@@ -220,7 +220,7 @@ except lcae.LcaeError as err:
 # ---- lcae.run: the command line's run on the tiny sample, the same labels ------------
 model = dict(bin=2, base=2, steps=8, subset=64, batch=16)
 # the cpu preset's settings beyond what is given (lcae run applies them; lcae.run does not)
-recipe = dict(lr=2e-3, lr_schedule="onecycle", recon="mse", arch="polar")
+recipe = dict(lr=2e-3, lr_schedule="onecycle", recon="mse", arch="polar", angle_pool=4)
 rj = lcae.run(f"{tmp}/py-run", sample=dict(ny=16, nx=16, det=32, grains=4),
               train={**model, **recipe}, invariant_bin=1, invariant_restarts=3,
               cluster_on="invariant", smooth="auto",

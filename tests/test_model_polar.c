@@ -1,5 +1,6 @@
 /* The polar autoencoder against PyTorch (tools/make_polar_fixture.py, float64 reference,
- * the prototype's modules): the file as a PyTorch user writes it (no metadata), the
+ * the prototype's modules), with the maximum over the angle and with the power mean of
+ * order 4: the file as a PyTorch user writes it (no metadata but lcae.angle_pool), the
  * auxiliary target's standardization, the polar image, one training step with a cyclic
  * shift (z, reconstruction, auxiliary output, both losses, every gradient, the running
  * statistics), evaluation-mode z; then the invariance of z[:N] under cyclic shifts of
@@ -132,7 +133,8 @@ static void test_roundtrip(lcae_model *m, const float *x, int N)
         CHECK(arch && !strcmp(arch, "polar"));
         model_st_close(f);
         CHECK(m2->cfg.kind == LCAE_ARCH_POLAR && m2->cfg.input_size == m->cfg.input_size &&
-              m2->cfg.invariant == m->cfg.invariant && m2->meta.rot_loss == 0);
+              m2->cfg.invariant == m->cfg.invariant &&
+              m2->cfg.angle_pool == m->cfg.angle_pool && m2->meta.rot_loss == 0);
         CHECK(lcae_model_encode_batch(m2, x, N, z1) == LCAE_OK);
         CHECK_MSG(!memcmp(z0, z1, sizeof(float) * N * L), "z differs after save and load");
     }
@@ -142,23 +144,28 @@ static void test_roundtrip(lcae_model *m, const float *x, int N)
     free(z1);
 }
 
-int main(void)
+/* One fixture: tests/fixtures/<name>, its weights' angle pool `order` (the maximum's
+ * file has no metadata: a PyTorch user's, and an earlier lcae's, load as the maximum). */
+static void test_fixture(const char *name, int order)
 {
     char dir[1024], path[1100];
-    if (open_expected("polar", dir, sizeof dir))
-        return 1;
+    if (open_expected(name, dir, sizeof dir)) {
+        CHECK_MSG(0, "tests/fixtures/%s is missing", name);
+        return;
+    }
     snprintf(path, sizeof path, "%s/weights.safetensors", dir);
     lcae_model *m = NULL;
     int rc = lcae_model_load(path, &m);
     CHECK_MSG(rc == LCAE_OK, "%s", lcae_last_error());
     if (!m)
-        return test_done("test_model_polar");
+        return;
     CHECK(m->cfg.kind == LCAE_ARCH_POLAR && m->cfg.input_size == 32 && m->cfg.base == 2 &&
           m->cfg.invariant == 10 && m->cfg.latent == 16 && m->cfg.latent_ch == 4);
+    CHECK_MSG(m->cfg.angle_pool == order, "%s: angle pool %d, expected %d", name,
+              m->cfg.angle_pool, order);
     int64_t nx, ntrain;
     float *x = read_expected("x", &nx), *xtrain = read_expected("train_x", &ntrain);
     int H = m->cfg.input_size, N = (int)(nx / (H * H)), nr = H / 2;
-
     /* the target's standardization, recomputed from the training patterns */
     const model_tensor *tm = model_find_tensor(m, "lcae_aux_target.mean");
     const model_tensor *ts = model_find_tensor(m, "lcae_aux_target.std");
@@ -176,12 +183,10 @@ int main(void)
                     1e-5 * fmax(1, fabs(want[tm->count + j])));
     }
     free(want);
-
     float *img = malloc(sizeof(float) * N * nr * LCAE_POLAR_ANGLES);
     polar_image(m, x, N, img);
     compare("polar", img, (int64_t)N * nr * LCAE_POLAR_ANGLES, NULL, 1e-6);
     free(img);
-
     test_step(m, x, N);
     float *z = malloc(sizeof(float) * N * m->cfg.latent);
     CHECK(lcae_model_encode_batch(m, x, N, z) == LCAE_OK);
@@ -189,10 +194,17 @@ int main(void)
     free(z);
     test_invariance(m, x, N);
     test_roundtrip(m, x, N);
-    printf("worst error / scale over all compared tensors: %.3g\n", worst_ratio);
+    printf("%s: worst error / scale over all compared tensors: %.3g\n", name, worst_ratio);
     free(x);
     free(xtrain);
     lcae_model_free(m);
     model_st_close(exp_file);
+    worst_ratio = 0;
+}
+
+int main(void)
+{
+    test_fixture("polar", 0);
+    test_fixture("polar_pmean4", 4);
     return test_done("test_model_polar");
 }

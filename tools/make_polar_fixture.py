@@ -14,12 +14,14 @@ float64 (so that the reference carries no float32 rounding of its own):
     the BatchNorm running statistics after the step;
   - evaluation-mode z (running statistics after the step) of the 3 patterns, unrolled.
 
-Writes tests/fixtures/polar/: weights.safetensors (the initial state_dict with the target
-standardization as lcae_aux_target.mean/.std, no metadata: as a PyTorch user would save
-it), train.npy-like tensors and the results in expected.safetensors (loss values as
-metadata strings).
+Twice: the prototype's head, [mean, maximum] over the angle, to tests/fixtures/polar/;
+[mean, power mean of order 4] (lcae's --angle-pool 4, the CPU preset's) to
+tests/fixtures/polar_pmean4/. Each folder: weights.safetensors (the initial state_dict
+with the target standardization as lcae_aux_target.mean/.std; the maximum's with no
+metadata, as a PyTorch user would save it, the power mean's with lcae.angle_pool = 4),
+the patterns and the results in expected.safetensors (loss values as metadata strings).
 
-Usage: /usr/bin/python3 tools/make_polar_fixture.py [OUT_DIR]
+Usage: /usr/bin/python3 tools/make_polar_fixture.py [OUT_ROOT]
 """
 import math
 import os
@@ -40,9 +42,10 @@ SHIFT = 17
 
 
 class PolarAE(nn.Module):  # tools/research/train.py, pool 'meanmax', no latbn, + aux
-    def __init__(s, b, nr, nt, N=10, L=16):
+    def __init__(s, b, nr, nt, N=10, L=16, order=0):
         super().__init__()
         s.N = N
+        s.order = order  # 0: the maximum over the angle; P: the power mean of order P
         s.enc = nn.Sequential(CircConv(1, b), CircConv(b, b, 2), CircConv(b, 2 * b), CircConv(2 * b, 2 * b, 2),
                               CircConv(2 * b, 4 * b, 2), CircConv(4 * b, 4 * b, 2))
         r_out = nr // 16
@@ -56,7 +59,8 @@ class PolarAE(nn.Module):  # tools/research/train.py, pool 'meanmax', no latbn, 
 
     def encode(s, x):
         f = s.enc(x)
-        g = torch.cat([f.mean(3), f.amax(3)], 1)
+        peak = f.amax(3) if not s.order else f.clamp(min=0).pow(s.order).mean(3).pow(1 / s.order)
+        g = torch.cat([f.mean(3), peak], 1)
         zi = s.inv(g.flatten(1))
         zv = s.var(F.adaptive_avg_pool2d(f, (f.shape[2], s.nt_out)).flatten(1))
         return s.bn(torch.cat([zi, zv], 1))
@@ -77,13 +81,11 @@ def fft_target(P):
     return torch.fft.rfft(P[:, 0], dim=2).abs()[..., :K] / P.shape[3]
 
 
-def main():
-    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
-        os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures", "polar")
+def write_fixture(out, order):
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(0)
     nr = SIZE // 2
-    model = PolarAE(BASE, nr, NT, NINV, LATENT)
+    model = PolarAE(BASE, nr, NT, NINV, LATENT, order)
     with torch.no_grad():  # weights representable in float32 (the C side's)
         for p in model.parameters():
             p.copy_(p.float())
@@ -105,7 +107,8 @@ def main():
         weights[k] = a.astype(np.int64) if a.dtype == np.int64 else a.astype(np.float32)
     weights["lcae_aux_target.mean"] = tmean.numpy().astype(np.float32)
     weights["lcae_aux_target.std"] = tstd.numpy().astype(np.float32)
-    st_write(os.path.join(out, "weights.safetensors"), weights, {})
+    st_write(os.path.join(out, "weights.safetensors"), weights,
+             {"lcae.angle_pool": str(order)} if order else {})
     tm32 = torch.from_numpy(weights["lcae_aux_target.mean"]).double()
     ts32 = torch.from_numpy(weights["lcae_aux_target.std"]).double()
 
@@ -141,6 +144,13 @@ def main():
             "invariance_eval_rel": repr(((ze - zs)[:, :NINV].abs().max() / ze[:, :NINV].abs().max()).item())}
     st_write(os.path.join(out, "expected.safetensors"), exp, meta)
     print("wrote", out, meta)
+
+
+def main():
+    root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures")
+    write_fixture(os.path.join(root, "polar"), 0)
+    write_fixture(os.path.join(root, "polar_pmean4"), 4)
 
 
 if __name__ == "__main__":

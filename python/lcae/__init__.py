@@ -347,7 +347,7 @@ def _train_options(options):
     options = {"transform": "log", "center": "beam", **options}
     for k, v in options.items():
         k = "lambda_" if k == "lambda" else k
-        if k in ("base", "latent", "latent_ch"):
+        if k in ("base", "latent", "latent_ch", "angle_pool"):
             setattr(o.arch, k, v)
         elif k == "arch":
             o.arch.kind = _TRAIN_ENUMS[k].index(v) if v in _TRAIN_ENUMS[k] else -1
@@ -537,8 +537,8 @@ def simulate(out_dir, preset="default", progress=None, **params):
 
 # ---- the whole experiment -----------------------------------------------------------
 def run(out_dir, data=None, truth_dir=None, sample=None, train=None, hdbscan=None,
-        invariant_bin=0, invariant_steps=0, invariant_restarts=0, cluster_on="all",
-        smooth="off", smooth_size=3,
+        invariant_bin=0, invariant_steps=0, invariant_restarts=0, restart_choice="agreement",
+        cluster_on="all", smooth="off", smooth_size=3,
         fill_radius=0,
         encode_batch=128,
         force=False, figure_format="png,pdf", beam_map=None, progress=None, **open_options):
@@ -548,7 +548,9 @@ def run(out_dir, data=None, truth_dir=None, sample=None, train=None, hdbscan=Non
     sample (`sample`: lcae.simulate's parameters). train: lcae.train's options for both
     models, hdbscan: lcae.hdbscan's (min_cluster_size None or absent: scaled with the
     positions); invariant_bin, invariant_steps, invariant_restarts: the rotation-invariant
-    model's binning, optimizer steps and restarts (0: train's); smooth:
+    model's binning, optimizer steps and restarts (0: train's); restart_choice: which
+    restart a model trained with restarts keeps, "agreement" or "loss" (lcae run
+    --restart-choice); smooth:
     off, auto or on, smooth_size: the feature maps' smoothing before clustering (lcae
     cluster --smooth, --smooth-size); fill_radius: also the filled maps (lcae cluster
     --fill-radius; 0: none). The
@@ -584,6 +586,11 @@ def run(out_dir, data=None, truth_dir=None, sample=None, train=None, hdbscan=Non
     o.smooth.fill_radius = fill_radius
     o.invariant_bin, o.invariant_steps = invariant_bin, invariant_steps
     o.invariant_restarts = invariant_restarts
+    choices = ("loss", "agreement")
+    if restart_choice not in choices:
+        raise LcaeUsageError(f"restart_choice: expected loss or agreement, found "
+                             f"'{restart_choice}'", 2)
+    o.restart_choice = choices.index(restart_choice)
     o.encode_batch, o.force, o.preset = encode_batch, int(force), b"python"
     if beam_map is not None:
         o.beam_map = os.fspath(beam_map).encode()

@@ -150,7 +150,7 @@ lib.lcae_stats_free.argtypes = [P(Stats)]
 # ---- model.h ----------------------------------------------------------------------
 class ModelConfig(C.Structure):
     _fields_ = [("input_size", i32), ("base", i32), ("latent_ch", i32), ("latent", i32),
-                ("kind", i32), ("invariant", i32)]
+                ("kind", i32), ("invariant", i32), ("angle_pool", i32)]
 
 
 class TrainOptions(C.Structure):
@@ -239,7 +239,8 @@ class FillSummary(C.Structure):
 class RunOptions(C.Structure):
     _fields_ = [("data", C.c_char_p), ("open", OpenOptions), ("truth_dir", C.c_char_p),
                 ("sim", SimParams), ("train", TrainOptions), ("invariant_bin", i32),
-                ("invariant_steps", i64), ("invariant_restarts", i32), ("beam_map", C.c_char_p),
+                ("invariant_steps", i64), ("invariant_restarts", i32),
+                ("restart_choice", i32), ("beam_map", C.c_char_p),
                 ("hdbscan", HdbscanParams), ("cluster_on_invariant", i32),
                 ("smooth", SmoothParams),
                 ("encode_batch", i32), ("force", i32), ("preset", C.c_char_p),

@@ -347,7 +347,14 @@ static int remove_stale_restarts(const source_run *s, const lcae_train_options *
     return LCAE_OK;
 }
 
-static int cluster_dims(const run_ctx *c, const source_run *s);
+/* The features the restarts' agreement clusters: a model's invariant features if it has
+ * them, whatever --cluster-on says (they carry the classes whose merging or splitting
+ * the agreement is to catch, and so the rule measured in docs/model.md is kept; the
+ * claim's --cluster-on all pass clusters the same model), else all (0). */
+static int agreement_dims(const run_ctx *c, const source_run *s)
+{
+    return s->def->invariant ? c->o->train.invariant_dims : 0;
+}
 
 /* Agreement of restart a with the others: the sum of the ARIs of its labels with each
  * other restart's (NULL labels: a diverged restart, none). */
@@ -367,8 +374,9 @@ static int restart_agreement(int32_t *const *labels, int restarts, int64_t n, in
 }
 
 /* --restart-choice agreement: each restart's model encodes the scan (NAME.restartI.
- * latent.npy) and is clustered as the cluster stage clusters the kept one, without the
- * maps after it (NAME.restartI.labels.npy); the restart whose labels agree most with the
+ * latent.npy) and is clustered as the cluster stage clusters, on agreement_dims's
+ * features, without the maps after HDBSCAN's labels (NAME.restartI.labels.npy); the
+ * restart whose labels agree most with the
  * others' is kept (lcae_model_keep_most_agreeing).
  * A training run's restarts differ by their initialization alone, and a restart that
  * merged or split classes disagrees with the rest, where the final loss may not tell
@@ -395,7 +403,7 @@ static int keep_by_agreement(run_ctx *c, source_run *s, int restarts)
         if (!rc && file_exists(model) && lcae_mpi_rank() == 0) {
             lcae_cluster_outputs out = {.labels = lab};
             lcae_npy_header h;
-            rc = lcae_cluster_file(latent, cluster_dims(c, s), &c->o->hdbscan, &sm, &out,
+            rc = lcae_cluster_file(latent, agreement_dims(c, s), &c->o->hdbscan, &sm, &out,
                                    c->rs->p, NULL);
             if (!rc)
                 rc = lcae_npy_load_i32(lab, &h, &labels[i]);
@@ -433,16 +441,17 @@ static int do_train(run_ctx *c, source_run *s)
     return rc;
 }
 
-static cJSON *cluster_config(run_ctx *c, source_run *s);
-
-/* with restarts kept by agreement, the model depends on the clustering too */
+/* With restarts kept by agreement, the model depends on the agreement's clustering too:
+ * HDBSCAN's parameters, the smoothing and the features clustered. */
 static cJSON *train_config(run_ctx *c, source_run *s)
 {
     lcae_train_options t = model_train_options(c, s);
     cJSON *j = lcae_options_json(lcae_train_option_table, &t);
     if (j && t.restarts > 1 && c->o->restart_choice == LCAE_RESTART_AGREEMENT) {
-        cJSON_AddStringToObject(j, "restart_choice", "agreement");
-        cJSON_AddItemToObject(j, "restart_cluster", cluster_config(c, s));
+        cJSON *a = pipeline_hdbscan_params_json(&c->o->hdbscan);
+        cJSON_AddItemToObject(a, "smooth", pipeline_smooth_params_json(&c->o->smooth));
+        cJSON_AddNumberToObject(a, "features", agreement_dims(c, s));
+        cJSON_AddItemToObject(j, "restart_agreement", a);
     }
     return j;
 }
