@@ -80,6 +80,38 @@ for i in 1 2 3; do
 done
 [ -e "$d/standard/model.restart1.safetensors" ] && fail "run: the standard model restarted"
 grep -q '"chosen_restart"' "$d/invariant/model.log.json" || fail "invariant log: no chosen_restart"
+# --restart-choice agreement (the default): each restart's labels (HDBSCAN on its 10
+# invariant features) agree with the others' by the sum of scikit-learn's ARIs as the
+# log says, and the kept model is the restart of highest agreement (ties within 1e-9:
+# the lower final loss), byte for byte
+/usr/bin/python3 - "$d/invariant" <<'EOF' || fail "restart kept by agreement"
+import filecmp, json, sys
+import numpy as np
+from sklearn.metrics import adjusted_rand_score
+d = sys.argv[1]
+log = json.load(open(f"{d}/model.log.json"))
+rs = log["restarts"]
+labels = {r["restart"]: np.load(f"{d}/model.restart{r['restart']}.labels.npy") for r in rs}
+bad = [] if log["restart_choice"] == "agreement" else [f"restart_choice {log['restart_choice']}"]
+for r in rs:
+    want = sum(adjusted_rand_score(labels[r["restart"]], labels[o["restart"]])
+               for o in rs if o is not r)
+    if abs(want - r["agreement"]) > 1e-9:
+        bad.append(f"restart {r['restart']}: agreement {r['agreement']}, sklearn {want}")
+best = max(rs, key=lambda r: (round(r["agreement"], 9), -r["final_loss"]))
+if log["chosen_restart"] != best["restart"]:
+    bad.append(f"kept restart {log['chosen_restart']}, expected {best['restart']}")
+if not filecmp.cmp(f"{d}/model.safetensors", f"{d}/model.restart{best['restart']}.safetensors",
+                   shallow=False):
+    bad.append("model.safetensors is not the kept restart's")
+z = np.load(f"{d}/model.restart{best['restart']}.latent.npy")
+if not np.array_equal(z, np.load(f"{d}/latent.npy")):
+    bad.append("the kept restart's latent is not the encode stage's")
+if len(set(round(r["agreement"], 6) for r in rs)) < 2:
+    bad.append("every restart agrees equally: the test cannot tell the rules apart")
+print("\n".join(bad), file=sys.stderr)
+sys.exit(1 if bad else 0)
+EOF
 grep -q 'kept restart' "$d/report/report.html" || fail "report: the restarts are not shown"
 grep -q '"on":[[:space:]]*"invariant"' "$d/run.json" ||
   fail "run.json: the cpu preset should cluster the invariant model on its invariant features"
