@@ -121,14 +121,32 @@ find "$d" -name '*.tmp.*' | grep -q . && fail "temporary files left"
 cp "$d/standard/model.safetensors" "$t/model-before"
 run "$lcae" run -o "$d" "${tiny[@]}"
 expect_rc 0 "second run"
-# sample, 4 stages of each model, 3 of each feature extractor
-[ "$(grep -c 'up to date' "$t/err")" = 15 ] || fail "second run: expected 15 stages up to date: $err"
+# sample, 5 stages of each model, 3 of each feature extractor
+[ "$(grep -c 'up to date' "$t/err")" = 17 ] || fail "second run: expected 17 stages up to date: $err"
 cmp -s "$t/model-before" "$d/standard/model.safetensors" || fail "second run retrained"
 # a clustering option redoes the clustering and what follows, not the training
 run "$lcae" run -o "$d" "${tiny[@]}" --min-samples 4
 expect_rc 0 "run with another min-samples"
 grep -q 'standard/train: up to date' "$t/err" || fail "min-samples retrained: $err"
 grep -q 'standard/cluster: up to date' "$t/err" && fail "min-samples did not recluster"
+# ... and, for the model kept among restarts by agreement, the choice, not the training
+grep -q 'invariant/train: up to date' "$t/err" || fail "min-samples retrained the restarts: $err"
+grep -q 'invariant/restart: up to date' "$t/err" && fail "min-samples did not choose the restart again"
+grep -q 'standard/restart: up to date' "$t/err" || fail "min-samples: the standard model's restart stage ran"
+# --restart-choice loss: the restart of lowest final loss, training not redone
+run "$lcae" run -o "$d" "${tiny[@]}" --min-samples 4 --restart-choice loss
+expect_rc 0 "run with --restart-choice loss"
+grep -q 'invariant/train: up to date' "$t/err" || fail "--restart-choice retrained: $err"
+/usr/bin/python3 - "$d/invariant" <<'EOF' || fail "restart kept by final loss"
+import filecmp, json, sys
+d = sys.argv[1]
+log = json.load(open(f"{d}/model.log.json"))
+best = min(log["restarts"], key=lambda r: r["final_loss"])["restart"]
+ok = (log["restart_choice"] == "final_loss" and log["chosen_restart"] == best and
+      filecmp.cmp(f"{d}/model.safetensors", f"{d}/model.restart{best}.safetensors", shallow=False)
+      and not any("agreement" in r for r in log["restarts"]))
+sys.exit(0 if ok else 1)
+EOF
 # --invariant-steps trains the rotation-invariant model alone again, for that many steps
 run "$lcae" run -o "$d" "${tiny[@]}" --min-samples 4 --invariant-steps 6
 expect_rc 0 "run with --invariant-steps 6"

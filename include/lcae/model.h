@@ -209,14 +209,15 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *o, const float *beam_
 /* A restart's file beside model_path = NAME.safetensors: NAME.restartI.KIND (KIND:
  * "safetensors", "ckpt.safetensors" or "log.json"); malloc'd, NULL when out of memory. */
 char *lcae_model_restart_path(const char *model_path, int restart, const char *kind);
-/* After lcae_train with restarts (lcae run's --restart-choice agreement), given each
- * restart's agreement with the others (restarts in the log's order; NaN: a diverged
- * restart, none): keeps the restart of highest agreement (within 1e-9: of lower final
- * loss) instead, copied to model_path with its log, which records each restart's
- * "agreement" and "restart_choice": "agreement" (lcae_train's own choice logs
- * "final_loss"). Under MPI, called on every rank; rank 0's agreement counts. */
-int lcae_model_keep_most_agreeing(const char *model_path, const double *agreement,
-                                  const lcae_progress *p);
+/* After lcae_train with restarts (lcae run's restart stage): keeps, copied to model_path
+ * with its log, the restart of highest agreement with the others (agreement[i], the
+ * restarts in the log's order; NaN: a diverged restart, none), within 1e-9 the one of
+ * lower final loss, recording each restart's "agreement" and "restart_choice":
+ * "agreement" in the log; agreement NULL: the restart of lowest final loss, as lcae_train
+ * keeps it ("restart_choice": "final_loss"). Under MPI, called on every rank; rank 0's
+ * agreement counts. */
+int lcae_model_keep_restart_by(const char *model_path, const double *agreement,
+                               const lcae_progress *p);
 
 /* Patterns per encoding batch unless the caller chooses (lcae encode, lcae run). */
 #define LCAE_ENCODE_BATCH 128

@@ -840,10 +840,10 @@ static int keep_restart(const char *model_path, cJSON *restarts, int chosen, con
     return rc;
 }
 
-/* lcae_model_keep_most_agreeing's work, on rank 0; *chosen, *score: the restart kept
- * and its agreement */
-static int keep_most_agreeing(const char *model_path, const double *agreement, int *chosen,
-                              double *score)
+/* lcae_model_keep_restart_by's work, on rank 0; *chosen, *score: the restart kept and
+ * its agreement (agreement NULL: its final loss) */
+static int keep_restart_by(const char *model_path, const double *agreement, int *chosen,
+                           double *score)
 {
     char *log_path = beside(model_path, ".log.json"), *text = NULL;
     size_t tn = 0;
@@ -856,43 +856,48 @@ static int keep_most_agreeing(const char *model_path, const double *agreement, i
         rc = lcae_fail(LCAE_EFAIL, "%s: expected the list of restarts (\"restarts\"), found "
                        "none", log_path);
     int i = 0;
-    double best_loss = INFINITY;
+    double best = -INFINITY, best_loss = INFINITY;
     cJSON *list = rc ? NULL : restarts;
     *chosen = 0;
     cJSON_ArrayForEach(r, list) {
-        double a = agreement[i++];
         const cJSON *loss = cJSON_GetObjectItemCaseSensitive(r, "final_loss");
         double l = cJSON_IsNumber(loss) ? loss->valuedouble : INFINITY;
+        /* by loss: every finite loss counts the same (ties: the first, as lcae_train) */
+        double a = agreement ? agreement[i] : isfinite(l) ? 0 : NAN;
+        i++;
         cJSON_DeleteItemFromObjectCaseSensitive(r, "agreement");
-        cJSON_AddItemToObject(r, "agreement", isfinite(a) ? cJSON_CreateNumber(a)
-                                                          : cJSON_CreateNull());
-        if (isfinite(a) && (!*chosen || a > *score + 1e-9 || (a >= *score - 1e-9 &&
-                                                              l < best_loss))) {
+        if (agreement)
+            cJSON_AddItemToObject(r, "agreement", isfinite(a) ? cJSON_CreateNumber(a)
+                                                              : cJSON_CreateNull());
+        if (isfinite(a) && (!*chosen || a > best + 1e-9 || (a >= best - 1e-9 && l < best_loss))) {
             *chosen = i;
-            *score = a;
+            best = a;
             best_loss = l;
         }
     }
+    *score = agreement ? best : best_loss;
     if (!rc && !*chosen)
-        rc = lcae_fail(LCAE_EFAIL, "%s: no restart to keep (none has an agreement)", log_path);
+        rc = lcae_fail(LCAE_EFAIL, "%s: no restart to keep (every one diverged)", log_path);
     if (!rc)
-        rc = keep_restart(model_path, restarts, *chosen, "agreement");
+        rc = keep_restart(model_path, restarts, *chosen, agreement ? "agreement" : "final_loss");
     cJSON_Delete(log);
     free(text);
     free(log_path);
     return rc;
 }
 
-int lcae_model_keep_most_agreeing(const char *model_path, const double *agreement,
-                                  const lcae_progress *p)
+int lcae_model_keep_restart_by(const char *model_path, const double *agreement,
+                               const lcae_progress *p)
 {
     int chosen = 0;
     double score = NAN;
-    int rc = written(lcae_mpi_rank() == 0 ? keep_most_agreeing(model_path, agreement, &chosen,
-                                                               &score) : LCAE_OK);
+    int rc = written(lcae_mpi_rank() == 0 ? keep_restart_by(model_path, agreement, &chosen,
+                                                            &score) : LCAE_OK);
     char summary[96];
-    snprintf(summary, sizeof summary, "kept restart %d, agreement %.4f", chosen, score);
-    lcae_progress_begin(p, "restart by agreement", 0, NULL);
+    snprintf(summary, sizeof summary, "kept restart %d, %s %.5f", chosen,
+             agreement ? "agreement" : "final loss", score);
+    lcae_progress_begin(p, agreement ? "restart by agreement" : "restart by final loss", 0,
+                        NULL);
     lcae_progress_end(p, rc ? "failed" : summary);
     return rc;
 }

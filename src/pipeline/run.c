@@ -377,7 +377,7 @@ static int restart_agreement(int32_t *const *labels, int restarts, int64_t n, in
  * latent.npy) and is clustered as the cluster stage clusters, on agreement_dims's
  * features, without the maps after HDBSCAN's labels (NAME.restartI.labels.npy); the
  * restart whose labels agree most with the
- * others' is kept (lcae_model_keep_most_agreeing).
+ * others' is kept (lcae_model_keep_restart_by).
  * A training run's restarts differ by their initialization alone, and a restart that
  * merged or split classes disagrees with the rest, where the final loss may not tell
  * (docs/model.md, "Choosing the restart"). */
@@ -421,7 +421,7 @@ static int keep_by_agreement(run_ctx *c, source_run *s, int restarts)
     }
     rc = lcae_mpi_check(rc);
     if (!rc)
-        rc = lcae_model_keep_most_agreeing(s->model, agreement, c->rs->p);
+        rc = lcae_model_keep_restart_by(s->model, agreement, c->rs->p);
     for (int i = 0; labels && i < restarts; i++)
         free(labels[i]);
     free(labels);
@@ -434,24 +434,42 @@ static int do_train(run_ctx *c, source_run *s)
     lcae_train_options t = model_train_options(c, s);
     t.resume = 0;
     int rc = remove_stale_restarts(s, &t);
-    if (!rc)
-        rc = lcae_train(c->ds, &t, c->beam, s->model, c->rs->p);
-    if (!rc && t.restarts > 1 && c->o->restart_choice == LCAE_RESTART_AGREEMENT)
-        rc = keep_by_agreement(c, s, t.restarts);
-    return rc;
+    return rc ? rc : lcae_train(c->ds, &t, c->beam, s->model, c->rs->p);
 }
 
-/* With restarts kept by agreement, the model depends on the agreement's clustering too:
- * HDBSCAN's parameters, the smoothing and the features clustered. */
+/* The restart stage: which restart a model trained with restarts keeps (its own stage,
+ * so that a clustering option redoes the choice, not the training). Nothing to do for a
+ * single training. */
+static int do_restart(run_ctx *c, source_run *s)
+{
+    lcae_train_options t = model_train_options(c, s);
+    if (t.restarts < 2)
+        return LCAE_OK;
+    return c->o->restart_choice == LCAE_RESTART_AGREEMENT
+               ? keep_by_agreement(c, s, t.restarts)
+               : lcae_model_keep_restart_by(s->model, NULL, c->rs->p);
+}
+
 static cJSON *train_config(run_ctx *c, source_run *s)
 {
     lcae_train_options t = model_train_options(c, s);
-    cJSON *j = lcae_options_json(lcae_train_option_table, &t);
-    if (j && t.restarts > 1 && c->o->restart_choice == LCAE_RESTART_AGREEMENT) {
-        cJSON *a = pipeline_hdbscan_params_json(&c->o->hdbscan);
-        cJSON_AddItemToObject(a, "smooth", pipeline_smooth_params_json(&c->o->smooth));
-        cJSON_AddNumberToObject(a, "features", agreement_dims(c, s));
-        cJSON_AddItemToObject(j, "restart_agreement", a);
+    return lcae_options_json(lcae_train_option_table, &t);
+}
+
+/* The restart stage's key: the rule, and the agreement's clustering (HDBSCAN's
+ * parameters, the smoothing and the features clustered); empty for a single training. */
+static cJSON *restart_config(run_ctx *c, source_run *s)
+{
+    lcae_train_options t = model_train_options(c, s);
+    cJSON *j = cJSON_CreateObject();
+    if (!j || t.restarts < 2)
+        return j;
+    int agreement = c->o->restart_choice == LCAE_RESTART_AGREEMENT;
+    cJSON_AddStringToObject(j, "choice", agreement ? "agreement" : "loss");
+    if (agreement) {
+        cJSON_AddItemToObject(j, "hdbscan", pipeline_hdbscan_params_json(&c->o->hdbscan));
+        cJSON_AddItemToObject(j, "smooth", pipeline_smooth_params_json(&c->o->smooth));
+        cJSON_AddNumberToObject(j, "features", agreement_dims(c, s));
     }
     return j;
 }
@@ -614,6 +632,7 @@ typedef struct {
 #define OUT(field) offsetof(source_run, field)
 static const stage_def model_stages[] = {
     {"train", do_train, train_config, {OUT(model)}, 1, 0, 1, 0},
+    {"restart", do_restart, restart_config, {OUT(model)}, 1, 0, 1, 0},
     {"encode", do_encode, no_config, {OUT(vectors)}, 1, 0, 1, 0},
     {"cluster", do_cluster, cluster_config,
      {OUT(labels), OUT(probabilities), OUT(cluster), OUT(labels_full), OUT(labels_filled)}, 5,
