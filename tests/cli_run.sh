@@ -112,7 +112,9 @@ if len(set(round(r["agreement"], 6) for r in rs)) < 2:
 print("\n".join(bad), file=sys.stderr)
 sys.exit(1 if bad else 0)
 EOF
-grep -q 'kept restart' "$d/report/report.html" || fail "report: the restarts are not shown"
+grep -q 'kept restart [1-3], the one whose clustering agrees most' "$d/report/report.html" ||
+  fail "report: the restarts and the rule that kept one are not shown"
+grep -q '"restart_choice":[[:space:]]*"agreement"' "$d/report/report.json" || fail "report.json: no restart_choice"
 grep -q '"on":[[:space:]]*"invariant"' "$d/run.json" ||
   fail "run.json: the cpu preset should cluster the invariant model on its invariant features"
 find "$d" -name '*.tmp.*' | grep -q . && fail "temporary files left"

@@ -506,20 +506,33 @@ static void sb_latent_probe(sbuf *b, const cJSON *cls)
         const cJSON *restarts = cJSON_GetObjectItemCaseSensitive(p, "restarts"), *r;
         if (!cJSON_IsArray(restarts))
             continue;
+        const cJSON *rule = cJSON_GetObjectItemCaseSensitive(p, "restart_choice");
+        int by_agreement = cJSON_IsString(rule) && !strcmp(rule->valuestring, "agreement");
         sb_printf(b, "<p>Trained %d times from as many initializations on the same batches; "
-                     "kept restart %d, the one of lowest final loss (mean loss of the last "
-                     "quarter of the steps):", cJSON_GetArraySize(restarts),
-                  cJSON_GetObjectItemCaseSensitive(p, "chosen_restart")->valueint);
+                     "kept restart %d, %s. Final loss (mean loss of the last quarter of the "
+                     "steps)%s of each:", cJSON_GetArraySize(restarts),
+                  cJSON_GetObjectItemCaseSensitive(p, "chosen_restart")->valueint,
+                  by_agreement ? "the one whose clustering agrees most with the others' "
+                                 "(sum of the adjusted Rand indices of its labels with "
+                                 "theirs)" : "the one of lowest final loss",
+                  by_agreement ? " and agreement" : "");
         cJSON_ArrayForEach(r, restarts) {
             const cJSON *loss = cJSON_GetObjectItemCaseSensitive(r, "final_loss");
+            const cJSON *agreement = cJSON_GetObjectItemCaseSensitive(r, "agreement");
             const cJSON *number = cJSON_GetObjectItemCaseSensitive(r, "restart");
             if (!cJSON_IsNumber(number))
                 continue;
             sb_printf(b, " %d: ", number->valueint);
-            if (cJSON_IsNumber(loss))
-                sb_printf(b, "%.4g", loss->valuedouble);
-            else
-                sb_str(b, "n/a");
+            const cJSON *values[2] = {loss, by_agreement ? agreement : NULL};
+            for (int k = 0; k < 2; k++) {
+                if (k && !by_agreement)
+                    break;
+                sb_str(b, k ? " and " : "");
+                if (cJSON_IsNumber(values[k]))
+                    sb_printf(b, "%.4g", values[k]->valuedouble);
+                else
+                    sb_str(b, "n/a");
+            }
         }
         sb_str(b, ".</p>\n");
     }

@@ -171,8 +171,9 @@ static cJSON *sizes_json(const report_clustering *c)
 /* The last logged epoch's probe measurements of a model's training log (lcae_train):
  * {"epoch", "latent_spread": [D], "invariance_error": [N] (invariant features only),
  * and for a model kept among restarts "restarts": [{"restart", "init_seed",
- * "final_loss"}], "chosen_restart"}; NULL when the log is missing or has none (an
- * earlier version's log). */
+ * "final_loss", "agreement" (kept by agreement)}], "chosen_restart", "restart_choice"
+ * ("final_loss" or "agreement"; absent in an earlier version's log: the final loss)};
+ * NULL when the log is missing or has none (an earlier version's log). */
 static cJSON *latent_probe_json(const char *log_path)
 {
     char *text = NULL;
@@ -196,6 +197,10 @@ static cJSON *latent_probe_json(const char *log_path)
         if (cJSON_IsArray(restarts) && cJSON_IsNumber(chosen)) {
             cJSON_AddItemToObject(out, "restarts", cJSON_Duplicate(restarts, 1));
             cJSON_AddItemToObject(out, "chosen_restart", cJSON_Duplicate(chosen, 1));
+            cJSON *rule = cJSON_GetObjectItemCaseSensitive(log, "restart_choice");
+            cJSON_AddStringToObject(out, "restart_choice", cJSON_IsString(rule)
+                                                               ? rule->valuestring
+                                                               : "final_loss");
         }
     }
     cJSON_Delete(log);
