@@ -380,7 +380,7 @@ static int restart_agreement(int32_t *const *labels, int restarts, int64_t n, in
  * others' is kept (lcae_model_keep_restart_by).
  * A training run's restarts differ by their initialization alone, and a restart that
  * merged or split classes disagrees with the rest, where the final loss may not tell
- * (docs/model.md, "Choosing the restart"). */
+ * (docs/model.md, "Three restarts of the rotation-invariant model"). */
 static int keep_by_agreement(run_ctx *c, source_run *s, int restarts)
 {
     int32_t **labels = lcae_calloc((size_t)restarts, sizeof *labels);
@@ -407,13 +407,14 @@ static int keep_by_agreement(run_ctx *c, source_run *s, int restarts)
                                    c->rs->p, NULL);
             if (!rc)
                 rc = lcae_npy_load_i32(lab, &h, &labels[i]);
-            n = h.count;
+            if (!rc)
+                n = h.count; /* every restart encodes the same positions */
         }
         free(model);
         free(latent);
         free(lab);
+        rc = lcae_mpi_check(rc); /* every rank leaves the loop together */
     }
-    rc = lcae_mpi_check(rc);
     for (int i = 0; !rc && lcae_mpi_rank() == 0 && i < restarts; i++) {
         agreement[i] = NAN;
         if (labels[i])
