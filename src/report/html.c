@@ -510,19 +510,21 @@ static void sb_latent_probe(sbuf *b, const cJSON *cls)
         int by_agreement = cJSON_IsString(rule) && !strcmp(rule->valuestring, "agreement");
         sb_printf(b, "<p>Trained %d times from as many initializations on the same batches; "
                      "kept restart %d, %s. Final loss (mean loss of the last quarter of the "
-                     "steps)%s of each:", cJSON_GetArraySize(restarts),
+                     "steps)%s of each restart:", cJSON_GetArraySize(restarts),
                   cJSON_GetObjectItemCaseSensitive(p, "chosen_restart")->valueint,
                   by_agreement ? "the one whose clustering agrees most with the others' "
                                  "(sum of the adjusted Rand indices of its labels with "
                                  "theirs)" : "the one of lowest final loss",
                   by_agreement ? " and agreement" : "");
+        const char *sep = " ";
         cJSON_ArrayForEach(r, restarts) {
             const cJSON *loss = cJSON_GetObjectItemCaseSensitive(r, "final_loss");
             const cJSON *agreement = cJSON_GetObjectItemCaseSensitive(r, "agreement");
             const cJSON *number = cJSON_GetObjectItemCaseSensitive(r, "restart");
             if (!cJSON_IsNumber(number))
                 continue;
-            sb_printf(b, " %d: ", number->valueint);
+            sb_printf(b, "%s%d: ", sep, number->valueint);
+            sep = "; ";
             const cJSON *values[2] = {loss, by_agreement ? agreement : NULL};
             for (int k = 0; k < 2; k++) {
                 if (k && !by_agreement)
