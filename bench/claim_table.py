@@ -111,13 +111,18 @@ def describe(run):
     s, t = c["sample"], c["train"]
     steps = "{} steps".format(t["steps"]) if t["steps"] else "{} epochs".format(t["epochs"])
     return ("scan {}x{}, detector {}, {} grains, boundary width {}, dose {:g}{}, simulator "
-            "seed {}; preset {}: bin {} (rotation-invariant model: {}, bin {}{}{}), base {}, {}, "
+            "seed {}; preset {}: bin {} (rotation-invariant model: {}{}, bin {}{}{}), base {}, {}, "
             "batch {}, lr {:g} {}, {} loss, subset {}, min_cluster_size {}").format(
                 s["ny"], s["nx"], s["det"], s["grains"], s["boundary_width"], s["dose"],
                 " (counting)" if s.get("counting") else "", s["seed"], c["preset"], t["bin"],
-                t["arch"], c.get("invariant_bin") or t["bin"],
+                t["arch"],
+                " (power mean of order {} over the angle)".format(t["angle_pool"])
+                if t["arch"] == "polar" and t.get("angle_pool") else "",
+                c.get("invariant_bin") or t["bin"],
                 ", {} steps".format(c["invariant_steps"]) if c.get("invariant_steps") else "",
-                ", best of {} restarts".format(c["invariant_restarts"])
+                ", {} restarts, kept by {}".format(
+                    c["invariant_restarts"],
+                    "agreement" if c.get("restart_choice") == "agreement" else "final loss")
                 if (c.get("invariant_restarts") or 1) > 1 else "",
                 t["base"], steps, t["batch"],
                 t["lr"], t["lr_schedule"], t["recon"], t["subset"] or "all",
