@@ -17,12 +17,14 @@ static int first_max(const float *v, int n)
     return best;
 }
 
-/* The power mean of order `order` of max(v, 0) (n), in double. */
+/* The power mean of order `order` of max(v, 0) (n), in double (the elements <= 0 add
+ * nothing and are skipped). */
 static double power_mean(const float *v, int n, int order)
 {
     double q = 0;
     for (int t = 0; t < n; t++)
-        q += pow(v[t] > 0 ? v[t] : 0, order);
+        if (v[t] > 0)
+            q += pow(v[t], order);
     return pow(q / n, 1.0 / order);
 }
 
@@ -57,12 +59,15 @@ void lcae_meanmax_pool_backward(lcae_nn *nn, float *din, const float *dout, cons
                 d[first_max(v, L)] += dout[n * 2 * C + C + c];
                 continue;
             }
-            /* d pm / d v_t = v_t^(P-1) / (L pm^(P-1)) for v_t > 0 */
+            /* d pm / d v_t = v_t^(P-1) / (L pm^(P-1)) for v_t > 0, 0 elsewhere */
             double pm = power_mean(v, L, order);
-            if (pm > 0)
-                for (int t = 0; t < L; t++)
-                    d[t] += (float)(dout[n * 2 * C + C + c] / L *
-                                    pow(v[t] > 0 ? v[t] : 0, order - 1) / pow(pm, order - 1));
+            if (!(pm > 0))
+                continue;
+            double denominator = pow(pm, order - 1);
+            float g = dout[n * 2 * C + C + c] / L;
+            for (int t = 0; t < L; t++)
+                if (v[t] > 0)
+                    d[t] += (float)(g * pow(v[t], order - 1) / denominator);
         }
 }
 
