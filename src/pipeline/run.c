@@ -376,8 +376,7 @@ static int restart_agreement(int32_t *const *labels, int restarts, int64_t n, in
 /* --restart-choice agreement: each restart's model encodes the scan (NAME.restartI.
  * latent.npy) and is clustered as the cluster stage clusters, on agreement_dims's
  * features, without the maps after HDBSCAN's labels (NAME.restartI.labels.npy); the
- * restart whose labels agree most with the
- * others' is kept (lcae_model_keep_restart_by).
+ * restart whose labels agree most with the others' is kept (lcae_model_keep_restart_by).
  * A training run's restarts differ by their initialization alone, and a restart that
  * merged or split classes disagrees with the rest, where the final loss may not tell
  * (docs/model.md, "Three restarts of the rotation-invariant model"). */
