@@ -119,6 +119,22 @@ grep -q '"on":[[:space:]]*"invariant"' "$d/run.json" ||
   fail "run.json: the cpu preset should cluster the invariant model on its invariant features"
 find "$d" -name '*.tmp.*' | grep -q . && fail "temporary files left"
 
+# the training redone with its record lost (a later run with other options killed while
+# training): the restart stage, up to date by its own record, runs again too, so the model
+# file is the restart kept by agreement again, not lcae_train's lowest final loss
+cp "$d/invariant/model.safetensors" "$t/kept-before"
+/usr/bin/python3 - "$d/run.json" <<'EOF' || fail "run.json: no invariant/train record to drop"
+import json, sys
+r = json.load(open(sys.argv[1]))
+del r["stages"]["invariant/train"]
+json.dump(r, open(sys.argv[1], "w"), indent=1)
+EOF
+run "$lcae" run -o "$d" "${tiny[@]}"
+expect_rc 0 "run after the training's record was dropped"
+grep -q 'invariant/restart: up to date' "$t/err" && fail "the restart stage was skipped after its training ran"
+cmp -s "$t/kept-before" "$d/invariant/model.safetensors" ||
+  fail "after the training ran again, the model is not the restart kept by agreement"
+
 # resuming: nothing is redone
 cp "$d/standard/model.safetensors" "$t/model-before"
 run "$lcae" run -o "$d" "${tiny[@]}"

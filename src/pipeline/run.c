@@ -653,18 +653,21 @@ static const stage_def *stages_of(source_kind kind)
     return kind == SOURCE_MODEL ? model_stages : features_stages;
 }
 
-/* The one stage runner: runs fn(arg) as stage `name` unless it is up to date. Its
- * recorded key is removed (and run.json saved) before it starts and written again only
- * once all its outputs are in place, so that an interrupted stage is never taken for a
- * finished one. */
+/* The one stage runner: runs fn(arg) as stage `name` unless it is up to date (always:
+ * it runs), and says in *ran (if not NULL) whether it ran. Its recorded key is removed
+ * (and run.json saved) before it starts and written again only once all its outputs are
+ * in place, so that an interrupted stage is never taken for a finished one. */
 static int run_keyed(run_state *rs, const char *name, const char *key, char *const *outs,
-                     int n_outs, int spread, int always, int (*fn)(void *arg), void *arg)
+                     int n_outs, int spread, int always, int (*fn)(void *arg), void *arg,
+                     int *ran)
 {
     /* under MPI: rank 0's decision; a spread stage runs on every rank (its failures are
      * shared inside it), any other on rank 0 */
     int writer = lcae_mpi_rank() == 0;
     int current = writer && !always ? stage_current(rs, name, key, outs, n_outs) : 0;
     int rc = lcae_mpi_bcast(&current, sizeof current, 0);
+    if (ran)
+        *ran = !rc && !current;
     if (rc || current)
         return rc;
     rc = stage_forget(rs, name);
@@ -689,8 +692,9 @@ static int run_source_stage(void *arg)
 }
 
 /* A stage: a source's, named under the source ("standard/train"), or the run's own
- * (s NULL). */
-static int run_stage(run_ctx *c, source_run *s, const stage_def *st, const char *key)
+ * (s NULL); force: run it even if it is up to date; *ran (if not NULL): whether it ran. */
+static int run_stage(run_ctx *c, source_run *s, const stage_def *st, const char *key,
+                     int force, int *ran)
 {
     char name[96];
     snprintf(name, sizeof name, "%s%s%s", s ? s->def->name : "", s ? "/" : "", st->what);
@@ -700,15 +704,18 @@ static int run_stage(run_ctx *c, source_run *s, const stage_def *st, const char 
         if ((outs[n_outs] = *(char **)((char *)s + st->outputs[i])))
             n_outs++;
     source_stage a = {c, s, st};
-    return run_keyed(c->rs, name, key, outs, n_outs, st->spread, st->always, run_source_stage,
-                     &a);
+    return run_keyed(c->rs, name, key, outs, n_outs, st->spread, st->always || force,
+                     run_source_stage, &a, ran);
 }
 
-/* Every stage of one source, each key extending its upstream's. */
+/* Every stage of one source, each key extending its upstream's. Once a stage has run, the
+ * stages after it run too, up to date or not: a stage may rewrite its upstream's output
+ * (the restart stage puts the kept restart in the training's model file), so after the
+ * upstream ran again its record no longer says what is on disk. */
 static int run_source(run_ctx *c, source_run *s, const char *data_key)
 {
     char *key = strdup(data_key);
-    int rc = key ? LCAE_OK : lcae_fail(LCAE_ENOMEM, "out of memory");
+    int rc = key ? LCAE_OK : lcae_fail(LCAE_ENOMEM, "out of memory"), upstream_ran = 0;
     for (const stage_def *st = stages_of(s->def->kind); !rc && st->what; st++) {
         if (st->needs_truth && !c->truth.truth_class) {
             if (lcae_mpi_rank() == 0) /* no truth: a score from an earlier run would mislead */
@@ -718,7 +725,9 @@ static int run_source(run_ctx *c, source_run *s, const char *data_key)
         char *k = make_key(key, st->config(c, s));
         free(key);
         key = k;
-        rc = key ? run_stage(c, s, st, key) : LCAE_ENOMEM;
+        int ran = 0;
+        rc = key ? run_stage(c, s, st, key, upstream_ran, &ran) : LCAE_ENOMEM;
+        upstream_ran |= ran;
     }
     free(key);
     return rc;
@@ -967,7 +976,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
         sample_key = make_key(NULL, lcae_options_json(lcae_sim_option_table, &o->sim));
         char *outs[2] = {data_path, truth_class};
         sample_stage a = {&o->sim, sample_dir, p};
-        rc = run_keyed(&rs, "sample", sample_key, outs, 2, 0, 0, run_sample, &a);
+        rc = run_keyed(&rs, "sample", sample_key, outs, 2, 0, 0, run_sample, &a, NULL);
         free(truth_class);
         if (rc)
             goto done;
@@ -1005,7 +1014,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
     ctx.truth_dir = truth_dir;
     ctx.ny = in->ny;
     ctx.nx = in->nx;
-    if ((rc = run_stage(&ctx, NULL, &stats_stage, data_key)))
+    if ((rc = run_stage(&ctx, NULL, &stats_stage, data_key, 0, NULL)))
         goto done;
 
     rc = load_truth(truth_dir, "truth_class.npy", in->count, &tc);
@@ -1025,7 +1034,7 @@ int lcae_run(const lcae_run_options *o, const char *dir, const lcae_progress *p)
             rc = lcae_mpi_check(writer ? load_results(&src[k], in->count) : LCAE_OK);
     }
     if (!rc)
-        rc = run_stage(&ctx, NULL, &report_stage, "");
+        rc = run_stage(&ctx, NULL, &report_stage, "", 0, NULL);
 
 done:
     for (int k = 0; k < NSOURCES; k++)
