@@ -30,8 +30,9 @@ const lcae_option lcae_run_option_table[] = {
     {"restart-choice", NULL, LCAE_OPT_CHOICE, RUN(restart_choice), LCAE_RESTART_AGREEMENT, 0, 0,
      restart_choice_names, "loss|agreement",
      "a model trained with restarts keeps the restart of lowest final loss, or the one "
-     "whose clustering (as the cluster stage's) agrees most with the other restarts' "
-     "(default; docs/model.md)", 0},
+     "whose clustering (HDBSCAN as the cluster stage's, on the invariant features of a "
+     "model that has them) agrees most with the other restarts' (default; docs/model.md)",
+     0},
     {"encode-batch", NULL, LCAE_OPT_INT, RUN(encode_batch), LCAE_ENCODE_BATCH, 1, HUGE_VAL, NULL,
      "B", "patterns per encoding batch (default)", 0},
     {"force", NULL, LCAE_OPT_BOOL, RUN(force), 0, 0, 0, NULL, NULL,
