@@ -840,8 +840,32 @@ static int keep_restart(const char *model_path, cJSON *restarts, int chosen, con
     return rc;
 }
 
-/* lcae_model_keep_restart_by's work, on rank 0; *chosen, *score: the restart kept and
- * its agreement (agreement NULL: its final loss) */
+/* The restart to keep (numbered from 1; 0: none has a finite final loss), of `restarts`
+ * as the log lists them: agreement NULL, the lowest final loss (ties: the first); else
+ * the highest agreement[i] (NaN: none), within 1e-9 the lower final loss. *score: the
+ * kept one's final loss or agreement. */
+static int choose_restart(const cJSON *restarts, const double *agreement, double *score)
+{
+    int i = 0, chosen = 0;
+    double best = -INFINITY, best_loss = INFINITY;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, restarts) {
+        const cJSON *loss = cJSON_GetObjectItemCaseSensitive(r, "final_loss");
+        double l = cJSON_IsNumber(loss) ? loss->valuedouble : INFINITY;
+        /* by loss: every finite loss has the same "agreement", so the loss decides */
+        double a = agreement ? agreement[i] : isfinite(l) ? 0 : NAN;
+        i++;
+        if (isfinite(a) && (!chosen || a > best + 1e-9 || (a >= best - 1e-9 && l < best_loss))) {
+            chosen = i;
+            best = a;
+            best_loss = l;
+        }
+    }
+    *score = agreement ? best : best_loss;
+    return chosen;
+}
+
+/* lcae_model_keep_restart_by's work, on rank 0; *chosen, *score: as choose_restart */
 static int keep_restart_by(const char *model_path, const double *agreement, int *chosen,
                            double *score)
 {
@@ -855,27 +879,17 @@ static int keep_restart_by(const char *model_path, const double *agreement, int 
     if (!rc && !cJSON_IsArray(restarts))
         rc = lcae_fail(LCAE_EFAIL, "%s: expected the list of restarts (\"restarts\"), found "
                        "none", log_path);
+    *chosen = rc ? 0 : choose_restart(restarts, agreement, score);
     int i = 0;
-    double best = -INFINITY, best_loss = INFINITY;
     cJSON *list = rc ? NULL : restarts;
-    *chosen = 0;
-    cJSON_ArrayForEach(r, list) {
-        const cJSON *loss = cJSON_GetObjectItemCaseSensitive(r, "final_loss");
-        double l = cJSON_IsNumber(loss) ? loss->valuedouble : INFINITY;
-        /* by loss: every finite loss counts the same (ties: the first, as lcae_train) */
-        double a = agreement ? agreement[i] : isfinite(l) ? 0 : NAN;
-        i++;
+    cJSON_ArrayForEach(r, list) { /* each restart's agreement, if any */
         cJSON_DeleteItemFromObjectCaseSensitive(r, "agreement");
         if (agreement)
-            cJSON_AddItemToObject(r, "agreement", isfinite(a) ? cJSON_CreateNumber(a)
-                                                              : cJSON_CreateNull());
-        if (isfinite(a) && (!*chosen || a > best + 1e-9 || (a >= best - 1e-9 && l < best_loss))) {
-            *chosen = i;
-            best = a;
-            best_loss = l;
-        }
+            cJSON_AddItemToObject(r, "agreement", isfinite(agreement[i])
+                                                      ? cJSON_CreateNumber(agreement[i])
+                                                      : cJSON_CreateNull());
+        i++;
     }
-    *score = agreement ? best : best_loss;
     if (!rc && !*chosen)
         rc = lcae_fail(LCAE_EFAIL, "%s: no restart to keep (every one diverged)", log_path);
     if (!rc)
@@ -913,8 +927,6 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
     model_rng r;
     model_rng_seed(&r, opt->seed, STREAM_RESTART);
     cJSON *restarts = cJSON_CreateArray();
-    double best = INFINITY;
-    int chosen = 0; /* the kept restart, 0: none yet */
     if (!restarts)
         rc = LCAE_ENOMEM;
     for (int i = 1; !rc && i <= opt->restarts; i++) {
@@ -945,11 +957,9 @@ int lcae_train(lcae_dataset *ds, const lcae_train_options *opt, const float *bea
                               isfinite(loss) ? cJSON_CreateNumber(loss) : cJSON_CreateNull());
         cJSON_AddBoolToObject(e, "diverged", diverged);
         cJSON_AddItemToArray(restarts, e);
-        if (isfinite(loss) && loss < best) { /* ties: the first */
-            best = loss;
-            chosen = i;
-        }
     }
+    double best = NAN;
+    int chosen = rc ? 0 : choose_restart(restarts, NULL, &best);
     if (!rc && !chosen)
         rc = lcae_fail(LCAE_EFAIL, "%s: every restart diverged or ended with a non-finite loss "
                        "(a lower --lr?)", model_path);

@@ -364,11 +364,12 @@ static int restart_agreement(int32_t *const *labels, int restarts, int64_t n, in
     *sum = 0;
     for (int b = 0; b < restarts; b++) {
         double ari;
-        int rc = b == a || !labels[b] ? LCAE_OK
-                                      : lcae_adjusted_rand_index(labels[a], labels[b], n, &ari);
+        if (b == a || !labels[b])
+            continue;
+        int rc = lcae_adjusted_rand_index(labels[a], labels[b], n, &ari);
         if (rc)
             return rc;
-        *sum += b == a || !labels[b] ? 0 : ari;
+        *sum += ari;
     }
     return LCAE_OK;
 }
@@ -396,10 +397,11 @@ static int keep_by_agreement(run_ctx *c, source_run *s, int restarts)
         char *lab = lcae_model_restart_path(s->model, i + 1, "labels.npy");
         rc = model && latent && lab ? LCAE_OK : LCAE_ENOMEM;
         /* a diverged restart wrote no model (shared file system: every rank sees it) */
-        if (!rc && file_exists(model))
+        int trained = !rc && file_exists(model);
+        if (trained)
             rc = lcae_encode_file(model, c->ds, c->beam, NULL, c->o->encode_batch, latent,
                                   c->rs->p, NULL);
-        if (!rc && file_exists(model) && lcae_mpi_rank() == 0) {
+        if (!rc && trained && lcae_mpi_rank() == 0) {
             lcae_cluster_outputs out = {.labels = lab};
             lcae_npy_header h;
             rc = lcae_cluster_file(latent, agreement_dims(c, s), &c->o->hdbscan, &sm, &out,

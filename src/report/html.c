@@ -117,6 +117,15 @@ static void sb_num(sbuf *b, double v)
         sb_printf(b, "%.6g", v);
 }
 
+/* A JSON number to `digits` significant digits, anything else "n/a". */
+static void sb_json_g(sbuf *b, const cJSON *v, int digits)
+{
+    if (cJSON_IsNumber(v))
+        sb_printf(b, "%.*g", digits, v->valuedouble);
+    else
+        sb_str(b, "n/a");
+}
+
 static void sb_json_value(sbuf *b, const cJSON *v)
 {
     if (cJSON_IsNumber(v))
@@ -495,10 +504,7 @@ static void sb_latent_probe(sbuf *b, const cJSON *cls)
             const cJSON *v;
             cJSON_ArrayForEach(v, rows[k]) {
                 sb_str(b, "<td class=\"n\">");
-                if (cJSON_IsNumber(v))
-                    sb_printf(b, "%.3g", v->valuedouble);
-                else
-                    sb_str(b, "n/a");
+                sb_json_g(b, v, 3);
                 sb_str(b, "</td>");
             }
         }
@@ -525,15 +531,10 @@ static void sb_latent_probe(sbuf *b, const cJSON *cls)
                 continue;
             sb_printf(b, "%s%d: ", sep, number->valueint);
             sep = "; ";
-            const cJSON *values[2] = {loss, by_agreement ? agreement : NULL};
-            for (int k = 0; k < 2; k++) {
-                if (k && !by_agreement)
-                    break;
-                sb_str(b, k ? " and " : "");
-                if (cJSON_IsNumber(values[k]))
-                    sb_printf(b, "%.4g", values[k]->valuedouble);
-                else
-                    sb_str(b, "n/a");
+            sb_json_g(b, loss, 4);
+            if (by_agreement) {
+                sb_str(b, " and ");
+                sb_json_g(b, agreement, 4);
             }
         }
         sb_str(b, ".</p>\n");
