@@ -91,14 +91,19 @@ static void check_set(const char *name, const double *x, int64_t n, int64_t d, i
     }
     edge *want = prim(x, n, d, core);
     static const char *const simd[] = {"widest", "avx2", "base"};
-    for (int run = 0; run < 6; run++) {
+    /* lcae's leaves, and small ones: at lcae's, 1,200 points in 16 dimensions make a
+     * tree of two leaves; at 8 (16 in the spanning tree's grouped trees) the searches
+     * walk deep trees */
+    static const int64_t leaves[2][2] = {{0, 0}, {8, 16}};
+    for (int run = 0; run < 12; run++) {
         int with_nbr = run & 1;
-        setenv("LCAE_SIMD", simd[run / 2], 1);
+        const int64_t *leaf = leaves[run / 6];
+        setenv("LCAE_SIMD", simd[run / 2 % 3], 1);
         cl_kdtree t;
         double *c = malloc((size_t)n * sizeof *c), *ew = malloc((size_t)n * sizeof *ew);
         int64_t *ea = malloc((size_t)n * sizeof *ea), *eb = malloc((size_t)n * sizeof *eb);
         int32_t *nbr = with_nbr ? malloc((size_t)(n * (k + 1)) * sizeof *nbr) : NULL;
-        CHECK(cl_kdtree_build(&t, x, NULL, n, d) == LCAE_OK);
+        CHECK(cl_kdtree_build(&t, x, NULL, n, d, leaf[0], leaf[1]) == LCAE_OK);
         CHECK(cl_core_distances(&t, k, c, nbr, NULL) == LCAE_OK);
         int64_t bad_core = 0, bad_edge = 0, tied = 0;
         for (int64_t i = 0; i < n; i++)
@@ -108,15 +113,16 @@ static void check_set(const char *name, const double *x, int64_t n, int64_t d, i
         CHECK(cl_mst(&t, x, NULL, c, nbr, k + 1, ea, eb, ew, NULL) == LCAE_OK);
         for (int64_t e = 0; e < n - 1; e++)
             bad_edge += ea[e] != want[e].lo || eb[e] != want[e].hi || ew[e] != want[e].w;
-        printf("  %-28s n %5lld d %2lld k %2lld %-6s %s: %lld core distances and %lld "
-               "edges differ from brute force%s", name, (long long)n, (long long)d,
-               (long long)k, simd[run / 2], with_nbr ? "with knn lists" : "tree only     ",
+        printf("  %-28s n %5lld d %2lld k %2lld leaves %-7s %-6s %s: %lld core distances and "
+               "%lld edges differ from brute force%s", name, (long long)n, (long long)d,
+               (long long)k, leaf[0] ? "8, 16" : "lcae's", simd[run / 2 % 3],
+               with_nbr ? "with knn lists" : "tree only     ",
                (long long)bad_core,
                (long long)bad_edge, with_nbr ? "" : "\n");
         if (with_nbr)
             printf(" (%lld points tied at their core distance)\n", (long long)tied);
         CHECK_MSG(bad_core == 0 && bad_edge == 0, "%s (%s kernels): not the brute-force answer",
-                  name, simd[run / 2]);
+                  name, simd[run / 2 % 3]);
         cl_kdtree_free(&t);
         free(c);
         free(ew);

@@ -7,12 +7,22 @@
 
 #include "lcae/core.h"
 
-/* Leaves hold fewer than 2*CL_LEAF points. In 16 dimensions the k-nearest-neighbour
- * ball of a point meets many leaves whatever their size, and a leaf's distances (one
- * vector kernel) cost less than the node bounds that would prune part of them: on the
- * 65,536-point set leaves of 64-127 points took 2.9 s, of 32-63 3.1 s, of 128-255 3.1 s
- * (the k-nearest neighbours faster, the spanning tree slower). */
-#define CL_LEAF 64
+/* A tree's leaves hold leaf to 2 leaf - 1 points (fewer in a smaller tree). The
+ * nearest-neighbour ball of a point meets many leaves in 16 dimensions whatever their
+ * size, and a leaf's distances (one vector kernel) cost less than the node bounds that
+ * would prune part of them, so larger leaves pay there; in few dimensions the ball is
+ * small and smaller leaves read less. Measured (`lcae cluster --min-cluster-size 60`, 2
+ * threads, AVX-512 kernels, blobs of bench/cluster_blobs.py; docs/clustering.md): the
+ * core distances of 262,144 points in 16 dimensions took 9.0 s with leaves of 64, 5.8 s
+ * with 256 and 4.9-5.8 s with 512; in 10 dimensions 4.3, 3.2, 3.1 s; in 5 dimensions
+ * 1.3, 1.4, 1.7 s. The spanning tree's grouped trees: 128 (5.0-6.0 s against 5.7-6.7 s
+ * with 64 and 6.4-7.3 s with 256 at 262,144 points in 16 dimensions, level in 5 and 10). */
+static inline int64_t cl_knn_leaf(int64_t d)
+{
+    return d < 8 ? 64 : 512;
+}
+#define CL_GROUPED_LEAF 128
+#define CL_LEAF_MAX 512 /* the largest of them */
 
 /* A k-d tree over n points, point i being row rows[i] of x (rows NULL: row i). Points
  * are copied into tree order: tree position p holds point idx[p], features cl_pt(tree, p)
@@ -24,6 +34,8 @@
 typedef struct cl_kdtree cl_kdtree;
 struct cl_kdtree {
     int64_t n, d, dp;
+    int64_t leaf;                /* leaves hold fewer than 2 leaf points (see above) */
+    int64_t grouped_leaf;        /* leaf of the grouped rebuilds */
     int64_t n_nodes, cap;
     double *pts;                 /* (n, dp) in tree order */
     float *pts32;                /* (n, d) the same in float, to filter candidates */
@@ -62,9 +74,12 @@ static inline int64_t cl_leaf_pad(const cl_kdtree *t, int64_t leaf)
 /* Sets t->cand and t->sums to the kernels for this processor (kernels.c). */
 void cl_pick_kernels(cl_kdtree *t);
 
-/* Median split on the widest side down to leaves of fewer than 2*CL_LEAF points. */
-int cl_kdtree_build(cl_kdtree *t, const double *x, const int64_t *rows, int64_t n, int64_t d);
-/* Rebuilds t (same points) so that each group (group[i] in 0..n-1 for point i) has
+/* Median split on the widest side down to leaves of fewer than 2 leaf points (0:
+ * cl_knn_leaf(d)); later grouped rebuilds take grouped_leaf (0: CL_GROUPED_LEAF). Both at
+ * most CL_LEAF_MAX; the tests take small ones, for deep trees on few points. */
+int cl_kdtree_build(cl_kdtree *t, const double *x, const int64_t *rows, int64_t n, int64_t d,
+                    int64_t leaf, int64_t grouped_leaf);
+/* Rebuilds t (same points, leaves of t->grouped_leaf) so that each group (group[i] in 0..n-1 for point i) has
  * subtrees of its own under a top that splits groups by their centroids. Below the top,
  * the core distance (core[i], by point) is one more coordinate a node may be split on:
  * nodes then hold points of similar density, so that a search is pruned by the core

@@ -459,7 +459,7 @@ int lcae_hdbscan(const double *x, int64_t n, int64_t d, const lcae_hdbscan_param
                 rows[j++] = i;
         }
     }
-    if ((rc = cl_kdtree_build(&t, x, rows, m, d)))
+    if ((rc = cl_kdtree_build(&t, x, rows, m, d, 0, 0)))
         goto done;
     core = lcae_malloc((size_t)m * sizeof *core);
     ea = lcae_malloc((size_t)(m - 1) * sizeof *ea);

@@ -121,7 +121,7 @@ static int64_t new_node(builder *b, int64_t s, int64_t e)
 
 /* Points idx[0..m) in ascending core distance (core by point), ties by point: a
  * spanning-tree search then reads a leaf of a grouped tree only up to its last point
- * whose core distance is within the bound (insertion sort: m < 2 CL_LEAF). */
+ * whose core distance is within the bound (insertion sort: m < 2 t->leaf). */
 static void sort_by_core(int64_t *idx, int64_t m, const double *core)
 {
     for (int64_t i = 1; i < m; i++) {
@@ -154,7 +154,7 @@ static int64_t build_kd(builder *b, int64_t s, int64_t e)
             hi[k] = fmax(hi[k], v[k]);
         }
     }
-    if (e - s < 2 * CL_LEAF) {
+    if (e - s < 2 * t->leaf) {
         if (b->core)
             sort_by_core(t->idx + s, e - s, b->core);
         return node;
@@ -290,9 +290,12 @@ static int alloc_points(cl_kdtree *t, int64_t n, int64_t d)
     return t->pts && t->pts32 && t->idx ? LCAE_OK : LCAE_ENOMEM;
 }
 
-int cl_kdtree_build(cl_kdtree *t, const double *x, const int64_t *rows, int64_t n, int64_t d)
+int cl_kdtree_build(cl_kdtree *t, const double *x, const int64_t *rows, int64_t n, int64_t d,
+                    int64_t leaf, int64_t grouped_leaf)
 {
     memset(t, 0, sizeof *t);
+    t->leaf = leaf > 0 ? leaf : cl_knn_leaf(d);
+    t->grouped_leaf = grouped_leaf > 0 ? grouped_leaf : CL_GROUPED_LEAF;
     if (alloc_points(t, n, d)) {
         cl_kdtree_free(t);
         return LCAE_ENOMEM;
@@ -442,6 +445,7 @@ int cl_kdtree_build_grouped(cl_kdtree *t, const double *x, const int64_t *rows,
     for (int64_t c = 0; c < G; c++) /* first[] went one group forward: undo */
         g.first[g.groups[c]] -= g.count[g.groups[c]];
     t->n_nodes = 0;
+    t->leaf = t->grouped_leaf;
     t->leaves_by_core = 1;
     build_top(&g, 0, G);
     if (g.b.failed || finish(t, x, rows))
@@ -539,8 +543,8 @@ static void batch_walk(const knn_batch *B, int64_t node, const int32_t *act, int
             batch_scan(B, node, act, nact);
         return;
     }
-    int32_t in[2][2 * CL_LEAF];
-    double lbs[2][2 * CL_LEAF], sum[2] = {0, 0};
+    int32_t in[2][2 * CL_LEAF_MAX];
+    double lbs[2][2 * CL_LEAF_MAX], sum[2] = {0, 0};
     int nin[2] = {0, 0};
     int64_t child[2] = {t->left[node], t->right[node]};
     for (int a = 0; a < nact; a++) {
@@ -573,7 +577,7 @@ static void batch_walk(const knn_batch *B, int64_t node, const int32_t *act, int
 int cl_core_distances(const cl_kdtree *t, int64_t k, double *core, int32_t *nbr,
                       const lcae_progress *prog)
 {
-    int64_t m = k + 2, n = t->n, done = 0, maxq = 2 * CL_LEAF;
+    int64_t m = k + 2, n = t->n, done = 0, maxq = 2 * t->leaf;
     int nth = omp_get_max_threads();
     double *rd = lcae_malloc((size_t)(nth * maxq * m) * sizeof *rd);
     int64_t *pos = lcae_malloc((size_t)(nth * maxq * m) * sizeof *pos);
@@ -587,7 +591,7 @@ int cl_core_distances(const cl_kdtree *t, int64_t k, double *core, int32_t *nbr,
     {
         int th = omp_get_thread_num();
         knn_batch B = {.t = t, .m = m, .rd = rd + th * maxq * m, .pos = pos + th * maxq * m};
-        int32_t all[2 * CL_LEAF];
+        int32_t all[2 * CL_LEAF_MAX];
         for (int i = 0; i < maxq; i++)
             all[i] = i;
 #pragma omp for schedule(dynamic, 1)
