@@ -79,12 +79,12 @@ void cl_pick_kernels(cl_kdtree *t);
  * most CL_LEAF_MAX; the tests take small ones, for deep trees on few points. */
 int cl_kdtree_build(cl_kdtree *t, const double *x, const int64_t *rows, int64_t n, int64_t d,
                     int64_t leaf, int64_t grouped_leaf);
-/* Rebuilds t (same points, leaves of t->grouped_leaf) so that each group (group[i] in 0..n-1 for point i) has
- * subtrees of its own under a top that splits groups by their centroids. Below the top,
- * the core distance (core[i], by point) is one more coordinate a node may be split on:
- * nodes then hold points of similar density, so that a search is pruned by the core
- * distances in sparse regions and by tight boxes in dense ones. Each leaf's points are
- * in ascending core distance (ties by point). */
+/* Rebuilds t (same points, leaves of t->grouped_leaf) so that each group (group[i] in
+ * 0..n-1 for point i) has subtrees of its own under a top that splits groups by their
+ * centroids. Below the top, the core distance (core[i], by point) is one more coordinate
+ * a node may be split on: nodes then hold points of similar density, so that a search is
+ * pruned by the core distances in sparse regions and by tight boxes in dense ones. Each
+ * leaf's points are in ascending core distance (ties by point). */
 int cl_kdtree_build_grouped(cl_kdtree *t, const double *x, const int64_t *rows,
                             const double *core, const int64_t *group);
 void cl_kdtree_free(cl_kdtree *t);
