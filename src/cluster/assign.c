@@ -44,7 +44,7 @@ static void scan_leaf(const assign_ctx *A, int64_t leaf, int64_t pos, double cq,
 {
     const cl_kdtree *t = A->t;
     const double *q = cl_pt(t, pos);
-    int64_t cnt = cl_leaf_core_prefix(t, leaf, A->core, b->mr); /* core > mr cannot win */
+    int64_t cnt = cl_leaf_core_prefix(t, leaf, b->mr); /* core > mr cannot win */
     for (int64_t c0 = 0; c0 < cnt; c0 += 64) {
         /* a point farther than the best mutual reachability cannot win or tie; once that
          * is core(q), the least possible, only a point as near as the best can */
@@ -56,7 +56,7 @@ static void scan_leaf(const assign_ctx *A, int64_t leaf, int64_t pos, double cq,
             if (A->label[pj] < 0 || A->core[pj] > b->mr)
                 continue;
             double dist = sqrt(cl_rdist(q, cl_pt(t, j), t->d));
-            double mr = fmax(fmax(cq, A->core[pj]), dist);
+            double mr = cl_max(cl_max(cq, A->core[pj]), dist);
             if (closer(mr, dist, pj, b))
                 *b = (nearest){mr, dist, pj};
         }
@@ -84,7 +84,7 @@ static void search(const assign_ctx *A, int64_t node, int64_t pos, double cq, ne
     double lb[2], mr[2];
     cl_node_lb2(t, child[0], child[1], pos, &lb[0], &lb[1]);
     for (int c = 0; c < 2; c++)
-        mr[c] = fmax(fmax(cq, A->node_core[child[c]]), lb[c]);
+        mr[c] = cl_max(cl_max(cq, A->node_core[child[c]]), lb[c]);
     /* the child with the smaller bound first (then the nearer): it tightens the best */
     int first = mr[1] < mr[0] || (mr[1] == mr[0] && lb[1] < lb[0]);
     for (int k = 0; k < 2; k++) {
@@ -111,11 +111,11 @@ int cl_assign_noise(const cl_kdtree *t, const double *core, const int32_t *label
         if (t->left[node] < 0) {
             for (int64_t j = t->start[node]; j < t->end[node]; j++)
                 if (label[t->idx[j]] >= 0) {
-                    c = fmin(c, core[t->idx[j]]);
+                    c = cl_min(c, core[t->idx[j]]);
                     count++;
                 }
         } else {
-            c = fmin(node_core[t->left[node]], node_core[t->right[node]]);
+            c = cl_min(node_core[t->left[node]], node_core[t->right[node]]);
             count = node_clustered[t->left[node]] + node_clustered[t->right[node]];
         }
         node_core[node] = c;

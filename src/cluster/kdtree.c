@@ -27,6 +27,7 @@ void cl_kdtree_free(cl_kdtree *t)
     free(t->center);
     free(t->radius);
     free(t->node32);
+    free(t->core_pos);
     memset(t, 0, sizeof *t);
 }
 
@@ -448,8 +449,13 @@ int cl_kdtree_build_grouped(cl_kdtree *t, const double *x, const int64_t *rows,
     t->leaf = t->grouped_leaf;
     t->leaves_by_core = 1;
     build_top(&g, 0, G);
-    if (g.b.failed || finish(t, x, rows))
+    if (!t->core_pos)
+        t->core_pos = lcae_malloc((size_t)n * sizeof *t->core_pos);
+    if (g.b.failed || !t->core_pos || finish(t, x, rows))
         rc = lcae_fail(LCAE_ENOMEM, "out of memory (k-d tree of %lld points)", (long long)n);
+    else
+        for (int64_t p = 0; p < n; p++)
+            t->core_pos[p] = core[t->idx[p]];
 done:
     free(g.first);
     free(g.count);

@@ -48,7 +48,6 @@ static inline int key_less(double w, int64_t lo, int64_t hi, const edge_key *b)
 
 typedef struct {
     const cl_kdtree *t;
-    const double *core;  /* (n) by point */
     int64_t *comp;       /* (n) by point: its component (a point id) */
     double *pcore;       /* (n) by tree position: core distance */
     int64_t *pcomp;      /* (n) by tree position: component */
@@ -107,7 +106,7 @@ static void credit(edge_key *found, int64_t p, const edge_key *e)
 static inline double pair_bound(const boruvka *B, int64_t c, int64_t R)
 {
     double br = B->core2[R] == INFINITY ? load_bound(&B->bound[B->comp1[R]]) : B->bmax[R];
-    return fmax(load_bound(&B->bound[c]), br);
+    return cl_max(load_bound(&B->bound[c]), br);
 }
 
 /* The edges from tree position i (component ci) into leaf R that are not heavier than
@@ -120,7 +119,7 @@ static double scan_leaf(const boruvka *B, int64_t R, int64_t i, int64_t ci, doub
     const cl_kdtree *t = B->t;
     const double *q = cl_pt(t, i);
     int64_t pi = t->idx[i], cnt;
-    cnt = cl_leaf_core_prefix(t, R, B->core, b); /* core > b cannot join */
+    cnt = cl_leaf_core_prefix(t, R, b); /* core > b cannot join */
     /* float distances first (cl_f32_limit), the exact one for what passes */
     for (int64_t c0 = 0; c0 < cnt; c0 += 64) {
         uint64_t cand = cl_leaf_candidates(t, R, c0, cnt, t->pts32 + i * t->d,
@@ -130,7 +129,7 @@ static double scan_leaf(const boruvka *B, int64_t R, int64_t i, int64_t ci, doub
             if (B->pcomp[j] == ci || B->pcore[j] > b)
                 continue;
             double rd = cl_rdist(q, cl_pt(t, j), t->d);
-            double w = fmax(fmax(B->pcore[i], B->pcore[j]), sqrt(rd));
+            double w = cl_max(cl_max(B->pcore[i], B->pcore[j]), sqrt(rd));
             if (w > b)
                 continue;
             int64_t pj = t->idx[j];
@@ -160,8 +159,8 @@ static void search(const boruvka *B, int64_t node, double node_lb, int64_t i, ed
     double other = B->comp1[node] == ci ? B->core2[node] : B->core1[node];
     if (other == INFINITY || (B->pairs && t->end[node] <= B->cend[ci]))
         return;
-    double b = B->pairs ? pair_bound(B, ci, node) : fmin(best->w, load_bound(&B->bound[ci]));
-    double lb = fmax(fmax(B->pcore[i], other), node_lb);
+    double b = B->pairs ? pair_bound(B, ci, node) : cl_min(best->w, load_bound(&B->bound[ci]));
+    double lb = cl_max(cl_max(B->pcore[i], other), node_lb);
     if (lb > b)
         return;
     if (!B->pairs && lb == best->w && B->node_pt[node] != pi) {
@@ -207,7 +206,7 @@ static void walk(const boruvka *B, const leaf_query *Q, int64_t node, double nod
         return;
     double other = B->comp1[node] == Q->c ? B->core2[node] : B->core1[node];
     double b = pair_bound(B, Q->c, node);
-    if (fmax(fmax(B->core1[Q->L], other), node_lb) > b)
+    if (cl_max(cl_max(B->core1[Q->L], other), node_lb) > b)
         return;
     if (t->end[node] - t->start[node] <= WALK_ALONE) {
         for (int64_t i = t->start[Q->L]; i < t->end[Q->L]; i++) {
@@ -265,13 +264,13 @@ static void update_nodes(const boruvka *B)
                 double cj = B->pcore[j];
                 mp = t->idx[j] < mp ? t->idx[j] : mp;
                 if (B->pcomp[j] == c1) {
-                    m1 = fmin(m1, cj);
+                    m1 = cl_min(m1, cj);
                 } else if (cj < m1) {
                     m2 = c1 < 0 ? m2 : m1; /* the old smallest is another component's */
                     m1 = cj;
                     c1 = B->pcomp[j];
                 } else {
-                    m2 = fmin(m2, cj);
+                    m2 = cl_min(m2, cj);
                 }
             }
         } else {
@@ -284,7 +283,7 @@ static void update_nodes(const boruvka *B)
             }
             c1 = B->comp1[a];
             m1 = B->core1[a];
-            m2 = fmin(B->core2[a], B->comp1[b] != c1 ? B->core1[b] : B->core2[b]);
+            m2 = cl_min(B->core2[a], B->comp1[b] != c1 ? B->core1[b] : B->core2[b]);
         }
         B->comp1[node] = c1;
         B->core1[node] = m1;
@@ -324,7 +323,7 @@ int cl_mst(cl_kdtree *t, const double *x, const int64_t *rows, const double *cor
            const lcae_progress *prog)
 {
     int64_t n = t->n, node_cap = 0;
-    boruvka B = {.t = t, .core = core};
+    boruvka B = {.t = t};
     B.comp = lcae_malloc((size_t)n * sizeof *B.comp);
     B.pcore = lcae_malloc((size_t)n * sizeof *B.pcore);
     B.pcomp = lcae_malloc((size_t)n * sizeof *B.pcomp);
@@ -382,7 +381,7 @@ int cl_mst(cl_kdtree *t, const double *x, const int64_t *rows, const double *cor
                 int32_t j = nbr[i * nk + e];
                 if (j < 0 || B.comp[idx0[j]] == B.comp[p])
                     continue;
-                double w = fmax(core[p], core[idx0[j]]);
+                double w = cl_max(core[p], core[idx0[j]]);
                 lower_bound(&B.bound[B.comp[p]], w);
                 lower_bound(&B.bound[B.comp[idx0[j]]], w);
             }
@@ -396,7 +395,7 @@ int cl_mst(cl_kdtree *t, const double *x, const int64_t *rows, const double *cor
             for (int64_t node = t->n_nodes - 1; node >= 0; node--) /* children after */
                 B.bmax[node] = t->left[node] < 0
                                    ? B.bound[B.pcomp[t->start[node]]]
-                                   : fmax(B.bmax[t->left[node]], B.bmax[t->right[node]]);
+                                   : cl_max(B.bmax[t->left[node]], B.bmax[t->right[node]]);
 #pragma omp parallel for schedule(dynamic, 1)
             for (int64_t L = 0; L < t->n_nodes; L++) {
                 if (t->left[L] >= 0)
@@ -407,7 +406,7 @@ int cl_mst(cl_kdtree *t, const double *x, const int64_t *rows, const double *cor
             /* every edge of p lighter than its component's bound was examined, from
              * one side or the other, and counted for p */
             for (int64_t p = 0; p < n; p++)
-                low[p] = fmax(low[p], fmin(found[p].w, B.bound[B.comp[p]]));
+                low[p] = cl_max(low[p], cl_min(found[p].w, B.bound[B.comp[p]]));
         } else {
 #pragma omp parallel for schedule(dynamic, 64)
             for (int64_t i = 0; i < n; i++) {
@@ -418,8 +417,8 @@ int cl_mst(cl_kdtree *t, const double *x, const int64_t *rows, const double *cor
                     low[p] = best.w;
                 } else if (low[p] <= load_bound(bnd)) {
                     search(&B, 0, 0.0, i, &best);
-                    double l = fmin(best.w, load_bound(bnd));
-                    low[p] = fmax(low[p], l);
+                    double l = cl_min(best.w, load_bound(bnd));
+                    low[p] = cl_max(low[p], l);
                 }
                 found[p] = best;
             }
