@@ -50,6 +50,8 @@ typedef struct {
     const cl_kdtree *t;
     int64_t *comp;       /* (n) by point: its component (a point id) */
     double *pcore;       /* (n) by tree position: core distance */
+    double *plow;        /* (n) by tree position: the lower bound of its cheapest edge
+                          * (cl_mst's low, by point) as the round began */
     int64_t *pcomp;      /* (n) by tree position: component */
     /* Per node: the smallest core distance (core1) and its point's component (comp1),
      * and the smallest core distance among points of other components (core2, +inf if
@@ -196,7 +198,6 @@ static void search(const boruvka *B, int64_t node, double node_lb, int64_t i, ed
 #define WALK_ALONE 512
 typedef struct {
     int64_t L, c;
-    const double *low; /* by point */
 } leaf_query;
 
 static void walk(const boruvka *B, const leaf_query *Q, int64_t node, double node_lb)
@@ -211,7 +212,7 @@ static void walk(const boruvka *B, const leaf_query *Q, int64_t node, double nod
     if (t->end[node] - t->start[node] <= WALK_ALONE) {
         for (int64_t i = t->start[Q->L]; i < t->end[Q->L]; i++) {
             b = pair_bound(B, Q->c, node);
-            if (B->pcore[i] <= b && Q->low[t->idx[i]] <= b)
+            if (B->pcore[i] <= b && B->plow[i] <= b)
                 search(B, node, 0.0, i, NULL);
         }
         return;
@@ -326,6 +327,7 @@ int cl_mst(cl_kdtree *t, const double *x, const int64_t *rows, const double *cor
     boruvka B = {.t = t};
     B.comp = lcae_malloc((size_t)n * sizeof *B.comp);
     B.pcore = lcae_malloc((size_t)n * sizeof *B.pcore);
+    B.plow = lcae_malloc((size_t)n * sizeof *B.plow);
     B.pcomp = lcae_malloc((size_t)n * sizeof *B.pcomp);
     B.bound = lcae_malloc((size_t)n * sizeof *B.bound);
     int64_t *parent = lcae_malloc((size_t)n * sizeof *parent);
@@ -338,7 +340,7 @@ int cl_mst(cl_kdtree *t, const double *x, const int64_t *rows, const double *cor
     /* nbr's rows and entries are positions in the first tree: its points, kept */
     int64_t *idx0 = nbr ? lcae_malloc((size_t)n * sizeof *idx0) : NULL;
     int rc = LCAE_OK;
-    if (!B.comp || !B.pcore || !B.pcomp || !B.bound || !parent || !low || !found || !B.cend ||
+    if (!B.comp || !B.pcore || !B.plow || !B.pcomp || !B.bound || !parent || !low || !found || !B.cend ||
         !cbest || !edges || (nbr && !idx0)) {
         rc = LCAE_ENOMEM;
         goto done;
@@ -360,6 +362,7 @@ int cl_mst(cl_kdtree *t, const double *x, const int64_t *rows, const double *cor
             goto done;
         for (int64_t i = 0; i < n; i++) {
             B.pcore[i] = core[t->idx[i]];
+            B.plow[i] = low[t->idx[i]];
             B.pcomp[i] = B.comp[t->idx[i]];
             B.bound[i] = INFINITY;
         }
@@ -400,7 +403,7 @@ int cl_mst(cl_kdtree *t, const double *x, const int64_t *rows, const double *cor
             for (int64_t L = 0; L < t->n_nodes; L++) {
                 if (t->left[L] >= 0)
                     continue;
-                leaf_query Q = {L, B.pcomp[t->start[L]], low};
+                leaf_query Q = {L, B.pcomp[t->start[L]]};
                 walk(&B, &Q, 0, 0.0);
             }
             /* every edge of p lighter than its component's bound was examined, from
@@ -459,6 +462,7 @@ int cl_mst(cl_kdtree *t, const double *x, const int64_t *rows, const double *cor
 done:
     free(B.comp);
     free(B.pcore);
+    free(B.plow);
     free(B.pcomp);
     free(B.comp1);
     free(B.node_pt);
