@@ -51,7 +51,8 @@ struct cl_kdtree {
                                   * the centre in float, zeros past d (cl_node_lb2) */
     double lb_shrink;            /* see cl_node_lb2 */
     int leaves_by_core;          /* grouped: each leaf's points by ascending core distance */
-    double *core_pos;            /* (n) grouped: the core distance at each tree position */
+    double *core_pos;            /* (n) the core distance at each tree position (grouped
+                                  * trees, and a plain one after cl_kdtree_set_core) */
     /* the kernels for this processor (kernels.c): cl_leaf_candidates's mask
      * for float limit lim, and cl_node_lb2's squared box and centre distances */
     uint64_t (*cand)(const cl_kdtree *t, int64_t leaf, int64_t c0, int64_t cnt,
@@ -89,6 +90,8 @@ int cl_kdtree_build(cl_kdtree *t, const double *x, const int64_t *rows, int64_t 
  * leaf's points are in ascending core distance (ties by point). */
 int cl_kdtree_build_grouped(cl_kdtree *t, const double *x, const int64_t *rows,
                             const double *core, const int64_t *group);
+/* t->core_pos from core (by point), allocated on the first call. */
+int cl_kdtree_set_core(cl_kdtree *t, const double *core);
 void cl_kdtree_free(cl_kdtree *t);
 
 /* Squared Euclidean distance, summed over features in order (as the library does). */

@@ -401,6 +401,17 @@ static int64_t build_top(grouped *g, int64_t cs, int64_t ce)
     return node;
 }
 
+int cl_kdtree_set_core(cl_kdtree *t, const double *core)
+{
+    if (!t->core_pos)
+        t->core_pos = lcae_malloc((size_t)t->n * sizeof *t->core_pos);
+    if (!t->core_pos)
+        return LCAE_ENOMEM;
+    for (int64_t p = 0; p < t->n; p++)
+        t->core_pos[p] = core[t->idx[p]];
+    return LCAE_OK;
+}
+
 int cl_kdtree_build_grouped(cl_kdtree *t, const double *x, const int64_t *rows,
                             const double *core, const int64_t *group)
 {
@@ -449,13 +460,8 @@ int cl_kdtree_build_grouped(cl_kdtree *t, const double *x, const int64_t *rows,
     t->leaf = t->grouped_leaf;
     t->leaves_by_core = 1;
     build_top(&g, 0, G);
-    if (!t->core_pos)
-        t->core_pos = lcae_malloc((size_t)n * sizeof *t->core_pos);
-    if (g.b.failed || !t->core_pos || finish(t, x, rows))
+    if (g.b.failed || finish(t, x, rows) || cl_kdtree_set_core(t, core))
         rc = lcae_fail(LCAE_ENOMEM, "out of memory (k-d tree of %lld points)", (long long)n);
-    else
-        for (int64_t p = 0; p < n; p++)
-            t->core_pos[p] = core[t->idx[p]];
 done:
     free(g.first);
     free(g.count);

@@ -49,7 +49,7 @@ static inline int key_less(double w, int64_t lo, int64_t hi, const edge_key *b)
 typedef struct {
     const cl_kdtree *t;
     int64_t *comp;       /* (n) by point: its component (a point id) */
-    double *pcore;       /* (n) by tree position: core distance */
+    const double *pcore; /* (n) by tree position: core distance (the tree's core_pos) */
     double *plow;        /* (n) by tree position: the lower bound of its cheapest edge
                           * (cl_mst's low, by point) as the round began */
     int64_t *pcomp;      /* (n) by tree position: component */
@@ -326,7 +326,6 @@ int cl_mst(cl_kdtree *t, const double *x, const int64_t *rows, const double *cor
     int64_t n = t->n, node_cap = 0;
     boruvka B = {.t = t};
     B.comp = lcae_malloc((size_t)n * sizeof *B.comp);
-    B.pcore = lcae_malloc((size_t)n * sizeof *B.pcore);
     B.plow = lcae_malloc((size_t)n * sizeof *B.plow);
     B.pcomp = lcae_malloc((size_t)n * sizeof *B.pcomp);
     B.bound = lcae_malloc((size_t)n * sizeof *B.bound);
@@ -340,7 +339,7 @@ int cl_mst(cl_kdtree *t, const double *x, const int64_t *rows, const double *cor
     /* nbr's rows and entries are positions in the first tree: its points, kept */
     int64_t *idx0 = nbr ? lcae_malloc((size_t)n * sizeof *idx0) : NULL;
     int rc = LCAE_OK;
-    if (!B.comp || !B.pcore || !B.plow || !B.pcomp || !B.bound || !parent || !low || !found || !B.cend ||
+    if (!B.comp || !B.plow || !B.pcomp || !B.bound || !parent || !low || !found || !B.cend ||
         !cbest || !edges || (nbr && !idx0)) {
         rc = LCAE_ENOMEM;
         goto done;
@@ -358,10 +357,12 @@ int cl_mst(cl_kdtree *t, const double *x, const int64_t *rows, const double *cor
     for (int round = 0; n_edges < n - 1; round++) {
         if (round > 0 && (rc = cl_kdtree_build_grouped(t, x, rows, core, B.comp)))
             goto done;
+        if (round == 0 && (rc = cl_kdtree_set_core(t, core))) /* the grouped build sets it */
+            goto done;
+        B.pcore = t->core_pos;
         if ((rc = size_nodes(&B, &node_cap)))
             goto done;
         for (int64_t i = 0; i < n; i++) {
-            B.pcore[i] = core[t->idx[i]];
             B.plow[i] = low[t->idx[i]];
             B.pcomp[i] = B.comp[t->idx[i]];
             B.bound[i] = INFINITY;
@@ -461,7 +462,6 @@ int cl_mst(cl_kdtree *t, const double *x, const int64_t *rows, const double *cor
     }
 done:
     free(B.comp);
-    free(B.pcore);
     free(B.plow);
     free(B.pcomp);
     free(B.comp1);
