@@ -24,6 +24,10 @@ static inline int64_t cl_knn_leaf(int64_t d)
 }
 #define CL_GROUPED_LEAF 128
 #define CL_LEAF_MAX 512 /* the largest of them */
+/* Points per chunk of a plain tree's leaf (one call of cl_leaf_candidates), and the most
+ * chunks a leaf has (fewer than 2 CL_LEAF_MAX points). */
+#define CL_CHUNK 64
+#define CL_LEAF_CHUNKS (2 * CL_LEAF_MAX / CL_CHUNK)
 
 /* A k-d tree over n points, point i being row rows[i] of x (rows NULL: row i). Points
  * are copied into tree order: tree position p holds point idx[p], features cl_pt(tree, p)
@@ -53,11 +57,20 @@ struct cl_kdtree {
     int leaves_by_core;          /* grouped: each leaf's points by ascending core distance */
     double *core_pos;            /* (n) the core distance at each tree position (grouped
                                   * trees, and a plain one after cl_kdtree_set_core) */
+    /* plain trees only (NULL in grouped ones): each leaf's points come in chunks of
+     * CL_CHUNK, the first at the leaf's start, each chunk a k-d cell of its own (the leaf
+     * split at multiples of CL_CHUNK). Their float boxes (from pts32), by leaf, chunks
+     * across: chunk32 + leaf_index * 2 * d * CL_LEAF_CHUNKS holds lo of chunk c in
+     * coordinate k at [k * CL_LEAF_CHUNKS + c], hi at [(d + k) * CL_LEAF_CHUNKS + c] */
+    float *chunk32;
+    int64_t *chunk_off;          /* (n_nodes) leaves: leaf_index * 2 * d * CL_LEAF_CHUNKS */
     /* the kernels for this processor (kernels.c): cl_leaf_candidates's mask
      * for float limit lim, and cl_node_lb2's squared box and centre distances */
     uint64_t (*cand)(const cl_kdtree *t, int64_t leaf, int64_t c0, int64_t cnt,
                      const float *q32, float lim);
     void (*sums)(const cl_kdtree *t, int64_t a, int64_t b, int64_t pos, double out[4]);
+    void (*chunk_sums)(const float *box, const float *q32, int64_t d,
+                       float out[CL_LEAF_CHUNKS]);
 };
 
 #define CL_DLANES 8 /* doubles per vector in cl_node_lb2 */
@@ -160,6 +173,19 @@ static inline int64_t cl_leaf_core_prefix(const cl_kdtree *t, int64_t leaf, doub
     return lo;
 }
 
+/* rd_lim (finite, >= 0) rounded up to float, so that no candidate is lost. */
+static inline float cl_f32_round_up(double rd_lim)
+{
+    float lim = (float)rd_lim;
+    if ((double)lim < rd_lim) { /* the next float up */
+        uint32_t bits;
+        memcpy(&bits, &lim, sizeof bits);
+        bits++;
+        memcpy(&lim, &bits, sizeof lim);
+    }
+    return lim;
+}
+
 /* Bit j set for each point c0 + j of the leaf (j < 64, c0 + j < cnt, cnt at most its
  * count: the leaf's first cnt points) whose float squared distance from q32 (d floats)
  * is at most rd_lim (a squared distance from cl_f32_limit): the candidates that the
@@ -172,14 +198,22 @@ static inline uint64_t cl_leaf_candidates(const cl_kdtree *t, int64_t leaf, int6
     uint64_t all = cnt - c0 < 64 ? (UINT64_C(1) << (cnt - c0)) - 1 : ~UINT64_C(0);
     if (isinf(rd_lim)) /* no bound yet, or coordinates beyond float's range (inf - inf) */
         return all;
-    float lim = (float)rd_lim; /* rounded up, so that no candidate is lost */
-    if ((double)lim < rd_lim) { /* the next float up: lim is finite and >= +0 here */
-        uint32_t bits;
-        memcpy(&bits, &lim, sizeof bits);
-        bits++;
-        memcpy(&lim, &bits, sizeof lim);
-    }
-    return t->cand(t, leaf, c0, cnt, q32, lim) & all;
+    return t->cand(t, leaf, c0, cnt, q32, cl_f32_round_up(rd_lim)) & all;
+}
+
+/* Whether cl_leaf_candidates(..., q32, rd_lim) is certain to find no candidate in a
+ * chunk of a plain tree's leaf, from sum, the chunk's float squared box distance
+ * (t->chunk_sums): 0 if unsure. The box sum comes from the same float coordinates as the
+ * candidates' sums, and each box term is at most the point's (rounding is monotone), so
+ * the box's exact sum is at most every point's; both float sums are within a relative
+ * (d + 2) 2^-24 of their exact sums (f32_rel is twice that), hence a box sum above lim /
+ * (1 - 2 f32_rel), lim rounded to float as cl_leaf_candidates rounds it, leaves every
+ * point's sum above lim. (The 2^-100 covers subnormal squares, rounded absolutely.) */
+static inline int cl_chunk_far(const cl_kdtree *t, float sum, double rd_lim)
+{
+    if (isinf(rd_lim))
+        return 0;
+    return (double)sum * (1 - 2 * t->f32_rel) - 0x1p-100 > (double)cl_f32_round_up(rd_lim);
 }
 
 /* Lower bounds of the distance from the point at tree position pos to any point of

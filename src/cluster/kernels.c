@@ -63,6 +63,7 @@ void cl_pick_kernels(cl_kdtree *t)
 {
     t->cand = leaf_candidates_base;
     t->sums = node_sums_base;
+    t->chunk_sums = chunk_sums_base;
 #ifdef CL_X86_KERNELS
     const char *cap = getenv("LCAE_SIMD");
     int no512 = cap && (!strcmp(cap, "avx2") || !strcmp(cap, "base"));
@@ -71,9 +72,11 @@ void cl_pick_kernels(cl_kdtree *t)
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma") && !no512) {
         t->cand = leaf_candidates_avx512;
         t->sums = node_sums_avx512;
+        t->chunk_sums = chunk_sums_avx512;
     } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && !no256) {
         t->cand = leaf_candidates_avx2;
         t->sums = node_sums_avx2;
+        t->chunk_sums = chunk_sums_avx2;
     }
 #endif
 }

@@ -120,3 +120,27 @@ static KTARGET void KNAME(node_sums)(const cl_kdtree *t, int64_t a, int64_t b, i
         out[2 * c + 1] = sc;
     }
 }
+
+/* cl_chunk_far's float sums for every chunk of a leaf: out[c] the squared distance
+ * from q32 to chunk c's box (box: the leaf's boxes, chunks across; t->chunk32), each
+ * coordinate's term max(lo - q, q - hi, 0) squared. */
+typedef int32_t KNAME(fm) __attribute__((vector_size(KW * sizeof(int32_t))));
+static KTARGET void KNAME(chunk_sums)(const float *box, const float *q32, int64_t d,
+                                      float out[CL_LEAF_CHUNKS])
+{
+    KNAME(fv) zero = {0};
+    for (int c = 0; c < CL_LEAF_CHUNKS; c += KW) {
+        KNAME(fv) acc = {0};
+        for (int64_t k = 0; k < d; k++) {
+            KNAME(fv) l, h;
+            memcpy(&l, box + k * CL_LEAF_CHUNKS + c, sizeof l);
+            memcpy(&h, box + (d + k) * CL_LEAF_CHUNKS + c, sizeof h);
+            /* at most one of below and above is positive (lo <= hi): the other is cleared */
+            KNAME(fv) below = l - q32[k], above = q32[k] - h;
+            below = (KNAME(fv))((KNAME(fm))below & (below > zero));
+            above = (KNAME(fv))((KNAME(fm))above & (above > zero));
+            acc += below * below + above * above;
+        }
+        memcpy(out + c, &acc, sizeof acc);
+    }
+}
