@@ -9,7 +9,7 @@
  * node is skipped when it holds no clustered point, or when the larger of core(q), the
  * smallest core distance of its clustered points and its distance bound exceeds the
  * best mutual reachability found (equals it, with a distance bound above the best's
- * distance). */
+ * distance). The noise points of a leaf search together (batch_search). */
 #include "cluster_internal.h"
 
 #include <math.h>
@@ -73,24 +73,60 @@ static inline int may_hold(const assign_ctx *A, int64_t node, double mr, double 
     return mr < b->mr || (mr == b->mr && lb <= b->dist);
 }
 
-static void search(const assign_ctx *A, int64_t node, int64_t pos, double cq, nearest *b)
+/* The noise points of one leaf (tree positions q[0..]) search the tree together, each
+ * with its own core distance cq[] and best b[] and pruned by its own bounds, exactly as
+ * it would be alone; what they share is the walk, so that a node's bounds and a leaf's
+ * points are read from memory once for all of them (as the core distances' searches do:
+ * kdtree.c). One noise point at a time, the 1,048,576-point blob set's 127,254 noise
+ * points took 70.5 s. */
+typedef struct {
+    const assign_ctx *A;
+    const int64_t *q;
+    const double *cq;
+    nearest *b;
+} noise_batch;
+
+/* node for the queries act[0..nact), each of which may have a closer point in it: the
+ * children for those it may hold, the child of the smaller summed bound first; the
+ * second child's list is checked again after the first, which may have tightened the
+ * bests. */
+static void batch_search(const noise_batch *N, int64_t node, const int32_t *act, int nact)
 {
+    const assign_ctx *A = N->A;
     const cl_kdtree *t = A->t;
     if (t->left[node] < 0) {
-        scan_leaf(A, node, pos, cq, b);
+        for (int a = 0; a < nact; a++)
+            scan_leaf(A, node, N->q[act[a]], N->cq[act[a]], &N->b[act[a]]);
         return;
     }
+    int32_t in[2][2 * CL_LEAF_MAX];
+    double lbs[2][2 * CL_LEAF_MAX], sum[2] = {0, 0};
+    int nin[2] = {0, 0};
     int64_t child[2] = {t->left[node], t->right[node]};
-    double lb[2], mr[2];
-    cl_node_lb2(t, child[0], child[1], pos, &lb[0], &lb[1]);
-    for (int c = 0; c < 2; c++)
-        mr[c] = cl_max(cl_max(cq, A->node_core[child[c]]), lb[c]);
-    /* the child with the smaller bound first (then the nearer): it tightens the best */
-    int first = mr[1] < mr[0] || (mr[1] == mr[0] && lb[1] < lb[0]);
-    for (int k = 0; k < 2; k++) {
-        int c = k ? !first : first;
-        if (may_hold(A, child[c], mr[c], lb[c], b))
-            search(A, child[c], pos, cq, b);
+    for (int a = 0; a < nact; a++) {
+        int32_t k = act[a];
+        double lb[2];
+        cl_node_lb2(t, child[0], child[1], N->q[k], &lb[0], &lb[1]);
+        for (int c = 0; c < 2; c++) {
+            double mr = cl_max(cl_max(N->cq[k], A->node_core[child[c]]), lb[c]);
+            sum[c] += mr;
+            if (may_hold(A, child[c], mr, lb[c], &N->b[k])) {
+                lbs[c][nin[c]] = lb[c];
+                in[c][nin[c]++] = k;
+            }
+        }
+    }
+    int first = sum[1] < sum[0];
+    for (int i = 0; i < 2; i++) {
+        int c = i ? !first : first, n = 0;
+        for (int a = 0; a < nin[c]; a++) { /* the bests may have moved meanwhile */
+            int32_t k = in[c][a];
+            double mr = cl_max(cl_max(N->cq[k], A->node_core[child[c]]), lbs[c][a]);
+            if (may_hold(A, child[c], mr, lbs[c][a], &N->b[k]))
+                in[c][n++] = k;
+        }
+        if (n > 0)
+            batch_search(N, child[c], in[c], n);
     }
 }
 
@@ -124,22 +160,42 @@ int cl_assign_noise(const cl_kdtree *t, const double *core, const int32_t *label
     assign_ctx A = {t, core, label, node_core, node_clustered};
     int64_t noise = t->n - (t->n_nodes ? node_clustered[0] : 0), done = 0;
     lcae_progress_begin(prog, "noise assignment", noise, "points");
-    /* tree order: neighbouring queries walk the same nodes */
-#pragma omp parallel for schedule(dynamic, 64)
-    for (int64_t pos = 0; pos < t->n; pos++) {
-        int64_t i = t->idx[pos];
-        if (label[i] >= 0 || node_clustered[0] == 0) {
-            full[i] = label[i];
-            continue;
-        }
-        nearest b = {INFINITY, INFINITY, INT64_MAX};
-        search(&A, 0, pos, core[i], &b);
-        full[i] = label[b.point];
-        int64_t now;
+    for (int64_t pos = 0; pos < t->n; pos++) /* clustered points keep their labels */
+        if (label[t->idx[pos]] >= 0 || node_clustered[0] == 0)
+            full[t->idx[pos]] = label[t->idx[pos]];
+#pragma omp parallel
+    {
+        int64_t q[2 * CL_LEAF_MAX];
+        double cq[2 * CL_LEAF_MAX];
+        nearest b[2 * CL_LEAF_MAX];
+        int32_t all[2 * CL_LEAF_MAX];
+        for (int i = 0; i < 2 * CL_LEAF_MAX; i++)
+            all[i] = i;
+        noise_batch N = {&A, q, cq, b};
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t leaf = 0; leaf < t->n_nodes; leaf++) {
+            if (t->left[leaf] >= 0 || node_clustered[0] == 0)
+                continue;
+            int nq = 0;
+            for (int64_t pos = t->start[leaf]; pos < t->end[leaf]; pos++) {
+                int64_t i = t->idx[pos];
+                if (label[i] >= 0)
+                    continue;
+                q[nq] = pos;
+                cq[nq] = core[i];
+                b[nq++] = (nearest){INFINITY, INFINITY, INT64_MAX};
+            }
+            if (nq == 0)
+                continue;
+            batch_search(&N, 0, all, nq);
+            for (int k = 0; k < nq; k++)
+                full[t->idx[q[k]]] = label[b[k].point];
+            int64_t now;
 #pragma omp atomic capture
-        now = ++done;
-        if (omp_get_thread_num() == 0 && now % 1024 == 0)
-            lcae_progress_update(prog, now, NULL);
+            now = done += nq;
+            if (omp_get_thread_num() == 0)
+                lcae_progress_update(prog, now, NULL);
+        }
     }
     lcae_progress_update(prog, noise, NULL);
     lcae_progress_end(prog, NULL);
