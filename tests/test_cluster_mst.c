@@ -93,9 +93,9 @@ static void check_set(const char *name, const double *x, int64_t n, int64_t d, i
     static const char *const simd[] = {"widest", "avx2", "base"};
     /* lcae's leaves, and small ones: at lcae's, 1,200 points in 16 dimensions make a
      * tree of two leaves; at 8 (16 in the spanning tree's grouped trees) the searches
-     * walk deep trees */
-    static const int64_t leaves[2][2] = {{0, 0}, {8, 16}};
-    for (int run = 0; run < 12; run++) {
+     * walk deep trees; and the grouped trees' largest leaf size (CL_LEAF_MAX) */
+    static const int64_t leaves[3][2] = {{0, 0}, {8, 16}, {0, CL_LEAF_MAX}};
+    for (int run = 0; run < 18; run++) {
         int with_nbr = run & 1;
         const int64_t *leaf = leaves[run / 6];
         setenv("LCAE_SIMD", simd[run / 2 % 3], 1);
@@ -115,7 +115,7 @@ static void check_set(const char *name, const double *x, int64_t n, int64_t d, i
             bad_edge += ea[e] != want[e].lo || eb[e] != want[e].hi || ew[e] != want[e].w;
         printf("  %-28s n %5lld d %2lld k %2lld leaves %-7s %-6s %s: %lld core distances and "
                "%lld edges differ from brute force%s", name, (long long)n, (long long)d,
-               (long long)k, leaf[0] ? "8, 16" : "lcae's", simd[run / 2 % 3],
+               (long long)k, leaf[0] ? "8, 16" : leaf[1] ? "g. 512" : "lcae's", simd[run / 2 % 3],
                with_nbr ? "with knn lists" : "tree only     ",
                (long long)bad_core,
                (long long)bad_edge, with_nbr ? "" : "\n");
@@ -149,6 +149,11 @@ int main(void)
     check_set("one dimension", x, n, 1, 10);
     check_set("blobs", x, n, d, 10);
     check_set("blobs, min_samples 60", x, n, d, 60);
+    /* two groups on a line, 700 and 600 points, 9 apart: several rounds, the last
+     * joining two components that are one grouped leaf each at CL_LEAF_MAX */
+    for (int64_t i = 0; i < 1300; i++)
+        x[i] = (i < 700 ? 0 : 10) + uniform();
+    check_set("two groups on a line", x, 1300, 1, 3);
     /* a 3-valued grid in 3 dimensions: 27 places, many duplicates and equal distances */
     n = 1000, d = 3;
     for (int64_t i = 0; i < n * d; i++)

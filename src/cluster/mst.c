@@ -259,7 +259,7 @@ static void walk(const boruvka *B, const leaf_query *Q, int64_t node, double nod
     double b = pair_bound(B, Q->c, node);
     if (cl_max(cl_max(B->core1[Q->L], other), node_lb) > b)
         return;
-    if (t->end[node] - t->start[node] <= WALK_ALONE) {
+    if (t->end[node] - t->start[node] <= WALK_ALONE || t->left[node] < 0) { /* or a leaf */
         int32_t act[2 * CL_LEAF_MAX];
         double lbs[2 * CL_LEAF_MAX];
         int nact = 0;
