@@ -197,7 +197,7 @@ static void search(const boruvka *B, int64_t node, double node_lb, int64_t i, ed
  * 1.2 s with 512, 2.3 s with 128, 1.5 s with 8192, 1.4 s searching alone from the root;
  * on 262,144 points 13.5 s with 512, 18.5 s alone (those figures with each point
  * searching alone below WALK_ALONE; together, the 1,048,576-point set's spanning tree
- * took 55.7 and 56.0 s against 60.6 and 66.5 s, alternated). */
+ * took 55.7, 56.0 and 66.3 s against 60.6, 66.5 and 71.4 s, alternated in pairs). */
 #define WALK_ALONE 512
 typedef struct {
     int64_t L, c;
