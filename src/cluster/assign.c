@@ -160,9 +160,9 @@ int cl_assign_noise(const cl_kdtree *t, const double *core, const int32_t *label
     assign_ctx A = {t, core, label, node_core, node_clustered};
     int64_t noise = t->n - (t->n_nodes ? node_clustered[0] : 0), done = 0;
     lcae_progress_begin(prog, "noise assignment", noise, "points");
-    for (int64_t pos = 0; pos < t->n; pos++) /* clustered points keep their labels */
-        if (label[t->idx[pos]] >= 0 || node_clustered[0] == 0)
-            full[t->idx[pos]] = label[t->idx[pos]];
+    for (int64_t pos = 0; pos < t->n; pos++) /* the noise's are replaced below */
+        full[t->idx[pos]] = label[t->idx[pos]];
+    if (noise > 0 && node_clustered[0] > 0) /* else every point keeps its label */
 #pragma omp parallel
     {
         int64_t q[2 * CL_LEAF_MAX];
@@ -174,7 +174,7 @@ int cl_assign_noise(const cl_kdtree *t, const double *core, const int32_t *label
         noise_batch N = {&A, q, cq, b};
 #pragma omp for schedule(dynamic, 1)
         for (int64_t leaf = 0; leaf < t->n_nodes; leaf++) {
-            if (t->left[leaf] >= 0 || node_clustered[0] == 0)
+            if (t->left[leaf] >= 0)
                 continue;
             int nq = 0;
             for (int64_t pos = t->start[leaf]; pos < t->end[leaf]; pos++) {

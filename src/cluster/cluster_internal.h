@@ -203,17 +203,16 @@ static inline uint64_t cl_leaf_candidates(const cl_kdtree *t, int64_t leaf, int6
 
 /* Whether cl_leaf_candidates(..., q32, rd_lim) is certain to find no candidate in a
  * chunk of a plain tree's leaf, from sum, the chunk's float squared box distance
- * (t->chunk_sums): 0 if unsure. The box sum comes from the same float coordinates as the
- * candidates' sums, and each box term is at most the point's (rounding is monotone), so
- * the box's exact sum is at most every point's; both float sums are within a relative
- * (d + 2) 2^-24 of their exact sums (f32_rel is twice that), hence a box sum above lim /
- * (1 - 2 f32_rel), lim rounded to float as cl_leaf_candidates rounds it, leaves every
- * point's sum above lim. (The 2^-100 covers subnormal squares, rounded absolutely.) */
-static inline int cl_chunk_far(const cl_kdtree *t, float sum, double rd_lim)
+ * (t->chunk_sums), and lim, rd_lim rounded up to float as cl_leaf_candidates rounds it
+ * (cl_f32_round_up; +inf for no bound): 0 if unsure. The box sum comes from the same
+ * float coordinates as the candidates' sums, and each box term is at most the point's
+ * (rounding is monotone), so the box's exact sum is at most every point's; both float
+ * sums are within a relative (d + 2) 2^-24 of their exact sums (f32_rel is twice that),
+ * hence a box sum above lim / (1 - 2 f32_rel) leaves every point's sum above lim. (The
+ * 2^-100 covers subnormal squares, rounded absolutely.) */
+static inline int cl_chunk_far(const cl_kdtree *t, float sum, float lim)
 {
-    if (isinf(rd_lim))
-        return 0;
-    return (double)sum * (1 - 2 * t->f32_rel) - 0x1p-100 > (double)cl_f32_round_up(rd_lim);
+    return !isinf(lim) && (double)sum * (1 - 2 * t->f32_rel) - 0x1p-100 > (double)lim;
 }
 
 /* Lower bounds of the distance from the point at tree position pos to any point of

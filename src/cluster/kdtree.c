@@ -589,24 +589,27 @@ static void batch_scan(const knn_batch *B, int64_t R, const int32_t *act, int na
 {
     const cl_kdtree *t = B->t;
     int64_t d = t->d, m = B->m, cnt = t->end[R] - t->start[R];
+    int chunked = t->chunk32 && cnt > CL_CHUNK; /* one chunk: the leaf's own box */
     for (int a = 0; a < nact; a++) {
         int64_t p = B->q0 + act[a];
         double *rd = B->rd + act[a] * (m + 1);
         int64_t *pos = B->pos + act[a] * (m + 1);
         const double *q = cl_pt(t, p);
-        /* the float limit of the heap's top, again only when the top changed (a square
-         * root per chunk cost more than the chunk's test) */
-        double top = rd[0], lim = cl_f32_limit(t->f32_abs, t->f32_rel, top);
+        /* the float limit of the heap's top (double, and rounded to float for the chunk
+         * test), again only when the top changed (a square root per chunk cost more than
+         * the chunk's test) */
+        double top = rd[0], lim = INFINITY;
+        float lim32 = INFINITY;
         float box[CL_LEAF_CHUNKS];
-        int chunked = t->chunk32 && cnt > CL_CHUNK; /* one chunk: the leaf's own box */
         if (chunked)
             t->chunk_sums(t->chunk32 + t->chunk_off[R], t->pts32 + p * d, d, box);
         for (int64_t c0 = 0; c0 < cnt; c0 += CL_CHUNK) {
-            if (rd[0] != top) {
+            if (c0 == 0 || rd[0] != top) {
                 top = rd[0];
                 lim = cl_f32_limit(t->f32_abs, t->f32_rel, top);
+                lim32 = isinf(lim) ? INFINITY : cl_f32_round_up(lim);
             }
-            if (chunked && cl_chunk_far(t, box[c0 / CL_CHUNK], lim))
+            if (chunked && cl_chunk_far(t, box[c0 / CL_CHUNK], lim32))
                 continue;
             uint64_t cand = cl_leaf_candidates(t, R, c0, cnt, t->pts32 + p * d, lim);
             /* two candidates at a time: their sums are two independent chains of
