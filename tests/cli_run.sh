@@ -83,17 +83,25 @@ grep -q '"chosen_restart"' "$d/invariant/model.log.json" || fail "invariant log:
 # --restart-choice agreement (the default): each restart's labels (HDBSCAN on its 10
 # invariant features) agree with the others' by the sum of scikit-learn's ARIs as the
 # log says, and the kept model is the restart of highest agreement (ties within 1e-9:
-# the lower final loss), byte for byte
-/usr/bin/python3 - "$d/invariant" <<'EOF' || fail "restart kept by agreement"
-import filecmp, json, sys
+# the lower final loss), byte for byte. check_agreement DIR STEP: the restarts encoded
+# and clustered on the 16 x 16 scan's sub-grid of every STEP-th row and column, their
+# latents the whole scan's encoding (the encode stage's, of the kept model; lcae
+# encode's for the others) at those positions.
+check_agreement() {
+  /usr/bin/python3 - "$1" "$2" "$lcae" "$d/sample/scan_x16_y16.raw" "$d/stats/beam_position.npy" \
+    "$t" <<'EOF' || fail "restart kept by agreement (sub-grid step $2)"
+import filecmp, json, subprocess, sys
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
-d = sys.argv[1]
+d, step, lcae, scan, beam, tmp = sys.argv[1], int(sys.argv[2]), *sys.argv[3:]
 log = json.load(open(f"{d}/model.log.json"))
 rs = log["restarts"]
 labels = {r["restart"]: np.load(f"{d}/model.restart{r['restart']}.labels.npy") for r in rs}
 bad = [] if log["restart_choice"] == "agreement" else [f"restart_choice {log['restart_choice']}"]
+grid = (16 + step - 1) // step
 for r in rs:
+    if labels[r["restart"]].shape != (grid * grid,):
+        bad.append(f"restart {r['restart']}: labels {labels[r['restart']].shape}, expected {grid * grid}")
     want = sum(adjusted_rand_score(labels[r["restart"]], labels[o["restart"]])
                for o in rs if o is not r)
     if abs(want - r["agreement"]) > 1e-9:
@@ -104,14 +112,27 @@ if log["chosen_restart"] != best["restart"]:
 if not filecmp.cmp(f"{d}/model.safetensors", f"{d}/model.restart{best['restart']}.safetensors",
                    shallow=False):
     bad.append("model.safetensors is not the kept restart's")
-z = np.load(f"{d}/model.restart{best['restart']}.latent.npy")
-if not np.array_equal(z, np.load(f"{d}/latent.npy")):
-    bad.append("the kept restart's latent is not the encode stage's")
+for r in rs:
+    k = r["restart"]
+    if k == best["restart"]:
+        whole = np.load(f"{d}/latent.npy")
+    else:
+        subprocess.run([lcae, "encode", scan, "-m", f"{d}/model.restart{k}.safetensors",
+                        "--beam-map", beam, "-o", f"{tmp}/whole.npy", "-q"], check=True)
+        whole = np.load(f"{tmp}/whole.npy")
+    want = whole.reshape(16, 16, -1)[::step, ::step].reshape(grid * grid, -1)
+    z = np.load(f"{d}/model.restart{k}.latent.npy")
+    # the same positions in other batches: sgemm's blocking may round otherwise
+    same = np.array_equal(z, want) if step == 1 else np.allclose(z, want, rtol=1e-4, atol=1e-5)
+    if not same:
+        bad.append(f"restart {k}'s latent is not the whole scan's encoding at its positions")
 if len(set(round(r["agreement"], 6) for r in rs)) < 2:
     bad.append("every restart agrees equally: the test cannot tell the rules apart")
 print("\n".join(bad), file=sys.stderr)
 sys.exit(1 if bad else 0)
 EOF
+}
+check_agreement "$d/invariant" 1
 grep -q 'kept restart [1-3], the one whose clustering agrees most' "$d/report/report.html" ||
   fail "report: the restarts and the rule that kept one are not shown"
 grep -q '"restart_choice":[[:space:]]*"agreement"' "$d/report/report.json" || fail "report.json: no restart_choice"
@@ -165,6 +186,18 @@ ok = (log["restart_choice"] == "final_loss" and log["chosen_restart"] == best an
       and not any("agreement" in r for r in log["restarts"]))
 sys.exit(0 if ok else 1)
 EOF
+# --restart-positions 64: the agreement encodes and clusters the 8 x 8 sub-grid (every
+# 2nd row and column of 16 x 16), min_samples 4 / 2^2 = 1 and min_cluster_size 8 / 4 = 2
+# there; the choice again, not the training, and the run's own maps are the whole scan's
+run "$lcae" run -o "$d" "${tiny[@]}" --min-samples 4 --restart-positions 64
+expect_rc 0 "run with --restart-positions 64"
+grep -q 'invariant/train: up to date' "$t/err" || fail "--restart-positions retrained: $err"
+grep -q 'invariant/restart: up to date' "$t/err" && fail "--restart-positions did not choose again"
+grep -q 'sub-grid: 8 x 8 positions, every 2nd row and column' "$t/err" ||
+  fail "--restart-positions: the sub-grid is not said: $err"
+check_agreement "$d/invariant" 2
+[ "$(stat -c %s "$d/invariant/labels.npy")" = $((128 + 256 * 4)) ] ||
+  fail "--restart-positions: the cluster stage's labels are not the whole scan's"
 # --invariant-steps trains the rotation-invariant model alone again, for that many steps
 run "$lcae" run -o "$d" "${tiny[@]}" --min-samples 4 --invariant-steps 6
 expect_rc 0 "run with --invariant-steps 6"

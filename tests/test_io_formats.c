@@ -332,8 +332,74 @@ static void test_threads(void)
     }
 }
 
+/* lcae_dataset_subgrid: every pattern of the view is the parent's at (i step, j step),
+ * scan shapes that step does and does not divide, read in uneven batches; and
+ * lcae_subgrid_step against steps worked by hand. */
+static void test_subgrid(void)
+{
+    enum { H = 3, W = 2 };
+    const int64_t shapes[][3] = {{7, 5, 3}, {6, 9, 2}, {4, 4, 1}, {1, 10, 4}, {5, 5, 9}};
+    for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
+        int64_t ny = shapes[k][0], nx = shapes[k][1], step = shapes[k][2];
+        float *data = malloc(sizeof(float) * (size_t)(ny * nx * H * W));
+        for (int64_t i = 0; i < ny * nx * H * W; i++)
+            data[i] = (float)i;
+        lcae_dataset *ds = NULL, *grid = NULL;
+        CHECK(lcae_dataset_from_memory(data, LCAE_DT_F32, ny, nx, H, W, "mem", &ds) == 0);
+        CHECK(lcae_dataset_subgrid(ds, step, &grid) == 0);
+        if (!ds || !grid) {
+            lcae_dataset_close(ds);
+            free(data);
+            continue;
+        }
+        const lcae_dataset_info *g = lcae_dataset_get_info(grid);
+        int64_t gy = 0, gx = 0; /* counted: rows and columns at multiples of step */
+        for (int64_t y = 0; y < ny; y += step)
+            gy++;
+        for (int64_t x = 0; x < nx; x += step)
+            gx++;
+        CHECK_MSG(g->ny == gy && g->nx == gx && g->count == gy * gx && g->h == H && g->w == W,
+                  "%lldx%lld step %lld: view %lldx%lld", (long long)ny, (long long)nx,
+                  (long long)step, (long long)g->ny, (long long)g->nx);
+        float *buf = malloc(sizeof(float) * (size_t)(g->count * H * W));
+        int64_t cut = g->count / 2 + 1 < g->count ? g->count / 2 + 1 : g->count;
+        CHECK(lcae_dataset_read(grid, 0, cut, buf) == 0);
+        CHECK(lcae_dataset_read(grid, cut, g->count - cut, buf + cut * H * W) == 0);
+        int bad = 0;
+        for (int64_t i = 0; i < gy * gx; i++)
+            for (int64_t j = 0; j < H * W; j++)
+                bad += buf[i * H * W + j] !=
+                       data[((i / gx) * step * nx + (i % gx) * step) * H * W + j];
+        CHECK_MSG(bad == 0, "%lldx%lld step %lld: %d values differ", (long long)ny,
+                  (long long)nx, (long long)step, bad);
+        CHECK(lcae_dataset_read(grid, g->count, 1, buf) != 0); /* past its end */
+        free(buf);
+        lcae_dataset_close(grid);
+        lcae_dataset_close(ds);
+        free(data);
+    }
+    lcae_dataset *ds = NULL, *grid = NULL;
+    float one = 0;
+    CHECK(lcae_dataset_from_memory(&one, LCAE_DT_F32, 1, 1, 1, 1, "mem", &ds) == 0);
+    CHECK(lcae_dataset_subgrid(ds, 0, &grid) != 0 && !grid);
+    lcae_dataset_close(ds);
+    /* ny, nx, at most, the step worked by hand: 1000 x 700 at step 3 is 334 x 234 =
+     * 78,156 positions, at step 4 250 x 175 = 43,750; 16 x 16 at step 2 is 64 */
+    const int64_t cases[][4] = {{1024, 1024, 65536, 4}, {1000, 700, 65536, 4},
+                                {128, 128, 65536, 1},   {256, 256, 65536, 1},
+                                {256, 257, 65536, 2},   {16, 16, 64, 2},
+                                {16, 16, 63, 3},        {3, 1000, 10, 100},
+                                {50, 50, 0, 1}};
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++)
+        CHECK_MSG(lcae_subgrid_step(cases[k][0], cases[k][1], cases[k][2]) == cases[k][3],
+                  "%lldx%lld at most %lld: step %lld", (long long)cases[k][0],
+                  (long long)cases[k][1], (long long)cases[k][2],
+                  (long long)lcae_subgrid_step(cases[k][0], cases[k][1], cases[k][2]));
+}
+
 int main(void)
 {
+    test_subgrid();
     test_raw();
     test_npy();
     test_empad();

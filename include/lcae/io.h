@@ -179,6 +179,13 @@ const char *lcae_dataset_path(const lcae_dataset *ds);
 /* Patterns first .. first+count-1 into out (count*h*w float32). Safe to call from
  * several threads at once (readers whose library is not thread-safe serialize). */
 int lcae_dataset_read(lcae_dataset *ds, int64_t first, int64_t count, float *out);
+/* The sub-grid of parent's probe positions (y, x) = (i step, j step), i, j = 0, 1, ...:
+ * a dataset of ceil(ny / step) x ceil(nx / step) patterns, read through parent (which
+ * must outlive it; closing the view leaves parent open). step 1 is every position. */
+int lcae_dataset_subgrid(lcae_dataset *parent, int64_t step, lcae_dataset **out);
+/* The smallest step whose sub-grid of an ny x nx scan has at most max_positions
+ * positions (1 for max_positions 0: every position). */
+int64_t lcae_subgrid_step(int64_t ny, int64_t nx, int64_t max_positions);
 /* A scan the caller holds in memory, C order (ny, nx, h, w) of `dtype` in native byte
  * order (a numpy array): read in place, so `data` must outlive the dataset. `name` names
  * it in messages. */

@@ -54,6 +54,9 @@ typedef struct {
     int64_t invariant_steps;    /* its optimizer steps; 0: train.steps (or epochs) */
     int invariant_restarts;     /* its restarts (lcae_train_options.restarts); 0: train's */
     int restart_choice;         /* a model trained with restarts keeps: LCAE_RESTART_* */
+    int64_t restart_positions;  /* the agreement encodes and clusters at most this many
+                                   positions: the scan's sub-grid (lcae_subgrid_step); 0:
+                                   every position */
     const char *beam_map;       /* centring: the beam positions ((ny, nx, 2) .npy); NULL:
                                    found in the scan (DIR/stats/beam_position.npy) */
     lcae_hdbscan_params hdbscan; /* min_cluster_size 0: lcae_min_cluster_size_for(positions),
@@ -71,7 +74,7 @@ typedef struct {
 
 /* The table (lcae/core.h, lcae_option) of the run's own options: cluster_on_invariant
  * ("cluster-on" all|invariant), invariant_bin, invariant_steps, invariant_restarts,
- * restart_choice ("restart-choice" loss|agreement),
+ * restart_choice ("restart-choice" loss|agreement), restart_positions,
  * encode_batch, force; the stages' are their
  * modules' (lcae_train_option_table, ...). */
 extern const lcae_option lcae_run_option_table[];

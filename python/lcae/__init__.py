@@ -538,7 +538,7 @@ def simulate(out_dir, preset="default", progress=None, **params):
 # ---- the whole experiment -----------------------------------------------------------
 def run(out_dir, data=None, truth_dir=None, sample=None, train=None, hdbscan=None,
         invariant_bin=0, invariant_steps=0, invariant_restarts=0, restart_choice="agreement",
-        cluster_on="all", smooth="off", smooth_size=3,
+        restart_positions=0, cluster_on="all", smooth="off", smooth_size=3,
         fill_radius=0,
         encode_batch=128,
         force=False, figure_format="png,pdf", beam_map=None, progress=None, **open_options):
@@ -550,7 +550,8 @@ def run(out_dir, data=None, truth_dir=None, sample=None, train=None, hdbscan=Non
     positions); invariant_bin, invariant_steps, invariant_restarts: the rotation-invariant
     model's binning, optimizer steps and restarts (0: train's); restart_choice: which
     restart a model trained with restarts keeps, "agreement" or "loss" (lcae run
-    --restart-choice); smooth:
+    --restart-choice); restart_positions: the agreement reads a sub-grid of at most this
+    many positions (lcae run --restart-positions; 0: every position); smooth:
     off, auto or on, smooth_size: the feature maps' smoothing before clustering (lcae
     cluster --smooth, --smooth-size); fill_radius: also the filled maps (lcae cluster
     --fill-radius; 0: none). The
@@ -591,6 +592,7 @@ def run(out_dir, data=None, truth_dir=None, sample=None, train=None, hdbscan=Non
         raise LcaeUsageError(f"restart_choice: expected loss or agreement, found "
                              f"'{restart_choice}'", 2)
     o.restart_choice = choices.index(restart_choice)
+    o.restart_positions = restart_positions
     o.encode_batch, o.force, o.preset = encode_batch, int(force), b"python"
     if beam_map is not None:
         o.beam_map = os.fspath(beam_map).encode()

@@ -240,7 +240,7 @@ class RunOptions(C.Structure):
     _fields_ = [("data", C.c_char_p), ("open", OpenOptions), ("truth_dir", C.c_char_p),
                 ("sim", SimParams), ("train", TrainOptions), ("invariant_bin", i32),
                 ("invariant_steps", i64), ("invariant_restarts", i32),
-                ("restart_choice", i32), ("beam_map", C.c_char_p),
+                ("restart_choice", i32), ("restart_positions", i64), ("beam_map", C.c_char_p),
                 ("hdbscan", HdbscanParams), ("cluster_on_invariant", i32),
                 ("smooth", SmoothParams),
                 ("encode_batch", i32), ("force", i32), ("preset", C.c_char_p),

@@ -12,8 +12,8 @@ static const char *figure_format = "png,pdf";
 /* the run's own options (cluster_on_invariant, invariant_bin, encode_batch, force), from
  * the library's table */
 static lcae_run_options run_opts;
-static cli_option run_table[8];
-static cli_field run_fields[8];
+static cli_option run_table[9];
+static cli_field run_fields[9];
 
 /* The built-in sample's main parameters (LCAE_SIM_MAIN), under names of their own: in
  * lcae run, --scan is the scan file's shape and --seed, --batch are the training's. They

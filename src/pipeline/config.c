@@ -33,6 +33,11 @@ const lcae_option lcae_run_option_table[] = {
      "whose clustering (HDBSCAN as the cluster stage's, on the invariant features of a "
      "model that has them) agrees most with the other restarts' (default; docs/model.md)",
      0},
+    {"restart-positions", NULL, LCAE_OPT_I64, RUN(restart_positions), 0, 0, HUGE_VAL, NULL,
+     "N", "the agreement among restarts encodes and clusters at most N positions, the "
+     "scan's sub-grid of every step-th row and column (65536: a 1024 x 1024 scan at every "
+     "4th, 15x faster, but it may keep another restart: docs/model.md); 0: every position "
+     "(default)", 0},
     {"encode-batch", NULL, LCAE_OPT_INT, RUN(encode_batch), LCAE_ENCODE_BATCH, 1, HUGE_VAL, NULL,
      "B", "patterns per encoding batch (default)", 0},
     {"force", NULL, LCAE_OPT_BOOL, RUN(force), 0, 0, 0, NULL, NULL,
@@ -116,6 +121,7 @@ static const config_member config_layout[] = {
     {"invariant_steps", ALWAYS, lcae_run_option_table, 0, "invariant-steps", NULL},
     {"invariant_restarts", ALWAYS, lcae_run_option_table, 0, "invariant-restarts", NULL},
     {"restart_choice", ALWAYS, lcae_run_option_table, 0, "restart-choice", NULL},
+    {"restart_positions", ALWAYS, lcae_run_option_table, 0, "restart-positions", NULL},
     {"cluster/hdbscan", ALWAYS, NULL, 0, NULL, hdbscan_json},
     {"cluster/min_cluster_size_from", ALWAYS, NULL, 0, NULL, min_cluster_size_from_json},
     {"cluster/on", ALWAYS, lcae_run_option_table, 0, "cluster-on", NULL},
