@@ -534,12 +534,80 @@ static cJSON *restart_config(run_ctx *c, source_run *s)
         /* only where it is not every position: the keys of smaller scans' runs stay */
         if (agreement_step(c) > 1)
             cJSON_AddNumberToObject(j, "subgrid_step", (double)agreement_step(c));
+        /* the restarts' latents are the encode stage's (do_encode) */
+        cJSON_AddNumberToObject(j, "encode_batch", c->o->encode_batch);
     }
     return j;
 }
 
+/* The restart stage's encoding of the kept restart (NAME.restartK.latent.npy), when it is
+ * the whole scan's with this run's batches: kept by agreement on every position (the
+ * stage's key holds the rule, the sub-grid and the batch, and it runs again whenever the
+ * training does, so the file is the kept model's). NULL: encode afresh. */
+static char *kept_restart_latent(const run_ctx *c, const source_run *s)
+{
+    lcae_train_options t = model_train_options(c, s);
+    if (t.restarts < 2 || c->o->restart_choice != LCAE_RESTART_AGREEMENT ||
+        agreement_step(c) > 1)
+        return NULL;
+    cJSON *log = NULL;
+    if (load_json_if_present(s->log, 64u << 20, &log) || !log)
+        return NULL;
+    const cJSON *rule = cJSON_GetObjectItem(log, "restart_choice");
+    const cJSON *kept = cJSON_GetObjectItem(log, "chosen_restart");
+    char *latent = cJSON_IsString(rule) && !strcmp(rule->valuestring, "agreement") &&
+                           cJSON_IsNumber(kept)
+                       ? lcae_model_restart_path(s->model, kept->valueint, "latent.npy")
+                       : NULL;
+    cJSON_Delete(log);
+    if (latent && !file_exists(latent)) {
+        free(latent);
+        latent = NULL;
+    }
+    return latent;
+}
+
+/* from, byte for byte, into to (atomically), a megabyte at a time */
+static int copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb");
+    if (!in)
+        return lcae_fail(LCAE_EFAIL, "%s: cannot open (%s)", from, strerror(errno));
+    lcae_atomic_file af;
+    int rc = lcae_atomic_open(&af, to);
+    char *buf = rc ? NULL : lcae_malloc(1u << 20);
+    if (!rc && !buf)
+        rc = LCAE_ENOMEM;
+    size_t got;
+    while (!rc && (got = fread(buf, 1, 1u << 20, in)) > 0)
+        if (fwrite(buf, 1, got, af.fp) != got)
+            rc = lcae_fail(LCAE_EFAIL, "%s: cannot write (%s)", to, strerror(errno));
+    if (!rc && ferror(in))
+        rc = lcae_fail(LCAE_EFAIL, "%s: cannot read (%s)", from, strerror(errno));
+    fclose(in);
+    free(buf);
+    if (!rc)
+        return lcae_atomic_commit(&af);
+    lcae_atomic_abort(&af); /* nothing when it was not opened */
+    return rc;
+}
+
+/* The encode stage. A model kept among restarts by agreement was encoded by the restart
+ * stage with the same batches: that latent is copied (the same bits: tests/cli_run.sh
+ * compares them with lcae encode's), which saves an encoding of the scan, 132 s of a
+ * 1024 x 1024 scan's run (docs/model.md). */
 static int do_encode(run_ctx *c, source_run *s)
 {
+    char *kept = kept_restart_latent(c, s); /* every rank sees the same files */
+    if (kept) {
+        int rc = lcae_mpi_check(lcae_mpi_rank() == 0 ? copy_file(kept, s->vectors) : LCAE_OK);
+        free(kept);
+        if (!rc) {
+            lcae_progress_begin(c->rs->p, "encode", 0, NULL);
+            lcae_progress_end(c->rs->p, "the kept restart's, from the restart stage");
+        }
+        return rc;
+    }
     return lcae_encode_file(s->model, c->ds, c->beam, NULL, c->o->encode_batch, s->vectors,
                             c->rs->p, NULL);
 }
