@@ -194,14 +194,20 @@ int lcae_adjusted_mutual_info(const int32_t *truth, const int32_t *pred, int64_t
      * max(1, a + b - N) to min(a, b)) */
     double emi = 0;
     if (t.R > 1 && t.C > 1) {
-        /* lgamma(k + 1) for k = 0..n: every log-factorial the sum needs */
+        /* lgamma(k + 1) and log(k) for k = 0..n: every log-factorial and logarithm the
+         * sum needs (the table's log(k) is the call's, bit for bit) */
         double *lf = lcae_malloc((size_t)(n + 1) * sizeof *lf);
-        if (!lf) {
+        double *lk = lcae_malloc((size_t)(n + 1) * sizeof *lk);
+        if (!lf || !lk) {
+            free(lf);
+            free(lk);
             contingency_free(&t);
             return LCAE_ENOMEM;
         }
-        for (int64_t k = 0; k <= n; k++)
+        for (int64_t k = 0; k <= n; k++) {
             lf[k] = lgam((double)k + 1);
+            lk[k] = log((double)k);
+        }
         double logN = log(N);
         for (int i = 0; i < t.R; i++) {
             int64_t ai = t.a[i];
@@ -213,15 +219,22 @@ int lcae_adjusted_mutual_info(const int32_t *truth, const int32_t *pred, int64_t
                 int64_t end = (ai < bj ? ai : bj) + 1;
                 double fixed = lf[ai] + lf[bj] + lf[n - ai] + lf[n - bj] - lf[n];
                 for (int64_t nij = start; nij < end; nij++) {
-                    double term1 = (double)nij / N;
-                    double term2 = logN + log((double)nij) - log_a - log_b;
                     double gln = fixed - lf[nij] - lf[ai - nij] - lf[bj - nij] -
                                  lf[n - ai - bj + nij];
+                    /* exp is exactly 0 below -745.13 (half the least subnormal), so the
+                     * term adds a zero: skipped, the sum unchanged. At a million
+                     * positions most terms are, and exp's underflow path was a fifth of
+                     * lcae score's time. */
+                    if (gln < -746)
+                        continue;
+                    double term1 = (double)nij / N;
+                    double term2 = logN + lk[nij] - log_a - log_b;
                     emi += term1 * term2 * exp(gln);
                 }
             }
         }
         free(lf);
+        free(lk);
     }
     double ht = entropy(t.a, t.R, n), hp = entropy(t.b, t.C, n);
     double denom = (ht + hp) / 2 - emi;
