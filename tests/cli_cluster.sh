@@ -171,9 +171,14 @@ run "$lcae" cluster "$fx/map.npy" -o "$t/s/F.npy" --smooth on --scan 7x9 --fill-
   "${sopts[@]}"
 expect_rc 0 "--fill-radius 1"
 grep -q "filled map $t/s/F_filled.npy: 2 regions kept" "$t/err" || fail "--fill-radius: $err"
-/usr/bin/python3 "$LCAE_SOURCE_DIR/tools/fill_reference.py" "$t/s/F.npy" 7 9 1 "$t/s/want_filled.npy"
+/usr/bin/python3 "$LCAE_SOURCE_DIR/tools/fill_reference.py" "$t/s/F.npy" 7 9 1 "$t/s/want_filled.npy" \
+  "$t/s/want_grains.npy"
 [ "$(i32 "$t/s/F_filled.npy")" = "$(i32 "$t/s/want_filled.npy")" ] ||
   fail "--fill-radius: filled map differs from scipy's"
+# ... and its grain map LABELS_grains.npy: scipy's connected pieces of the filled map
+[ "$(i32 "$t/s/F_grains.npy")" = "$(i32 "$t/s/want_grains.npy")" ] ||
+  fail "--fill-radius: grain map differs from scipy's"
+grep -q "grain map $t/s/F_grains.npy: [0-9]* grains" "$t/err" || fail "--fill-radius: no grain map line: $err"
 run "$lcae" cluster "$fx/map.npy" -o "$t/s/G.npy" --fill-radius 2 "${sopts[@]}"
 expect_rc 2 "--fill-radius without --scan"
 grep -q "option --fill-radius 2: needs the scan's shape" "$t/err" ||

@@ -51,9 +51,15 @@ grep -q 'Angular Fourier magnitudes' "$d/report/report.json" || fail "report: no
 # filling of each source's labels, scored under "filled", drawn in the report
 for m in standard invariant polar pca; do
   /usr/bin/python3 "$LCAE_SOURCE_DIR/tools/fill_reference.py" "$d/$m/labels.npy" 16 16 3 \
-    "$t/want_filled.npy"
+    "$t/want_filled.npy" "$t/want_grains.npy"
   cmp -s "$d/$m/labels_filled.npy" "$t/want_filled.npy" ||
     fail "$m/labels_filled.npy differs from scipy's filling of its labels"
+  cmp -s "$d/$m/labels_grains.npy" "$t/want_grains.npy" ||
+    fail "$m/labels_grains.npy differs from scipy's pieces of the filled map"
+  run "$lcae" score "$d/$m/labels_grains.npy" "$d/sample/truth_class.npy" --json -q
+  ari=$(grep -o '"ari":[^,]*' "$t/out" | head -1 | cut -d: -f2)
+  tr -d ' \t\n' <"$d/$m/score.json" | grep -q "\"grains\":{\"class\":{[^}]*\"ari\":$ari," ||
+    fail "$m/score.json: the grain map's class ARI is not lcae score's ($ari)"
   run "$lcae" score "$d/$m/labels_filled.npy" "$d/sample/truth_class.npy" --json -q
   ari=$(grep -o '"ari":[^,]*' "$t/out" | head -1 | cut -d: -f2)
   tr -d ' \t\n' <"$d/$m/score.json" | grep -q "\"filled\":{\"class\":{[^}]*\"ari\":$ari," ||
@@ -61,6 +67,8 @@ for m in standard invariant polar pca; do
 done
 [ -s "$d/report/filled_maps.png" ] || fail "report: no filled_maps.png"
 grep -q '"score_filled"' "$d/report/report.json" || fail "report.json: no filled map scores"
+grep -q '"score_grain_grains"' "$d/report/report.json" && grep -q 'vs true grains (grain map)' \
+  "$d/report/report.html" || fail "report: no grain map scores"
 # the cpu preset: the rotation-invariant model is the polar one at --invariant-bin (here
 # 1: 32 x 32 inputs), clustered on its 10 invariant features; the standard model the CAE
 # without the rotation loss at --bin (16 x 16)
@@ -220,6 +228,7 @@ ls "$d/invariant" | grep -q restart && fail "--invariant-restarts 1 left restart
 run "$lcae" run -o "$d" "${tiny[@]}" --min-samples 4 --fill-radius 0
 expect_rc 0 "run with --fill-radius 0"
 [ -e "$d/standard/labels_filled.npy" ] && fail "--fill-radius 0 left labels_filled.npy"
+[ -e "$d/standard/labels_grains.npy" ] && fail "--fill-radius 0 left labels_grains.npy"
 grep -q '"filled"' "$d/standard/score.json" && fail "--fill-radius 0: filled map scored"
 # --force redoes everything
 run "$lcae" run -o "$d" "${tiny[@]}" --force

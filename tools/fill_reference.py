@@ -9,7 +9,10 @@ core position; then rounds over the whole map, each unlabelled position with a l
 8-neighbour taking the most frequent of their labels (ties: the smallest), from the map as
 it was at the round's start. No region: the labels unchanged.
 
-Usage: /usr/bin/python3 tools/fill_reference.py LABELS.npy NY NX RADIUS OUT.npy
+The grain map (lcae_grain_map): the filled map's 4-connected pieces of one label, each a
+label of its own, numbered by their first positions in scan order.
+
+Usage: /usr/bin/python3 tools/fill_reference.py LABELS.npy NY NX RADIUS OUT.npy [GRAINS.npy]
 """
 import sys
 
@@ -48,7 +51,30 @@ def fill(labels, radius):
     return out, regions
 
 
+def grains(filled):
+    """The grain map (lcae_grain_map): each 4-connected piece of one label (scipy.ndimage.
+    label per label) a label of its own, numbered in the scan order of the pieces' first
+    positions; -1 stays -1. Returns (grains, count)."""
+    lab = np.asarray(filled)
+    piece = np.full(lab.shape, -1, dtype=np.int64)
+    first = []  # (first position in scan order, piece id)
+    count = 0
+    for c in np.unique(lab[lab >= 0]):
+        pieces, k = ndimage.label(lab == c)
+        for p in range(1, k + 1):
+            where = np.flatnonzero((pieces == p).ravel())
+            piece.ravel()[where] = count
+            first.append((where[0], count))
+            count += 1
+    order = {pid: rank for rank, (_, pid) in enumerate(sorted(first))}
+    out = np.full(lab.shape, -1, dtype=np.int32)
+    out[piece >= 0] = [order[p] for p in piece[piece >= 0]]
+    return out, count
+
+
 if __name__ == "__main__":
     labels = np.load(sys.argv[1]).reshape(int(sys.argv[2]), int(sys.argv[3]))
     filled, _ = fill(labels, int(sys.argv[4]))
     np.save(sys.argv[5], filled.reshape(-1).astype(np.int32))
+    if len(sys.argv) > 6:  # and the grain map of the filled map
+        np.save(sys.argv[6], grains(filled)[0].reshape(-1))

@@ -7,7 +7,9 @@ within 1.5 pixels of the bisector of two grains labelled 7 + (pair index mod 3) 
 boundary "clusters", each a set of bands), a stripe 2 pixels wide (label 10) across one
 grain, a 6 x 6 block (label 11) in the corner, a diagonal line of label 12, and 12 % of
 the positions noise. filled_rR.npy: its filled map for R = 1, 2, 3; regions.npy: the
-regions kept for each R. thin.npy: bands only (no region at radius 2): filled = the map.
+regions kept for each R; grains_rR.npy: the grain map of filled_rR.npy. thin.npy: bands
+only (no region at radius 2): filled = the map; thin_grains.npy its grain map (noise
+stays noise).
 
 Usage: /usr/bin/python3 tools/make_fill_fixture.py [OUT_DIR]
 """
@@ -17,7 +19,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fill_reference import fill  # noqa: E402
+from fill_reference import fill, grains  # noqa: E402
 
 out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..",
                                                           "tests", "fixtures", "fill")
@@ -46,10 +48,16 @@ regions = []
 for r in (1, 2, 3):
     filled, kept = fill(lab, r)
     np.save(os.path.join(out, f"filled_r{r}.npy"), filled.reshape(-1))
+    g, count = grains(filled)
+    np.save(os.path.join(out, f"grains_r{r}.npy"), g.reshape(-1))
+    # at radius 1 the boundary bands are regions, labels in several pieces: the grain map
+    # is not the filled map renamed
+    assert r > 1 or count > len(np.unique(filled)), (r, count)
     regions.append(kept)
 np.save(os.path.join(out, "regions.npy"), np.array(regions, dtype=np.int64))
 thin = np.where(band, 7 + pair % 3, -1).astype(np.int32)
 filled, kept = fill(thin, 2)
 assert kept == 0 and (filled == thin).all()
 np.save(os.path.join(out, "thin.npy"), thin.reshape(-1))
+np.save(os.path.join(out, "thin_grains.npy"), grains(thin)[0].reshape(-1))
 print("regions for radius 1, 2, 3:", regions)

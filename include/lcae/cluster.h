@@ -144,12 +144,21 @@ typedef struct {
 int lcae_fill_map(const int32_t *labels, int64_t ny, int64_t nx, int radius,
                   int32_t *filled, lcae_fill_summary *summary);
 
+/* The grain map of a filled map: every 4-connected piece of one label a label of its own,
+ * numbered 0, 1, ... in the scan order of the pieces' first positions (-1 stays -1), as
+ * EBSD software reconstructs grains: a cluster (an orientation, or a class) found in
+ * separate places of the scan is as many grains (docs/clustering.md). *n_grains: the
+ * pieces. */
+int lcae_grain_map(const int32_t *filled, int64_t ny, int64_t nx, int32_t *out,
+                   int64_t *n_grains);
+
 /* ---- the cluster stage, file to files (lcae cluster, lcae run) ---------------------- */
 /* Where it writes; a NULL member is not written. */
 typedef struct {
     const char *labels;         /* int32 (n,), -1 noise */
     const char *labels_full;    /* with assign_noise: int32 (n,), labels_full */
     const char *labels_filled;  /* with a fill radius: int32 (n,), the filled map */
+    const char *labels_grains;  /* with a fill radius: int32 (n,), its grain map */
     const char *probabilities;  /* float32 (n,) */
     const char *outlier_scores; /* float32 (n,) */
     const char *tree;           /* the condensed tree (parent, child, lambda, child_size):
@@ -165,6 +174,7 @@ typedef struct {
     int smoothed;           /* window side the features were smoothed with, 0: not */
     int fill_radius;        /* the filled map's radius, 0: none */
     lcae_fill_summary fill;
+    int64_t grains;         /* the grain map's grains (0: none written) */
 } lcae_cluster_summary;
 
 /* Clusters the (n, D) array in in_npy (any numeric dtype, computed in double) on its

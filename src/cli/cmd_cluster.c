@@ -72,7 +72,7 @@ static int ends_with(const char *s, const char *suffix)
 }
 
 /* A map beside LABELS.npy: its path with "_" SUFFIX before ".npy" (appended to a name
- * without it): LABELS_full.npy, LABELS_filled.npy. */
+ * without it): LABELS_full.npy, LABELS_filled.npy, LABELS_grains.npy. */
 static char *labels_path_beside(const char *labels, const char *suffix)
 {
     size_t stem = strlen(labels) - (ends_with(labels, ".npy") ? 4 : 0);
@@ -106,13 +106,15 @@ static int run_cluster(int npos, char **pos)
     sm.nx = args.scan[1];
     char *full = p.assign_noise ? labels_path_beside(args.output, "full") : NULL;
     char *filled = sm.fill_radius ? labels_path_beside(args.output, "filled") : NULL;
-    if ((p.assign_noise && !full) || (sm.fill_radius && !filled)) {
+    char *grains = sm.fill_radius ? labels_path_beside(args.output, "grains") : NULL;
+    if ((p.assign_noise && !full) || (sm.fill_radius && (!filled || !grains))) {
         free(full);
         free(filled);
+        free(grains);
         return cli_error(LCAE_ENOMEM, "out of memory");
     }
     lcae_cluster_outputs out = {.labels = args.output, .labels_full = full,
-                                .labels_filled = filled,
+                                .labels_filled = filled, .labels_grains = grains,
                                 .probabilities = args.probabilities,
                                 .outlier_scores = args.outlier_scores, .tree = args.tree};
     lcae_cluster_summary sum;
@@ -139,9 +141,13 @@ static int run_cluster(int npos, char **pos)
             cli_note("filled map %s: %lld regions kept, %lld positions filled (radius %d)",
                      filled, (long long)sum.fill.regions, (long long)sum.fill.filled,
                      sm.fill_radius);
+        if (grains)
+            cli_note("grain map %s: %lld grains (the filled map's connected pieces)", grains,
+                     (long long)sum.grains);
     }
     free(full);
     free(filled);
+    free(grains);
     return rc;
 }
 

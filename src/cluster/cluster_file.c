@@ -72,14 +72,16 @@ static int write_summary(lcae_output_set *set, const char *path, const lcae_clus
         fprintf(af.fp, "null");
     fprintf(af.fp, ",\n  \"smoothed\": %d", s->smoothed);
     if (s->fill_radius)
-        fprintf(af.fp, ",\n  \"fill\": {\"radius\": %d, \"regions\": %lld, \"filled\": %lld}",
-                s->fill_radius, (long long)s->fill.regions, (long long)s->fill.filled);
+        fprintf(af.fp, ",\n  \"fill\": {\"radius\": %d, \"regions\": %lld, \"filled\": %lld, "
+                "\"grains\": %lld}", s->fill_radius, (long long)s->fill.regions,
+                (long long)s->fill.filled, (long long)s->grains);
     fprintf(af.fp, "\n}\n");
     return lcae_atomic_commit(&af);
 }
 
 static int write_outputs(const lcae_hdbscan_result *r, const int32_t *filled,
-                         const lcae_cluster_summary *sum, const lcae_cluster_outputs *out)
+                         const int32_t *grains, const lcae_cluster_summary *sum,
+                         const lcae_cluster_outputs *out)
 {
     int64_t n = r->n;
     lcae_output_set *set = NULL;
@@ -90,6 +92,8 @@ static int write_outputs(const lcae_hdbscan_result *r, const int32_t *filled,
         rc = lcae_npy_write_in(set, out->labels_full, LCAE_DT_I32, 1, &n, r->labels_full);
     if (!rc && out->labels_filled && filled)
         rc = lcae_npy_write_in(set, out->labels_filled, LCAE_DT_I32, 1, &n, filled);
+    if (!rc && out->labels_grains && grains)
+        rc = lcae_npy_write_in(set, out->labels_grains, LCAE_DT_I32, 1, &n, grains);
     if (!rc && out->probabilities)
         rc = write_f32(set, out->probabilities, r->probabilities, n);
     if (!rc && out->outlier_scores)
@@ -180,18 +184,24 @@ int lcae_cluster_file(const char *in_npy, int64_t dims, const lcae_hdbscan_param
                                 .smoothed = smoothed, .fill_radius = fill_radius};
     for (int64_t i = 0; i < n; i++)
         sum.n_noise += r.labels[i] < 0;
-    int32_t *filled = NULL;
+    int32_t *filled = NULL, *grains = NULL;
     if (fill_radius) {
         filled = lcae_malloc((size_t)n * sizeof *filled + 1);
         rc = filled ? lcae_fill_map(r.labels, smooth->ny, smooth->nx, fill_radius, filled,
                                     &sum.fill)
                     : LCAE_ENOMEM;
     }
+    if (!rc && filled && out->labels_grains) {
+        grains = lcae_malloc((size_t)n * sizeof *grains + 1);
+        rc = grains ? lcae_grain_map(filled, smooth->ny, smooth->nx, grains, &sum.grains)
+                    : LCAE_ENOMEM;
+    }
     if (!rc)
-        rc = write_outputs(&r, filled, &sum, out);
+        rc = write_outputs(&r, filled, grains, &sum, out);
     if (!rc && summary)
         *summary = sum;
     free(filled);
+    free(grains);
     lcae_hdbscan_result_free(&r);
     return rc;
 }

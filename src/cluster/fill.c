@@ -26,6 +26,31 @@ static int is_core(const int32_t *lab, int64_t ny, int64_t nx, int64_t y, int64_
     return 1;
 }
 
+/* The 4-connected piece of label lab[start] that holds start, found breadth first: its
+ * positions in stack[0..returned count), each marked in seen. */
+static int64_t flood_piece(const int32_t *lab, int64_t ny, int64_t nx, int64_t start,
+                           int64_t *stack, unsigned char *seen)
+{
+    int64_t top = 0, next = 0;
+    stack[top++] = start;
+    seen[start] = 1;
+    while (next < top) {
+        int64_t i = stack[next++], y = i / nx, x = i % nx;
+        const int64_t nb[4][2] = {{y - 1, x}, {y + 1, x}, {y, x - 1}, {y, x + 1}};
+        for (int k = 0; k < 4; k++) {
+            int64_t v = nb[k][0], u = nb[k][1];
+            if (v < 0 || v >= ny || u < 0 || u >= nx)
+                continue;
+            int64_t j = v * nx + u;
+            if (!seen[j] && lab[j] == lab[start]) {
+                seen[j] = 1;
+                stack[top++] = j;
+            }
+        }
+    }
+    return top;
+}
+
 /* out[i] = lab[i] for the positions of the 4-connected pieces of a cluster that hold a
  * core position, -1 elsewhere; returns the number of such pieces (the regions). */
 static int64_t keep_regions(const int32_t *lab, int64_t ny, int64_t nx, int radius,
@@ -38,27 +63,10 @@ static int64_t keep_regions(const int32_t *lab, int64_t ny, int64_t nx, int radi
     for (int64_t start = 0; start < n; start++) {
         if (lab[start] < 0 || seen[start])
             continue;
-        /* flood the piece (breadth first; its positions stay on stack[0..top)), noting
-         * whether it holds a core position */
-        int64_t top = 0, next = 0;
+        int64_t top = flood_piece(lab, ny, nx, start, stack, seen);
         int core = 0;
-        stack[top++] = start;
-        seen[start] = 1;
-        while (next < top) {
-            int64_t i = stack[next++], y = i / nx, x = i % nx;
-            core = core || is_core(lab, ny, nx, y, x, radius);
-            const int64_t nb[4][2] = {{y - 1, x}, {y + 1, x}, {y, x - 1}, {y, x + 1}};
-            for (int k = 0; k < 4; k++) {
-                int64_t v = nb[k][0], u = nb[k][1];
-                if (v < 0 || v >= ny || u < 0 || u >= nx)
-                    continue;
-                int64_t j = v * nx + u;
-                if (!seen[j] && lab[j] == lab[start]) {
-                    seen[j] = 1;
-                    stack[top++] = j;
-                }
-            }
-        }
+        for (int64_t k = 0; !core && k < top; k++)
+            core = is_core(lab, ny, nx, stack[k] / nx, stack[k] % nx, radius);
         regions += core;
         for (int64_t k = 0; core && k < top; k++)
             out[stack[k]] = lab[start];
@@ -163,5 +171,37 @@ int lcae_fill_map(const int32_t *labels, int64_t ny, int64_t nx, int radius,
         size = size_next;
     }
     free(stack), free(next), free(mark);
+    return LCAE_OK;
+}
+
+int lcae_grain_map(const int32_t *filled, int64_t ny, int64_t nx, int32_t *out,
+                   int64_t *n_grains)
+{
+    int64_t n = ny * nx, grains = 0;
+    *n_grains = 0;
+    int64_t *stack = lcae_malloc((size_t)(n + 1) * sizeof *stack);
+    unsigned char *seen = lcae_calloc((size_t)(n + 1), 1);
+    if (!stack || !seen) {
+        free(stack), free(seen);
+        return LCAE_ENOMEM;
+    }
+    for (int64_t start = 0; start < n; start++) {
+        if (seen[start])
+            continue;
+        if (filled[start] < 0) { /* noise stays noise (a map that had no region) */
+            out[start] = -1;
+            continue;
+        }
+        int64_t top = flood_piece(filled, ny, nx, start, stack, seen);
+        if (grains == INT32_MAX) {
+            free(stack), free(seen);
+            return lcae_fail(LCAE_EFAIL, "grain map: more than %d grains", INT32_MAX);
+        }
+        for (int64_t k = 0; k < top; k++)
+            out[stack[k]] = (int32_t)grains;
+        grains++;
+    }
+    *n_grains = grains;
+    free(stack), free(seen);
     return LCAE_OK;
 }

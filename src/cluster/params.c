@@ -64,7 +64,8 @@ const lcae_option lcae_smooth_option_table[] = {
     {"fill-radius", "fill_radius", LCAE_OPT_INT, SMOOTH(fill_radius), 0, 0, 64, NULL, "R",
      "also a filled map: boundaries (bands at most 2R scan pixels wide) and noise given to "
      "the regions around them, as EBSD's grain dilation (lcae cluster: LABELS_filled.npy; "
-     "lcae run: labels_filled.npy); 0: none (default)", 0},
+     "lcae run: labels_filled.npy), and its grain map, each connected piece a grain "
+     "(LABELS_grains.npy, labels_grains.npy); 0: none (default)", 0},
     {0}};
 
 void lcae_smooth_defaults(lcae_smooth_params *p)

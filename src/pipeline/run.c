@@ -250,6 +250,7 @@ struct source_run {
     char *model, *log, *vectors, *labels, *probabilities, *score;
     char *labels_full; /* with assign_noise, else NULL (not an output) */
     char *labels_filled; /* with a fill radius, else NULL (not an output) */
+    char *labels_grains; /* with a fill radius: the filled map's grains, else NULL */
     char *cluster;     /* cluster.json: the clustering's summary (lcae_cluster_summary) */
     float *z;       /* (n, dims): latent vectors or features */
     int dims;
@@ -268,6 +269,7 @@ static void source_run_free(source_run *s)
     free(s->probabilities);
     free(s->labels_full);
     free(s->labels_filled);
+    free(s->labels_grains);
     free(s->cluster);
     free(s->score);
     free(s->z);
@@ -293,6 +295,8 @@ static int source_run_paths(source_run *s, const char *dir, int assign_noise, in
     if (assign_noise && !(s->labels_full = lcae_path_join(s->dir, "labels_full.npy")))
         return LCAE_ENOMEM;
     if (fill && !(s->labels_filled = lcae_path_join(s->dir, "labels_filled.npy")))
+        return LCAE_ENOMEM;
+    if (fill && !(s->labels_grains = lcae_path_join(s->dir, "labels_grains.npy")))
         return LCAE_ENOMEM;
     if (!s->model || !s->log || !s->vectors || !s->labels || !s->probabilities || !s->score ||
         !s->cluster)
@@ -654,17 +658,20 @@ static int do_cluster(run_ctx *c, source_run *s)
 {
     lcae_cluster_outputs out = {.labels = s->labels, .labels_full = s->labels_full,
                                 .labels_filled = s->labels_filled,
+                                .labels_grains = s->labels_grains,
                                 .probabilities = s->probabilities, .summary = s->cluster};
     lcae_smooth_params sm = c->o->smooth;
     sm.ny = c->ny;
     sm.nx = c->nx;
     int rc = lcae_cluster_file(s->vectors, cluster_dims(c, s), &c->o->hdbscan, &sm, &out,
                                c->rs->p, NULL);
-    /* an earlier run's full or filled map would not match these labels */
+    /* an earlier run's full, filled or grain map would not match these labels */
     const struct {
         const char *written, *name;
-    } maps[] = {{s->labels_full, "labels_full.npy"}, {s->labels_filled, "labels_filled.npy"}};
-    for (int k = 0; !rc && k < 2; k++) {
+    } maps[] = {{s->labels_full, "labels_full.npy"},
+                {s->labels_filled, "labels_filled.npy"},
+                {s->labels_grains, "labels_grains.npy"}};
+    for (int k = 0; !rc && k < 3; k++) {
         if (maps[k].written)
             continue;
         char *stale = lcae_path_join(s->dir, maps[k].name);
@@ -688,9 +695,9 @@ static cJSON *cluster_config(run_ctx *c, source_run *s)
     return j;
 }
 
-/* The scores of one labelling (labels.npy, labels_full.npy or labels_filled.npy) against
- * each truth known, as members "class" and "grain" of j (boundaries from truth_region.npy
- * beside them). */
+/* The scores of one labelling (labels.npy, labels_full.npy, labels_filled.npy or
+ * labels_grains.npy) against each truth known, as members "class" and "grain" of j
+ * (boundaries from truth_region.npy beside them). */
 static int score_labels(const run_ctx *c, const char *path, cJSON *j)
 {
     const struct {
@@ -727,6 +734,8 @@ static int do_score(run_ctx *c, source_run *s)
         rc = score_labels(c, s->labels_full, cJSON_AddObjectToObject(j, "full"));
     if (!rc && s->labels_filled)
         rc = score_labels(c, s->labels_filled, cJSON_AddObjectToObject(j, "filled"));
+    if (!rc && s->labels_grains)
+        rc = score_labels(c, s->labels_grains, cJSON_AddObjectToObject(j, "grains"));
     char *text = rc ? NULL : cJSON_Print(j);
     cJSON_Delete(j);
     if (rc)
@@ -754,7 +763,7 @@ typedef struct {
     const char *what;
     int (*run)(run_ctx *c, source_run *s);
     cJSON *(*config)(run_ctx *c, source_run *s); /* what its key adds to the upstream's */
-    size_t outputs[5];                            /* offsets of source_run paths */
+    size_t outputs[6];                            /* offsets of source_run paths */
     int n_outputs;
     int needs_truth;
     int spread; /* over the MPI ranks (else run by rank 0) */
@@ -767,14 +776,18 @@ static const stage_def model_stages[] = {
     {"restart", do_restart, restart_config, {OUT(model)}, 1, 0, 1, 0},
     {"encode", do_encode, no_config, {OUT(vectors)}, 1, 0, 1, 0},
     {"cluster", do_cluster, cluster_config,
-     {OUT(labels), OUT(probabilities), OUT(cluster), OUT(labels_full), OUT(labels_filled)}, 5,
+     {OUT(labels), OUT(probabilities), OUT(cluster), OUT(labels_full), OUT(labels_filled),
+      OUT(labels_grains)},
+     6,
      0, 0, 0},
     {"score", do_score, score_config, {OUT(score)}, 1, 1, 0, 0},
     {NULL, NULL, NULL, {0}, 0, 0, 0, 0}};
 static const stage_def features_stages[] = {
     {"features", do_features, features_config, {OUT(vectors)}, 1, 0, 1, 0},
     {"cluster", do_cluster, cluster_config,
-     {OUT(labels), OUT(probabilities), OUT(cluster), OUT(labels_full), OUT(labels_filled)}, 5,
+     {OUT(labels), OUT(probabilities), OUT(cluster), OUT(labels_full), OUT(labels_filled),
+      OUT(labels_grains)},
+     6,
      0, 0, 0},
     {"score", do_score, score_config, {OUT(score)}, 1, 1, 0, 0},
     {NULL, NULL, NULL, {0}, 0, 0, 0, 0}};

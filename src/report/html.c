@@ -422,10 +422,11 @@ static void sb_clusters(sbuf *b, report_ctx *r)
 /* Scores: one row per metric, one column per clustering and truth. */
 static void sb_scores(sbuf *b, const cJSON *cls)
 {
-    enum { KINDS = 4 };
-    const char *keys[KINDS] = {"score", "score_grain", "score_filled", "score_grain_filled"};
+    enum { KINDS = 5 };
+    const char *keys[KINDS] = {"score", "score_grain", "score_filled", "score_grain_filled",
+                               "score_grain_grains"};
     const char *against[KINDS] = {"classes", "grains", "classes (filled map)",
-                                  "grains (filled map)"};
+                                  "grains (filled map)", "grains (grain map)"};
     const cJSON *first = NULL, *c;
     int ncols = 0;
     cJSON_ArrayForEach(c, cls) for (int k = 0; k < KINDS; k++) {
@@ -467,7 +468,8 @@ static void sb_scores(sbuf *b, const cJSON *cls)
               "(noise as a label of its own; *_no_noise: noise left out); fragmentation: "
               "clusters per true class; boundary_recovery: share of true boundary positions in "
               "clusters made mostly of boundary. Filled map: the boundaries and noise given to "
-              "the regions around them (labels_filled.npy).</p>\n");
+              "the regions around them (labels_filled.npy); grain map: each connected piece of "
+              "the filled map a grain of its own (labels_grains.npy).</p>\n");
 }
 
 /* Each model's latent features at the end of training (report.json's latent_probe, from

@@ -262,20 +262,22 @@ static cJSON *build_json(report_ctx *r)
         }
         if (cl->in->cluster)
             cJSON_AddItemToObject(o, "cluster", cJSON_Duplicate(cl->in->cluster, 1));
-        /* the labels' scores (given, or computed here), and the filled map's (given only:
-         * score.json's "filled") */
+        /* the labels' scores (given, or computed here), the filled map's and its grain
+         * map's against the grains (given only: score.json's "filled", "grains") */
         const cJSON *given = cl->in->score;
         const cJSON *filled = cJSON_GetObjectItemCaseSensitive(given, "filled");
+        const cJSON *grains = cJSON_GetObjectItemCaseSensitive(given, "grains");
         const struct {
             const char *key, *given;
             const cJSON *from;
             int has;
             const lcae_score_result *score;
-        } scores[4] = {{"score", "class", given, cl->has_class, &cl->class_score},
+        } scores[5] = {{"score", "class", given, cl->has_class, &cl->class_score},
                        {"score_grain", "grain", given, cl->has_grain, &cl->grain_score},
                        {"score_filled", "class", filled, 0, NULL},
-                       {"score_grain_filled", "grain", filled, 0, NULL}};
-        for (int k = 0; k < 4; k++) {
+                       {"score_grain_filled", "grain", filled, 0, NULL},
+                       {"score_grain_grains", "grain", grains, 0, NULL}};
+        for (int k = 0; k < 5; k++) {
             const cJSON *g = cJSON_GetObjectItemCaseSensitive(scores[k].from, scores[k].given);
             if (g)
                 cJSON_AddItemToObject(o, scores[k].key, cJSON_Duplicate(g, 1));
