@@ -189,6 +189,25 @@ fail:
     return rc;
 }
 
+int io_dataset_new(const char *name, size_t state_size, lcae_dataset **ds, void **state)
+{
+    size_t len = strlen(name);
+    *ds = lcae_calloc(1, sizeof **ds);
+    *state = lcae_calloc(1, state_size);
+    char *path = lcae_malloc(len + 1);
+    if (!*ds || !*state || !path) {
+        free(*ds);
+        free(*state);
+        free(path);
+        *ds = NULL;
+        *state = NULL;
+        return LCAE_ENOMEM;
+    }
+    memcpy(path, name, len + 1);
+    (*ds)->path = path;
+    return LCAE_OK;
+}
+
 void lcae_dataset_close(lcae_dataset *ds)
 {
     if (!ds)

@@ -21,6 +21,11 @@ struct lcae_dataset {
     void *state;                /* the reader's own */
 };
 
+/* A dataset not opened from a file (a caller's array, a sub-grid view): *ds zeroed, its
+ * path a copy of `name`, and *state a zeroed block of state_size bytes for the reader to
+ * fill and set as ds->state. On failure nothing is left allocated. */
+int io_dataset_new(const char *name, size_t state_size, lcae_dataset **ds, void **state);
+
 /* Each reader fills ds->info, ds->ops and ds->state, or returns an error (message set,
  * nothing left allocated in ds->state). */
 int io_open_raw(lcae_dataset *ds, const lcae_open_options *opt);

@@ -32,18 +32,10 @@ int lcae_dataset_from_memory(const void *data, lcae_dtype dtype, int64_t ny, int
     name = name ? name : "(memory)";
     if (!data || !lcae_dtype_size(dtype))
         return lcae_fail(LCAE_EUSAGE, "%s: no data or an unknown element type", name);
-    lcae_dataset *ds = lcae_calloc(1, sizeof *ds);
-    memory_state *s = lcae_calloc(1, sizeof *s);
-    size_t len = strlen(name);
-    char *path = lcae_malloc(len + 1);
-    if (!ds || !s || !path) {
-        free(ds);
-        free(s);
-        free(path);
+    lcae_dataset *ds;
+    memory_state *s;
+    if (io_dataset_new(name, sizeof *s, &ds, (void **)&s))
         return LCAE_ENOMEM;
-    }
-    memcpy(path, name, len + 1);
-    ds->path = path;
     ds->info = (lcae_dataset_info){.format = LCAE_FMT_NPY, .ny = ny, .nx = nx, .h = h, .w = w,
                                    .dtype = dtype};
     int rc = io_check_shape(name, &ds->info);

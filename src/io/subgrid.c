@@ -1,7 +1,6 @@
 /* A scan's sub-grid: every step-th probe position along both scan axes of another
  * dataset, read through it (lcae run's restart choice on a large scan). */
 #include <stdlib.h>
-#include <string.h>
 
 #include "dataset_internal.h"
 
@@ -41,18 +40,11 @@ int lcae_dataset_subgrid(lcae_dataset *parent, int64_t step, lcae_dataset **out)
     if (step < 1)
         return lcae_fail(LCAE_EUSAGE, "%s: sub-grid step %lld (expected 1 or more)",
                          parent->path, (long long)step);
-    lcae_dataset *ds = lcae_calloc(1, sizeof *ds);
-    subgrid_state *s = lcae_calloc(1, sizeof *s);
-    size_t len = strlen(parent->path);
-    char *path = lcae_malloc(len + 1);
-    if (!ds || !s || !path) {
-        free(ds);
-        free(s);
-        free(path);
+    lcae_dataset *ds;
+    subgrid_state *s;
+    /* messages name the file the patterns come from */
+    if (io_dataset_new(parent->path, sizeof *s, &ds, (void **)&s))
         return LCAE_ENOMEM;
-    }
-    memcpy(path, parent->path, len + 1); /* messages name the file the patterns come from */
-    ds->path = path;
     ds->subpath = parent->subpath;
     ds->info = parent->info;
     ds->info.ny = (parent->info.ny + step - 1) / step;
