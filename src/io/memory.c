@@ -1,7 +1,6 @@
 /* A scan held in memory by the caller (a numpy array from the Python package): patterns
  * are read from the caller's buffer directly, converted to float32 batch by batch. */
 #include <stdlib.h>
-#include <string.h>
 
 #include "dataset_internal.h"
 
