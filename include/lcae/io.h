@@ -183,6 +183,9 @@ int lcae_dataset_read(lcae_dataset *ds, int64_t first, int64_t count, float *out
  * a dataset of ceil(ny / step) x ceil(nx / step) patterns, read through parent (which
  * must outlive it; closing the view leaves parent open). step 1 is every position. */
 int lcae_dataset_subgrid(lcae_dataset *parent, int64_t step, lcae_dataset **out);
+/* The parent's position (row-major over its parent_nx columns) of the sub-grid's position
+ * i (row-major over its grid_nx columns): (i / grid_nx step, i % grid_nx step). */
+int64_t lcae_subgrid_parent(int64_t i, int64_t grid_nx, int64_t parent_nx, int64_t step);
 /* The smallest step whose sub-grid of an ny x nx scan has at most max_positions
  * positions (1 for max_positions 0: every position). */
 int64_t lcae_subgrid_step(int64_t ny, int64_t nx, int64_t max_positions);

@@ -9,9 +9,7 @@ typedef struct {
     int64_t step;
 } subgrid_state;
 
-/* Position i of the view (row-major over its ny x nx) is the parent's
- * (i / nx * step, i % nx * step); its patterns are not adjacent in the parent's file, so
- * one read each (a pattern of 64 x 64 to 256 x 256 pixels is 8 KB to 256 KB: the read's
+/* The view's patterns are not adjacent in the parent's file, so one read each (a pattern of 64 x 64 to 256 x 256 pixels is 8 KB to 256 KB: the read's
  * own cost is small beside it). */
 static int subgrid_read(lcae_dataset *ds, int64_t first, int64_t count, float *out)
 {
@@ -19,7 +17,7 @@ static int subgrid_read(lcae_dataset *ds, int64_t first, int64_t count, float *o
     int64_t nx = ds->info.nx, px = lcae_dataset_get_info(s->parent)->nx;
     size_t pixels = (size_t)(ds->info.h * ds->info.w);
     for (int64_t i = first; i < first + count; i++) {
-        int64_t at = i / nx * s->step * px + i % nx * s->step;
+        int64_t at = lcae_subgrid_parent(i, nx, px, s->step);
         int rc = lcae_dataset_read(s->parent, at, 1, out + (size_t)(i - first) * pixels);
         if (rc)
             return rc;
@@ -56,6 +54,11 @@ int lcae_dataset_subgrid(lcae_dataset *parent, int64_t step, lcae_dataset **out)
     ds->ops = &subgrid_ops;
     *out = ds;
     return LCAE_OK;
+}
+
+int64_t lcae_subgrid_parent(int64_t i, int64_t grid_nx, int64_t parent_nx, int64_t step)
+{
+    return i / grid_nx * step * parent_nx + i % grid_nx * step;
 }
 
 int64_t lcae_subgrid_step(int64_t ny, int64_t nx, int64_t max_positions)

@@ -380,6 +380,14 @@ static int restart_agreement(int32_t *const *labels, int restarts, int64_t n, in
     return LCAE_OK;
 }
 
+/* v for a sub-grid holding 1 / area of each region's positions: divided, rounded, at least
+ * `least` */
+static int64_t per_area(int64_t v, int64_t area, int64_t least)
+{
+    int64_t q = (v + area / 2) / area;
+    return q < least ? least : q;
+}
+
 /* The step of the scan's sub-grid that the agreement among restarts reads (1: every
  * position). */
 static int64_t agreement_step(const run_ctx *c)
@@ -395,7 +403,7 @@ static float *subgrid_beam(const run_ctx *c, const lcae_dataset *grid, int64_t s
     if (c->beam && !b)
         *rc = LCAE_ENOMEM;
     for (int64_t i = 0; b && i < g->count; i++) {
-        int64_t at = i / g->nx * step * c->nx + i % g->nx * step;
+        int64_t at = lcae_subgrid_parent(i, g->nx, c->nx, step);
         b[2 * i] = c->beam[2 * at];
         b[2 * i + 1] = c->beam[2 * at + 1];
     }
@@ -442,14 +450,10 @@ static int keep_by_agreement(run_ctx *c, source_run *s, int restarts)
     lcae_hdbscan_params hd = c->o->hdbscan;
     if (step > 1) {
         int64_t area = step * step;
-        hd.min_cluster_size = c->given_min_cluster_size
-                                  ? (c->given_min_cluster_size + area / 2) / area : 0;
-        if (c->given_min_cluster_size && hd.min_cluster_size < 2)
-            hd.min_cluster_size = 2;
-        if (hd.min_samples) {
-            hd.min_samples = (hd.min_samples + area / 2) / area;
-            hd.min_samples += hd.min_samples < 1;
-        }
+        hd.min_cluster_size =
+            c->given_min_cluster_size ? per_area(c->given_min_cluster_size, area, 2) : 0;
+        if (hd.min_samples)
+            hd.min_samples = per_area(hd.min_samples, area, 1);
     }
     for (int i = 0; !rc && i < restarts; i++) {
         char *model = lcae_model_restart_path(s->model, i + 1, "safetensors");
@@ -571,28 +575,17 @@ static char *kept_restart_latent(const run_ctx *c, const source_run *s)
     return latent;
 }
 
-/* from, byte for byte, into to (atomically), a megabyte at a time */
+/* from, byte for byte, into to (atomically); held whole in memory, as the encoding it
+ * replaces holds the latent (lcae_encode_file) */
 static int copy_file(const char *from, const char *to)
 {
-    FILE *in = fopen(from, "rb");
-    if (!in)
-        return lcae_fail(LCAE_EFAIL, "%s: cannot open (%s)", from, strerror(errno));
-    lcae_atomic_file af;
-    int rc = lcae_atomic_open(&af, to);
-    char *buf = rc ? NULL : lcae_malloc(1u << 20);
-    if (!rc && !buf)
-        rc = LCAE_ENOMEM;
-    size_t got;
-    while (!rc && (got = fread(buf, 1, 1u << 20, in)) > 0)
-        if (fwrite(buf, 1, got, af.fp) != got)
-            rc = lcae_fail(LCAE_EFAIL, "%s: cannot write (%s)", to, strerror(errno));
-    if (!rc && ferror(in))
-        rc = lcae_fail(LCAE_EFAIL, "%s: cannot read (%s)", from, strerror(errno));
-    fclose(in);
-    free(buf);
-    if (!rc)
-        return lcae_atomic_commit(&af);
-    lcae_atomic_abort(&af); /* nothing when it was not opened */
+    char *bytes;
+    size_t n;
+    int rc = lcae_read_text_file(from, SIZE_MAX / 2, &bytes, &n);
+    if (rc)
+        return rc;
+    rc = lcae_write_file_atomic(to, bytes, n);
+    free(bytes);
     return rc;
 }
 
